@@ -1,0 +1,37 @@
+# The README's two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+FLASK := $(BIN)/flask --app app
+
+.PHONY: run test install install-test demo lint clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet ".[test]"
+	$(BIN)/python -m pip uninstall --quiet --yes practitioners-network >/dev/null 2>&1 || true
+	touch $@
+
+install: $(VENV)/.installed
+
+# Demo mode: secrets are generated in the instance folder, mail goes to the console.
+run: install
+	NETWORK_DEMO_MODE=1 $(FLASK) db upgrade
+	NETWORK_DEMO_MODE=1 $(FLASK) demo load
+	@NETWORK_DEMO_MODE=1 $(FLASK) demo accounts
+	NETWORK_DEMO_MODE=1 $(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache

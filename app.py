@@ -1,0 +1,101 @@
+"""The application factory: a readable recipe, and the `flask --app app` entry point."""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from flask import Flask
+from flask_babel import Babel
+from flask_bootstrap import Bootstrap5
+from flask_login import LoginManager
+
+from config import configure_settings
+from network.core.db import configure_database, db
+from network.core.errors import configure_error_pages
+from network.core.ratelimit import configure_ratelimit
+from network.core.security import configure_security
+from network.core.sessions import configure_sessions
+
+
+def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
+    """Build the application: settings, extensions, blueprints, commands, error pages."""
+    instance_path = (overrides or {}).get("INSTANCE_PATH") or os.environ.get("NETWORK_INSTANCE_PATH")
+    app = Flask(__name__, instance_relative_config=True, instance_path=str(instance_path) if instance_path else None)
+    configure_settings(app, overrides)
+    configure_database(app)
+    configure_sessions(app)
+    configure_security(app)
+    configure_ratelimit(app)
+    configure_login(app)
+    configure_i18n(app)
+    configure_templates(app)
+    configure_blueprints(app)
+    configure_commands(app)
+    configure_error_pages(app)
+    return app
+
+
+def configure_login(app: Flask) -> None:
+    from flask import session
+
+    from network.members.models import Member
+
+    login = LoginManager(app)
+    login.session_protection = None  # sessions are server-side records, rotated at sign-in
+    login.login_view = "members.sign_in"
+
+    @login.user_loader
+    def load_member(member_id: str) -> Member | None:
+        """A member counts as signed in only after the second factor; an applicant only as an applicant."""
+        member = db.session.get(Member, int(member_id)) if member_id.isdigit() else None
+        if member is None:
+            return None
+        if member.status == "active" and session.get("mfa_ok"):
+            return member
+        if member.status == "pending" and session.get("applicant"):
+            return member
+        return None
+
+
+def configure_i18n(app: Flask) -> None:
+    from flask import request
+
+    def select_locale() -> str | None:
+        return request.accept_languages.best_match(app.config["LANGUAGES"]) or app.config["BABEL_DEFAULT_LOCALE"]
+
+    Babel(app, locale_selector=select_locale)
+
+
+def configure_templates(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    from network.core.access import current_member
+    from network.core.reference import state_name
+    from network.members.access import TEMPLATE_RULES
+
+    Bootstrap5(app)
+    app.config["BOOTSTRAP_SERVE_LOCAL"] = True
+
+    @app.context_processor
+    def access_rules() -> dict:
+        member = current_member()
+        rules = {name: (lambda rule=rule: bool(member and rule(member))) for name, rule in TEMPLATE_RULES.items()}
+        return {"rules": rules, "me": member, "state_name": state_name, "locale": str(get_locale() or "en")}
+
+
+def configure_blueprints(app: Flask) -> None:
+    from network.core.views import bp as home
+    from network.members.views import bp as members
+
+    app.register_blueprint(home)
+    app.register_blueprint(members)
+
+
+def configure_commands(app: Flask) -> None:
+    from network.core.cli import register_core_commands
+    from network.members.cli import register_member_commands
+    from network.members.demo import demo
+
+    register_core_commands(app)
+    register_member_commands(app)
+    app.cli.add_command(demo)

@@ -1,0 +1,61 @@
+"""Default settings: safe for production except where the environment must supply a value."""
+from datetime import timedelta
+
+SECRET_KEY = None  # from NETWORK_SECRET_KEY or instance/secret_key; production refuses to start without it
+MASTER_KEY = None  # key-encryption key for data at rest (TOTP seeds): NETWORK_MASTER_KEY or instance/master_key
+SQLALCHEMY_DATABASE_URI = None  # DATABASE_URL, else SQLite in the instance folder
+SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+DEMO_MODE = False
+TESTING = False
+
+# Sessions: server-side records, idle and absolute timeouts (ASVS 7.3.1 / 7.3.2).
+SESSION_COOKIE_SECURE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_IDLE_TIMEOUT = 30 * 60
+SESSION_ABSOLUTE_TIMEOUT = 12 * 60 * 60
+REAUTH_WINDOW = 10 * 60
+PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+HSTS_SECONDS = 63072000
+
+# Passwords: Argon2id (RFC 9106 second recommended option, above ASVS/OWASP minimums).
+PASSWORD_MIN_LENGTH = 12
+PASSWORD_MAX_LENGTH = 128
+ARGON2_TIME_COST = 3
+ARGON2_MEMORY_COST = 65536
+ARGON2_PARALLELISM = 4
+
+# Sign-in throttling. Storage: "memory://" (one process) or "redis://host:port/db" (production).
+RATELIMIT_STORAGE_URL = "memory://"
+LOGIN_ACCOUNT_LIMIT = 5  # failures per account (per untrusted client) before a temporary lockout
+LOGIN_ACCOUNT_WINDOW = 15 * 60
+LOGIN_ADDRESS_LIMIT = 20  # failures per client address
+LOGIN_ADDRESS_WINDOW = 15 * 60
+TRUST_PROXY_HOPS = 0  # number of reverse proxies whose X-Forwarded-* headers are trusted
+
+# Mail: "smtp" or "console"; unset means smtp, or console in demo mode.
+MAIL_BACKEND = ""
+MAIL_SERVER = "127.0.0.1"
+MAIL_PORT = 25
+MAIL_USE_TLS = False
+MAIL_USERNAME = None
+MAIL_PASSWORD = None
+MAIL_SENDER = "Practitioners' Network <no-reply@network.invalid>"
+MAIL_TIMEOUT = 10
+
+# Links sent by mail.
+EMAIL_VERIFICATION_MAX_AGE = 48 * 3600
+PASSWORD_RESET_MAX_AGE = 3600
+INFO_REQUEST_MAX_AGE = 14 * 24 * 3600
+VETTING_REMINDER_HOURS = 48
+MEMBERSHIP_VALIDITY_DAYS = 365
+REVALIDATION_NOTICE_DAYS = 30
+
+# Interface.
+LANGUAGES = ["en", "fr", "es", "ru", "ar", "zh"]
+BABEL_DEFAULT_LOCALE = "en"
+BABEL_TRANSLATION_DIRECTORIES = "translations"
+MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the server-side session
+PLATFORM_NAME = "Practitioners' Network"
+PUBLIC_URL = "http://127.0.0.1:5000"  # base of links in mail sent by commands (outside a request)

@@ -1,0 +1,1 @@
+"""The secure network: members, directory, forum and messaging."""

@@ -1,0 +1,1 @@
+"""What every part of the network uses: database, access rules, audit, crypto, mail, sessions."""

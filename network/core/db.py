@@ -1,0 +1,75 @@
+"""The database: one SQLAlchemy instance, SQLite pragmas for durability, one commit per request."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, Response, g
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from network.core.clock import utcnow
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate(compare_type=True, render_as_batch=True)
+
+
+def created_column() -> Mapped[datetime]:
+    return mapped_column(DateTime, default=utcnow, nullable=False)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:  # noqa: ARG001
+    """WAL for concurrent readers, FULL sync so an acknowledged commit survives power loss, FKs enforced."""
+    module = type(dbapi_connection).__module__
+    if not module.startswith("sqlite3"):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def mark_failed() -> None:
+    """A view that caught a domain error calls this: nothing of the request is committed."""
+    db.session.rollback()
+    g.request_failed = True
+
+
+def _commit_request(response: Response) -> Response:
+    """The request commits once, at the end, unless it failed; then mail queued by it is handed over."""
+    if response.status_code >= 500 or g.get("request_failed"):
+        db.session.rollback()
+        return response
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    from network.core.mail import deliver_queued
+
+    deliver_queued()
+    return response
+
+
+def configure_database(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/migrations"))
+    app.after_request(_commit_request)

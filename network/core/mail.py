@@ -1,0 +1,108 @@
+"""E-mail: messages are queued in an outbox table in the request's transaction and handed over after commit."""
+from __future__ import annotations
+
+import logging
+import smtplib
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from flask import current_app, g, render_template
+from sqlalchemy import Integer, String, Text, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from network.core.clock import utcnow
+from network.core.db import db
+
+log = logging.getLogger("network.mail")
+
+
+class OutboxMail(db.Model):
+    __tablename__ = "mail_outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
+    recipient: Mapped[str] = mapped_column(String(320), nullable=False)
+    subject: Mapped[str] = mapped_column(String(300), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    sent_at: Mapped[datetime | None] = mapped_column(index=True)
+    attempts: Mapped[int] = mapped_column(default=0, nullable=False)
+    last_error: Mapped[str] = mapped_column(String(500), default="", nullable=False)
+
+    def __repr__(self) -> str:
+        return f"<OutboxMail {self.id} to={self.recipient!r}>"
+
+
+def queue_mail(recipient: str, subject: str, template: str, **context: object) -> OutboxMail:
+    """Render a plain-text mail and queue it; it leaves only if the transaction commits."""
+    body = render_template(f"mail/{template}.txt", **context)
+    mail = OutboxMail(recipient=recipient, subject=subject, body=body)
+    db.session.add(mail)
+    db.session.flush()
+    g.setdefault("queued_mail_ids", []).append(mail.id)
+    return mail
+
+
+def _transmit(mail: OutboxMail) -> None:
+    config = current_app.config
+    message = EmailMessage()
+    message["From"] = config["MAIL_SENDER"]
+    message["To"] = mail.recipient
+    message["Subject"] = mail.subject
+    message["Message-ID"] = make_msgid(domain="network.invalid")
+    message.set_content(mail.body)
+    if config["MAIL_BACKEND"] == "console":
+        print(f"\n----- mail to {mail.recipient}: {mail.subject}\n{mail.body}\n-----", flush=True)
+        return
+    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT"]) as smtp:
+        if config["MAIL_USE_TLS"]:
+            smtp.starttls()
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+        smtp.send_message(message)
+
+
+def deliver(mails: list[OutboxMail]) -> tuple[int, int]:
+    """Send the given outbox rows, mark them, and commit. Returns (sent, failed)."""
+    sent = failed = 0
+    for mail in mails:
+        mail.attempts += 1
+        try:
+            _transmit(mail)
+        except (OSError, smtplib.SMTPException) as error:
+            mail.last_error = str(error)[:500]
+            failed += 1
+            log.warning("mail %s to %s not delivered: %s", mail.id, mail.recipient, error)
+        else:
+            mail.sent_at = utcnow()
+            sent += 1
+    db.session.commit()
+    return sent, failed
+
+
+def deliver_queued() -> None:
+    """After the request's commit: try to send what it queued. Failures stay for `flask mail flush`."""
+    ids = g.pop("queued_mail_ids", None)
+    if ids:
+        deliver(list(db.session.scalars(select(OutboxMail).where(OutboxMail.id.in_(ids)))))
+
+
+def pending_mail(limit: int = 500) -> list[OutboxMail]:
+    return list(
+        db.session.scalars(
+            select(OutboxMail).where(OutboxMail.sent_at.is_(None)).order_by(OutboxMail.id).limit(limit)
+        )
+    )
+
+
+def transport_status() -> tuple[bool, str]:
+    """For /healthz: can the mail transport be reached?"""
+    config = current_app.config
+    if config["MAIL_BACKEND"] == "console":
+        return True, "console"
+    try:
+        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=3) as smtp:
+            smtp.noop()
+    except (OSError, smtplib.SMTPException) as error:
+        return False, type(error).__name__
+    return True, "smtp"

@@ -1,0 +1,169 @@
+"""Server-side sessions: the cookie holds a random token; its record, encrypted under a key derived
+from that token, lives in the database. Sign-out, revocation and expiry delete the record, so a
+captured cookie is worthless afterwards (Flask's default signed cookie outlives sign-out)."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from flask import Flask, Request, Response
+from flask.sessions import SessionInterface, SessionMixin
+from sqlalchemy import ForeignKey, LargeBinary, String, delete, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.datastructures import CallbackDict
+
+from network.core.clock import utcnow
+from network.core.crypto import SealError, derive_key, new_token, open_with_key, seal_with_key, token_digest
+from network.core.db import db
+
+
+class WebSession(db.Model):
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the cookie token
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+    last_seen_at: Mapped[datetime] = mapped_column(nullable=False, index=True)
+    authenticated_at: Mapped[datetime | None] = mapped_column()
+    address: Mapped[str] = mapped_column(String(64), default="", nullable=False)
+    user_agent: Mapped[str] = mapped_column(String(300), default="", nullable=False)
+
+    def __repr__(self) -> str:
+        return f"<WebSession member={self.member_id} since={self.created_at:%Y-%m-%d %H:%M}>"
+
+
+class ServerSession(CallbackDict, SessionMixin):
+    """A dict whose record lives server-side. `regenerate()` issues a new token (at sign-in)."""
+
+    def __init__(self, initial=None, token: str | None = None, record: dict | None = None):
+        def on_update(self):
+            self.modified = True
+
+        super().__init__(initial, on_update)
+        self.token = token
+        self.record = record or {}
+        self.modified = False
+        self.rotate = False
+        self.expired = False
+
+    def regenerate(self) -> None:
+        self.rotate = True
+        self.modified = True
+
+    @property
+    def session_id(self) -> str | None:
+        return token_digest(self.token) if self.token else None
+
+
+def _data_key(token: str) -> bytes:
+    return derive_key(token.encode(), "network/session-data")
+
+
+def delete_member_sessions(member_id: int, *, except_id: str | None = None) -> int:
+    """End every session of a member (all devices), optionally keeping the current one."""
+    statement = delete(WebSession).where(WebSession.member_id == member_id)
+    if except_id:
+        statement = statement.where(WebSession.id != except_id)
+    return db.session.execute(statement).rowcount or 0
+
+
+def purge_expired(app: Flask) -> int:
+    now = utcnow()
+    idle = now - timedelta(seconds=app.config["SESSION_IDLE_TIMEOUT"])
+    absolute = now - timedelta(seconds=app.config["SESSION_ABSOLUTE_TIMEOUT"])
+    result = db.session.execute(
+        delete(WebSession).where((WebSession.last_seen_at < idle) | (WebSession.created_at < absolute))
+    )
+    return result.rowcount or 0
+
+
+class ServerSessionInterface(SessionInterface):
+    def open_session(self, app: Flask, request: Request) -> ServerSession:
+        token = request.cookies.get(self.get_cookie_name(app))
+        if not token or len(token) > 100:
+            return ServerSession()
+        session_id = token_digest(token)
+        with db.engine.connect() as connection:
+            row = connection.execute(select(WebSession.__table__).where(WebSession.id == session_id)).mappings().first()
+        if row is None:
+            return ServerSession()
+        now = utcnow()
+        idle = now - row["last_seen_at"] > timedelta(seconds=app.config["SESSION_IDLE_TIMEOUT"])
+        too_old = now - row["created_at"] > timedelta(seconds=app.config["SESSION_ABSOLUTE_TIMEOUT"])
+        if idle or too_old:
+            with db.engine.begin() as connection:
+                connection.execute(delete(WebSession).where(WebSession.id == session_id))
+            fresh = ServerSession()
+            fresh.expired = row["member_id"] is not None
+            return fresh
+        try:
+            data = json.loads(open_with_key(_data_key(token), row["data"], session_id))
+        except (SealError, ValueError):
+            return ServerSession()
+        return ServerSession(data, token=token, record=dict(row))
+
+    def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
+        name = self.get_cookie_name(app)
+        cookie = {
+            "domain": None,
+            "path": "/",
+            "secure": self.get_cookie_secure(app),
+            "httponly": True,
+            "samesite": self.get_cookie_samesite(app),
+        }
+        now = utcnow()
+        old_id = session.session_id
+        if not session:
+            if old_id:
+                with db.engine.begin() as connection:
+                    connection.execute(delete(WebSession).where(WebSession.id == old_id))
+                response.delete_cookie(name, **cookie)
+            elif session.expired:
+                response.delete_cookie(name, **cookie)
+            return
+        if not session.modified and old_id:
+            # Touch at most once a minute: the idle timeout needs no finer grain.
+            if now - session.record.get("last_seen_at", now) > timedelta(seconds=60):
+                with db.engine.begin() as connection:
+                    connection.execute(update(WebSession).where(WebSession.id == old_id).values(last_seen_at=now))
+            return
+        from flask import request
+
+        token = session.token
+        created_at = session.record.get("created_at", now)
+        if session.rotate or not token:
+            token = new_token(32)
+            created_at = now if session.rotate or not old_id else created_at
+        session_id = token_digest(token)
+        member_id = session.get("_user_id")
+        values = {
+            "id": session_id,
+            "member_id": int(member_id) if member_id else None,
+            "data": seal_with_key(_data_key(token), json.dumps(dict(session)).encode(), session_id),
+            "created_at": created_at,
+            "last_seen_at": now,
+            "authenticated_at": _parse_time(session.get("authenticated_at")),
+            "address": (request.remote_addr or "")[:64],
+            "user_agent": (request.user_agent.string or "")[:300],
+        }
+        with db.engine.begin() as connection:
+            if old_id and old_id != session_id:
+                connection.execute(delete(WebSession).where(WebSession.id == old_id))
+            if old_id == session_id:
+                connection.execute(update(WebSession).where(WebSession.id == session_id).values(**values))
+            else:
+                connection.execute(WebSession.__table__.insert().values(**values))
+        session.token, session.rotate = token, False
+        response.set_cookie(name, token, max_age=None, **cookie)
+        response.vary.add("Cookie")
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def configure_sessions(app: Flask) -> None:
+    app.session_interface = ServerSessionInterface()
+
+

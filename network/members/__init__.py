@@ -1,0 +1,1 @@
+"""Members: applications, vetting, accounts, sign-in with a second factor, sessions and roles."""

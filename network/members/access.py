@@ -1,0 +1,57 @@
+"""Named access requirements on membership, used by views, templates and queries alike."""
+from __future__ import annotations
+
+from network.members.models import Application, Member
+
+
+def is_member(member: Member) -> bool:
+    return member.is_vetted
+
+
+def is_moderator(member: Member) -> bool:
+    return member.is_vetted and member.has_role("moderator")
+
+
+def is_admin(member: Member) -> bool:
+    return member.is_vetted and member.has_role("admin")
+
+
+def is_focal_point(member: Member) -> bool:
+    return member.is_vetted and bool(member.focal_point_authority_ids())
+
+
+def can_vet_members(member: Member) -> bool:
+    return is_moderator(member)
+
+
+def can_manage_roles(member: Member) -> bool:
+    return is_admin(member)
+
+
+def can_browse_audit(member: Member) -> bool:
+    return is_moderator(member) or is_admin(member)
+
+
+def can_manage_members(member: Member) -> bool:
+    return is_moderator(member) or is_admin(member)
+
+
+def can_reconfirm_members(member: Member) -> bool:
+    return is_moderator(member) or is_focal_point(member)
+
+
+def can_vouch_for(member: Member, application: Application) -> bool:
+    return is_focal_point(member) and application.member.authority_id in member.focal_point_authority_ids()
+
+
+TEMPLATE_RULES = {
+    "is_member": is_member,
+    "is_moderator": is_moderator,
+    "is_admin": is_admin,
+    "is_focal_point": is_focal_point,
+    "can_vet_members": can_vet_members,
+    "can_manage_roles": can_manage_roles,
+    "can_browse_audit": can_browse_audit,
+    "can_manage_members": can_manage_members,
+    "can_reconfirm_members": can_reconfirm_members,
+}

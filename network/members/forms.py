@@ -1,0 +1,193 @@
+"""Forms for applying, signing in, the second factor, passwords, vetting and account management."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+
+from network.core.reference import languages, practitioner_types, states
+
+EMAIL = [DataRequired(message=_l("Enter your e-mail address.")), Length(max=254),
+         Email(message=_l("Enter a valid e-mail address, like name@ministry.gov."), check_deliverability=False)]
+
+
+def _no_control_characters(form, field) -> None:
+    if field.data and any(ord(ch) < 32 and ch not in "\r\n\t" for ch in field.data):
+        raise ValidationError(_l("Remove the control characters from this field."))
+
+
+class ApplicationForm(FlaskForm):
+    name = StringField(_l("Full name"), validators=[DataRequired(message=_l("Enter your full name.")),
+                                                    Length(max=200), _no_control_characters])
+    email = EmailField(_l("Official e-mail address"), validators=EMAIL,
+                       description=_l("Use the address your authority gave you: moderators check its domain."))
+    password = PasswordField(_l("Password"), validators=[DataRequired(message=_l("Choose a password.")),
+                                                         Length(max=128)],
+                             description=_l("At least 12 characters. A phrase of several words is easy to remember."))
+    state = SelectField(_l("State"), validators=[InputRequired(message=_l("Choose your State."))])
+    authority = SelectField(_l("Authority"), validators=[Optional()],
+                            description=_l("If your authority is not listed, choose “Not listed” and name it below."))
+    authority_other = StringField(_l("Authority name, if not listed"), validators=[Length(max=300),
+                                                                                  _no_control_characters])
+    position = StringField(_l("Position"), validators=[DataRequired(message=_l("Enter your position.")),
+                                                       Length(max=200), _no_control_characters])
+    practitioner_type = SelectField(_l("You are"), validators=[InputRequired(message=_l("Choose what you are."))])
+    languages = SelectMultipleField(_l("Working languages"),
+                                    validators=[DataRequired(message=_l("Choose at least one working language."))])
+    reason = TextAreaField(_l("Why do you want to join?"),
+                           validators=[DataRequired(message=_l("Tell the moderators why you want to join.")),
+                                       Length(min=20, max=3000, message=_l("Write between 20 and 3,000 characters."))])
+    referee_email = EmailField(_l("Referee (optional)"), validators=[Optional(), Length(max=254),
+                               Email(message=_l("Enter a valid e-mail address."), check_deliverability=False)],
+                               description=_l("The e-mail address of a colleague who is already a member."))
+    submit = SubmitField(_l("Apply"))
+
+    def __init__(self, authorities, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.state.choices = [("", _l("Choose…"))] + list(states())
+        self.authority.choices = [("", _l("Choose…"))] + [(str(a.id), f"{a.name}") for a in authorities] + [
+            ("other", _l("Not listed"))]
+        self.practitioner_type.choices = [("", _l("Choose…"))] + [(c, _l(label)) for c, label in practitioner_types()]
+        self.languages.choices = list(languages())
+
+    def validate_state(self, field) -> None:
+        if not field.data:
+            raise ValidationError(_l("Choose your State."))
+
+    def validate_practitioner_type(self, field) -> None:
+        if not field.data:
+            raise ValidationError(_l("Choose what you are."))
+
+    def validate_authority(self, field) -> None:
+        if not field.data:
+            raise ValidationError(_l("Choose your authority, or “Not listed”."))
+        if field.data == "other" and not (self.authority_other.data or "").strip():
+            self.authority_other.errors = list(self.authority_other.errors) + [
+                _l("Name your authority if it is not in the list.")]
+            raise ValidationError(_l("Name your authority below."))
+
+    def validate_languages(self, field) -> None:
+        if len(field.data or []) > 20:
+            raise ValidationError(_l("Choose at most 20 languages."))
+
+
+class SignInForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=EMAIL)
+    password = PasswordField(_l("Password"), validators=[DataRequired(message=_l("Enter your password.")),
+                                                         Length(max=1024)])
+    submit = SubmitField(_l("Sign in"))
+
+
+class CodeForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(message=_l("Enter the code.")), Length(max=40)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True})
+    submit = SubmitField(_l("Continue"))
+
+
+class ReauthForm(FlaskForm):
+    password = PasswordField(_l("Password"), validators=[DataRequired(message=_l("Enter your password.")),
+                                                         Length(max=1024)])
+    code = StringField(_l("Authentication code"), validators=[DataRequired(message=_l("Enter the code.")),
+                                                              Length(max=40)],
+                       render_kw={"autocomplete": "one-time-code"})
+    submit = SubmitField(_l("Confirm"))
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=1024)])
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=128)])
+    code = StringField(_l("Authentication code"), validators=[DataRequired(message=_l("Enter the code.")),
+                                                              Length(max=40)],
+                       render_kw={"autocomplete": "one-time-code"})
+    submit = SubmitField(_l("Change password"))
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=EMAIL)
+    submit = SubmitField(_l("Send me a link"))
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired(message=_l("Choose a password.")),
+                                                             Length(max=128)])
+    submit = SubmitField(_l("Set the new password"))
+
+
+class DecisionForm(FlaskForm):
+    decision = SelectField(_l("Decision"), choices=[("approve", _l("Approve")), ("reject", _l("Reject")),
+                                                    ("info", _l("Ask for more information"))])
+    note = TextAreaField(_l("Note, reason or question"), validators=[Length(max=3000)],
+                         description=_l("A reason is required to reject; a question to ask for information. "
+                                        "The applicant receives it by e-mail."))
+    submit = SubmitField(_l("Record the decision"))
+
+
+class VouchForm(FlaskForm):
+    decision = SelectField(_l("Your answer"), choices=[("vouched", _l("I vouch for this colleague")),
+                                                       ("declined", _l("I do not vouch"))])
+    note = TextAreaField(_l("Note for the moderators (optional)"), validators=[Length(max=1000)])
+    submit = SubmitField(_l("Send"))
+
+
+class RefereeForm(FlaskForm):
+    decision = SelectField(_l("Your answer"), choices=[("confirmed", _l("I confirm this applicant")),
+                                                       ("declined", _l("I do not confirm"))])
+    note = TextAreaField(_l("Note for the moderators (optional)"), validators=[Length(max=1000)])
+    submit = SubmitField(_l("Send"))
+
+
+class AnswerForm(FlaskForm):
+    answer = TextAreaField(_l("Your answer"), validators=[DataRequired(message=_l("Write your answer.")),
+                                                          Length(max=5000)])
+    submit = SubmitField(_l("Send the answer"))
+
+
+class SuspendForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(message=_l("Give a reason.")), Length(max=1000)])
+    until = DateField(_l("Until (optional)"), validators=[Optional()],
+                      description=_l("Leave empty to suspend until a moderator reinstates the member."))
+    submit = SubmitField(_l("Suspend"))
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(message=_l("Give a reason.")), Length(max=1000)])
+    submit = SubmitField(_l("Close the account"))
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=[("moderator", _l("Moderator")), ("admin", _l("Administrator")),
+                                            ("focal_point", _l("Focal point of an authority"))])
+    authority = SelectField(_l("Authority (for a focal point)"), validators=[Optional()])
+    submit = SubmitField(_l("Grant"))
+
+    def __init__(self, authorities, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.authority.choices = [("", "—")] + [(str(a.id), a.name) for a in authorities]
+
+
+class ConfirmForm(FlaskForm):
+    """A bare form: a button and its CSRF token."""
+
+    submit = SubmitField(_l("Confirm"))
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    action = StringField(_l("Action"), validators=[Optional(), Length(max=80)])
+    actor = StringField(_l("Actor e-mail"), validators=[Optional(), Length(max=254)])
+    target_type = StringField(_l("Target type"), validators=[Optional(), Length(max=40)])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+    submit = SubmitField(_l("Filter"))

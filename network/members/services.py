@@ -1,0 +1,651 @@
+"""Domain operations on members: applying, vetting, signing in, second factor, sessions, roles, revalidation.
+
+Services take plain values, change state, write audit entries and queue mail; they never commit.
+They raise MembershipError (a DomainError) with a message fit for the user, before changing anything.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
+
+from network.core import audit
+from network.core.clock import utcnow
+from network.core.crypto import seal, unseal
+from network.core.db import db
+from network.core.errors import DomainError
+from network.core.mail import queue_mail
+from network.core.ratelimit import counter
+from network.core.sessions import delete_member_sessions
+from network.directory.models import Authority
+from network.members import passwords, totp
+from network.members.models import ROLES, Application, Member, RecoveryCode, RoleGrant, Vouch
+
+
+class MembershipError(DomainError):
+    """A membership rule refused the operation."""
+
+
+class Throttled(MembershipError):
+    """Too many attempts: the caller answers 429."""
+
+
+# ---------------------------------------------------------------- signed links
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"network/{purpose}")
+
+
+def make_link_token(purpose: str, payload: dict) -> str:
+    return _serializer(purpose).dumps(payload)
+
+
+def read_link_token(purpose: str, token: str, max_age: int) -> dict:
+    try:
+        return _serializer(purpose).loads(token, max_age=max_age)
+    except SignatureExpired as error:
+        raise MembershipError(_("This link has expired. Ask for a new one.")) from error
+    except BadSignature as error:
+        raise MembershipError(_("This link is not valid. Check that you copied it whole.")) from error
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_member(email: str) -> Member | None:
+    return db.session.scalar(select(Member).where(Member.email == normalise_email(email)))
+
+
+def moderators() -> list[Member]:
+    return list(
+        db.session.scalars(
+            select(Member).join(RoleGrant, RoleGrant.member_id == Member.id)
+            .where(RoleGrant.role == "moderator", Member.status == "active").distinct()
+        )
+    )
+
+
+def focal_points_of(authority_id: int | None) -> list[Member]:
+    if not authority_id:
+        return []
+    return list(
+        db.session.scalars(
+            select(Member).join(RoleGrant, RoleGrant.member_id == Member.id)
+            .where(RoleGrant.role == "focal_point", RoleGrant.authority_id == authority_id, Member.status == "active")
+            .distinct()
+        )
+    )
+
+
+# ---------------------------------------------------------------- applications
+
+@dataclass
+class ApplicationInput:
+    name: str
+    email: str
+    password: str
+    state: str
+    authority_id: int | None
+    authority_other: str
+    position: str
+    practitioner_type: str
+    languages: list[str] = field(default_factory=list)
+    reason: str = ""
+    referee_email: str = ""
+
+
+def apply(data: ApplicationInput) -> Application | None:
+    """Record an application and send the verification link. Returns None when the address is taken:
+    the applicant sees the same page either way, and the owner of the address is told by mail."""
+    email = normalise_email(data.email)
+    authority = db.session.get(Authority, data.authority_id) if data.authority_id else None
+    if data.authority_id and authority is None:
+        raise MembershipError(_("Choose an authority from the list."), field="authority")
+    if authority and authority.state != data.state:
+        raise MembershipError(_("This authority belongs to another State."), field="authority")
+    if not authority and not data.authority_other.strip():
+        raise MembershipError(_("Name your authority if it is not in the list."), field="authority_other")
+    problems = passwords.password_problems(data.password, email)
+    if problems:
+        raise MembershipError(problems[0], field="password")
+    existing = find_member(email)
+    if existing is not None:
+        queue_mail(email, _("Someone applied with your address"), "members/already_registered",
+                   member=existing, sign_in_url=url_for("members.sign_in", _external=True),
+                   reset_url=url_for("members.forgot_password", _external=True))
+        audit.record("application.duplicate_address", existing, actor=existing)
+        return None
+    member = Member(
+        email=email, name=data.name.strip(), state=data.state, authority_id=authority.id if authority else None,
+        authority_other="" if authority else data.authority_other.strip(), position=data.position.strip(),
+        practitioner_type=data.practitioner_type, languages=list(data.languages),
+        password_hash=passwords.hash_password(data.password), status="pending",
+    )
+    db.session.add(member)
+    db.session.flush()
+    application = Application(member_id=member.id, reason=data.reason.strip(),
+                              referee_email=normalise_email(data.referee_email) if data.referee_email else "")
+    db.session.add(application)
+    db.session.flush()
+    audit.record("application.created", application, actor=member, authority=member.authority_name)
+    send_verification(application)
+    return application
+
+
+def send_verification(application: Application) -> None:
+    token = make_link_token("verify-email", {"a": application.id, "e": application.member.email})
+    queue_mail(application.member.email, _("Confirm your e-mail address"), "members/verify_email",
+               application=application, link=url_for("members.verify_email", token=token, _external=True),
+               hours=current_app.config["EMAIL_VERIFICATION_MAX_AGE"] // 3600)
+
+
+def verify_email(token: str) -> Application:
+    """The applicant followed the link: the application reaches the moderators, focal points and referee."""
+    payload = read_link_token("verify-email", token, current_app.config["EMAIL_VERIFICATION_MAX_AGE"])
+    application = db.session.get(Application, payload.get("a"))
+    if application is None or application.member.email != payload.get("e"):
+        raise MembershipError(_("This link is not valid. Check that you copied it whole."))
+    if application.status != "unverified":
+        return application
+    now = utcnow()
+    application.email_verified_at = now
+    application.submitted_at = now
+    application.status = "submitted"
+    audit.record("application.email_verified", application, actor=application.member)
+    member = application.member
+    for focal_point in focal_points_of(member.authority_id):
+        queue_mail(focal_point.email, _("A colleague asks to join the network"), "members/vouch_request",
+                   focal_point=focal_point, application=application,
+                   link=url_for("members.vouching", _external=True))
+    if application.referee_email:
+        referee = find_member(application.referee_email)
+        if referee is not None and referee.is_vetted and referee.id != member.id:
+            application.referee_id = referee.id
+            queue_mail(referee.email, _("You were named as referee"), "members/referee_request",
+                       referee=referee, application=application,
+                       link=url_for("members.referee_requests", _external=True))
+    return application
+
+
+def vouch(application: Application, focal_point: Member, decision: str, note: str = "") -> Vouch:
+    if decision not in ("vouched", "declined"):
+        raise MembershipError(_("Choose whether you vouch for this colleague."))
+    if application.status not in ("submitted", "info_requested"):
+        raise MembershipError(_("This application has already been decided."))
+    if not focal_point.has_role("focal_point", application.member.authority_id):
+        raise MembershipError(_("Only focal points of the applicant's authority can vouch."))
+    existing = db.session.scalar(
+        select(Vouch).where(Vouch.application_id == application.id, Vouch.focal_point_id == focal_point.id)
+    )
+    if existing is None:
+        existing = Vouch(application_id=application.id, focal_point_id=focal_point.id, decision=decision, note=note)
+        db.session.add(existing)
+    else:
+        existing.decision, existing.note, existing.created_at = decision, note, utcnow()
+    db.session.flush()
+    audit.record(f"application.{decision}", application, actor=focal_point, note=note)
+    return existing
+
+
+def referee_decide(application: Application, referee: Member, decision: str, note: str = "") -> None:
+    if decision not in ("confirmed", "declined"):
+        raise MembershipError(_("Choose whether you confirm this applicant."))
+    if application.referee_id != referee.id:
+        raise MembershipError(_("You are not the referee of this application."))
+    if application.status not in ("submitted", "info_requested"):
+        raise MembershipError(_("This application has already been decided."))
+    application.referee_decision, application.referee_note = decision, note
+    audit.record(f"application.referee_{decision}", application, actor=referee, note=note)
+
+
+def _decidable(application: Application) -> None:
+    if application.status not in ("submitted", "info_requested"):
+        raise MembershipError(_("This application is not waiting for a decision."))
+
+
+def approve(application: Application, by: Member, note: str = "") -> Member:
+    _decidable(application)
+    now = utcnow()
+    member = application.member
+    application.status, application.decided_at, application.decided_by_id = "approved", now, by.id
+    application.decision_note = note
+    member.status, member.approved_at, member.status_changed_at = "active", now, now
+    member.confirmed_until = now + timedelta(days=current_app.config["MEMBERSHIP_VALIDITY_DAYS"])
+    if not member.has_role("member"):
+        member.roles.append(RoleGrant(role="member", granted_by_id=by.id))
+    audit.record("application.approved", application, actor=by, member=member.email, note=note)
+    queue_mail(member.email, _("Your application was approved"), "members/approved", member=member,
+               link=url_for("members.sign_in", _external=True))
+    return member
+
+
+def reject(application: Application, by: Member, reason: str) -> None:
+    _decidable(application)
+    if not reason.strip():
+        raise MembershipError(_("Give the applicant a reason."), field="note")
+    now = utcnow()
+    application.status, application.decided_at, application.decided_by_id = "rejected", now, by.id
+    application.decision_note = reason.strip()
+    member = application.member
+    member.status, member.status_changed_at = "deactivated", now
+    delete_member_sessions(member.id)
+    audit.record("application.rejected", application, actor=by, member=member.email, reason=reason.strip())
+    queue_mail(member.email, _("Your application was not accepted"), "members/rejected", member=member,
+               reason=reason.strip())
+
+
+def request_information(application: Application, by: Member, question: str) -> None:
+    _decidable(application)
+    if not question.strip():
+        raise MembershipError(_("Write the question for the applicant."), field="note")
+    now = utcnow()
+    application.status, application.info_question, application.info_answer = "info_requested", question.strip(), ""
+    application.info_requested_at = now
+    audit.record("application.info_requested", application, actor=by, question=question.strip())
+    token = make_link_token("info-request", {"a": application.id, "t": now.isoformat()})
+    queue_mail(application.member.email, _("The moderators need more information"), "members/info_request",
+               application=application, question=question.strip(),
+               link=url_for("members.answer_information", token=token, _external=True))
+
+
+def application_for_info_token(token: str) -> Application:
+    payload = read_link_token("info-request", token, current_app.config["INFO_REQUEST_MAX_AGE"])
+    application = db.session.get(Application, payload.get("a"))
+    if application is None or application.info_requested_at is None \
+            or application.info_requested_at.isoformat() != payload.get("t"):
+        raise MembershipError(_("This link is no longer valid."))
+    if application.status != "info_requested":
+        raise MembershipError(_("This question has already been answered."))
+    return application
+
+
+def answer_information(token: str, answer: str) -> Application:
+    application = application_for_info_token(token)
+    if not answer.strip():
+        raise MembershipError(_("Write your answer."), field="answer")
+    application.info_answer, application.status = answer.strip(), "submitted"
+    audit.record("application.info_answered", application, actor=application.member)
+    for moderator in moderators():
+        queue_mail(moderator.email, _("An applicant answered your question"), "members/info_answered",
+                   moderator=moderator, application=application,
+                   link=url_for("members.application_detail", application_id=application.id, _external=True))
+    return application
+
+
+def vetting_queue() -> list[Application]:
+    """Applications waiting for a decision, oldest first."""
+    return list(
+        db.session.scalars(
+            select(Application).where(Application.status.in_(("submitted", "info_requested")))
+            .order_by(Application.submitted_at, Application.id)
+        )
+    )
+
+
+def remind_moderators() -> int:
+    """Mail the moderators about applications waiting longer than the reminder threshold (once a day each)."""
+    now = utcnow()
+    threshold = now - timedelta(hours=current_app.config["VETTING_REMINDER_HOURS"])
+    waiting = [
+        a for a in vetting_queue()
+        if a.status == "submitted" and a.submitted_at and a.submitted_at < threshold
+        and (a.reminded_at is None or a.reminded_at < now - timedelta(hours=24))
+    ]
+    if not waiting:
+        return 0
+    for moderator in moderators():
+        queue_mail(moderator.email, _("%(n)d applications are waiting", n=len(waiting)), "members/vetting_reminder",
+                   moderator=moderator, applications=waiting, now=now,
+                   link=url_for("members.vetting_queue", _external=True))
+    for application in waiting:
+        application.reminded_at = now
+    audit.record("vetting.reminder_sent", None, actor=None, applications=[a.id for a in waiting])
+    return len(waiting)
+
+
+# ---------------------------------------------------------------- sign-in
+
+def _account_key(email: str, device_ok: bool) -> str:
+    digest = hashlib.sha256(normalise_email(email).encode()).hexdigest()[:32]
+    return f"signin:{'device' if device_ok else 'account'}:{digest}"
+
+
+def authenticate(email: str, password: str, address: str, trusted_device: bool = False) -> Member:
+    """Check e-mail and password under throttling. Unknown and known accounts take the same time
+    and get the same answer. A client that signed in to this account before (device cookie) has
+    its own counter, so an attacker cannot lock the owner out."""
+    config = current_app.config
+    rate = counter()
+    account_key = _account_key(email, trusted_device)
+    address_key = f"signin:address:{address}"
+    if rate.count(address_key, config["LOGIN_ADDRESS_WINDOW"]) >= config["LOGIN_ADDRESS_LIMIT"] \
+            or rate.count(account_key, config["LOGIN_ACCOUNT_WINDOW"]) >= config["LOGIN_ACCOUNT_LIMIT"]:
+        member = find_member(email)
+        audit.record("sign_in.throttled", member, actor=member, email=normalise_email(email)[:254])
+        raise Throttled(_("Too many attempts. Wait 15 minutes and try again, or reset your password."))
+    member = find_member(email)
+    if member is None:
+        passwords.burn_time(password)
+        ok = False
+    else:
+        ok = passwords.verify_password(member.password_hash, password)
+    if not ok:
+        rate.add(account_key, config["LOGIN_ACCOUNT_WINDOW"])
+        rate.add(address_key, config["LOGIN_ADDRESS_WINDOW"])
+        audit.record("sign_in.failed", member, actor=member, email=normalise_email(email)[:254])
+        raise MembershipError(_("The e-mail address or the password is not right."))
+    rate.reset(account_key)
+    if passwords.needs_rehash(member.password_hash):
+        member.password_hash = passwords.hash_password(password)
+    return member
+
+
+def check_can_sign_in(member: Member) -> None:
+    """After a correct password: is this account allowed in? Suspensions past their end date lift here."""
+    now = utcnow()
+    if member.status == "suspended" and member.suspended_until and member.suspended_until <= now:
+        member.status, member.suspended_reason, member.suspended_until = "active", "", None
+        member.status_changed_at = now
+        audit.record("member.suspension_ended", member, actor=None)
+    if member.status == "suspended":
+        until = member.suspended_until.strftime("%d %B %Y") if member.suspended_until else _("further notice")
+        raise MembershipError(_("Your account is suspended until %(until)s. Reason: %(reason)s",
+                                until=until, reason=member.suspended_reason))
+    if member.status == "lapsed":
+        raise MembershipError(_("Your membership has lapsed because it was not re-confirmed this year. "
+                                "Ask your authority's focal point or a moderator to re-confirm you."))
+    if member.status == "deactivated":
+        raise MembershipError(_("This account is closed."))
+
+
+def throttle_second_factor(member: Member) -> None:
+    config = current_app.config
+    if counter().count(f"mfa:{member.id}", config["LOGIN_ACCOUNT_WINDOW"]) >= config["LOGIN_ACCOUNT_LIMIT"]:
+        audit.record("sign_in.mfa_throttled", member, actor=member)
+        raise Throttled(_("Too many wrong codes. Wait 15 minutes and sign in again."))
+
+
+def _second_factor_failed(member: Member) -> None:
+    counter().add(f"mfa:{member.id}", current_app.config["LOGIN_ACCOUNT_WINDOW"])
+    audit.record("sign_in.mfa_failed", member, actor=member)
+    raise MembershipError(_("That code is not right, or it was already used. Wait for a new code and try again."),
+                          field="code")
+
+
+def member_totp_secret(member: Member) -> str:
+    if member.totp_secret is None:
+        raise MembershipError(_("No second factor is set up for this account."))
+    return unseal(member.totp_secret, f"totp:{member.id}").decode()
+
+
+def enrol_totp(member: Member, secret: str, code: str) -> list[str]:
+    """Confirm an authenticator app with a first code; returns the recovery codes to show once."""
+    throttle_second_factor(member)
+    step = totp.match_step(secret, code, None)
+    if step is None:
+        _second_factor_failed(member)
+    member.totp_secret = seal(secret.encode(), f"totp:{member.id}")
+    member.totp_last_step = step
+    member.mfa_enrolled_at = utcnow()
+    codes = _replace_recovery_codes(member)
+    audit.record("mfa.enrolled", member, actor=member)
+    return codes
+
+
+def _replace_recovery_codes(member: Member) -> list[str]:
+    db.session.execute(RecoveryCode.__table__.delete().where(RecoveryCode.member_id == member.id))
+    codes = totp.new_recovery_codes()
+    db.session.add_all(RecoveryCode(member_id=member.id, code_hash=totp.recovery_code_hash(c)) for c in codes)
+    db.session.flush()
+    return codes
+
+
+def regenerate_recovery_codes(member: Member) -> list[str]:
+    codes = _replace_recovery_codes(member)
+    audit.record("mfa.recovery_codes_replaced", member, actor=member)
+    return codes
+
+
+def recovery_codes_left(member: Member) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(RecoveryCode)
+        .where(RecoveryCode.member_id == member.id, RecoveryCode.used_at.is_(None))
+    ) or 0
+
+
+def verify_second_factor(member: Member, code: str) -> str:
+    """Accept a current TOTP code (each time step once only) or an unused recovery code.
+    Returns "totp" or "recovery"."""
+    throttle_second_factor(member)
+    cleaned = "".join(code.split())
+    if cleaned.isdigit() and len(cleaned) == 6:
+        step = totp.match_step(member_totp_secret(member), cleaned, member.totp_last_step)
+        if step is not None:
+            member.totp_last_step = step
+            return "totp"
+    elif len(totp.normalise_recovery_code(cleaned)) == 12:
+        found = db.session.scalar(
+            select(RecoveryCode).where(
+                RecoveryCode.member_id == member.id, RecoveryCode.used_at.is_(None),
+                RecoveryCode.code_hash == totp.recovery_code_hash(cleaned),
+            )
+        )
+        if found is not None:
+            found.used_at = utcnow()
+            audit.record("mfa.recovery_code_used", member, actor=member, left=recovery_codes_left(member))
+            return "recovery"
+    _second_factor_failed(member)
+    return ""  # not reached
+
+
+def signed_in(member: Member, method: str) -> None:
+    counter().reset(f"mfa:{member.id}")
+    audit.record("sign_in.succeeded", member, actor=member, method=method)
+
+
+# ---------------------------------------------------------------- passwords
+
+def change_password(member: Member, current: str, new: str, code: str, keep_session_id: str | None) -> None:
+    if not passwords.verify_password(member.password_hash, current):
+        audit.record("password.change_refused", member, actor=member)
+        raise MembershipError(_("Your current password is not right."), field="current_password")
+    problems = passwords.password_problems(new, member.email)
+    if problems:
+        raise MembershipError(problems[0], field="new_password")
+    verify_second_factor(member, code)
+    member.password_hash = passwords.hash_password(new)
+    member.password_changed_at = utcnow()
+    ended = delete_member_sessions(member.id, except_id=keep_session_id)
+    audit.record("password.changed", member, actor=member, other_sessions_ended=ended)
+    queue_mail(member.email, _("Your password was changed"), "members/password_changed", member=member)
+
+
+def request_password_reset(email: str) -> None:
+    """Always looks the same to the caller; only an existing, usable account gets a link."""
+    member = find_member(email)
+    if member is None or member.status in ("deactivated",):
+        return
+    token = make_link_token("password-reset", {"m": member.id, "h": member.password_hash[-16:]})
+    queue_mail(member.email, _("Reset your password"), "members/password_reset", member=member,
+               link=url_for("members.reset_password", token=token, _external=True),
+               minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60)
+    audit.record("password.reset_requested", member, actor=member)
+
+
+def member_for_reset_token(token: str) -> Member:
+    payload = read_link_token("password-reset", token, current_app.config["PASSWORD_RESET_MAX_AGE"])
+    member = db.session.get(Member, payload.get("m"))
+    if member is None or member.password_hash[-16:] != payload.get("h"):
+        raise MembershipError(_("This link was already used or is no longer valid. Ask for a new one."))
+    return member
+
+
+def reset_password(token: str, new: str) -> Member:
+    """Set a new password from a mailed link. The second factor stays: the next sign-in still asks for it."""
+    member = member_for_reset_token(token)
+    problems = passwords.password_problems(new, member.email)
+    if problems:
+        raise MembershipError(problems[0], field="password")
+    member.password_hash = passwords.hash_password(new)
+    member.password_changed_at = utcnow()
+    delete_member_sessions(member.id)
+    audit.record("password.reset", member, actor=member)
+    queue_mail(member.email, _("Your password was changed"), "members/password_changed", member=member)
+    return member
+
+
+# ---------------------------------------------------------------- account states and roles
+
+def suspend(member: Member, by: Member, reason: str, until: datetime | None) -> None:
+    if member.status != "active":
+        raise MembershipError(_("Only active members can be suspended."))
+    if member.id == by.id:
+        raise MembershipError(_("You cannot suspend yourself."))
+    if not reason.strip():
+        raise MembershipError(_("Give a reason for the suspension."), field="reason")
+    if until is not None and until <= utcnow():
+        raise MembershipError(_("The end date must be in the future."), field="until")
+    member.status, member.suspended_reason, member.suspended_until = "suspended", reason.strip(), until
+    member.status_changed_at = utcnow()
+    ended = delete_member_sessions(member.id)
+    audit.record("member.suspended", member, actor=by, reason=reason.strip(),
+                 until=until.isoformat() if until else None, sessions_ended=ended)
+    queue_mail(member.email, _("Your account was suspended"), "members/suspended", member=member)
+
+
+def reinstate(member: Member, by: Member) -> None:
+    if member.status not in ("suspended", "lapsed"):
+        raise MembershipError(_("Only suspended or lapsed members can be reinstated."))
+    previous = member.status
+    now = utcnow()
+    member.status, member.suspended_reason, member.suspended_until, member.status_changed_at = "active", "", None, now
+    if previous == "lapsed" or not member.confirmed_until or member.confirmed_until < now:
+        member.confirmed_until = now + timedelta(days=current_app.config["MEMBERSHIP_VALIDITY_DAYS"])
+    audit.record("member.reinstated", member, actor=by, previous=previous)
+    queue_mail(member.email, _("Your account is active again"), "members/reinstated", member=member,
+               link=url_for("members.sign_in", _external=True))
+
+
+def deactivate(member: Member, by: Member, reason: str) -> None:
+    if member.status == "deactivated":
+        raise MembershipError(_("This account is already closed."))
+    if member.id == by.id:
+        raise MembershipError(_("You cannot close your own account here."))
+    if not reason.strip():
+        raise MembershipError(_("Give a reason."), field="reason")
+    member.status, member.status_changed_at = "deactivated", utcnow()
+    ended = delete_member_sessions(member.id)
+    audit.record("member.deactivated", member, actor=by, reason=reason.strip(), sessions_ended=ended)
+
+
+def can_reconfirm(actor: Member, member: Member) -> bool:
+    return actor.id != member.id and (
+        actor.has_role("moderator") or (member.authority_id is not None and actor.has_role("focal_point", member.authority_id))
+    )
+
+
+def reconfirm(member: Member, by: Member) -> None:
+    """A focal point of the member's authority or a moderator confirms the member for another year."""
+    if not can_reconfirm(by, member):
+        raise MembershipError(_("Only a focal point of the member's authority or a moderator can re-confirm."))
+    if member.status not in ("active", "lapsed"):
+        raise MembershipError(_("Only active or lapsed members can be re-confirmed."))
+    now = utcnow()
+    member.confirmed_until = now + timedelta(days=current_app.config["MEMBERSHIP_VALIDITY_DAYS"])
+    member.revalidation_notice_at = None
+    if member.status == "lapsed":
+        member.status, member.status_changed_at = "active", now
+    audit.record("member.reconfirmed", member, actor=by, until=member.confirmed_until.date().isoformat())
+
+
+def revalidate() -> dict[str, int]:
+    """Daily: remind members (and their focal points) whose year ends within the notice period;
+    lapse those whose year has ended without re-confirmation."""
+    now = utcnow()
+    notice = now + timedelta(days=current_app.config["REVALIDATION_NOTICE_DAYS"])
+    active = list(db.session.scalars(select(Member).where(Member.status == "active",
+                                                          Member.confirmed_until.is_not(None))))
+    reminded = lapsed = 0
+    for member in active:
+        if member.confirmed_until <= now:
+            member.status, member.status_changed_at = "lapsed", now
+            delete_member_sessions(member.id)
+            audit.record("member.lapsed", member, actor=None, confirmed_until=member.confirmed_until.isoformat())
+            queue_mail(member.email, _("Your membership has lapsed"), "members/lapsed", member=member)
+            lapsed += 1
+        elif member.confirmed_until <= notice and member.revalidation_notice_at is None:
+            member.revalidation_notice_at = now
+            recipients = [member] + focal_points_of(member.authority_id)
+            if not focal_points_of(member.authority_id):
+                recipients += moderators()
+            for recipient in {r.id: r for r in recipients}.values():
+                queue_mail(recipient.email, _("Membership to re-confirm"), "members/revalidation_notice",
+                           recipient=recipient, member=member,
+                           link=url_for("members.reconfirmations", _external=True))
+            audit.record("member.revalidation_notice", member, actor=None)
+            reminded += 1
+    return {"reminded": reminded, "lapsed": lapsed}
+
+
+def grant_role(member: Member, role: str, by: Member, authority: Authority | None = None) -> RoleGrant:
+    if role not in ROLES:
+        raise MembershipError(_("Unknown role."), field="role")
+    if role == "focal_point" and authority is None:
+        raise MembershipError(_("A focal point is the focal point of one authority: choose it."), field="authority")
+    if role != "focal_point":
+        authority = None
+    if member.status != "active":
+        raise MembershipError(_("Roles can be given to active members only."))
+    if member.has_role(role, authority.id if authority else None):
+        raise MembershipError(_("The member already has this role."))
+    grant = RoleGrant(role=role, authority_id=authority.id if authority else None, granted_by_id=by.id)
+    member.roles.append(grant)
+    db.session.flush()
+    audit.record("role.granted", member, actor=by, role=role, authority=authority.key if authority else None)
+    return grant
+
+
+def withdraw_role(grant: RoleGrant, by: Member) -> None:
+    member = grant.member
+    if grant.role == "admin" and grant.member_id == by.id:
+        raise MembershipError(_("You cannot withdraw your own administrator role."))
+    if grant.role == "admin":
+        admins = db.session.scalar(select(func.count()).select_from(RoleGrant).where(RoleGrant.role == "admin"))
+        if admins <= 1:
+            raise MembershipError(_("The platform needs at least one administrator."))
+    audit.record("role.withdrawn", member, actor=by, role=grant.role,
+                 authority=grant.authority.key if grant.authority else None)
+    member.roles.remove(grant)
+    db.session.flush()
+
+
+def create_member(email: str, name: str, password: str, state: str, practitioner_type: str,
+                  authority: Authority | None = None, roles: tuple[str, ...] = ("member",),
+                  by: Member | None = None) -> Member:
+    """Create an active member directly (CLI, demo data): vetting happens outside the platform."""
+    if find_member(email) is not None:
+        raise MembershipError(_("An account with this e-mail address already exists."))
+    problems = passwords.password_problems(password, email)
+    if problems:
+        raise MembershipError(problems[0])
+    now = utcnow()
+    member = Member(
+        email=normalise_email(email), name=name, state=state, authority_id=authority.id if authority else None,
+        practitioner_type=practitioner_type, languages=["en"], password_hash=passwords.hash_password(password),
+        status="active", approved_at=now, status_changed_at=now,
+        confirmed_until=now + timedelta(days=current_app.config["MEMBERSHIP_VALIDITY_DAYS"]),
+    )
+    db.session.add(member)
+    db.session.flush()
+    for role in roles:
+        member.roles.append(RoleGrant(role=role, authority_id=authority.id if role == "focal_point" and authority else None,
+                                      granted_by_id=by.id if by else None))
+    db.session.flush()
+    audit.record("member.created", member, actor=by, roles=list(roles))
+    return member

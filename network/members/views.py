@@ -1,0 +1,746 @@
+"""Routes for applying, signing in, the second factor, the member's security page, vetting and roles."""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, time, timedelta
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from network.core import audit
+from network.core.access import current_member, ensure, public, requires
+from network.core.audit import AuditEntry
+from network.core.clock import utcnow
+from network.core.db import db, mark_failed
+from network.core.sessions import WebSession, delete_member_sessions
+from network.directory.models import Authority
+from network.members import services, totp
+from network.members.access import (
+    can_browse_audit,
+    can_manage_members,
+    can_manage_roles,
+    can_reconfirm_members,
+    can_vet_members,
+    can_vouch_for,
+    is_focal_point,
+    is_member,
+)
+from network.members.forms import (
+    AnswerForm,
+    ApplicationForm,
+    AuditFilterForm,
+    ChangePasswordForm,
+    CodeForm,
+    ConfirmForm,
+    DecisionForm,
+    ForgotPasswordForm,
+    ReasonForm,
+    ReauthForm,
+    RefereeForm,
+    ResetPasswordForm,
+    RoleForm,
+    SignInForm,
+    SuspendForm,
+    VouchForm,
+)
+from network.members.models import Application, Member, RoleGrant
+from network.members.services import MembershipError, Throttled
+
+bp = Blueprint("members", __name__)
+
+PENDING_MAX_AGE = timedelta(minutes=5)
+DEVICE_COOKIE_DAYS = 180
+
+
+# ---------------------------------------------------------------- helpers
+
+def _fail(form, error: MembershipError, template: str, **context):
+    """Roll back the request, show the error at its field (or at the top), answer 400 (429 if throttled)."""
+    mark_failed()
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [error.message]
+    else:
+        flash(error.message, "danger")
+    return render_template(template, form=form, **context), 429 if isinstance(error, Throttled) else 400
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: never an open redirect."""
+    if not target:
+        return url_for("home.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return url_for("home.index")
+    return target
+
+
+def _authorities() -> list[Authority]:
+    return list(db.session.scalars(select(Authority).order_by(Authority.state, Authority.name)))
+
+
+def _device_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="network/device")
+
+
+def _device_cookie_name() -> str:
+    return "__Host-device" if current_app.config["SESSION_COOKIE_SECURE"] else "device"
+
+
+def _email_tag(email: str) -> str:
+    return hashlib.sha256(services.normalise_email(email).encode()).hexdigest()[:32]
+
+
+def _trusted_device(email: str) -> bool:
+    raw = request.cookies.get(_device_cookie_name())
+    if not raw:
+        return False
+    try:
+        tag = _device_serializer().loads(raw, max_age=DEVICE_COOKIE_DAYS * 86400)
+    except BadSignature:
+        return False
+    return tag == _email_tag(email)
+
+
+def _pending() -> tuple[Member, dict] | None:
+    pending = session.get("pending")
+    if not pending:
+        return None
+    if utcnow() - datetime.fromisoformat(pending["at"]) > PENDING_MAX_AGE:
+        session.pop("pending", None)
+        return None
+    member = db.session.get(Member, pending["id"])
+    if member is None or member.status != "active":
+        session.pop("pending", None)
+        return None
+    return member, pending
+
+
+def _complete_sign_in(member: Member, method: str, next_url: str | None) -> Response:
+    session.clear()
+    session.regenerate()
+    login_user(member)
+    session["mfa_ok"] = True
+    session["authenticated_at"] = utcnow().isoformat()
+    services.signed_in(member, method)
+    response = redirect(_safe_next(next_url))
+    response.set_cookie(_device_cookie_name(), _device_serializer().dumps(_email_tag(member.email)),
+                        max_age=DEVICE_COOKIE_DAYS * 86400, secure=current_app.config["SESSION_COOKIE_SECURE"],
+                        httponly=True, samesite="Strict", path="/")
+    return response
+
+
+# ---------------------------------------------------------------- applying
+
+@bp.route("/apply", methods=["GET", "POST"])
+@public
+def apply():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    authorities = _authorities()
+    form = ApplicationForm(authorities)
+    if not form.validate_on_submit():
+        return render_template("members/apply.html", form=form, authorities=authorities), \
+            400 if request.method == "POST" else 200
+    data = services.ApplicationInput(
+        name=form.name.data, email=form.email.data, password=form.password.data, state=form.state.data,
+        authority_id=int(form.authority.data) if form.authority.data not in ("", "other") else None,
+        authority_other=form.authority_other.data or "" if form.authority.data == "other" else "",
+        position=form.position.data, practitioner_type=form.practitioner_type.data,
+        languages=form.languages.data, reason=form.reason.data, referee_email=form.referee_email.data or "",
+    )
+    try:
+        services.apply(data)
+    except MembershipError as error:
+        return _fail(form, error, "members/apply.html", authorities=authorities)
+    return redirect(url_for("members.application_sent"))
+
+
+@bp.get("/apply/sent")
+@public
+def application_sent():
+    return render_template("members/application_sent.html")
+
+
+@bp.get("/apply/verify/<token>")
+@public
+def verify_email(token: str):
+    try:
+        services.verify_email(token)
+    except MembershipError as error:
+        mark_failed()
+        return render_template("members/link_problem.html", message=error.message), 400
+    return render_template("members/email_verified.html")
+
+
+@bp.route("/apply/answer/<token>", methods=["GET", "POST"])
+@public
+def answer_information(token: str):
+    try:
+        application = services.application_for_info_token(token)
+    except MembershipError as error:
+        mark_failed()
+        return render_template("members/link_problem.html", message=error.message), 400
+    form = AnswerForm()
+    if not form.validate_on_submit():
+        return render_template("members/answer.html", form=form, application=application), \
+            400 if request.method == "POST" else 200
+    try:
+        services.answer_information(token, form.answer.data)
+    except MembershipError as error:
+        return _fail(form, error, "members/answer.html", application=application)
+    flash(_("Thank you. The moderators have your answer."), "success")
+    return render_template("members/email_verified.html", answered=True)
+
+
+@bp.get("/application")
+@public
+def application_status():
+    """What an applicant who signed in sees: the state of the application, nothing of the network."""
+    member = current_member()
+    if member is None:
+        return redirect(url_for("members.sign_in"))
+    if member.status != "pending":
+        return redirect(url_for("home.index"))
+    application = db.session.scalar(select(Application).where(Application.member_id == member.id))
+    return render_template("members/application_status.html", application=application)
+
+
+# ---------------------------------------------------------------- signing in
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@public
+def sign_in():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = SignInForm()
+    next_url = request.args.get("next")
+    if not form.validate_on_submit():
+        if session.pop("expired_notice", False):
+            flash(_("Your session ended. Sign in again."), "info")
+        return render_template("members/sign_in.html", form=form), 400 if request.method == "POST" else 200
+    try:
+        member = services.authenticate(form.email.data, form.password.data, request.remote_addr or "",
+                                       trusted_device=_trusted_device(form.email.data))
+        services.check_can_sign_in(member)
+    except MembershipError as error:
+        flash(error.message, "danger")
+        status = 429 if isinstance(error, Throttled) else 401
+        return render_template("members/sign_in.html", form=form), status
+    session.clear()
+    session.regenerate()
+    if member.status == "pending":
+        login_user(member)
+        session["applicant"] = True
+        audit.record("sign_in.applicant", member, actor=member)
+        return redirect(url_for("members.application_status"))
+    stage = "verify" if member.totp_secret else "enrol"
+    session["pending"] = {"id": member.id, "stage": stage, "at": utcnow().isoformat(), "next": next_url}
+    return redirect(url_for("members.second_factor" if stage == "verify" else "members.enrol"))
+
+
+@bp.route("/sign-in/verify", methods=["GET", "POST"])
+@public
+def second_factor():
+    found = _pending()
+    if found is None or found[1]["stage"] != "verify":
+        return redirect(url_for("members.sign_in"))
+    member, pending = found
+    form = CodeForm()
+    if not form.validate_on_submit():
+        return render_template("members/second_factor.html", form=form), 400 if request.method == "POST" else 200
+    try:
+        method = services.verify_second_factor(member, form.code.data)
+    except MembershipError as error:
+        if isinstance(error, Throttled):
+            session.pop("pending", None)
+        form.code.errors = [error.message]
+        return render_template("members/second_factor.html", form=form), 429 if isinstance(error, Throttled) else 400
+    if method == "recovery":
+        flash(_("You used a recovery code. %(n)d are left; generate new ones on your security page if you are running low.",
+                n=services.recovery_codes_left(member)), "warning")
+    return _complete_sign_in(member, method, pending.get("next"))
+
+
+@bp.route("/sign-in/enrol", methods=["GET", "POST"])
+@public
+def enrol():
+    found = _pending()
+    if found is None or found[1]["stage"] != "enrol":
+        return redirect(url_for("members.sign_in"))
+    member, pending = found
+    if "secret" not in pending:
+        pending["secret"] = totp.new_secret()
+        session["pending"] = pending
+    form = CodeForm()
+    context = {"secret": pending["secret"], "member": member}
+    if not form.validate_on_submit():
+        return render_template("members/enrol.html", form=form, **context), 400 if request.method == "POST" else 200
+    try:
+        codes = services.enrol_totp(member, pending["secret"], form.code.data)
+    except MembershipError as error:
+        form.code.errors = [error.message]
+        return render_template("members/enrol.html", form=form, **context), 429 if isinstance(error, Throttled) else 400
+    response = _complete_sign_in(member, "totp_enrolment", None)
+    page = render_template("members/recovery_codes.html", codes=codes, first_time=True,
+                           next_url=_safe_next(pending.get("next")))
+    response.set_data(page)
+    response.status_code = 200
+    response.headers.pop("Location", None)
+    response.mimetype = "text/html"
+    return response
+
+
+@bp.get("/sign-in/enrol/qr.svg")
+@public
+def enrol_qr():
+    found = _pending()
+    if found is None or "secret" not in found[1]:
+        abort(404)
+    member, pending = found
+    svg = totp.qr_svg(totp.provisioning_uri(pending["secret"], member.email))
+    return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+@bp.post("/sign-out")
+@public
+def sign_out():
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    member = current_member()
+    if member is not None:
+        audit.record("sign_out", member, actor=member)
+        logout_user()
+    session.clear()
+    flash(_("You are signed out."), "info")
+    response = redirect(url_for("members.sign_in"))
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
+
+
+@bp.route("/reauthenticate", methods=["GET", "POST"])
+@requires(is_member)
+def reauthenticate():
+    member = current_member()
+    form = ReauthForm()
+    if not form.validate_on_submit():
+        return render_template("members/reauthenticate.html", form=form), 400 if request.method == "POST" else 200
+    from network.members import passwords
+
+    try:
+        if not passwords.verify_password(member.password_hash, form.password.data):
+            audit.record("reauth.failed", member, actor=member)
+            raise MembershipError(_("Your password is not right."), field="password")
+        services.verify_second_factor(member, form.code.data)
+    except MembershipError as error:
+        field = getattr(form, error.field or "", None)
+        if field is not None:
+            field.errors = [error.message]
+        else:
+            flash(error.message, "danger")
+        return render_template("members/reauthenticate.html", form=form), 429 if isinstance(error, Throttled) else 400
+    session["authenticated_at"] = utcnow().isoformat()
+    audit.record("reauth.succeeded", member, actor=member)
+    return redirect(_safe_next(request.args.get("next")))
+
+
+# ---------------------------------------------------------------- passwords
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@public
+def forgot_password():
+    form = ForgotPasswordForm()
+    if not form.validate_on_submit():
+        return render_template("members/forgot_password.html", form=form), 400 if request.method == "POST" else 200
+    services.request_password_reset(form.email.data)
+    return render_template("members/forgot_password_sent.html")
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@public
+def reset_password(token: str):
+    try:
+        member = services.member_for_reset_token(token)
+    except MembershipError as error:
+        mark_failed()
+        return render_template("members/link_problem.html", message=error.message), 400
+    form = ResetPasswordForm()
+    if not form.validate_on_submit():
+        return render_template("members/reset_password.html", form=form, member=member), \
+            400 if request.method == "POST" else 200
+    try:
+        services.reset_password(token, form.password.data)
+    except MembershipError as error:
+        return _fail(form, error, "members/reset_password.html", member=member)
+    if current_user.is_authenticated:
+        logout_user()
+    session.clear()
+    flash(_("Your password was changed. Sign in with it and your authentication code."), "success")
+    return redirect(url_for("members.sign_in"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@requires(is_member)
+def change_password():
+    member = current_member()
+    form = ChangePasswordForm()
+    if not form.validate_on_submit():
+        return render_template("members/change_password.html", form=form), 400 if request.method == "POST" else 200
+    try:
+        services.change_password(member, form.current_password.data, form.new_password.data, form.code.data,
+                                 keep_session_id=session.session_id)
+    except MembershipError as error:
+        return _fail(form, error, "members/change_password.html")
+    session["authenticated_at"] = utcnow().isoformat()
+    flash(_("Your password was changed. Your other sessions were signed out."), "success")
+    return redirect(url_for("members.security"))
+
+
+# ---------------------------------------------------------------- the member's security page
+
+@bp.get("/account/security")
+@requires(is_member)
+def security():
+    member = current_member()
+    sessions = list(db.session.scalars(
+        select(WebSession).where(WebSession.member_id == member.id).order_by(WebSession.last_seen_at.desc())
+    ))
+    return render_template("members/security.html", member=member, sessions=sessions,
+                           current_session_id=session.session_id, form=ConfirmForm(),
+                           codes_left=services.recovery_codes_left(member))
+
+
+@bp.post("/account/sessions/<session_id>/revoke")
+@requires(is_member)
+def revoke_session(session_id: str):
+    member = current_member()
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    record = db.session.get(WebSession, session_id)
+    ensure(record is not None and record.member_id == member.id)
+    db.session.delete(record)
+    audit.record("session.revoked", member, actor=member, current=session_id == session.session_id)
+    if session_id == session.session_id:
+        logout_user()
+        session.clear()
+        return redirect(url_for("members.sign_in"))
+    flash(_("That session was signed out."), "success")
+    return redirect(url_for("members.security"))
+
+
+@bp.post("/account/sessions/revoke-others")
+@requires(is_member)
+def revoke_other_sessions():
+    member = current_member()
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    ended = delete_member_sessions(member.id, except_id=session.session_id)
+    audit.record("session.revoked_all_others", member, actor=member, ended=ended)
+    flash(_("Signed out everywhere else (%(n)d sessions).", n=ended), "success")
+    return redirect(url_for("members.security"))
+
+
+@bp.route("/account/recovery-codes", methods=["GET", "POST"])
+@requires(is_member, fresh=True)
+def recovery_codes():
+    member = current_member()
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate_on_submit():
+        codes = services.regenerate_recovery_codes(member)
+        return render_template("members/recovery_codes.html", codes=codes, first_time=False,
+                               next_url=url_for("members.security"))
+    return render_template("members/recovery_codes_confirm.html", form=form,
+                           codes_left=services.recovery_codes_left(member)), 400 if request.method == "POST" else 200
+
+
+# ---------------------------------------------------------------- focal points and referees
+
+@bp.get("/vouching")
+@requires(is_focal_point)
+def vouching():
+    member = current_member()
+    applications = list(db.session.scalars(
+        select(Application).join(Member, Member.id == Application.member_id)
+        .where(Application.status.in_(("submitted", "info_requested")),
+               Member.authority_id.in_(member.focal_point_authority_ids()))
+        .order_by(Application.submitted_at)
+    ))
+    return render_template("members/vouching.html", applications=applications, form=VouchForm(), me=member)
+
+
+@bp.post("/vouching/<int:application_id>")
+@requires(is_focal_point)
+def vouch(application_id: int):
+    member = current_member()
+    application = db.get_or_404(Application, application_id)
+    ensure(can_vouch_for(member, application))
+    form = VouchForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.vouch(application, member, form.decision.data, form.note.data or "")
+    except MembershipError as error:
+        mark_failed()
+        flash(error.message, "danger")
+        return redirect(url_for("members.vouching"))
+    flash(_("Thank you: your answer was recorded."), "success")
+    return redirect(url_for("members.vouching"))
+
+
+@bp.get("/referee-requests")
+@requires(is_member)
+def referee_requests():
+    member = current_member()
+    applications = list(db.session.scalars(
+        select(Application).where(Application.referee_id == member.id,
+                                  Application.status.in_(("submitted", "info_requested")))
+        .order_by(Application.submitted_at)
+    ))
+    return render_template("members/referee_requests.html", applications=applications, form=RefereeForm())
+
+
+@bp.post("/referee-requests/<int:application_id>")
+@requires(is_member)
+def referee_decide(application_id: int):
+    member = current_member()
+    application = db.get_or_404(Application, application_id)
+    ensure(application.referee_id == member.id)
+    form = RefereeForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.referee_decide(application, member, form.decision.data, form.note.data or "")
+    except MembershipError as error:
+        mark_failed()
+        flash(error.message, "danger")
+        return redirect(url_for("members.referee_requests"))
+    flash(_("Thank you: your answer was recorded."), "success")
+    return redirect(url_for("members.referee_requests"))
+
+
+@bp.get("/reconfirmations")
+@requires(can_reconfirm_members)
+def reconfirmations():
+    member = current_member()
+    horizon = utcnow() + timedelta(days=current_app.config["REVALIDATION_NOTICE_DAYS"])
+    query = select(Member).where(Member.status.in_(("active", "lapsed")), Member.id != member.id)
+    if not member.has_role("moderator"):
+        query = query.where(Member.authority_id.in_(member.focal_point_authority_ids()))
+    due = [m for m in db.session.scalars(query.order_by(Member.confirmed_until))
+           if m.status == "lapsed" or (m.confirmed_until and m.confirmed_until <= horizon)]
+    return render_template("members/reconfirmations.html", members=due, form=ConfirmForm(), now=utcnow())
+
+
+@bp.post("/members/<int:member_id>/reconfirm")
+@requires(can_reconfirm_members)
+def reconfirm(member_id: int):
+    actor = current_member()
+    member = db.get_or_404(Member, member_id)
+    ensure(services.can_reconfirm(actor, member))
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.reconfirm(member, actor)
+    except MembershipError as error:
+        mark_failed()
+        flash(error.message, "danger")
+    else:
+        flash(_("%(name)s is confirmed for another year.", name=member.name), "success")
+    return redirect(url_for("members.reconfirmations"))
+
+
+# ---------------------------------------------------------------- vetting
+
+@bp.get("/vetting")
+@requires(can_vet_members)
+def vetting_queue():
+    return render_template("members/vetting_queue.html", applications=services.vetting_queue(), now=utcnow(),
+                           reminder_hours=current_app.config["VETTING_REMINDER_HOURS"])
+
+
+@bp.get("/vetting/<int:application_id>")
+@requires(can_vet_members)
+def application_detail(application_id: int):
+    application = db.get_or_404(Application, application_id)
+    return render_template("members/application_detail.html", application=application, form=DecisionForm(),
+                           now=utcnow(), focal_points=services.focal_points_of(application.member.authority_id))
+
+
+@bp.post("/vetting/<int:application_id>/decide")
+@requires(can_vet_members)
+def decide(application_id: int):
+    moderator = current_member()
+    application = db.get_or_404(Application, application_id)
+    form = DecisionForm()
+    context = {"application": application, "now": utcnow(),
+               "focal_points": services.focal_points_of(application.member.authority_id)}
+    if not form.validate_on_submit():
+        return render_template("members/application_detail.html", form=form, **context), 400
+    try:
+        if form.decision.data == "approve":
+            services.approve(application, moderator, form.note.data or "")
+            flash(_("Application approved. The new member was told by e-mail."), "success")
+        elif form.decision.data == "reject":
+            services.reject(application, moderator, form.note.data or "")
+            flash(_("Application rejected. The applicant was told by e-mail."), "success")
+        else:
+            services.request_information(application, moderator, form.note.data or "")
+            flash(_("Your question was sent to the applicant."), "success")
+    except MembershipError as error:
+        return _fail(form, error, "members/application_detail.html", **context)
+    return redirect(url_for("members.vetting_queue"))
+
+
+# ---------------------------------------------------------------- managing members
+
+@bp.get("/members")
+@requires(can_manage_members)
+def member_list():
+    status = request.args.get("status", "")
+    query = select(Member).order_by(Member.name)
+    if status in ("pending", "active", "suspended", "lapsed", "deactivated"):
+        query = query.where(Member.status == status)
+    return render_template("members/member_list.html", members=list(db.session.scalars(query)), status=status)
+
+
+@bp.get("/members/<int:member_id>/manage")
+@requires(can_manage_members)
+def manage_member(member_id: int):
+    member = db.get_or_404(Member, member_id)
+    authorities = _authorities()
+    return render_template("members/manage.html", member=member, suspend_form=SuspendForm(),
+                           reason_form=ReasonForm(), role_form=RoleForm(authorities), form=ConfirmForm())
+
+
+def _manage_fail(member: Member, error: MembershipError):
+    mark_failed()
+    flash(error.message, "danger")
+    return redirect(url_for("members.manage_member", member_id=member.id))
+
+
+@bp.post("/members/<int:member_id>/suspend")
+@requires(can_vet_members)
+def suspend(member_id: int):
+    member = db.get_or_404(Member, member_id)
+    form = SuspendForm()
+    if not form.validate_on_submit():
+        return render_template("members/manage.html", member=member, suspend_form=form, reason_form=ReasonForm(),
+                               role_form=RoleForm(_authorities()), form=ConfirmForm()), 400
+    until = datetime.combine(form.until.data, time.min) if form.until.data else None
+    try:
+        services.suspend(member, current_member(), form.reason.data, until)
+    except MembershipError as error:
+        return _manage_fail(member, error)
+    flash(_("%(name)s is suspended and was signed out everywhere.", name=member.name), "success")
+    return redirect(url_for("members.manage_member", member_id=member.id))
+
+
+@bp.post("/members/<int:member_id>/reinstate")
+@requires(can_vet_members)
+def reinstate(member_id: int):
+    member = db.get_or_404(Member, member_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        services.reinstate(member, current_member())
+    except MembershipError as error:
+        return _manage_fail(member, error)
+    flash(_("%(name)s is active again.", name=member.name), "success")
+    return redirect(url_for("members.manage_member", member_id=member.id))
+
+
+@bp.post("/members/<int:member_id>/deactivate")
+@requires(can_manage_roles, fresh=True)
+def deactivate(member_id: int):
+    member = db.get_or_404(Member, member_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        flash(_("Give a reason."), "danger")
+        return redirect(url_for("members.manage_member", member_id=member.id))
+    try:
+        services.deactivate(member, current_member(), form.reason.data)
+    except MembershipError as error:
+        return _manage_fail(member, error)
+    flash(_("The account is closed."), "success")
+    return redirect(url_for("members.manage_member", member_id=member.id))
+
+
+@bp.post("/members/<int:member_id>/roles")
+@requires(can_manage_roles, fresh=True)
+def grant_role(member_id: int):
+    member = db.get_or_404(Member, member_id)
+    form = RoleForm(_authorities())
+    if not form.validate_on_submit():
+        flash(_("Choose a role, and an authority for a focal point."), "danger")
+        return redirect(url_for("members.manage_member", member_id=member.id))
+    authority = db.session.get(Authority, int(form.authority.data)) if form.authority.data else None
+    try:
+        services.grant_role(member, form.role.data, current_member(), authority)
+    except MembershipError as error:
+        return _manage_fail(member, error)
+    flash(_("Role granted."), "success")
+    return redirect(url_for("members.manage_member", member_id=member.id))
+
+
+@bp.post("/members/<int:member_id>/roles/<int:grant_id>/withdraw")
+@requires(can_manage_roles, fresh=True)
+def withdraw_role(member_id: int, grant_id: int):
+    member = db.get_or_404(Member, member_id)
+    grant = db.get_or_404(RoleGrant, grant_id)
+    ensure(grant.member_id == member.id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        services.withdraw_role(grant, current_member())
+    except MembershipError as error:
+        return _manage_fail(member, error)
+    flash(_("Role withdrawn."), "success")
+    return redirect(url_for("members.manage_member", member_id=member.id))
+
+
+# ---------------------------------------------------------------- audit log
+
+@bp.get("/audit")
+@requires(can_browse_audit)
+def audit_log():
+    form = AuditFilterForm(request.args)
+    query = select(AuditEntry).order_by(AuditEntry.id.desc())
+    filters = {}
+    if form.validate():
+        if form.action.data:
+            query = query.where(AuditEntry.action.startswith(form.action.data.strip()))
+            filters["action"] = form.action.data.strip()
+        if form.actor.data:
+            query = query.where(AuditEntry.actor_label == services.normalise_email(form.actor.data))
+            filters["actor"] = form.actor.data
+        if form.target_type.data:
+            query = query.where(AuditEntry.target_type == form.target_type.data.strip())
+            filters["target_type"] = form.target_type.data.strip()
+        if form.date_from.data:
+            query = query.where(AuditEntry.created_at >= datetime.combine(form.date_from.data, time.min))
+            filters["from"] = form.date_from.data.isoformat()
+        if form.date_to.data:
+            query = query.where(AuditEntry.created_at < datetime.combine(form.date_to.data, time.min) + timedelta(days=1))
+            filters["to"] = form.date_to.data.isoformat()
+    page = db.paginate(query, per_page=50, error_out=False)
+    audit.record("audit.viewed", None, filters=filters, page=page.page)
+    return render_template("members/audit.html", form=form, page=page)
