@@ -53,9 +53,16 @@ def mark_failed() -> None:
     g.request_failed = True
 
 
+def _fresh_request_state() -> None:
+    """Per-request state lives on `g`; when an app context outlives one request (a test, a CLI command
+    that renders pages), start each request clean, signed-in member included."""
+    for key in ("request_failed", "queued_mail_ids", "_login_user", "csrf_token"):
+        g.pop(key, None)
+
+
 def _commit_request(response: Response) -> Response:
     """The request commits once, at the end, unless it failed; then mail queued by it is handed over."""
-    if response.status_code >= 500 or g.get("request_failed"):
+    if response.status_code >= 500 or g.pop("request_failed", False):
         db.session.rollback()
         return response
     try:
@@ -72,4 +79,5 @@ def _commit_request(response: Response) -> Response:
 def configure_database(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/migrations"))
+    app.before_request(_fresh_request_state)
     app.after_request(_commit_request)

@@ -1,0 +1,363 @@
+"""Fixtures: app -> database (SQLite, and PostgreSQL for persistence tests) -> factories -> signed-in clients.
+
+A real SMTP server (aiosmtpd) receives the mail; the clock is frozen and moved by tests."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+from datetime import datetime, timedelta
+from email import message_from_bytes
+from email.policy import default as default_policy
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from network.core import clock as clock_module
+
+PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+CSRF_RE2 = re.compile(r'name="csrf_token" value="([^"]+)"')
+TEST_PASSWORD = "correct horse battery staple"
+BASE_TIME = datetime(2026, 3, 2, 9, 0, 0)
+
+
+# ---------------------------------------------------------------- databases
+
+def _pg_url() -> str | None:
+    url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL") or PG_DEFAULT
+    if not url.startswith("postgres"):
+        return None
+    probe = url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+    try:
+        engine = sa.create_engine(probe)
+        with engine.connect():
+            pass
+        engine.dispose()
+    except Exception:
+        return None
+    return url
+
+
+def pytest_generate_tests(metafunc):
+    if "db_backend" in metafunc.fixturenames:
+        backends = ["sqlite", "postgresql"] if metafunc.definition.get_closest_marker("persistence") else ["sqlite"]
+        metafunc.parametrize("db_backend", backends, scope="function")
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    url = _pg_url()
+    if url is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is required in CI: set TEST_DATABASE_URL")
+        pytest.skip("PostgreSQL not reachable at TEST_DATABASE_URL or " + PG_DEFAULT)
+    return url
+
+
+def _base_config(instance: Path, uri: str, smtp_port: int) -> dict:
+    return {
+        "TESTING": True,
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": "test-secret-key-" + "x" * 40,
+        "MASTER_KEY": "test-master-key-" + "y" * 40,
+        "SQLALCHEMY_DATABASE_URI": uri,
+        "SESSION_COOKIE_SECURE": False,
+        "MAIL_BACKEND": "smtp",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp_port,
+        "ARGON2_TIME_COST": 2,
+        "ARGON2_MEMORY_COST": 19456,
+        "ARGON2_PARALLELISM": 1,
+        "RATELIMIT_STORAGE_URL": "memory://",
+        "PUBLIC_URL": "http://localhost",
+        "SERVER_NAME": None,
+    }
+
+
+def _migrate(config: dict) -> None:
+    from flask_migrate import upgrade
+
+    from app import create_app
+
+    app = create_app(config)
+    with app.app_context():
+        upgrade(directory=str(Path(app.root_path) / "migrations"))
+        from network.core.db import db
+
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory, smtp_server):
+    folder = tmp_path_factory.mktemp("template")
+    path = folder / "template.db"
+    _migrate(_base_config(folder, f"sqlite:///{path}", smtp_server.port))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_migrated(postgres_url, tmp_path_factory, smtp_server):
+    engine = sa.create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+        connection.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+    _migrate(_base_config(tmp_path_factory.mktemp("pg"), postgres_url, smtp_server.port))
+    return postgres_url
+
+
+def _truncate_postgres(url: str) -> None:
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as connection:
+        tables = [r[0] for r in connection.execute(sa.text(
+            "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'"))]
+        if tables:
+            connection.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+# ---------------------------------------------------------------- mail
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.messages: list = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        message = message_from_bytes(envelope.content, policy=default_policy)
+        with self.lock:
+            self.messages.append(message)
+        return "250 OK"
+
+    def clear(self) -> None:
+        with self.lock:
+            self.messages.clear()
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if m["To"] == address]
+
+    def last(self, address: str):
+        found = self.to(address)
+        assert found, f"no mail to {address}; got {[ (m['To'], m['Subject']) for m in self.messages]}"
+        return found[-1]
+
+    def body(self, address: str) -> str:
+        return self.last(address).get_content()
+
+    def link(self, address: str, contains: str) -> str:
+        links = re.findall(r"https?://\S+", self.body(address))
+        matching = [link for link in links if contains in link]
+        assert matching, f"no link containing {contains!r} in mail to {address}"
+        return matching[-1]
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    from aiosmtpd.controller import Controller
+
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    mailbox.port = port
+    yield mailbox
+    controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server):
+    smtp_server.clear()
+    return smtp_server
+
+
+# ---------------------------------------------------------------- clock
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = BASE_TIME
+
+    def advance(self, **delta) -> datetime:
+        self.now += timedelta(**delta)
+        clock_module.freeze(self.now)
+        return self.now
+
+    def set(self, when: datetime) -> None:
+        self.now = when
+        clock_module.freeze(when)
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    c = Clock()
+    clock_module.freeze(c.now)
+    yield c
+    clock_module.freeze(None)
+
+
+# ---------------------------------------------------------------- the application
+
+@pytest.fixture
+def db_backend():  # replaced by pytest_generate_tests; here so the name resolves
+    return "sqlite"
+
+
+@pytest.fixture
+def app(request, db_backend, tmp_path, smtp_server, sqlite_template):
+    from app import create_app
+    from network.core.db import db
+
+    if db_backend == "postgresql":
+        url = request.getfixturevalue("postgres_migrated")
+        _truncate_postgres(url)
+    else:
+        target = tmp_path / "network.db"
+        shutil.copyfile(sqlite_template, target)
+        url = f"sqlite:///{target}"
+    overrides = _base_config(tmp_path, url, smtp_server.port)
+    overrides.update(getattr(request, "param", {}) or {})
+    marker = request.node.get_closest_marker("config")
+    if marker:
+        overrides.update(marker.kwargs)
+    application = create_app(overrides)
+    with application.app_context():
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def csrf_token(html: str) -> str:
+    match = CSRF_RE.search(html) or CSRF_RE2.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def submit(client, url: str, data: dict | None = None, page: str | None = None, **kwargs):
+    """GET the page holding the form (the URL itself by default), then POST it with its CSRF token."""
+    response = client.get(page or url)
+    token = csrf_token(response.get_data(as_text=True))
+    return client.post(url, data={"csrf_token": token, **(data or {})}, **kwargs)
+
+
+# ---------------------------------------------------------------- factories
+
+@pytest.fixture
+def authority_factory(app):
+    from network.core.db import db
+    from network.directory.models import Authority
+
+    counter = {"n": 0}
+
+    def make(state: str = "AUT", name: str | None = None, domains=("justice.example.org",), key: str | None = None):
+        counter["n"] += 1
+        authority = Authority(key=key or f"{state}-A{counter['n']}", state=state,
+                              name=name or f"Central Authority {counter['n']}", email_domains=list(domains))
+        db.session.add(authority)
+        db.session.commit()
+        return authority
+
+    return make
+
+
+@pytest.fixture
+def authority(authority_factory):
+    return authority_factory("AUT", "Federal Ministry of Justice", ("justiz.example.at",), key="AUT-MOJ")
+
+
+@pytest.fixture
+def other_authority(authority_factory):
+    return authority_factory("NGA", "Central Authority Unit", ("justice.example.ng",), key="NGA-CA")
+
+
+@pytest.fixture
+def member_factory(app, authority):
+    from network.core.crypto import seal
+    from network.core.db import db
+    from network.members import services, totp
+
+    counter = {"n": 0}
+
+    def make(roles: tuple[str, ...] = (), authority=authority, email: str | None = None, enrolled: bool = True,
+             status: str = "active", name: str | None = None):
+        counter["n"] += 1
+        email = email or f"member{counter['n']}@{(authority.email_domains[0] if authority else 'example.org')}"
+        member = services.create_member(email, name or f"Member {counter['n']}", TEST_PASSWORD,
+                                        authority.state if authority else "FRA", "prosecutor", authority,
+                                        roles=("member", *roles))
+        member.password = TEST_PASSWORD
+        member.secret = None
+        if enrolled:
+            member.secret = totp.new_secret()
+            member.totp_secret = seal(member.secret.encode(), f"totp:{member.id}")
+            member.mfa_enrolled_at = clock_module.utcnow()
+        member.status = status
+        db.session.commit()
+        return member
+
+    return make
+
+
+@pytest.fixture
+def member(member_factory):
+    return member_factory()
+
+
+@pytest.fixture
+def moderator(member_factory):
+    return member_factory(roles=("moderator",), authority=None, email="moderator@network.example.org")
+
+
+@pytest.fixture
+def admin(member_factory):
+    return member_factory(roles=("admin",), authority=None, email="admin@network.example.org")
+
+
+@pytest.fixture
+def focal_point(member_factory, authority):
+    return member_factory(roles=("focal_point",), authority=authority, email="focal@justiz.example.at")
+
+
+def current_code(secret: str, clock: Clock) -> str:
+    """A code for the next time step, moving the clock so it was never used before."""
+    from network.members import totp
+
+    clock.advance(seconds=30)
+    return totp.code_at(secret, totp.current_step())
+
+
+class Auth:
+    """Signs members in through the real forms, second factor included."""
+
+    def __init__(self, app, clock: Clock) -> None:
+        self.app, self.clock = app, clock
+
+    def sign_in(self, client, member, password: str | None = None):
+        response = submit(client, "/sign-in", {"email": member.email, "password": password or member.password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+        if member.status == "pending":
+            return response
+        assert response.headers["Location"].endswith("/sign-in/verify"), response.headers["Location"]
+        response = submit(client, "/sign-in/verify", {"code": current_code(member.secret, self.clock)})
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+        return response
+
+    def client_for(self, member):
+        client = self.app.test_client()
+        self.sign_in(client, member)
+        return client
+
+
+@pytest.fixture
+def auth(app, clock):
+    return Auth(app, clock)
