@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test install install-test demo lint clean
+.PHONY: run test install lint clean translations
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -35,3 +35,8 @@ lint: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# Extract user-facing strings for translators (the six UN languages: en, fr, es, ru, ar, zh).
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o messages.pot .
+	@echo "messages.pot written; create a language with: $(BIN)/pybabel init -i messages.pot -d translations -l fr"
