@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
-FLASK := $(BIN)/flask --app app
+FLASK := NETWORK_DEMO_MODE=1 NETWORK_PUBLIC_URL=http://$(HOST):$(PORT) $(BIN)/flask --app app
 
 .PHONY: run test install lint clean translations
 
@@ -22,10 +22,10 @@ install: $(VENV)/.installed
 
 # Demo mode: secrets are generated in the instance folder, mail goes to the console.
 run: install
-	NETWORK_DEMO_MODE=1 $(FLASK) db upgrade
-	NETWORK_DEMO_MODE=1 $(FLASK) demo load
-	@NETWORK_DEMO_MODE=1 $(FLASK) demo accounts
-	NETWORK_DEMO_MODE=1 $(FLASK) run --host $(HOST) --port $(PORT)
+	$(FLASK) db upgrade
+	$(FLASK) demo load
+	@$(FLASK) demo accounts
+	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

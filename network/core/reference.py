@@ -43,6 +43,10 @@ def practitioner_types() -> list[tuple[str, str]]:
 
 @functools.cache
 def languages() -> tuple[tuple[str, str], ...]:
-    """Working languages offered on the application form: ISO 639-1 languages, by name."""
+    """Working languages offered on the application form: the six UN languages first, then the
+    other ISO 639-1 languages, by name."""
+    un = vocabulary()["un_languages"]
     entries = [(lang.alpha_2, lang.name) for lang in pycountry.languages if hasattr(lang, "alpha_2")]
-    return tuple(sorted(entries, key=lambda entry: entry[1]))
+    first = sorted((e for e in entries if e[0] in un), key=lambda entry: entry[1])
+    rest = sorted((e for e in entries if e[0] not in un), key=lambda entry: entry[1])
+    return tuple(first + rest)

@@ -155,7 +155,7 @@ def show_accounts() -> None:
             click.echo(f"  {'':<36} TOTP secret {entry['totp_secret']} (add it to an authenticator app)")
         else:
             click.echo(f"  {'':<36} no second factor yet: you will enrol one at first sign-in")
-    click.echo("\nSign in at http://127.0.0.1:5000/sign-in with an e-mail and password above, then give the")
+    click.echo(f"\nSign in at {current_app.config['PUBLIC_URL']}/sign-in with an e-mail and password above, then give the")
     click.echo("6-digit code: from an authenticator app holding the secret, or printed by")
     click.echo("    .venv/bin/flask --app app demo codes      (with NETWORK_DEMO_MODE=1)\n")
 

@@ -1,6 +1,8 @@
 """Forms for applying, signing in, the second factor, passwords, vetting and account management."""
 from __future__ import annotations
 
+import json
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -57,6 +59,7 @@ class ApplicationForm(FlaskForm):
         self.state.choices = [("", _l("Choose…"))] + list(states())
         self.authority.choices = [("", _l("Choose…"))] + [(str(a.id), f"{a.name}") for a in authorities] + [
             ("other", _l("Not listed"))]
+        self.authority.render_kw = {"data-states": json.dumps({str(a.id): a.state for a in authorities})}
         self.practitioner_type.choices = [("", _l("Choose…"))] + [(c, _l(label)) for c, label in practitioner_types()]
         self.languages.choices = list(languages())
 
@@ -124,8 +127,8 @@ class ResetPasswordForm(FlaskForm):
 
 
 class DecisionForm(FlaskForm):
-    decision = SelectField(_l("Decision"), choices=[("approve", _l("Approve")), ("reject", _l("Reject")),
-                                                    ("info", _l("Ask for more information"))])
+    decision = SelectField(_l("Decision"), choices=lambda: [("approve", _l("Approve")), ("reject", _l("Reject")),
+                                                            ("info", _l("Ask for more information"))])
     note = TextAreaField(_l("Note, reason or question"), validators=[Length(max=3000)],
                          description=_l("A reason is required to reject; a question to ask for information. "
                                         "The applicant receives it by e-mail."))
@@ -133,15 +136,15 @@ class DecisionForm(FlaskForm):
 
 
 class VouchForm(FlaskForm):
-    decision = SelectField(_l("Your answer"), choices=[("vouched", _l("I vouch for this colleague")),
-                                                       ("declined", _l("I do not vouch"))])
+    decision = SelectField(_l("Your answer"), choices=lambda: [("vouched", _l("I vouch for this colleague")),
+                                                               ("declined", _l("I do not vouch"))])
     note = TextAreaField(_l("Note for the moderators (optional)"), validators=[Length(max=1000)])
     submit = SubmitField(_l("Send"))
 
 
 class RefereeForm(FlaskForm):
-    decision = SelectField(_l("Your answer"), choices=[("confirmed", _l("I confirm this applicant")),
-                                                       ("declined", _l("I do not confirm"))])
+    decision = SelectField(_l("Your answer"), choices=lambda: [("confirmed", _l("I confirm this applicant")),
+                                                               ("declined", _l("I do not confirm"))])
     note = TextAreaField(_l("Note for the moderators (optional)"), validators=[Length(max=1000)])
     submit = SubmitField(_l("Send"))
 
@@ -165,8 +168,8 @@ class ReasonForm(FlaskForm):
 
 
 class RoleForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=[("moderator", _l("Moderator")), ("admin", _l("Administrator")),
-                                            ("focal_point", _l("Focal point of an authority"))])
+    role = SelectField(_l("Role"), choices=lambda: [("moderator", _l("Moderator")), ("admin", _l("Administrator")),
+                                                    ("focal_point", _l("Focal point of an authority"))])
     authority = SelectField(_l("Authority (for a focal point)"), validators=[Optional()])
     submit = SubmitField(_l("Grant"))
 

@@ -9,6 +9,22 @@ document.addEventListener("DOMContentLoaded", () => {
     authority.addEventListener("change", update);
     update();
   }
+  // Offer only the authorities of the chosen State.
+  const state = document.getElementById("state");
+  if (authority && state && authority.dataset.states) {
+    const states = JSON.parse(authority.dataset.states);
+    const filter = () => {
+      for (const option of authority.options) {
+        const owner = states[option.value];
+        option.hidden = Boolean(owner && state.value && owner !== state.value);
+      }
+      const chosen = authority.options[authority.selectedIndex];
+      if (chosen && chosen.hidden) authority.value = "";
+      if (authority.onchange) authority.onchange();
+    };
+    state.addEventListener("change", () => { filter(); authority.dispatchEvent(new Event("change")); });
+    filter();
+  }
   // Put focus on the first field with an error, so screen readers announce it.
   const invalid = document.querySelector("[aria-invalid='true']");
   if (invalid) invalid.focus();
