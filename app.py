@@ -58,9 +58,11 @@ def configure_login(app: Flask) -> None:
 
 
 def configure_i18n(app: Flask) -> None:
-    from flask import request
+    from flask import has_request_context, request
 
     def select_locale() -> str | None:
+        if not has_request_context():
+            return app.config["BABEL_DEFAULT_LOCALE"]
         return request.accept_languages.best_match(app.config["LANGUAGES"]) or app.config["BABEL_DEFAULT_LOCALE"]
 
     Babel(app, locale_selector=select_locale)
