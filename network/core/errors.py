@@ -22,6 +22,7 @@ class DomainError(Exception):
 
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. Go back, check the form and try again.")),
+    401: (_l("Sign-in required"), _l("Sign in to the network to do this.")),
     403: (_l("Not allowed"), _l("Your account does not give access to this page.")),
     404: (_l("Not found"), _l("There is nothing at this address, or it is not visible to you.")),
     405: (_l("Method not allowed"), _l("This address does not accept that kind of request.")),
