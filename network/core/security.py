@@ -15,7 +15,7 @@ CSP = "; ".join(
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self'",
+        "img-src 'self' data:",  # Bootstrap's CSS draws select carets, checks and icons as data: SVG
         "font-src 'self'",
         "connect-src 'self'",
         "object-src 'none'",
