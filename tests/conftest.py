@@ -49,12 +49,23 @@ def pytest_generate_tests(metafunc):
 
 @pytest.fixture(scope="session")
 def postgres_url():
+    """A database of this test process's own on the server of TEST_DATABASE_URL, dropped at the end,
+    so runs in parallel never share tables."""
     url = _pg_url()
     if url is None:
         if os.environ.get("CI"):
             pytest.fail("PostgreSQL is required in CI: set TEST_DATABASE_URL")
         pytest.skip("PostgreSQL not reachable at TEST_DATABASE_URL or " + PG_DEFAULT)
-    return url
+    server = sa.engine.make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    name = f"network_test_{os.getpid()}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def _base_config(instance: Path, uri: str, smtp_port: int) -> dict:
@@ -100,17 +111,12 @@ def sqlite_template(tmp_path_factory, smtp_server):
 
 @pytest.fixture(scope="session")
 def postgres_migrated(postgres_url, tmp_path_factory, smtp_server):
-    engine = sa.create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://", 1))
-    with engine.begin() as connection:
-        connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-        connection.execute(sa.text("CREATE SCHEMA public"))
-    engine.dispose()
     _migrate(_base_config(tmp_path_factory.mktemp("pg"), postgres_url, smtp_server.port))
     return postgres_url
 
 
 def _truncate_postgres(url: str) -> None:
-    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    engine = sa.create_engine(url)
     with engine.begin() as connection:
         tables = [r[0] for r in connection.execute(sa.text(
             "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'"))]

@@ -33,7 +33,7 @@ class OutboxMail(db.Model):
         return f"<OutboxMail {self.id} to={self.recipient!r}>"
 
 
-def queue_mail(recipient: str, subject: str, template: str, **context: object) -> OutboxMail:
+def queue_mail(recipient: str, subject: str, template: str, /, **context: object) -> OutboxMail:
     """Render a plain-text mail and queue it; it leaves only if the transaction commits."""
     body = render_template(f"mail/{template}.txt", **context)
     mail = OutboxMail(recipient=recipient, subject=subject, body=body)

@@ -65,8 +65,10 @@ def find_member(email: str) -> Member | None:
 def moderators() -> list[Member]:
     return list(
         db.session.scalars(
-            select(Member).join(RoleGrant, RoleGrant.member_id == Member.id)
-            .where(RoleGrant.role == "moderator", Member.status == "active").distinct()
+            select(Member).where(
+                Member.status == "active",
+                Member.id.in_(select(RoleGrant.member_id).where(RoleGrant.role == "moderator")),
+            )
         )
     )
 
@@ -76,9 +78,11 @@ def focal_points_of(authority_id: int | None) -> list[Member]:
         return []
     return list(
         db.session.scalars(
-            select(Member).join(RoleGrant, RoleGrant.member_id == Member.id)
-            .where(RoleGrant.role == "focal_point", RoleGrant.authority_id == authority_id, Member.status == "active")
-            .distinct()
+            select(Member).where(
+                Member.status == "active",
+                Member.id.in_(select(RoleGrant.member_id)
+                              .where(RoleGrant.role == "focal_point", RoleGrant.authority_id == authority_id)),
+            )
         )
     )
 

@@ -271,10 +271,11 @@ def second_factor():
             session.pop("pending", None)
         form.code.errors = [error.message]
         return render_template("members/second_factor.html", form=form), 429 if isinstance(error, Throttled) else 400
-    if method == "recovery":
+    response = _complete_sign_in(member, method, pending.get("next"))
+    if method == "recovery":  # after _complete_sign_in, which clears the session (and its flashes)
         flash(_("You used a recovery code. %(n)d are left; generate new ones on your security page if you are running low.",
                 n=services.recovery_codes_left(member)), "warning")
-    return _complete_sign_in(member, method, pending.get("next"))
+    return response
 
 
 @bp.route("/sign-in/enrol", methods=["GET", "POST"])
