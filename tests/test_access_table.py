@@ -1,0 +1,317 @@
+"""The route x role table: every rule of app.url_map, every role, the status each one must get.
+
+Each role gets its own application and database, so that what one role does cannot change what another sees.
+POSTs carry a valid CSRF token from a page of the same client: this table tests access, not CSRF
+(test_hardening.py tests CSRF). Placeholders in URLs ({application}, {target}, ...) are concrete ids
+of objects made by `make_world`."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.conftest import csrf_token, current_code
+
+ROLES = ("anonymous", "applicant", "member", "other_member", "focal_point", "moderator", "admin")
+
+SIGN_IN = (302, "/sign-in")
+HOME = (302, "/")
+STATUS_PAGE = (302, "/application")
+REAUTH = (302, "/reauthenticate")
+SECURITY = (302, "/account/security")
+MANAGE = (302, "/members/{target}/manage")
+RECONFIRMATIONS = (302, "/reconfirmations")
+
+
+def cells(anonymous, applicant, member, other_member, focal_point, moderator, admin) -> dict:
+    """One row's expectations, in the order of ROLES (the column headers below)."""
+    return dict(zip(ROLES, (anonymous, applicant, member, other_member, focal_point, moderator, admin), strict=True))
+
+
+# Rows marked "fresh client" end the session that sends them (sign-out, revoking the current session):
+# they are sent from a newly signed-in client of the same role, so later rows keep their session.
+FRESH_CLIENT = {("POST", "/sign-out"), ("POST", "/account/sessions/{current_session}/revoke")}
+
+# Within REAUTH_WINDOW of signing in (sign-in counts as fresh authentication).
+#   method  url                                              anonymous  applicant    member     other      focal      moderator  admin
+TABLE: list[tuple[str, str, dict]] = [
+    # ---- platform
+    ("GET", "/",                                        cells(200,      STATUS_PAGE, 200,       200,       200,       200,       200)),
+    ("GET", "/healthz",                                 cells(200,      200,         200,       200,       200,       200,       200)),
+    ("POST", "/csp-report",                             cells(204,      204,         204,       204,       204,       204,       204)),
+    # ---- applying (public; a signed-in visitor is sent home)
+    ("GET", "/apply",                                   cells(200,      HOME,        HOME,      HOME,      HOME,      HOME,      HOME)),
+    ("POST", "/apply",                                  cells(400,      HOME,        HOME,      HOME,      HOME,      HOME,      HOME)),
+    ("GET", "/apply/sent",                              cells(200,      200,         200,       200,       200,       200,       200)),
+    ("GET", "/apply/verify/{verify_token}",             cells(200,      200,         200,       200,       200,       200,       200)),
+    ("GET", "/apply/verify/not-a-token",                cells(400,      400,         400,       400,       400,       400,       400)),
+    ("GET", "/apply/answer/{info_token}",               cells(200,      200,         200,       200,       200,       200,       200)),
+    ("POST", "/apply/answer/{info_token}",              cells(400,      400,         400,       400,       400,       400,       400)),
+    ("GET", "/application",                             cells(SIGN_IN,  200,         HOME,      HOME,      HOME,      HOME,      HOME)),
+    # ---- signing in and out
+    ("GET", "/sign-in",                                 cells(200,      HOME,        HOME,      HOME,      HOME,      HOME,      HOME)),
+    ("POST", "/sign-in",                                cells(400,      HOME,        HOME,      HOME,      HOME,      HOME,      HOME)),
+    ("GET", "/sign-in/verify",                          cells(SIGN_IN,  SIGN_IN,     SIGN_IN,   SIGN_IN,   SIGN_IN,   SIGN_IN,   SIGN_IN)),
+    ("POST", "/sign-in/verify",                         cells(SIGN_IN,  SIGN_IN,     SIGN_IN,   SIGN_IN,   SIGN_IN,   SIGN_IN,   SIGN_IN)),
+    ("GET", "/sign-in/enrol",                           cells(SIGN_IN,  SIGN_IN,     SIGN_IN,   SIGN_IN,   SIGN_IN,   SIGN_IN,   SIGN_IN)),
+    ("POST", "/sign-in/enrol",                          cells(SIGN_IN,  SIGN_IN,     SIGN_IN,   SIGN_IN,   SIGN_IN,   SIGN_IN,   SIGN_IN)),
+    ("GET", "/sign-in/enrol/qr.svg",                    cells(404,      404,         404,       404,       404,       404,       404)),
+    ("POST", "/sign-out",                               cells(SIGN_IN,  SIGN_IN,     SIGN_IN,   SIGN_IN,   SIGN_IN,   SIGN_IN,   SIGN_IN)),
+    ("GET", "/reauthenticate",                          cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
+    ("POST", "/reauthenticate",                         cells(401,      403,         400,       400,       400,       400,       400)),
+    # ---- passwords
+    ("GET", "/password/forgot",                         cells(200,      200,         200,       200,       200,       200,       200)),
+    ("POST", "/password/forgot",                        cells(400,      400,         400,       400,       400,       400,       400)),
+    ("GET", "/password/reset/{reset_token}",            cells(200,      200,         200,       200,       200,       200,       200)),
+    ("POST", "/password/reset/{reset_token}",           cells(400,      400,         400,       400,       400,       400,       400)),
+    ("GET", "/account/password",                        cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
+    ("POST", "/account/password",                       cells(401,      403,         400,       400,       400,       400,       400)),
+    # ---- the member's own security page and sessions
+    ("GET", "/account/security",                        cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
+    ("POST", "/account/sessions/{victim_session}/revoke",
+                                                        cells(401,      403,         404,       404,       404,       404,       404)),
+    ("POST", "/account/sessions/{current_session}/revoke",
+                                                        cells(401,      403,         SIGN_IN,   SIGN_IN,   SIGN_IN,   SIGN_IN,   SIGN_IN)),
+    ("POST", "/account/sessions/revoke-others",         cells(401,      403,         SECURITY,  SECURITY,  SECURITY,  SECURITY,  SECURITY)),
+    ("GET", "/account/recovery-codes",                  cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
+    ("POST", "/account/recovery-codes",                 cells(401,      403,         200,       200,       200,       200,       200)),
+    # ---- focal points and referees (an empty form is refused with 400 once access is granted)
+    ("GET", "/vouching",                                cells(SIGN_IN,  403,         403,       403,       200,       403,       403)),
+    ("POST", "/vouching/{application}",                 cells(401,      403,         403,       403,       400,       403,       403)),
+    ("POST", "/vouching/{foreign_application}",         cells(401,      403,         403,       403,       404,       403,       403)),
+    ("POST", "/vouching/999999",                        cells(401,      403,         403,       403,       404,       403,       403)),
+    ("GET", "/referee-requests",                        cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
+    ("POST", "/referee-requests/{application}",         cells(401,      403,         400,       404,       404,       404,       404)),
+    ("GET", "/reconfirmations",                         cells(SIGN_IN,  403,         403,       403,       200,       200,       403)),
+    ("POST", "/members/{target}/reconfirm",             cells(401,      403,         403,       403,       RECONFIRMATIONS, RECONFIRMATIONS, 403)),
+    ("POST", "/members/{foreign_target}/reconfirm",     cells(401,      403,         403,       403,       404,       RECONFIRMATIONS, 403)),
+    # ---- vetting
+    ("GET", "/vetting",                                 cells(SIGN_IN,  403,         403,       403,       403,       200,       403)),
+    ("GET", "/vetting/{application}",                   cells(SIGN_IN,  403,         403,       403,       403,       200,       403)),
+    ("GET", "/vetting/999999",                          cells(SIGN_IN,  403,         403,       403,       403,       404,       403)),
+    ("POST", "/vetting/{application}/decide",           cells(401,      403,         403,       403,       403,       400,       403)),
+    # ---- managing members
+    ("GET", "/members",                                 cells(SIGN_IN,  403,         403,       403,       403,       200,       200)),
+    ("GET", "/members/{target}/manage",                 cells(SIGN_IN,  403,         403,       403,       403,       200,       200)),
+    ("POST", "/members/{target}/suspend",               cells(401,      403,         403,       403,       403,       400,       403)),
+    ("POST", "/members/{target}/reinstate",             cells(401,      403,         403,       403,       403,       MANAGE,    403)),
+    ("POST", "/members/{target}/deactivate",            cells(401,      403,         403,       403,       403,       403,       MANAGE)),
+    ("POST", "/members/{target}/roles",                 cells(401,      403,         403,       403,       403,       403,       MANAGE)),
+    ("POST", "/members/{target}/roles/{focal_grant}/withdraw",
+                                                        cells(401,      403,         403,       403,       403,       403,       404)),
+    ("POST", "/members/{target}/roles/{target_grant}/withdraw",
+                                                        cells(401,      403,         403,       403,       403,       403,       MANAGE)),
+    # ---- audit log
+    ("GET", "/audit",                                   cells(SIGN_IN,  403,         403,       403,       403,       200,       200)),
+]
+
+# The routes marked fresh=True, once REAUTH_WINDOW has passed since signing in (clock.advance(minutes=11)).
+#   method  url                                              anonymous  applicant    member     other      focal      moderator  admin
+AFTER_WINDOW: list[tuple[str, str, dict]] = [
+    ("GET", "/account/recovery-codes",                  cells(SIGN_IN,  403,         REAUTH,    REAUTH,    REAUTH,    REAUTH,    REAUTH)),
+    ("POST", "/account/recovery-codes",                 cells(401,      403,         REAUTH,    REAUTH,    REAUTH,    REAUTH,    REAUTH)),
+    ("POST", "/members/{target}/deactivate",            cells(401,      403,         403,       403,       403,       403,       REAUTH)),
+    ("POST", "/members/{target}/roles",                 cells(401,      403,         403,       403,       403,       403,       REAUTH)),
+    ("POST", "/members/{target}/roles/{target_grant}/withdraw",
+                                                        cells(401,      403,         403,       403,       403,       403,       REAUTH)),
+]
+
+FRESH_ENDPOINTS = {"members.recovery_codes", "members.deactivate", "members.grant_role", "members.withdraw_role"}
+
+
+# ---------------------------------------------------------------- the world the table is about
+
+def make_world(app, clock, auth, member_factory, authority, other_authority, member, moderator, admin, focal_point):
+    """Actors for every role, plus the objects the URLs name: applications of both authorities, a target member
+    of each authority, role grants, a session of another member, and live link tokens."""
+    from network.core.crypto import token_digest
+    from network.core.db import db
+    from network.members.models import Application
+    from network.members.services import make_link_token
+
+    now = clock.now
+
+    def application_for(applicant, **fields):
+        application = Application(member_id=applicant.id, reason="I handle mutual legal assistance requests daily.",
+                                  email_verified_at=now, submitted_at=now, **fields)
+        db.session.add(application)
+        db.session.commit()
+        return application
+
+    applicant = member_factory(status="pending", enrolled=False, email="applicant@justiz.example.at", name="Applicant")
+    application = application_for(applicant, status="submitted", referee_email=member.email, referee_id=member.id)
+    foreign_applicant = member_factory(status="pending", enrolled=False, authority=other_authority,
+                                       email="applicant@justice.example.ng", name="Foreign Applicant")
+    foreign_application = application_for(foreign_applicant, status="submitted")
+    asked = member_factory(status="pending", enrolled=False, email="asked@justiz.example.at", name="Asked Applicant")
+    info_application = application_for(asked, status="info_requested", info_question="Which unit do you work in?",
+                                       info_requested_at=now)
+    other_member = member_factory(authority=other_authority, email="other@justice.example.ng", name="Other Member")
+    target = member_factory(email="target@justiz.example.at", name="Target Member")
+    foreign_target = member_factory(authority=other_authority, email="target@justice.example.ng", name="Foreign Target")
+
+    victim = auth.client_for(target)  # a live session of someone else: no role may revoke it
+    victim_token = victim.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+
+    return {
+        "actors": {"applicant": applicant, "member": member, "other_member": other_member, "focal_point": focal_point,
+                   "moderator": moderator, "admin": admin},
+        "ids": {
+            "application": application.id,
+            "foreign_application": foreign_application.id,
+            "target": target.id,
+            "foreign_target": foreign_target.id,
+            "target_grant": next(g.id for g in target.roles if g.role == "member"),
+            "focal_grant": next(g.id for g in focal_point.roles if g.role == "focal_point"),
+            "victim_session": token_digest(victim_token),
+            "verify_token": make_link_token("verify-email", {"a": application.id, "e": applicant.email}),
+            "info_token": make_link_token("info-request", {"a": info_application.id,
+                                                          "t": info_application.info_requested_at.isoformat()}),
+            "reset_token": make_link_token("password-reset", {"m": target.id, "h": target.password_hash[-16:]}),
+        },
+    }
+
+
+@pytest.fixture
+def world(app, clock, auth, member_factory, authority, other_authority, member, moderator, admin, focal_point):
+    return make_world(app, clock, auth, member_factory, authority, other_authority, member, moderator, admin,
+                      focal_point)
+
+
+TOKEN_PAGE = {"anonymous": "/sign-in", "applicant": "/application"}
+
+
+def session_id_of(app, client) -> str:
+    from network.core.crypto import token_digest
+
+    return token_digest(client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value)
+
+
+def client_as(app, auth, world, role: str):
+    """A client of the role, signed in through the real forms, and a CSRF token from one of its own pages."""
+    client = app.test_client()
+    if role != "anonymous":
+        auth.sign_in(client, world["actors"][role])
+    page = client.get(TOKEN_PAGE.get(role, "/account/security"))
+    assert page.status_code == 200, (role, page.status_code)
+    return client, csrf_token(page.get_data(as_text=True))
+
+
+def check_row(app, client, token, world, method, url, expected):
+    """Send one request; return a description of the mismatch, or None."""
+    ids = {**world["ids"], "current_session": session_id_of(app, client)}
+    path = url.format(**ids)
+    if method == "GET":
+        response = client.get(path)
+    else:
+        response = client.post(path, data={"csrf_token": token})
+    status, location = (expected, None) if isinstance(expected, int) else expected
+    got = response.status_code
+    if got != status:
+        return f"{method} {url}: expected {status}, got {got}"
+    if location is not None:
+        target = urlsplit(response.headers.get("Location", "")).path
+        if target != location.format(**ids):
+            return f"{method} {url}: expected redirect to {location.format(**ids)}, got {target!r}"
+    return None
+
+
+def run_table(app, auth, world, role, rows):
+    client, token = client_as(app, auth, world, role)
+    failures = []
+    for method, url, expected in rows:
+        if (method, url) in FRESH_CLIENT:
+            row_client, row_token = client_as(app, auth, world, role)
+        else:
+            row_client, row_token = client, token
+        failure = check_row(app, row_client, row_token, world, method, url, expected[role])
+        if failure:
+            failures.append(failure)
+    return failures, client, token
+
+
+# ---------------------------------------------------------------- the tests
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_route_answers_each_role_as_the_table_says(app, auth, world, role):
+    failures, _, _ = run_table(app, auth, world, role, TABLE)
+    assert not failures, f"{role}: " + "\n".join(failures)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_fresh_routes_send_to_reauthentication_after_the_window(app, auth, world, clock, role):
+    client, token = client_as(app, auth, world, role)
+    clock.advance(seconds=app.config["REAUTH_WINDOW"] + 60)  # 11 minutes: still within the idle timeout
+    failures = []
+    for method, url, expected in AFTER_WINDOW:
+        failure = check_row(app, client, token, world, method, url, expected[role])
+        if failure:
+            failures.append(failure)
+    assert not failures, f"{role}: " + "\n".join(failures)
+
+
+def test_reauthenticating_reopens_the_fresh_routes(app, auth, world, clock):
+    admin = world["actors"]["admin"]
+    client, token = client_as(app, auth, world, "admin")
+    clock.advance(minutes=11)
+    url = f"/members/{world['ids']['target']}/roles"
+    refused = client.post(url, data={"csrf_token": token})
+    assert refused.status_code == 302
+    reauth_url = refused.headers["Location"]
+    assert urlsplit(reauth_url).path == "/reauthenticate"
+
+    page = client.get(reauth_url)
+    assert page.status_code == 200
+    response = client.post(reauth_url, data={"csrf_token": csrf_token(page.get_data(as_text=True)),
+                                             "password": admin.password, "code": current_code(admin.secret, clock)})
+    assert response.status_code == 302
+    assert urlsplit(response.headers["Location"]).path == url
+
+    again = client.post(url, data={"csrf_token": token})
+    assert again.status_code == 302
+    assert urlsplit(again.headers["Location"]).path == f"/members/{world['ids']['target']}/manage"
+
+
+def _is_static(endpoint: str) -> bool:
+    return endpoint == "static" or endpoint.endswith(".static")
+
+
+def test_every_view_is_marked_public_or_guarded(app):
+    unmarked = []
+    for rule in app.url_map.iter_rules():
+        if _is_static(rule.endpoint):
+            continue
+        view = app.view_functions[rule.endpoint]
+        if getattr(view, "public", False) is not True and not hasattr(view, "requirements"):
+            unmarked.append(f"{rule.endpoint} {rule.rule}")
+    assert not unmarked, "views neither @public nor @requires(...): " + ", ".join(unmarked)
+
+
+def test_fresh_routes_are_the_ones_the_after_window_table_covers(app):
+    """requires(fresh=True) leaves no attribute; the table names them, and this checks the names still exist."""
+    assert FRESH_ENDPOINTS <= set(app.view_functions)
+    adapter = app.url_map.bind("localhost")
+    covered = {adapter.match(url.format(**_DUMMY_IDS), method=method)[0] for method, url, _ in AFTER_WINDOW}
+    assert covered == FRESH_ENDPOINTS
+
+
+_DUMMY_IDS = {"application": 1, "foreign_application": 2, "target": 3, "foreign_target": 4, "target_grant": 5,
+              "focal_grant": 6, "victim_session": "a" * 64, "current_session": "b" * 64, "verify_token": "t",
+              "info_token": "t", "reset_token": "t"}
+
+
+def test_every_rule_and_method_has_a_row_in_the_table(app):
+    adapter = app.url_map.bind("localhost")
+    rows = set()
+    for method, url, expected in TABLE:
+        assert set(expected) == set(ROLES), f"{method} {url} does not give every role"
+        endpoint, _ = adapter.match(url.format(**_DUMMY_IDS), method=method)
+        rows.add((endpoint, method))
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if _is_static(rule.endpoint):
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if (rule.endpoint, method) not in rows:
+                missing.append(f"{method} {rule.rule} ({rule.endpoint})")
+    assert not missing, "routes without a row in the access table: " + ", ".join(missing)
