@@ -162,9 +162,9 @@ class Mailbox:
 
 @pytest.fixture(scope="session")
 def smtp_server():
-    from aiosmtpd.controller import Controller
-
     import socket
+
+    from aiosmtpd.controller import Controller
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
