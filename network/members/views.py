@@ -11,6 +11,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -131,14 +132,16 @@ def _pending() -> tuple[Member, dict] | None:
     return member, pending
 
 
-def _complete_sign_in(member: Member, method: str, next_url: str | None) -> Response:
+def _complete_sign_in(member: Member, method: str, respond) -> Response:
+    """Second factor passed: a new session (new token), the member signed in, the device remembered.
+    `respond` builds the response once the member is signed in (so the page shows the signed-in layout)."""
     session.clear()
     session.regenerate()
     login_user(member)
     session["mfa_ok"] = True
     session["authenticated_at"] = utcnow().isoformat()
     services.signed_in(member, method)
-    response = redirect(_safe_next(next_url))
+    response = make_response(respond())
     response.set_cookie(_device_cookie_name(), _device_serializer().dumps(_email_tag(member.email)),
                         max_age=DEVICE_COOKIE_DAYS * 86400, secure=current_app.config["SESSION_COOKIE_SECURE"],
                         httponly=True, samesite="Strict", path="/")
@@ -271,7 +274,7 @@ def second_factor():
             session.pop("pending", None)
         form.code.errors = [error.message]
         return render_template("members/second_factor.html", form=form), 429 if isinstance(error, Throttled) else 400
-    response = _complete_sign_in(member, method, pending.get("next"))
+    response = _complete_sign_in(member, method, lambda: redirect(_safe_next(pending.get("next"))))
     if method == "recovery":  # after _complete_sign_in, which clears the session (and its flashes)
         flash(_("You used a recovery code. %(n)d are left; generate new ones on your security page if you are running low.",
                 n=services.recovery_codes_left(member)), "warning")
@@ -297,14 +300,8 @@ def enrol():
     except MembershipError as error:
         form.code.errors = [error.message]
         return render_template("members/enrol.html", form=form, **context), 429 if isinstance(error, Throttled) else 400
-    response = _complete_sign_in(member, "totp_enrolment", None)
-    page = render_template("members/recovery_codes.html", codes=codes, first_time=True,
-                           next_url=_safe_next(pending.get("next")))
-    response.set_data(page)
-    response.status_code = 200
-    response.headers.pop("Location", None)
-    response.mimetype = "text/html"
-    return response
+    return _complete_sign_in(member, "totp_enrolment", lambda: render_template(
+        "members/recovery_codes.html", codes=codes, first_time=True, next_url=_safe_next(pending.get("next"))))
 
 
 @bp.get("/sign-in/enrol/qr.svg")
