@@ -86,11 +86,17 @@ def configure_templates(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
+    from catalogue.cases.api import bp as api_cases
+    from catalogue.cases.views import bp as catalogue
+    from catalogue.cases.workflow_views import bp as case_workflow
     from network.core.views import bp as home
     from network.members.views import bp as members
 
     app.register_blueprint(home)
     app.register_blueprint(members)
+    app.register_blueprint(case_workflow)  # before catalogue: its fixed paths (/cases/new) win over /cases/<reference>
+    app.register_blueprint(catalogue)
+    app.register_blueprint(api_cases)
 
 
 def configure_commands(app: Flask) -> None:

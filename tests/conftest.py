@@ -24,6 +24,14 @@ TEST_PASSWORD = "correct horse battery staple"
 BASE_TIME = datetime(2026, 3, 2, 9, 0, 0)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _hermetic_environment():
+    """Settings come from the tests alone, not from NETWORK_* variables of the shell that runs them."""
+    saved = {key: os.environ.pop(key) for key in list(os.environ) if key.startswith("NETWORK_")}
+    yield
+    os.environ.update(saved)
+
+
 # ---------------------------------------------------------------- databases
 
 def _pg_url() -> str | None:

@@ -50,3 +50,52 @@ def languages() -> tuple[tuple[str, str], ...]:
     first = sorted((e for e in entries if e[0] in un), key=lambda entry: entry[1])
     rest = sorted((e for e in entries if e[0] not in un), key=lambda entry: entry[1])
     return tuple(first + rest)
+
+
+REGIONS_PATH = Path(__file__).resolve().parent.parent / "reference" / "regions.csv"
+REGION_CODES = ("africa", "americas", "asia", "europe", "oceania")
+
+
+@functools.cache
+def _regions() -> dict[str, tuple[str, str]]:
+    import csv
+
+    with REGIONS_PATH.open(encoding="utf-8") as handle:
+        lines = [line for line in handle if not line.startswith("#")]
+    return {row["state"]: (row["region"].lower(), row["subregion"]) for row in csv.DictReader(lines)}
+
+
+def region_of(state: str) -> str:
+    """The UN M49 region of a State (africa, americas, asia, europe, oceania), or "" if unknown."""
+    return _regions().get(state, ("", ""))[0]
+
+
+def region_label(code: str) -> str:
+    return {"africa": "Africa", "americas": "Americas", "asia": "Asia", "europe": "Europe",
+            "oceania": "Oceania"}.get(code, code)
+
+
+def vocabulary_labels(kind: str) -> dict[str, str]:
+    """Code -> English label of a controlled vocabulary (cooperation_forms, crime_types, legal_bases, outcomes,
+    channels, designations)."""
+    return {entry["code"]: entry["label"] for entry in vocabulary()[kind]}
+
+
+@functools.cache
+def untoc_article_subjects() -> dict[str, str]:
+    """"18" -> "Mutual legal assistance", "18(13)" -> "Designation of a central authority", ..."""
+    subjects: dict[str, str] = {}
+    for entry in vocabulary()["untoc_articles"]:
+        subjects[str(entry["article"])] = entry["subject"]
+        for para, subject in (entry.get("para") or {}).items():
+            subjects[f"{entry['article']}({para})"] = subject
+    return subjects
+
+
+def provision_subject(provision: str) -> str:
+    """The subject of a cited provision: its paragraph's own, else its article's."""
+    subjects = untoc_article_subjects()
+    if provision in subjects:
+        return subjects[provision]
+    article = provision.split("(")[0]
+    return subjects.get(article, "")

@@ -160,3 +160,24 @@ class Vouch(db.Model):
 
     def __repr__(self) -> str:
         return f"<Vouch {self.decision} application={self.application_id}>"
+
+
+class ApiToken(db.Model):
+    """A personal access token for the JSON API: only its SHA-256 is stored; scopes limit what it can do."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
+    expires_at: Mapped[datetime | None] = mapped_column()
+    last_used_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+    member: Mapped[Member] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<ApiToken {self.id} member={self.member_id} {self.scopes}>"

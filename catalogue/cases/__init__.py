@@ -1,0 +1,1 @@
+"""Catalogue cases: the model, the submission and review workflow, import and export."""
