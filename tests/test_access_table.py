@@ -103,6 +103,9 @@ TABLE: list[tuple[str, str, dict]] = [
                                                         cells(401,      403,         403,       403,       403,       403,       MANAGE)),
     # ---- audit log
     ("GET", "/audit",                                   cells(SIGN_IN,  403,         403,       403,       403,       200,       200)),
+    # ---- catalogue: reading (listing, case pages, history, exports, statistics)
+    # ---- catalogue: submitting and reviewing (wizard, my cases, review queue, decisions)
+    # ---- catalogue: JSON API and tokens
 ]
 
 # The routes marked fresh=True, once REAUTH_WINDOW has passed since signing in (clock.advance(minutes=11)).
@@ -150,6 +153,32 @@ def make_world(app, clock, auth, member_factory, authority, other_authority, mem
     target = member_factory(email="target@justiz.example.at", name="Target Member")
     foreign_target = member_factory(authority=other_authority, email="target@justice.example.ng", name="Foreign Target")
 
+    from catalogue.cases import services as cases
+    from catalogue.cases.models import Case, CaseRevision
+
+    def case(reference, submitter, status, visibility="members"):
+        item = Case(reference=reference, submitter_id=submitter.id, status="draft")
+        db.session.add(item)
+        cases.apply_data(item, {
+            "title": f"Case {reference}", "summary": "Mutual legal assistance for bank records, granted in four months.",
+            "language": "en", "requesting_state": "AUT", "requested_state": "NGA", "cooperation_forms": ["mla"],
+            "legal_bases": ["untoc"], "crime_types": ["money_laundering"], "outcome": "granted",
+            "untoc_provisions": ["18", "18(13)"], "request_date": "2021-03-01", "completion_date": "2021-07-01",
+            "visibility": visibility,
+        })
+        db.session.flush()
+        if status == "published":
+            item.published_at = now
+            item.revisions.append(CaseRevision(number=1, data=cases.case_to_dict(item), published_by_id=moderator.id))
+        item.status = status
+        db.session.commit()
+        return item
+
+    draft_case = case("CASE-DRAFT-1", member, "draft")
+    submitted_case = case("CASE-SUBMITTED-1", member, "submitted")
+    public_case = case("CASE-PUBLIC-1", member, "published", "public")
+    members_case = case("CASE-MEMBERS-1", other_member, "published", "members")
+
     victim = auth.client_for(target)  # a live session of someone else: no role may revoke it
     victim_token = victim.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
 
@@ -160,6 +189,10 @@ def make_world(app, clock, auth, member_factory, authority, other_authority, mem
             "application": application.id,
             "foreign_application": foreign_application.id,
             "target": target.id,
+            "draft_case": draft_case.reference,
+            "submitted_case": submitted_case.reference,
+            "public_case": public_case.reference,
+            "members_case": members_case.reference,
             "foreign_target": foreign_target.id,
             "target_grant": next(g.id for g in target.roles if g.role == "member"),
             "focal_grant": next(g.id for g in focal_point.roles if g.role == "focal_point"),
