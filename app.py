@@ -10,6 +10,7 @@ from flask_bootstrap import Bootstrap5
 from flask_login import LoginManager
 
 from config import configure_settings
+from network.core.api import configure_api
 from network.core.db import configure_database, db
 from network.core.errors import configure_error_pages
 from network.core.ratelimit import configure_ratelimit
@@ -24,6 +25,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     configure_settings(app, overrides)
     configure_database(app)
     configure_sessions(app)
+    configure_api(app)  # after the sessions: API requests carry none
     configure_security(app)
     configure_ratelimit(app)
     configure_login(app)
@@ -90,20 +92,24 @@ def configure_blueprints(app: Flask) -> None:
     from catalogue.cases.views import bp as catalogue
     from catalogue.cases.workflow_views import bp as case_workflow
     from network.core.views import bp as home
+    from network.members.tokens import bp as tokens
     from network.members.views import bp as members
 
     app.register_blueprint(home)
     app.register_blueprint(members)
+    app.register_blueprint(tokens)
     app.register_blueprint(case_workflow)  # before catalogue: its fixed paths (/cases/new) win over /cases/<reference>
     app.register_blueprint(catalogue)
     app.register_blueprint(api_cases)
 
 
 def configure_commands(app: Flask) -> None:
+    from catalogue.cases.cli import register_catalogue_commands
     from network.core.cli import register_core_commands
     from network.members.cli import register_member_commands
     from network.members.demo import demo
 
     register_core_commands(app)
     register_member_commands(app)
+    register_catalogue_commands(app)
     app.cli.add_command(demo)

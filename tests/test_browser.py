@@ -149,6 +149,7 @@ def test_apply_vet_and_first_sign_in_in_chromium(live_server, mailbox):
             page.get_by_label("Code").fill(_code(moderator_secret))
             page.get_by_role("button", name="Continue").click()
             expect(page.get_by_role("heading", name=re.compile("Welcome"))).to_be_visible()
+            page.locator("summary", has_text="Moderation").click()  # the moderators' menu
             page.get_by_role("link", name="Vetting", exact=True).click()
             page.get_by_role("link", name="Anna Berger").click()
             expect(page.get_by_role("heading", name=re.compile("Anna Berger"))).to_be_visible()

@@ -1,6 +1,362 @@
-"""JSON API for the catalogue under /api/v1: list, read and submit cases."""
+"""JSON API for the catalogue under /api/v1: list, read and submit cases, and the OpenAPI description.
+
+Anonymous callers read public cases; a token of a vetted member with catalogue:read reads members-only ones
+too; catalogue:write submits a case as a draft of the token's member. Listing goes through
+queries.filtered_cases, the same filters, facets and visibility as the catalogue page."""
 from __future__ import annotations
 
-from flask import Blueprint
+import copy
+import functools
+import json
+
+from flask import Blueprint, Response, jsonify, request, url_for
+from flask_babel import gettext as _
+
+from catalogue.cases import queries, services
+from catalogue.cases.models import Case
+from network.core import audit
+from network.core.access import public
+from network.core.api import SCOPES, api_member, api_view, error_response
+from network.core.reference import REGION_CODES
+from network.core.security import csrf
+from network.members.access import is_member
 
 bp = Blueprint("api_cases", __name__, url_prefix="/api/v1")
+
+DEFAULT_PER_PAGE = 20
+SNIPPET_LENGTH = 240
+
+
+# ---------------------------------------------------------------- answers
+
+def snippet(text: str, length: int = SNIPPET_LENGTH) -> str:
+    """The opening of the summary, cut at a word. PLACEHOLDER until the search engine gives highlighted snippets."""
+    text = " ".join((text or "").split())
+    if len(text) <= length:
+        return text
+    return text[:length].rsplit(" ", 1)[0].rstrip(",;:.") + "…"
+
+
+def case_summary(case: Case) -> dict:
+    """One result of the listing: what a reader needs to choose a case, and where to read it whole."""
+    return {
+        "reference": case.reference,
+        "title": case.title,
+        "snippet": snippet(case.summary),
+        "year": case.year,
+        "language": case.language,
+        "requesting_state": case.requesting_state,
+        "requested_state": case.requested_state,
+        "cooperation_forms": list(case.cooperation_forms or []),
+        "crime_types": list(case.crime_types or []),
+        "legal_bases": list(case.legal_bases or []),
+        "outcome": case.outcome,
+        "duration_days": case.duration_days,
+        "visibility": case.visibility,
+        "url": url_for("api_cases.get_case", reference=case.reference, _external=True),
+    }
+
+
+def _int_arg(name: str, default: int) -> int:
+    value = request.args.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(_("%(name)s must be a positive whole number.", name=name))
+    return int(value)
+
+
+# ---------------------------------------------------------------- routes
+
+@bp.get("/cases")
+@api_view("catalogue:read")
+def list_cases():
+    """Published cases the caller may read, filtered, sorted and paged; per_page above 100 is capped to 100."""
+    try:
+        page = _int_arg("page", 1)
+        per_page = min(_int_arg("per_page", DEFAULT_PER_PAGE), queries.MAX_PER_PAGE)
+        filters = queries.parse_filters(request.args.to_dict(flat=False), strict=True)
+    except (ValueError, queries.QueryError) as error:
+        return error_response(400, "invalid_parameter", str(error))
+    sort = request.args.get("sort", "").strip() or ("relevance" if filters.q else "date")
+    if sort not in queries.SORTS:
+        return error_response(400, "invalid_parameter",
+                              _("sort must be one of: %(sorts)s.", sorts=", ".join(queries.SORTS)))
+    total, cases, facets = queries.filtered_cases(api_member("catalogue:read"), filters, sort, page, per_page)
+    return jsonify(total=total, page=page, per_page=per_page, results=[case_summary(c) for c in cases],
+                   facets=facets)
+
+
+@bp.get("/cases/<reference>")
+@api_view("catalogue:read")
+def get_case(reference: str):
+    """One case in the interchange format (shared/schemas/case.schema.json)."""
+    case = services.find_case(reference)
+    if case is None or not services.can_read_case(api_member("catalogue:read"), case):
+        return error_response(404, "not_found", _("There is no case with this reference that you may read."))
+    return jsonify(services.case_to_dict(case))
+
+
+@bp.post("/cases")
+@csrf.exempt  # bearer tokens only: the session cookie is never read under /api/ (network.core.api)
+@api_view("catalogue:write", is_member, token_required=True)
+def create_case():
+    """Submit a case as a draft of the token's member; the member completes and submits it on the site."""
+    member = api_member("catalogue:write")
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return error_response(400, "invalid_json", _("Send one case as a JSON object (Content-Type: application/json)."))
+    given = data.get("reference")
+    problems = services.validation_errors({**data, "reference": given or "CASE-0000-000000"})
+    if problems:
+        response = jsonify(error={"code": "invalid_case", "message": _("The case has problems; nothing was saved."),
+                                  "problems": problems})
+        response.status_code = 400
+        return response
+    if given and services.find_case(given) is not None:
+        return error_response(409, "conflict", _("A case with this reference exists already."))
+    case = services.create_draft(member, language=data["language"])
+    if given:
+        case.reference = given
+    services.apply_data(case, data)
+    audit.record("case.created_via_api", case, actor=member, reference=case.reference,
+                 token=request_token_id())
+    response = jsonify(reference=case.reference, status=case.status,
+                       url=url_for("api_cases.get_case", reference=case.reference, _external=True),
+                       privacy_warnings=[{"field": w["field"], "kind": w["kind"]}
+                                         for w in services.privacy_warnings(case)])
+    response.status_code = 201
+    response.headers["Location"] = url_for("api_cases.get_case", reference=case.reference, _external=True)
+    return response
+
+
+def request_token_id() -> int | None:
+    from flask import g
+
+    token = g.get("api_token")
+    return token.id if token is not None else None
+
+
+@bp.get("/openapi.json")
+@public
+def openapi():
+    return Response(json.dumps(openapi_document(), ensure_ascii=False, indent=2), mimetype="application/json")
+
+
+# ---------------------------------------------------------------- the OpenAPI description
+
+@functools.cache
+def _case_schema() -> dict:
+    schema = json.loads(services.SCHEMA_PATH.read_text(encoding="utf-8"))
+    for key in ("$schema", "$id"):
+        schema.pop(key, None)
+    return schema
+
+
+def _filter_parameters() -> list[dict]:
+    props = _case_schema()["properties"]
+    enums = {
+        "cooperation_form": props["cooperation_forms"]["items"]["enum"],
+        "crime_type": props["crime_types"]["items"]["enum"],
+        "legal_basis": props["legal_bases"]["items"]["enum"],
+        "outcome": props["outcome"]["enum"],
+        "region": list(REGION_CODES),
+    }
+    described = {
+        "cooperation_form": "Form of cooperation.", "crime_type": "Crime type.", "legal_basis": "Legal basis.",
+        "requesting_state": "Requesting State (ISO 3166-1 alpha-3).",
+        "requested_state": "Requested State (ISO 3166-1 alpha-3).",
+        "region": "UN M49 region of the requesting or the requested State.",
+        "provision": "UNTOC provision relied on, e.g. 16(4); an article (18) also finds its paragraphs (18(13)).",
+        "outcome": "Outcome.", "language": "Language of the case (BCP 47).",
+    }
+    parameters = []
+    for name, text in described.items():
+        item: dict = {"type": "string"}
+        if name in enums:
+            item["enum"] = enums[name]
+        elif name in ("requesting_state", "requested_state"):
+            item["pattern"] = "^[A-Za-z]{3}$"
+        parameters.append({"name": name, "in": "query", "required": False, "style": "form", "explode": True,
+                           "description": text + " Repeat the parameter to OR its values; different filters are"
+                                                 " AND-ed.",
+                           "schema": {"type": "array", "items": item}})
+    for name in ("year_from", "year_to"):
+        parameters.append({"name": name, "in": "query", "required": False,
+                           "description": "Cases filed under this year or " + ("later." if name == "year_from"
+                                                                               else "earlier."),
+                           "schema": {"type": "integer", "minimum": 1, "maximum": 9999}})
+    return parameters
+
+
+def _error(description: str) -> dict:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+@functools.cache
+def _openapi_document() -> str:
+    case = _case_schema()
+    draft = copy.deepcopy(case)
+    draft["title"] = "A case submitted as a draft (the interchange format; reference optional)"
+    draft["required"] = [field for field in case["required"] if field != "reference"]
+    string_list = {"type": "array", "items": {"type": "string"}}
+    facet = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
+    summary = {
+        "type": "object",
+        "required": ["reference", "title", "snippet", "year", "language", "requesting_state", "requested_state",
+                     "cooperation_forms", "crime_types", "legal_bases", "outcome", "duration_days", "visibility",
+                     "url"],
+        "additionalProperties": False,
+        "properties": {
+            "reference": {"type": "string"}, "title": {"type": "string"},
+            "snippet": {"type": "string", "description": "The opening of the summary."},
+            "year": {"type": ["integer", "null"], "description": "Year of the request (else decision, completion)."},
+            "language": {"type": "string"}, "requesting_state": {"type": "string"},
+            "requested_state": {"type": "string"}, "cooperation_forms": string_list, "crime_types": string_list,
+            "legal_bases": string_list, "outcome": {"type": "string"},
+            "duration_days": {"type": ["integer", "null"], "description": "Days from request to completion."},
+            "visibility": {"enum": ["public", "members"]},
+            "url": {"type": "string", "format": "uri", "description": "The case in the interchange format."},
+        },
+    }
+    document = {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Practitioner network: case catalogue API",
+            "version": "1.0.0",
+            "description": "Cases of international cooperation in criminal matters (UNTOC). Anonymous callers "
+                           "read public cases; a personal access token (created on the account's security "
+                           "page) with the scope catalogue:read also reads members-only cases, and with "
+                           "catalogue:write submits cases as drafts. Errors are "
+                           '{"error": {"code": "...", "message": "..."}}.',
+        },
+        "servers": [{"url": "/api/v1"}],
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer",
+                               "description": "A personal access token: Authorization: Bearer <token>. Scopes: "
+                                              + ", ".join(SCOPES) + "."},
+            },
+            "schemas": {
+                "Case": case,
+                "CaseDraft": draft,
+                "CaseSummary": summary,
+                "CaseList": {
+                    "type": "object", "required": ["total", "page", "per_page", "results", "facets"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "total": {"type": "integer", "minimum": 0}, "page": {"type": "integer", "minimum": 1},
+                        "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
+                        "results": {"type": "array", "items": {"$ref": "#/components/schemas/CaseSummary"}},
+                        "facets": {
+                            "type": "object",
+                            "required": ["cooperation_form", "crime_type", "requesting_state", "requested_state",
+                                         "region", "legal_basis", "outcome", "year"],
+                            "additionalProperties": facet,
+                            "description": "Code -> number of cases, each over the results of q and every "
+                                           "filter except the facet's own.",
+                        },
+                    },
+                },
+                "Created": {
+                    "type": "object", "required": ["reference", "status", "url", "privacy_warnings"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "reference": {"type": "string"}, "status": {"const": "draft"},
+                        "url": {"type": "string", "format": "uri"},
+                        "privacy_warnings": {
+                            "type": "array",
+                            "description": "Likely personal data found in the text: remove it before submitting.",
+                            "items": {"type": "object", "required": ["field", "kind"],
+                                      "properties": {"field": {"type": "string"}, "kind": {"type": "string"}}},
+                        },
+                    },
+                },
+                "Error": {
+                    "type": "object", "required": ["error"], "additionalProperties": False,
+                    "properties": {"error": {
+                        "type": "object", "required": ["code", "message"],
+                        "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                                       "problems": {"type": "array", "items": {"type": "string"},
+                                                    "description": "Each problem names its field."}},
+                    }},
+                },
+            },
+        },
+        "paths": {
+            "/cases": {
+                "get": {
+                    "operationId": "listCases",
+                    "summary": "Search and filter the published cases the caller may read",
+                    "security": [{}, {"bearerAuth": ["catalogue:read"]}],
+                    "parameters": [
+                        {"name": "q", "in": "query", "required": False, "schema": {"type": "string"},
+                         "description": "Words to find (the search box's query language)."},
+                        *_filter_parameters(),
+                        {"name": "sort", "in": "query", "required": False,
+                         "schema": {"enum": list(queries.SORTS)},
+                         "description": "relevance (default with q) or date (default without)."},
+                        {"name": "page", "in": "query", "required": False,
+                         "schema": {"type": "integer", "minimum": 1, "default": 1}},
+                        {"name": "per_page", "in": "query", "required": False,
+                         "schema": {"type": "integer", "minimum": 1, "default": DEFAULT_PER_PAGE},
+                         "description": "At most 100: a larger value is capped to 100 (the answer says so)."},
+                    ],
+                    "responses": {
+                        "200": {"description": "One page of results, with facet counts.",
+                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CaseList"}}}},
+                        "400": _error("A parameter could not be understood."),
+                        "401": _error("The token given is unknown, revoked or expired."),
+                        "403": _error("The token given lacks the scope catalogue:read."),
+                    },
+                },
+                "post": {
+                    "operationId": "submitCaseDraft",
+                    "summary": "Save a case as a draft of the token's member",
+                    "description": "The member then checks it, confirms it is anonymised and submits it for "
+                                   "review on the site. A reference is assigned when none is given.",
+                    "security": [{"bearerAuth": ["catalogue:write"]}],
+                    "requestBody": {"required": True, "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/CaseDraft"}}}},
+                    "responses": {
+                        "201": {"description": "The draft was saved.",
+                                "headers": {"Location": {"description": "The draft's address in this API.",
+                                                         "schema": {"type": "string", "format": "uri"}}},
+                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Created"}}}},
+                        "400": _error("The body is not a valid case: error.problems lists every problem."),
+                        "401": _error("No token, or a token unknown, revoked or expired."),
+                        "403": _error("The token lacks the scope catalogue:write, or its member may not submit."),
+                        "409": _error("A case with the reference given exists already."),
+                    },
+                },
+            },
+            "/cases/{reference}": {
+                "get": {
+                    "operationId": "getCase",
+                    "summary": "One case in the interchange format",
+                    "security": [{}, {"bearerAuth": ["catalogue:read"]}],
+                    "parameters": [{"name": "reference", "in": "path", "required": True,
+                                    "schema": {"type": "string"}}],
+                    "responses": {
+                        "200": {"description": "The case.",
+                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Case"}}}},
+                        "401": _error("The token given is unknown, revoked or expired."),
+                        "403": _error("The token given lacks the scope catalogue:read."),
+                        "404": _error("No case with this reference that the caller may read."),
+                    },
+                },
+            },
+            "/openapi.json": {
+                "get": {"operationId": "openapi", "summary": "This description", "security": [{}],
+                        "responses": {"200": {"description": "The OpenAPI 3.1 description.",
+                                              "content": {"application/json": {}}}}},
+            },
+        },
+    }
+    return json.dumps(document)
+
+
+def openapi_document() -> dict:
+    """The OpenAPI 3.1 description of this API (a fresh copy: callers may change it)."""
+    return json.loads(_openapi_document())

@@ -1,8 +1,249 @@
 """Reading the catalogue: the listing with filters and facets, the case page, history, print view, exports, statistics."""
 from __future__ import annotations
 
-from flask import Blueprint
+import csv
+import io
+import json
+import math
+from urllib.parse import urlencode
 
-from catalogue.cases import models  # noqa: F401  (the tables, for migrations)
+import pycountry
+from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask_babel import gettext as _
+
+from catalogue.cases import charts, queries, revisions
+from catalogue.cases.models import INTERCHANGE_FIELDS, LIST_FIELDS, Case  # also the tables, for migrations
+from catalogue.cases.services import can_read_case, case_to_dict, find_case, visible_cases
+from catalogue.cases.statistics import compute
+from network.core.access import current_member, ensure, public
+from network.core.db import db
+from network.core.reference import (
+    REGION_CODES,
+    provision_subject,
+    region_label,
+    region_of,
+    state_name,
+    vocabulary_labels,
+)
 
 bp = Blueprint("catalogue", __name__, url_prefix="/cases")
+
+PER_PAGE = 20
+# Listing filter -> vocabulary kind of its labels.
+VOCABULARY_OF = {"cooperation_form": "cooperation_forms", "crime_type": "crime_types",
+                 "legal_basis": "legal_bases", "outcome": "outcomes", "channel": "channels"}
+
+
+# ---------------------------------------------------------------- labels for templates
+
+def label(kind: str, code: str) -> str:
+    """The translated label of a code: a vocabulary kind (cooperation_forms, ...), a listing filter name,
+    "state", "region" or "language"."""
+    kind = VOCABULARY_OF.get(kind, kind)
+    if kind in ("state", "requesting_state", "requested_state"):
+        return state_name(code)
+    if kind == "region":
+        return _(region_label(code)) if code != "unknown" else _("Unknown region")
+    if kind == "language":
+        return language_name(code)
+    english = vocabulary_labels(kind).get(code)
+    return _(english) if english else code
+
+
+def language_name(code: str) -> str:
+    base = code.split("-")[0]
+    found = pycountry.languages.get(alpha_2=base) if len(base) == 2 else pycountry.languages.get(alpha_3=base)
+    return found.name if found else code
+
+
+@bp.app_context_processor
+def catalogue_helpers() -> dict:
+    return {"case_label": label, "provision_subject": provision_subject, "region_of": region_of,
+            "language_name": language_name}
+
+
+# ---------------------------------------------------------------- the listing and its exports
+
+def _query_pairs(drop: tuple[str, ...] = ("page",)) -> list[tuple[str, str]]:
+    return [(key, value) for key, values in request.args.lists() if key not in drop
+            for value in values if value.strip()]
+
+
+def _listing_url(endpoint: str = "catalogue.listing", drop: tuple[str, ...] = ("page",), **changes: object) -> str:
+    pairs = _query_pairs(drop=(*drop, *changes)) + [(k, str(v)) for k, v in changes.items() if v is not None]
+    return url_for(endpoint) + ("?" + urlencode(pairs) if pairs else "")
+
+
+def _sort() -> str:
+    sort, has_words = request.args.get("sort", ""), bool(request.args.get("q", "").strip())
+    if sort not in queries.SORTS or (sort == "relevance" and not has_words):
+        sort = "relevance" if has_words else "date"
+    return sort
+
+
+@bp.get("")
+@public
+def listing():
+    member = current_member()
+    filters = queries.parse_filters(request.args.to_dict(flat=False))
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    sort = _sort()
+    total, cases, facets = queries.filtered_cases(member, filters, sort, page, PER_PAGE)
+    pages = max(1, math.ceil(total / PER_PAGE))
+
+    def state_options(name: str) -> list[tuple[str, str, int]]:
+        """The States of a select: those in the results (counted without this filter), and the chosen ones."""
+        counts = {**{code: 0 for code in filters.get(name)}, **facets[name]}
+        return sorted(((code, state_name(code), n) for code, n in counts.items()), key=lambda option: option[1])
+
+    return render_template(
+        "catalogue/list.html", cases=cases, total=total, facets=facets, filters=filters, page=page, pages=pages,
+        sort=sort, per_page=PER_PAGE, page_url=lambda n: _listing_url(page=n),
+        sort_url=lambda s: _listing_url(sort=s),
+        csv_url=_listing_url("catalogue.export_csv", drop=("page", "sort")),
+        jsonl_url=_listing_url("catalogue.export_jsonl", drop=("page", "sort")),
+        region_codes=REGION_CODES, state_options=state_options,
+    )
+
+
+def _export_cases() -> list[Case]:
+    filters = queries.parse_filters(request.args.to_dict(flat=False))
+    return list(db.session.scalars(queries.filtered_query(current_member(), filters, _sort())))
+
+
+def _csv_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        value = "; ".join(str(v) for v in value)
+    elif isinstance(value, dict):
+        value = json.dumps(value, ensure_ascii=False, sort_keys=True) if value else ""
+    text = str(value)
+    # A cell a spreadsheet would run as a formula is kept as text.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _download(body: str, mimetype: str, filename: str) -> Response:
+    return Response(body, mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.get("/export.csv")
+@public
+def export_csv():
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(INTERCHANGE_FIELDS)
+    for case in _export_cases():
+        data = case_to_dict(case)
+        writer.writerow([_csv_cell(data.get(field, [] if field in LIST_FIELDS else "")) for field in INTERCHANGE_FIELDS])
+    return _download(out.getvalue(), "text/csv", "catalogue-cases.csv")
+
+
+@bp.get("/export.jsonl")
+@public
+def export_jsonl():
+    lines = [json.dumps(case_to_dict(case), ensure_ascii=False) + "\n" for case in _export_cases()]
+    return _download("".join(lines), "application/x-ndjson", "catalogue-cases.jsonl")
+
+
+# ---------------------------------------------------------------- statistics
+
+@bp.get("/statistics")
+@public
+def statistics():
+    figures = compute(db.session.scalars(visible_cases(current_member())))
+    regions = figures["regions"]
+    region_names = [label("region", code) for code in regions]
+    chart = {
+        "year": charts.column_chart([(str(year), n) for year, n in figures["by_year"]],
+                                    _("Published cases by year")),
+        "form": charts.bar_chart([(label("cooperation_forms", c), n) for c, n in figures["by_form"]],
+                                 _("Published cases by form of cooperation")),
+        "crime": charts.bar_chart([(label("crime_types", c), n) for c, n in figures["by_crime_type"]],
+                                  _("Published cases by crime type")),
+        "regions": charts.heat_map(region_names, region_names,
+                                   [[figures["matrix"][r][c] for c in regions] for r in regions],
+                                   _("Cases by region of the requesting State (rows) and requested State (columns)"),
+                                   row_heading=_("Requesting"), column_heading=_("Requested")),
+        "duration": charts.bar_chart([(label("cooperation_forms", c), m) for c, m, _n in figures["duration_by_form"]],
+                                     _("Median duration in days, request to completion, by form of cooperation"),
+                                     unit=_("days")),
+    }
+    return render_template("catalogue/stats.html", figures=figures, chart=chart, region_names=region_names)
+
+
+# ---------------------------------------------------------------- one case
+
+def _readable_case(reference: str) -> Case:
+    """The case the URL names, or 404 when absent or not visible to the reader (never 403)."""
+    case = find_case(reference)
+    if case is None:
+        abort(404)
+    ensure(can_read_case(current_member(), case))
+    return case
+
+
+def _version(case: Case) -> dict:
+    """The language version asked for (?lang=), else the original."""
+    lang = request.args.get("lang", "")
+    translation = (case.translations or {}).get(lang) if lang != case.language else None
+    if translation:
+        return {"lang": lang, "title": translation.get("title", ""), "summary": translation.get("summary", ""),
+                "original": False}
+    return {"lang": case.language, "title": case.title, "summary": case.summary, "original": True}
+
+
+@bp.get("/<reference>")
+@public
+def case_page(reference: str):
+    case = _readable_case(reference)
+    related = queries.related_cases(current_member(), case)
+    return render_template("catalogue/case.html", case=case, version=_version(case), related=related)
+
+
+@bp.get("/<reference>/print")
+@public
+def print_case(reference: str):
+    case = _readable_case(reference)
+    return render_template("catalogue/print.html", case=case, version=_version(case))
+
+
+@bp.get("/<reference>/history")
+@public
+def history(reference: str):
+    case = _readable_case(reference)
+    member = current_member()
+    return render_template("catalogue/history.html", case=case, revisions=list(reversed(case.revisions)),
+                           show_names=bool(member and member.is_vetted))
+
+
+def _revision_number(name: str) -> int | None:
+    value = request.args.get(name)
+    if value is None:
+        return None
+    if not value.isdigit() or len(value) > 6:
+        abort(400)
+    return int(value)
+
+
+@bp.get("/<reference>/diff")
+@public
+def diff(reference: str):
+    case = _readable_case(reference)
+    numbered = {revision.number: revision for revision in case.revisions}
+    first, second = _revision_number("from"), _revision_number("to")
+    if first is None and second is None:
+        if not numbered:
+            abort(404)
+        second = max(numbered)
+        first = max(1, second - 1)
+    elif first is None or second is None:
+        abort(400)
+    if first not in numbered or second not in numbered:
+        abort(404)
+    old, new = numbered[first], numbered[second]
+    fields = revisions.compare(old.data, new.data)
+    return render_template("catalogue/history_diff.html", case=case, old=old, new=new, numbers=sorted(numbered),
+                           changed=[f for f in fields if f.changed], unchanged=[f for f in fields if not f.changed])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,6 +23,9 @@ from network.members import passwords, services, totp
 from network.members.models import Application, Member, Vouch
 
 demo = AppGroup("demo", help="Demonstration data (demo mode only).")
+# Loaders the other parts of the platform register (the catalogue's cases): the network never imports them.
+# Each is idempotent, runs after the accounts exist and returns {what: number created}.
+EXTRA_LOADERS: list[Callable[[], dict[str, int]]] = []
 
 AUTHORITIES = [
     ("AUT-MOJ", "AUT", "Federal Ministry of Justice, International Criminal Law Division", ["justiz.example.at"]),
@@ -126,6 +130,9 @@ def load_demo_data() -> dict[str, int]:
             db.session.add(Vouch(application_id=application.id, focal_point_id=focal.id, decision="vouched",
                                  note="Known colleague in our MLA unit."))
         created["applications"] += 1
+    db.session.flush()
+    for loader in EXTRA_LOADERS:
+        created.update(loader())
     _write_accounts(accounts)
     return created
 

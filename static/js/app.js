@@ -43,4 +43,12 @@ document.addEventListener("DOMContentLoaded", () => {
       navigator.clipboard.writeText(text).then(() => { copy.textContent = copy.dataset.done; });
     });
   }
+  // Navigation menus: close an open menu when the reader clicks elsewhere or presses Escape.
+  const menus = document.querySelectorAll(".nav-menu details");
+  document.addEventListener("click", (event) => {
+    menus.forEach((menu) => { if (!menu.contains(event.target)) menu.open = false; });
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") menus.forEach((menu) => { menu.open = false; });
+  });
 });

@@ -1,0 +1,164 @@
+"""Catalogue commands: import cases from JSON Lines (all or nothing) and export the published cases."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TextIO
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from catalogue.cases import services
+from catalogue.cases.models import INTERCHANGE_FIELDS, LIST_FIELDS, Case
+from network.core import audit
+from network.core.cli_context import with_public_url
+from network.core.db import db
+from network.core.mail import deliver_queued
+
+catalogue_cli = AppGroup("catalogue", help="Case catalogue: import and export.")
+
+
+# ---------------------------------------------------------------- reading a JSON Lines file
+
+def read_cases(lines: Iterable[bytes]) -> tuple[list[tuple[int, dict]], list[str]]:
+    """Parse and validate every line: (cases with their line numbers, problems "line N: ...").
+    Blank lines are skipped; a reference given twice in the file is a problem on its second line."""
+    cases: list[tuple[int, dict]] = []
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for number, raw in enumerate(lines, start=1):
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]  # a byte-order mark some editors write
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            problems.append(f"line {number}: not UTF-8 text")
+            continue
+        if not text.strip():
+            continue
+        try:
+            data = json.loads(text)
+        except ValueError as error:
+            problems.append(f"line {number}: not valid JSON ({getattr(error, 'msg', str(error))})")
+            continue
+        line_problems = services.validation_errors(data)
+        problems += [f"line {number}: {problem}" for problem in line_problems]
+        if line_problems:
+            continue
+        reference = data["reference"]
+        if reference in seen:
+            problems.append(f"line {number}: reference {reference!r} already appears on line {seen[reference]}")
+            continue
+        seen[reference] = number
+        cases.append((number, data))
+    return cases, problems
+
+
+def import_cases(cases: list[tuple[int, dict]], source: str = "", label: str = "Importing cases") -> tuple[int, int]:
+    """Import validated cases (create or update by reference, published); the caller commits. -> (created, updated)"""
+    created = updated = 0
+    with click.progressbar(cases, label=label) as bar:
+        for _number, data in bar:
+            _case, new = services.import_case(data, source)
+            if new:
+                created += 1
+            else:
+                updated += 1
+    return created, updated
+
+
+@catalogue_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--source", default="", help="Source recorded on cases that name none (e.g. a publication).")
+@with_public_url
+def import_command(file: Path, source: str) -> None:
+    """Import cases from FILE (JSON Lines, one case per line, shared/schemas/case.schema.json).
+
+    The whole file is checked first: any problem aborts the import and nothing changes. Cases are
+    published; a case whose reference exists already is updated (a new revision if it changed)."""
+    with file.open("rb") as handle:
+        cases, problems = read_cases(handle.read().split(b"\n"))
+    if problems:
+        for problem in problems:
+            click.echo(f"{file.name}: {problem}", err=True)
+        raise click.ClickException(f"{len(problems)} problem(s) in {file.name}: nothing was imported.")
+    try:
+        created, updated = import_cases(cases, source)
+        audit.record("catalogue.imported", file=file.name, created=created, updated=updated)
+        db.session.commit()
+    except Exception as error:  # a database refusal: report it, change nothing
+        db.session.rollback()
+        raise click.ClickException(f"the import failed and nothing was imported: {error}") from error
+    deliver_queued()  # submitters of updated cases hear that a new revision was published
+    click.echo(f"{created} created, {updated} updated")
+
+
+# ---------------------------------------------------------------- export
+
+def published_cases() -> list[Case]:
+    """Every published case, by reference (sorted here, so every database gives the same order)."""
+    cases = db.session.scalars(select(Case).where(Case.status == "published"))
+    return sorted(cases, key=lambda case: case.reference)
+
+
+def csv_cell(value: object) -> str:
+    """Lists joined by "; ", translations as JSON; a cell a spreadsheet would run as a formula is kept as text."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        value = "; ".join(str(v) for v in value)
+    elif isinstance(value, dict):
+        value = json.dumps(value, ensure_ascii=False, sort_keys=True) if value else ""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def write_jsonl(cases: Iterable[Case], out: TextIO) -> int:
+    count = 0
+    for case in cases:
+        out.write(json.dumps(services.case_to_dict(case), ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def write_csv(cases: Iterable[Case], out: TextIO) -> int:
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(INTERCHANGE_FIELDS)
+    count = 0
+    for case in cases:
+        data = services.case_to_dict(case)
+        writer.writerow([csv_cell(data.get(field, [] if field in LIST_FIELDS else "")) for field in INTERCHANGE_FIELDS])
+        count += 1
+    return count
+
+
+@catalogue_cli.command("export")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
+              help="File to write (default: standard output).")
+def export_command(fmt: str, output: Path | None) -> None:
+    """Export every published case (members-only ones included), ordered by reference."""
+    writer = write_csv if fmt == "csv" else write_jsonl
+    cases = published_cases()
+    if output is None:
+        buffer = io.StringIO(newline="")
+        writer(cases, buffer)
+        click.echo(buffer.getvalue(), nl=False)
+        return
+    with output.open("w", encoding="utf-8", newline="") as handle:
+        count = writer(cases, handle)
+    click.echo(f"{count} cases written to {output}", err=True)
+
+
+def register_catalogue_commands(app: Flask) -> None:
+    from catalogue.cases.demo import load_demo_cases
+    from network.members import demo
+
+    app.cli.add_command(catalogue_cli)
+    if load_demo_cases not in demo.EXTRA_LOADERS:
+        demo.EXTRA_LOADERS.append(load_demo_cases)  # `demo load` creates the demonstration cases too

@@ -1,0 +1,210 @@
+"""Filtering, facet counts, sorting and paging of catalogue cases: one implementation for the page, exports and API.
+
+Every query starts from services.visible_cases(member), the one visibility filter. Filters follow the
+GET /api/v1/cases contract (shared/ARCHITECTURE.md): a filter may repeat, values of one filter are OR-ed,
+different filters AND-ed; facet counts are computed over the results of every filter except the facet's own,
+so a reader can widen a choice.
+
+Full-text search: the search issue will put its engine (Whoosh or PostgreSQL full-text search) in front of
+`filtered_query`, replacing `_text_condition`. Until then `q` is a PLACEHOLDER: a plain, case-insensitive
+substring match (LIKE) of every word over title, summary, keywords and lessons learned, with no stemming,
+ranking or snippets."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Select, String, and_, case, cast, func, or_, select
+
+from catalogue.cases.models import Case, CaseFacet
+from catalogue.cases.services import visible_cases
+from network.core.db import db
+from network.members.models import Member
+
+# Filter name -> CaseFacet kind (the list-like fields, derived on every save).
+FACET_FILTERS = {
+    "cooperation_form": "cooperation_form",
+    "crime_type": "crime_type",
+    "legal_basis": "legal_basis",
+    "requesting_state": "requesting_state",
+    "requested_state": "requested_state",
+    "region": "region",
+    "provision": "provision",
+}
+# Filter name -> Case column.
+COLUMN_FILTERS = {"outcome": Case.outcome, "language": Case.language}
+RANGE_FILTERS = ("year_from", "year_to")
+FILTERS = (*FACET_FILTERS, *COLUMN_FILTERS, *RANGE_FILTERS)
+# The facets counted for every result list (the API contract's, plus language for the page's select).
+FACETS = ("cooperation_form", "crime_type", "requesting_state", "requested_state", "region", "legal_basis",
+          "outcome", "year", "language")
+SORTS = ("date", "title", "relevance")
+MAX_PER_PAGE = 100
+MAX_VALUES = 50  # values per filter: more is not a reader choosing, and keeps the SQL small
+
+
+class QueryError(ValueError):
+    """A filter value that cannot be understood (the API answers 400)."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Parsed filters: name -> values (only filters given), and the text query."""
+
+    values: Mapping[str, tuple[str, ...]]
+    q: str = ""
+
+    def get(self, name: str) -> tuple[str, ...]:
+        return self.values.get(name, ())
+
+    def __bool__(self) -> bool:
+        return bool(self.values or self.q)
+
+
+def parse_filters(args: Mapping[str, list[str]], *, strict: bool = False) -> Filters:
+    """Filters from a query string (name -> list of values, e.g. request.args.to_dict(flat=False)).
+    Empty values are ignored. A year that is not a number raises QueryError when strict, else is ignored."""
+    values: dict[str, tuple[str, ...]] = {}
+    for name in FILTERS:
+        given = [str(v).strip() for v in (args.get(name) or []) if str(v).strip()]
+        if name in RANGE_FILTERS:
+            years = []
+            for value in given[:1]:
+                if value.isdigit() and 1 <= int(value) <= 9999:
+                    years.append(str(int(value)))
+                elif strict:
+                    raise QueryError(f"{name}: {value!r} is not a year")
+            given = years
+        elif name in ("requesting_state", "requested_state"):
+            given = [v.upper() for v in given]
+        elif name == "provision":
+            given = [v.replace(" ", "") for v in given]
+        if given:
+            values[name] = tuple(dict.fromkeys(given[:MAX_VALUES]))
+    q = " ".join(str(v) for v in (args.get("q") or []) if str(v).strip())[:500].strip()
+    return Filters(values, q)
+
+
+# ---------------------------------------------------------------- conditions
+
+def _facet_condition(kind: str, codes: tuple[str, ...]) -> ColumnElement[bool]:
+    return Case.id.in_(select(CaseFacet.case_id).where(CaseFacet.kind == kind, CaseFacet.code.in_(codes)))
+
+
+def _year_condition(year_from: str | None, year_to: str | None) -> ColumnElement[bool]:
+    """On the derived "year" facet; years compare as zero-padded strings, so no cast can fail on other rows."""
+    parts = [CaseFacet.kind == "year"]
+    if year_from:
+        parts.append(CaseFacet.code >= f"{int(year_from):04d}")
+    if year_to:
+        parts.append(CaseFacet.code <= f"{int(year_to):04d}")
+    return Case.id.in_(select(CaseFacet.case_id).where(*parts))
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _text_condition(q: str) -> ColumnElement[bool]:
+    """PLACEHOLDER until the search issue: every word, case-insensitively, somewhere in the searched fields."""
+    fields = (Case.title, Case.summary, cast(Case.keywords, String), Case.lessons_learned)
+    words = [w for w in q.lower().split() if w][:10]
+    return and_(*[or_(*[func.lower(f).like(f"%{_like_escape(w)}%", escape="\\") for f in fields]) for w in words])
+
+
+def _conditions(filters: Filters, *, leave_out: str | None = None) -> list[ColumnElement[bool]]:
+    """One condition per filter (OR within it), except the one named `leave_out` (a facet counting itself)."""
+    conditions = []
+    if filters.q:
+        conditions.append(_text_condition(filters.q))
+    for name, kind in FACET_FILTERS.items():
+        if filters.get(name) and name != leave_out:
+            conditions.append(_facet_condition(kind, filters.get(name)))
+    for name, column in COLUMN_FILTERS.items():
+        if filters.get(name) and name != leave_out:
+            conditions.append(column.in_(filters.get(name)))
+    if leave_out != "year" and (filters.get("year_from") or filters.get("year_to")):
+        conditions.append(_year_condition(next(iter(filters.get("year_from")), None),
+                                          next(iter(filters.get("year_to")), None)))
+    return conditions
+
+
+# ---------------------------------------------------------------- queries
+
+def _ordering(sort: str, filters: Filters) -> list:
+    when = func.coalesce(Case.request_date, Case.decision_date, Case.completion_date)
+    by_date = [when.is_(None), when.desc(), Case.published_at.desc(), Case.id.desc()]
+    if sort == "title":
+        return [func.lower(Case.title), Case.id]
+    if sort == "relevance" and filters.q:
+        # PLACEHOLDER ranking: cases whose title holds the first word come first, then by date.
+        word = f"%{_like_escape(filters.q.lower().split()[0])}%"
+        return [case((func.lower(Case.title).like(word, escape="\\"), 0), else_=1), *by_date]
+    return by_date
+
+
+def filtered_query(member: Member | None, filters: Filters, sort: str = "date") -> Select:
+    """The visible cases matching every filter, in the order asked for (a Select of Case)."""
+    return visible_cases(member).where(*_conditions(filters)).order_by(*_ordering(sort, filters))
+
+
+def facet_counts(member: Member | None, filters: Filters) -> dict[str, dict[str, int]]:
+    """Facet -> {code: number of cases}, each over the results of every filter but its own, most frequent first."""
+    facets: dict[str, dict[str, int]] = {}
+    for name in FACETS:
+        own = "year" if name == "year" else name
+        ids = visible_cases(member).where(*_conditions(filters, leave_out=own)).with_only_columns(Case.id)
+        if name in COLUMN_FILTERS:
+            column = COLUMN_FILTERS[name]
+            rows = db.session.execute(
+                select(column, func.count()).where(Case.id.in_(ids)).group_by(column))
+        else:
+            kind = FACET_FILTERS.get(name, name)
+            rows = db.session.execute(
+                select(CaseFacet.code, func.count()).where(CaseFacet.kind == kind, CaseFacet.case_id.in_(ids))
+                .group_by(CaseFacet.code))
+        counted = [(code, count) for code, count in rows if code]
+        if name == "year":
+            counted.sort(key=lambda item: item[0], reverse=True)
+        else:
+            counted.sort(key=lambda item: (-item[1], item[0]))
+        facets[name] = dict(counted)
+    return facets
+
+
+def filtered_cases(member: Member | None, filters: Filters | Mapping[str, list[str]], sort: str = "date",
+                   page: int = 1, per_page: int = 20) -> tuple[int, list[Case], dict[str, dict[str, int]]]:
+    """One page of the visible cases matching the filters: (total, cases of the page, facet counts).
+    The search issue puts full-text `q` in front of this (see the module docstring)."""
+    if not isinstance(filters, Filters):
+        filters = parse_filters(filters, strict=True)
+    sort = sort if sort in SORTS else "date"
+    per_page = max(1, min(int(per_page), MAX_PER_PAGE))
+    page = max(1, int(page))
+    query = filtered_query(member, filters, sort)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    cases = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
+    return total, cases, facet_counts(member, filters)
+
+
+# ---------------------------------------------------------------- related cases
+
+RELATED_KINDS = ("cooperation_form", "crime_type", "requesting_state", "requested_state")
+
+
+def related_cases(member: Member | None, case: Case, limit: int = 5) -> list[Case]:
+    """Visible cases sharing forms of cooperation, crime types or States with `case`, most shared values first.
+    A State counts as shared whether it requests or is requested in either case."""
+    states = tuple(s for s in (case.requesting_state, case.requested_state) if s)
+    wanted = [
+        and_(CaseFacet.kind == "cooperation_form", CaseFacet.code.in_(tuple(case.cooperation_forms or ()))),
+        and_(CaseFacet.kind == "crime_type", CaseFacet.code.in_(tuple(case.crime_types or ()))),
+        and_(CaseFacet.kind.in_(("requesting_state", "requested_state")), CaseFacet.code.in_(states)),
+    ]
+    ids = visible_cases(member).where(Case.id != case.id).with_only_columns(Case.id)
+    shared = func.count().label("shared")
+    scores = (select(CaseFacet.case_id, shared).where(or_(*wanted), CaseFacet.case_id.in_(ids))
+              .group_by(CaseFacet.case_id).subquery())
+    query = (select(Case).join(scores, scores.c.case_id == Case.id)
+             .order_by(scores.c.shared.desc(), Case.published_at.desc(), Case.id.desc()).limit(limit))
+    return list(db.session.scalars(query))

@@ -1,0 +1,205 @@
+"""The JSON API's plumbing: personal access tokens (bearer, scoped), JSON errors, and no cookies under /api/.
+
+A token is shown once; the database keeps only its SHA-256 (crypto.token_digest). API routes never read or
+write the session cookie, so a browser's session cannot act through them (and they need no CSRF token):
+whoever calls them proves who they are with `Authorization: Bearer <token>` alone."""
+from __future__ import annotations
+
+import functools
+from datetime import timedelta
+
+from flask import Flask, Request, Response, g, jsonify, request
+from flask.sessions import SessionInterface
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from network.core import audit
+from network.core.clock import utcnow
+from network.core.crypto import new_token, token_digest
+from network.core.db import db
+from network.core.errors import DomainError
+from network.core.sessions import ServerSession
+from network.members.models import ApiToken, Member
+
+API_PREFIX = "/api/"
+SCOPES = {
+    "catalogue:read": _l("Read the catalogue, members-only cases included"),
+    "catalogue:write": _l("Submit cases to the catalogue (as drafts)"),
+    "directory:read": _l("Read the directory of authorities"),
+}
+MAX_TOKENS = 20  # live tokens per member: more is a leak waiting to happen
+MAX_EXPIRY_DAYS = 366
+TOUCH_EVERY = timedelta(minutes=1)  # last_used_at is kept to the minute, not written on every call
+
+
+class TokenError(DomainError):
+    """Issuing or revoking a token was refused."""
+
+
+class ApiError(Exception):
+    """Answered as {"error": {"code", "message"}} with its status."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def error_response(status: int, code: str, message: str) -> Response:
+    response = jsonify(error={"code": code, "message": message})
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    elif status == 403 and code == "insufficient_scope":
+        response.headers["WWW-Authenticate"] = 'Bearer realm="api", error="insufficient_scope"'
+    return response
+
+
+# ---------------------------------------------------------------- tokens: issuing, revoking, finding
+
+def live_tokens(member: Member) -> list[ApiToken]:
+    now = utcnow()
+    tokens = db.session.scalars(
+        select(ApiToken).where(ApiToken.member_id == member.id, ApiToken.revoked_at.is_(None))
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc()))
+    return [t for t in tokens if t.expires_at is None or t.expires_at > now]
+
+
+def member_tokens(member: Member) -> list[ApiToken]:
+    """All of a member's tokens, newest first (revoked and expired ones too, for the record)."""
+    return list(db.session.scalars(
+        select(ApiToken).where(ApiToken.member_id == member.id).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
+
+
+def issue_token(member: Member, name: str, scopes: list[str], expires_in_days: int | None) -> tuple[ApiToken, str]:
+    """A new token for a vetted member: (the record, the token itself, to show once)."""
+    name = (name or "").strip()
+    if not member.is_vetted:
+        raise TokenError(_("Only members can create access tokens."))
+    if not name or len(name) > 100:
+        raise TokenError(_("Give the token a name of at most 100 characters."), field="name")
+    unknown = [scope for scope in scopes if scope not in SCOPES]
+    if unknown or not scopes:
+        raise TokenError(_("Choose at least one of the scopes offered."), field="scopes")
+    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_EXPIRY_DAYS:
+        raise TokenError(_("A token expires after 1 to %(n)d days, or never.", n=MAX_EXPIRY_DAYS), field="expires_in_days")
+    if len(live_tokens(member)) >= MAX_TOKENS:
+        raise TokenError(_("You have %(n)d live tokens: revoke one first.", n=MAX_TOKENS))
+    secret = "pat_" + new_token(32)
+    now = utcnow()
+    token = ApiToken(member_id=member.id, name=name, token_hash=token_digest(secret),
+                     scopes=[scope for scope in SCOPES if scope in scopes], created_at=now,
+                     expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None)
+    db.session.add(token)
+    db.session.flush()
+    audit.record("api_token.created", token, actor=member, name=name, scopes=token.scopes,
+                 expires_at=token.expires_at.isoformat() if token.expires_at else None)
+    return token, secret
+
+
+def revoke_token(token: ApiToken, member: Member) -> None:
+    if token.member_id != member.id:
+        raise TokenError(_("You can revoke only your own tokens."))
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        audit.record("api_token.revoked", token, actor=member, name=token.name)
+
+
+def token_state(token: ApiToken) -> str:
+    """live, expired or revoked."""
+    if token.revoked_at is not None:
+        return "revoked"
+    if token.expires_at is not None and token.expires_at <= utcnow():
+        return "expired"
+    return "live"
+
+
+def authenticate(header: str | None) -> ApiToken | None:
+    """The live token an Authorization header carries; None when there is no header.
+    Raises ApiError 401 for a malformed, unknown, revoked or expired token, or one of a member no longer vetted."""
+    if header is None:
+        return None
+    scheme, _sep, secret = header.strip().partition(" ")
+    secret = secret.strip()
+    if scheme.lower() != "bearer" or not secret or len(secret) > 200:
+        raise ApiError(401, "invalid_token", _("Send a personal access token as: Authorization: Bearer <token>."))
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(secret)))
+    if token is None or token_state(token) != "live" or not token.member.is_vetted:
+        raise ApiError(401, "invalid_token", _("This access token is unknown, revoked or expired."))
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY:
+        token.last_used_at = now
+    return token
+
+
+# ---------------------------------------------------------------- views
+
+def api_member(scope: str | None = None) -> Member | None:
+    """The member whose token this request carries, if the token has `scope` (any token when scope is None)."""
+    token = g.get("api_token")
+    if token is None or (scope and scope not in token.scopes):
+        return None
+    return token.member
+
+
+def api_view(scope: str | None = None, *requirements, token_required: bool = False):
+    """Guard a JSON view. Without a token the caller is anonymous (allowed unless token_required); a token given
+    must be live (else 401) and hold `scope` (else 403); the token's member must meet every requirement (403).
+    Views open to anonymous callers count as public for the route table test; the others carry requirements."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            try:
+                token = authenticate(request.headers.get("Authorization"))
+                if token is None and token_required:
+                    raise ApiError(401, "authentication_required",
+                                   _("This operation needs a personal access token (Authorization: Bearer <token>)."))
+                if token is not None and scope and scope not in token.scopes:
+                    raise ApiError(403, "insufficient_scope",
+                                   _("This access token lacks the scope %(scope)s.", scope=scope))
+                if token is not None and not all(requirement(token.member) for requirement in requirements):
+                    raise ApiError(403, "forbidden", _("Your account does not allow this operation."))
+            except ApiError as error:
+                return error_response(error.status, error.code, error.message)
+            g.api_token = token
+            return view(*args, **kwargs)
+
+        if token_required:
+            wrapped.requirements = requirements or (lambda member: True,)  # type: ignore[attr-defined]
+        else:
+            wrapped.public = True  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorator
+
+
+# ---------------------------------------------------------------- no session under /api/
+
+def is_api_request(req: Request) -> bool:
+    return req.path.startswith(API_PREFIX)
+
+
+class ApiAwareSessionInterface(SessionInterface):
+    """Leaves API requests without a session (the cookie is neither read nor written); others go to `inner`."""
+
+    def __init__(self, inner: SessionInterface) -> None:
+        self.inner = inner
+
+    def open_session(self, app: Flask, request: Request):  # noqa: A002 (Flask's own parameter name)
+        if is_api_request(request):
+            return ServerSession()
+        return self.inner.open_session(app, request)
+
+    def save_session(self, app: Flask, session, response: Response) -> None:
+        from flask import request as current_request
+
+        if is_api_request(current_request):
+            return
+        self.inner.save_session(app, session, response)
+
+
+def configure_api(app: Flask) -> None:
+    """Call after the session interface is set: API requests then carry no session at all."""
+    if not isinstance(app.session_interface, ApiAwareSessionInterface):
+        app.session_interface = ApiAwareSessionInterface(app.session_interface)
