@@ -375,3 +375,35 @@ class Auth:
 @pytest.fixture
 def auth(app, clock):
     return Auth(app, clock)
+
+
+# ---------------------------------------------------------------- browser tests
+
+@pytest.fixture
+def live_server(tmp_path, smtp_server, sqlite_template):
+    """The real app on a free port of 127.0.0.1, in a background thread, on a copy of the migrated database."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from app import create_app
+    from network.core.db import db
+
+    target = tmp_path / "network.db"
+    shutil.copyfile(sqlite_template, target)
+    config = _base_config(tmp_path, f"sqlite:///{target}", smtp_server.port)
+    application = create_app(config)
+    server = make_server("127.0.0.1", 0, application, threaded=True)
+    base = f"http://127.0.0.1:{server.server_port}"
+    application.config["PUBLIC_URL"] = base
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield application, base
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()

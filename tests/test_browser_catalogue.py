@@ -10,39 +10,26 @@ import re
 import pytest
 
 from network.core import clock as clock_module
+from tests.browser_support import ARTIFACTS, CHROMIUM_ARGS, chromium, code, enrolled, sign_in
 from tests.conftest import TEST_PASSWORD
-from tests.test_browser import ARTIFACTS, CHROMIUM_ARGS, _chromium, _code, _sign_in, live_server  # noqa: F401
 
 MEMBER_EMAIL = "anna.berger@justiz.example.at"
 MODERATOR_EMAIL = "moderator@network.example.org"
 TITLE = "Extradition for drug trafficking granted under the Convention"
 
 
-def _enrolled(email: str, name: str, roles: tuple[str, ...], authority) -> str:
-    """An active member with a second factor; returns the TOTP secret."""
-    from network.core.crypto import seal
-    from network.members import services, totp
-
-    member = services.create_member(email, name, TEST_PASSWORD, "AUT", "prosecutor", authority, roles=roles)
-    member.status = "active"
-    secret = totp.new_secret()
-    member.totp_secret = seal(secret.encode(), f"totp:{member.id}")
-    member.mfa_enrolled_at = clock_module.utcnow()
-    return secret
-
-
-def _sign_in_with_code(page, base: str, email: str, secret: str, expect) -> None:
-    _sign_in(page, base, email, TEST_PASSWORD)
+def _sign_in_withcode(page, base: str, email: str, secret: str, expect) -> None:
+    sign_in(page, base, email, TEST_PASSWORD)
     expect(page).to_have_url(f"{base}/sign-in/verify")
-    page.get_by_label("Code").fill(_code(secret))
+    page.get_by_label("Code").fill(code(secret))
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", name=re.compile("Welcome"))).to_be_visible()
 
 
 @pytest.mark.browser
-def test_submit_a_case_through_the_wizard_and_publish_it_in_chromium(live_server, mailbox):  # noqa: F811
+def test_submit_a_case_through_the_wizard_and_publish_it_in_chromium(live_server, mailbox):
     clock_module.freeze(None)  # real time: TOTP codes must match the wall clock
-    executable = _chromium()
+    executable = chromium()
     from playwright.sync_api import expect, sync_playwright
 
     from network.core.db import db
@@ -54,8 +41,8 @@ def test_submit_a_case_through_the_wizard_and_publish_it_in_chromium(live_server
                               email_domains=["justiz.example.at"])
         db.session.add(authority)
         db.session.flush()
-        member_secret = _enrolled(MEMBER_EMAIL, "Anna Berger", ("member",), authority)
-        moderator_secret = _enrolled(MODERATOR_EMAIL, "Maria Moderator", ("member", "moderator"), None)
+        member_secret = enrolled(MEMBER_EMAIL, "Anna Berger", ("member",), authority)
+        moderator_secret = enrolled(MODERATOR_EMAIL, "Maria Moderator", ("member", "moderator"), None)
         db.session.commit()
         db.session.remove()
 
@@ -71,7 +58,7 @@ def test_submit_a_case_through_the_wizard_and_publish_it_in_chromium(live_server
                     if message.type == "error" else None)
 
             # 1. The member starts a case from the navigation.
-            _sign_in_with_code(page, base, MEMBER_EMAIL, member_secret, expect)
+            _sign_in_withcode(page, base, MEMBER_EMAIL, member_secret, expect)
             page.locator("summary", has_text="My cases").click()  # the members' cases menu
             page.get_by_role("link", name="Submit a case").click()
             page.get_by_role("button", name="Start a new case").click()
@@ -123,7 +110,7 @@ def test_submit_a_case_through_the_wizard_and_publish_it_in_chromium(live_server
             page.get_by_role("button", name=re.compile("Sign out")).click()
 
             # 6. The moderator starts the review and publishes.
-            _sign_in_with_code(page, base, MODERATOR_EMAIL, moderator_secret, expect)
+            _sign_in_withcode(page, base, MODERATOR_EMAIL, moderator_secret, expect)
             page.locator("summary", has_text="Moderation").click()  # the moderators' menu
             page.get_by_role("link", name="Case review").click()
             page.get_by_role("link", name=TITLE).click()

@@ -1,12 +1,10 @@
 """Catalogue commands: import cases from JSON Lines (all or nothing) and export the published cases."""
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TextIO
 
 import click
 from flask import Flask
@@ -14,7 +12,8 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from catalogue.cases import services
-from catalogue.cases.models import INTERCHANGE_FIELDS, LIST_FIELDS, Case
+from catalogue.cases.exports import write_csv, write_jsonl
+from catalogue.cases.models import Case
 from network.core import audit
 from network.core.cli_context import with_public_url
 from network.core.db import db
@@ -104,37 +103,6 @@ def published_cases() -> list[Case]:
     """Every published case, by reference (sorted here, so every database gives the same order)."""
     cases = db.session.scalars(select(Case).where(Case.status == "published"))
     return sorted(cases, key=lambda case: case.reference)
-
-
-def csv_cell(value: object) -> str:
-    """Lists joined by "; ", translations as JSON; a cell a spreadsheet would run as a formula is kept as text."""
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        value = "; ".join(str(v) for v in value)
-    elif isinstance(value, dict):
-        value = json.dumps(value, ensure_ascii=False, sort_keys=True) if value else ""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def write_jsonl(cases: Iterable[Case], out: TextIO) -> int:
-    count = 0
-    for case in cases:
-        out.write(json.dumps(services.case_to_dict(case), ensure_ascii=False) + "\n")
-        count += 1
-    return count
-
-
-def write_csv(cases: Iterable[Case], out: TextIO) -> int:
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(INTERCHANGE_FIELDS)
-    count = 0
-    for case in cases:
-        data = services.case_to_dict(case)
-        writer.writerow([csv_cell(data.get(field, [] if field in LIST_FIELDS else "")) for field in INTERCHANGE_FIELDS])
-        count += 1
-    return count
 
 
 @catalogue_cli.command("export")

@@ -1,9 +1,7 @@
 """Reading the catalogue: the listing with filters and facets, the case page, history, print view, exports, statistics."""
 from __future__ import annotations
 
-import csv
 import io
-import json
 import math
 from urllib.parse import urlencode
 
@@ -12,8 +10,9 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_babel import gettext as _
 
 from catalogue.cases import charts, queries, revisions
-from catalogue.cases.models import INTERCHANGE_FIELDS, LIST_FIELDS, Case  # also the tables, for migrations
-from catalogue.cases.services import can_read_case, case_to_dict, find_case, visible_cases
+from catalogue.cases.exports import write_csv, write_jsonl
+from catalogue.cases.models import Case  # also the tables, for migrations
+from catalogue.cases.services import can_read_case, find_case, visible_cases
 from catalogue.cases.statistics import compute
 from network.core.access import current_member, ensure, public
 from network.core.db import db
@@ -112,18 +111,6 @@ def _export_cases() -> list[Case]:
     return list(db.session.scalars(queries.filtered_query(current_member(), filters, _sort())))
 
 
-def _csv_cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        value = "; ".join(str(v) for v in value)
-    elif isinstance(value, dict):
-        value = json.dumps(value, ensure_ascii=False, sort_keys=True) if value else ""
-    text = str(value)
-    # A cell a spreadsheet would run as a formula is kept as text.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _download(body: str, mimetype: str, filename: str) -> Response:
     return Response(body, mimetype=mimetype,
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
@@ -132,20 +119,17 @@ def _download(body: str, mimetype: str, filename: str) -> Response:
 @bp.get("/export.csv")
 @public
 def export_csv():
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(INTERCHANGE_FIELDS)
-    for case in _export_cases():
-        data = case_to_dict(case)
-        writer.writerow([_csv_cell(data.get(field, [] if field in LIST_FIELDS else "")) for field in INTERCHANGE_FIELDS])
+    out = io.StringIO(newline="")
+    write_csv(_export_cases(), out)
     return _download(out.getvalue(), "text/csv", "catalogue-cases.csv")
 
 
 @bp.get("/export.jsonl")
 @public
 def export_jsonl():
-    lines = [json.dumps(case_to_dict(case), ensure_ascii=False) + "\n" for case in _export_cases()]
-    return _download("".join(lines), "application/x-ndjson", "catalogue-cases.jsonl")
+    out = io.StringIO(newline="")
+    write_jsonl(_export_cases(), out)
+    return _download(out.getvalue(), "application/x-ndjson", "catalogue-cases.jsonl")
 
 
 # ---------------------------------------------------------------- statistics

@@ -25,6 +25,7 @@ from catalogue.cases.services import CaseError
 from network.core.access import current_member, ensure, requires
 from network.core.audit import AuditEntry
 from network.core.db import db, mark_failed
+from network.core.forms import show_domain_error
 from network.core.reference import provision_subject, untoc_article_subjects
 from network.members.access import is_member, is_moderator
 from network.members.models import Member
@@ -51,12 +52,7 @@ def _case_or_404(reference: str) -> Case:
 
 def _fail(error: CaseError, template: str, form=None, **context):
     """Roll back the request, show the error at its field (or at the top), answer 400."""
-    mark_failed()
-    field = getattr(form, error.field, None) if form is not None and error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        flash(error.message, "danger")
+    show_domain_error(form, error)
     return render_template(template, form=form, **context), 400
 
 
@@ -213,11 +209,7 @@ def submit(reference: str):
     try:
         services.submit(case, current_member(), anonymised=bool(form.anonymised.data))
     except CaseError as error:
-        mark_failed()
-        if error.field == "anonymised":
-            form.anonymised.errors = [*form.anonymised.errors, error.message]
-        else:
-            flash(error.message, "danger")
+        show_domain_error(form, error)
         return _render_step(services.find_case(reference), LAST_STEP, form, 400)
     flash(_("Your case was submitted. A moderator will review it; you will hear by e-mail."), "success")
     return redirect(url_for("case_workflow.mine"))

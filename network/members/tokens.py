@@ -19,7 +19,8 @@ from network.core.api import (
     revoke_token,
     token_state,
 )
-from network.core.db import db, mark_failed
+from network.core.db import db
+from network.core.forms import show_domain_error
 from network.members.access import is_member
 from network.members.forms import ConfirmForm
 from network.members.models import ApiToken
@@ -67,12 +68,7 @@ def create_token():
         token, secret = issue_token(current_member(), form.name.data, list(form.scopes.data or []),
                                     form.expires_in_days.data)
     except TokenError as error:
-        mark_failed()
-        field = getattr(form, error.field, None) if error.field else None
-        if field is not None:
-            field.errors = list(field.errors) + [error.message]
-        else:
-            flash(error.message, "danger")
+        show_domain_error(form, error)
         return _page(form, status=400)
     flash(_("Token created. Copy it now: it will not be shown again."), "success")
     return _page(TokenForm(formdata=None), secret=secret, new_token=token)

@@ -28,6 +28,7 @@ from network.core.access import current_member, ensure, public, requires
 from network.core.audit import AuditEntry
 from network.core.clock import utcnow
 from network.core.db import db, mark_failed
+from network.core.forms import show_domain_error
 from network.core.sessions import WebSession, delete_member_sessions
 from network.directory.models import Authority
 from network.members import services, totp
@@ -72,12 +73,7 @@ DEVICE_COOKIE_DAYS = 180
 
 def _fail(form, error: MembershipError, template: str, **context):
     """Roll back the request, show the error at its field (or at the top), answer 400 (429 if throttled)."""
-    mark_failed()
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [error.message]
-    else:
-        flash(error.message, "danger")
+    show_domain_error(form, error)
     return render_template(template, form=form, **context), 429 if isinstance(error, Throttled) else 400
 
 
