@@ -241,8 +241,8 @@ def revise(reference: str):
         mark_failed()
         flash(error.message, "danger")
         return _render_mine(400)
-    flash(_("The case is a draft again. Submit it when your changes are ready; the published version stays "
-            "online until a moderator publishes the new one."), "info")
+    flash(_("The case is a draft again and is off the catalogue until a moderator publishes your new version; "
+            "its earlier revisions are kept."), "info")
     return redirect(url_for("case_workflow.wizard", reference=reference, step=1))
 
 
