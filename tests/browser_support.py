@@ -47,7 +47,6 @@ def sign_in(page, base: str, email: str, password: str) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
-
 def enrolled(email: str, name: str, roles: tuple[str, ...], authority) -> str:
     """An active member with a second factor; returns the TOTP secret."""
     from network.core.crypto import seal
@@ -59,3 +58,15 @@ def enrolled(email: str, name: str, roles: tuple[str, ...], authority) -> str:
     member.totp_secret = seal(secret.encode(), f"totp:{member.id}")
     member.mfa_enrolled_at = clock_module.utcnow()
     return secret
+
+
+def austrian_authority():
+    """The authority the browser tests' people belong to (in the current app context, flushed)."""
+    from network.core.db import db
+    from network.directory.models import Authority
+
+    authority = Authority(key="AUT-MOJ", state="AUT", name="Federal Ministry of Justice",
+                          email_domains=["justiz.example.at"])
+    db.session.add(authority)
+    db.session.flush()
+    return authority

@@ -7,30 +7,10 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from tests.catalogue_support import interchange_case as case_data
 from tests.conftest import csrf_token, submit
 
 pytestmark = pytest.mark.persistence
-
-
-def case_data(reference: str, **changes) -> dict:
-    data = {
-        "reference": reference,
-        "title": f"Case {reference}",
-        "summary": "Mutual legal assistance for bank records of shell companies, granted in five months.",
-        "language": "en",
-        "requesting_state": "AUT",
-        "requested_state": "NGA",
-        "cooperation_forms": ["mla"],
-        "legal_bases": ["untoc"],
-        "untoc_provisions": ["18"],
-        "crime_types": ["money_laundering"],
-        "request_date": "2020-02-03",
-        "completion_date": "2020-07-01",
-        "outcome": "granted",
-        "visibility": "public",
-    }
-    data.update(changes)
-    return data
 
 
 @pytest.fixture

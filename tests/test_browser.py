@@ -9,7 +9,16 @@ import re
 import pytest
 
 from network.core import clock as clock_module
-from tests.browser_support import ARTIFACTS, CHROMIUM_ARGS, chromium, code, enrolled, sign_in, wait_for_link
+from tests.browser_support import (
+    ARTIFACTS,
+    CHROMIUM_ARGS,
+    austrian_authority,
+    chromium,
+    code,
+    enrolled,
+    sign_in,
+    wait_for_link,
+)
 from tests.conftest import TEST_PASSWORD
 
 APPLICANT_EMAIL = "anna.berger@justiz.example.at"
@@ -24,14 +33,10 @@ def test_apply_vet_and_first_sign_in_in_chromium(live_server, mailbox):
     from playwright.sync_api import expect, sync_playwright
 
     from network.core.db import db
-    from network.directory.models import Authority
 
     app, base = live_server
     with app.app_context():
-        authority = Authority(key="AUT-MOJ", state="AUT", name="Federal Ministry of Justice",
-                              email_domains=["justiz.example.at"])
-        db.session.add(authority)
-        db.session.flush()
+        austrian_authority()  # the applicant chooses it on the form
         moderator_secret = enrolled(MODERATOR_EMAIL, "Maria Moderator", ("member", "moderator"), None)
         db.session.commit()
         db.session.remove()

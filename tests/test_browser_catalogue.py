@@ -10,7 +10,15 @@ import re
 import pytest
 
 from network.core import clock as clock_module
-from tests.browser_support import ARTIFACTS, CHROMIUM_ARGS, chromium, code, enrolled, sign_in
+from tests.browser_support import (
+    ARTIFACTS,
+    CHROMIUM_ARGS,
+    austrian_authority,
+    chromium,
+    code,
+    enrolled,
+    sign_in,
+)
 from tests.conftest import TEST_PASSWORD
 
 MEMBER_EMAIL = "anna.berger@justiz.example.at"
@@ -33,14 +41,10 @@ def test_submit_a_case_through_the_wizard_and_publish_it_in_chromium(live_server
     from playwright.sync_api import expect, sync_playwright
 
     from network.core.db import db
-    from network.directory.models import Authority
 
     app, base = live_server
     with app.app_context():
-        authority = Authority(key="AUT-MOJ", state="AUT", name="Federal Ministry of Justice",
-                              email_domains=["justiz.example.at"])
-        db.session.add(authority)
-        db.session.flush()
+        authority = austrian_authority()
         member_secret = enrolled(MEMBER_EMAIL, "Anna Berger", ("member",), authority)
         moderator_secret = enrolled(MODERATOR_EMAIL, "Maria Moderator", ("member", "moderator"), None)
         db.session.commit()

@@ -10,30 +10,19 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
+from tests.catalogue_support import interchange_case
+
 pytestmark = pytest.mark.persistence
 
 
 def case_data(reference: str = "IMP-2020-001", **changes) -> dict:
-    data = {
-        "reference": reference,
+    return interchange_case(reference, **{
         "title": "Bank records for a laundering case",
-        "summary": "Mutual legal assistance for bank records of shell companies, granted in five months.",
-        "language": "en",
-        "requesting_state": "AUT",
-        "requested_state": "NGA",
-        "cooperation_forms": ["mla"],
-        "legal_bases": ["untoc"],
         "untoc_provisions": ["18", "18(13)"],
-        "crime_types": ["money_laundering"],
-        "request_date": "2020-02-03",
-        "completion_date": "2020-07-01",
-        "outcome": "granted",
         "keywords": ["bank records", "écritures"],
-        "visibility": "public",
         "source": "Ministry of Justice annual report",
-    }
-    data.update(changes)
-    return data
+        **changes,
+    })
 
 
 def write_lines(path, lines: list) -> str:

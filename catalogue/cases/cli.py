@@ -128,5 +128,4 @@ def register_catalogue_commands(app: Flask) -> None:
     from network.members import demo
 
     app.cli.add_command(catalogue_cli)
-    if load_demo_cases not in demo.EXTRA_LOADERS:
-        demo.EXTRA_LOADERS.append(load_demo_cases)  # `demo load` creates the demonstration cases too
+    demo.register_loader(app, load_demo_cases)  # `demo load` creates the demonstration cases too

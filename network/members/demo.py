@@ -23,9 +23,15 @@ from network.members import passwords, services, totp
 from network.members.models import Application, Member, Vouch
 
 demo = AppGroup("demo", help="Demonstration data (demo mode only).")
-# Loaders the other parts of the platform register (the catalogue's cases): the network never imports them.
-# Each is idempotent, runs after the accounts exist and returns {what: number created}.
-EXTRA_LOADERS: list[Callable[[], dict[str, int]]] = []
+LOADERS_KEY = "network.demo_loaders"
+
+
+def register_loader(app, loader: Callable[[], dict[str, int]]) -> None:
+    """Other parts of the platform (the catalogue's cases) add their demo data here, per application, so the
+    network never imports them. A loader is idempotent, runs after the accounts exist, returns {what: created}."""
+    loaders = app.extensions.setdefault(LOADERS_KEY, [])
+    if loader not in loaders:
+        loaders.append(loader)
 
 AUTHORITIES = [
     ("AUT-MOJ", "AUT", "Federal Ministry of Justice, International Criminal Law Division", ["justiz.example.at"]),
@@ -131,7 +137,7 @@ def load_demo_data() -> dict[str, int]:
                                  note="Known colleague in our MLA unit."))
         created["applications"] += 1
     db.session.flush()
-    for loader in EXTRA_LOADERS:
+    for loader in current_app.extensions.get(LOADERS_KEY, []):
         created.update(loader())
     _write_accounts(accounts)
     return created
