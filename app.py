@@ -83,7 +83,8 @@ def configure_templates(app: Flask) -> None:
     @app.context_processor
     def access_rules() -> dict:
         member = current_member()
-        rules = {name: (lambda rule=rule: bool(member and rule(member))) for name, rule in TEMPLATE_RULES.items()}
+        rules = {name: (lambda *objects, rule=rule: bool(member and rule(member, *objects)))
+                 for name, rule in TEMPLATE_RULES.items()}
         return {"rules": rules, "me": member, "state_name": state_name, "locale": str(get_locale() or "en")}
 
 

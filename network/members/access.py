@@ -44,6 +44,24 @@ def can_vouch_for(member: Member, application: Application) -> bool:
     return is_focal_point(member) and application.member.authority_id in member.focal_point_authority_ids()
 
 
+# ---------------------------------------------------------------- the directory of authorities
+
+def can_read_directory(member: Member) -> bool:
+    """The directory is for vetted members only: contact details of officials are not public."""
+    return is_member(member)
+
+
+def can_propose_directory_change(member: Member, authority=None) -> bool:
+    """A focal point keeps its own authority's entry current (any of them when no authority is named)."""
+    if authority is None:
+        return is_focal_point(member)
+    return is_focal_point(member) and authority.id in member.focal_point_authority_ids()
+
+
+def can_review_directory(member: Member) -> bool:
+    return is_moderator(member)
+
+
 TEMPLATE_RULES = {
     "is_member": is_member,
     "is_moderator": is_moderator,
@@ -54,4 +72,7 @@ TEMPLATE_RULES = {
     "can_browse_audit": can_browse_audit,
     "can_manage_members": can_manage_members,
     "can_reconfirm_members": can_reconfirm_members,
+    "can_read_directory": can_read_directory,
+    "can_propose_directory_change": can_propose_directory_change,
+    "can_review_directory": can_review_directory,
 }

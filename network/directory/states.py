@@ -1,0 +1,76 @@
+"""States for the directory: every ISO 3166-1 entry, with its UN M49 region and its UN regional group.
+
+States are reference data, not rows: they change only with the standard, every deployment holds the same list,
+and nothing on the platform edits them (docs/decisions/0004-directory.md)."""
+from __future__ import annotations
+
+import csv
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import pycountry
+from flask_babel import lazy_gettext as _l
+
+from network.core.reference import region_label
+
+GROUPS_PATH = Path(__file__).resolve().parent.parent / "reference" / "un_regional_groups.csv"
+REGIONS_PATH = Path(__file__).resolve().parent.parent / "reference" / "regions.csv"
+
+# The five regional groups of Member States at the United Nations, in the order the UN lists them.
+REGIONAL_GROUPS = {
+    "african": _l("African States"),
+    "asia_pacific": _l("Asia-Pacific States"),
+    "eastern_european": _l("Eastern European States"),
+    "latin_american_caribbean": _l("Latin American and Caribbean States"),
+    "western_european_others": _l("Western European and other States"),
+}
+NO_GROUP = "none"  # territories and non-members: listed under their M49 region only
+
+
+@dataclass(frozen=True)
+class State:
+    code: str  # ISO 3166-1 alpha-3
+    alpha_2: str
+    name: str
+    region: str  # UN M49 region code: africa, americas, asia, europe, oceania ("" if none)
+    subregion: str
+    regional_group: str  # a REGIONAL_GROUPS key, or NO_GROUP
+
+    @property
+    def region_label(self) -> str:
+        return region_label(self.region)
+
+    @property
+    def group_label(self) -> str:
+        return str(REGIONAL_GROUPS.get(self.regional_group, _l("Not in a UN regional group")))
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8") as handle:
+        return list(csv.DictReader(line for line in handle if not line.startswith("#")))
+
+
+@functools.cache
+def all_states() -> dict[str, State]:
+    """Code -> State, sorted by name."""
+    regions = {row["state"]: (row["region"].lower(), row["subregion"]) for row in _read_csv(REGIONS_PATH)}
+    groups = {row["state"]: row["group"] for row in _read_csv(GROUPS_PATH)}
+    entries = []
+    for country in pycountry.countries:
+        region, subregion = regions.get(country.alpha_3, ("", ""))
+        entries.append(State(code=country.alpha_3, alpha_2=country.alpha_2,
+                             name=getattr(country, "common_name", None) or country.name,
+                             region=region, subregion=subregion,
+                             regional_group=groups.get(country.alpha_3, NO_GROUP)))
+    return {state.code: state for state in sorted(entries, key=lambda state: state.name)}
+
+
+def get_state(code: str) -> State | None:
+    return all_states().get((code or "").upper())
+
+
+def states_in_group(group: str) -> list[State]:
+    return [state for state in all_states().values() if state.regional_group == group]
