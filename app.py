@@ -93,12 +93,18 @@ def configure_blueprints(app: Flask) -> None:
     from catalogue.cases.views import bp as catalogue
     from catalogue.cases.workflow_views import bp as case_workflow
     from network.core.views import bp as home
+    from network.directory.api import bp as api_directory
+    from network.directory.change_views import bp as directory_changes
+    from network.directory.views import bp as directory
     from network.members.tokens import bp as tokens
     from network.members.views import bp as members
 
     app.register_blueprint(home)
     app.register_blueprint(members)
     app.register_blueprint(tokens)
+    app.register_blueprint(directory_changes)  # before directory: its fixed paths (/directory/changes) win
+    app.register_blueprint(directory)
+    app.register_blueprint(api_directory)
     app.register_blueprint(case_workflow)  # before catalogue: its fixed paths (/cases/new) win over /cases/<reference>
     app.register_blueprint(catalogue)
     app.register_blueprint(api_cases)
@@ -107,10 +113,12 @@ def configure_blueprints(app: Flask) -> None:
 def configure_commands(app: Flask) -> None:
     from catalogue.cases.cli import register_catalogue_commands
     from network.core.cli import register_core_commands
+    from network.directory.cli import register_directory_commands
     from network.members.cli import register_member_commands
     from network.members.demo import demo
 
     register_core_commands(app)
     register_member_commands(app)
+    register_directory_commands(app)
     register_catalogue_commands(app)
     app.cli.add_command(demo)
