@@ -1,7 +1,6 @@
 """`flask --app app directory ...`: import and export the directory, remind focal points of stale entries."""
 from __future__ import annotations
 
-import click
 from flask import Flask
 from flask.cli import AppGroup
 
