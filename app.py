@@ -9,6 +9,7 @@ from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
 from flask_login import LoginManager
 
+from catalogue.search.services import configure_search
 from config import configure_settings
 from network.core.api import configure_api
 from network.core.db import configure_database, db
@@ -28,6 +29,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     configure_api(app)  # after the sessions: API requests carry none
     configure_security(app)
     configure_ratelimit(app)
+    configure_search(app)
     configure_login(app)
     configure_i18n(app)
     configure_templates(app)
@@ -74,11 +76,13 @@ def configure_templates(app: Flask) -> None:
     from flask_babel import get_locale
 
     from network.core.access import current_member
+    from network.core.markdown import render_markdown
     from network.core.reference import state_name
     from network.members.access import TEMPLATE_RULES
 
     Bootstrap5(app)
     app.config["BOOTSTRAP_SERVE_LOCAL"] = True
+    app.jinja_env.filters["markdown"] = render_markdown  # rendered, then sanitised with an allow-list (nh3)
 
     @app.context_processor
     def access_rules() -> dict:
@@ -92,6 +96,7 @@ def configure_blueprints(app: Flask) -> None:
     from catalogue.cases.api import bp as api_cases
     from catalogue.cases.views import bp as catalogue
     from catalogue.cases.workflow_views import bp as case_workflow
+    from network.core.api import bp as api_core
     from network.core.views import bp as home
     from network.directory.api import bp as api_directory
     from network.directory.change_views import bp as directory_changes
@@ -108,17 +113,22 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(case_workflow)  # before catalogue: its fixed paths (/cases/new) win over /cases/<reference>
     app.register_blueprint(catalogue)
     app.register_blueprint(api_cases)
+    app.register_blueprint(api_core)  # /api/v1/openapi.json, from the parts the API blueprints above registered
 
 
 def configure_commands(app: Flask) -> None:
     from catalogue.cases.cli import register_catalogue_commands
+    from catalogue.search.cli import register_search_commands
     from network.core.cli import register_core_commands
     from network.directory.cli import register_directory_commands
     from network.members.cli import register_member_commands
     from network.members.demo import demo
+    from network.messaging.cli import register_messaging_commands
 
     register_core_commands(app)
     register_member_commands(app)
     register_directory_commands(app)
+    register_messaging_commands(app)
     register_catalogue_commands(app)
+    register_search_commands(app)
     app.cli.add_command(demo)

@@ -59,3 +59,12 @@ MAX_CONTENT_LENGTH = 2 * 1024 * 1024
 WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the server-side session
 PLATFORM_NAME = "Practitioners' Network"
 PUBLIC_URL = "http://127.0.0.1:5000"  # base of links in mail sent by commands (outside a request)
+
+# Search (catalogue/search; README "Search").
+SEARCH_BACKEND = ""  # "" picks PostgreSQL full-text search on PostgreSQL and Whoosh otherwise; or "whoosh", "postgres"
+SEARCH_INDEX_PATH = ""  # the Whoosh index folder (private, 0700); "" is <instance>/search-index
+SEARCH_WRITER_TIMEOUT = 5.0  # seconds the indexer waits for Whoosh's writer lock
+SEARCH_INDEX_ON_COMMIT = True  # index right after each commit; False when `flask --app app search worker` runs
+SEARCH_MAX_LAG = 300  # seconds the oldest outbox row may wait before /healthz reports search degraded
+SEARCH_RATE_LIMIT = 60  # searches with words (page or API) per client address per window; more answer 429
+SEARCH_RATE_WINDOW = 60

@@ -171,6 +171,48 @@ TABLE: list[tuple[str, str, dict]] = [
     ("GET", "/account/tokens",                          cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
     ("POST", "/account/tokens",                         cells(401,      403,         400,       400,       400,       400,       400)),
     ("POST", "/account/tokens/{token}/revoke",          cells(401,      403,         TOKENS,    404,       404,       404,       404)),
+    # ---- directory: pages for vetted members (browse and filters, States, authority pages, finder, print)
+    # Invalid finder questions get 400 with the reason on the page; unknown States and authorities 404.
+    ("GET", "/directory/",                              cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
+    ("GET", "/directory/?designation=untoc_mla_central&available_24_7=1&stale=0&q=justice",
+                                                        cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
+    ("GET", "/directory/states/AUT",                    cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
+    ("GET", "/directory/states/XYZ",                    cells(SIGN_IN,  403,         404,       404,       404,       404,       404)),
+    ("GET", "/directory/AUT-MOJ",                       cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
+    ("GET", "/directory/AUT-NOWHERE",                   cells(SIGN_IN,  403,         404,       404,       404,       404,       404)),
+    ("GET", "/directory/finder",                        cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
+    ("GET", "/directory/finder?state=NGA&form=extradition&urgent=1",
+                                                        cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
+    ("GET", "/directory/finder?state=XYZ&form=nothing", cells(SIGN_IN,  403,         400,       400,       400,       400,       400)),
+    ("GET", "/directory/print",                         cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
+    ("GET", "/directory/print?state=AUT",               cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
+    # ---- directory: JSON API. It never reads the session cookie and always needs a bearer token with directory:read,
+    # so every role gets 401 here (tokens, scopes, 403 and 404: tests/test_directory_api.py).
+    ("GET", "/api/v1/authorities",                      cells(401,      401,         401,       401,       401,       401,       401)),
+    ("GET", "/api/v1/authorities/AUT-MOJ",              cells(401,      401,         401,       401,       401,       401,       401)),
+    # ---- directory: keeping entries current (only the authority's own focal points propose, moderators review)
+    # {change} is the focal point's open proposal for AUT-MOJ. The last rows change state on purpose: the
+    # re-confirmations, the proposer withdrawing it (focal point) and approving it (moderator).
+    ("GET", "/directory/mine",                          cells(SIGN_IN,  403,         403,       403,       200,       403,       403)),
+    ("GET", "/directory/AUT-MOJ/propose",               cells(SIGN_IN,  403,         403,       403,       200,       403,       403)),
+    ("GET", "/directory/NGA-CA/propose",                cells(SIGN_IN,  403,         403,       403,       403,       403,       403)),
+    ("GET", "/directory/AUT-NOWHERE/propose",           cells(SIGN_IN,  403,         403,       403,       404,       403,       403)),
+    ("POST", "/directory/AUT-MOJ/propose",              cells(401,      403,         403,       403,       400,       403,       403)),
+    ("POST", "/directory/NGA-CA/propose",               cells(401,      403,         403,       403,       403,       403,       403)),
+    ("GET", "/directory/AUT-MOJ/history",               cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
+    ("GET", "/directory/AUT-NOWHERE/history",           cells(SIGN_IN,  403,         404,       404,       404,       404,       404)),
+    ("GET", "/directory/AUT-MOJ/history/1",             cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
+    ("GET", "/directory/AUT-MOJ/history/99",            cells(SIGN_IN,  403,         404,       404,       404,       404,       404)),
+    ("GET", "/directory/changes",                       cells(SIGN_IN,  403,         403,       403,       403,       200,       403)),
+    ("GET", "/directory/changes/{change}",              cells(SIGN_IN,  403,         403,       403,       403,       200,       403)),
+    ("GET", "/directory/changes/999999",                cells(SIGN_IN,  403,         403,       403,       403,       404,       403)),
+    ("POST", "/directory/changes/{change}/return",      cells(401,      403,         403,       403,       403,       400,       403)),
+    ("POST", "/directory/changes/999999/approve",       cells(401,      403,         403,       403,       403,       404,       403)),
+    ("POST", "/directory/changes/999999/withdraw",      cells(401,      403,         403,       403,       404,       403,       403)),
+    ("POST", "/directory/NGA-CA/reconfirm",             cells(401,      403,         403,       403,       403,       (302, "/directory/NGA-CA"), 403)),
+    ("POST", "/directory/AUT-MOJ/reconfirm",            cells(401,      403,         403,       403,       (302, "/directory/AUT-MOJ"), (302, "/directory/AUT-MOJ"), 403)),
+    ("POST", "/directory/changes/{change}/withdraw",    cells(401,      403,         403,       403,       (302, "/directory/mine"), 403, 403)),
+    ("POST", "/directory/changes/{change}/approve",     cells(401,      403,         403,       403,       403,       (302, "/directory/changes"), 403)),
 ]
 
 # The routes marked fresh=True, once REAUTH_WINDOW has passed since signing in (clock.advance(minutes=11)).
@@ -251,6 +293,17 @@ def make_world(app, clock, auth, member_factory, authority, other_authority, mem
     member_token, _secret = issue_token(member, "Statistics script", ["catalogue:read"], 30)  # only member may revoke it
     db.session.commit()
 
+    from network.directory.models import AuthorityChange
+    from network.directory.services import record_version
+
+    record_version(authority, "import")  # version 1 of the entry, for the history rows
+    change = AuthorityChange(authority_id=authority.id, base_version=1, note="The unit has a new telephone number.",
+                             proposed_by_id=focal_point.id, data={"key": authority.key, "state": authority.state,
+                                                                  "name": authority.name, "phone": "+43 1 000",
+                                                                  "designations": ["untoc_mla_central"]})
+    db.session.add(change)
+    db.session.commit()
+
     victim = auth.client_for(target)  # a live session of someone else: no role may revoke it
     victim_token = victim.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
 
@@ -266,6 +319,7 @@ def make_world(app, clock, auth, member_factory, authority, other_authority, mem
             "public_case": public_case.reference,
             "members_case": members_case.reference,
             "token": member_token.id,
+            "change": change.id,
             "foreign_target": foreign_target.id,
             "target_grant": next(g.id for g in target.roles if g.role == "member"),
             "focal_grant": next(g.id for g in focal_point.roles if g.role == "focal_point"),
@@ -405,7 +459,7 @@ _DUMMY_IDS = {"application": 1, "foreign_application": 2, "target": 3, "foreign_
               "focal_grant": 6, "victim_session": "a" * 64, "current_session": "b" * 64, "verify_token": "t",
               "info_token": "t", "reset_token": "t", "public_case": "CASE-PUBLIC-1",
               "members_case": "CASE-MEMBERS-1", "draft_case": "CASE-DRAFT-1", "submitted_case": "CASE-SUBMITTED-1",
-              "token": 7}
+              "token": 7, "change": 8}
 
 
 def test_every_rule_and_method_has_a_row_in_the_table(app):

@@ -1,4 +1,4 @@
-"""JSON API for the catalogue under /api/v1: list, read and submit cases, and the OpenAPI description.
+"""JSON API for the catalogue under /api/v1: list, read and submit cases, and their part of the OpenAPI description.
 
 Anonymous callers read public cases; a token of a vetted member with catalogue:read reads members-only ones
 too; catalogue:write submits a case as a draft of the token's member. Listing goes through
@@ -9,19 +9,21 @@ import copy
 import functools
 import json
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
+from markupsafe import escape
 
 from catalogue.cases import queries, services
 from catalogue.cases.models import Case
+from catalogue.search import services as search_services
 from network.core import audit
-from network.core.access import public
-from network.core.api import SCOPES, api_member, api_view, error_response
+from network.core.api import api_member, api_view, error_response, openapi_error, register_openapi
 from network.core.reference import REGION_CODES
 from network.core.security import csrf
 from network.members.access import is_member
 
 bp = Blueprint("api_cases", __name__, url_prefix="/api/v1")
+bp.record_once(lambda state: register_openapi(state.app, openapi_fragment))  # served by network.core.api
 
 DEFAULT_PER_PAGE = 20
 SNIPPET_LENGTH = 240
@@ -30,19 +32,20 @@ SNIPPET_LENGTH = 240
 # ---------------------------------------------------------------- answers
 
 def snippet(text: str, length: int = SNIPPET_LENGTH) -> str:
-    """The opening of the summary, cut at a word. PLACEHOLDER until the search engine gives highlighted snippets."""
+    """The opening of a text, cut at a word, as HTML (escaped): the snippet of a result found without words."""
     text = " ".join((text or "").split())
-    if len(text) <= length:
-        return text
-    return text[:length].rsplit(" ", 1)[0].rstrip(",;:.") + "…"
+    if len(text) > length:
+        text = text[:length].rsplit(" ", 1)[0].rstrip(",;:.") + "…"
+    return str(escape(text))
 
 
-def case_summary(case: Case) -> dict:
-    """One result of the listing: what a reader needs to choose a case, and where to read it whole."""
+def case_summary(case: Case, highlighted: str | None = None) -> dict:
+    """One result of the listing: what a reader needs to choose a case, and where to read it whole.
+    `highlighted`: the search's snippet (escaped HTML with <mark>), else the opening of the summary."""
     return {
         "reference": case.reference,
         "title": case.title,
-        "snippet": snippet(case.summary),
+        "snippet": str(highlighted) if highlighted is not None else snippet(case.summary),
         "year": case.year,
         "language": case.language,
         "requesting_state": case.requesting_state,
@@ -82,9 +85,15 @@ def list_cases():
     if sort not in queries.SORTS:
         return error_response(400, "invalid_parameter",
                               _("sort must be one of: %(sorts)s.", sorts=", ".join(queries.SORTS)))
-    total, cases, facets = queries.filtered_cases(api_member("catalogue:read"), filters, sort, page, per_page)
-    return jsonify(total=total, page=page, per_page=per_page, results=[case_summary(c) for c in cases],
-                   facets=facets)
+    if filters.q and search_services.over_rate_limit():
+        response = error_response(429, "too_many_requests",
+                                  _("Too many searches in a short time: wait a minute and try again."))
+        response.headers["Retry-After"] = str(current_app.config["SEARCH_RATE_WINDOW"])
+        return response
+    result = queries.search_cases(api_member("catalogue:read"), filters, sort, page, per_page)
+    return jsonify(total=result.total, page=page, per_page=per_page,
+                   results=[case_summary(c, result.snippets.get(c.id)) for c in result.cases],
+                   facets=result.facets)
 
 
 @bp.get("/cases/<reference>")
@@ -137,12 +146,6 @@ def request_token_id() -> int | None:
     return token.id if token is not None else None
 
 
-@bp.get("/openapi.json")
-@public
-def openapi():
-    return Response(json.dumps(openapi_document(), ensure_ascii=False, indent=2), mimetype="application/json")
-
-
 # ---------------------------------------------------------------- the OpenAPI description
 
 @functools.cache
@@ -189,13 +192,11 @@ def _filter_parameters() -> list[dict]:
     return parameters
 
 
-def _error(description: str) -> dict:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+_error = openapi_error
 
 
 @functools.cache
-def _openapi_document() -> str:
+def _openapi_fragment() -> str:
     case = _case_schema()
     draft = copy.deepcopy(case)
     draft["title"] = "A case submitted as a draft (the interchange format; reference optional)"
@@ -210,7 +211,10 @@ def _openapi_document() -> str:
         "additionalProperties": False,
         "properties": {
             "reference": {"type": "string"}, "title": {"type": "string"},
-            "snippet": {"type": "string", "description": "The opening of the summary."},
+            "snippet": {"type": "string",
+                        "description": "HTML, text escaped: with q, the passage of the case with the most words of "
+                                       "the query, each found word in <mark>...</mark>; without q, the opening "
+                                       "of the summary."},
             "year": {"type": ["integer", "null"], "description": "Year of the request (else decision, completion)."},
             "language": {"type": "string"}, "requesting_state": {"type": "string"},
             "requested_state": {"type": "string"}, "cooperation_forms": string_list, "crime_types": string_list,
@@ -220,24 +224,13 @@ def _openapi_document() -> str:
             "url": {"type": "string", "format": "uri", "description": "The case in the interchange format."},
         },
     }
-    document = {
-        "openapi": "3.1.0",
+    fragment = {
         "info": {
-            "title": "Practitioner network: case catalogue API",
-            "version": "1.0.0",
-            "description": "Cases of international cooperation in criminal matters (UNTOC). Anonymous callers "
-                           "read public cases; a personal access token (created on the account's security "
-                           "page) with the scope catalogue:read also reads members-only cases, and with "
-                           "catalogue:write submits cases as drafts. Errors are "
-                           '{"error": {"code": "...", "message": "..."}}.',
+            "description": "The case catalogue: cases of international cooperation in criminal matters (UNTOC). "
+                           "Anonymous callers read public cases; a token with the scope catalogue:read also reads "
+                           "members-only cases, and with catalogue:write submits cases as drafts.",
         },
-        "servers": [{"url": "/api/v1"}],
         "components": {
-            "securitySchemes": {
-                "bearerAuth": {"type": "http", "scheme": "bearer",
-                               "description": "A personal access token: Authorization: Bearer <token>. Scopes: "
-                                              + ", ".join(SCOPES) + "."},
-            },
             "schemas": {
                 "Case": case,
                 "CaseDraft": draft,
@@ -273,15 +266,6 @@ def _openapi_document() -> str:
                         },
                     },
                 },
-                "Error": {
-                    "type": "object", "required": ["error"], "additionalProperties": False,
-                    "properties": {"error": {
-                        "type": "object", "required": ["code", "message"],
-                        "properties": {"code": {"type": "string"}, "message": {"type": "string"},
-                                       "problems": {"type": "array", "items": {"type": "string"},
-                                                    "description": "Each problem names its field."}},
-                    }},
-                },
             },
         },
         "paths": {
@@ -292,11 +276,21 @@ def _openapi_document() -> str:
                     "security": [{}, {"bearerAuth": ["catalogue:read"]}],
                     "parameters": [
                         {"name": "q", "in": "query", "required": False, "schema": {"type": "string"},
-                         "description": "Words to find (the search box's query language)."},
+                         "description": "Words to find, the search box's query language: words are AND-ed; "
+                                        '"an exact phrase" in double quotes; OR between alternatives; -word or '
+                                        "NOT word leaves cases out; word* matches word beginnings; abbreviations "
+                                        "and synonyms (MLA, JIT, letter rogatory, ...) are expanded; inflections "
+                                        "(English, French, Spanish, Russian) and accents are ignored. At most 500 "
+                                        "characters. A client address may send 60 searches with q a minute; more "
+                                        "answer 429."},
                         *_filter_parameters(),
                         {"name": "sort", "in": "query", "required": False,
                          "schema": {"enum": list(queries.SORTS)},
-                         "description": "relevance (default with q) or date (default without)."},
+                         "description": "relevance (best match first: title counts more than keywords, "
+                                        "keywords more than the summary, the summary more than obstacles, "
+                                        "solutions and lessons; the default with q) or date (newest first; the "
+                                        "default without q, and what relevance means without q); title "
+                                        "(alphabetical)."},
                         {"name": "page", "in": "query", "required": False,
                          "schema": {"type": "integer", "minimum": 1, "default": 1}},
                         {"name": "per_page", "in": "query", "required": False,
@@ -309,6 +303,7 @@ def _openapi_document() -> str:
                         "400": _error("A parameter could not be understood."),
                         "401": _error("The token given is unknown, revoked or expired."),
                         "403": _error("The token given lacks the scope catalogue:read."),
+                        "429": _error("Too many searches with q from this address in a minute (Retry-After)."),
                     },
                 },
                 "post": {
@@ -347,16 +342,11 @@ def _openapi_document() -> str:
                     },
                 },
             },
-            "/openapi.json": {
-                "get": {"operationId": "openapi", "summary": "This description", "security": [{}],
-                        "responses": {"200": {"description": "The OpenAPI 3.1 description.",
-                                              "content": {"application/json": {}}}}},
-            },
         },
     }
-    return json.dumps(document)
+    return json.dumps(fragment)
 
 
-def openapi_document() -> dict:
-    """The OpenAPI 3.1 description of this API (a fresh copy: callers may change it)."""
-    return json.loads(_openapi_document())
+def openapi_fragment() -> dict:
+    """The catalogue's part of /api/v1/openapi.json: its paths and schemas (a fresh copy: callers may change it)."""
+    return json.loads(_openapi_fragment())

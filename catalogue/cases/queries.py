@@ -5,19 +5,23 @@ GET /api/v1/cases contract (shared/ARCHITECTURE.md): a filter may repeat, values
 different filters AND-ed; facet counts are computed over the results of every filter except the facet's own,
 so a reader can widen a choice.
 
-Full-text search: the search issue will put its engine (Whoosh or PostgreSQL full-text search) in front of
-`filtered_query`, replacing `_text_condition`. Until then `q` is a PLACEHOLDER: a plain, case-insensitive
-substring match (LIKE) of every word over title, summary, keywords and lessons learned, with no stemming,
-ranking or snippets."""
+Full-text search: `q` (the search box's query language, catalogue/search/query.py) goes to the search backend
+(Whoosh or PostgreSQL full-text search), which applies the reader's visibility inside its own query and gives
+the ids of every matching case, best first. Those ids are one more condition here, so filters and facet counts
+stay this module's exact SQL; sorting by relevance keeps the engine's order."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, Select, String, and_, case, cast, func, or_, select
+from markupsafe import Markup
+from sqlalchemy import ColumnElement, Select, and_, bindparam, false, func, or_, select
 
 from catalogue.cases.models import Case, CaseFacet
-from catalogue.cases.services import visible_cases
+from catalogue.cases.services import search_viewer, visible_cases
+from catalogue.search import services as search
+from catalogue.search.backend import SUGGEST_BELOW
+from catalogue.search.query import Query
 from network.core.db import db
 from network.members.models import Member
 
@@ -66,7 +70,8 @@ def parse_filters(args: Mapping[str, list[str]], *, strict: bool = False) -> Fil
     Empty values are ignored. A year that is not a number raises QueryError when strict, else is ignored."""
     values: dict[str, tuple[str, ...]] = {}
     for name in FILTERS:
-        given = [str(v).strip() for v in (args.get(name) or []) if str(v).strip()]
+        given = [str(v).replace("\x00", "").strip()[:100] for v in (args.get(name) or [])]
+        given = [v for v in given if v]
         if name in RANGE_FILTERS:
             years = []
             for value in given[:1]:
@@ -81,7 +86,7 @@ def parse_filters(args: Mapping[str, list[str]], *, strict: bool = False) -> Fil
             given = [v.replace(" ", "") for v in given]
         if given:
             values[name] = tuple(dict.fromkeys(given[:MAX_VALUES]))
-    q = " ".join(str(v) for v in (args.get("q") or []) if str(v).strip())[:500].strip()
+    q = " ".join(str(v).replace("\x00", " ") for v in (args.get("q") or []) if str(v).strip())[:500].strip()
     return Filters(values, q)
 
 
@@ -101,22 +106,20 @@ def _year_condition(year_from: str | None, year_to: str | None) -> ColumnElement
     return Case.id.in_(select(CaseFacet.case_id).where(*parts))
 
 
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def _ids_condition(ids: list[int]) -> ColumnElement[bool]:
+    """Case.id among the search engine's ids (whole numbers, rendered inline: no limit on bound parameters)."""
+    if not ids:
+        return false()
+    return Case.id.in_(bindparam(None, [int(i) for i in ids], expanding=True, literal_execute=True))
 
 
-def _text_condition(q: str) -> ColumnElement[bool]:
-    """PLACEHOLDER until the search issue: every word, case-insensitively, somewhere in the searched fields."""
-    fields = (Case.title, Case.summary, cast(Case.keywords, String), Case.lessons_learned)
-    words = [w for w in q.lower().split() if w][:10]
-    return and_(*[or_(*[func.lower(f).like(f"%{_like_escape(w)}%", escape="\\") for f in fields]) for w in words])
-
-
-def _conditions(filters: Filters, *, leave_out: str | None = None) -> list[ColumnElement[bool]]:
-    """One condition per filter (OR within it), except the one named `leave_out` (a facet counting itself)."""
+def _conditions(filters: Filters, *, leave_out: str | None = None, text_ids: list[int] | None = None) \
+        -> list[ColumnElement[bool]]:
+    """One condition per filter (OR within it), except the one named `leave_out` (a facet counting itself);
+    `text_ids` are the cases the text query found (None: no text query)."""
     conditions = []
-    if filters.q:
-        conditions.append(_text_condition(filters.q))
+    if text_ids is not None:
+        conditions.append(_ids_condition(text_ids))
     for name, kind in FACET_FILTERS.items():
         if filters.get(name) and name != leave_out:
             conditions.append(_facet_condition(kind, filters.get(name)))
@@ -131,29 +134,48 @@ def _conditions(filters: Filters, *, leave_out: str | None = None) -> list[Colum
 
 # ---------------------------------------------------------------- queries
 
-def _ordering(sort: str, filters: Filters) -> list:
+def _ordering(sort: str) -> list:
     when = func.coalesce(Case.request_date, Case.decision_date, Case.completion_date)
     by_date = [when.is_(None), when.desc(), Case.published_at.desc(), Case.id.desc()]
     if sort == "title":
         return [func.lower(Case.title), Case.id]
-    if sort == "relevance" and filters.q:
-        # PLACEHOLDER ranking: cases whose title holds the first word come first, then by date.
-        word = f"%{_like_escape(filters.q.lower().split()[0])}%"
-        return [case((func.lower(Case.title).like(word, escape="\\"), 0), else_=1), *by_date]
     return by_date
 
 
-def filtered_query(member: Member | None, filters: Filters, sort: str = "date") -> Select:
-    """The visible cases matching every filter, in the order asked for (a Select of Case)."""
-    return visible_cases(member).where(*_conditions(filters)).order_by(*_ordering(sort, filters))
+@dataclass
+class TextSearch:
+    """The text query of a listing: parsed, and the ids it found in the reader's scope, best first."""
+
+    query: Query
+    ids: list[int] | None  # None: nothing searchable was typed (no text condition)
 
 
-def facet_counts(member: Member | None, filters: Filters) -> dict[str, dict[str, int]]:
+def text_search(member: Member | None, filters: Filters) -> TextSearch | None:
+    if not filters.q:
+        return None
+    query, hits = search.find(search_viewer(member), filters.q)
+    return TextSearch(query, hits.ids if hits is not None else None)
+
+
+def filtered_query(member: Member | None, filters: Filters, sort: str = "date",
+                   found: TextSearch | None = None) -> Select:
+    """The visible cases matching every filter (a Select of Case), by date or title; relevance order is the
+    engine's and is applied by matching_cases / search_cases."""
+    found = found if found is not None else text_search(member, filters)
+    ids = found.ids if found else None
+    return visible_cases(member).where(*_conditions(filters, text_ids=ids)).order_by(*_ordering(sort))
+
+
+def facet_counts(member: Member | None, filters: Filters, found: TextSearch | None = None) \
+        -> dict[str, dict[str, int]]:
     """Facet -> {code: number of cases}, each over the results of every filter but its own, most frequent first."""
+    found = found if found is not None else text_search(member, filters)
+    text_ids = found.ids if found else None
     facets: dict[str, dict[str, int]] = {}
     for name in FACETS:
         own = "year" if name == "year" else name
-        ids = visible_cases(member).where(*_conditions(filters, leave_out=own)).with_only_columns(Case.id)
+        ids = visible_cases(member).where(*_conditions(filters, leave_out=own, text_ids=text_ids)) \
+            .with_only_columns(Case.id)
         if name in COLUMN_FILTERS:
             column = COLUMN_FILTERS[name]
             rows = db.session.execute(
@@ -172,19 +194,70 @@ def facet_counts(member: Member | None, filters: Filters) -> dict[str, dict[str,
     return facets
 
 
-def filtered_cases(member: Member | None, filters: Filters | Mapping[str, list[str]], sort: str = "date",
-                   page: int = 1, per_page: int = 20) -> tuple[int, list[Case], dict[str, dict[str, int]]]:
-    """One page of the visible cases matching the filters: (total, cases of the page, facet counts).
-    The search issue puts full-text `q` in front of this (see the module docstring)."""
+@dataclass
+class SearchPage:
+    """One page of a listing: the total, the page's cases, facet counts, and for a text query the highlighted
+    snippets (escaped HTML with <mark>) and a "did you mean" suggestion."""
+
+    total: int
+    cases: list[Case]
+    facets: dict[str, dict[str, int]]
+    sort: str
+    snippets: dict[int, Markup] = field(default_factory=dict)
+    suggestion: str | None = None
+
+
+def _ranked(member: Member | None, filters: Filters, found: TextSearch) -> list[int]:
+    """The engine's ids, in its order, that also pass every filter (and visible_cases, once more)."""
+    passing = set(db.session.scalars(filtered_query(member, filters, found=found).with_only_columns(Case.id)
+                                     .order_by(None)))
+    return [i for i in found.ids or [] if i in passing]
+
+
+def _load(ids: list[int]) -> list[Case]:
+    by_id = {case.id: case for case in db.session.scalars(select(Case).where(_ids_condition(ids)))} if ids else {}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def matching_cases(member: Member | None, filters: Filters, sort: str = "date") -> list[Case]:
+    """Every visible case matching the filters, in the order asked for (exports)."""
+    found = text_search(member, filters)
+    if sort == "relevance" and found and found.ids is not None:
+        return _load(_ranked(member, filters, found))
+    return list(db.session.scalars(filtered_query(member, filters, "title" if sort == "title" else "date", found)))
+
+
+def search_cases(member: Member | None, filters: Filters | Mapping[str, list[str]], sort: str = "date",
+                 page: int = 1, per_page: int = 20) -> SearchPage:
+    """One page of the visible cases matching the text query and the filters, with facet counts."""
     if not isinstance(filters, Filters):
         filters = parse_filters(filters, strict=True)
-    sort = sort if sort in SORTS else "date"
     per_page = max(1, min(int(per_page), MAX_PER_PAGE))
     page = max(1, int(page))
-    query = filtered_query(member, filters, sort)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    cases = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
-    return total, cases, facet_counts(member, filters)
+    found = text_search(member, filters)
+    searching = found is not None and found.ids is not None
+    sort = sort if sort in SORTS and (sort != "relevance" or searching) else ("relevance" if searching else "date")
+    if sort == "relevance":
+        ranked = _ranked(member, filters, found)
+        total = len(ranked)
+        cases = _load(ranked[(page - 1) * per_page: page * per_page])
+    else:
+        query = filtered_query(member, filters, sort, found)
+        total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+        cases = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
+    result = SearchPage(total, cases, facet_counts(member, filters, found), sort)
+    if searching:
+        result.snippets = search.snippets(cases, found.query)
+        if total < SUGGEST_BELOW:
+            result.suggestion = search.suggestion(found.query, dict(filters.values), search_viewer(member), total)
+    return result
+
+
+def filtered_cases(member: Member | None, filters: Filters | Mapping[str, list[str]], sort: str = "date",
+                   page: int = 1, per_page: int = 20) -> tuple[int, list[Case], dict[str, dict[str, int]]]:
+    """One page of the visible cases matching the filters: (total, cases of the page, facet counts)."""
+    result = search_cases(member, filters, sort, page, per_page)
+    return result.total, result.cases, result.facets
 
 
 # ---------------------------------------------------------------- related cases

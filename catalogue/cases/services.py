@@ -18,6 +18,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from sqlalchemy import Select, or_, select
 
 from catalogue.cases.models import DATE_FIELDS, INTERCHANGE_FIELDS, LIST_FIELDS, Case, CaseFacet, CaseRevision
+from catalogue.search.backend import Viewer
 from network.core import audit
 from network.core.clock import utcnow
 from network.core.db import db
@@ -139,6 +140,12 @@ def visible_cases(member: Member | None) -> Select:
     if not _vetted(member):
         query = query.where(Case.visibility == "public")
     return query
+
+
+def search_viewer(member: Member | None) -> Viewer:
+    """The reader as the search engines see them: their queries apply the rule of visible_cases inside the engine
+    (published; public ones for anyone, members-only ones too for vetted members)."""
+    return Viewer(member_id=member.id if member else None, vetted=_vetted(member))
 
 
 def can_read_case(member: Member | None, case: Case) -> bool:

@@ -14,6 +14,7 @@ from catalogue.cases.exports import write_csv, write_jsonl
 from catalogue.cases.models import Case  # also the tables, for migrations
 from catalogue.cases.services import can_read_case, find_case, visible_cases
 from catalogue.cases.statistics import compute
+from catalogue.search import services as search_services
 from network.core.access import current_member, ensure, public
 from network.core.db import db
 from network.core.reference import (
@@ -80,15 +81,42 @@ def _sort() -> str:
     return sort
 
 
+def _normal(name: str, value: str) -> str:
+    """A query-string value as parse_filters keeps it."""
+    value = value.strip()
+    if name in ("requesting_state", "requested_state"):
+        return value.upper()
+    return value.replace(" ", "") if name == "provision" else value
+
+
+def _chips(filters: queries.Filters) -> list[tuple[str, str]]:
+    """The active filters as (label, URL of this search without it): the removable chips above the results."""
+    chips = []
+    if filters.q:
+        chips.append((_("Words: %(q)s", q=filters.q), _listing_url(q=None, drop=("page", "q", "sort"))))
+    for name in queries.FILTERS:
+        for value in filters.get(name):
+            if name in ("year_from", "year_to"):
+                text = (_("From %(year)s", year=value) if name == "year_from" else _("Until %(year)s", year=value))
+                chips.append((text, _listing_url(drop=("page", name))))
+                continue
+            rest = [(k, v) for k, v in _query_pairs() if not (k == name and _normal(name, v) == value)]
+            chips.append((label(name, value) if name != "provision" else _("Article %(article)s", article=value),
+                          url_for("catalogue.listing") + ("?" + urlencode(rest) if rest else "")))
+    return chips
+
+
 @bp.get("")
 @public
 def listing():
     member = current_member()
     filters = queries.parse_filters(request.args.to_dict(flat=False))
+    if filters.q and search_services.over_rate_limit():
+        abort(429)
     page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and int(page) > 0 else 1
-    sort = _sort()
-    total, cases, facets = queries.filtered_cases(member, filters, sort, page, PER_PAGE)
+    page = int(page) if page.isdigit() and 0 < int(page) < 100000 else 1
+    result = queries.search_cases(member, filters, _sort(), page, PER_PAGE)
+    total, facets = result.total, result.facets
     pages = max(1, math.ceil(total / PER_PAGE))
 
     def state_options(name: str) -> list[tuple[str, str, int]]:
@@ -97,18 +125,22 @@ def listing():
         return sorted(((code, state_name(code), n) for code, n in counts.items()), key=lambda option: option[1])
 
     return render_template(
-        "catalogue/list.html", cases=cases, total=total, facets=facets, filters=filters, page=page, pages=pages,
-        sort=sort, per_page=PER_PAGE, page_url=lambda n: _listing_url(page=n),
+        "catalogue/list.html", cases=result.cases, total=total, facets=facets, filters=filters, page=page,
+        pages=pages, sort=result.sort, per_page=PER_PAGE, snippets=result.snippets, suggestion=result.suggestion,
+        chips=_chips(filters), page_url=lambda n: _listing_url(page=n),
         sort_url=lambda s: _listing_url(sort=s),
-        csv_url=_listing_url("catalogue.export_csv", drop=("page", "sort")),
-        jsonl_url=_listing_url("catalogue.export_jsonl", drop=("page", "sort")),
+        suggestion_url=_listing_url(drop=("page", "q"), q=result.suggestion) if result.suggestion else None,
+        csv_url=_listing_url("catalogue.export_csv", drop=("page",)),
+        jsonl_url=_listing_url("catalogue.export_jsonl", drop=("page",)),
         region_codes=REGION_CODES, state_options=state_options,
     )
 
 
 def _export_cases() -> list[Case]:
     filters = queries.parse_filters(request.args.to_dict(flat=False))
-    return list(db.session.scalars(queries.filtered_query(current_member(), filters, _sort())))
+    if filters.q and search_services.over_rate_limit():
+        abort(429)
+    return queries.matching_cases(current_member(), filters, _sort())
 
 
 def _download(body: str, mimetype: str, filename: str) -> Response:

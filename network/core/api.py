@@ -1,4 +1,5 @@
-"""The JSON API's plumbing: personal access tokens (bearer, scoped), JSON errors, and no cookies under /api/.
+"""The JSON API's plumbing: personal access tokens (bearer, scoped), JSON errors, no cookies under /api/, and the
+OpenAPI description (/api/v1/openapi.json) that each API module contributes its part to.
 
 A token is shown once; the database keeps only its SHA-256 (crypto.token_digest). API routes never read or
 write the session cookie, so a browser's session cannot act through them (and they need no CSRF token):
@@ -6,15 +7,18 @@ whoever calls them proves who they are with `Authorization: Bearer <token>` alon
 from __future__ import annotations
 
 import functools
+import json
+from collections.abc import Callable
 from datetime import timedelta
 
-from flask import Flask, Request, Response, g, jsonify, request
+from flask import Blueprint, Flask, Request, Response, current_app, g, jsonify, request
 from flask.sessions import SessionInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from network.core import audit
+from network.core.access import public
 from network.core.clock import utcnow
 from network.core.crypto import new_token, token_digest
 from network.core.db import db
@@ -203,3 +207,122 @@ def configure_api(app: Flask) -> None:
     """Call after the session interface is set: API requests then carry no session at all."""
     if not isinstance(app.session_interface, ApiAwareSessionInterface):
         app.session_interface = ApiAwareSessionInterface(app.session_interface)
+
+
+# ---------------------------------------------------------------- the OpenAPI description
+
+OPENAPI_FRAGMENTS_KEY = "network.openapi_fragments"
+OPENAPI_TEXT_KEY = "network.openapi_text"
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def register_openapi(app: Flask, fragment: Callable[[], dict]) -> None:
+    """An API module adds its part of the description, per application (so the network never imports the
+    catalogue). `fragment()` returns a partial OpenAPI document, every key optional: {"info": {"description":
+    "a paragraph"}, "tags": [...], "components": {"schemas": {...}}, "paths": {...}}. Register it when the
+    module's blueprint is registered (Blueprint.record_once)."""
+    fragments = app.extensions.setdefault(OPENAPI_FRAGMENTS_KEY, [])
+    if fragment not in fragments:
+        fragments.append(fragment)
+        app.extensions.pop(OPENAPI_TEXT_KEY, None)
+
+
+def openapi_error(description: str) -> dict:
+    """A response of the description whose body is the common Error schema."""
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _base_document() -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Practitioner network API",
+            "version": "1.0.0",
+            "description": "The JSON API of the secure network of practitioners in international cooperation in "
+                           "criminal matters (UNTOC). A personal access token is created on the account's security "
+                           "page and sent as Authorization: Bearer <token>; its scopes say what it may do. Errors "
+                           'are {"error": {"code": "...", "message": "..."}} with the status that fits.',
+        },
+        "servers": [{"url": "/api/v1"}],
+        "tags": [],
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer",
+                               "description": "A personal access token: Authorization: Bearer <token>. Scopes: "
+                                              + ", ".join(SCOPES) + "."},
+            },
+            "schemas": {
+                "Error": {
+                    "type": "object", "required": ["error"], "additionalProperties": False,
+                    "properties": {"error": {
+                        "type": "object", "required": ["code", "message"],
+                        "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                                       "problems": {"type": "array", "items": {"type": "string"},
+                                                    "description": "Each problem names its field."}},
+                    }},
+                },
+            },
+        },
+        "paths": {},
+    }
+
+
+def _openapi_path() -> dict:
+    return {"get": {"operationId": "openapi", "summary": "This description", "security": [{}],
+                    "responses": {"200": {"description": "The OpenAPI 3.1 description.",
+                                          "content": {"application/json": {}}}}}}
+
+
+def assemble_openapi(fragments: list[Callable[[], dict]]) -> dict:
+    """The whole description: the common part, then each fragment in the order registered. Two fragments naming
+    the same path, schema or tag is a mistake in the code, refused here rather than silently overwritten."""
+    document = _base_document()
+    schemas, paths = document["components"]["schemas"], document["paths"]
+    descriptions = [document["info"]["description"]]
+    for fragment in fragments:
+        part = fragment()
+        for name, schema in part.get("components", {}).get("schemas", {}).items():
+            if name in schemas:
+                raise ValueError(f"OpenAPI schema {name!r} is contributed twice")
+            schemas[name] = schema
+        for path, item in part.get("paths", {}).items():
+            if path in paths:
+                raise ValueError(f"OpenAPI path {path!r} is contributed twice")
+            paths[path] = item
+        for tag in part.get("tags", []):
+            if any(known["name"] == tag["name"] for known in document["tags"]):
+                raise ValueError(f"OpenAPI tag {tag['name']!r} is contributed twice")
+            document["tags"].append(tag)
+        if part.get("info", {}).get("description"):
+            descriptions.append(part["info"]["description"])
+    document["info"]["description"] = "\n\n".join(descriptions)
+    # The Error schema last and this description's own path last, where the catalogue's document had them.
+    schemas["Error"] = schemas.pop("Error")
+    paths["/openapi.json"] = _openapi_path()
+    if not document["tags"]:
+        del document["tags"]
+    return document
+
+
+def openapi_text(app: Flask | None = None) -> str:
+    """The description as served, built once per application from the fragments registered."""
+    app = app or current_app
+    text = app.extensions.get(OPENAPI_TEXT_KEY)
+    if text is None:
+        text = json.dumps(assemble_openapi(app.extensions.get(OPENAPI_FRAGMENTS_KEY, [])), ensure_ascii=False,
+                          indent=2)
+        app.extensions[OPENAPI_TEXT_KEY] = text
+    return text
+
+
+def openapi_document(app: Flask | None = None) -> dict:
+    """The OpenAPI 3.1 description of this API (a fresh copy: callers may change it)."""
+    return json.loads(openapi_text(app))
+
+
+@bp.get("/openapi.json")
+@public
+def openapi():
+    return Response(openapi_text(), mimetype="application/json")

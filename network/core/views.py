@@ -8,6 +8,7 @@ from sqlalchemy import func, select, text
 
 from network.core.access import current_member, public
 from network.core.db import db
+from network.core.health import run_health_checks
 from network.core.mail import transport_status
 from network.core.ratelimit import counter
 from network.core.security import csrf
@@ -54,6 +55,7 @@ def healthz():
         checks["database"] = {"ok": False, "error": type(error).__name__}
     ok, detail = transport_status()
     checks["mail"] = {"ok": ok, "transport": detail}
+    checks.update(run_health_checks())  # registered by other parts, e.g. the catalogue's search index
     healthy = all(check["ok"] for check in checks.values())
     return jsonify(status="ok" if healthy else "degraded", checks=checks), 200 if healthy else 503
 

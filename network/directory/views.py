@@ -2,6 +2,285 @@
 the print-ready directory."""
 from __future__ import annotations
 
-from flask import Blueprint
+import math
+from urllib.parse import urlencode
+
+import pycountry
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from network.core.access import requires
+from network.core.clock import utcnow
+from network.core.db import db
+from network.core.reference import region_label, vocabulary_labels
+from network.directory import queries
+from network.directory.finder import ROUTES, FinderError, cooperation_forms, find_competent
+from network.directory.hours import local_time
+from network.directory.models import Authority
+from network.directory.services import designation_bases, designation_labels, is_stale, stale_since
+from network.directory.states import NO_GROUP, REGIONAL_GROUPS, State, all_states, get_state
+from network.members.access import can_read_directory
 
 bp = Blueprint("directory", __name__, url_prefix="/directory")
+
+PER_PAGE = 50
+BROWSE_BY = ("group", "region")
+YES = ("1", "true", "yes", "on")
+NO = ("", "0", "false", "no", "off")
+
+
+# ---------------------------------------------------------------- labels for templates
+
+def language_label(code: str) -> str:
+    """A language's English name from ISO 639 (pycountry), e.g. "fr" -> "French", "pt-BR" -> "Portuguese (BR)"."""
+    base, _sep, variant = code.partition("-")
+    found = (pycountry.languages.get(alpha_2=base) if len(base) == 2 else pycountry.languages.get(alpha_3=base))
+    name = found.name.removesuffix(" (macrolanguage)") if found else code
+    return f"{name} ({variant})" if found and variant else name
+
+
+def vocabulary_label(kind: str, code: str) -> str:
+    english = vocabulary_labels(kind).get(code)
+    return _(english) if english else code
+
+
+def instrument_label(code: str) -> str:
+    return vocabulary_label("instruments", code)
+
+
+def instrument_short_label(code: str) -> str:
+    """The instrument's name as practitioners say it, for filters."""
+    short = {"UNTOC": _("The Convention (UNTOC)"), "SOM": _("Smuggling of Migrants Protocol"),
+             "FIREARMS": _("Firearms Protocol"), "DRUGS1988": _("1988 Drugs Convention")}
+    return short.get(code) or instrument_label(code)
+
+
+def group_label(code: str) -> str:
+    return str(REGIONAL_GROUPS.get(code, _("Not in a UN regional group")))
+
+
+@bp.context_processor
+def directory_helpers() -> dict:
+    return {
+        "designation_label": lambda code: vocabulary_label("designations", code),
+        "designation_basis": lambda code: designation_bases().get(code, ""),
+        "channel_label": lambda code: vocabulary_label("channels", code),
+        "form_label": lambda code: vocabulary_label("cooperation_forms", code),
+        "language_label": language_label,
+        "instrument_label": instrument_label,
+        "instrument_short_label": instrument_short_label,
+        "region_name": lambda code: _(region_label(code)) if code else _("No region"),
+        "group_label": group_label,
+        "is_stale": is_stale,
+        "stale_since": stale_since,
+        "get_state": get_state,
+    }
+
+
+# ---------------------------------------------------------------- browsing and filtering
+
+def _filters() -> queries.DirectoryFilters:
+    return queries.parse_filters(request.args.to_dict(flat=False))
+
+
+def _page_number() -> int:
+    page = request.args.get("page", "1")
+    return int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+
+
+def _query_pairs(drop: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    return [(key, value) for key, values in request.args.lists() if key not in drop
+            for value in values if value.strip()]
+
+
+def _url_with(endpoint: str, drop: tuple[str, ...] = ("page",), **changes: object) -> str:
+    """The current query string (the filters) on another page or with some values changed."""
+    pairs = _query_pairs(drop=(*drop, *changes)) + [(k, str(v)) for k, v in changes.items() if v is not None]
+    return url_for(endpoint) + ("?" + urlencode(pairs) if pairs else "")
+
+
+def state_index(authorities: list[Authority], browse: str) -> list[tuple[str, str, list[tuple[State, int, int]]]]:
+    """[(group or region code, its label, [(State, authorities, stale authorities)])] for the States listed."""
+    states = all_states()
+    counts: dict[str, list[int]] = {}
+    for authority in authorities:
+        entry = counts.setdefault(authority.state, [0, 0])
+        entry[0] += 1
+        entry[1] += int(is_stale(authority))
+    sections: dict[str, list[tuple[State, int, int]]] = {}
+    for code, (total, stale) in counts.items():
+        state = states.get(code)
+        if state is None:
+            continue
+        key = state.regional_group if browse == "group" else (state.region or "")
+        sections.setdefault(key, []).append((state, total, stale))
+    if browse == "group":
+        order = [*REGIONAL_GROUPS, NO_GROUP]
+        labels = {key: group_label(key) for key in order}
+    else:
+        order = [*queries.REGIONS, ""]
+        labels = {key: (_(region_label(key)) if key else _("No region")) for key in order}
+    return [(key, labels[key], sorted(sections[key], key=lambda entry: entry[0].name))
+            for key in order if key in sections]
+
+
+def _languages_in_directory(chosen: tuple[str, ...]) -> list[tuple[str, str]]:
+    codes = set(chosen)
+    for languages in db.session.scalars(select(Authority.languages)):
+        codes.update(code.lower() for code in languages or ())
+    return sorted(((code, language_label(code)) for code in codes), key=lambda entry: entry[1])
+
+
+def _states_in_directory(chosen: tuple[str, ...]) -> list[tuple[str, str, int]]:
+    counts: dict[str, int] = dict.fromkeys(chosen, 0)
+    for code in db.session.scalars(select(Authority.state)):
+        counts[code] = counts.get(code, 0) + 1
+    states = all_states()
+    return sorted(((code, states[code].name, n) for code, n in counts.items() if code in states),
+                  key=lambda entry: entry[1])
+
+
+@bp.get("/")
+@requires(can_read_directory)
+def index():
+    filters = _filters()
+    browse = request.args.get("browse", "group")
+    browse = browse if browse in BROWSE_BY else "group"
+    found = queries.filtered_authorities(filters)
+    page = _page_number()
+    total, shown = queries.paged(found, page, PER_PAGE)
+    pages = max(1, math.ceil(total / PER_PAGE))
+    return render_template(
+        "directory/index.html", filters=filters, browse=browse, total=total, results=queries.by_state(shown),
+        state_count=len({a.state for a in found}), stale_total=queries.stale_count(found),
+        index=state_index(found, browse), page=page, pages=pages,
+        page_url=lambda n: _url_with("directory.index", page=n),
+        browse_url=lambda b: _url_with("directory.index", browse=b),
+        print_url=_url_with("directory.print_view", drop=("page", "browse")),
+        share_url=request.url,
+        designations=designation_labels(), instruments=queries.INSTRUMENTS, channels=queries.CHANNELS,
+        regions=queries.REGIONS, groups=REGIONAL_GROUPS,
+        language_options=_languages_in_directory(filters.get("language")),
+        state_options=_states_in_directory(filters.get("state")),
+    )
+
+
+@bp.get("/states/<code>")
+@requires(can_read_directory)
+def state(code: str):
+    found = get_state(code)
+    if found is None:
+        abort(404)
+    if code != found.code:
+        return redirect(url_for("directory.state", code=found.code))
+    authorities = queries.filtered_authorities(queries.DirectoryFilters(values={"state": (found.code,)}))
+    return render_template("directory/state.html", state=found, authorities=authorities,
+                           stale_total=queries.stale_count(authorities))
+
+
+def _members_of(authority: Authority) -> list[tuple[object, bool]]:
+    """The authority's active members on the network, focal points first: (member, is focal point)."""
+    from network.members.models import Member
+
+    members = db.session.scalars(select(Member).where(Member.authority_id == authority.id,
+                                                      Member.status == "active"))
+    people = [(member, member.has_role("focal_point", authority.id)) for member in members]
+    return sorted(people, key=lambda entry: (not entry[1], entry[0].name.lower()))
+
+
+# ---------------------------------------------------------------- the finder
+
+def _finder_question() -> tuple[str, str, bool, list[str]]:
+    """The question in the query string: State code, form of cooperation, urgency, and what is wrong with it."""
+    state_code = request.args.get("state", "").strip().upper()[:3]
+    form = request.args.get("form", "").strip()[:40]
+    urgent_value = request.args.get("urgent", "").strip().lower()
+    problems = []
+    if not state_code:
+        problems.append(_("Choose the requested State."))
+    elif get_state(state_code) is None:
+        problems.append(_("%(code)s is not a State in the list. Choose the requested State from the list.",
+                          code=state_code))
+    if not form:
+        problems.append(_("Choose the form of cooperation."))
+    elif form not in ROUTES:
+        problems.append(_("“%(form)s” is not a form of cooperation the finder knows. Choose one from the list.",
+                          form=form))
+    if urgent_value not in YES + NO:
+        problems.append(_("Say whether the request is urgent: yes or no."))
+    return state_code, form, urgent_value in YES, problems
+
+
+@bp.get("/finder")
+@requires(can_read_directory)
+def finder():
+    asked = any(name in request.args for name in ("state", "form", "urgent"))
+    state_code, form, urgent, problems = _finder_question() if asked else ("", "", False, [])
+    answer = None
+    if asked and not problems:
+        try:
+            answer = find_competent(state_code, form, urgent)
+        except FinderError:  # checked above; kept so a race with reference data never becomes a 500
+            problems.append(_("The finder could not answer this question. Check the State and the form."))
+    with_entries = {code for code, _name, _n in _states_in_directory(())}
+    states = all_states()
+    return render_template(
+        "directory/finder.html", answer=answer, problems=problems, chosen_state=state_code, chosen_form=form,
+        urgent=urgent, forms=cooperation_forms(), routes=ROUTES,
+        states_with_entries=[s for code, s in states.items() if code in with_entries],
+        states_without_entries=[s for code, s in states.items() if code not in with_entries],
+        local_time=local_time,
+    ), (400 if problems else 200)
+
+
+# ---------------------------------------------------------------- the print-ready directory
+
+@bp.get("/print")
+@requires(can_read_directory)
+def print_view():
+    filters = _filters()
+    found = queries.filtered_authorities(filters)
+    return render_template("directory/print.html", filters=filters, sections=queries.by_state(found),
+                           total=len(found), generated=utcnow(), list_url=_url_with("directory.index"),
+                           filter_summary=_filter_summary(filters))
+
+
+def _filter_summary(filters: queries.DirectoryFilters) -> list[str]:
+    """The filters in words, for the cover of the printed directory."""
+    states = all_states()
+    describe = {
+        "state": lambda code: states[code].name if code in states else code,
+        "region": lambda code: _(region_label(code)),
+        "group": group_label,
+        "designation": lambda code: vocabulary_label("designations", code),
+        "instrument": instrument_label,
+        "channel": lambda code: vocabulary_label("channels", code),
+        "language": language_label,
+    }
+    headings = {"state": _("State"), "region": _("Region"), "group": _("Regional group"),
+                "designation": _("Designation"), "instrument": _("Instrument"), "channel": _("Channel"),
+                "language": _("Language")}
+    lines = [f"{headings[name]}: " + ", ".join(describe[name](v) for v in filters.get(name)) for name in headings
+             if filters.get(name)]
+    if filters.q:
+        lines.append(_("Name contains: %(words)s", words=filters.q))
+    if filters.available_24_7:
+        lines.append(_("Available 24/7"))
+    if filters.stale is True:
+        lines.append(_("Only entries not verified in the last 12 months"))
+    elif filters.stale is False:
+        lines.append(_("Only entries verified in the last 12 months"))
+    return lines
+
+
+# ---------------------------------------------------------------- one authority
+
+@bp.get("/<key>")
+@requires(can_read_directory)
+def authority(key: str):
+    found = db.session.scalar(select(Authority).where(Authority.key == key))
+    if found is None:
+        abort(404)
+    return render_template("directory/authority.html", authority=found, people=_members_of(found),
+                           state=get_state(found.state), clock=local_time(found.time_zone, found.office_hours))

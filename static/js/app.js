@@ -43,6 +43,11 @@ document.addEventListener("DOMContentLoaded", () => {
       navigator.clipboard.writeText(text).then(() => { copy.textContent = copy.dataset.done; });
     });
   }
+  // "Print or save as PDF" buttons (the print-ready directory): shown only when this script runs.
+  document.querySelectorAll("[data-print-page]").forEach((button) => {
+    button.hidden = false;
+    button.addEventListener("click", () => window.print());
+  });
   // Navigation menus: close an open menu when the reader clicks elsewhere or presses Escape.
   const menus = document.querySelectorAll(".nav-menu details");
   document.addEventListener("click", (event) => {

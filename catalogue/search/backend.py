@@ -1,0 +1,182 @@
+"""The SearchBackend interface both engines implement, and what they share: the reader's scope, results,
+"did you mean". Backends know nothing of Flask requests: a benchmark builds one from plain SearchDocuments.
+
+What a reader may find is decided inside the engine's query, never by filtering results afterwards: the scope
+(Viewer) mirrors catalogue.cases.services.visible_cases exactly (published cases; public ones for anyone,
+members-only ones too for vetted members), so a total, a facet count or a suggestion never reveals a case the
+reader may not see. Encrypted messages are never indexed: only catalogue cases have documents."""
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+
+from catalogue.search.documents import SearchDocument, fold
+from catalogue.search.query import Query, parse
+
+SUGGEST_BELOW = 3  # "did you mean" is looked for when a query finds fewer cases than this
+# Filters the engines apply themselves (facet tokens "kind:code"); year_from / year_to are a range.
+ENGINE_FILTERS = ("cooperation_form", "crime_type", "legal_basis", "requesting_state", "requested_state",
+                  "region", "provision", "outcome", "language")
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who searches, as far as visibility goes (built by catalogue.cases.services.search_viewer)."""
+
+    member_id: int | None = None
+    vetted: bool = False
+
+
+ANONYMOUS = Viewer()
+
+
+@dataclass
+class SearchHits:
+    """What a search found: every matching case id, best first (or newest first when sorted by date),
+    the total, the ids of the page asked for, facet counts asked for, and a suggestion when few were found."""
+
+    ids: list[int]
+    total: int
+    page_ids: list[int] = field(default_factory=list)
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    suggestion: str | None = None
+
+
+class IndexWriter(abc.ABC):
+    """A batch of index changes: applied together when the `writer()` block ends without an error."""
+
+    @abc.abstractmethod
+    def index(self, docs: Iterable[SearchDocument]) -> int:
+        """Add or replace documents (by id); returns how many."""
+
+    @abc.abstractmethod
+    def delete(self, ids: Iterable[int]) -> None:
+        """Remove documents; ids not in the index are ignored."""
+
+
+class SearchBackend(abc.ABC):
+    name: str = ""
+
+    # ------------------------------------------------------------ writing
+
+    @abc.abstractmethod
+    def writer(self) -> AbstractContextManager[IndexWriter]:
+        """Exclusive access for writing (Whoosh: the index's writer lock, with a timeout; PostgreSQL: an
+        advisory lock in the current transaction). Changes are applied when the block ends without an error and
+        dropped when it raises, so a batch is never half applied."""
+
+    def index(self, docs: Iterable[SearchDocument]) -> int:
+        with self.writer() as writer:
+            return writer.index(docs)
+
+    def delete(self, ids: Iterable[int]) -> None:
+        with self.writer() as writer:
+            writer.delete(ids)
+
+    @abc.abstractmethod
+    def rebuild(self, docs: Iterable[SearchDocument], progress: Callable[[int], None] | None = None) -> int:
+        """Replace the whole index by `docs` in one step (readers see the old index until it is done)."""
+
+    @abc.abstractmethod
+    def count(self) -> int:
+        """Documents in the index."""
+
+    def with_session(self, session) -> SearchBackend:  # noqa: ARG002 (PostgreSQL uses it)
+        """This backend, reading and writing through `session` (PostgreSQL keeps the index and the outbox in
+        one transaction); Whoosh has no database session and returns itself."""
+        return self
+
+    # ------------------------------------------------------------ reading
+
+    @abc.abstractmethod
+    def _matches(self, query: Query, filters: Mapping[str, Iterable[str]], viewer: Viewer, sort: str) \
+            -> list[int]:
+        """Ids of the documents in the viewer's scope matching the query and filters, in `sort` order."""
+
+    @abc.abstractmethod
+    def _facet_counts(self, ids: list[int], kinds: Iterable[str]) -> dict[str, dict[str, int]]:
+        """Facet kind -> {code: count} over the documents `ids`."""
+
+    @abc.abstractmethod
+    def _has_word(self, word: str) -> bool:
+        """Whether a folded word occurs anywhere in the index."""
+
+    @abc.abstractmethod
+    def _candidates(self, word: str) -> Iterator[str]:
+        """Indexed words that could be what `word` was meant to be (the engine's cheap pre-selection)."""
+
+    def search(self, query: str | Query, filters: Mapping[str, Iterable[str]] | None = None,
+               facets: Iterable[str] = (), page: tuple[int, int] | None = None, viewer: Viewer = ANONYMOUS,
+               sort: str = "relevance", suggest: bool = True) -> SearchHits:
+        """Cases in the viewer's scope matching the query (the search box's language) and the filters
+        (facet kind -> codes, OR-ed within a kind, AND-ed across kinds; year_from / year_to as a range).
+        `page` is (number, size), 1-based; `facets` names the facet kinds to count over the matches."""
+        parsed = query if isinstance(query, Query) else parse(query)
+        ids = self._matches(parsed, filters or {}, viewer, sort)
+        hits = SearchHits(ids=ids, total=len(ids))
+        if page is not None:
+            number, size = max(1, page[0]), max(1, page[1])
+            hits.page_ids = ids[(number - 1) * size: number * size]
+        kinds = tuple(facets)
+        if kinds:
+            hits.facets = self._facet_counts(ids, kinds)
+        if suggest and parsed and len(ids) < SUGGEST_BELOW:
+            hits.suggestion = self.suggestion(parsed, filters or {}, viewer, found=len(ids))
+        return hits
+
+    def ids(self, query: str | Query, viewer: Viewer = ANONYMOUS) -> list[int]:
+        """Every case id in the viewer's scope matching the query, best first."""
+        parsed = query if isinstance(query, Query) else parse(query)
+        return self._matches(parsed, {}, viewer, "relevance")
+
+    # ------------------------------------------------------------ did you mean
+
+    def suggestion(self, query: Query, filters: Mapping[str, Iterable[str]], viewer: Viewer, found: int) \
+            -> str | None:
+        """The query with unknown words replaced by the closest indexed words, offered only when it finds more
+        cases in the viewer's scope than the query did (so it never names a word of a case they cannot see)."""
+        import re
+
+        text, changed = query.text, False
+        for word in query.plain_words[:8]:
+            folded = fold(word)
+            if len(folded) < 4 or folded.isdigit() or self._has_word(folded):
+                continue
+            best = _closest(folded, self._candidates(folded))
+            if best:
+                text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", best, text)
+                changed = True
+        if not changed:
+            return None
+        corrected = parse(text)
+        if len(self._matches(corrected, filters, viewer, "relevance")) <= found:
+            return None
+        return " ".join(text.split())
+
+
+def edit_distance(a: str, b: str, limit: int = 2) -> int:
+    """Damerau-Levenshtein distance (adjacent transpositions count one), stopping early above `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def _closest(word: str, candidates: Iterable[str]) -> str | None:
+    limit = 1 if len(word) < 6 else 2
+    scored = sorted((edit_distance(word, candidate, limit), candidate) for candidate in candidates
+                    if candidate != word)
+    return scored[0][1] if scored and scored[0][0] <= limit else None

@@ -1,0 +1,107 @@
+"""Highlighted snippets, the same for both engines: the passage of a case with the most query words, its text
+escaped first and only then the matches wrapped in <mark>, so nothing a case contains can become markup."""
+from __future__ import annotations
+
+import functools
+
+from markupsafe import Markup, escape
+from whoosh.lang import stemmer_for_language, stopwords_for_language
+
+from catalogue.search.documents import STEMMED_LANGUAGES, WORD_RE, analysis_language, fold
+from catalogue.search.query import Node, positive_terms
+
+LENGTH = 240
+LEAD = 60  # characters shown before the first match
+
+
+@functools.cache
+def _stemmer(lang: str):
+    return stemmer_for_language(lang) if lang in STEMMED_LANGUAGES else (lambda word: word)
+
+
+@functools.cache
+def _stop_words() -> frozenset[str]:
+    """Words too common to mark ("de", "the", "la"): a phrase's small words are found, not highlighted."""
+    return frozenset(fold(w) for lang in STEMMED_LANGUAGES for w in stopwords_for_language(lang))
+
+
+class Matcher:
+    """Whether a word of a text in some language matches the query's positive words, prefixes or their stems."""
+
+    def __init__(self, root: Node | None) -> None:
+        words, self.prefixes = positive_terms(root)
+        self.words = (words - _stop_words()) or words
+        self._stems: dict[str, set[str]] = {}
+
+    def stems(self, lang: str) -> set[str]:
+        if lang not in self._stems:
+            self._stems[lang] = {_stemmer(lang)(w) for w in self.words}
+        return self._stems[lang]
+
+    def __call__(self, word: str, lang: str) -> bool:
+        folded = fold(word)
+        return (folded in self.words or any(folded.startswith(p) for p in self.prefixes)
+                or _stemmer(lang)(folded) in self.stems(lang))
+
+    def __bool__(self) -> bool:
+        return bool(self.words or self.prefixes)
+
+
+def _cut(text: str, length: int) -> Markup:
+    text = " ".join(text.split())
+    if len(text) <= length:
+        return escape(text)
+    return escape(text[:length].rsplit(" ", 1)[0].rstrip(",;:.") + "…")
+
+
+def highlight(text: str, lang: str, matcher: Matcher, length: int = LENGTH) -> tuple[int, Markup]:
+    """(number of matches in the passage, the passage with its matches marked); (0, opening) without matches."""
+    text = " ".join((text or "").split())
+    lang = analysis_language(lang)
+    spans = [(m.start(), m.end()) for m in WORD_RE.finditer(text) if matcher(m.group(), lang)] if matcher else []
+    if not spans:
+        return 0, _cut(text, length)
+    best_start, best_count = 0, 0
+    for i, (start, _end) in enumerate(spans):  # the window holding the most matches
+        count = sum(1 for s, e in spans[i:] if e - start <= length - LEAD)
+        if count > best_count:
+            best_start, best_count = i, count
+    first = spans[best_start][0]
+    begin = max(0, first - LEAD)
+    if begin:
+        space = text.find(" ", begin, first)
+        begin = space + 1 if space != -1 else begin
+    end = min(len(text), begin + length)
+    if end < len(text):
+        space = text.rfind(" ", spans[best_start][1], end)
+        end = space if space != -1 else end
+    out = Markup("…") if begin else Markup("")
+    position = begin
+    marked = 0
+    for start, stop in spans:
+        if start < begin or stop > end:
+            continue
+        out += escape(text[position:start]) + Markup("<mark>") + escape(text[start:stop]) + Markup("</mark>")
+        position = stop
+        marked += 1
+    out += escape(text[position:end])
+    if end < len(text):
+        out += Markup("…")
+    return marked, out
+
+
+def case_snippet(case, root: Node | None, length: int = LENGTH) -> Markup:
+    """The best passage of a case for the query: of its summary, a translation's summary or its lessons."""
+    matcher = Matcher(root)
+    texts = [(case.language, case.summary)]
+    texts += [(lang, str(t.get("summary") or "")) for lang, t in sorted((case.translations or {}).items())
+              if isinstance(t, dict)]
+    texts += [(case.language, case.obstacles), (case.language, case.solutions),
+              (case.language, case.lessons_learned)]
+    best = (0, _cut(case.summary or "", length))
+    if matcher:
+        for lang, text in texts:
+            found = highlight(text, lang, matcher, length)
+            if found[0] > best[0]:
+                best = found
+    return best[1]

@@ -1,0 +1,100 @@
+"""Search for the application: which backend, wiring (outbox events, health check, settings), and what the
+catalogue's listing and API call: the ranked ids of a text query in the reader's scope, snippets, the rate limit."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from flask import Flask, current_app, request
+from markupsafe import Markup
+
+from catalogue.search import outbox
+from catalogue.search.backend import SearchBackend, SearchHits, Viewer
+from catalogue.search.highlight import case_snippet
+from catalogue.search.query import Query, parse
+
+EXTENSION = "catalogue.search"
+
+
+def configure_search(app: Flask) -> None:
+    """Settings are in config/defaults.py (SEARCH_*)."""
+    outbox.install()
+    app.extensions[EXTENSION] = {"backend": None, "checked": False}
+    from network.core.health import register_health_check
+
+    register_health_check(app, "search", health)
+
+
+def _make_backend(app: Flask) -> SearchBackend:
+    choice = app.config["SEARCH_BACKEND"]
+    if not choice:
+        choice = "postgres" if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") else "whoosh"
+    if choice == "postgres":
+        from catalogue.search.postgres_backend import PostgresBackend
+        from network.core.db import db
+
+        return PostgresBackend(lambda: db.session)
+    if choice != "whoosh":
+        raise RuntimeError(f"SEARCH_BACKEND must be whoosh or postgres, not {choice!r}")
+    from catalogue.search.whoosh_backend import WhooshBackend
+
+    path = app.config["SEARCH_INDEX_PATH"] or str(Path(app.instance_path) / "search-index")
+    return WhooshBackend(path, writer_timeout=float(app.config["SEARCH_WRITER_TIMEOUT"]))
+
+
+def backend() -> SearchBackend:
+    state = current_app.extensions[EXTENSION]
+    if state["backend"] is None:
+        state["backend"] = _make_backend(current_app)
+    return state["backend"]
+
+
+def _ensure_checked() -> None:
+    """Once per process, before the first search: the embedded index is in step with the database."""
+    state = current_app.extensions[EXTENSION]
+    if not state["checked"]:
+        state["checked"] = True
+        if current_app.config["SEARCH_INDEX_ON_COMMIT"]:
+            from catalogue.search.indexer import ensure_consistent
+
+            ensure_consistent()
+
+
+def find(viewer: Viewer, text: str) -> tuple[Query, SearchHits | None]:
+    """The parsed query and every case id it finds in the viewer's scope, best first (None: nothing to search)."""
+    query = parse(text)
+    if not query:
+        return query, None
+    _ensure_checked()
+    return query, backend().search(query, viewer=viewer, suggest=False)
+
+
+def suggestion(query: Query, filters: dict, viewer: Viewer, found: int) -> str | None:
+    """ "Did you mean": a corrected query that finds more of what the viewer may see, with the same filters."""
+    return backend().suggestion(query, filters, viewer, found)
+
+
+def snippets(cases: Iterable, query: Query) -> dict[int, Markup]:
+    return {case.id: case_snippet(case, query.root) for case in cases}
+
+
+def over_rate_limit() -> bool:
+    """Counts one text search of this client; True once it is over SEARCH_RATE_LIMIT in the window."""
+    from network.core.ratelimit import counter
+
+    config = current_app.config
+    key = f"search:{request.remote_addr or 'unknown'}"
+    return counter().add(key, int(config["SEARCH_RATE_WINDOW"])) > int(config["SEARCH_RATE_LIMIT"])
+
+
+def health() -> dict:
+    """For /healthz: backend, documents indexed and expected, outbox size and age. The embedded default
+    rebuilds the index here when the counts differ."""
+    from catalogue.search.indexer import ensure_consistent, status
+
+    current = ensure_consistent() if current_app.config["SEARCH_INDEX_ON_COMMIT"] else status()
+    return {
+        "ok": current.in_step and current.lag_seconds <= float(current_app.config["SEARCH_MAX_LAG"]),
+        "backend": current.backend, "indexed": current.indexed, "expected": current.expected,
+        "queued": current.queued, "lag_seconds": round(current.lag_seconds, 1),
+    }

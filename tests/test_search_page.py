@@ -1,0 +1,104 @@
+"""The search on the catalogue page and in the API: one box, chips, count, sort, pages, a URL that reproduces the
+search, snippets, "did you mean", a helpful empty state; the API answers the same results, facets and counts;
+no input makes either fail."""
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+
+from tests.search_support import make_case
+
+pytestmark = pytest.mark.persistence
+
+
+@pytest.fixture
+def cases(app, member, moderator):
+    make_case(member, moderator, "C-EXT", title="Extradition of a fugitive", requested_state="FRA",
+              summary="The requested State extradited the fugitive <quickly>.")
+    make_case(member, moderator, "C-MLA", title="Letter rogatory on bank records", cooperation_forms=["mla"])
+    make_case(member, moderator, "C-JIT", title="Extradition after a joint investigation",
+              cooperation_forms=["joint_investigation", "extradition"], request_date="2015-01-01",
+              completion_date=None)
+    make_case(member, moderator, "C-MEM", title="Extradition shared with members", visibility="members")
+
+
+def refs(html: str) -> list[str]:
+    return re.findall(r'href="/cases/(C-[A-Z]+)"', html)
+
+
+def test_the_page_has_one_search_box_and_marks_the_words_found(client, cases):
+    html = client.get("/cases?q=extradited").get_data(as_text=True)
+    assert html.count('name="q"') == 1
+    assert set(refs(html)) == {"C-EXT", "C-JIT"}
+    assert "C-MEM" not in html
+    assert "<mark>extradited</mark>" in html and "&lt;quickly&gt;" in html
+    assert "2 cases" in html
+
+
+def test_active_filters_are_chips_that_remove_themselves(client, cases):
+    html = client.get("/cases?q=extradition&cooperation_form=extradition&requested_state=nga").get_data(as_text=True)
+    chips = re.findall(r'<span class="badge[^"]*">([^<]+) <a href="([^"]+)"', html)
+    labels = {label.strip(): url.replace("&amp;", "&") for label, url in chips}
+    assert "Words: extradition" in labels
+    without_form = dict(parse_qsl(urlsplit(labels["Extradition"]).query))
+    assert "cooperation_form" not in without_form and without_form["q"] == "extradition"
+    assert without_form["requested_state"] == "nga"
+    without_state = dict(parse_qsl(urlsplit(labels["Nigeria"]).query))
+    assert "requested_state" not in without_state and without_state["cooperation_form"] == "extradition"
+    assert refs(html) == ["C-JIT"]
+
+
+def test_the_url_reproduces_the_search_exactly(client, cases):
+    url = "/cases?q=extradition&sort=date&cooperation_form=extradition"
+    first, second = client.get(url).get_data(as_text=True), client.get(url).get_data(as_text=True)
+    assert refs(first) == refs(second)
+    assert 'value="extradition"' in first and "<strong aria-current=\"true\">date</strong>" in first
+
+
+def test_did_you_mean_and_a_helpful_empty_state(client, cases):
+    html = client.get("/cases?q=extradtion&region=oceania").get_data(as_text=True)
+    assert "No case matches these words with these filters." in html
+    assert "Remove a filter above" in html
+    html = client.get("/cases?q=extradtion").get_data(as_text=True)
+    assert "Did you mean" in html and "q=extradition" in html
+
+
+def test_the_api_gives_what_the_page_gives(client, cases):
+    for query in ("q=extradition", "q=extradition&sort=date", "q=MLA", "q=extradit*&cooperation_form=extradition",
+                  "q=extradition&page=2&per_page=1"):
+        page = client.get("/cases?" + query.replace("&per_page=1", "")).get_data(as_text=True)
+        api = client.get("/api/v1/cases?" + query).get_json()
+        if "per_page" not in query:
+            assert [r["reference"] for r in api["results"]] == refs(page)
+            assert f"{api['total']} case" in page
+        else:
+            assert api["total"] == 2 and len(api["results"]) == 1
+        for result in api["results"]:
+            assert "<script" not in result["snippet"]
+
+
+def test_api_snippets_are_highlighted_and_escaped(client, cases):
+    api = client.get("/api/v1/cases?q=fugitive").get_json()
+    assert api["total"] == 1
+    snippet = api["results"][0]["snippet"]
+    assert "<mark>fugitive</mark>" in snippet and "&lt;quickly&gt;" in snippet
+
+
+@pytest.mark.parametrize("q", ['"unbalanced', "OR OR", "NOT", "-", "*", "x" * 10000, "a\x00b", "%00", "<script>",
+                               "' OR 1=1 --", "&|!:*"])
+def test_hostile_queries_never_give_500(client, cases, q):
+    assert client.get("/cases", query_string={"q": q}).status_code == 200
+    assert client.get("/api/v1/cases", query_string={"q": q}).status_code == 200
+    assert client.get("/cases/export.csv", query_string={"q": q}).status_code == 200
+
+
+def test_nul_bytes_in_filters_never_give_500(client, cases):
+    assert client.get("/cases", query_string={"cooperation_form": "m\x00la", "q": "x"}).status_code == 200
+    assert client.get("/api/v1/cases", query_string={"requesting_state": "A\x00T"}).status_code == 200
+
+
+def test_exports_keep_the_search(client, cases):
+    body = client.get("/cases/export.jsonl?q=fugitive").get_data(as_text=True)
+    assert '"C-EXT"' in body and '"C-MLA"' not in body
