@@ -1,0 +1,270 @@
+"""The search relevance test set: nDCG@10 and recall@20 per judged query, and their means, for a search backend.
+
+The judgments (relevance_judgments.yaml) are practitioner queries over the demonstration catalogue with graded
+relevant cases. A query is run exactly as the catalogue page runs it (catalogue.cases.queries.search_cases,
+sorted by relevance): parsing, synonyms, the engine, the reader's scope and the page's filters all count.
+
+Choices, so that figures compare over time and across backends:
+- The reader is a vetted member (a transient Member, never saved), who sees every published case: demo cases are
+  public or members-only, and the judgments cover both. Drafts are out of scope for every reader of a listing.
+- A backend is measured on a fresh index of the database as it is now: Whoosh in a temporary folder; PostgreSQL
+  rebuilt inside the current transaction, which is rolled back afterwards (the live index is left as it was;
+  so is anything the session had pending: measure with nothing to commit).
+- When the page offers "did you mean" (it does when a query finds fewer than SUGGEST_BELOW cases), the reader
+  is taken to follow it: the suggested query's ranking is scored, and the table says so.
+- nDCG@10 uses gains 2^grade - 1 and the log2 discount; recall@20 counts relevant cases in the first 20 over
+  min(relevant, 20), so a query with more than 20 relevant cases can still reach 1."""
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+import yaml
+from flask import current_app
+from sqlalchemy import inspect, select
+
+from catalogue.cases.models import Case
+from catalogue.search import services
+from catalogue.search.backend import SearchBackend
+from network.core.db import db
+
+JUDGMENTS_PATH = Path(__file__).resolve().parent / "relevance_judgments.yaml"
+NDCG_AT = 10
+RECALL_AT = 20
+BACKENDS = ("whoosh", "postgres")
+GRADES = (1, 2)
+
+
+class RelevanceError(RuntimeError):
+    """The relevance set cannot be measured here (no PostgreSQL, no demonstration catalogue, a bad judgment)."""
+
+
+@dataclass(frozen=True)
+class Judgment:
+    """One query and its relevant cases: case reference -> grade (2 highly relevant, 1 relevant)."""
+
+    query: str
+    grades: Mapping[str, int]
+    kind: str = ""
+    rationale: str = ""
+
+
+def load_judgments(path: Path = JUDGMENTS_PATH) -> list[Judgment]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    judgments = []
+    for entry in data.get("queries") or []:
+        grades = {str(ref): int(grade) for ref, grade in (entry.get("relevant") or {}).items()}
+        if not str(entry.get("query") or "").strip() or not grades or set(grades.values()) - set(GRADES):
+            raise RelevanceError(f"bad judgment in {path.name}: {entry!r}")
+        judgments.append(Judgment(str(entry["query"]), grades, str(entry.get("kind") or ""),
+                                  str(entry.get("rationale") or "")))
+    return judgments
+
+
+# ---------------------------------------------------------------- the measures
+
+def dcg(gains: Sequence[float]) -> float:
+    return sum(gain / math.log2(position + 2) for position, gain in enumerate(gains))
+
+
+def ndcg(ranked: Sequence[str], grades: Mapping[str, int], k: int = NDCG_AT) -> float:
+    """Normalised discounted cumulative gain of the first k results (1.0: the ideal order)."""
+    ideal = dcg([2 ** g - 1 for g in sorted(grades.values(), reverse=True)[:k]])
+    if not ideal:
+        return 0.0
+    return dcg([2 ** grades.get(ref, 0) - 1 for ref in ranked[:k]]) / ideal
+
+
+def recall(ranked: Sequence[str], grades: Mapping[str, int], k: int = RECALL_AT) -> float:
+    """Share of the relevant cases found in the first k results, out of at most k."""
+    if not grades:
+        return 0.0
+    return len(set(ranked[:k]) & set(grades)) / min(len(grades), k)
+
+
+@dataclass
+class QueryResult:
+    judgment: Judgment
+    ranked: list[str]  # references of the first RECALL_AT results
+    total: int
+    followed: str | None = None  # the "did you mean" query scored instead of the one typed
+
+    @property
+    def ndcg(self) -> float:
+        return ndcg(self.ranked, self.judgment.grades)
+
+    @property
+    def recall(self) -> float:
+        return recall(self.ranked, self.judgment.grades)
+
+
+@dataclass
+class Report:
+    backend: str
+    results: list[QueryResult] = field(default_factory=list)
+
+    @property
+    def mean_ndcg(self) -> float:
+        return sum(r.ndcg for r in self.results) / len(self.results) if self.results else 0.0
+
+    @property
+    def mean_recall(self) -> float:
+        return sum(r.recall for r in self.results) / len(self.results) if self.results else 0.0
+
+    def as_dict(self) -> dict:
+        return {"backend": self.backend, "ndcg@10": round(self.mean_ndcg, 4), "recall@20": round(self.mean_recall, 4),
+                "queries": [{"query": r.judgment.query, "ndcg@10": round(r.ndcg, 4), "recall@20": round(r.recall, 4),
+                             "found": r.total, "followed": r.followed, "top10": r.ranked[:NDCG_AT]}
+                            for r in self.results]}
+
+
+# ---------------------------------------------------------------- backends
+
+def postgres_available() -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+@contextmanager
+def fresh_backend(name: str) -> Iterator[SearchBackend]:
+    """A backend of that name holding every case of the database as it is now (see the module docstring)."""
+    from catalogue.search.indexer import all_documents
+
+    if name not in BACKENDS:
+        raise RelevanceError(f"unknown backend {name!r}: choose one of {', '.join(BACKENDS)}")
+    if name == "whoosh":
+        from catalogue.search.whoosh_backend import WhooshBackend
+
+        with tempfile.TemporaryDirectory(prefix="relevance-") as folder:
+            backend = WhooshBackend(Path(folder) / "index", writer_timeout=30.0)
+            backend.rebuild(all_documents(db.session))
+            yield backend
+        return
+    if not postgres_available():
+        raise RelevanceError(
+            f"the PostgreSQL backend needs the database on PostgreSQL, and this one is {db.engine.dialect.name}: "
+            "set DATABASE_URL=postgresql://... (migrated, with `flask --app app demo load` run)")
+    if not inspect(db.engine).has_table("case_search"):
+        raise RelevanceError("the database has no case_search table: run `flask --app app db upgrade`")
+    from catalogue.search.postgres_backend import PostgresBackend
+
+    backend = PostgresBackend(lambda: db.session)
+    try:
+        # Read every case before writing: the rebuild writes through the session that reads them.
+        backend.rebuild(list(all_documents(db.session)))  # in this transaction only: rolled back below
+        yield backend
+    finally:
+        db.session.rollback()
+
+
+@contextmanager
+def searching_with(backend: SearchBackend) -> Iterator[None]:
+    """The catalogue page's search, served by `backend` for the duration (and not checked against the database:
+    the backend is fresh). The search services have no public way to pick a backend: this sets their state."""
+    state = current_app.extensions[services.EXTENSION]
+    saved = dict(state)
+    state.update(backend=backend, checked=True)
+    try:
+        yield
+    finally:
+        state.clear()
+        state.update(saved)
+
+
+def vetted_reader():
+    """A vetted member who is nobody in particular: sees every published case, public or members-only."""
+    from network.members.models import Member
+
+    return Member(status="active")
+
+
+# ---------------------------------------------------------------- measuring
+
+def check_catalogue(judgments: Sequence[Judgment]) -> None:
+    """The judged cases must be in the database, published."""
+    wanted = {ref for j in judgments for ref in j.grades}
+    found = set(db.session.scalars(select(Case.reference).where(Case.reference.in_(sorted(wanted)),
+                                                                 Case.status == "published")))
+    missing = sorted(wanted - found)
+    if missing:
+        raise RelevanceError(f"{len(missing)} judged cases are not published in this database ({missing[0]}, ...): "
+                             "load the demonstration catalogue with `flask --app app demo load`")
+
+
+def run_query(judgment: Judgment, reader) -> QueryResult:
+    """The page's first RECALL_AT results for the query, following "did you mean" when the page offers it."""
+    from catalogue.cases.queries import search_cases
+
+    page = search_cases(reader, {"q": [judgment.query]}, sort="relevance", page=1, per_page=RECALL_AT)
+    followed = None
+    if page.suggestion:
+        suggested = search_cases(reader, {"q": [page.suggestion]}, sort="relevance", page=1, per_page=RECALL_AT)
+        if suggested.total > page.total:
+            page, followed = suggested, page.suggestion
+    return QueryResult(judgment, [case.reference for case in page.cases], page.total, followed)
+
+
+def evaluate(backend_name: str, judgments: Sequence[Judgment] | None = None, reader=None) -> Report:
+    """Every judged query through the page's search, on a fresh index of `backend_name`."""
+    judgments = list(judgments) if judgments is not None else load_judgments()
+    check_catalogue(judgments)
+    reader = reader if reader is not None else vetted_reader()
+    report = Report(backend_name)
+    with fresh_backend(backend_name) as backend, searching_with(backend):
+        report.results = [run_query(judgment, reader) for judgment in judgments]
+    return report
+
+
+def table(reports: Sequence[Report]) -> str:
+    """Per query: nDCG@10, recall@20 and cases found for each backend; then the means."""
+    width = max([len(j.judgment.query) for r in reports for j in r.results] + [5])
+    head = f"{'query':<{width}}" + "".join(f" | {r.backend:>8} nDCG  R@20  found" for r in reports)
+    lines = [head, "-" * len(head)]
+    notes: list[str] = []
+    for i, first in enumerate(reports[0].results if reports else []):
+        row = f"{first.judgment.query:<{width}}"
+        for report in reports:
+            result = report.results[i]
+            mark = "*" if result.followed else " "
+            row += f" | {'':>8} {result.ndcg:4.2f}  {result.recall:4.2f} {result.total:>5}{mark}"
+            if result.followed:
+                notes.append(f"* {report.backend}: {result.judgment.query!r} -> did you mean {result.followed!r}")
+        lines.append(row)
+    lines.append("-" * len(head))
+    lines.append(f"{'mean':<{width}}" + "".join(f" | {'':>8} {r.mean_ndcg:4.2f}  {r.mean_recall:4.2f}      "
+                                                 for r in reports))
+    return "\n".join(lines + notes)
+
+
+@click.command("relevance")
+@click.option("--backend", "choice", type=click.Choice([*BACKENDS, "both"]), default="both", show_default=True,
+              help="The backend(s) to measure; postgres needs DATABASE_URL pointing at PostgreSQL.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def relevance_command(choice: str, as_json: bool) -> None:
+    """nDCG@10 and recall@20 of the relevance test set (catalogue/search/relevance_judgments.yaml), per query and
+    on average, on the demonstration catalogue of this database (`flask --app app demo load`)."""
+    reports = []
+    for name in BACKENDS if choice == "both" else (choice,):
+        if name == "postgres" and not postgres_available():
+            message = (f"The postgres backend needs DATABASE_URL pointing at PostgreSQL (this database is "
+                       f"{db.engine.dialect.name}).")
+            if choice != "both":
+                raise click.ClickException(message)
+            click.echo(f"Skipped: {message}", err=True)
+            continue
+        try:
+            reports.append(evaluate(name))
+        except RelevanceError as error:
+            raise click.ClickException(str(error)) from error
+    if as_json:
+        click.echo(json.dumps([report.as_dict() for report in reports], ensure_ascii=False, indent=2))
+        return
+    click.echo(table(reports))
+    for report in reports:
+        click.echo(f"{report.backend}: nDCG@{NDCG_AT} {report.mean_ndcg:.3f}, recall@{RECALL_AT} "
+                   f"{report.mean_recall:.3f} over {len(report.results)} queries")
