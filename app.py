@@ -101,6 +101,7 @@ def configure_blueprints(app: Flask) -> None:
     from network.directory.api import bp as api_directory
     from network.directory.change_views import bp as directory_changes
     from network.directory.views import bp as directory
+    from network.forum.views import bp as forum
     from network.members.tokens import bp as tokens
     from network.members.views import bp as members
 
@@ -110,6 +111,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(directory_changes)  # before directory: its fixed paths (/directory/changes) win
     app.register_blueprint(directory)
     app.register_blueprint(api_directory)
+    app.register_blueprint(forum)  # also registers the forum demo loader
     app.register_blueprint(case_workflow)  # before catalogue: its fixed paths (/cases/new) win over /cases/<reference>
     app.register_blueprint(catalogue)
     app.register_blueprint(api_cases)

@@ -24,6 +24,8 @@ RECONFIRMATIONS = (302, "/reconfirmations")
 MY_CASES = (302, "/cases/mine")
 CASE_REVIEW = (302, "/cases/{submitted_case}/review")
 TOKENS = (302, "/account/tokens")
+FORUM = (302, "/forum/")
+OPEN_TOPIC = (302, "/forum/topics/{open_topic}")
 
 
 def cells(anonymous, applicant, member, other_member, focal_point, moderator, admin) -> dict:
@@ -213,6 +215,49 @@ TABLE: list[tuple[str, str, dict]] = [
     ("POST", "/directory/AUT-MOJ/reconfirm",            cells(401,      403,         403,       403,       (302, "/directory/AUT-MOJ"), (302, "/directory/AUT-MOJ"), 403)),
     ("POST", "/directory/changes/{change}/withdraw",    cells(401,      403,         403,       403,       (302, "/directory/mine"), 403, 403)),
     ("POST", "/directory/changes/{change}/approve",     cells(401,      403,         403,       403,       403,       (302, "/directory/changes"), 403)),
+    # ---- forum (open spaces for every vetted member; WACAP's space is restricted to its group, of which only
+    # other_member is a member: outsiders get 404 on its topics, posts and forms, so their existence is not revealed).
+    # {open_topic} is member's question in the open space with other_member's reply {reply_post}; POSTs carrying only
+    # a CSRF token are refused by the form (400) or by the rule (403/404). The last rows change state on purpose.
+    ("GET", "/forum/",                                  cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
+    ("GET", "/forum/new",                               cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
+    ("GET", "/forum/search?q=extradition",              cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
+    ("GET", "/forum/spaces/general",                    cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
+    ("GET", "/forum/spaces/wacap",                      cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
+    ("GET", "/forum/spaces/nowhere",                    cells(SIGN_IN,  403,         404,       404,       404,       404,       404)),
+    ("GET", "/forum/spaces/general/new",                cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
+    ("GET", "/forum/spaces/wacap/new",                  cells(SIGN_IN,  403,         404,       200,       404,       200,       404)),
+    ("POST", "/forum/spaces/general/new",               cells(401,      403,         400,       400,       400,       400,       400)),
+    ("POST", "/forum/spaces/wacap/new",                 cells(401,      403,         404,       400,       404,       400,       404)),
+    ("POST", "/forum/spaces/general/subscription",      cells(401,      403,         400,       400,       400,       400,       400)),
+    ("POST", "/forum/spaces/wacap/subscription",        cells(401,      403,         404,       400,       404,       400,       404)),
+    ("GET", "/forum/topics/{open_topic}",               cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
+    ("GET", "/forum/topics/{secret_topic}",             cells(SIGN_IN,  403,         404,       200,       404,       200,       404)),
+    ("GET", "/forum/topics/999999",                     cells(SIGN_IN,  403,         404,       404,       404,       404,       404)),
+    ("POST", "/forum/topics/{open_topic}/reply",        cells(401,      403,         400,       400,       400,       400,       400)),
+    ("POST", "/forum/topics/{secret_topic}/reply",      cells(401,      403,         404,       400,       404,       400,       404)),
+    ("POST", "/forum/topics/{open_topic}/subscription", cells(401,      403,         400,       400,       400,       400,       400)),
+    ("POST", "/forum/topics/{secret_topic}/subscription",
+                                                        cells(401,      403,         404,       400,       404,       400,       404)),
+    ("POST", "/forum/topics/{open_topic}/moderate",     cells(401,      403,         403,       403,       403,       400,       403)),
+    ("POST", "/forum/topics/{secret_topic}/moderate",   cells(401,      403,         404,       403,       404,       400,       404)),
+    ("GET", "/forum/posts/{open_post}/edit",            cells(SIGN_IN,  403,         200,       403,       403,       403,       403)),
+    ("GET", "/forum/posts/{secret_post}/edit",          cells(SIGN_IN,  403,         404,       200,       404,       403,       404)),
+    ("POST", "/forum/posts/{open_post}/edit",           cells(401,      403,         400,       403,       403,       403,       403)),
+    ("GET", "/forum/posts/{open_post}/history",         cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
+    ("GET", "/forum/posts/{secret_post}/history",       cells(SIGN_IN,  403,         404,       200,       404,       200,       404)),
+    ("POST", "/forum/posts/{reply_post}/hide",          cells(401,      403,         403,       403,       403,       400,       403)),
+    ("POST", "/forum/posts/{secret_post}/hide",         cells(401,      403,         404,       403,       404,       400,       404)),
+    ("GET", "/forum/groups/wacap/requests",             cells(SIGN_IN,  403,         403,       403,       403,       200,       403)),
+    ("GET", "/forum/groups/nowhere/requests",           cells(SIGN_IN,  403,         404,       404,       404,       404,       404)),
+    ("POST", "/forum/join-requests/{join_request}/decide",
+                                                        cells(401,      403,         403,       403,       403,       400,       403)),
+    ("POST", "/forum/join-requests/999999/decide",      cells(401,      403,         404,       404,       404,       404,       404)),
+    ("POST", "/forum/groups/nowhere/join",              cells(401,      403,         404,       404,       404,       404,       404)),
+    ("POST", "/forum/groups/wacap/join",                cells(401,      403,         FORUM,     FORUM,     FORUM,     FORUM,     FORUM)),
+    ("POST", "/forum/posts/{reply_post}/unhide",        cells(401,      403,         403,       403,       403,       OPEN_TOPIC, 403)),
+    ("POST", "/forum/topics/{open_topic}/unsolve",      cells(401,      403,         OPEN_TOPIC, 403,      403,       OPEN_TOPIC, 403)),
+    ("POST", "/forum/posts/{reply_post}/answer",        cells(401,      403,         OPEN_TOPIC, 403,      403,       OPEN_TOPIC, 403)),
 ]
 
 # The routes marked fresh=True, once REAUTH_WINDOW has passed since signing in (clock.advance(minutes=11)).
@@ -304,6 +349,24 @@ def make_world(app, clock, auth, member_factory, authority, other_authority, mem
     db.session.add(change)
     db.session.commit()
 
+    from network.forum import services as forum
+    from network.forum.models import ForumGroup, GroupMembership, JoinRequest, Space
+
+    wacap = ForumGroup(slug="wacap", name="WACAP", description="West African network")
+    db.session.add(wacap)
+    db.session.flush()
+    general = Space(slug="general", name="General", description="For every member")
+    restricted = Space(slug="wacap", name="WACAP space", description="For WACAP", restricted=True, group_id=wacap.id)
+    db.session.add_all([general, restricted, GroupMembership(group_id=wacap.id, member_id=other_member.id)])
+    db.session.flush()
+    open_topic = forum.create_topic(member, general, "Refused for lack of dual criminality", "How to overcome it?",
+                                    is_question=True)
+    reply_post = forum.reply(other_member, open_topic, "Describe the conduct, not the label.")
+    secret_topic = forum.create_topic(other_member, restricted, "Regional coordination call", "Dates for the call.")
+    join_request = JoinRequest(group_id=wacap.id, member_id=focal_point.id, message="I work with West Africa.")
+    db.session.add(join_request)
+    db.session.commit()
+
     victim = auth.client_for(target)  # a live session of someone else: no role may revoke it
     victim_token = victim.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
 
@@ -320,6 +383,12 @@ def make_world(app, clock, auth, member_factory, authority, other_authority, mem
             "members_case": members_case.reference,
             "token": member_token.id,
             "change": change.id,
+            "open_topic": open_topic.id,
+            "secret_topic": secret_topic.id,
+            "open_post": forum.first_post(open_topic).id,
+            "secret_post": forum.first_post(secret_topic).id,
+            "reply_post": reply_post.id,
+            "join_request": join_request.id,
             "foreign_target": foreign_target.id,
             "target_grant": next(g.id for g in target.roles if g.role == "member"),
             "focal_grant": next(g.id for g in focal_point.roles if g.role == "focal_point"),
@@ -459,7 +528,9 @@ _DUMMY_IDS = {"application": 1, "foreign_application": 2, "target": 3, "foreign_
               "focal_grant": 6, "victim_session": "a" * 64, "current_session": "b" * 64, "verify_token": "t",
               "info_token": "t", "reset_token": "t", "public_case": "CASE-PUBLIC-1",
               "members_case": "CASE-MEMBERS-1", "draft_case": "CASE-DRAFT-1", "submitted_case": "CASE-SUBMITTED-1",
-              "token": 7, "change": 8}
+              "token": 7, "change": 8,
+              "open_topic": 9, "secret_topic": 10, "open_post": 11, "secret_post": 12, "reply_post": 13,
+              "join_request": 14}
 
 
 def test_every_rule_and_method_has_a_row_in_the_table(app):

@@ -1,0 +1,1 @@
+"""The secure discussion forum: groups, spaces, topics, posts, reading state and moderation."""

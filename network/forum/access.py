@@ -1,0 +1,149 @@
+"""The forum's one visibility filter: who sees, replies, creates and moderates where.
+
+Every view, template, list, feed, count and search of the forum goes through these functions; none of them
+re-implements the rule. Open spaces: every vetted member sees them, replies and creates topics. Restricted
+spaces: only the members of the space's group, and platform moderators. Hidden topics and posts: platform
+moderators and the group's space moderators (and, for a post, its author, who sees why it was hidden)."""
+from __future__ import annotations
+
+from sqlalchemy import Select, false, or_, select, true
+
+from network.forum.models import ForumGroup, GroupMembership, Post, Space, Topic
+from network.members.access import is_member, is_moderator
+from network.members.models import Member
+
+
+def _group_ids(member: Member, role: str | None = None) -> Select:
+    query = select(GroupMembership.group_id).where(GroupMembership.member_id == member.id)
+    return query.where(GroupMembership.role == role) if role else query
+
+
+def is_platform_moderator(member: Member | None) -> bool:
+    return bool(member) and is_moderator(member)
+
+
+def in_group(member: Member, group_id: int | None, role: str | None = None) -> bool:
+    if group_id is None:
+        return False
+    from network.core.db import db
+
+    return db.session.scalar(_group_ids(member, role).where(GroupMembership.group_id == group_id)) is not None
+
+
+# ---------------------------------------------------------------- queries (one filter per kind of object)
+
+def visible_spaces(member: Member | None) -> Select:
+    """The spaces whose topics the member may read."""
+    query = select(Space)
+    if member is None or not is_member(member):
+        return query.where(false())
+    if is_platform_moderator(member):
+        return query
+    return query.where(or_(Space.restricted.is_(False), Space.group_id.in_(_group_ids(member))))
+
+
+def moderated_space_condition(member: Member):
+    """SQL condition: the topic's space is one this member moderates."""
+    if is_platform_moderator(member):
+        return true()
+    return Space.group_id.in_(_group_ids(member, "space_moderator"))
+
+
+def visible_topics(member: Member | None) -> Select:
+    """The topics the member may read (hidden ones only for those who moderate their space)."""
+    if member is None or not is_member(member):
+        return select(Topic).where(false())
+    space_ids = visible_spaces(member).with_only_columns(Space.id)
+    return (select(Topic).join(Space, Topic.space_id == Space.id)
+            .where(Topic.space_id.in_(space_ids))
+            .where(or_(Topic.hidden.is_(False), moderated_space_condition(member))))
+
+
+def visible_posts(member: Member | None) -> Select:
+    """The posts the member may read: of visible topics; hidden ones only to moderators of the space and the author."""
+    if member is None or not is_member(member):
+        return select(Post).where(false())
+    topic_ids = visible_topics(member).with_only_columns(Topic.id)
+    return (select(Post).join(Topic, Post.topic_id == Topic.id).join(Space, Topic.space_id == Space.id)
+            .where(Post.topic_id.in_(topic_ids))
+            .where(or_(Post.hidden.is_(False), Post.author_id == member.id, moderated_space_condition(member))))
+
+
+# ---------------------------------------------------------------- object rules
+
+def can_use_forum(member: Member) -> bool:
+    return is_member(member)
+
+
+def can_see_space(member: Member | None, space: Space) -> bool:
+    if member is None or not is_member(member):
+        return False
+    if not space.restricted or is_platform_moderator(member):
+        return True
+    return in_group(member, space.group_id)
+
+
+def can_moderate_space(member: Member | None, space: Space) -> bool:
+    if member is None or not is_member(member):
+        return False
+    return is_platform_moderator(member) or in_group(member, space.group_id, "space_moderator")
+
+
+def can_read_topic(member: Member | None, topic: Topic) -> bool:
+    if not can_see_space(member, topic.space):
+        return False
+    return not topic.hidden or can_moderate_space(member, topic.space)
+
+
+def can_read_post(member: Member | None, post: Post) -> bool:
+    if not can_read_topic(member, post.topic):
+        return False
+    return not post.hidden or post.author_id == member.id or can_moderate_space(member, post.topic.space)
+
+
+def can_create_topic(member: Member | None, space: Space) -> bool:
+    return can_see_space(member, space)
+
+
+def can_reply(member: Member | None, topic: Topic) -> bool:
+    if not can_read_topic(member, topic):
+        return False
+    return not topic.locked or can_moderate_space(member, topic.space)
+
+
+def can_edit_post(member: Member | None, post: Post) -> bool:
+    """Authors edit their own posts (a hidden one too, to put it right) while the topic is open."""
+    if not can_read_post(member, post):
+        return False
+    if can_moderate_space(member, post.topic.space):
+        return post.author_id == member.id
+    return post.author_id == member.id and not post.topic.locked
+
+
+def can_mark_answer(member: Member | None, topic: Topic) -> bool:
+    if not topic.is_question or not can_read_topic(member, topic):
+        return False
+    return topic.author_id == member.id or can_moderate_space(member, topic.space)
+
+
+def can_decide_join(member: Member | None, group: ForumGroup) -> bool:
+    if member is None or not is_member(member):
+        return False
+    return is_platform_moderator(member) or in_group(member, group.id, "space_moderator")
+
+
+def can_request_join(member: Member | None, group: ForumGroup) -> bool:
+    return member is not None and is_member(member) and not in_group(member, group.id)
+
+
+TEMPLATE_RULES = {
+    "can_see_space": can_see_space,
+    "can_moderate_space": can_moderate_space,
+    "can_read_topic": can_read_topic,
+    "can_create_topic": can_create_topic,
+    "can_reply": can_reply,
+    "can_edit_post": can_edit_post,
+    "can_mark_answer": can_mark_answer,
+    "can_decide_join": can_decide_join,
+    "can_request_join": can_request_join,
+}

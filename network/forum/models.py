@@ -1,0 +1,203 @@
+"""The forum's tables: groups and their members, spaces, topics, posts with their edit history, reading state."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from network.core.clock import utcnow
+from network.core.db import db
+from network.members.models import Member
+
+GROUP_ROLES = ("member", "space_moderator")
+JOIN_STATUSES = ("pending", "approved", "refused")
+SUBSCRIPTION_LEVELS = ("watch", "mute")
+
+
+class ForumGroup(db.Model):
+    """A regional network or working group: its members see and write in its restricted spaces."""
+
+    __tablename__ = "forum_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
+
+    memberships: Mapped[list[GroupMembership]] = relationship(back_populates="group", cascade="all, delete-orphan")
+
+    def __repr__(self) -> str:
+        return f"<ForumGroup {self.slug}>"
+
+
+class GroupMembership(db.Model):
+    __tablename__ = "forum_group_memberships"
+    __table_args__ = (UniqueConstraint("group_id", "member_id", name="uq_forum_group_memberships_group_member"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("forum_groups.id", ondelete="CASCADE"), nullable=False, index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), nullable=False, index=True)
+    role: Mapped[str] = mapped_column(String(20), default="member", nullable=False)
+    added_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+
+    group: Mapped[ForumGroup] = relationship(back_populates="memberships")
+    member: Mapped[Member] = relationship(foreign_keys=[member_id], lazy="joined")
+
+    def __repr__(self) -> str:
+        return f"<GroupMembership group={self.group_id} member={self.member_id} {self.role}>"
+
+
+class JoinRequest(db.Model):
+    """A member asks to join a group; its space moderators (or a platform moderator) approve or refuse."""
+
+    __tablename__ = "forum_join_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("forum_groups.id", ondelete="CASCADE"), nullable=False, index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), nullable=False, index=True)
+    message: Mapped[str] = mapped_column(String(1000), default="", nullable=False)
+    status: Mapped[str] = mapped_column(String(12), default="pending", nullable=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
+    decided_at: Mapped[datetime | None] = mapped_column()
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(String(1000), default="", nullable=False)
+
+    group: Mapped[ForumGroup] = relationship(lazy="joined")
+    member: Mapped[Member] = relationship(foreign_keys=[member_id], lazy="joined")
+    decided_by: Mapped[Member | None] = relationship(foreign_keys=[decided_by_id])
+
+    def __repr__(self) -> str:
+        return f"<JoinRequest {self.id} group={self.group_id} member={self.member_id} {self.status}>"
+
+
+class Space(db.Model):
+    """Where topics live: open to every vetted member, or restricted to one group."""
+
+    __tablename__ = "forum_spaces"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    restricted: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("forum_groups.id", ondelete="RESTRICT"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
+
+    group: Mapped[ForumGroup | None] = relationship(lazy="joined")
+
+    def __repr__(self) -> str:
+        return f"<Space {self.slug}{' restricted' if self.restricted else ''}>"
+
+
+class Topic(db.Model):
+    __tablename__ = "forum_topics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("forum_spaces.id", ondelete="CASCADE"), nullable=False, index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    is_question: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    solved_post_id: Mapped[int | None] = mapped_column(
+        ForeignKey("forum_posts.id", ondelete="SET NULL", use_alter=True, name="fk_forum_topics_solved_post_id"))
+    locked: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
+    last_post_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False, index=True)
+
+    space: Mapped[Space] = relationship(lazy="joined")
+    author: Mapped[Member | None] = relationship(lazy="joined")
+
+    def __repr__(self) -> str:
+        return f"<Topic {self.id} {self.title[:30]!r}>"
+
+    @property
+    def solved(self) -> bool:
+        return self.solved_post_id is not None
+
+
+class Post(db.Model):
+    """A message in a topic. Moderation hides a post (who, when, why), it never deletes one."""
+
+    __tablename__ = "forum_posts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic_id: Mapped[int] = mapped_column(ForeignKey("forum_topics.id", ondelete="CASCADE"), nullable=False, index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
+    body_markdown: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
+    edited_at: Mapped[datetime | None] = mapped_column()
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    hidden_reason: Mapped[str] = mapped_column(String(1000), default="", nullable=False)
+    hidden_at: Mapped[datetime | None] = mapped_column()
+
+    topic: Mapped[Topic] = relationship(foreign_keys=[topic_id])
+    author: Mapped[Member | None] = relationship(foreign_keys=[author_id], lazy="joined")
+    hidden_by: Mapped[Member | None] = relationship(foreign_keys=[hidden_by_id])
+    revisions: Mapped[list[PostRevision]] = relationship(back_populates="post", cascade="all, delete-orphan",
+                                                         order_by="PostRevision.number")
+
+    def __repr__(self) -> str:
+        return f"<Post {self.id} topic={self.topic_id}{' hidden' if self.hidden else ''}>"
+
+
+class PostRevision(db.Model):
+    """An earlier text of an edited post: readers see the edit history."""
+
+    __tablename__ = "forum_post_revisions"
+    __table_args__ = (UniqueConstraint("post_id", "number", name="uq_forum_post_revisions_post_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("forum_posts.id", ondelete="CASCADE"), nullable=False, index=True)
+    number: Mapped[int] = mapped_column(Integer, nullable=False)
+    body_markdown: Mapped[str] = mapped_column(Text, nullable=False)
+    written_at: Mapped[datetime] = mapped_column(nullable=False)
+    replaced_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
+    edited_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+
+    post: Mapped[Post] = relationship(back_populates="revisions")
+    edited_by: Mapped[Member | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<PostRevision post={self.post_id} #{self.number}>"
+
+
+class TopicRead(db.Model):
+    """How far a member has read a topic: posts after last_read_post_id are new to them."""
+
+    __tablename__ = "forum_topic_reads"
+    __table_args__ = (UniqueConstraint("member_id", "topic_id", name="uq_forum_topic_reads_member_topic"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), nullable=False, index=True)
+    topic_id: Mapped[int] = mapped_column(ForeignKey("forum_topics.id", ondelete="CASCADE"), nullable=False, index=True)
+    last_read_post_id: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    read_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
+
+    def __repr__(self) -> str:
+        return f"<TopicRead member={self.member_id} topic={self.topic_id} post={self.last_read_post_id}>"
+
+
+class Subscription(db.Model):
+    """A member watches or mutes one topic or one space."""
+
+    __tablename__ = "forum_subscriptions"
+    __table_args__ = (
+        UniqueConstraint("member_id", "topic_id", "space_id", name="uq_forum_subscriptions_member_target"),
+        CheckConstraint("(topic_id IS NULL) <> (space_id IS NULL)", name="one_target"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), nullable=False, index=True)
+    topic_id: Mapped[int | None] = mapped_column(ForeignKey("forum_topics.id", ondelete="CASCADE"), index=True)
+    space_id: Mapped[int | None] = mapped_column(ForeignKey("forum_spaces.id", ondelete="CASCADE"), index=True)
+    level: Mapped[str] = mapped_column(String(8), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
+
+    def __repr__(self) -> str:
+        return f"<Subscription member={self.member_id} topic={self.topic_id} space={self.space_id} {self.level}>"

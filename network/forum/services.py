@@ -1,0 +1,391 @@
+"""The forum's operations: topics, replies, edits, answers, reading state, subscriptions, joins and moderation.
+
+Services take plain values and members, check the rule through network.forum.access, change state, audit what
+is security-relevant (joins, role changes, hiding, locking, pinning) and flush; they never commit."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from network.core.audit import record
+from network.core.clock import utcnow
+from network.core.db import db
+from network.core.errors import DomainError
+from network.core.mail import queue_mail
+from network.forum import access
+from network.forum.models import (
+    GROUP_ROLES,
+    ForumGroup,
+    GroupMembership,
+    JoinRequest,
+    Post,
+    PostRevision,
+    Space,
+    Subscription,
+    Topic,
+    TopicRead,
+)
+from network.members.models import Member
+
+TITLE_MAX = 200
+BODY_MAX = 50_000
+REASON_MAX = 1000
+
+
+class ForumError(DomainError):
+    """A forum rule refused the operation."""
+
+
+def _clean_title(title: str) -> str:
+    title = " ".join((title or "").split())
+    if len(title) < 5:
+        raise ForumError(_("Give the topic a title of at least 5 characters."), "title")
+    if len(title) > TITLE_MAX:
+        raise ForumError(_("A title has at most %(n)d characters.", n=TITLE_MAX), "title")
+    return title
+
+
+def _clean_body(body: str) -> str:
+    body = (body or "").replace("\r\n", "\n").strip()
+    if not body:
+        raise ForumError(_("Write something first."), "body")
+    if len(body) > BODY_MAX:
+        raise ForumError(_("A post has at most %(n)d characters.", n=BODY_MAX), "body")
+    return body
+
+
+def _clean_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ForumError(_("Give the reason: the author is told."), "reason")
+    return reason[:REASON_MAX]
+
+
+# ---------------------------------------------------------------- topics and posts
+
+def create_topic(member: Member, space: Space, title: str, body: str, is_question: bool = False) -> Topic:
+    if not access.can_create_topic(member, space):
+        raise ForumError(_("You cannot start a topic in this space."))
+    now = utcnow()
+    topic = Topic(space_id=space.id, space=space, author_id=member.id, title=_clean_title(title),
+                  is_question=bool(is_question), created_at=now, last_post_at=now)
+    db.session.add(topic)
+    db.session.flush()
+    post = Post(topic_id=topic.id, author_id=member.id, body_markdown=_clean_body(body), created_at=now)
+    db.session.add(post)
+    db.session.flush()
+    mark_read(member, topic, post.id)
+    return topic
+
+
+def reply(member: Member, topic: Topic, body: str) -> Post:
+    if not access.can_reply(member, topic):
+        raise ForumError(_("This topic is locked: no new replies.") if topic.locked else _("You cannot reply here."))
+    now = utcnow()
+    post = Post(topic_id=topic.id, author_id=member.id, body_markdown=_clean_body(body), created_at=now)
+    db.session.add(post)
+    topic.last_post_at = now
+    db.session.flush()
+    mark_read(member, topic, post.id)
+    return post
+
+
+def edit_post(member: Member, post: Post, body: str) -> Post:
+    """Keep the earlier text as a revision readers can see, then change the post."""
+    if not access.can_edit_post(member, post):
+        raise ForumError(_("You cannot edit this post."))
+    body = _clean_body(body)
+    if body == post.body_markdown:
+        return post
+    now = utcnow()
+    number = len(post.revisions) + 1
+    post.revisions.append(PostRevision(number=number, body_markdown=post.body_markdown,
+                                       written_at=post.edited_at or post.created_at, replaced_at=now,
+                                       edited_by_id=member.id))
+    post.body_markdown = body
+    post.edited_at = now
+    db.session.flush()
+    return post
+
+
+def first_post(topic: Topic) -> Post | None:
+    return db.session.scalar(select(Post).where(Post.topic_id == topic.id).order_by(Post.id).limit(1))
+
+
+def mark_answer(member: Member, post: Post) -> Topic:
+    topic = post.topic
+    if not access.can_mark_answer(member, topic):
+        raise ForumError(_("Only the person who asked, or a moderator, marks the answer."))
+    if post.hidden:
+        raise ForumError(_("A hidden post cannot be the answer."))
+    opening = first_post(topic)
+    if opening is not None and opening.id == post.id:
+        raise ForumError(_("The question itself cannot be its answer."))
+    topic.solved_post_id = post.id
+    db.session.flush()
+    return topic
+
+
+def clear_answer(member: Member, topic: Topic) -> Topic:
+    if not access.can_mark_answer(member, topic):
+        raise ForumError(_("Only the person who asked, or a moderator, changes the answer."))
+    topic.solved_post_id = None
+    db.session.flush()
+    return topic
+
+
+# ---------------------------------------------------------------- reading state and subscriptions
+
+def mark_read(member: Member, topic: Topic, up_to_post_id: int) -> None:
+    """Remember how far the member has read; never move the mark back."""
+    read = db.session.scalar(select(TopicRead).where(TopicRead.member_id == member.id,
+                                                     TopicRead.topic_id == topic.id))
+    if read is None:
+        db.session.add(TopicRead(member_id=member.id, topic_id=topic.id, last_read_post_id=up_to_post_id,
+                                 read_at=utcnow()))
+    elif up_to_post_id > read.last_read_post_id:
+        read.last_read_post_id = up_to_post_id
+        read.read_at = utcnow()
+    db.session.flush()
+
+
+def last_read_post_id(member: Member, topic: Topic) -> int:
+    value = db.session.scalar(select(TopicRead.last_read_post_id).where(TopicRead.member_id == member.id,
+                                                                        TopicRead.topic_id == topic.id))
+    return value or 0
+
+
+def subscription_level(member: Member, *, topic: Topic | None = None, space: Space | None = None) -> str:
+    row = _subscription(member, topic, space)
+    return row.level if row else ""
+
+
+def _subscription(member: Member, topic: Topic | None, space: Space | None) -> Subscription | None:
+    query = select(Subscription).where(Subscription.member_id == member.id)
+    query = query.where(Subscription.topic_id == topic.id) if topic else query.where(Subscription.topic_id.is_(None))
+    query = query.where(Subscription.space_id == space.id) if space else query.where(Subscription.space_id.is_(None))
+    return db.session.scalar(query)
+
+
+def subscribe(member: Member, level: str, *, topic: Topic | None = None, space: Space | None = None) -> None:
+    """Watch, mute, or (level "") follow the default again, for one topic or one space the member can see."""
+    if (topic is None) == (space is None):
+        raise ForumError(_("Choose a topic or a space."))
+    if level not in ("watch", "mute", ""):
+        raise ForumError(_("Choose watch, mute or default."))
+    allowed = access.can_read_topic(member, topic) if topic else access.can_see_space(member, space)
+    if not allowed:
+        raise ForumError(_("You cannot follow this."))
+    row = _subscription(member, topic, space)
+    if not level:
+        if row is not None:
+            db.session.delete(row)
+    elif row is None:
+        db.session.add(Subscription(member_id=member.id, topic_id=topic.id if topic else None,
+                                    space_id=space.id if space else None, level=level))
+    else:
+        row.level = level
+    db.session.flush()
+
+
+# ---------------------------------------------------------------- groups and join requests
+
+def pending_request(member: Member, group: ForumGroup) -> JoinRequest | None:
+    return db.session.scalar(select(JoinRequest).where(JoinRequest.member_id == member.id,
+                                                       JoinRequest.group_id == group.id,
+                                                       JoinRequest.status == "pending"))
+
+
+def request_join(member: Member, group: ForumGroup, message: str = "") -> JoinRequest:
+    if access.in_group(member, group.id):
+        raise ForumError(_("You are already a member of this group."))
+    if not access.can_request_join(member, group):
+        raise ForumError(_("You cannot ask to join this group."))
+    if pending_request(member, group) is not None:
+        raise ForumError(_("Your request to join is already waiting for a decision."))
+    join = JoinRequest(group_id=group.id, member_id=member.id, message=(message or "").strip()[:1000],
+                       created_at=utcnow())
+    db.session.add(join)
+    db.session.flush()
+    record("forum.join_requested", join, actor=member, group=group.slug)
+    return join
+
+
+def decide_join(decider: Member, join: JoinRequest, approve: bool, reason: str = "") -> JoinRequest:
+    if not access.can_decide_join(decider, join.group):
+        raise ForumError(_("Only the group's space moderators decide on requests to join."))
+    if join.status != "pending":
+        raise ForumError(_("This request was already decided."))
+    reason = (reason or "").strip()[:REASON_MAX]
+    if not approve and not reason:
+        raise ForumError(_("Give the reason for refusing: the member is told."), "reason")
+    join.status = "approved" if approve else "refused"
+    join.decided_at = utcnow()
+    join.decided_by_id = decider.id
+    join.reason = reason
+    if approve and not access.in_group(join.member, join.group_id):
+        db.session.add(GroupMembership(group_id=join.group_id, member_id=join.member_id, role="member",
+                                       added_by_id=decider.id))
+    db.session.flush()
+    record("forum.join_" + join.status, join, actor=decider, group=join.group.slug, member=join.member_id,
+           reason=reason)
+    queue_mail(join.member.email, f"Your request to join {join.group.name}", "forum/join_decided",
+               recipient=join.member, join=join, link=url_for("forum.index", _external=True))
+    return join
+
+
+def set_group_role(actor: Member, group: ForumGroup, member: Member, role: str | None) -> GroupMembership | None:
+    """Add a member to a group with a role, change the role, or (role None) remove them. Audited."""
+    if not (access.is_platform_moderator(actor) or actor.has_role("admin")):
+        raise ForumError(_("Only platform moderators change group roles."))
+    if role is not None and role not in GROUP_ROLES:
+        raise ForumError(_("Unknown group role."))
+    membership = db.session.scalar(select(GroupMembership).where(GroupMembership.group_id == group.id,
+                                                                 GroupMembership.member_id == member.id))
+    before = membership.role if membership else None
+    if role is None:
+        if membership is not None:
+            db.session.delete(membership)
+    elif membership is None:
+        membership = GroupMembership(group_id=group.id, member_id=member.id, role=role, added_by_id=actor.id)
+        db.session.add(membership)
+    else:
+        membership.role = role
+    db.session.flush()
+    record("forum.group_role_changed", member, actor=actor, group=group.slug, before=before, after=role)
+    return membership if role is not None else None
+
+
+# ---------------------------------------------------------------- moderation
+
+TOPIC_ACTIONS = {"lock": ("locked", True), "unlock": ("locked", False), "pin": ("pinned", True),
+                 "unpin": ("pinned", False), "hide": ("hidden", True), "unhide": ("hidden", False)}
+
+
+def moderate_topic(moderator: Member, topic: Topic, action: str, reason: str = "") -> Topic:
+    if not access.can_moderate_space(moderator, topic.space):
+        raise ForumError(_("Only the space's moderators do this."))
+    if action not in TOPIC_ACTIONS:
+        raise ForumError(_("Unknown moderation action."))
+    if action == "hide":
+        reason = _clean_reason(reason)
+    field, value = TOPIC_ACTIONS[action]
+    setattr(topic, field, value)
+    db.session.flush()
+    record(f"forum.topic_{action}", topic, actor=moderator, space=topic.space.slug, reason=reason.strip()[:REASON_MAX])
+    return topic
+
+
+def hide_post(moderator: Member, post: Post, reason: str) -> Post:
+    """Hide, never delete: who, when and why are kept, and the author is told by mail (title only from a
+    restricted space: no post content leaves the platform)."""
+    topic = post.topic
+    if not access.can_moderate_space(moderator, topic.space):
+        raise ForumError(_("Only the space's moderators hide posts."))
+    reason = _clean_reason(reason)
+    if post.hidden:
+        raise ForumError(_("This post is already hidden."))
+    post.hidden, post.hidden_by_id, post.hidden_reason, post.hidden_at = True, moderator.id, reason, utcnow()
+    if topic.solved_post_id == post.id:
+        topic.solved_post_id = None
+    db.session.flush()
+    record("forum.post_hidden", post, actor=moderator, topic=topic.id, reason=reason)
+    if post.author is not None and post.author_id != moderator.id:
+        queue_mail(post.author.email, "A moderator hid one of your forum posts", "forum/post_hidden",
+                   recipient=post.author, topic=topic, restricted=topic.space.restricted, reason=reason,
+                   link=url_for("forum.topic", topic_id=topic.id, post=post.id, _external=True))
+    return post
+
+
+def unhide_post(moderator: Member, post: Post) -> Post:
+    if not access.can_moderate_space(moderator, post.topic.space):
+        raise ForumError(_("Only the space's moderators show hidden posts again."))
+    if not post.hidden:
+        raise ForumError(_("This post is not hidden."))
+    post.hidden, post.hidden_by_id, post.hidden_reason, post.hidden_at = False, None, "", None
+    db.session.flush()
+    record("forum.post_unhidden", post, actor=moderator, topic=post.topic_id)
+    return post
+
+
+# ---------------------------------------------------------------- lists (all through the visibility filter)
+
+@dataclass
+class TopicRow:
+    topic: Topic
+    replies: int
+    unread: bool
+    level: str
+
+
+def topic_rows(member: Member, topics: list[Topic]) -> list[TopicRow]:
+    """Reply counts (of posts the member may read), unread markers and subscription levels for a page of topics."""
+    ids = [t.id for t in topics]
+    if not ids:
+        return []
+    posts = access.visible_posts(member).where(Post.topic_id.in_(ids)).subquery()
+    counts = dict(db.session.execute(select(posts.c.topic_id, func.count()).group_by(posts.c.topic_id)).all())
+    latest = dict(db.session.execute(select(posts.c.topic_id, func.max(posts.c.id)).group_by(posts.c.topic_id)).all())
+    reads = dict(db.session.execute(select(TopicRead.topic_id, TopicRead.last_read_post_id)
+                                    .where(TopicRead.member_id == member.id, TopicRead.topic_id.in_(ids))).all())
+    levels = dict(db.session.execute(select(Subscription.topic_id, Subscription.level)
+                                     .where(Subscription.member_id == member.id, Subscription.topic_id.in_(ids))).all())
+    return [TopicRow(t, max(counts.get(t.id, 0) - 1, 0), latest.get(t.id, 0) > reads.get(t.id, 0),
+                     levels.get(t.id, "")) for t in topics]
+
+
+def space_counts(member: Member, spaces: list[Space]) -> dict[int, tuple[int, int]]:
+    """(topics, posts) per space, counting only what the member may read."""
+    topics = access.visible_topics(member).subquery()
+    topic_counts = dict(db.session.execute(select(topics.c.space_id, func.count()).group_by(topics.c.space_id)).all())
+    posts = access.visible_posts(member).subquery()
+    post_counts = dict(db.session.execute(
+        select(Topic.space_id, func.count()).join(posts, posts.c.topic_id == Topic.id).group_by(Topic.space_id)).all())
+    return {s.id: (topic_counts.get(s.id, 0), post_counts.get(s.id, 0)) for s in spaces}
+
+
+def new_for(member: Member, limit: int = 50) -> list[TopicRow]:
+    """The feed: topics with posts the member has not read, in spaces they see, leaving out what they muted
+    (a muted space still shows the topics they watch). Watched topics come first."""
+    posts = access.visible_posts(member).subquery()
+    latest = (select(posts.c.topic_id, func.max(posts.c.id).label("latest")).group_by(posts.c.topic_id).subquery())
+    read = (select(TopicRead.topic_id, TopicRead.last_read_post_id)
+            .where(TopicRead.member_id == member.id).subquery())
+    muted_topics = select(Subscription.topic_id).where(Subscription.member_id == member.id,
+                                                       Subscription.level == "mute", Subscription.topic_id.isnot(None))
+    watched_topics = select(Subscription.topic_id).where(Subscription.member_id == member.id,
+                                                         Subscription.level == "watch",
+                                                         Subscription.topic_id.isnot(None))
+    muted_spaces = select(Subscription.space_id).where(Subscription.member_id == member.id,
+                                                       Subscription.level == "mute", Subscription.space_id.isnot(None))
+    query = (access.visible_topics(member)
+             .join(latest, latest.c.topic_id == Topic.id)
+             .outerjoin(read, read.c.topic_id == Topic.id)
+             .where(latest.c.latest > func.coalesce(read.c.last_read_post_id, 0))
+             .where(Topic.id.not_in(muted_topics))
+             .where((Topic.space_id.not_in(muted_spaces)) | Topic.id.in_(watched_topics))
+             .order_by(Topic.id.in_(watched_topics).desc(), Topic.last_post_at.desc(), Topic.id.desc())
+             .limit(limit))
+    return topic_rows(member, list(db.session.scalars(query).unique()))
+
+
+def escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_posts(member: Member, text: str = "", author_id: int | None = None, limit: int = 50) -> list[Post]:
+    """Interim database search: words in titles and bodies (LIKE, escaped), through the visibility filter."""
+    query = access.visible_posts(member)
+    words = [w for w in (text or "").split() if w][:8]
+    for word in words:
+        pattern = f"%{escape_like(word.lower()[:100])}%"
+        query = query.where(func.lower(Post.body_markdown).like(pattern, escape="\\")
+                            | func.lower(Topic.title).like(pattern, escape="\\"))
+    if author_id is not None:
+        query = query.where(Post.author_id == author_id)
+    if not words and author_id is None:
+        return []
+    return list(db.session.scalars(query.order_by(Post.created_at.desc(), Post.id.desc()).limit(limit)).unique())

@@ -1,0 +1,448 @@
+"""The forum's pages: spaces, topics, replies, edits and their history, answers, the "what's new" feed, join
+requests, basic moderation and the interim search. Views are thin: form -> service -> response; every read goes
+through the visibility filter of network.forum.access."""
+from __future__ import annotations
+
+import math
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from network.core.access import current_member, ensure, requires
+from network.core.db import db
+from network.core.forms import show_domain_error
+from network.forum import access, services
+from network.forum.access import can_use_forum
+from network.forum.forms import (
+    ButtonForm,
+    DecisionForm,
+    EditForm,
+    HideForm,
+    JoinForm,
+    ModerateTopicForm,
+    ReplyForm,
+    SubscriptionForm,
+    TopicForm,
+)
+from network.forum.models import ForumGroup, JoinRequest, Post, Space, Topic
+from network.forum.render import quote, render_post
+from network.forum.services import ForumError
+from network.members.demo import register_loader
+from network.members.models import Member
+
+bp = Blueprint("forum", __name__, url_prefix="/forum")
+
+TOPICS_PER_PAGE = 25
+POSTS_PER_PAGE = 20
+
+
+def _register_demo(state) -> None:
+    from network.forum.demo import load_demo_forum
+
+    register_loader(state.app, load_demo_forum)
+
+
+bp.record_once(_register_demo)  # `demo load` creates the demonstration spaces and topics too
+
+
+@bp.app_template_filter("forum_markdown")
+def forum_markdown(text: str | None):
+    return render_post(text)
+
+
+@bp.app_context_processor
+def forum_rules() -> dict:
+    member = current_member()
+    return {"forum_rules": {name: (lambda *objects, rule=rule: bool(member and rule(member, *objects)))
+                            for name, rule in access.TEMPLATE_RULES.items()}}
+
+
+# ---------------------------------------------------------------- helpers
+
+def _page() -> int:
+    page = request.args.get("page", 1, type=int) or 1
+    return min(max(page, 1), 10_000)
+
+
+def _space_or_404(slug: str) -> Space:
+    space = db.session.scalar(select(Space).where(Space.slug == slug))
+    if space is None:
+        abort(404)
+    return space
+
+
+def _group_or_404(slug: str) -> ForumGroup:
+    group = db.session.scalar(select(ForumGroup).where(ForumGroup.slug == slug))
+    if group is None:
+        abort(404)
+    return group
+
+
+def _readable_topic(topic_id: int) -> Topic:
+    topic = db.session.get(Topic, topic_id)
+    ensure(topic is not None and access.can_read_topic(current_member(), topic))
+    return topic
+
+
+def _readable_post(post_id: int) -> Post:
+    post = db.session.get(Post, post_id)
+    ensure(post is not None and access.can_read_post(current_member(), post))
+    return post
+
+
+def _topic_url(topic: Topic, post: Post | None = None) -> str:
+    if post is None:
+        return url_for("forum.topic", topic_id=topic.id)
+    return url_for("forum.topic", topic_id=topic.id, post=post.id, _anchor=f"post-{post.id}")
+
+
+# ---------------------------------------------------------------- spaces
+
+@bp.get("/")
+@requires(can_use_forum)
+def index():
+    member = current_member()
+    spaces = list(db.session.scalars(select(Space).order_by(Space.restricted, Space.position, Space.name)))
+    visible = {space.id for space in spaces if access.can_see_space(member, space)}
+    counts = services.space_counts(member, [s for s in spaces if s.id in visible])
+    latest = {}
+    for space in spaces:
+        if space.id in visible:
+            latest[space.id] = db.session.scalar(access.visible_topics(member).where(Topic.space_id == space.id)
+                                                 .order_by(Topic.last_post_at.desc(), Topic.id.desc()).limit(1))
+    pending = {group_id for (group_id,) in db.session.execute(
+        select(JoinRequest.group_id).where(JoinRequest.member_id == member.id, JoinRequest.status == "pending"))}
+    return render_template("forum/index.html", spaces=spaces, visible=visible, counts=counts, latest=latest,
+                           pending=pending, join_form=JoinForm())
+
+
+@bp.get("/spaces/<slug>")
+@requires(can_use_forum)
+def space(slug: str):
+    member = current_member()
+    found = _space_or_404(slug)
+    if not access.can_see_space(member, found):
+        pending = services.pending_request(member, found.group) if found.group else None
+        return render_template("forum/space_locked.html", space=found, pending=pending, join_form=JoinForm())
+    query = access.visible_topics(member).where(Topic.space_id == found.id)
+    total = db.session.scalar(query.with_only_columns(func.count(Topic.id)).order_by(None))
+    pages = max(math.ceil(total / TOPICS_PER_PAGE), 1)
+    page = min(_page(), pages)
+    topics = list(db.session.scalars(query.order_by(Topic.pinned.desc(), Topic.last_post_at.desc(), Topic.id.desc())
+                                     .offset((page - 1) * TOPICS_PER_PAGE).limit(TOPICS_PER_PAGE)).unique())
+    return render_template("forum/space.html", space=found, rows=services.topic_rows(member, topics), page=page,
+                           pages=pages, total=total, level=services.subscription_level(member, space=found),
+                           subscription_form=SubscriptionForm())
+
+
+@bp.route("/spaces/<slug>/new", methods=["GET", "POST"])
+@requires(can_use_forum)
+def new_topic(slug: str):
+    member = current_member()
+    found = _space_or_404(slug)
+    ensure(access.can_create_topic(member, found))
+    form = TopicForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return render_template("forum/new_topic.html", space=found, form=form), 400
+        try:
+            topic = services.create_topic(member, found, form.title.data, form.body.data, form.is_question.data)
+        except ForumError as error:
+            show_domain_error(form, error)
+            return render_template("forum/new_topic.html", space=found, form=form), 400
+        flash(_("Your topic is published."), "success")
+        return redirect(_topic_url(topic))
+    return render_template("forum/new_topic.html", space=found, form=form)
+
+
+@bp.post("/spaces/<slug>/subscription")
+@requires(can_use_forum)
+def space_subscription(slug: str):
+    member = current_member()
+    found = _space_or_404(slug)
+    ensure(access.can_see_space(member, found))
+    form = SubscriptionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    level = "" if form.level.data == "default" else form.level.data
+    services.subscribe(member, level, space=found)
+    flash(_("You watch this space.") if level == "watch" else _("You muted this space.") if level == "mute"
+          else _("This space follows your default again."), "success")
+    return redirect(url_for("forum.space", slug=found.slug))
+
+
+# ---------------------------------------------------------------- topics
+
+def _render_topic(topic: Topic, reply_form: ReplyForm, status: int = 200):
+    member = current_member()
+    posts_query = access.visible_posts(member).where(Post.topic_id == topic.id)
+    total = db.session.scalar(posts_query.with_only_columns(func.count(Post.id)).order_by(None))
+    pages = max(math.ceil(total / POSTS_PER_PAGE), 1)
+    wanted = request.args.get("post", type=int)
+    if wanted:
+        before = db.session.scalar(posts_query.where(Post.id < wanted).with_only_columns(func.count(Post.id))
+                                   .order_by(None))
+        page = before // POSTS_PER_PAGE + 1
+    else:
+        page = _page()
+    page = min(page, pages)
+    posts = list(db.session.scalars(posts_query.order_by(Post.id).offset((page - 1) * POSTS_PER_PAGE)
+                                    .limit(POSTS_PER_PAGE)).unique())
+    opening = services.first_post(topic)
+    answer = None
+    if topic.solved_post_id:
+        candidate = db.session.get(Post, topic.solved_post_id)
+        answer = candidate if candidate is not None and access.can_read_post(member, candidate) else None
+    last_read = services.last_read_post_id(member, topic)
+    if posts:
+        services.mark_read(member, topic, max(p.id for p in posts))
+    return render_template(
+        "forum/topic.html", topic=topic, posts=posts, page=page, pages=pages, total=total, answer=answer,
+        opening_id=opening.id if opening else None, last_read=last_read, reply_form=reply_form,
+        level=services.subscription_level(member, topic=topic), subscription_form=SubscriptionForm(),
+        button_form=ButtonForm(), hide_form=HideForm(), moderate_form=ModerateTopicForm(),
+    ), status
+
+
+@bp.get("/topics/<int:topic_id>")
+@requires(can_use_forum)
+def topic(topic_id: int):
+    found = _readable_topic(topic_id)
+    form = ReplyForm()
+    quoted = request.args.get("quote", type=int)
+    if quoted:
+        post = db.session.get(Post, quoted)
+        if post is not None and post.topic_id == found.id and access.can_read_post(current_member(), post):
+            form.body.data = quote(post.author.name if post.author else _("A former member"), post.body_markdown)
+    return _render_topic(found, form)
+
+
+@bp.post("/topics/<int:topic_id>/reply")
+@requires(can_use_forum)
+def reply(topic_id: int):
+    found = _readable_topic(topic_id)
+    form = ReplyForm()
+    if not form.validate_on_submit():
+        return _render_topic(found, form, 400)
+    try:
+        post = services.reply(current_member(), found, form.body.data)
+    except ForumError as error:
+        show_domain_error(form, error)
+        return _render_topic(found, form, 400)
+    flash(_("Your reply is published."), "success")
+    return redirect(_topic_url(found, post))
+
+
+@bp.post("/topics/<int:topic_id>/subscription")
+@requires(can_use_forum)
+def topic_subscription(topic_id: int):
+    found = _readable_topic(topic_id)
+    form = SubscriptionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    level = "" if form.level.data == "default" else form.level.data
+    services.subscribe(current_member(), level, topic=found)
+    flash(_("You watch this topic.") if level == "watch" else _("You muted this topic.") if level == "mute"
+          else _("This topic follows your default again."), "success")
+    return redirect(_topic_url(found))
+
+
+@bp.post("/topics/<int:topic_id>/unsolve")
+@requires(can_use_forum)
+def unsolve(topic_id: int):
+    member = current_member()
+    found = _readable_topic(topic_id)
+    if not access.can_mark_answer(member, found):
+        abort(403)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    services.clear_answer(member, found)
+    flash(_("The topic is open again: no answer is marked."), "success")
+    return redirect(_topic_url(found))
+
+
+@bp.post("/topics/<int:topic_id>/moderate")
+@requires(can_use_forum)
+def moderate(topic_id: int):
+    member = current_member()
+    found = _readable_topic(topic_id)
+    if not access.can_moderate_space(member, found.space):
+        abort(403)
+    form = ModerateTopicForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.moderate_topic(member, found, form.action.data, form.reason.data or "")
+    except ForumError as error:
+        show_domain_error(form, error)
+        return redirect(_topic_url(found))
+    flash(_("Done: the topic is updated."), "success")
+    return redirect(_topic_url(found))
+
+
+# ---------------------------------------------------------------- posts
+
+@bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
+@requires(can_use_forum)
+def edit_post(post_id: int):
+    member = current_member()
+    post = _readable_post(post_id)
+    if not access.can_edit_post(member, post):
+        abort(403)
+    form = EditForm()
+    if request.method == "GET":
+        form.body.data = post.body_markdown
+        return render_template("forum/edit_post.html", post=post, form=form)
+    if not form.validate_on_submit():
+        return render_template("forum/edit_post.html", post=post, form=form), 400
+    try:
+        services.edit_post(member, post, form.body.data)
+    except ForumError as error:
+        show_domain_error(form, error)
+        return render_template("forum/edit_post.html", post=post, form=form), 400
+    flash(_("Your post is updated; its earlier text is in its edit history."), "success")
+    return redirect(_topic_url(post.topic, post))
+
+
+@bp.get("/posts/<int:post_id>/history")
+@requires(can_use_forum)
+def post_history(post_id: int):
+    post = _readable_post(post_id)
+    return render_template("forum/history.html", post=post, revisions=list(reversed(post.revisions)))
+
+
+@bp.post("/posts/<int:post_id>/answer")
+@requires(can_use_forum)
+def mark_answer(post_id: int):
+    member = current_member()
+    post = _readable_post(post_id)
+    if not access.can_mark_answer(member, post.topic):
+        abort(403)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        services.mark_answer(member, post)
+    except ForumError as error:
+        show_domain_error(ButtonForm(), error)
+        return redirect(_topic_url(post.topic, post))
+    flash(_("Marked as the answer: it is shown first in the topic."), "success")
+    return redirect(_topic_url(post.topic))
+
+
+@bp.post("/posts/<int:post_id>/hide")
+@requires(can_use_forum)
+def hide_post(post_id: int):
+    member = current_member()
+    post = _readable_post(post_id)
+    if not access.can_moderate_space(member, post.topic.space):
+        abort(403)
+    form = HideForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.hide_post(member, post, form.reason.data)
+    except ForumError as error:
+        show_domain_error(form, error)
+        return redirect(_topic_url(post.topic, post))
+    flash(_("The post is hidden; its author is told why."), "success")
+    return redirect(_topic_url(post.topic, post))
+
+
+@bp.post("/posts/<int:post_id>/unhide")
+@requires(can_use_forum)
+def unhide_post(post_id: int):
+    member = current_member()
+    post = _readable_post(post_id)
+    if not access.can_moderate_space(member, post.topic.space):
+        abort(403)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        services.unhide_post(member, post)
+    except ForumError as error:
+        show_domain_error(ButtonForm(), error)
+        return redirect(_topic_url(post.topic, post))
+    flash(_("The post is visible again."), "success")
+    return redirect(_topic_url(post.topic, post))
+
+
+# ---------------------------------------------------------------- groups and join requests
+
+@bp.post("/groups/<slug>/join")
+@requires(can_use_forum)
+def request_join(slug: str):
+    group = _group_or_404(slug)
+    form = JoinForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.request_join(current_member(), group, form.message.data or "")
+    except ForumError as error:
+        show_domain_error(form, error)
+        return redirect(url_for("forum.index"))
+    flash(_("Your request to join %(name)s is sent to its moderators.", name=group.name), "success")
+    return redirect(url_for("forum.index"))
+
+
+@bp.get("/groups/<slug>/requests")
+@requires(can_use_forum)
+def join_requests(slug: str):
+    group = _group_or_404(slug)
+    if not access.can_decide_join(current_member(), group):
+        abort(403)
+    waiting = list(db.session.scalars(select(JoinRequest).where(JoinRequest.group_id == group.id,
+                                                                JoinRequest.status == "pending")
+                                      .order_by(JoinRequest.created_at)))
+    decided = list(db.session.scalars(select(JoinRequest).where(JoinRequest.group_id == group.id,
+                                                                JoinRequest.status != "pending")
+                                      .order_by(JoinRequest.decided_at.desc()).limit(20)))
+    return render_template("forum/join_requests.html", group=group, pending_requests=waiting, decided=decided,
+                           members=sorted(group.memberships, key=lambda m: (m.role != "space_moderator",
+                                                                            m.member.name)),
+                           form=DecisionForm())
+
+
+@bp.post("/join-requests/<int:request_id>/decide")
+@requires(can_use_forum)
+def decide_join(request_id: int):
+    member = current_member()
+    join = db.session.get(JoinRequest, request_id)
+    if join is None:
+        abort(404)
+    if not access.can_decide_join(member, join.group):
+        abort(403)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.decide_join(member, join, form.decision.data == "approve", form.reason.data or "")
+    except ForumError as error:
+        show_domain_error(form, error)
+        return redirect(url_for("forum.join_requests", slug=join.group.slug))
+    flash(_("%(name)s is now a member of the group.", name=join.member.name) if join.status == "approved"
+          else _("The request is refused; the member is told why."), "success")
+    return redirect(url_for("forum.join_requests", slug=join.group.slug))
+
+
+# ---------------------------------------------------------------- reading across spaces
+
+@bp.get("/new")
+@requires(can_use_forum)
+def feed():
+    return render_template("forum/feed.html", rows=services.new_for(current_member()))
+
+
+@bp.get("/search")
+@requires(can_use_forum)
+def search():
+    member = current_member()
+    text = (request.args.get("q") or "")[:200]
+    author = None
+    author_id = request.args.get("author", type=int)
+    if author_id:
+        author = db.session.get(Member, author_id)
+        if author is None or not author.is_vetted:
+            author, author_id = None, None
+    posts = services.search_posts(member, text, author_id)
+    return render_template("forum/search.html", q=text, author=author, posts=posts)
