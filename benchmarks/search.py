@@ -1,0 +1,391 @@
+"""Search benchmark: indexing throughput, query latency and memory of each search backend on synthetic catalogues.
+
+    .venv/bin/python benchmarks/search.py [--sizes 1000,10000,100000] [--backends whoosh,postgres] [--queries 240]
+
+Each (backend, size) runs in a process of its own, so that its peak memory (ru_maxrss) is its own. The backends are
+driven through the SearchBackend interface with plain SearchDocuments (benchmarks/search_data.py): no Flask app and
+no cases table, so reindex figures are the engine's work, not loading cases from the database. Whoosh indexes into
+a temporary folder; PostgreSQL into a database of its own on the server of --pg-url, created and dropped here.
+Results are printed and written to benchmarks/results/search-<date>.json. Not part of the test suite."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from search_data import Dice, synthetic_catalogue, synthetic_document  # noqa: E402
+
+from catalogue.search.backend import ANONYMOUS, SearchBackend, Viewer  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/bench_search"
+FACETS = ("cooperation_form", "crime_type", "requesting_state", "requested_state", "region", "legal_basis",
+          "outcome")
+VETTED = Viewer(member_id=None, vetted=True)
+WARM_UP = 10
+UPDATE_BATCH = 200  # the indexer's outbox batch
+# (kind, backend, size, measure, limit): the issue's targets on the development machine.
+TARGETS = (("p95 query latency", "whoosh", 10_000, "p95_ms", 50.0),
+           ("p95 query latency", "postgres", 100_000, "p95_ms", 50.0),
+           ("full reindex", "whoosh", 10_000, "reindex_seconds", 60.0))
+
+# ---------------------------------------------------------------- the query mix
+
+TEXT_QUERIES = (
+    "extradition", "laundering", "corruption", "witnesses", "cocaine", "ransomware", "antiquities", "piracy",
+    "bank records", "shell companies fraud", "central authority draft", "court order account",
+    "MLA bank records", "JIT trafficking", "AML", "letter rogatory",
+    '"controlled delivery"', '"bank secrecy"', '"dual criminality"',
+    "launder*", "extradi*", "crypto*",
+    "extradition -fraud", "corruption NOT bribes",
+    "entraide judiciaire", "traite des personnes", "blanchiment",
+    "decomiso", "trata de personas", "extradicion",
+    "экстрадиция", "отмывание денег",
+    "extradtion", "laundring", "corupption",
+)
+FILTER_CHOICES = {
+    "cooperation_form": ("mla", "extradition", "confiscation", "joint_investigation"),
+    "crime_type": ("money_laundering", "drug_trafficking", "corruption", "cybercrime", "trafficking_in_persons"),
+    "region": ("africa", "americas", "asia", "europe", "oceania"),
+    "requesting_state": ("FRA", "MEX", "NGA", "AUS", "THA"),
+    "outcome": ("granted", "refused", "pending"),
+    "language": ("fr", "es", "ru"),
+}
+
+
+@dataclass(frozen=True)
+class BenchQuery:
+    kind: str  # text, facet or combined
+    text: str
+    filters: dict
+    facets: tuple[str, ...]
+    viewer: Viewer
+    page: tuple[int, int]
+
+
+def _filters(dice: Dice, size: int) -> dict:
+    kinds = dice.sample(tuple(FILTER_CHOICES), 1 + dice.below(2))
+    filters = {kind: dice.sample(FILTER_CHOICES[kind], 1 + dice.below(2)) for kind in kinds}
+    if dice.chance(25):
+        low = 2005 + dice.below(15)
+        filters["year_from"], filters["year_to"] = [str(low)], [str(low + 1 + dice.below(5))]
+    return filters
+
+
+def query_mix(count: int, size: int, seed: int = 1) -> list[BenchQuery]:
+    """A fixed mix: 4 in 10 text only, 3 facet only (no text, facet counts), 3 text with filters and facet counts;
+    one in ten text queries is a rare word (a file number); readers alternate anonymous / vetted."""
+    mix = []
+    for i in range(count):
+        dice = Dice(seed, "query", i)
+        slot = i % 10
+        kind = "text" if slot < 4 else "facet" if slot < 7 else "combined"
+        text = dice.choice(TEXT_QUERIES)
+        if kind == "text" and dice.chance(10):
+            text = f"{1 + dice.below(size):06d}"  # a case's file number: a word found in one case at most
+        mix.append(BenchQuery(
+            kind=kind, text="" if kind == "facet" else text,
+            filters={} if kind == "text" else _filters(dice, size),
+            facets=() if kind == "text" else FACETS,
+            viewer=VETTED if i % 2 else ANONYMOUS,
+            page=(1 + dice.below(3) if dice.chance(20) else 1, 20),
+        ))
+    return mix
+
+
+# ---------------------------------------------------------------- measuring
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    rank = max(1, -(-len(ordered) * p // 100))
+    return ordered[int(rank) - 1]
+
+
+def latency_summary(values: list[float]) -> dict:
+    ms = [v * 1000 for v in values]
+    return {"count": len(ms), "p50_ms": round(percentile(ms, 50), 2), "p95_ms": round(percentile(ms, 95), 2),
+            "p99_ms": round(percentile(ms, 99), 2), "mean_ms": round(sum(ms) / len(ms), 2) if ms else 0.0,
+            "max_ms": round(max(ms), 2) if ms else 0.0}
+
+
+def max_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KiB on Linux
+
+
+class TimedDocuments:
+    """Yields the generator's documents and keeps the time spent generating them (left out of indexing time)."""
+
+    def __init__(self, documents: Iterable) -> None:
+        self._documents = iter(documents)
+        self.seconds = 0.0
+
+    def __iter__(self) -> Iterator:
+        while True:
+            start = time.perf_counter()
+            try:
+                doc = next(self._documents)
+            except StopIteration:
+                self.seconds += time.perf_counter() - start
+                return
+            self.seconds += time.perf_counter() - start
+            yield doc
+
+
+def folder_bytes(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+# ---------------------------------------------------------------- backends
+
+@contextmanager
+def whoosh_backend() -> Iterator[tuple[SearchBackend, Callable[[], None], Callable[[], int]]]:
+    from catalogue.search.whoosh_backend import WhooshBackend
+
+    with tempfile.TemporaryDirectory(prefix="bench-whoosh-") as folder:
+        path = Path(folder) / "index"
+        backend = WhooshBackend(path, writer_timeout=60.0)
+        yield backend, lambda: None, lambda: folder_bytes(path)
+
+
+def _sqlalchemy_url(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+
+
+@contextmanager
+def postgres_backend(url: str) -> Iterator[tuple[SearchBackend, Callable[[], None], Callable[[], int]]]:
+    """A database of its own (dropped at the end) holding only the search tables."""
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session
+
+    from catalogue.search.models import CaseSearch, SearchWord
+    from catalogue.search.postgres_backend import PostgresBackend
+
+    target = sa.engine.make_url(_sqlalchemy_url(url))
+    name = target.database
+    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    quoted = admin.dialect.identifier_preparer.quote(name)
+    with admin.connect() as connection:
+        connection.execute(sa.text(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
+        connection.execute(sa.text(f"CREATE DATABASE {quoted}"))
+    engine = sa.create_engine(target)
+    try:
+        CaseSearch.__table__.create(engine)
+        SearchWord.__table__.create(engine)
+        with Session(engine) as session:
+            backend = PostgresBackend(lambda: session)
+
+            def commit() -> None:
+                session.commit()
+                with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                    connection.execute(sa.text("VACUUM ANALYZE case_search"))
+                    connection.execute(sa.text("VACUUM ANALYZE search_words"))
+
+            def size() -> int:
+                return int(session.scalar(sa.text(
+                    "SELECT pg_total_relation_size('case_search') + pg_total_relation_size('search_words')")))
+
+            yield backend, commit, size
+            session.rollback()
+    finally:
+        engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(sa.text(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
+        admin.dispose()
+
+
+def measure(backend_name: str, size: int, queries: int, seed: int, pg_url: str) -> dict:
+    """One backend at one size: reindex, an update batch, the query mix, memory."""
+    baseline = max_rss_mb()
+    mix = query_mix(queries, size, seed)
+    context = whoosh_backend() if backend_name == "whoosh" else postgres_backend(pg_url)
+    with context as (backend, commit, index_bytes):
+        documents = TimedDocuments(synthetic_catalogue(size, seed))
+        start = time.perf_counter()
+        indexed = backend.rebuild(documents)
+        commit()
+        reindex = time.perf_counter() - start - documents.seconds
+        after_index = max_rss_mb()
+
+        changed = TimedDocuments(synthetic_document(n, seed + 1) for n in range(1, min(size, UPDATE_BATCH) + 1))
+        start = time.perf_counter()
+        backend.index(changed)
+        commit()
+        update = time.perf_counter() - start - changed.seconds
+
+        def run(query: BenchQuery) -> int:
+            hits = backend.search(query.text, query.filters, facets=query.facets, page=query.page,
+                                  viewer=query.viewer)
+            if backend_name == "postgres":
+                backend.session.rollback()  # one transaction per request, as in the app
+            return hits.total
+
+        for query in mix[:WARM_UP]:
+            run(query)
+        timings: dict[str, list[float]] = {"text": [], "facet": [], "combined": []}
+        found = []
+        slowest = []
+        for query in mix:
+            start = time.perf_counter()
+            found.append(run(query))
+            elapsed = time.perf_counter() - start
+            timings[query.kind].append(elapsed)
+            slowest.append((round(elapsed * 1000, 1), query.kind, query.text, query.filters, found[-1]))
+        after_queries = max_rss_mb()
+
+        tracemalloc.start()
+        for query in mix[:50]:
+            run(query)
+        _current, traced_peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        stored = index_bytes()
+
+    every = [t for values in timings.values() for t in values]
+    return {
+        "backend": backend_name, "size": size, "seed": seed,
+        "index": {"documents": indexed, "reindex_seconds": round(reindex, 2),
+                  "docs_per_second": round(indexed / reindex, 1) if reindex else None,
+                  "generation_seconds_excluded": round(documents.seconds, 2),
+                  f"update_{UPDATE_BATCH}_seconds": round(update, 3), "index_mb": round(stored / 2 ** 20, 1)},
+        "queries": {**latency_summary(every), "mean_hits": round(sum(found) / len(found), 1) if found else 0,
+                    "by_kind": {kind: latency_summary(values) for kind, values in timings.items()},
+                    "slowest": [{"ms": ms, "kind": kind, "text": text, "filters": filters, "hits": hits}
+                                for ms, kind, text, filters, hits in sorted(slowest, key=lambda s: -s[0])[:10]]},
+        "memory": {"rss_baseline_mb": baseline, "rss_after_reindex_mb": after_index,
+                   "rss_peak_mb": max(after_index, after_queries),
+                   "tracemalloc_query_peak_mb": round(traced_peak / 2 ** 20, 2)},
+    }
+
+
+# ---------------------------------------------------------------- driving
+
+def environment(pg_url: str, backends: list[str]) -> dict:
+    import whoosh
+
+    info = {"date": date.today().isoformat(), "python": platform.python_version(), "platform": platform.platform(),
+            "cpus": os.cpu_count(), "whoosh": ".".join(str(v) for v in whoosh.__version__)}
+    if "postgres" in backends:
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(sa.engine.make_url(_sqlalchemy_url(pg_url)).set(database="postgres"))
+        try:
+            with engine.connect() as connection:
+                info["postgresql"] = connection.execute(sa.text("SHOW server_version")).scalar()
+        finally:
+            engine.dispose()
+    return info
+
+
+def in_subprocess(backend: str, size: int, args: argparse.Namespace) -> dict:
+    command = [sys.executable, __file__, "--worker", f"{backend}:{size}", "--queries", str(args.queries),
+               "--seed", str(args.seed), "--pg-url", args.pg_url]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603 (our own script)
+    if done.returncode != 0:
+        return {"backend": backend, "size": size, "error": (done.stderr or done.stdout).strip()[-2000:]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def check_targets(results: list[dict]) -> list[dict]:
+    verdicts = []
+    for label, backend, size, measure_name, limit in TARGETS:
+        found = next((r for r in results if r["backend"] == backend and r["size"] == size and "error" not in r), None)
+        if found is None:
+            verdicts.append({"target": f"{label} {backend} {size:,}", "limit": limit, "value": None,
+                             "met": None})
+            continue
+        value = found["queries"][measure_name] if measure_name in found["queries"] else found["index"][measure_name]
+        verdicts.append({"target": f"{label} {backend} {size:,}", "limit": limit, "value": value,
+                         "met": value <= limit})
+    return verdicts
+
+
+def print_table(results: list[dict], verdicts: list[dict]) -> None:
+    head = (f"{'backend':<9}{'cases':>8}{'reindex s':>11}{'docs/s':>9}{'upd200 s':>10}{'index MB':>10}"
+            f"{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'text p95':>10}{'facet p95':>10}{'comb p95':>10}"
+            f"{'RSS MB':>9}{'heap MB':>9}")
+    print(head)
+    print("-" * len(head))
+    for r in results:
+        if "error" in r:
+            print(f"{r['backend']:<9}{r['size']:>8}  failed: {r['error'].splitlines()[-1] if r['error'] else '?'}")
+            continue
+        i, q, m = r["index"], r["queries"], r["memory"]
+        kinds = q["by_kind"]
+        print(f"{r['backend']:<9}{r['size']:>8}{i['reindex_seconds']:>11.1f}{i['docs_per_second']:>9.0f}"
+              f"{i[f'update_{UPDATE_BATCH}_seconds']:>10.2f}{i['index_mb']:>10.1f}{q['p50_ms']:>9.1f}"
+              f"{q['p95_ms']:>9.1f}{q['p99_ms']:>9.1f}{kinds['text']['p95_ms']:>10.1f}"
+              f"{kinds['facet']['p95_ms']:>10.1f}{kinds['combined']['p95_ms']:>10.1f}{m['rss_peak_mb']:>9.0f}"
+              f"{m['tracemalloc_query_peak_mb']:>9.1f}")
+    print()
+    for v in verdicts:
+        state = "not measured" if v["met"] is None else "met" if v["met"] else "MISSED"
+        value = "" if v["value"] is None else f"{v['value']:.1f}"
+        print(f"target {v['target']}: {value} (limit {v['limit']:.0f}) {state}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000", help="catalogue sizes, comma-separated")
+    parser.add_argument("--backends", default="whoosh,postgres", help="whoosh, postgres or both, comma-separated")
+    parser.add_argument("--queries", type=int, default=240, help="timed queries per backend and size")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--pg-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG_URL),
+                        help="database to create (and drop) for the PostgreSQL backend")
+    parser.add_argument("--runs", help="explicit backend:size pairs instead of sizes x backends, e.g. "
+                                       "whoosh:1000,whoosh:10000,postgres:100000")
+    parser.add_argument("--output", help="JSON file (default benchmarks/results/search-<date>.json)")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)  # backend:size, run by the driver in a subprocess
+    args = parser.parse_args(argv)
+
+    if args.worker:
+        backend, size = args.worker.split(":")
+        print(json.dumps(measure(backend, int(size), args.queries, args.seed, args.pg_url)))
+        return 0
+
+    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    runs = [(b, size) for size in sizes for b in backends]
+    if args.runs:
+        runs = [(pair.split(":")[0].strip(), int(pair.split(":")[1].replace("_", ""))) for pair in args.runs.split(",")]
+        sizes, backends = sorted({size for _b, size in runs}), sorted({b for b, _size in runs})
+    unknown = set(backends) - {"whoosh", "postgres"}
+    if unknown:
+        parser.error(f"unknown backends: {', '.join(sorted(unknown))}")
+    output = Path(args.output) if args.output else RESULTS / f"search-{date.today().isoformat()}.json"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    report = {"environment": environment(args.pg_url, backends),
+              "parameters": {"sizes": sizes, "backends": backends, "queries": args.queries, "seed": args.seed,
+                             "warm_up": WARM_UP, "facets": list(FACETS)},
+              "results": [], "targets": []}
+    for backend, size in runs:
+        print(f"... {backend} at {size:,} cases", file=sys.stderr, flush=True)
+        started = time.perf_counter()
+        report["results"].append(in_subprocess(backend, size, args))
+        report["results"][-1]["wall_seconds"] = round(time.perf_counter() - started, 1)
+        report["targets"] = check_targets(report["results"])
+        output.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")  # so far
+    results, verdicts = report["results"], report["targets"]
+    print_table(results, verdicts)
+    print(f"\nWritten to {output}")
+    return 0 if all("error" not in r for r in results) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
