@@ -104,6 +104,7 @@ def configure_blueprints(app: Flask) -> None:
     from network.forum.views import bp as forum
     from network.members.tokens import bp as tokens
     from network.members.views import bp as members
+    from network.messaging.views import bp as messages
 
     app.register_blueprint(home)
     app.register_blueprint(members)
@@ -112,6 +113,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(directory)
     app.register_blueprint(api_directory)
     app.register_blueprint(forum)  # also registers the forum demo loader
+    app.register_blueprint(messages)
     app.register_blueprint(case_workflow)  # before catalogue: its fixed paths (/cases/new) win over /cases/<reference>
     app.register_blueprint(catalogue)
     app.register_blueprint(api_cases)

@@ -60,6 +60,11 @@ WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the server-side session
 PLATFORM_NAME = "Practitioners' Network"
 PUBLIC_URL = "http://127.0.0.1:5000"  # base of links in mail sent by commands (outside a request)
 
+# Forum attachments (network/forum/attachments.py): sealed at rest in the forum_attachments table.
+FORUM_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024  # per file; the upload request may be this plus 256 KiB of form
+FORUM_ATTACHMENT_MAX_UNZIPPED = 50 * 1024 * 1024  # DOCX/XLSX/ODT: total uncompressed size of the entries
+FORUM_ATTACHMENT_MAX_RATIO = 100  # DOCX/XLSX/ODT: uncompressed/compressed, per entry and overall
+
 # Search (catalogue/search; README "Search").
 SEARCH_BACKEND = ""  # "" picks PostgreSQL full-text search on PostgreSQL and Whoosh otherwise; or "whoosh", "postgres"
 SEARCH_INDEX_PATH = ""  # the Whoosh index folder (private, 0700); "" is <instance>/search-index

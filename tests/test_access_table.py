@@ -26,6 +26,8 @@ CASE_REVIEW = (302, "/cases/{submitted_case}/review")
 TOKENS = (302, "/account/tokens")
 FORUM = (302, "/forum/")
 OPEN_TOPIC = (302, "/forum/topics/{open_topic}")
+NOTIFICATIONS = (302, "/forum/notifications")
+MESSAGES = (302, "/messages/")
 
 
 def cells(anonymous, applicant, member, other_member, focal_point, moderator, admin) -> dict:
@@ -215,6 +217,20 @@ TABLE: list[tuple[str, str, dict]] = [
     ("POST", "/directory/AUT-MOJ/reconfirm",            cells(401,      403,         403,       403,       (302, "/directory/AUT-MOJ"), (302, "/directory/AUT-MOJ"), 403)),
     ("POST", "/directory/changes/{change}/withdraw",    cells(401,      403,         403,       403,       (302, "/directory/mine"), 403, 403)),
     ("POST", "/directory/changes/{change}/approve",     cells(401,      403,         403,       403,       403,       (302, "/directory/changes"), 403)),
+    # ---- messaging ({conversation} is member's message to other_member: only its participants open it; moderators
+    # and administrators get 404 like any outsider). Every actor's recovery key is confirmed, so that page sends
+    # back to the inbox; POSTs carrying only a CSRF token are refused by the form (400).
+    ("GET", "/messages/",                               cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
+    ("GET", "/messages/new",                            cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
+    ("POST", "/messages/new",                           cells(401,      403,         400,       400,       400,       400,       400)),
+    ("GET", "/messages/{conversation}",                 cells(SIGN_IN,  403,         200,       200,       404,       404,       404)),
+    ("GET", "/messages/999999",                         cells(SIGN_IN,  403,         404,       404,       404,       404,       404)),
+    ("POST", "/messages/{conversation}/reply",          cells(401,      403,         400,       400,       404,       404,       404)),
+    ("GET", "/messages/{conversation}/export",          cells(SIGN_IN,  403,         200,       200,       404,       404,       404)),
+    ("GET", "/messages/recovery-key",                   cells(SIGN_IN,  403,         MESSAGES,  MESSAGES,  MESSAGES,  MESSAGES,  MESSAGES)),
+    ("POST", "/messages/recovery-key",                  cells(401,      403,         MESSAGES,  MESSAGES,  MESSAGES,  MESSAGES,  MESSAGES)),
+    ("GET", "/messages/restore",                        cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
+    ("POST", "/messages/restore",                       cells(401,      403,         400,       400,       400,       400,       400)),
     # ---- forum (open spaces for every vetted member; WACAP's space is restricted to its group, of which only
     # other_member is a member: outsiders get 404 on its topics, posts and forms, so their existence is not revealed).
     # {open_topic} is member's question in the open space with other_member's reply {reply_post}; POSTs carrying only
@@ -257,7 +273,36 @@ TABLE: list[tuple[str, str, dict]] = [
     ("POST", "/forum/groups/wacap/join",                cells(401,      403,         FORUM,     FORUM,     FORUM,     FORUM,     FORUM)),
     ("POST", "/forum/posts/{reply_post}/unhide",        cells(401,      403,         403,       403,       403,       OPEN_TOPIC, 403)),
     ("POST", "/forum/topics/{open_topic}/unsolve",      cells(401,      403,         OPEN_TOPIC, 403,      403,       OPEN_TOPIC, 403)),
+    # ---- forum moderation, notifications, preferences, attachments. {flag} is focal_point's open flag on
+    # {reply_post}; {notification} is member's (other_member replied to member's topic); {open_file} is attached to
+    # {reply_post}, {secret_file} to {secret_post}. Only "moderator" is a platform moderator.
+    ("GET", "/forum/posts/{reply_post}/flag",           cells(SIGN_IN,  403,         200,       403,       200,       200,       200)),
+    ("POST", "/forum/posts/{reply_post}/flag",          cells(401,      403,         400,       403,       400,       400,       400)),
+    ("GET", "/forum/posts/{secret_post}/flag",          cells(SIGN_IN,  403,         404,       403,       404,       200,       404)),
+    ("GET", "/forum/moderation",                        cells(SIGN_IN,  403,         403,       403,       403,       200,       403)),
+    ("POST", "/forum/flags/{flag}/decide",              cells(401,      403,         403,       403,       403,       400,       403)),
+    ("POST", "/forum/flags/999999/decide",              cells(401,      403,         403,       403,       403,       404,       403)),
+    ("GET", "/forum/members/{target}/moderation",       cells(SIGN_IN,  403,         403,       403,       403,       200,       403)),
+    ("GET", "/forum/members/999999/moderation",         cells(SIGN_IN,  403,         403,       403,       403,       404,       403)),
+    ("POST", "/forum/members/{target}/notes",           cells(401,      403,         403,       403,       403,       400,       403)),
+    ("POST", "/forum/topics/{open_topic}/move",         cells(401,      403,         403,       403,       403,       400,       403)),
+    ("POST", "/forum/topics/{secret_topic}/move",       cells(401,      403,         404,       403,       404,       400,       404)),
+    ("POST", "/forum/topics/{open_topic}/merge",        cells(401,      403,         403,       403,       403,       400,       403)),
+    ("POST", "/forum/topics/{secret_topic}/merge",      cells(401,      403,         404,       403,       404,       400,       404)),
+    ("GET", "/forum/notifications",                     cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
+    ("POST", "/forum/notifications/{notification}/open",
+                                                        cells(401,      403,         OPEN_TOPIC, 404,      404,       404,       404)),
+    ("POST", "/forum/notifications/read",               cells(401,      403,         NOTIFICATIONS, NOTIFICATIONS, NOTIFICATIONS, NOTIFICATIONS, NOTIFICATIONS)),
+    ("GET", "/forum/preferences",                       cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
+    ("POST", "/forum/preferences",                      cells(401,      403,         400,       400,       400,       400,       400)),
+    ("GET", "/forum/attachments/{open_file}",           cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
+    ("GET", "/forum/attachments/{secret_file}",         cells(SIGN_IN,  403,         404,       200,       404,       200,       404)),
+    ("GET", "/forum/attachments/no-such-file",          cells(SIGN_IN,  403,         404,       404,       404,       404,       404)),
+    ("POST", "/forum/topics/{secret_topic}/propose-case",
+                                                        cells(401,      403,         404,       403,       404,       403,       404)),
     ("POST", "/forum/posts/{reply_post}/answer",        cells(401,      403,         OPEN_TOPIC, 403,      403,       OPEN_TOPIC, 403)),
+    # after the answer row: the topic is solved, and only its author (member) proposes it (to a new case draft)
+    ("POST", "/forum/topics/{open_topic}/propose-case", cells(401,      403,         302,       403,       403,       403,       403)),
 ]
 
 # The routes marked fresh=True, once REAUTH_WINDOW has passed since signing in (clock.advance(minutes=11)).
@@ -367,6 +412,28 @@ def make_world(app, clock, auth, member_factory, authority, other_authority, mem
     db.session.add(join_request)
     db.session.commit()
 
+    from sqlalchemy import select
+
+    from network.forum import attachments, moderation
+    from network.forum.models import Notification
+
+    open_file = attachments.attach(other_member, reply_post, "dual-criminality.txt", b"Describe the conduct.\n")
+    secret_file = attachments.attach(other_member, forum.first_post(secret_topic), "call.txt", b"Call dates\n")
+    flag = moderation.flag_post(focal_point, reply_post, "Off topic for this question")
+    notification = db.session.scalar(select(Notification.id).where(Notification.member_id == member.id))
+    db.session.commit()
+
+    from network.messaging import lifecycle as messaging_keys
+    from network.messaging import services as messaging
+
+    senders_keys = {}
+    for actor in (member, other_member, focal_point, moderator, admin):
+        keys, senders_keys[actor.id], _recovery_key = messaging_keys.create_key_set(actor, actor.password)
+        keys.recovery_confirmed_at = now
+    conversation = messaging.start_conversation(member, [other_member], "Bank records", "Can you expedite?",
+                                                messaging.Handling(confidential=True), private=senders_keys[member.id])
+    db.session.commit()
+
     victim = auth.client_for(target)  # a live session of someone else: no role may revoke it
     victim_token = victim.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
 
@@ -389,6 +456,11 @@ def make_world(app, clock, auth, member_factory, authority, other_authority, mem
             "secret_post": forum.first_post(secret_topic).id,
             "reply_post": reply_post.id,
             "join_request": join_request.id,
+            "flag": flag.id,
+            "notification": notification,
+            "open_file": open_file.storage_id,
+            "secret_file": secret_file.storage_id,
+            "conversation": conversation.id,
             "foreign_target": foreign_target.id,
             "target_grant": next(g.id for g in target.roles if g.role == "member"),
             "focal_grant": next(g.id for g in focal_point.roles if g.role == "focal_point"),
@@ -530,7 +602,8 @@ _DUMMY_IDS = {"application": 1, "foreign_application": 2, "target": 3, "foreign_
               "members_case": "CASE-MEMBERS-1", "draft_case": "CASE-DRAFT-1", "submitted_case": "CASE-SUBMITTED-1",
               "token": 7, "change": 8,
               "open_topic": 9, "secret_topic": 10, "open_post": 11, "secret_post": 12, "reply_post": 13,
-              "join_request": 14}
+              "join_request": 14, "conversation": 15,
+              "flag": 16, "notification": 17, "open_file": "f", "secret_file": "g"}
 
 
 def test_every_rule_and_method_has_a_row_in_the_table(app):

@@ -48,6 +48,9 @@ class ServerSession(CallbackDict, SessionMixin):
         self.expired = False
 
     def regenerate(self) -> None:
+        """A new token at once (so keys sealed for this session can be derived from it in this request);
+        save_session stores the record under it and deletes the old one."""
+        self.token = new_token(32)
         self.rotate = True
         self.modified = True
 
@@ -113,7 +116,7 @@ class ServerSessionInterface(SessionInterface):
             "samesite": self.get_cookie_samesite(app),
         }
         now = utcnow()
-        old_id = session.session_id
+        old_id = session.record.get("id")  # the stored record this request opened (regenerate() changes the token)
         if not session:
             if old_id:
                 with db.engine.begin() as connection:
@@ -132,9 +135,10 @@ class ServerSessionInterface(SessionInterface):
 
         token = session.token
         created_at = session.record.get("created_at", now)
-        if session.rotate or not token:
+        if not token:
             token = new_token(32)
-            created_at = now if session.rotate or not old_id else created_at
+        if session.rotate or not old_id:
+            created_at = now
         session_id = token_digest(token)
         member_id = session.get("_user_id")
         values = {

@@ -6,9 +6,10 @@ spaces: only the members of the space's group, and platform moderators. Hidden t
 moderators and the group's space moderators (and, for a post, its author, who sees why it was hidden)."""
 from __future__ import annotations
 
-from sqlalchemy import Select, false, or_, select, true
+from sqlalchemy import Select, false, func, or_, select, true
 
-from network.forum.models import ForumGroup, GroupMembership, Post, Space, Topic
+from network.core.clock import utcnow
+from network.forum.models import ForumGroup, GroupMembership, Post, Silence, Space, Topic
 from network.members.access import is_member, is_moderator
 from network.members.models import Member
 
@@ -55,7 +56,7 @@ def visible_topics(member: Member | None) -> Select:
         return select(Topic).where(false())
     space_ids = visible_spaces(member).with_only_columns(Space.id)
     return (select(Topic).join(Space, Topic.space_id == Space.id)
-            .where(Topic.space_id.in_(space_ids))
+            .where(Topic.space_id.in_(space_ids), Topic.merged_into_id.is_(None))
             .where(or_(Topic.hidden.is_(False), moderated_space_condition(member))))
 
 
@@ -101,14 +102,52 @@ def can_read_post(member: Member | None, post: Post) -> bool:
     return not post.hidden or post.author_id == member.id or can_moderate_space(member, post.topic.space)
 
 
+def silenced_until(member: Member | None):
+    """When the member's forum silence ends, or None: a silenced member reads but does not post."""
+    if member is None:
+        return None
+    from network.core.db import db
+
+    return db.session.scalar(select(func.max(Silence.until)).where(Silence.member_id == member.id,
+                                                                   Silence.until > utcnow()))
+
+
 def can_create_topic(member: Member | None, space: Space) -> bool:
-    return can_see_space(member, space)
+    return can_see_space(member, space) and silenced_until(member) is None
 
 
 def can_reply(member: Member | None, topic: Topic) -> bool:
-    if not can_read_topic(member, topic):
+    if not can_read_topic(member, topic) or topic.merged_into_id is not None:
+        return False
+    if silenced_until(member) is not None:
         return False
     return not topic.locked or can_moderate_space(member, topic.space)
+
+
+def can_flag(member: Member | None, post: Post) -> bool:
+    """Any reader flags a visible post that is not their own."""
+    return can_read_post(member, post) and post.author_id != member.id and not post.hidden
+
+
+def can_see_flag_queue(member: Member | None) -> bool:
+    """Platform moderators, and space moderators of at least one group (they see their spaces' flags)."""
+    if member is None or not is_member(member):
+        return False
+    if is_platform_moderator(member):
+        return True
+    from network.core.db import db
+
+    return db.session.scalar(_group_ids(member, "space_moderator").limit(1)) is not None
+
+
+def can_suspend_from_forum(member: Member | None) -> bool:
+    return is_platform_moderator(member)
+
+
+def can_propose_case(member: Member | None, topic: Topic) -> bool:
+    """The author of a solved question proposes it as a catalogue case."""
+    return (can_read_topic(member, topic) and topic.is_question and topic.solved
+            and topic.author_id == member.id)
 
 
 def can_edit_post(member: Member | None, post: Post) -> bool:
@@ -146,4 +185,8 @@ TEMPLATE_RULES = {
     "can_mark_answer": can_mark_answer,
     "can_decide_join": can_decide_join,
     "can_request_join": can_request_join,
+    "can_flag": can_flag,
+    "can_see_flag_queue": can_see_flag_queue,
+    "can_suspend_from_forum": lambda member: can_suspend_from_forum(member),
+    "can_propose_case": can_propose_case,
 }

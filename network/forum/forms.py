@@ -1,15 +1,27 @@
-"""Forms of the forum: topics, replies, edits, join requests and their decisions, moderation, subscriptions."""
+"""Forms of the forum: topics, replies, edits, join requests and their decisions, moderation (flags, decisions,
+notes, move, merge), subscriptions and notification preferences."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectChoice, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from network.forum.services import BODY_MAX, REASON_MAX, TITLE_MAX
 
 BODY_HELP = _l("Markdown: **bold**, *italic*, lists, > quotes, links. Mention a member with @[Full Name]; "
                "link a catalogue case with [[case:REFERENCE]] and a directory entry with [[authority:KEY]].")
+
+ATTACHMENT_HELP = _l("PDF, PNG, JPEG, DOCX, XLSX, ODT or TXT, up to 10 MB. Readers of the topic can download it.")
 
 
 class TopicForm(FlaskForm):
@@ -21,12 +33,14 @@ class TopicForm(FlaskForm):
                                                     Length(max=BODY_MAX)], description=BODY_HELP,
                          render_kw={"rows": 8})
     is_question = BooleanField(_l("This is a question: I will mark the answer that solved it"))
+    attachment = FileField(_l("Attach a file (optional)"), description=ATTACHMENT_HELP)
 
 
 class ReplyForm(FlaskForm):
     body = TextAreaField(_l("Your reply"), validators=[DataRequired(message=_l("Write your reply.")),
                                                        Length(max=BODY_MAX)], description=BODY_HELP,
                          render_kw={"rows": 8})
+    attachment = FileField(_l("Attach a file (optional)"), description=ATTACHMENT_HELP)
 
 
 class EditForm(FlaskForm):
@@ -76,3 +90,42 @@ class SearchForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Words"), validators=[Optional(), Length(max=200)])
+
+
+class FlagForm(FlaskForm):
+    reason = TextAreaField(_l("What is wrong with this post? (the moderators read it)"),
+                           validators=[DataRequired(message=_l("Say what is wrong with the post.")),
+                                       Length(min=5, max=REASON_MAX)])
+
+
+class FlagDecisionForm(FlaskForm):
+    decision = RadioField(_l("Decision"), choices=[
+        SelectChoice("agree", _l("Agree: hide the post (the author is told why and can edit it)")),
+        SelectChoice("disagree", _l("Disagree: close the flag")),
+        SelectChoice("silence", _l("Agree and silence the author in the forum")),
+        SelectChoice("suspend", _l("Agree and suspend the author's account (platform moderators)"))],
+        validators=[InputRequired(message=_l("Choose a decision."))])
+    reason = TextAreaField(_l("Reason (the author is told; optional to disagree)"),
+                           validators=[Optional(), Length(max=REASON_MAX)])
+    days = IntegerField(_l("Days of silence"), validators=[Optional(), NumberRange(min=1, max=365)], default=7)
+
+
+class NoteForm(FlaskForm):
+    body = TextAreaField(_l("Note for the moderators (the member never sees it)"),
+                         validators=[DataRequired(message=_l("Write the note first.")), Length(max=4000)])
+
+
+class MoveForm(FlaskForm):
+    space = SelectField(_l("Move to the space"), choices=[], validators=[InputRequired()])
+
+
+class MergeForm(FlaskForm):
+    target = IntegerField(_l("Merge into topic number"), validators=[InputRequired(), NumberRange(min=1)])
+
+
+class PreferencesForm(FlaskForm):
+    email_mode = RadioField(_l("E-mail me about forum activity"), choices=[
+        SelectChoice("immediate", _l("Immediately, one e-mail for each")),
+        SelectChoice("digest", _l("Once a day, in a digest")),
+        SelectChoice("off", _l("Never (I look at the bell in the platform)"))],
+        validators=[InputRequired(message=_l("Choose how to be told."))])

@@ -1,9 +1,22 @@
-"""The forum's tables: groups and their members, spaces, topics, posts with their edit history, reading state."""
+"""The forum's tables: groups, spaces, topics, posts with their edit history, reading state, flags and moderation,
+notifications and their preferences, and attachments (sealed at rest)."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from network.core.clock import utcnow
@@ -13,6 +26,9 @@ from network.members.models import Member
 GROUP_ROLES = ("member", "space_moderator")
 JOIN_STATUSES = ("pending", "approved", "refused")
 SUBSCRIPTION_LEVELS = ("watch", "mute")
+FLAG_STATUSES = ("open", "agreed", "disagreed")
+EMAIL_MODES = ("immediate", "digest", "off")
+NOTIFICATION_KINDS = ("reply", "new_topic", "mention")
 
 
 class ForumGroup(db.Model):
@@ -108,6 +124,7 @@ class Topic(db.Model):
     hidden: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
     last_post_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False, index=True)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("forum_topics.id", ondelete="SET NULL"))
 
     space: Mapped[Space] = relationship(lazy="joined")
     author: Mapped[Member | None] = relationship(lazy="joined")
@@ -201,3 +218,130 @@ class Subscription(db.Model):
 
     def __repr__(self) -> str:
         return f"<Subscription member={self.member_id} topic={self.topic_id} space={self.space_id} {self.level}>"
+
+
+# ---------------------------------------------------------------- moderation
+
+class Flag(db.Model):
+    """A member tells the moderators a post breaks the rules. One open flag per member per post."""
+
+    __tablename__ = "forum_flags"
+    __table_args__ = (
+        Index("uq_forum_flags_open_member_post", "post_id", "member_id", unique=True,
+              sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("forum_posts.id", ondelete="CASCADE"), nullable=False, index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
+    reason: Mapped[str] = mapped_column(String(1000), nullable=False)
+    status: Mapped[str] = mapped_column(String(12), default="open", nullable=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
+    decided_at: Mapped[datetime | None] = mapped_column()
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    decision_note: Mapped[str] = mapped_column(String(1000), default="", nullable=False)
+
+    post: Mapped[Post] = relationship(lazy="joined")
+    member: Mapped[Member | None] = relationship(foreign_keys=[member_id])
+    decided_by: Mapped[Member | None] = relationship(foreign_keys=[decided_by_id])
+
+    def __repr__(self) -> str:
+        return f"<Flag {self.id} post={self.post_id} {self.status}>"
+
+
+class Silence(db.Model):
+    """A moderator silenced a member in the forum until a date: they read, but cannot post."""
+
+    __tablename__ = "forum_silences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), nullable=False, index=True)
+    until: Mapped[datetime] = mapped_column(nullable=False, index=True)
+    reason: Mapped[str] = mapped_column(String(1000), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+
+    def __repr__(self) -> str:
+        return f"<Silence member={self.member_id} until={self.until:%Y-%m-%d}>"
+
+
+class ModeratorNote(db.Model):
+    """What moderators want each other to know about a member; never shown to the member."""
+
+    __tablename__ = "forum_moderator_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), nullable=False, index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
+
+    author: Mapped[Member | None] = relationship(foreign_keys=[author_id])
+
+    def __repr__(self) -> str:
+        return f"<ModeratorNote {self.id} member={self.member_id}>"
+
+
+# ---------------------------------------------------------------- notifications
+
+class Notification(db.Model):
+    """Something new for a member in the forum. email_state: none, pending (for the digest) or sent."""
+
+    __tablename__ = "forum_notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(12), nullable=False)
+    topic_id: Mapped[int] = mapped_column(ForeignKey("forum_topics.id", ondelete="CASCADE"), nullable=False)
+    post_id: Mapped[int] = mapped_column(ForeignKey("forum_posts.id", ondelete="CASCADE"), nullable=False)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False, index=True)
+    read_at: Mapped[datetime | None] = mapped_column()
+    email_state: Mapped[str] = mapped_column(String(8), default="none", nullable=False, index=True)
+
+    topic: Mapped[Topic] = relationship(lazy="joined")
+    post: Mapped[Post] = relationship()
+    actor: Mapped[Member | None] = relationship(foreign_keys=[actor_id])
+
+    def __repr__(self) -> str:
+        return f"<Notification {self.id} member={self.member_id} {self.kind}>"
+
+
+class NotificationPreference(db.Model):
+    """How a member wants forum news by e-mail: immediately, in a daily digest, or not at all."""
+
+    __tablename__ = "forum_notification_preferences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), nullable=False, unique=True)
+    email_mode: Mapped[str] = mapped_column(String(10), default="immediate", nullable=False)
+    last_digest_on: Mapped[date | None] = mapped_column(Date)
+
+    def __repr__(self) -> str:
+        return f"<NotificationPreference member={self.member_id} {self.email_mode}>"
+
+
+# ---------------------------------------------------------------- attachments
+
+class Attachment(db.Model):
+    """A file on a post, sealed under the master key in this table; found by a random storage id, never by a
+    name the uploader chose. The filename kept is a cleaned display name only."""
+
+    __tablename__ = "forum_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    storage_id: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    post_id: Mapped[int] = mapped_column(ForeignKey("forum_posts.id", ondelete="CASCADE"), nullable=False, index=True)
+    uploader_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    filename: Mapped[str] = mapped_column(String(200), nullable=False)
+    kind: Mapped[str] = mapped_column(String(8), nullable=False)
+    content_type: Mapped[str] = mapped_column(String(120), nullable=False)
+    size: Mapped[int] = mapped_column(Integer, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
+
+    post: Mapped[Post] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Attachment {self.storage_id[:8]} {self.kind} {self.size}>"

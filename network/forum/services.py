@@ -15,7 +15,7 @@ from network.core.clock import utcnow
 from network.core.db import db
 from network.core.errors import DomainError
 from network.core.mail import queue_mail
-from network.forum import access
+from network.forum import access, hooks, notifications
 from network.forum.models import (
     GROUP_ROLES,
     ForumGroup,
@@ -78,6 +78,7 @@ def create_topic(member: Member, space: Space, title: str, body: str, is_questio
     db.session.add(post)
     db.session.flush()
     mark_read(member, topic, post.id)
+    notifications.notify_new_post(post, new_topic=True)
     return topic
 
 
@@ -90,6 +91,7 @@ def reply(member: Member, topic: Topic, body: str) -> Post:
     topic.last_post_at = now
     db.session.flush()
     mark_read(member, topic, post.id)
+    notifications.notify_new_post(post)
     return post
 
 
@@ -127,6 +129,24 @@ def mark_answer(member: Member, post: Post) -> Topic:
     topic.solved_post_id = post.id
     db.session.flush()
     return topic
+
+
+def propose_case(member: Member, topic: Topic) -> str:
+    """Hand the solved topic to the registered catalogue handler; returns where the member edits the draft."""
+    handler = hooks.case_draft_handler()
+    if handler is None:
+        raise ForumError(_("The catalogue does not take proposals from the forum on this platform."))
+    if not access.can_propose_case(member, topic):
+        raise ForumError(_("Only the person who asked proposes a solved topic as a catalogue case."))
+    opening, answer = first_post(topic), db.session.get(Post, topic.solved_post_id)
+    if opening is None or answer is None or answer.hidden:
+        raise ForumError(_("The topic has no visible answer to propose."))
+    link = notifications.post_link(topic.id, opening.id).split("?")[0]
+    url = handler(member, hooks.SolvedTopic(topic_id=topic.id, title=topic.title, question=opening.body_markdown,
+                                            answer=answer.body_markdown,
+                                            answer_author=answer.author.name if answer.author else "", link=link))
+    record("forum.case_proposed", topic, actor=member, draft_url=url)
+    return url
 
 
 def clear_answer(member: Member, topic: Topic) -> Topic:
@@ -189,6 +209,22 @@ def subscribe(member: Member, level: str, *, topic: Topic | None = None, space: 
     else:
         row.level = level
     db.session.flush()
+
+
+def followed(member: Member) -> list[tuple[str, str, str, str]]:
+    """(level, kind, name, url) of what the member watches or mutes, only what they can still see."""
+    rows = []
+    for row in db.session.scalars(select(Subscription).where(Subscription.member_id == member.id)
+                                  .order_by(Subscription.created_at)):
+        if row.topic_id:
+            topic = db.session.get(Topic, row.topic_id)
+            if topic is not None and access.can_read_topic(member, topic):
+                rows.append((row.level, "topic", topic.title, url_for("forum.topic", topic_id=topic.id)))
+        else:
+            space = db.session.get(Space, row.space_id)
+            if space is not None and access.can_see_space(member, space):
+                rows.append((row.level, "space", space.name, url_for("forum.space", slug=space.slug)))
+    return rows
 
 
 # ---------------------------------------------------------------- groups and join requests

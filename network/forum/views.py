@@ -3,29 +3,38 @@ requests, basic moderation and the interim search. Views are thin: form -> servi
 through the visibility filter of network.forum.access."""
 from __future__ import annotations
 
+import io
 import math
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import click
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from network.core.access import current_member, ensure, requires
 from network.core.db import db
 from network.core.forms import show_domain_error
-from network.forum import access, services
+from network.core.mail import deliver_queued
+from network.forum import access, attachments, hooks, moderation, notifications, services
 from network.forum.access import can_use_forum
 from network.forum.forms import (
     ButtonForm,
     DecisionForm,
     EditForm,
+    FlagDecisionForm,
+    FlagForm,
     HideForm,
     JoinForm,
+    MergeForm,
     ModerateTopicForm,
+    MoveForm,
+    NoteForm,
+    PreferencesForm,
     ReplyForm,
     SubscriptionForm,
     TopicForm,
 )
-from network.forum.models import ForumGroup, JoinRequest, Post, Space, Topic
+from network.forum.models import Attachment, Flag, ForumGroup, JoinRequest, Notification, Post, Space, Topic
 from network.forum.render import quote, render_post
 from network.forum.services import ForumError
 from network.members.demo import register_loader
@@ -45,6 +54,23 @@ def _register_demo(state) -> None:
 
 bp.record_once(_register_demo)  # `demo load` creates the demonstration spaces and topics too
 
+UPLOAD_ENDPOINTS = {"forum.new_topic", "forum.reply"}
+FORM_ALLOWANCE = 256 * 1024  # the text fields of an upload form, beyond the file itself
+
+
+def _upload_limit() -> None:
+    """Forms that carry an attachment may be larger than MAX_CONTENT_LENGTH: raise the limit for them alone, before
+    anything (the CSRF check) reads the body. Larger requests answer 413."""
+    if request.endpoint in UPLOAD_ENDPOINTS and request.method == "POST":
+        request.max_content_length = current_app.config["FORUM_ATTACHMENT_MAX_BYTES"] + FORM_ALLOWANCE
+
+
+def _register_upload_limit(state) -> None:
+    state.app.before_request_funcs.setdefault(None, []).insert(0, _upload_limit)
+
+
+bp.record_once(_register_upload_limit)
+
 
 @bp.app_template_filter("forum_markdown")
 def forum_markdown(text: str | None):
@@ -55,7 +81,9 @@ def forum_markdown(text: str | None):
 def forum_rules() -> dict:
     member = current_member()
     return {"forum_rules": {name: (lambda *objects, rule=rule: bool(member and rule(member, *objects)))
-                            for name, rule in access.TEMPLATE_RULES.items()}}
+                            for name, rule in access.TEMPLATE_RULES.items()},
+            "forum_bell": lambda: notifications.unread_count(member),
+            "forum_flags_waiting": lambda: moderation.open_flag_count(member) if member else 0}
 
 
 # ---------------------------------------------------------------- helpers
@@ -89,6 +117,13 @@ def _readable_post(post_id: int) -> Post:
     post = db.session.get(Post, post_id)
     ensure(post is not None and access.can_read_post(current_member(), post))
     return post
+
+
+def _attach_upload(form, post: Post | None) -> None:
+    upload = form.attachment.data
+    if post is None or not upload or not getattr(upload, "filename", None):
+        return
+    attachments.attach(current_member(), post, upload.filename, upload.read())
 
 
 def _topic_url(topic: Topic, post: Post | None = None) -> str:
@@ -141,13 +176,19 @@ def space(slug: str):
 def new_topic(slug: str):
     member = current_member()
     found = _space_or_404(slug)
-    ensure(access.can_create_topic(member, found))
+    ensure(access.can_see_space(member, found))
+    silence = moderation.current_silence(member)
+    if silence is not None:
+        flash(_("You are silenced in the forum until %(until)s UTC: you can read, but not post. Reason: %(reason)s",
+                until=silence.until.strftime("%Y-%m-%d %H:%M"), reason=silence.reason), "warning")
+        return redirect(url_for("forum.space", slug=found.slug))
     form = TopicForm()
     if request.method == "POST":
         if not form.validate_on_submit():
             return render_template("forum/new_topic.html", space=found, form=form), 400
         try:
             topic = services.create_topic(member, found, form.title.data, form.body.data, form.is_question.data)
+            _attach_upload(form, services.first_post(topic))
         except ForumError as error:
             show_domain_error(form, error)
             return render_template("forum/new_topic.html", space=found, form=form), 400
@@ -197,11 +238,16 @@ def _render_topic(topic: Topic, reply_form: ReplyForm, status: int = 200):
     last_read = services.last_read_post_id(member, topic)
     if posts:
         services.mark_read(member, topic, max(p.id for p in posts))
+    move_form = MoveForm()
+    move_form.space.choices = [(s.slug, s.name) for s in moderation.movable_targets(member, topic)]
     return render_template(
         "forum/topic.html", topic=topic, posts=posts, page=page, pages=pages, total=total, answer=answer,
         opening_id=opening.id if opening else None, last_read=last_read, reply_form=reply_form,
         level=services.subscription_level(member, topic=topic), subscription_form=SubscriptionForm(),
         button_form=ButtonForm(), hide_form=HideForm(), moderate_form=ModerateTopicForm(),
+        files=attachments.of_posts([p.id for p in posts] + ([answer.id] if answer else [])),
+        silence=moderation.current_silence(member), move_form=move_form, merge_form=MergeForm(),
+        can_propose=hooks.case_draft_handler() is not None and access.can_propose_case(member, topic),
     ), status
 
 
@@ -209,6 +255,8 @@ def _render_topic(topic: Topic, reply_form: ReplyForm, status: int = 200):
 @requires(can_use_forum)
 def topic(topic_id: int):
     found = _readable_topic(topic_id)
+    if found.merged_into_id is not None:
+        return redirect(url_for("forum.topic", topic_id=found.merged_into_id), 301)
     form = ReplyForm()
     quoted = request.args.get("quote", type=int)
     if quoted:
@@ -227,6 +275,7 @@ def reply(topic_id: int):
         return _render_topic(found, form, 400)
     try:
         post = services.reply(current_member(), found, form.body.data)
+        _attach_upload(form, post)
     except ForumError as error:
         show_domain_error(form, error)
         return _render_topic(found, form, 400)
@@ -446,3 +495,242 @@ def search():
             author, author_id = None, None
     posts = services.search_posts(member, text, author_id)
     return render_template("forum/search.html", q=text, author=author, posts=posts)
+
+
+# ---------------------------------------------------------------- flags and the moderation queue
+
+def _flag_queue_guard():
+    member = current_member()
+    if not access.can_see_flag_queue(member):
+        abort(403)
+    return member
+
+
+@bp.route("/posts/<int:post_id>/flag", methods=["GET", "POST"])
+@requires(can_use_forum)
+def flag_post(post_id: int):
+    member = current_member()
+    post = _readable_post(post_id)
+    if not access.can_flag(member, post):
+        abort(403)
+    form = FlagForm()
+    already = moderation.open_flag(member, post) is not None
+    if request.method == "GET":
+        return render_template("forum/flag.html", post=post, form=form, already=already)
+    if not form.validate_on_submit():
+        return render_template("forum/flag.html", post=post, form=form, already=already), 400
+    try:
+        moderation.flag_post(member, post, form.reason.data)
+    except ForumError as error:
+        show_domain_error(form, error)
+        return render_template("forum/flag.html", post=post, form=form, already=already), 400
+    flash(_("Thank you: the moderators will look at the post."), "success")
+    return redirect(_topic_url(post.topic, post))
+
+
+@bp.get("/moderation")
+@requires(can_use_forum)
+def moderation_queue():
+    return _render_queue(_flag_queue_guard())
+
+
+def _render_queue(member: Member, status: int = 200):
+    return render_template("forum/moderation_queue.html", items=moderation.queue(member),
+                           edited=moderation.edited_hidden_posts(member), form=FlagDecisionForm(),
+                           can_suspend=access.can_suspend_from_forum(member)), status
+
+
+@bp.post("/flags/<int:flag_id>/decide")
+@requires(can_use_forum)
+def decide_flag(flag_id: int):
+    member = _flag_queue_guard()
+    flag = db.session.get(Flag, flag_id)
+    if flag is None or not access.can_read_post(member, flag.post):
+        abort(404)
+    if not access.can_moderate_space(member, flag.post.topic.space):
+        abort(403)
+    form = FlagDecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        moderation.decide_flag(member, flag, form.decision.data, form.reason.data or "", form.days.data)
+    except ForumError as error:
+        show_domain_error(None, error)
+        return _render_queue(member, 400)
+    flash(_("Decided: the flag is closed.") if flag.status == "disagreed"
+          else _("Decided: the post is hidden and its author told why."), "success")
+    return redirect(url_for("forum.moderation_queue"))
+
+
+def _member_or_404(member_id: int) -> Member:
+    found = db.session.get(Member, member_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get("/members/<int:member_id>/moderation")
+@requires(can_use_forum)
+def member_moderation(member_id: int):
+    moderator = _flag_queue_guard()
+    subject = _member_or_404(member_id)
+    return render_template("forum/member_moderation.html", subject=subject, notes=moderation.notes_on(subject),
+                           silences=moderation.silences_of(subject), flags=moderation.flags_about(moderator, subject),
+                           silence=moderation.current_silence(subject), form=NoteForm())
+
+
+@bp.post("/members/<int:member_id>/notes")
+@requires(can_use_forum)
+def add_note(member_id: int):
+    moderator = _flag_queue_guard()
+    subject = _member_or_404(member_id)
+    form = NoteForm()
+    if not form.validate_on_submit():
+        return render_template("forum/member_moderation.html", subject=subject, notes=moderation.notes_on(subject),
+                               silences=moderation.silences_of(subject),
+                               flags=moderation.flags_about(moderator, subject),
+                               silence=moderation.current_silence(subject), form=form), 400
+    moderation.add_note(moderator, subject, form.body.data)
+    flash(_("Note saved; only moderators see it."), "success")
+    return redirect(url_for("forum.member_moderation", member_id=subject.id))
+
+
+@bp.post("/topics/<int:topic_id>/move")
+@requires(can_use_forum)
+def move_topic(topic_id: int):
+    member = current_member()
+    found = _readable_topic(topic_id)
+    if not access.can_moderate_space(member, found.space):
+        abort(403)
+    form = MoveForm()
+    form.space.choices = [(s.slug, s.name) for s in moderation.movable_targets(member, found)]
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        moderation.move_topic(member, found, _space_or_404(form.space.data))
+    except ForumError as error:
+        show_domain_error(None, error)
+        return redirect(_topic_url(found))
+    flash(_("The topic is moved to %(space)s.", space=found.space.name), "success")
+    return redirect(_topic_url(found))
+
+
+@bp.post("/topics/<int:topic_id>/merge")
+@requires(can_use_forum)
+def merge_topic(topic_id: int):
+    member = current_member()
+    found = _readable_topic(topic_id)
+    if not access.can_moderate_space(member, found.space):
+        abort(403)
+    form = MergeForm()
+    if not form.validate_on_submit():
+        abort(400)
+    target = db.session.get(Topic, form.target.data)
+    if target is None or not access.can_read_topic(member, target):
+        flash(_("There is no topic with that number you can see."), "danger")
+        return redirect(_topic_url(found))
+    try:
+        into = moderation.merge_topic(member, found, target)
+    except ForumError as error:
+        show_domain_error(None, error)
+        return redirect(_topic_url(found))
+    flash(_("The topic is merged; its old address leads here."), "success")
+    return redirect(_topic_url(into))
+
+
+# ---------------------------------------------------------------- from discussion to precedent
+
+@bp.post("/topics/<int:topic_id>/propose-case")
+@requires(can_use_forum)
+def propose_case(topic_id: int):
+    member = current_member()
+    found = _readable_topic(topic_id)
+    if hooks.case_draft_handler() is None:
+        abort(404)
+    if not access.can_propose_case(member, found):
+        abort(403)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        target = services.propose_case(member, found)
+    except ForumError as error:
+        show_domain_error(None, error)
+        return redirect(_topic_url(found))
+    flash(_("A case draft is ready, filled in from the topic: check and complete it."), "success")
+    return redirect(target)
+
+
+# ---------------------------------------------------------------- notifications and preferences
+
+@bp.get("/notifications")
+@requires(can_use_forum)
+def notification_list():
+    return render_template("forum/notifications.html", items=notifications.listing(current_member()),
+                           button_form=ButtonForm())
+
+
+@bp.post("/notifications/read")
+@requires(can_use_forum)
+def notifications_read():
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    notifications.mark_read(current_member())
+    flash(_("All notifications are marked read."), "success")
+    return redirect(url_for("forum.notification_list"))
+
+
+@bp.post("/notifications/<int:notification_id>/open")
+@requires(can_use_forum)
+def open_notification(notification_id: int):
+    member = current_member()
+    found = db.session.get(Notification, notification_id)
+    if found is None or found.member_id != member.id:
+        abort(404)
+    post = db.session.get(Post, found.post_id)
+    ensure(post is not None and access.can_read_post(member, post))
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    notifications.mark_read(member, found)
+    return redirect(_topic_url(post.topic, post))
+
+
+@bp.route("/preferences", methods=["GET", "POST"])
+@requires(can_use_forum)
+def preferences():
+    member = current_member()
+    form = PreferencesForm()
+    if request.method == "GET":
+        form.email_mode.data = notifications.email_mode(member)
+    elif form.validate_on_submit():
+        notifications.set_email_mode(member, form.email_mode.data)
+        flash(_("Your forum e-mail preference is saved."), "success")
+        return redirect(url_for("forum.preferences"))
+    followed = services.followed(member)
+    return render_template("forum/preferences.html", form=form, followed=followed), \
+        400 if request.method == "POST" else 200
+
+
+# ---------------------------------------------------------------- attachments
+
+@bp.get("/attachments/<storage_id>")
+@requires(can_use_forum)
+def attachment(storage_id: str):
+    found = db.session.scalar(select(Attachment).where(Attachment.storage_id == storage_id[:64]))
+    ensure(found is not None and access.can_read_post(current_member(), found.post))
+    response = send_file(io.BytesIO(attachments.content(found)), mimetype=found.content_type, as_attachment=True,
+                         download_name=found.filename, max_age=0, etag=False, last_modified=None)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+# ---------------------------------------------------------------- commands
+
+@bp.cli.command("digest")
+def digest_command() -> None:
+    """Send the daily forum digest to members who chose it (at most once a day each; safe to run again)."""
+    sent = notifications.send_digests()
+    db.session.commit()
+    deliver_queued()
+    click.echo(f"{sent} digest(s) sent")

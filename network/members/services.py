@@ -463,6 +463,9 @@ def change_password(member: Member, current: str, new: str, code: str, keep_sess
     if problems:
         raise MembershipError(problems[0], field="new_password")
     verify_second_factor(member, code)
+    from network.messaging.lifecycle import rewrap_for_new_password
+
+    rewrap_for_new_password(member, current, new)  # messaging keys stay readable under the new password
     member.password_hash = passwords.hash_password(new)
     member.password_changed_at = utcnow()
     ended = delete_member_sessions(member.id, except_id=keep_session_id)
@@ -496,6 +499,9 @@ def reset_password(token: str, new: str) -> Member:
     problems = passwords.password_problems(new, member.email)
     if problems:
         raise MembershipError(problems[0], field="password")
+    from network.messaging.lifecycle import retire_on_reset
+
+    retire_on_reset(member)  # the page warned: old messages now need the messaging recovery key
     member.password_hash = passwords.hash_password(new)
     member.password_changed_at = utcnow()
     delete_member_sessions(member.id)

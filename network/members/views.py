@@ -62,6 +62,7 @@ from network.members.forms import (
 )
 from network.members.models import Application, Member, RoleGrant
 from network.members.services import MembershipError, Throttled
+from network.messaging import lifecycle as messaging_keys
 
 bp = Blueprint("members", __name__)
 
@@ -131,11 +132,13 @@ def _pending() -> tuple[Member, dict] | None:
 def _complete_sign_in(member: Member, method: str, respond) -> Response:
     """Second factor passed: a new session (new token), the member signed in, the device remembered.
     `respond` builds the response once the member is signed in (so the page shows the signed-in layout)."""
+    carried = messaging_keys.carry_over(member)  # unsealed under the old token, sealed again under the new one
     session.clear()
     session.regenerate()
     login_user(member)
     session["mfa_ok"] = True
     session["authenticated_at"] = utcnow().isoformat()
+    messaging_keys.finish_sign_in(member, carried)
     services.signed_in(member, method)
     response = make_response(respond())
     response.set_cookie(_device_cookie_name(), _device_serializer().dumps(_email_tag(member.email)),
@@ -250,6 +253,7 @@ def sign_in():
         return redirect(url_for("members.application_status"))
     stage = "verify" if member.totp_secret else "enrol"
     session["pending"] = {"id": member.id, "stage": stage, "at": utcnow().isoformat(), "next": next_url}
+    messaging_keys.unlock_at_password_step(member, form.password.data)
     return redirect(url_for("members.second_factor" if stage == "verify" else "members.enrol"))
 
 

@@ -1,0 +1,63 @@
+"""Forms for writing, answering, confirming the recovery key and restoring earlier keys."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from network.messaging.services import MAX_SUBJECT, MAX_TEXT
+
+
+def _no_control_characters(form, field) -> None:
+    if field.data and any(ord(ch) < 32 and ch not in "\r\n\t" for ch in field.data):
+        raise ValidationError(_l("Remove the control characters from this field."))
+
+
+class HandlingFields:
+    confidential = BooleanField(_l("Confidential: the requested State keeps this request and its content "
+                                   "confidential (art. 18 (20))"))
+    limited_use = BooleanField(_l("Limitation on use: not to be used for other investigations, prosecutions or "
+                                  "proceedings without prior consent (art. 18 (19))"))
+    urgent = BooleanField(_l("Urgent: the recipients get an e-mail saying you wrote (never what)"))
+
+
+class ComposeForm(HandlingFields, FlaskForm):
+    recipients = SelectMultipleField(_l("To"), coerce=int,
+                                     validators=[DataRequired(message=_l("Choose at least one recipient."))],
+                                     description=_l("Vetted members; up to 49 recipients."))
+    subject = StringField(_l("Subject"), validators=[DataRequired(message=_l("Enter a subject.")),
+                                                     Length(max=MAX_SUBJECT), _no_control_characters])
+    text = TextAreaField(_l("Message"), validators=[DataRequired(message=_l("Write your message.")),
+                                                    Length(max=MAX_TEXT), _no_control_characters],
+                         render_kw={"rows": 10})
+    submit = SubmitField(_l("Encrypt and send"))
+
+    def __init__(self, people, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.recipients.choices = [(m.id, f"{m.name} ({m.authority_name or m.state})") for m in people]
+
+
+class ReplyForm(HandlingFields, FlaskForm):
+    text = TextAreaField(_l("Reply"), validators=[DataRequired(message=_l("Write your reply.")),
+                                                  Length(max=MAX_TEXT), _no_control_characters],
+                         render_kw={"rows": 6})
+    submit = SubmitField(_l("Encrypt and send"))
+
+
+class RecoveryConfirmForm(FlaskForm):
+    group = StringField(_l("Type the last group of your recovery key"),
+                        validators=[DataRequired(message=_l("Type the group.")), Length(max=20)],
+                        render_kw={"autocomplete": "off", "spellcheck": "false"})
+    saved = BooleanField(_l("I have written down or printed my recovery key and keep it somewhere safe"),
+                         validators=[DataRequired(message=_l("Confirm that you saved the recovery key."))])
+    submit = SubmitField(_l("Confirm"))
+
+
+class RestoreForm(FlaskForm):
+    recovery_key = StringField(_l("Recovery key"), validators=[DataRequired(message=_l("Enter your recovery key.")),
+                                                               Length(max=120)],
+                               render_kw={"autocomplete": "off", "spellcheck": "false"})
+    password = PasswordField(_l("Your current password"),
+                             validators=[DataRequired(message=_l("Enter your password.")), Length(max=1024)])
+    submit = SubmitField(_l("Restore my earlier messages"))

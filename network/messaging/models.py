@@ -1,0 +1,144 @@
+"""Messaging tables: members' key sets, conversations and their participants, one stored envelope per message
+with a row of state per recipient. Only metadata is in the clear: subjects and text live inside the envelopes."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from network.core.clock import utcnow
+from network.core.db import db
+from network.members.models import Member
+
+CONVERSATION_KINDS = ("direct", "group", "mailbox")
+MAX_PARTICIPANTS = 50  # the sender included
+
+
+class MemberKeys(db.Model):
+    """One key set of a member. A password reset without the recovery key retires the current set and the
+    next sign-in creates a new one (next key_version); a retired set stays, so the recovery key can restore it."""
+
+    __tablename__ = "messaging_member_keys"
+    __table_args__ = (UniqueConstraint("member_id", "key_version", name="uq_messaging_member_keys_member_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), nullable=False, index=True)
+    key_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    public_keys: Mapped[str] = mapped_column(Text, nullable=False)  # JSON: MemberPublicKeys.to_dict()
+    password_wrapped: Mapped[str] = mapped_column(Text, nullable=False)  # JSON: wrap_private_keys()
+    recovery_wrapped: Mapped[str] = mapped_column(Text, nullable=False)  # JSON: wrap_with_recovery_key()
+    recovery_confirmed_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
+    retired_at: Mapped[datetime | None] = mapped_column()
+
+    member: Mapped[Member] = relationship()
+
+    def record(self, name: str) -> dict:
+        return json.loads(getattr(self, name))
+
+    def __repr__(self) -> str:
+        return f"<MemberKeys member={self.member_id} v{self.key_version}{' retired' if self.retired_at else ''}>"
+
+
+class Conversation(db.Model):
+    """A thread between members (direct or group) or with an authority mailbox. Its subject is encrypted."""
+
+    __tablename__ = "messaging_conversations"
+    __table_args__ = (CheckConstraint("kind IN ('direct', 'group', 'mailbox')", name="ck_messaging_conversations_kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)  # bound into every envelope
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
+    last_message_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False, index=True)
+
+    participants: Mapped[list[ConversationParticipant]] = relationship(
+        back_populates="conversation", cascade="all, delete-orphan", order_by="ConversationParticipant.id")
+    messages: Mapped[list[Message]] = relationship(
+        back_populates="conversation", cascade="all, delete-orphan", order_by="Message.id")
+
+    def __repr__(self) -> str:
+        return f"<Conversation {self.id} {self.kind}>"
+
+
+class ConversationParticipant(db.Model):
+    """A member's slot (member:<id>) or an authority mailbox's slot (authority:<id>) in a conversation."""
+
+    __tablename__ = "messaging_participants"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "slot", name="uq_messaging_participants_conversation_slot"),
+        CheckConstraint("(member_id IS NULL) <> (authority_id IS NULL)", name="ck_messaging_participants_one_holder"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("messaging_conversations.id", ondelete="CASCADE"),
+                                                 nullable=False, index=True)
+    slot: Mapped[str] = mapped_column(String(140), nullable=False)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    authority_id: Mapped[int | None] = mapped_column(ForeignKey("authorities.id", ondelete="CASCADE"), index=True)
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
+
+    conversation: Mapped[Conversation] = relationship(back_populates="participants")
+    member: Mapped[Member | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<ConversationParticipant {self.conversation_id} {self.slot}>"
+
+
+class Message(db.Model):
+    """One signed envelope, stored once, whatever the number of recipients."""
+
+    __tablename__ = "messaging_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)  # the envelope's message_id
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("messaging_conversations.id", ondelete="CASCADE"),
+                                                 nullable=False, index=True)
+    sender_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)  # also inside the signed header
+    envelope: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)  # canonical JSON of the signed envelope
+
+    conversation: Mapped[Conversation] = relationship(back_populates="messages")
+    sender: Mapped[Member | None] = relationship()
+    states: Mapped[list[MessageRecipientState]] = relationship(
+        back_populates="message", cascade="all, delete-orphan", order_by="MessageRecipientState.id")
+
+    def __repr__(self) -> str:
+        return f"<Message {self.public_id} in {self.conversation_id}>"
+
+
+class MessageRecipientState(db.Model):
+    """Per recipient: delivered, read, archived, with the receipts the recipient signed."""
+
+    __tablename__ = "messaging_recipient_states"
+    __table_args__ = (UniqueConstraint("message_id", "slot", name="uq_messaging_recipient_states_message_slot"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messaging_messages.id", ondelete="CASCADE"),
+                                            nullable=False, index=True)
+    slot: Mapped[str] = mapped_column(String(140), nullable=False)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    delivered_at: Mapped[datetime | None] = mapped_column()
+    read_at: Mapped[datetime | None] = mapped_column()
+    archived_at: Mapped[datetime | None] = mapped_column()
+    delivery_receipt: Mapped[str | None] = mapped_column(Text)  # JSON: sign_receipt("delivered", ...)
+    read_receipt: Mapped[str | None] = mapped_column(Text)  # JSON: sign_receipt("read", ...)
+
+    message: Mapped[Message] = relationship(back_populates="states")
+    member: Mapped[Member | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<MessageRecipientState {self.message_id} {self.slot}>"
