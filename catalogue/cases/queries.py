@@ -7,8 +7,8 @@ so a reader can widen a choice.
 
 Full-text search: `q` (the search box's query language, catalogue/search/query.py) goes to the search backend
 (Whoosh or PostgreSQL full-text search), which applies the reader's visibility inside its own query and gives
-the ids of every matching case, best first. Those ids are one more condition here, so filters and facet counts
-stay this module's exact SQL; sorting by relevance keeps the engine's order."""
+the ids of every matching case (unranked). Those ids are one more condition here, so filters and facet counts
+stay this module's exact SQL; sorting by relevance asks the engine to rank only the first pages' worth."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -207,11 +207,18 @@ class SearchPage:
     suggestion: str | None = None
 
 
-def _ranked(member: Member | None, filters: Filters, found: TextSearch) -> list[int]:
-    """The engine's ids, in its order, that also pass every filter (and visible_cases, once more)."""
+def _ranked(member: Member | None, filters: Filters, found: TextSearch, limit: int | None = None) \
+        -> tuple[list[int], int]:
+    """(The first `limit` ids in the engine's order that pass every filter and visible_cases once more, how many
+    pass in all). The engine applies the same filters itself and ranks only the first `limit`; should it ever
+    disagree with the SQL, every match is ranked instead."""
     passing = set(db.session.scalars(filtered_query(member, filters, found=found).with_only_columns(Case.id)
                                      .order_by(None)))
-    return [i for i in found.ids or [] if i in passing]
+    viewer = search_viewer(member)
+    ranked = [i for i in search.rank(viewer, found.query, dict(filters.values), limit) if i in passing]
+    if limit is not None and len(ranked) < min(limit, len(passing)):
+        ranked = [i for i in search.rank(viewer, found.query, {}, None) if i in passing][:limit]
+    return ranked, len(passing)
 
 
 def _load(ids: list[int]) -> list[Case]:
@@ -223,7 +230,7 @@ def matching_cases(member: Member | None, filters: Filters, sort: str = "date") 
     """Every visible case matching the filters, in the order asked for (exports)."""
     found = text_search(member, filters)
     if sort == "relevance" and found and found.ids is not None:
-        return _load(_ranked(member, filters, found))
+        return _load(_ranked(member, filters, found)[0])
     return list(db.session.scalars(filtered_query(member, filters, "title" if sort == "title" else "date", found)))
 
 
@@ -238,8 +245,7 @@ def search_cases(member: Member | None, filters: Filters | Mapping[str, list[str
     searching = found is not None and found.ids is not None
     sort = sort if sort in SORTS and (sort != "relevance" or searching) else ("relevance" if searching else "date")
     if sort == "relevance":
-        ranked = _ranked(member, filters, found)
-        total = len(ranked)
+        ranked, total = _ranked(member, filters, found, page * per_page)
         cases = _load(ranked[(page - 1) * per_page: page * per_page])
     else:
         query = filtered_query(member, filters, sort, found)

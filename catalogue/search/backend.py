@@ -32,16 +32,36 @@ class Viewer:
 ANONYMOUS = Viewer()
 
 
-@dataclass
 class SearchHits:
-    """What a search found: every matching case id, best first (or newest first when sorted by date),
-    the total, the ids of the page asked for, facet counts asked for, and a suggestion when few were found."""
+    """What a search found: every matching case id (in no particular order: ranking is only for what is shown),
+    the total, the ids of the page asked for (best first, or newest first when sorted by date), facet counts
+    asked for, and a suggestion when few were found. `ids` is read from the engine on first use only."""
 
-    ids: list[int]
+    def __init__(self, ids: list[int] | Callable[[], list[int]], total: int, page_ids: list[int] | None = None,
+                 facets: dict[str, dict[str, int]] | None = None, suggestion: str | None = None) -> None:
+        self._ids = ids
+        self.total = total
+        self.page_ids = page_ids if page_ids is not None else []
+        self.facets = facets if facets is not None else {}
+        self.suggestion = suggestion
+
+    @property
+    def ids(self) -> list[int]:
+        if callable(self._ids):
+            self._ids = list(self._ids())
+        return self._ids
+
+
+@dataclass
+class Matches:
+    """The documents a query and filters select in a reader's scope, unranked: how many, and what the engine
+    needs to list their ids or count their facets (Whoosh: a set of document numbers; PostgreSQL: conditions)."""
+
     total: int
-    page_ids: list[int] = field(default_factory=list)
-    facets: dict[str, dict[str, int]] = field(default_factory=dict)
-    suggestion: str | None = None
+    handle: object = None
+    query: Query | None = None
+    filters: Mapping[str, Iterable[str]] = field(default_factory=dict)
+    viewer: Viewer = field(default_factory=Viewer)
 
 
 class IndexWriter(abc.ABC):
@@ -91,13 +111,22 @@ class SearchBackend(abc.ABC):
     # ------------------------------------------------------------ reading
 
     @abc.abstractmethod
-    def _matches(self, query: Query, filters: Mapping[str, Iterable[str]], viewer: Viewer, sort: str) \
-            -> list[int]:
-        """Ids of the documents in the viewer's scope matching the query and filters, in `sort` order."""
+    def _select(self, query: Query, filters: Mapping[str, Iterable[str]], viewer: Viewer) -> Matches:
+        """The documents in the viewer's scope matching the query and filters, unscored (the engine's index
+        only: Whoosh without a scorer, PostgreSQL `document @@ query` on the GIN index, no ts_rank)."""
 
     @abc.abstractmethod
-    def _facet_counts(self, ids: list[int], kinds: Iterable[str]) -> dict[str, dict[str, int]]:
-        """Facet kind -> {code: count} over the documents `ids`."""
+    def _ids(self, matches: Matches) -> list[int]:
+        """Every case id of `matches`, in no particular order."""
+
+    @abc.abstractmethod
+    def _top(self, matches: Matches, sort: str, limit: int | None) -> list[int]:
+        """The first `limit` ids of `matches` (None: all) by relevance, or newest first when `sort` is "date"
+        or there are no words: only these are ranked."""
+
+    @abc.abstractmethod
+    def _facet_counts(self, matches: Matches, kinds: Iterable[str]) -> dict[str, dict[str, int]]:
+        """Facet kind -> {code: count} over `matches`, most frequent first."""
 
     @abc.abstractmethod
     def _has_word(self, word: str) -> bool:
@@ -107,29 +136,41 @@ class SearchBackend(abc.ABC):
     def _candidates(self, word: str) -> Iterator[str]:
         """Indexed words that could be what `word` was meant to be (the engine's cheap pre-selection)."""
 
+    def _matches(self, query: Query, filters: Mapping[str, Iterable[str]], viewer: Viewer, sort: str) \
+            -> list[int]:
+        """Every id in the viewer's scope matching the query and filters, in `sort` order (all ranked)."""
+        return self._top(self._select(query, filters, viewer), sort, None)
+
     def search(self, query: str | Query, filters: Mapping[str, Iterable[str]] | None = None,
                facets: Iterable[str] = (), page: tuple[int, int] | None = None, viewer: Viewer = ANONYMOUS,
                sort: str = "relevance", suggest: bool = True) -> SearchHits:
         """Cases in the viewer's scope matching the query (the search box's language) and the filters
         (facet kind -> codes, OR-ed within a kind, AND-ed across kinds; year_from / year_to as a range).
-        `page` is (number, size), 1-based; `facets` names the facet kinds to count over the matches."""
+        `page` is (number, size), 1-based: only that page is ranked; `facets` names the facet kinds to count
+        over the matches. `ids` lists every match, unranked, when read."""
         parsed = query if isinstance(query, Query) else parse(query)
-        ids = self._matches(parsed, filters or {}, viewer, sort)
-        hits = SearchHits(ids=ids, total=len(ids))
-        if page is not None:
+        matches = self._select(parsed, filters or {}, viewer)
+        hits = SearchHits(ids=lambda: self._ids(matches), total=matches.total)
+        if page is not None and matches.total:
             number, size = max(1, page[0]), max(1, page[1])
-            hits.page_ids = ids[(number - 1) * size: number * size]
+            if (number - 1) * size < matches.total:
+                hits.page_ids = self._top(matches, sort, number * size)[(number - 1) * size: number * size]
         kinds = tuple(facets)
         if kinds:
-            hits.facets = self._facet_counts(ids, kinds)
-        if suggest and parsed and len(ids) < SUGGEST_BELOW:
-            hits.suggestion = self.suggestion(parsed, filters or {}, viewer, found=len(ids))
+            hits.facets = self._facet_counts(matches, kinds) if matches.total else {kind: {} for kind in kinds}
+        if suggest and parsed and matches.total < SUGGEST_BELOW:
+            hits.suggestion = self.suggestion(parsed, filters or {}, viewer, found=matches.total)
         return hits
+
+    def ranked(self, query: str | Query, filters: Mapping[str, Iterable[str]] | None = None,
+               viewer: Viewer = ANONYMOUS, limit: int | None = None, sort: str = "relevance") -> list[int]:
+        """The first `limit` matching ids (None: every one), best first; only those are ranked."""
+        parsed = query if isinstance(query, Query) else parse(query)
+        return self._top(self._select(parsed, filters or {}, viewer), sort, limit)
 
     def ids(self, query: str | Query, viewer: Viewer = ANONYMOUS) -> list[int]:
         """Every case id in the viewer's scope matching the query, best first."""
-        parsed = query if isinstance(query, Query) else parse(query)
-        return self._matches(parsed, {}, viewer, "relevance")
+        return self.ranked(query, viewer=viewer)
 
     # ------------------------------------------------------------ did you mean
 
@@ -151,7 +192,7 @@ class SearchBackend(abc.ABC):
         if not changed:
             return None
         corrected = parse(text)
-        if len(self._matches(corrected, filters, viewer, "relevance")) <= found:
+        if self._select(corrected, filters, viewer).total <= found:
             return None
         return " ".join(text.split())
 

@@ -10,13 +10,16 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
+from network.core.reference import vocabulary, vocabulary_labels
+
 # The weighted field groups, heaviest first: title > keywords > summary > obstacles/solutions/lessons.
 FIELD_GROUPS = ("title", "keywords", "summary", "body")
 WEIGHTS = {"title": 4.0, "keywords": 3.0, "summary": 2.0, "body": 1.0}
 # Languages with a stemmer in both engines; any other language is analysed without stemming ("simple").
 STEMMED_LANGUAGES = ("en", "fr", "es", "ru")
 PG_CONFIGS = {"en": "english", "fr": "french", "es": "spanish", "ru": "russian", "simple": "simple"}
-WORD_RE = re.compile(r"\w+", re.UNICODE)
+# Words: letters and digits; "_" and every other character separate them (in both engines and the query).
+WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
 MAX_FIELD_CHARS = 100_000
 
 
@@ -69,6 +72,27 @@ class SearchDocument:
         return found
 
 
+def _instrument_names() -> dict[str, str]:
+    return {str(entry["code"]).casefold(): str(entry["label"]) for entry in vocabulary().get("instruments") or []}
+
+
+def coded_labels(cooperation_forms=(), crime_types=(), legal_bases=(), other_instruments=()) -> str:
+    """The English labels of a case's coded fields, one per line: what "mutual legal assistance", "money
+    laundering" or "UNTOC" find (they are indexed at keyword weight, and their synonyms with them). A legal
+    basis that is an instrument of the vocabulary also gives the instrument's full name."""
+    lines: list[str] = []
+    for kind, codes in (("cooperation_forms", cooperation_forms), ("crime_types", crime_types),
+                        ("legal_bases", legal_bases)):
+        labels = vocabulary_labels(kind)
+        lines += [labels.get(code, "") for code in codes or ()]
+    instruments = _instrument_names()
+    for code in legal_bases or ():
+        if code in instruments:
+            lines += [code.upper(), instruments[code]]
+    lines += [str(name) for name in other_instruments or ()]
+    return "\n".join(line for line in lines if line)
+
+
 def case_document(case) -> SearchDocument:
     """The search document of a catalogue Case (its own language first, then each translation)."""
     body = "\n".join(t for t in (case.obstacles, case.solutions, case.lessons_learned, case.refusal_grounds) if t)
@@ -78,6 +102,9 @@ def case_document(case) -> SearchDocument:
         if isinstance(translation, dict):
             versions.append(Version(analysis_language(lang), title=str(translation.get("title") or ""),
                                     summary=str(translation.get("summary") or "")))
+    labels = coded_labels(case.cooperation_forms, case.crime_types, case.legal_bases, case.other_instruments)
+    if labels:
+        versions.append(Version("en", keywords=labels))
     return SearchDocument(
         id=case.id, status=case.status, visibility=case.visibility, submitter_id=case.submitter_id,
         reviewer_id=case.reviewer_id,

@@ -12,43 +12,82 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import reduce
 
-from sqlalchemy import String, and_, bindparam, cast, delete, func, literal, literal_column, or_, select
-from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG, insert
+from sqlalchemy import String, and_, bindparam, cast, delete, func, literal, or_, select, text
+from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG, TSQUERY
 
 from catalogue.search import query as ql
-from catalogue.search.backend import ENGINE_FILTERS, IndexWriter, SearchBackend, Viewer
-from catalogue.search.documents import FIELD_GROUPS, PG_CONFIGS, STEMMED_LANGUAGES, SearchDocument, fold
+from catalogue.search.backend import ENGINE_FILTERS, IndexWriter, Matches, SearchBackend, Viewer
+from catalogue.search.documents import (
+    FIELD_GROUPS,
+    PG_CONFIGS,
+    STEMMED_LANGUAGES,
+    WORD_RE,
+    SearchDocument,
+    fold,
+)
 from catalogue.search.models import CaseSearch, SearchWord
 from network.core.clock import utcnow
 
 # setweight's second argument is of type "char": constant SQL literals from this table, never user input.
-WEIGHT_LETTERS = {"title": literal_column("'A'"), "keywords": literal_column("'B'"),
-                  "summary": literal_column("'C'"), "body": literal_column("'D'")}
+LETTERS = {"title": "A", "keywords": "B", "summary": "C", "body": "D"}
 QUERY_CONFIGS = tuple(PG_CONFIGS[lang] for lang in (*STEMMED_LANGUAGES, "simple"))
 LOCK_KEY = 0x5EA4C4  # pg_advisory_xact_lock key of the indexer: one writer at a time
-BATCH = 200
+BATCH = 500
 
 
 def _config(name: str):
     return cast(literal(name, String), REGCONFIG)
 
 
-def _vector(doc: SearchDocument):
-    """setweight(to_tsvector(config, folded text), letter) || ... for every version, field group and config."""
-    parts = []
+# One fixed-shape statement for every document: a text per (configuration, field group) slot, empty when the
+# case has nothing there, and the synonym tokens as an array; executed for a whole batch at once (executemany),
+# so PostgreSQL parses and plans it once. Configuration names and weight letters are constants of this module.
+SLOTS = tuple((config, group) for config in QUERY_CONFIGS for group in FIELD_GROUPS)
+_SLOT_SQL = " || ".join(
+    f"setweight(to_tsvector('{config}'::regconfig, :{config}_{group}), '{LETTERS[group]}')"
+    for config, group in SLOTS)
+UPSERT = text(f"""
+INSERT INTO case_search (case_id, status, visibility, submitter_id, reviewer_id, filed_on, year, facets, document,
+                         indexed_at)
+VALUES (:case_id, :status, :visibility, :submitter_id, :reviewer_id, :filed_on, :year,
+        CAST(:facets AS varchar(60)[]),
+        {_SLOT_SQL} || setweight(array_to_tsvector(CAST(:synonyms AS text[])), 'B'),
+        :indexed_at)
+ON CONFLICT (case_id) DO UPDATE SET status = excluded.status, visibility = excluded.visibility,
+    submitter_id = excluded.submitter_id, reviewer_id = excluded.reviewer_id, filed_on = excluded.filed_on,
+    year = excluded.year, facets = excluded.facets, document = excluded.document, indexed_at = excluded.indexed_at
+""")  # noqa: S608 (only this module's constants are formatted in: configurations, field groups, letters)
+ADD_WORDS = text("INSERT INTO search_words (word) SELECT unnest(CAST(:words AS varchar(60)[])) "
+                 "ON CONFLICT (word) DO NOTHING")
+
+
+def synonym_lexeme(group: str) -> str:
+    """The lexeme of a synonym group in the tsvector: "~" cannot start a word of any text or query (words are
+    letters and digits only), so no prefix query or typed word ever meets it."""
+    return f"~{group}"
+
+
+def words_only(text: str) -> str:
+    """Folded text reduced to its words separated by spaces: PostgreSQL's parser then sees the words Whoosh's
+    tokenizer sees ("2016/000123" -> "2016 000123"), not file paths, e-mail addresses or hyphenated compounds."""
+    return " ".join(WORD_RE.findall(fold(text)))
+
+
+def _row(doc: SearchDocument, now) -> dict:
+    texts: dict[str, list[str]] = {f"{config}_{group}": [] for config, group in SLOTS}
     for version in doc.versions:
-        configs = ["simple"] if version.language not in STEMMED_LANGUAGES else [PG_CONFIGS[version.language],
-                                                                                "simple"]
+        configs = ("simple",) if version.language not in STEMMED_LANGUAGES else (PG_CONFIGS[version.language],
+                                                                                 "simple")
         for group in FIELD_GROUPS:
-            text = fold(version.text(group))
-            if not text.strip():
-                continue
-            for config in configs:
-                parts.append(func.setweight(func.to_tsvector(_config(config), literal(text, String)),
-                                            WEIGHT_LETTERS[group]))
-    if not parts:
-        return func.to_tsvector(_config("simple"), literal("", String))
-    return reduce(lambda a, b: a.op("||")(b), parts)
+            words = words_only(version.text(group))
+            if words:
+                for config in configs:
+                    texts[f"{config}_{group}"].append(words)
+    row = {name: "\n".join(values) for name, values in texts.items()}
+    row.update(case_id=doc.id, status=doc.status, visibility=doc.visibility, submitter_id=doc.submitter_id,
+               reviewer_id=doc.reviewer_id, filed_on=doc.when, year=doc.year, facets=list(doc.facets),
+               synonyms=[synonym_lexeme(g) for g in ql.document_synonyms(doc)], indexed_at=now)
+    return row
 
 
 class _Writer(IndexWriter):
@@ -56,19 +95,17 @@ class _Writer(IndexWriter):
         self.session = session
 
     def index(self, docs: Iterable[SearchDocument]) -> int:
-        n = 0
+        now = utcnow()
+        rows: list[dict] = []
         words: set[str] = set()
         for doc in docs:
-            values = dict(status=doc.status, visibility=doc.visibility, submitter_id=doc.submitter_id,
-                          reviewer_id=doc.reviewer_id, filed_on=doc.when, year=doc.year, facets=list(doc.facets),
-                          document=_vector(doc), indexed_at=utcnow())
-            statement = insert(CaseSearch).values(case_id=doc.id, **values)
-            self.session.execute(statement.on_conflict_do_update(index_elements=[CaseSearch.case_id], set_=values))
+            rows.append(_row(doc, now))
             words |= {w for w in doc.words() if len(w) <= 60}
-            n += 1
+        for start in range(0, len(rows), BATCH):
+            self.session.execute(UPSERT, rows[start:start + BATCH])
         if words:
-            self.session.execute(insert(SearchWord).on_conflict_do_nothing(), [{"word": w} for w in sorted(words)])
-        return n
+            self.session.execute(ADD_WORDS, {"words": sorted(words)})
+        return len(rows)
 
     def delete(self, ids: Iterable[int]) -> None:
         ids = [int(i) for i in ids]
@@ -128,26 +165,44 @@ class PostgresBackend(SearchBackend):
     # ------------------------------------------------------------ compiling queries
 
     def _term(self, node: ql.Term):
-        word = fold(node.word)
+        word = words_only(node.word)
         if node.prefix:  # word is \w+ only: nothing in it can be tsquery syntax; quote_literal makes sure
             return func.to_tsquery(_config("simple"), func.quote_literal(literal(word, String)).op("||")(":*"))
         return reduce(func.tsquery_or, [func.plainto_tsquery(_config(c), literal(word, String))
                                         for c in QUERY_CONFIGS])
 
     def _phrase(self, node: ql.Phrase):
-        text = " ".join(fold(w) for w in node.words)
+        text = " ".join(words_only(w) for w in node.words)
         return reduce(func.tsquery_or, [func.phraseto_tsquery(_config(c), literal(text, String))
                                         for c in QUERY_CONFIGS])
 
-    def compile(self, node: ql.Node):
+    def compile(self, node: ql.Node, ranking: bool = False):
+        """The tsquery of a node. Unquoted words spelling a synonym term come as (Phrase OR Synonym): every
+        document holding the phrase also holds the group's lexeme, so matching needs the lexeme only (no
+        positions to check). `ranking` (for ts_rank over rows already selected) turns phrases into their words
+        and leaves NOT parts out."""
         if isinstance(node, ql.Term):
             return self._term(node)
         if isinstance(node, ql.Phrase):
+            if ranking:
+                return func.plainto_tsquery(_config("simple"), literal(" ".join(words_only(w) for w in node.words),
+                                                                      String))
             return self._phrase(node)
+        if isinstance(node, ql.Synonym):  # a quoted lexeme, read verbatim: group names are ours, letters only
+            return cast(literal("'" + synonym_lexeme(node.group) + "'", String), TSQUERY)
         if isinstance(node, ql.Not):
             return func.tsquery_not(self.compile(node.item))
+        if isinstance(node, ql.Or) and not ranking and len(node.items) == 2 \
+                and isinstance(node.items[0], ql.Phrase) and isinstance(node.items[1], ql.Synonym):
+            return self.compile(node.items[1])
+        items = [item for item in node.items if not (ranking and isinstance(item, ql.Not))]
+        if not items:
+            return None
+        compiled = [c for c in (self.compile(item, ranking) for item in items) if c is not None]
+        if not compiled:
+            return None
         combine = func.tsquery_or if isinstance(node, ql.Or) else func.tsquery_and
-        return reduce(combine, [self.compile(item) for item in node.items])
+        return reduce(combine, compiled)
 
     @staticmethod
     def scope(viewer: Viewer):
@@ -175,31 +230,44 @@ class PostgresBackend(SearchBackend):
 
     # ------------------------------------------------------------ reading
 
-    def _matches(self, query: ql.Query, filters, viewer: Viewer, sort: str) -> list[int]:
+    def _select(self, query: ql.Query, filters, viewer: Viewer) -> Matches:
         where = [self.scope(viewer), *self.filter_conditions(filters)]
-        by_date = [CaseSearch.filed_on.desc().nulls_last(), CaseSearch.case_id.desc()]
-        if not query:
-            statement = select(CaseSearch.case_id).where(*where).order_by(*by_date)
-        else:
+        tsquery = None
+        if query:
             tsquery = self.compile(query.root)
-            where.append(CaseSearch.document.op("@@")(tsquery))
-            if sort == "date":
-                statement = select(CaseSearch.case_id).where(*where).order_by(*by_date)
-            else:
-                rank = func.ts_rank(CaseSearch.document, tsquery)
-                statement = select(CaseSearch.case_id).where(*where).order_by(rank.desc(), *by_date)
+            where.append(CaseSearch.document.op("@@")(tsquery))  # the GIN index; nothing is ranked here
+        total = self.session.scalar(select(func.count()).select_from(CaseSearch).where(*where)) or 0
+        return Matches(total=total, handle=(where, tsquery), query=query, filters=filters, viewer=viewer)
+
+    def _ids(self, matches: Matches) -> list[int]:
+        where, _tsquery = matches.handle
+        return list(self.session.scalars(select(CaseSearch.case_id).where(*where)))
+
+    def _top(self, matches: Matches, sort: str, limit: int | None) -> list[int]:
+        where, tsquery = matches.handle
+        by_date = [CaseSearch.filed_on.desc().nulls_last(), CaseSearch.case_id.desc()]
+        ranking = None
+        if tsquery is not None and sort != "date" and not ql.only_negative(matches.query.root):
+            ranking = self.compile(matches.query.root, ranking=True)
+        if ranking is None:
+            order = by_date
+        else:  # ts_rank for the matching rows only, and only the first `limit` are returned
+            order = [func.ts_rank(CaseSearch.document, ranking).desc(), *by_date]
+        statement = select(CaseSearch.case_id).where(*where).order_by(*order)
+        if limit is not None:
+            statement = statement.limit(limit)
         return list(self.session.scalars(statement))
 
-    def _facet_counts(self, ids: list[int], kinds: Iterable[str]) -> dict[str, dict[str, int]]:
+    def _facet_counts(self, matches: Matches, kinds: Iterable[str]) -> dict[str, dict[str, int]]:
+        """One GROUP BY over the facet tokens of the matching rows (same conditions; no list of ids)."""
+        kinds = tuple(kinds)
         counts: dict[str, dict[str, int]] = {kind: {} for kind in kinds}
-        if not ids:
-            return counts
+        where, _tsquery = matches.handle
         token = func.unnest(CaseSearch.facets).label("token")
-        tokens = select(token).where(CaseSearch.case_id.in_(
-            bindparam("ids", [int(i) for i in ids], expanding=True, literal_execute=True))).subquery()
+        tokens = select(token).where(*where).subquery()
         rows = self.session.execute(select(tokens.c.token, func.count()).group_by(tokens.c.token))
-        for text, n in sorted(rows, key=lambda row: (-row[1], row[0])):
-            kind, _sep, code = text.partition(":")
+        for value, n in sorted(rows, key=lambda row: (-row[1], row[0])):
+            kind, _sep, code = value.partition(":")
             if kind in counts:
                 counts[kind][code] = n
         return counts

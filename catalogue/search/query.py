@@ -5,7 +5,7 @@
     bank OR financial        either word (OR binds tighter than AND: a b OR c = a AND (b OR c))
     -extradition, NOT ...    leave out cases with the word or phrase
     extradit*                words starting with extradit
-    MLA                      also its synonyms and expansions from synonyms.yaml
+    MLA                      also its synonyms and expansions from synonyms.yaml (one index-time token)
 
 Parsing never fails: unbalanced quotes close at the end, lone operators and punctuation are ignored, and only
 word characters (\\w+) ever reach an engine, so no input can break an engine's own query syntax."""
@@ -40,6 +40,14 @@ class Phrase:
 
 
 @dataclass(frozen=True)
+class Synonym:
+    """The canonical token of a synonym group (synonyms.yaml), which the indexer gives every document naming
+    any term of the group."""
+
+    group: str
+
+
+@dataclass(frozen=True)
 class Or:
     items: tuple[Node, ...]
 
@@ -54,7 +62,7 @@ class Not:
     item: Node
 
 
-Node = Term | Phrase | Or | And | Not
+Node = Term | Phrase | Synonym | Or | And | Not
 
 
 @dataclass(frozen=True)
@@ -71,22 +79,121 @@ class Query:
 
 
 # ---------------------------------------------------------------- synonyms
+#
+# Synonyms are applied at INDEX time: a document holding any term of a group (its words folded and stemmed the
+# way the engines stem the text's language, or merely folded) gets the group's one canonical token, in a field of
+# its own at keyword weight. A query word or phrase that spells a term of a group becomes (the literal words OR
+# that one token), so a query never explodes into every term of the group in every language and field.
+
+STEM_LANGUAGES = ("en", "fr", "es", "ru")
+
 
 @functools.cache
+def _stemmer(lang: str):
+    from whoosh.lang import stemmer_for_language
+
+    stem = stemmer_for_language(lang)
+    return functools.lru_cache(maxsize=200_000)(stem)
+
+
+def stem_words(words: tuple[str, ...] | list[str], lang: str) -> tuple[str, ...]:
+    """Folded words stemmed with the Snowball stemmer of `lang` ("raw": unchanged)."""
+    if lang == "raw":
+        return tuple(words)
+    stem = _stemmer(lang)
+    return tuple(stem(w) for w in words)
+
+
+def _group_name(terms: tuple[tuple[str, ...], ...]) -> str:
+    return "".join(terms[0])[:40]
+
+
+@functools.cache
+def synonym_table(path: Path = SYNONYMS_PATH) -> tuple[dict[str, tuple[tuple[str, ...], ...]],
+                                                        dict[str, dict[tuple[str, ...], str]]]:
+    """(group name -> its terms as folded word tuples, analysis -> {term words under that analysis: group name}).
+    Analyses are "raw" (folded only) and each stemmed language; a term found under two groups keeps the first."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    groups: dict[str, tuple[tuple[str, ...], ...]] = {}
+    keys: dict[str, dict[tuple[str, ...], str]] = {lang: {} for lang in ("raw", *STEM_LANGUAGES)}
+    for group in data.get("groups") or []:
+        terms = tuple(t for t in dict.fromkeys(tuple(WORD_RE.findall(fold(str(t)))) for t in group
+                                               if str(t).strip()) if t)
+        if not terms:
+            continue
+        name = _group_name(terms)
+        groups[name] = terms
+        for lang, table in keys.items():
+            for term in terms:
+                table.setdefault(stem_words(term, lang), name)
+    return groups, keys
+
+
 def synonym_groups(path: Path = SYNONYMS_PATH) -> dict[tuple[str, ...], tuple[tuple[str, ...], ...]]:
     """Folded words of a term -> every term of its group (as folded word tuples), itself included."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    table: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {}
-    for group in data.get("groups") or []:
-        terms = tuple(dict.fromkeys(tuple(WORD_RE.findall(fold(str(t)))) for t in group if str(t).strip()))
-        for term in terms:
-            if term:
-                table[term] = tuple(t for t in terms if t)
-    return table
+    groups, keys = synonym_table(path)
+    return {term: groups[name] for term, name in keys["raw"].items()}
+
+
+@functools.cache
+def _first_words() -> dict[str, dict[str, tuple[int, ...]]]:
+    """analysis -> first (stemmed) word of a term -> the lengths of the terms starting with it, longest first."""
+    _groups, keys = synonym_table()
+    out: dict[str, dict[str, set[int]]] = {}
+    for lang, table in keys.items():
+        firsts: dict[str, set[int]] = {}
+        for words in table:
+            firsts.setdefault(words[0], set()).add(len(words))
+        out[lang] = firsts
+    return {lang: {w: tuple(sorted(n, reverse=True)) for w, n in firsts.items()} for lang, firsts in out.items()}
+
+
+def synonyms_in(words: list[str], lang: str) -> set[str]:
+    """Names of the synonym groups one of whose terms occurs in `words` (folded words of a text in `lang`),
+    matched both folded only and, for a stemmed language, stemmed as that language."""
+    _groups, keys = synonym_table()
+    firsts = _first_words()
+    found: set[str] = set()
+    for analysis in ("raw", lang) if lang in STEM_LANGUAGES else ("raw",):
+        sequence = stem_words(words, analysis)
+        table, starts = keys[analysis], firsts[analysis]
+        for i, word in enumerate(sequence):
+            lengths = starts.get(word)
+            if not lengths:
+                continue
+            for n in lengths:
+                name = table.get(sequence[i:i + n]) if n > 1 else table.get((word,))
+                if name:
+                    found.add(name)
+    return found
+
+
+def document_synonyms(doc) -> list[str]:
+    """The canonical tokens of the synonym groups a SearchDocument mentions (in any version and field)."""
+    from catalogue.search.documents import FIELD_GROUPS
+
+    found: set[str] = set()
+    for version in doc.versions:
+        for group in FIELD_GROUPS:
+            text = version.text(group)
+            if text:
+                found |= synonyms_in(WORD_RE.findall(fold(text)), version.language)
+    return sorted(found)
+
+
+def group_of(words: tuple[str, ...]) -> str | None:
+    """The synonym group a run of typed words spells (folded, or stemmed in any stemmed language), if any."""
+    _groups, keys = synonym_table()
+    folded = tuple(fold(w) for w in words)
+    for lang in ("raw", *STEM_LANGUAGES):
+        name = keys[lang].get(stem_words(folded, lang))
+        if name:
+            return name
+    return None
 
 
 def _longest_key() -> int:
-    return max((len(key) for key in synonym_groups()), default=1)
+    return max((len(key) for key in synonym_table()[1]["raw"]), default=1)
 
 
 def _alternative(words: tuple[str, ...]) -> Node:
@@ -94,8 +201,8 @@ def _alternative(words: tuple[str, ...]) -> Node:
 
 
 def _expand(groups: list[list[Node]]) -> list[list[Node]]:
-    """Replace runs of plain words that spell a synonym term by the OR of its whole group (longest match first)."""
-    table = synonym_groups()
+    """Replace runs of plain words that spell a synonym term by (those words OR the group's canonical token),
+    longest match first."""
     out: list[list[Node]] = []
     i = 0
     while i < len(groups):
@@ -104,9 +211,10 @@ def _expand(groups: list[list[Node]]) -> list[list[Node]]:
             run = groups[i:i + length]
             if not all(len(g) == 1 and isinstance(g[0], Term) and not g[0].prefix for g in run):
                 continue
-            key = tuple(fold(g[0].word) for g in run)
-            if key in table:
-                out.append([Or(tuple(_alternative(words) for words in table[key]))])
+            words = tuple(g[0].word for g in run)
+            name = group_of(words)
+            if name:
+                out.append([Or((_alternative(words), Synonym(name)))])
                 i += length
                 matched = True
                 break
@@ -114,8 +222,10 @@ def _expand(groups: list[list[Node]]) -> list[list[Node]]:
             continue
         group = groups[i]
         if len(group) == 1 and isinstance(group[0], Not) and isinstance(group[0].item, Term) \
-                and not group[0].item.prefix and (fold(group[0].item.word),) in table:
-            group = [Not(Or(tuple(_alternative(w) for w in table[(fold(group[0].item.word),)])))]
+                and not group[0].item.prefix:
+            name = group_of((group[0].item.word,))
+            if name:
+                group = [Not(Or((group[0].item, Synonym(name))))]
         out.append(group)
         i += 1
     return out
@@ -199,6 +309,9 @@ def positive_terms(node: Node | None) -> tuple[set[str], set[str]]:
             (prefixes if n.prefix else words).add(fold(n.word))
         elif isinstance(n, Phrase):
             words.update(fold(w) for w in n.words)
+        elif isinstance(n, Synonym):
+            for term in synonym_table()[0].get(n.group, ()):
+                words.update(term)
         else:
             for item in n.items:
                 walk(item)

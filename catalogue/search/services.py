@@ -61,12 +61,18 @@ def _ensure_checked() -> None:
 
 
 def find(viewer: Viewer, text: str) -> tuple[Query, SearchHits | None]:
-    """The parsed query and every case id it finds in the viewer's scope, best first (None: nothing to search)."""
+    """The parsed query and every case id it finds in the viewer's scope, unranked (None: nothing to search)."""
     query = parse(text)
     if not query:
         return query, None
     _ensure_checked()
     return query, backend().search(query, viewer=viewer, suggest=False)
+
+
+def rank(viewer: Viewer, query: Query, filters: dict, limit: int | None) -> list[int]:
+    """The first `limit` cases (None: all) the query finds with these filters in the viewer's scope, best first:
+    the engine ranks only those."""
+    return backend().ranked(query, filters, viewer=viewer, limit=limit)
 
 
 def suggestion(query: Query, filters: dict, viewer: Viewer, found: int) -> str | None:

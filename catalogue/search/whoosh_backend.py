@@ -6,7 +6,6 @@ its document count with the database. The index stores its schema with pickle: i
 from __future__ import annotations
 
 import os
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,19 +19,20 @@ from whoosh.support.charset import accent_map
 from whoosh.writing import CLEAR
 
 from catalogue.search import query as ql
-from catalogue.search.backend import ENGINE_FILTERS, IndexWriter, SearchBackend, Viewer
-from catalogue.search.documents import FIELD_GROUPS, STEMMED_LANGUAGES, WEIGHTS, SearchDocument, fold
+from catalogue.search.backend import ENGINE_FILTERS, IndexWriter, Matches, SearchBackend, Viewer
+from catalogue.search.documents import FIELD_GROUPS, STEMMED_LANGUAGES, WEIGHTS, WORD_RE, SearchDocument, fold
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: coded labels, index-time synonyms ("syn"), no "spell" field
 LANGS = (*STEMMED_LANGUAGES, "raw")  # "raw": every version, folded but not stemmed (prefixes, other languages)
 BATCH = 500
+WRITER_LIMIT_MB = 256  # the rebuild's in-memory pool: fewer, larger runs to merge
 # BM25F; keywords are short lists, and many cases have none, so their length says nothing: no normalisation.
 WEIGHTING = scoring.BM25F(B=0.75, K1=1.2, **{f"keywords_{lang}_B": 0.0 for lang in LANGS})
 
 
 def analyzer(lang: str):
     """Words, lower case, accents folded; then, for a stemmed language, its stop words out and its stems."""
-    chain = RegexTokenizer(r"\w+") | LowercaseFilter() | CharsetFilter(accent_map)
+    chain = RegexTokenizer(WORD_RE.pattern) | LowercaseFilter() | CharsetFilter(accent_map)
     if lang == "raw":
         return chain
     return chain | StopFilter(lang=lang, minsize=1) | StemFilter(lang=lang)
@@ -52,7 +52,8 @@ def make_schema() -> Schema:
         "filed": NUMERIC(int, sortable=True, signed=False),  # yyyymmdd, 0 when unknown: sort by date
         "year": NUMERIC(int, signed=False),
         "facets": KEYWORD(lowercase=False, commas=False, scorable=False),
-        "spell": TEXT(analyzer=ANALYZERS["raw"], phrase=False),
+        # Canonical tokens of the synonym groups the case names (query.document_synonyms), at keyword weight.
+        "syn": KEYWORD(lowercase=False, commas=False, scorable=True),
     }
     for group in FIELD_GROUPS:
         for lang in LANGS:
@@ -76,7 +77,7 @@ def _fields_of(doc: SearchDocument) -> dict:
         submitter=str(doc.submitter_id or ""), reviewer=str(doc.reviewer_id or ""),
         filed=int(doc.when.strftime("%Y%m%d")) if doc.when else 0, year=doc.year or 0,
         facets=" ".join(t.replace(" ", "_") for t in doc.facets),
-        spell=" ".join(sorted(doc.words())),
+        syn=" ".join(ql.document_synonyms(doc)),
     )
     return fields
 
@@ -138,7 +139,7 @@ class WhooshBackend(SearchBackend):
         writer.commit()
 
     def rebuild(self, docs: Iterable[SearchDocument], progress: Callable[[int], None] | None = None) -> int:
-        writer = self._open().writer(timeout=self.writer_timeout)
+        writer = self._open().writer(timeout=self.writer_timeout, limitmb=WRITER_LIMIT_MB)
         n = 0
         try:
             for doc in docs:
@@ -181,16 +182,29 @@ class WhooshBackend(SearchBackend):
                     alternatives.append(wq.Phrase(name, tokens, boost=WEIGHTS[group]))
         return wq.Or(alternatives) if alternatives else wq.NullQuery
 
-    def compile(self, node: ql.Node) -> wq.Query:
+    def compile(self, node: ql.Node, ranking: bool = False) -> wq.Query:
+        """The Whoosh query of a node. Unquoted words spelling a synonym term come as (Phrase OR Synonym): every
+        document holding that phrase also holds the group's token (the indexer found it with the same analysis),
+        so matching needs the token only. `ranking` (scoring documents already selected) turns phrases into
+        their words, which weigh the same fields without reading positions."""
         if isinstance(node, ql.Term):
             return self._term(node)
         if isinstance(node, ql.Phrase):
+            if ranking:
+                return wq.Or([self._term(ql.Term(word)) for word in node.words])
             return self._phrase(node)
+        if isinstance(node, ql.Synonym):
+            return wq.Term("syn", node.group, boost=WEIGHTS["keywords"])
         if isinstance(node, ql.Or):
-            return wq.Or([self.compile(item) for item in node.items])
+            if not ranking and len(node.items) == 2 and isinstance(node.items[0], ql.Phrase) \
+                    and isinstance(node.items[1], ql.Synonym):
+                return self.compile(node.items[1])
+            return wq.Or([self.compile(item, ranking) for item in node.items])
         if isinstance(node, ql.Not):
             return wq.AndNot(wq.Every(), self.compile(node.item))
-        positives = [self.compile(i) for i in node.items if not isinstance(i, ql.Not)]
+        positives = [self.compile(i, ranking) for i in node.items if not isinstance(i, ql.Not)]
+        if ranking:  # the documents are already selected: what is left out plays no part in their scores
+            return wq.And(positives) if positives else wq.Every()
         negatives = [self.compile(i.item) for i in node.items if isinstance(i, ql.Not)]
         positive = wq.And(positives) if positives else wq.Every()
         return wq.AndNot(positive, wq.Or(negatives)) if negatives else positive
@@ -218,47 +232,82 @@ class WhooshBackend(SearchBackend):
 
     # ------------------------------------------------------------ reading
 
-    def _matches(self, query: ql.Query, filters, viewer: Viewer, sort: str) -> list[int]:
-        compiled = self.compile(query.root) if query else wq.Every()
-        restriction = wq.And([self.scope(viewer), *self.filter_query(filters)])
-        by_date = sort == "date" or not query
-        with self._open().searcher(weighting=WEIGHTING) as searcher:
-            if by_date:
-                results = searcher.search(compiled, filter=restriction, limit=None, sortedby="filed", reverse=True)
-            else:
-                results = searcher.search(compiled, filter=restriction, limit=None)  # scored by WEIGHTING
-            if not results.top_n:
-                return []  # (an empty index has no columns to read)
-            column = searcher.reader().column_reader("cid")
-            return [column[docnum] for _key, docnum in results.top_n]
+    def _reader_cache(self, searcher) -> dict:
+        """Per index generation: case id of each document number, and a bit set per facet token (counting a
+        facet is then one AND and a bit count per token, whatever the number of matches)."""
+        reader = searcher.reader()
+        key = (reader.generation(), reader.doc_count_all(), reader.doc_count())
+        cache = getattr(self, "_cache", None)
+        if cache is not None and cache["key"] == key:
+            return cache
+        cids = list(reader.column_reader("cid")) if reader.doc_count_all() else []
+        facet_bits: dict[str, dict[str, int]] = {}
+        for token in reader.lexicon("facets"):
+            text = token.decode("utf-8") if isinstance(token, bytes) else token
+            kind, _sep, code = text.partition(":")
+            bits = bytearray((len(cids) + 8) // 8)
+            for docnum in reader.postings("facets", text).all_ids():
+                bits[docnum >> 3] |= 1 << (docnum & 7)
+            facet_bits.setdefault(kind, {})[code] = int.from_bytes(bits, "little")
+        self._cache = {"key": key, "cids": cids, "facets": facet_bits}
+        return self._cache
 
-    def _facet_counts(self, ids: list[int], kinds: Iterable[str]) -> dict[str, dict[str, int]]:
-        counts: dict[str, Counter] = {kind: Counter() for kind in kinds}
-        if not ids or not self.count():
-            return {kind: {} for kind in counts}
+    def _select(self, query: ql.Query, filters, viewer: Viewer) -> Matches:
+        index = self._open()
+        restriction = [self.scope(viewer), *self.filter_query(filters)]
+        compiled = wq.And([self.compile(query.root), *restriction]) if query else wq.And(restriction)
+        with index.searcher() as searcher:
+            docnums = set(searcher.docs_for_query(compiled))  # unscored: no weighting, no sorting
+        return Matches(total=len(docnums), handle=docnums, query=query, filters=filters, viewer=viewer)
+
+    def _ids(self, matches: Matches) -> list[int]:
+        if not matches.total:
+            return []
         with self._open().searcher() as searcher:
-            reader = searcher.reader()
-            column = reader.column_reader("cid")
-            wanted = set(ids)
-            docnums = {docnum for docnum in reader.all_doc_ids() if column[docnum] in wanted}
-            for token in reader.lexicon("facets"):  # one pass over the facet tokens' postings
-                text = token.decode("utf-8") if isinstance(token, bytes) else token
-                kind, _sep, code = text.partition(":")
-                if kind in counts:
-                    n = sum(1 for docnum in reader.postings("facets", text).all_ids() if docnum in docnums)
-                    if n:
-                        counts[kind][code] = n
-        return {kind: dict(sorted(counter.items(), key=lambda item: (-item[1], item[0])))
-                for kind, counter in counts.items()}
+            cids = self._reader_cache(searcher)["cids"]
+            return [cids[docnum] for docnum in sorted(matches.handle)]
+
+    def _top(self, matches: Matches, sort: str, limit: int | None) -> list[int]:
+        if not matches.total:
+            return []
+        query = matches.query
+        docnums = matches.handle
+        with self._open().searcher(weighting=WEIGHTING) as searcher:
+            if sort == "date" or not query:
+                results = searcher.search(wq.Every(), filter=docnums, limit=limit, sortedby="filed", reverse=True)
+            else:  # scored by WEIGHTING, only among the matches, and only the best `limit` are kept
+                ranking = self.compile(query.root, ranking=True)
+                if isinstance(ranking, wq.Every) or ql.only_negative(query.root):
+                    ranking = wq.Every()
+                results = searcher.search(ranking, filter=docnums, limit=limit, optimize=False)
+            cids = self._reader_cache(searcher)["cids"]
+            return [cids[docnum] for _key, docnum in results.top_n]
+
+    def _facet_counts(self, matches: Matches, kinds: Iterable[str]) -> dict[str, dict[str, int]]:
+        kinds = tuple(kinds)
+        with self._open().searcher() as searcher:
+            cache = self._reader_cache(searcher)
+            bits = bytearray((len(cache["cids"]) + 8) // 8)
+            for docnum in matches.handle:
+                bits[docnum >> 3] |= 1 << (docnum & 7)
+            wanted = int.from_bytes(bits, "little")
+        out: dict[str, dict[str, int]] = {}
+        for kind in kinds:
+            counted = [(code, (wanted & mask).bit_count()) for code, mask in cache["facets"].get(kind, {}).items()]
+            out[kind] = dict(sorted(((c, n) for c, n in counted if n), key=lambda item: (-item[1], item[0])))
+        return out
 
     def _has_word(self, word: str) -> bool:
         with self._open().searcher() as searcher:
-            return searcher.reader().doc_frequency("spell", word) > 0
+            reader = searcher.reader()
+            return any(reader.doc_frequency(text_field(g, "raw"), word) > 0 for g in FIELD_GROUPS)
 
     def _candidates(self, word: str) -> Iterator[str]:
         if not self.count():
             return
         with self._open().searcher() as searcher:
-            corrector = searcher.corrector("spell")
-            found = list(corrector.suggest(word, limit=5, maxdist=2, prefix=1))
+            found: list[str] = []
+            for group in FIELD_GROUPS:
+                corrector = searcher.corrector(text_field(group, "raw"))
+                found += [w for w in corrector.suggest(word, limit=5, maxdist=2, prefix=1) if w not in found]
         yield from found
