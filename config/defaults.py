@@ -62,6 +62,8 @@ PUBLIC_URL = "http://127.0.0.1:5000"  # base of links in mail sent by commands (
 
 # Forum attachments (network/forum/attachments.py): sealed at rest in the forum_attachments table.
 FORUM_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024  # per file; the upload request may be this plus 256 KiB of form
+MESSAGING_ATTACHMENT_MAX_BYTES = 25 * 1024 * 1024  # each encrypted message attachment
+MESSAGING_MAX_ATTACHMENTS = 5
 FORUM_ATTACHMENT_MAX_UNZIPPED = 50 * 1024 * 1024  # DOCX/XLSX/ODT: total uncompressed size of the entries
 FORUM_ATTACHMENT_MAX_RATIO = 100  # DOCX/XLSX/ODT: uncompressed/compressed, per entry and overall
 

@@ -6,6 +6,7 @@ POSTs carry a valid CSRF token from a page of the same client: this table tests 
 of objects made by `make_world`."""
 from __future__ import annotations
 
+import json
 from urllib.parse import urlsplit
 
 import pytest
@@ -28,6 +29,8 @@ FORUM = (302, "/forum/")
 OPEN_TOPIC = (302, "/forum/topics/{open_topic}")
 NOTIFICATIONS = (302, "/forum/notifications")
 MESSAGES = (302, "/messages/")
+MAILBOX = (302, "/messages/mailboxes/AUT-MOJ")
+VERIFIED = (302, "/messages/verify/{other_member_id}")
 
 
 def cells(anonymous, applicant, member, other_member, focal_point, moderator, admin) -> dict:
@@ -231,6 +234,38 @@ TABLE: list[tuple[str, str, dict]] = [
     ("POST", "/messages/recovery-key",                  cells(401,      403,         MESSAGES,  MESSAGES,  MESSAGES,  MESSAGES,  MESSAGES)),
     ("GET", "/messages/restore",                        cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
     ("POST", "/messages/restore",                       cells(401,      403,         400,       400,       400,       400,       400)),
+    # attachments: only the conversation's participants download; a missing file id answers 404
+    ("GET", "/messages/{conversation}/files/{first_message}/{file_id}",
+                                                        cells(SIGN_IN,  403,         200,       200,       404,       404,       404)),
+    ("GET", "/messages/{conversation}/files/{first_message}/f-00000000000000000000000000000000",
+                                                        cells(SIGN_IN,  403,         404,       404,       404,       404,       404)),
+    # authority mailboxes: focal_point opened AUT-MOJ's and holds it; other_member wrote {mailbox_conversation} to it.
+    # Holding a mailbox is what opens it, never a role; POSTs with only a CSRF token come back with a message.
+    ("GET", "/messages/mailboxes",                      cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
+    ("GET", "/messages/mailboxes/AUT-MOJ",              cells(SIGN_IN,  403,         404,       404,       200,       404,       404)),
+    ("GET", "/messages/mailboxes/NGA-CA",               cells(SIGN_IN,  403,         404,       404,       404,       404,       404)),
+    ("GET", "/messages/mailboxes/NOPE",                 cells(SIGN_IN,  403,         404,       404,       404,       404,       404)),
+    ("POST", "/messages/mailboxes/AUT-MOJ/open",        cells(401,      403,         404,       404,       MAILBOX,   404,       404)),
+    ("POST", "/messages/mailboxes/AUT-MOJ/grant",       cells(401,      403,         404,       404,       MAILBOX,   404,       404)),
+    ("POST", "/messages/mailboxes/AUT-MOJ/remove/{target}",
+                                                        cells(401,      403,         404,       404,       MAILBOX,   404,       404)),
+    ("GET", "/messages/authority/AUT-MOJ",              cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
+    ("POST", "/messages/authority/AUT-MOJ",             cells(401,      403,         400,       400,       400,       400,       400)),
+    ("GET", "/messages/authority/NGA-CA",               cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
+    ("GET", "/messages/authority/NOPE",                 cells(SIGN_IN,  403,         404,       404,       404,       404,       404)),
+    ("GET", "/messages/{mailbox_conversation}",         cells(SIGN_IN,  403,         404,       200,       200,       404,       404)),
+    ("POST", "/messages/{mailbox_conversation}/reply",  cells(401,      403,         404,       400,       400,       404,       404)),
+    # key verification: any vetted member compares with another who has keys (not with themselves)
+    ("GET", "/messages/verify/{other_member_id}",       cells(SIGN_IN,  403,         200,       404,       200,       200,       200)),
+    ("GET", "/messages/verify/999999",                  cells(SIGN_IN,  403,         404,       404,       404,       404,       404)),
+    ("POST", "/messages/verify/{other_member_id}",      cells(401,      403,         VERIFIED,  404,       VERIFIED,  VERIFIED,  VERIFIED)),
+    # reports: a participant reports a message they received (not their own); moderators see the queue
+    ("GET", "/messages/{conversation}/report/{first_message}",
+                                                        cells(SIGN_IN,  403,         404,       200,       404,       404,       404)),
+    ("POST", "/messages/{conversation}/report/{first_message}",
+                                                        cells(401,      403,         404,       400,       404,       404,       404)),
+    ("GET", "/messages/reports",                        cells(SIGN_IN,  403,         403,       403,       403,       200,       403)),
+    ("POST", "/messages/reports/999999/resolve",        cells(401,      403,         403,       403,       403,       404,       403)),
     # ---- forum (open spaces for every vetted member; WACAP's space is restricted to its group, of which only
     # other_member is a member: outsiders get 404 on its topics, posts and forms, so their existence is not revealed).
     # {open_topic} is member's question in the open space with other_member's reply {reply_post}; POSTs carrying only
@@ -273,6 +308,21 @@ TABLE: list[tuple[str, str, dict]] = [
     ("POST", "/forum/groups/wacap/join",                cells(401,      403,         FORUM,     FORUM,     FORUM,     FORUM,     FORUM)),
     ("POST", "/forum/posts/{reply_post}/unhide",        cells(401,      403,         403,       403,       403,       OPEN_TOPIC, 403)),
     ("POST", "/forum/topics/{open_topic}/unsolve",      cells(401,      403,         OPEN_TOPIC, 403,      403,       OPEN_TOPIC, 403)),
+    # ---- forum space permissions (platform moderators, administrators and the space's own moderators; outsiders of a
+    # restricted space get 404) and group members (platform moderators and administrators). {wacap_member} is
+    # other_member, in WACAP; POSTs carrying only a CSRF token are refused by validation (400) without a change.
+    ("GET", "/forum/spaces/general/permissions",        cells(SIGN_IN,  403,         403,       403,       403,       200,       200)),
+    ("GET", "/forum/spaces/wacap/permissions",          cells(SIGN_IN,  403,         404,       403,       404,       200,       200)),
+    ("GET", "/forum/spaces/nowhere/permissions",        cells(SIGN_IN,  403,         404,       404,       404,       404,       404)),
+    ("POST", "/forum/spaces/general/permissions",       cells(401,      403,         403,       403,       403,       400,       400)),
+    ("POST", "/forum/spaces/wacap/permissions",         cells(401,      403,         404,       403,       404,       400,       400)),
+    ("GET", "/forum/groups",                            cells(SIGN_IN,  403,         403,       403,       403,       200,       200)),
+    ("GET", "/forum/groups/wacap/members",              cells(SIGN_IN,  403,         403,       403,       403,       200,       200)),
+    ("GET", "/forum/groups/nowhere/members",            cells(SIGN_IN,  403,         403,       403,       403,       404,       404)),
+    ("POST", "/forum/groups/wacap/members",             cells(401,      403,         403,       403,       403,       400,       400)),
+    ("POST", "/forum/groups/wacap/members/{wacap_member}",
+     cells(401,      403,         403,       403,       403,       400,       400)),
+    ("POST", "/forum/groups/wacap/members/{target}",    cells(401,      403,         403,       403,       403,       404,       404)),
     # ---- forum moderation, notifications, preferences, attachments. {flag} is focal_point's open flag on
     # {reply_post}; {notification} is member's (other_member replied to member's topic); {open_file} is attached to
     # {reply_post}, {secret_file} to {secret_post}. Only "moderator" is a platform moderator.
@@ -430,8 +480,18 @@ def make_world(app, clock, auth, member_factory, authority, other_authority, mem
     for actor in (member, other_member, focal_point, moderator, admin):
         keys, senders_keys[actor.id], _recovery_key = messaging_keys.create_key_set(actor, actor.password)
         keys.recovery_confirmed_at = now
+    import io
+
+    from network.messaging import mailboxes
+
     conversation = messaging.start_conversation(member, [other_member], "Bank records", "Can you expedite?",
-                                                messaging.Handling(confidential=True), private=senders_keys[member.id])
+                                                messaging.Handling(confidential=True), private=senders_keys[member.id],
+                                                uploads=[messaging.Upload("request.txt", io.BytesIO(b"Request\n"))])
+    first_message = conversation.messages[0]
+    file_id = json.loads(first_message.envelope)["header"]["attachments"][0]["file_id"]
+    mailboxes.open_mailbox(focal_point, authority, private=senders_keys[focal_point.id])
+    mailbox_conversation = messaging.write_to_authority(other_member, authority, "Extradition", "Which documents?",
+                                                       messaging.Handling(), private=senders_keys[other_member.id])
     db.session.commit()
 
     victim = auth.client_for(target)  # a live session of someone else: no role may revoke it
@@ -451,6 +511,7 @@ def make_world(app, clock, auth, member_factory, authority, other_authority, mem
             "token": member_token.id,
             "change": change.id,
             "open_topic": open_topic.id,
+            "wacap_member": other_member.id,
             "secret_topic": secret_topic.id,
             "open_post": forum.first_post(open_topic).id,
             "secret_post": forum.first_post(secret_topic).id,
@@ -461,6 +522,10 @@ def make_world(app, clock, auth, member_factory, authority, other_authority, mem
             "open_file": open_file.storage_id,
             "secret_file": secret_file.storage_id,
             "conversation": conversation.id,
+            "first_message": first_message.id,
+            "file_id": file_id,
+            "mailbox_conversation": mailbox_conversation.id,
+            "other_member_id": other_member.id,
             "foreign_target": foreign_target.id,
             "target_grant": next(g.id for g in target.roles if g.role == "member"),
             "focal_grant": next(g.id for g in focal_point.roles if g.role == "focal_point"),
@@ -601,8 +666,9 @@ _DUMMY_IDS = {"application": 1, "foreign_application": 2, "target": 3, "foreign_
               "info_token": "t", "reset_token": "t", "public_case": "CASE-PUBLIC-1",
               "members_case": "CASE-MEMBERS-1", "draft_case": "CASE-DRAFT-1", "submitted_case": "CASE-SUBMITTED-1",
               "token": 7, "change": 8,
-              "open_topic": 9, "secret_topic": 10, "open_post": 11, "secret_post": 12, "reply_post": 13,
-              "join_request": 14, "conversation": 15,
+              "wacap_member": 18, "open_topic": 9, "secret_topic": 10, "open_post": 11, "secret_post": 12, "reply_post": 13,
+              "join_request": 14, "conversation": 15, "first_message": 19, "file_id": "f-" + "0" * 32,
+              "mailbox_conversation": 20, "other_member_id": 21,
               "flag": 16, "notification": 17, "open_file": "f", "secret_file": "g"}
 
 

@@ -451,7 +451,7 @@ def test_the_demo_forum_loads_once(app, member_factory, clock):
         member_factory(email=email, name=name)
     first = load_demo_forum()
     db.session.commit()
-    assert first["forum spaces"] == 5 and first["forum topics"] >= 8
+    assert first["forum spaces"] == 6 and first["forum topics"] >= 9
     assert load_demo_forum() == {"forum groups": 0, "forum spaces": 0, "forum topics": 0}
     assert db.session.scalar(select(Space).where(Space.slug == "wacap")).restricted
     solved = db.session.scalars(select(Topic).where(Topic.solved_post_id.isnot(None))).all()

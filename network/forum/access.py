@@ -1,16 +1,17 @@
 """The forum's one visibility filter: who sees, replies, creates and moderates where.
 
 Every view, template, list, feed, count and search of the forum goes through these functions; none of them
-re-implements the rule. Open spaces: every vetted member sees them, replies and creates topics. Restricted
-spaces: only the members of the space's group, and platform moderators. Hidden topics and posts: platform
-moderators and the group's space moderators (and, for a post, its author, who sees why it was hidden)."""
+re-implements the rule. A space's permissions (SpacePermission rows) say which groups, or all vetted members, see
+it, reply in it and start topics in it; platform moderators and the space's moderators (the space moderators of
+its group) always may. Hidden topics and posts: those who moderate the space (and, for a post, its author, who
+sees why it was hidden)."""
 from __future__ import annotations
 
 from sqlalchemy import Select, false, func, or_, select, true
 
 from network.core.clock import utcnow
-from network.forum.models import ForumGroup, GroupMembership, Post, Silence, Space, Topic
-from network.members.access import is_member, is_moderator
+from network.forum.models import ForumGroup, GroupMembership, Post, Silence, Space, SpacePermission, Topic
+from network.members.access import is_admin, is_member, is_moderator
 from network.members.models import Member
 
 
@@ -31,6 +32,30 @@ def in_group(member: Member, group_id: int | None, role: str | None = None) -> b
     return db.session.scalar(_group_ids(member, role).where(GroupMembership.group_id == group_id)) is not None
 
 
+PERMISSIONS = ("see", "reply", "create")
+_COLUMNS = {"see": SpacePermission.can_see, "reply": SpacePermission.can_reply, "create": SpacePermission.can_create}
+
+
+def _permitted_space_ids(member: Member, permission: str) -> Select:
+    """Spaces where a row grants the permission to all vetted members or to one of the member's groups."""
+    return select(SpacePermission.space_id).where(
+        _COLUMNS[permission].is_(True),
+        or_(SpacePermission.group_id.is_(None), SpacePermission.group_id.in_(_group_ids(member))))
+
+
+def has_space_permission(member: Member | None, space: Space, permission: str) -> bool:
+    """The space's permission rows (or moderating the space) let the member see, reply or create there. Locks and
+    silences are not looked at: can_reply and can_create_topic add them."""
+    if member is None or not is_member(member):
+        return False
+    if can_moderate_space(member, space):
+        return True
+    from network.core.db import db
+
+    return db.session.scalar(_permitted_space_ids(member, permission)
+                             .where(SpacePermission.space_id == space.id).limit(1)) is not None
+
+
 # ---------------------------------------------------------------- queries (one filter per kind of object)
 
 def visible_spaces(member: Member | None) -> Select:
@@ -40,7 +65,8 @@ def visible_spaces(member: Member | None) -> Select:
         return query.where(false())
     if is_platform_moderator(member):
         return query
-    return query.where(or_(Space.restricted.is_(False), Space.group_id.in_(_group_ids(member))))
+    return query.where(or_(Space.id.in_(_permitted_space_ids(member, "see")),
+                           Space.group_id.in_(_group_ids(member, "space_moderator"))))
 
 
 def moderated_space_condition(member: Member):
@@ -77,11 +103,7 @@ def can_use_forum(member: Member) -> bool:
 
 
 def can_see_space(member: Member | None, space: Space) -> bool:
-    if member is None or not is_member(member):
-        return False
-    if not space.restricted or is_platform_moderator(member):
-        return True
-    return in_group(member, space.group_id)
+    return has_space_permission(member, space, "see")
 
 
 def can_moderate_space(member: Member | None, space: Space) -> bool:
@@ -113,15 +135,27 @@ def silenced_until(member: Member | None):
 
 
 def can_create_topic(member: Member | None, space: Space) -> bool:
-    return can_see_space(member, space) and silenced_until(member) is None
+    return has_space_permission(member, space, "create") and silenced_until(member) is None
 
 
 def can_reply(member: Member | None, topic: Topic) -> bool:
     if not can_read_topic(member, topic) or topic.merged_into_id is not None:
         return False
-    if silenced_until(member) is not None:
+    if not has_space_permission(member, topic.space, "reply") or silenced_until(member) is not None:
         return False
     return not topic.locked or can_moderate_space(member, topic.space)
+
+
+def can_manage_space_permissions(member: Member | None, space: Space) -> bool:
+    """Platform moderators and administrators, and the space's own moderators, say who sees and writes there."""
+    if member is None or not is_member(member):
+        return False
+    return is_admin(member) or can_moderate_space(member, space)
+
+
+def can_manage_groups(member: Member | None) -> bool:
+    """Platform moderators and administrators add members to groups, remove them and name space moderators."""
+    return member is not None and (is_platform_moderator(member) or is_admin(member))
 
 
 def can_flag(member: Member | None, post: Post) -> bool:
@@ -189,4 +223,7 @@ TEMPLATE_RULES = {
     "can_see_flag_queue": can_see_flag_queue,
     "can_suspend_from_forum": lambda member: can_suspend_from_forum(member),
     "can_propose_case": can_propose_case,
+    "has_space_permission": has_space_permission,
+    "can_manage_space_permissions": can_manage_space_permissions,
+    "can_manage_groups": lambda member: can_manage_groups(member),
 }

@@ -2,7 +2,8 @@
 
 Spaces for the whole network and for two regional networks (REFCO, the Central American network of prosecutors,
 and WACAP, the West African network of central authorities and prosecutors), restricted to their groups, with
-the demo accounts of the States that fit as members. Every topic is invented; no real case is described.
+the demo accounts of the States that fit as members, and a read-only "Network announcements" space (every member
+reads it, only the network moderators' group writes). Every topic is invented; no real case is described.
 Idempotent: groups, spaces and topics are found by slug or title and left alone when they exist."""
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from sqlalchemy import select
 
 from network.core.clock import utcnow
 from network.core.db import db
-from network.forum.models import ForumGroup, GroupMembership, Post, Space, Topic
+from network.forum.models import ForumGroup, GroupMembership, Post, Space, SpacePermission, Topic
 from network.members.models import Member
 
 GROUPS = [
+    ("network-moderators", "Network moderators",
+     "The moderators of the network: they publish its announcements and look after the forum."),
     ("refco", "REFCO — Central American network of prosecutors",
      "Prosecutors of Central America working together against organized crime: focal points, contact lists and "
      "coordination of requests within the region."),
@@ -24,8 +27,12 @@ GROUPS = [
      "extradition and confiscation within West Africa and with other regions."),
 ]
 
-# (slug, name, description, group slug or None, position)
+# (slug, name, description, group slug or None, position). A space with a group is restricted to it, unless
+# READ_ONLY names it: then every member reads it and only its group writes.
 SPACES = [
+    ("announcements", "Network announcements",
+     "News from the network's moderators: meetings, new members, changes to the platform. Read-only for members.",
+     "network-moderators", 0),
     ("general", "General", "Questions and news for the whole network: how we work together, meetings, practice.",
      None, 1),
     ("mla", "Mutual legal assistance",
@@ -38,8 +45,12 @@ SPACES = [
      5),
 ]
 
+READ_ONLY = {"announcements"}
+
 # (group slug, e-mail, role)
 MEMBERSHIPS = [
+    ("network-moderators", "moderator@network.example.org", "space_moderator"),
+    ("network-moderators", "moderator2@network.example.org", "space_moderator"),
     ("refco", "moderator2@network.example.org", "space_moderator"),
     ("wacap", "focal@justice.example.ng", "space_moderator"),
 ]
@@ -50,6 +61,12 @@ MONA, MATEO = "moderator@network.example.org", "moderator2@network.example.org"
 
 # (space, title, is_question, pinned, days ago, [(author, markdown)], index of the answer or None)
 TOPICS = [
+    ("announcements", "The forum is open: spaces, groups and who may write where", False, True, 45, [
+        (MONA, "*Fictional demonstration announcement.*\n\nThe forum is open to every vetted member. The spaces "
+               "for the whole network are open to all; the REFCO and WACAP spaces are for the members of those "
+               "regional networks (ask to join from the forum's first page). This space is read-only: the network's "
+               "moderators publish here, and you can follow it to be told of each announcement."),
+    ], None),
     ("general", "Welcome: how to ask a question the network can answer", False, True, 40, [
         (MONA, "*Fictional demonstration topic.*\n\nA good question names:\n\n1. the **States** involved and who "
                "requests what;\n2. the **measure** sought (bank records, a hearing, provisional arrest...);\n"
@@ -155,8 +172,14 @@ def load_demo_forum() -> dict[str, int]:
         space = db.session.scalar(select(Space).where(Space.slug == slug))
         if space is None:
             group = groups.get(group_slug) if group_slug else None
-            space = Space(slug=slug, name=name, description=description, restricted=group is not None,
-                          group_id=group.id if group else None, position=position)
+            read_only = slug in READ_ONLY
+            space = Space(slug=slug, name=name, description=description,
+                          restricted=group is not None and not read_only, group_id=group.id if group else None,
+                          position=position)
+            if read_only:
+                space.permissions = [SpacePermission(group_id=None, can_see=True),
+                                     SpacePermission(group_id=group.id, can_see=True, can_reply=True,
+                                                     can_create=True)]
             db.session.add(space)
             created["forum spaces"] += 1
         spaces[slug] = space

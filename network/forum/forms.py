@@ -14,7 +14,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from network.forum.services import BODY_MAX, REASON_MAX, TITLE_MAX
 
@@ -129,3 +129,18 @@ class PreferencesForm(FlaskForm):
         SelectChoice("digest", _l("Once a day, in a digest")),
         SelectChoice("off", _l("Never (I look at the bell in the platform)"))],
         validators=[InputRequired(message=_l("Choose how to be told."))])
+
+
+GROUP_ROLE_CHOICES = [SelectChoice("member", _l("Member")), SelectChoice("space_moderator", _l("Space moderator"))]
+
+
+class GroupMemberForm(FlaskForm):
+    email = StringField(_l("E-mail address of the vetted member"),
+                        validators=[DataRequired(message=_l("Give the member's e-mail address.")), Email(),
+                                    Length(max=254)])
+    role = SelectField(_l("Role in the group"), choices=GROUP_ROLE_CHOICES, validators=[InputRequired()])
+
+
+class GroupRoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=[*GROUP_ROLE_CHOICES, SelectChoice("remove", _l("Remove from the group"))],
+                       validators=[InputRequired()])

@@ -15,9 +15,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from network.core.clock import utcnow
 from network.core.db import db
@@ -90,7 +91,9 @@ class JoinRequest(db.Model):
 
 
 class Space(db.Model):
-    """Where topics live: open to every vetted member, or restricted to one group."""
+    """Where topics live. Who sees, replies and creates is in its permissions (one row per group, or for all vetted
+    members); `restricted` (the padlock) means not every member sees it, and `group` is the group whose space
+    moderators moderate it and to which members ask to join."""
 
     __tablename__ = "forum_spaces"
 
@@ -104,9 +107,64 @@ class Space(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
 
     group: Mapped[ForumGroup | None] = relationship(lazy="joined")
+    permissions: Mapped[list[SpacePermission]] = relationship(back_populates="space", cascade="all, delete-orphan",
+                                                              order_by="SpacePermission.id")
 
     def __repr__(self) -> str:
         return f"<Space {self.slug}{' restricted' if self.restricted else ''}>"
+
+    @property
+    def seen_by(self) -> list[str]:
+        """Names of the groups that see a restricted space (for the padlock's label)."""
+        return [p.group.name for p in self.permissions if p.can_see and p.group is not None]
+
+
+class SpacePermission(db.Model):
+    """What one group (or, with no group, every vetted member) may do in a space: see it, reply, start topics.
+    Replying or starting a topic implies seeing. Platform moderators and the space's moderators need no row."""
+
+    __tablename__ = "forum_space_permissions"
+    __table_args__ = (
+        UniqueConstraint("space_id", "group_id", name="uq_forum_space_permissions_space_group"),
+        Index("uq_forum_space_permissions_space_all_members", "space_id", unique=True,
+              sqlite_where=text("group_id IS NULL"), postgresql_where=text("group_id IS NULL")),
+        CheckConstraint("can_see OR NOT (can_reply OR can_create)", name="write_implies_see"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("forum_spaces.id", ondelete="CASCADE"), nullable=False, index=True)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("forum_groups.id", ondelete="CASCADE"), index=True)
+    can_see: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    can_reply: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    can_create: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+
+    space: Mapped[Space] = relationship(back_populates="permissions")
+    group: Mapped[ForumGroup | None] = relationship(lazy="joined")
+
+    def __repr__(self) -> str:
+        flags = "".join(c for c, on in (("s", self.can_see), ("r", self.can_reply), ("c", self.can_create)) if on)
+        return f"<SpacePermission space={self.space_id} group={self.group_id or 'all'} {flags}>"
+
+
+def default_permissions(space: Space) -> list[SpacePermission]:
+    """What the open/restricted flag meant before permissions existed: open -> every member sees, replies and
+    creates; restricted -> its group does."""
+    if not space.restricted:
+        return [SpacePermission(group_id=None, can_see=True, can_reply=True, can_create=True)]
+    if space.group is not None:
+        return [SpacePermission(group=space.group, can_see=True, can_reply=True, can_create=True)]
+    if space.group_id is not None:
+        return [SpacePermission(group_id=space.group_id, can_see=True, can_reply=True, can_create=True)]
+    return []
+
+
+@event.listens_for(Session, "before_flush")
+def _give_new_spaces_their_default_permissions(session: Session, _context, _instances) -> None:
+    """A space created without permission rows (by code that only sets `restricted` and `group`) gets the rows
+    its flag means, so that nothing is silently invisible."""
+    for obj in list(session.new):
+        if isinstance(obj, Space) and not obj.permissions:
+            obj.permissions.extend(default_permissions(obj))
 
 
 class Topic(db.Model):

@@ -24,6 +24,7 @@ from network.forum.models import (
     Post,
     PostRevision,
     Space,
+    SpacePermission,
     Subscription,
     Topic,
     TopicRead,
@@ -279,6 +280,8 @@ def set_group_role(actor: Member, group: ForumGroup, member: Member, role: str |
         raise ForumError(_("Only platform moderators change group roles."))
     if role is not None and role not in GROUP_ROLES:
         raise ForumError(_("Unknown group role."))
+    if role is not None and not member.is_vetted:
+        raise ForumError(_("Only vetted members join a group."), "email")
     membership = db.session.scalar(select(GroupMembership).where(GroupMembership.group_id == group.id,
                                                                  GroupMembership.member_id == member.id))
     before = membership.role if membership else None
@@ -293,6 +296,65 @@ def set_group_role(actor: Member, group: ForumGroup, member: Member, role: str |
     db.session.flush()
     record("forum.group_role_changed", member, actor=actor, group=group.slug, before=before, after=role)
     return membership if role is not None else None
+
+
+# ---------------------------------------------------------------- space permissions
+
+Grant = tuple[bool, bool, bool]  # see, reply, create
+
+
+def permission_grid(space: Space) -> dict[int | None, Grant]:
+    """group id (None: all vetted members) -> (see, reply, create), as the space's rows say."""
+    return {p.group_id: (p.can_see, p.can_reply, p.can_create) for p in space.permissions}
+
+
+def _describe(grid: dict[int | None, Grant], names: dict[int, str]) -> dict[str, str]:
+    return {("*" if group_id is None else names.get(group_id, str(group_id))):
+            "".join(letter for letter, on in zip("src", grant, strict=True) if on)
+            for group_id, grant in sorted(grid.items(), key=lambda item: (item[0] is not None, item[0] or 0))
+            if any(grant)}
+
+
+def set_space_permissions(actor: Member, space: Space, grid: dict[int | None, Grant]) -> Space:
+    """Replace who sees, replies and creates in a space. Replying or creating needs seeing; somebody besides the
+    platform moderators must see the space, and the group whose moderators moderate it keeps seeing it. The
+    padlock (`restricted`) follows: a space is restricted unless every vetted member sees it. Audited."""
+    if not access.can_manage_space_permissions(actor, space):
+        raise ForumError(_("Only the space's moderators and the platform's moderators change its permissions."))
+    groups = {g.id: g for g in db.session.scalars(select(ForumGroup))}
+    grid = {group_id: tuple(bool(v) for v in grant) for group_id, grant in grid.items()
+            if group_id is None or group_id in groups}
+    for group_id, (see, reply, create) in grid.items():
+        if (reply or create) and not see:
+            who = _("All vetted members") if group_id is None else groups[group_id].name
+            raise ForumError(_("%(who)s: replying or starting topics needs seeing the space.", who=who))
+    seers = {group_id for group_id, grant in grid.items() if grant[0]}
+    if not seers:
+        raise ForumError(_("Nobody but the platform's moderators would see this space: let at least one group, "
+                           "or all vetted members, see it."))
+    if space.group_id is not None and None not in seers and space.group_id not in seers:
+        raise ForumError(_("%(group)s moderates this space: it must keep seeing it (change the moderating group "
+                           "first).", group=groups[space.group_id].name))
+    names = {group_id: group.slug for group_id, group in groups.items()}
+    before = _describe(permission_grid(space), names)
+    existing = {p.group_id: p for p in space.permissions}
+    for group_id, row in existing.items():
+        if not any(grid.get(group_id, (False, False, False))):
+            space.permissions.remove(row)
+    for group_id, (see, reply, create) in grid.items():
+        if not any((see, reply, create)):
+            continue
+        row = existing.get(group_id)
+        if row is None:
+            row = SpacePermission(group_id=group_id)
+            space.permissions.append(row)
+        row.can_see, row.can_reply, row.can_create = see, reply, create
+    space.restricted = None not in seers
+    db.session.flush()
+    after = _describe(permission_grid(space), names)
+    record("forum.space_permissions_changed", space, actor=actor, space=space.slug, before=before, after=after,
+           restricted=space.restricted)
+    return space
 
 
 # ---------------------------------------------------------------- moderation

@@ -23,6 +23,8 @@ from network.forum.forms import (
     EditForm,
     FlagDecisionForm,
     FlagForm,
+    GroupMemberForm,
+    GroupRoleForm,
     HideForm,
     JoinForm,
     MergeForm,
@@ -182,6 +184,8 @@ def new_topic(slug: str):
         flash(_("You are silenced in the forum until %(until)s UTC: you can read, but not post. Reason: %(reason)s",
                 until=silence.until.strftime("%Y-%m-%d %H:%M"), reason=silence.reason), "warning")
         return redirect(url_for("forum.space", slug=found.slug))
+    if not access.has_space_permission(member, found, "create"):
+        abort(403)  # the space is readable, but this member's groups may not start topics in it
     form = TopicForm()
     if request.method == "POST":
         if not form.validate_on_submit():
@@ -270,6 +274,8 @@ def topic(topic_id: int):
 @requires(can_use_forum)
 def reply(topic_id: int):
     found = _readable_topic(topic_id)
+    if not access.has_space_permission(current_member(), found.space, "reply"):
+        abort(403)  # read-only for this member's groups (a lock or a silence is explained on the page instead)
     form = ReplyForm()
     if not form.validate_on_submit():
         return _render_topic(found, form, 400)
@@ -472,6 +478,117 @@ def decide_join(request_id: int):
     flash(_("%(name)s is now a member of the group.", name=join.member.name) if join.status == "approved"
           else _("The request is refused; the member is told why."), "success")
     return redirect(url_for("forum.join_requests", slug=join.group.slug))
+
+
+# ---------------------------------------------------------------- space permissions and group members
+
+def _permission_rows(found: Space, grid: dict | None = None) -> list[tuple[str, str, tuple[bool, bool, bool]]]:
+    """(field key, label, (see, reply, create)) for all vetted members then each group: as the space says now, or
+    as submitted when the submission was refused."""
+    grid = services.permission_grid(found) if grid is None else grid
+    rows = [("all", _("All vetted members"), grid.get(None, (False, False, False)))]
+    for group in db.session.scalars(select(ForumGroup).order_by(ForumGroup.name)):
+        rows.append((str(group.id), group.name, grid.get(group.id, (False, False, False))))
+    return rows
+
+
+def _submitted_grid(form_data) -> dict[int | None, tuple[bool, bool, bool]]:
+    grid: dict[int | None, tuple[bool, bool, bool]] = {None: tuple(f"{p}-all" in form_data
+                                                                   for p in access.PERMISSIONS)}
+    for group_id in db.session.scalars(select(ForumGroup.id)):
+        grid[group_id] = tuple(f"{p}-{group_id}" in form_data for p in access.PERMISSIONS)
+    return grid
+
+
+@bp.route("/spaces/<slug>/permissions", methods=["GET", "POST"])
+@requires(can_use_forum)
+def space_permissions(slug: str):
+    member = current_member()
+    found = _space_or_404(slug)
+    if not access.can_manage_space_permissions(member, found):
+        ensure(access.can_see_space(member, found))
+        abort(403)
+    form = ButtonForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        grid = _submitted_grid(request.form)
+        try:
+            services.set_space_permissions(member, found, grid)
+        except ForumError as error:
+            show_domain_error(None, error)
+            return render_template("forum/space_permissions.html", space=found, form=form,
+                                   rows=_permission_rows(found, grid)), 400
+        flash(_("The space's permissions are saved."), "success")
+        return redirect(url_for("forum.space_permissions", slug=found.slug))
+    return render_template("forum/space_permissions.html", space=found, form=form, rows=_permission_rows(found))
+
+
+def _groups_guard() -> Member:
+    member = current_member()
+    if not access.can_manage_groups(member):
+        abort(403)
+    return member
+
+
+@bp.get("/groups")
+@requires(can_use_forum)
+def groups():
+    _groups_guard()
+    found = list(db.session.scalars(select(ForumGroup).order_by(ForumGroup.name)))
+    spaces = list(db.session.scalars(select(Space).order_by(Space.restricted, Space.position, Space.name)))
+    return render_template("forum/groups.html", groups=found, spaces=spaces)
+
+
+def _render_group_members(group: ForumGroup, form: GroupMemberForm, status: int = 200):
+    members = sorted(group.memberships, key=lambda m: (m.role != "space_moderator", m.member.name))
+    return render_template("forum/group_members.html", group=group, members=members, form=form,
+                           role_form=GroupRoleForm()), status
+
+
+@bp.route("/groups/<slug>/members", methods=["GET", "POST"])
+@requires(can_use_forum)
+def group_members(slug: str):
+    actor = _groups_guard()
+    group = _group_or_404(slug)
+    form = GroupMemberForm()
+    if request.method == "GET":
+        return _render_group_members(group, form)
+    if not form.validate_on_submit():
+        return _render_group_members(group, form, 400)
+    found = db.session.scalar(select(Member).where(func.lower(Member.email) == form.email.data.strip().lower()))
+    if found is None or not found.is_vetted:
+        form.email.errors.append(_("No vetted member has this e-mail address."))
+        return _render_group_members(group, form, 400)
+    try:
+        services.set_group_role(actor, group, found, form.role.data)
+    except ForumError as error:
+        show_domain_error(form, error)
+        return _render_group_members(group, form, 400)
+    flash(_("%(name)s is in %(group)s.", name=found.name, group=group.name), "success")
+    return redirect(url_for("forum.group_members", slug=group.slug))
+
+
+@bp.post("/groups/<slug>/members/<int:member_id>")
+@requires(can_use_forum)
+def group_member_role(slug: str, member_id: int):
+    actor = _groups_guard()
+    group = _group_or_404(slug)
+    subject = _member_or_404(member_id)
+    if not access.in_group(subject, group.id):
+        abort(404)
+    form = GroupRoleForm()
+    if not form.validate_on_submit():
+        abort(400)
+    role = None if form.role.data == "remove" else form.role.data
+    try:
+        services.set_group_role(actor, group, subject, role)
+    except ForumError as error:
+        show_domain_error(None, error)
+        return redirect(url_for("forum.group_members", slug=group.slug))
+    flash(_("%(name)s is removed from the group.", name=subject.name) if role is None
+          else _("%(name)s's role is saved.", name=subject.name), "success")
+    return redirect(url_for("forum.group_members", slug=group.slug))
 
 
 # ---------------------------------------------------------------- reading across spaces
@@ -721,7 +838,7 @@ def attachment(storage_id: str):
                          download_name=found.filename, max_age=0, etag=False, last_modified=None)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; object-src 'none'; frame-ancestors 'none'; sandbox"
     return response
 
 

@@ -3,10 +3,19 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from flask_wtf.file import MultipleFileField
+from wtforms import (
+    BooleanField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from network.messaging.services import MAX_SUBJECT, MAX_TEXT
+from network.messaging.services import MAX_REASON, MAX_SUBJECT, MAX_TEXT
 
 
 def _no_control_characters(form, field) -> None:
@@ -20,6 +29,8 @@ class HandlingFields:
     limited_use = BooleanField(_l("Limitation on use: not to be used for other investigations, prosecutions or "
                                   "proceedings without prior consent (art. 18 (19))"))
     urgent = BooleanField(_l("Urgent: the recipients get an e-mail saying you wrote (never what)"))
+    attachments = MultipleFileField(_l("Attach files (optional)"),
+                                    description=_l("Up to 5 files of at most 25 MB each, encrypted like the message."))
 
 
 class ComposeForm(HandlingFields, FlaskForm):
@@ -61,3 +72,37 @@ class RestoreForm(FlaskForm):
     password = PasswordField(_l("Your current password"),
                              validators=[DataRequired(message=_l("Enter your password.")), Length(max=1024)])
     submit = SubmitField(_l("Restore my earlier messages"))
+
+
+class MailboxComposeForm(HandlingFields, FlaskForm):
+    subject = StringField(_l("Subject"), validators=[DataRequired(message=_l("Enter a subject.")),
+                                                     Length(max=MAX_SUBJECT), _no_control_characters])
+    text = TextAreaField(_l("Message"), validators=[DataRequired(message=_l("Write your message.")),
+                                                    Length(max=MAX_TEXT), _no_control_characters],
+                         render_kw={"rows": 10})
+    submit = SubmitField(_l("Encrypt and send"))
+
+
+class GrantForm(FlaskForm):
+    member = SelectField(_l("Give access to"), coerce=int)
+    submit = SubmitField(_l("Give access"))
+
+    def __init__(self, people, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.member.choices = [(m.id, m.name) for m in people]
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: the CSRF token only."""
+
+    submit = SubmitField(_l("Confirm"))
+
+
+class ReportForm(FlaskForm):
+    reason = TextAreaField(_l("What is wrong with this message?"),
+                           validators=[DataRequired(message=_l("Say why you report it.")), Length(max=MAX_REASON),
+                                       _no_control_characters], render_kw={"rows": 4})
+    disclose = BooleanField(_l("I understand that the text of this message is forwarded, decrypted, to the "
+                               "moderators with my report"),
+                            validators=[DataRequired(message=_l("Confirm that the text is forwarded."))])
+    submit = SubmitField(_l("Report to the moderators"))

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from network.core.clock import utcnow
 from network.core.db import db
+from network.directory.models import Authority
 from network.members.models import Member
 
 CONVERSATION_KINDS = ("direct", "group", "mailbox")
@@ -92,6 +93,7 @@ class ConversationParticipant(db.Model):
 
     conversation: Mapped[Conversation] = relationship(back_populates="participants")
     member: Mapped[Member | None] = relationship()
+    authority: Mapped[Authority | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<ConversationParticipant {self.conversation_id} {self.slot}>"
@@ -142,3 +144,95 @@ class MessageRecipientState(db.Model):
 
     def __repr__(self) -> str:
         return f"<MessageRecipientState {self.message_id} {self.slot}>"
+
+
+class AuthorityMailboxKey(db.Model):
+    """One version of an authority mailbox's key pair: only the public half is stored in the clear. The private
+    half exists only inside grants, each wrapped to one holder's own public key."""
+
+    __tablename__ = "messaging_authority_keys"
+    __table_args__ = (UniqueConstraint("authority_id", "key_version", name="uq_messaging_authority_keys_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authorities.id", ondelete="CASCADE"), nullable=False,
+                                              index=True)
+    key_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    public_key: Mapped[str] = mapped_column(Text, nullable=False)  # JSON: AuthorityPublicKey.to_dict()
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
+
+    def record(self) -> dict:
+        return json.loads(self.public_key)
+
+    def __repr__(self) -> str:
+        return f"<AuthorityMailboxKey authority={self.authority_id} v{self.key_version}>"
+
+
+class AuthorityKeyGrant(db.Model):
+    """An authority's private key (one version) wrapped for one member and signed by the holder who granted it.
+    Removal from the mailbox sets removed_at on every grant of that member (and rotates the key)."""
+
+    __tablename__ = "messaging_authority_grants"
+    __table_args__ = (UniqueConstraint("authority_id", "key_version", "member_id", "member_key_version",
+                                       name="uq_messaging_authority_grants_slot"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authorities.id", ondelete="CASCADE"), nullable=False,
+                                              index=True)
+    key_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), nullable=False, index=True)
+    member_key_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    grant: Mapped[str] = mapped_column(Text, nullable=False)  # JSON: grant_authority_key()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
+    removed_at: Mapped[datetime | None] = mapped_column()
+    removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+
+    member: Mapped[Member] = relationship(foreign_keys=[member_id])
+    granted_by: Mapped[Member | None] = relationship(foreign_keys=[granted_by_id])
+
+    def record(self) -> dict:
+        return json.loads(self.grant)
+
+    def __repr__(self) -> str:
+        return f"<AuthorityKeyGrant authority={self.authority_id} v{self.key_version} member={self.member_id}>"
+
+
+class KeyVerification(db.Model):
+    """A member's statement that they compared the safety number with another member out of band. It names the
+    fingerprint verified: when the other member's key changes, the verification no longer holds."""
+
+    __tablename__ = "messaging_key_verifications"
+    __table_args__ = (UniqueConstraint("member_id", "other_id", name="uq_messaging_key_verifications_pair"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), nullable=False, index=True)
+    other_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), nullable=False)
+    fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
+    verified_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
+
+    def __repr__(self) -> str:
+        return f"<KeyVerification {self.member_id} -> {self.other_id}>"
+
+
+class MessageReport(db.Model):
+    """A participant's report of a message to the moderators. The participant chose to forward the decrypted text:
+    it is stored with the report, in the clear, and the report form says so."""
+
+    __tablename__ = "messaging_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messaging_messages.id", ondelete="CASCADE"), nullable=False,
+                                            index=True)
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    forwarded_text: Mapped[str] = mapped_column(Text, nullable=False)  # disclosed by the reporter, on purpose
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
+    resolved_at: Mapped[datetime | None] = mapped_column()
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+
+    message: Mapped[Message] = relationship()
+    reporter: Mapped[Member | None] = relationship(foreign_keys=[reporter_id])
+
+    def __repr__(self) -> str:
+        return f"<MessageReport {self.id} message={self.message_id}>"

@@ -3,23 +3,43 @@ signed delivery and read receipts, urgent notices that never carry content, expo
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
 
-from flask import url_for
+from flask import current_app, g, has_request_context, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from network.core import audit
 from network.core.clock import utcnow
 from network.core.db import db
 from network.core.errors import DomainError
 from network.core.mail import queue_mail
+from network.directory.models import Authority
 from network.members.models import Member
-from network.messaging import lifecycle
+from network.messaging import lifecycle, mailboxes
 from network.messaging.bundle import dump_bundle, export_bundle
-from network.messaging.envelope import Envelope, OpenedMessage, encrypt_message, load_envelope, open_message
-from network.messaging.formats import MessagingCryptoError, member_slot, utc_timestamp
+from network.messaging.envelope import (
+    Envelope,
+    OpenedMessage,
+    encrypt_message,
+    encrypt_stream,
+    iter_decrypt_stream,
+    load_envelope,
+    open_message,
+)
+from network.messaging.formats import (
+    MessagingCryptoError,
+    NotARecipient,
+    StreamTampered,
+    authority_slot,
+    member_slot,
+    utc_timestamp,
+)
 from network.messaging.keys import MemberPrivateKeys, MemberPublicKeys
 from network.messaging.models import (
     MAX_PARTICIPANTS,
@@ -28,6 +48,7 @@ from network.messaging.models import (
     MemberKeys,
     Message,
     MessageRecipientState,
+    MessageReport,
 )
 from network.messaging.receipts import ReceiptInvalid, sign_receipt, verify_receipt
 
@@ -53,15 +74,28 @@ class Handling:
 # ---------------------------------------------------------------- access
 
 def is_participant(member: Member, conversation: Conversation) -> bool:
-    """Only the members addressed read a conversation: no role (moderator, administrator) opens one otherwise."""
-    return any(p.member_id == member.id for p in conversation.participants)
+    """Only the members addressed read a conversation, and the present holders of an authority mailbox addressed:
+    no role (moderator, administrator) opens one otherwise."""
+    return any(p.member_id == member.id or (p.authority_id and mailboxes.is_holder(member, p.authority_id))
+               for p in conversation.participants)
 
 
 def visible_conversations(member: Member):
-    """The query of the member's conversations, newest first."""
-    mine = select(ConversationParticipant.conversation_id).where(ConversationParticipant.member_id == member.id)
+    """The query of the member's conversations (their own and their mailboxes'), newest first."""
+    held = mailboxes.held_authority_ids(member)
+    mine = select(ConversationParticipant.conversation_id).where(
+        (ConversationParticipant.member_id == member.id) | ConversationParticipant.authority_id.in_(held or {0}))
     return select(Conversation).where(Conversation.id.in_(mine)).order_by(Conversation.last_message_at.desc(),
                                                                          Conversation.id.desc())
+
+
+def mailbox_of(conversation: Conversation) -> Authority | None:
+    """The authority whose mailbox a conversation is addressed to, if any."""
+    return next((p.authority for p in conversation.participants if p.authority_id), None)
+
+
+def members_of(conversation: Conversation) -> list[Member]:
+    return [p.member for p in conversation.participants if p.member_id]
 
 
 def possible_recipients(member: Member) -> list[Member]:
@@ -82,27 +116,147 @@ def _public_of(member: Member) -> MemberPublicKeys:
     return lifecycle.public_keys(keys)
 
 
-def _body(subject: str, text: str) -> bytes:
-    return json.dumps({"subject": subject, "text": text}, ensure_ascii=False, sort_keys=True).encode("utf-8")
+def _publics_of(members: list[Member]) -> dict[str, MemberPublicKeys]:
+    """Each member's current public keys, in one query (the newest set not retired)."""
+    if not members:
+        return {}
+    rows = db.session.scalars(select(MemberKeys).where(MemberKeys.member_id.in_([m.id for m in members]),
+                                                       MemberKeys.retired_at.is_(None))
+                              .order_by(MemberKeys.key_version))
+    newest = {row.member_id: row for row in rows}
+    found = {}
+    for member in members:
+        row = newest.get(member.id)
+        if row is None or member.status != "active":
+            _public_of(member)  # raises the message that names the member
+        found[member_slot(member.id)] = lifecycle.public_keys(row)
+    return found
+
+
+def _body(subject: str, text: str, files: list[dict] | None = None) -> bytes:
+    body = {"subject": subject, "text": text}
+    if files:
+        body["files"] = files  # names and types are content: encrypted, never in the clear header
+    return json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+@dataclass
+class Upload:
+    """A file to attach: a display name, a declared type (never trusted for serving) and a readable stream."""
+
+    filename: str
+    stream: IO[bytes]
+    content_type: str = "application/octet-stream"
+
+
+_FILE_ID_RE = re.compile(r"f-[0-9a-f]{32}")
+
+
+def files_folder() -> Path:
+    """Encrypted attachments live under random ids in the instance folder, never beside anything served."""
+    folder = Path(current_app.config.get("MESSAGING_FILES_FOLDER") or Path(current_app.instance_path) / "messaging-files")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _file_path(file_id: str) -> Path:
+    if not _FILE_ID_RE.fullmatch(file_id):
+        raise MessagingError("not an attachment id")
+    return files_folder() / file_id
+
+
+def _encrypt_uploads(uploads: list[Upload]) -> tuple[list[tuple[dict, bytes]], list[dict], list[Path]]:
+    """Each file encrypted in chunks straight to the instance folder; returns the (stream header, key) pairs, the
+    descriptions that go into the encrypted body, and the paths written (removed if sending fails)."""
+    from network.forum.attachments import clean_filename
+
+    limit = int(current_app.config.get("MESSAGING_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024))
+    if len(uploads) > int(current_app.config.get("MESSAGING_MAX_ATTACHMENTS", 5)):
+        raise MessagingError(_("Attach at most %(n)d files to one message.",
+                               n=int(current_app.config.get("MESSAGING_MAX_ATTACHMENTS", 5))), field="attachments")
+    pairs, described, written = [], [], []
+    try:
+        for upload in uploads:
+            file_id = f"f-{uuid.uuid4().hex}"
+            path = _file_path(file_id)
+            written.append(path)
+            with open(path, "wb") as dst:
+                key, header = encrypt_stream(_Limited(upload.stream, limit), dst, file_id=file_id)
+            pairs.append((header, key))
+            described.append({"id": file_id, "name": clean_filename(upload.filename) or "attachment",
+                              "type": (upload.content_type or "application/octet-stream")[:100],
+                              "size": header["size"]})
+    except _TooLarge as error:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise MessagingError(_("Each attachment may be at most %(size)s.", size=_size(limit)),
+                             field="attachments") from error
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    return pairs, described, written
+
+
+def _size(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _Limited:
+    """Reads a stream and refuses it once it passes the limit (before the whole file has been encrypted)."""
+
+    def __init__(self, stream: IO[bytes], limit: int):
+        self.stream, self.left = stream, limit
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        self.left -= len(data)
+        if self.left < 0:
+            raise _TooLarge
+        return data
 
 
 def _store(conversation: Conversation, sender: Member, private: MemberPrivateKeys, recipients: list[Member],
-           subject: str, text: str, handling: Handling, urgent: bool) -> Message:
+           subject: str, text: str, handling: Handling, urgent: bool, *, authority: Authority | None = None,
+           on_behalf_of: Authority | None = None, uploads: list[Upload] | None = None) -> Message:
     now = utcnow()
     message_id = f"m-{uuid.uuid4().hex}"
-    keys = {member_slot(m.id): _public_of(m) for m in recipients}
+    keys = _publics_of(recipients)
+    if authority is not None:
+        mailbox_key = mailboxes.current_key(authority.id)
+        if mailbox_key is None:
+            raise MessagingError(_("This authority has not opened its mailbox yet."))
+        keys[authority_slot(authority.id)] = mailboxes.public_key(mailbox_key)
     header = {"message_id": message_id, "conversation_id": conversation.public_id, "sent_at": utc_timestamp(now),
               "handling": handling.to_dict(), "urgent": bool(urgent)}
-    envelope = encrypt_message(header, _body(subject, text), member_slot(sender.id), private, keys)
+    if on_behalf_of is not None:
+        header["on_behalf_of"] = authority_slot(on_behalf_of.id)
+    attachments, described, written = _encrypt_uploads(uploads or [])
+    try:
+        envelope = encrypt_message(header, _body(subject, text, described), member_slot(sender.id), private, keys,
+                                   attachments=attachments)
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
     message = Message(public_id=message_id, conversation=conversation, sender_id=sender.id, sent_at=now,
                       urgent=bool(urgent), envelope=envelope.to_bytes())
     db.session.add(message)
     for recipient in recipients:
         message.states.append(MessageRecipientState(slot=member_slot(recipient.id), member_id=recipient.id))
+    if authority is not None:
+        message.states.append(MessageRecipientState(slot=authority_slot(authority.id)))
     conversation.last_message_at = now
     db.session.flush()
     if urgent:
-        for recipient in recipients:
+        notified = list(recipients)
+        if authority is not None:
+            notified += [m for m in mailboxes.holders(authority.id) if m.id != sender.id and m not in notified]
+        for recipient in notified:
             # Who wrote, never what: the notice carries no subject and no text.
             queue_mail(recipient.email, _("Urgent message from %(name)s", name=sender.name), "messaging/urgent",
                        recipient=recipient, sender=sender,
@@ -113,7 +267,8 @@ def _store(conversation: Conversation, sender: Member, private: MemberPrivateKey
 
 
 def start_conversation(sender: Member, recipients: list[Member], subject: str, text: str, handling: Handling,
-                       urgent: bool = False, *, private: MemberPrivateKeys | None = None) -> Conversation:
+                       urgent: bool = False, *, private: MemberPrivateKeys | None = None,
+                       uploads: list[Upload] | None = None) -> Conversation:
     """A new direct or group conversation and its first message. `private`: the sender's current private keys
     (by default, those unlocked in the sender's session)."""
     recipients = [m for m in dict.fromkeys(recipients) if m.id != sender.id]
@@ -130,16 +285,42 @@ def start_conversation(sender: Member, recipients: list[Member], subject: str, t
         conversation.participants.append(ConversationParticipant(slot=member_slot(person.id), member_id=person.id))
     db.session.add(conversation)
     db.session.flush()
-    _store(conversation, sender, private, recipients, subject, text, handling, urgent)
+    _store(conversation, sender, private, recipients, subject, text, handling, urgent, uploads=uploads)
     return conversation
 
 
-def reply(sender: Member, conversation: Conversation, text: str, handling: Handling, urgent: bool = False) -> Message:
+def write_to_authority(sender: Member, authority: Authority, subject: str, text: str, handling: Handling,
+                       urgent: bool = False, *, uploads: list[Upload] | None = None,
+                       private: MemberPrivateKeys | None = None) -> Conversation:
+    """A new conversation with an authority's mailbox: encrypted to the mailbox's current key, which every present
+    holder can open; later holders receive the key with its history."""
+    if not mailboxes.has_mailbox(authority):
+        raise MessagingError(_("This authority has not opened its mailbox yet."))
+    if private is None:
+        _current, private = lifecycle.current_private(sender)
+    conversation = Conversation(public_id=f"c-{uuid.uuid4().hex}", kind="mailbox", created_by_id=sender.id,
+                                created_at=utcnow())
+    conversation.participants.append(ConversationParticipant(slot=member_slot(sender.id), member_id=sender.id))
+    conversation.participants.append(ConversationParticipant(slot=authority_slot(authority.id),
+                                                             authority_id=authority.id))
+    db.session.add(conversation)
+    db.session.flush()
+    _store(conversation, sender, private, [], subject, text, handling, urgent, authority=authority, uploads=uploads)
+    return conversation
+
+
+def reply(sender: Member, conversation: Conversation, text: str, handling: Handling, urgent: bool = False, *,
+          uploads: list[Upload] | None = None) -> Message:
+    """A reply from a participant, or from a holder of the mailbox addressed (signed by that holder, on behalf of
+    the authority: readers see both)."""
     if not is_participant(sender, conversation):
         raise MessagingError(_("You are not in this conversation."))
     _current, private = lifecycle.current_private(sender)
-    recipients = [p.member for p in conversation.participants if p.member_id and p.member_id != sender.id]
-    return _store(conversation, sender, private, recipients, "", text, handling, urgent)
+    authority = mailbox_of(conversation)
+    in_person = any(p.member_id == sender.id for p in conversation.participants)
+    recipients = [m for m in members_of(conversation) if m.id != sender.id]
+    return _store(conversation, sender, private, recipients, "", text, handling, urgent, authority=authority,
+                  on_behalf_of=authority if authority is not None and not in_person else None, uploads=uploads)
 
 
 # ---------------------------------------------------------------- reading
@@ -152,80 +333,186 @@ class ShownMessage:
     header: dict | None = None
     subject: str = ""
     text: str = ""
+    files: list[dict] = field(default_factory=list)
     problem: str = ""
     states: list[dict] = field(default_factory=list)  # for the sender: per recipient, delivered/read, proof checked
+    on_behalf_of: Authority | None = None
 
     @property
     def ok(self) -> bool:
         return not self.problem
 
 
+@dataclass
+class Keyring:
+    """The slots a reader opens messages with, in this session: their own, and each mailbox they hold."""
+
+    reader: Member
+    member_privates: dict[int, MemberPrivateKeys]
+    authorities: dict[int, dict] = field(default_factory=dict)  # authority id -> {key_version: private}
+
+    def slots(self) -> list[tuple[str, dict]]:
+        return [(member_slot(self.reader.id), self.member_privates)] + [
+            (authority_slot(authority_id), versions) for authority_id, versions in self.authorities.items()]
+
+    def held_slots(self) -> set[str]:
+        return {authority_slot(authority_id) for authority_id in self.authorities}
+
+
+def keyring(reader: Member, conversation: Conversation | None = None,
+            privates: dict[int, MemberPrivateKeys] | None = None) -> Keyring:
+    ring = Keyring(reader=reader, member_privates=privates if privates is not None
+                   else lifecycle.session_private_keys(reader))
+    authority_ids = ({p.authority_id for p in conversation.participants if p.authority_id} if conversation is not None
+                     else mailboxes.held_authority_ids(reader))
+    for authority_id in authority_ids:
+        if mailboxes.is_holder(reader, authority_id):
+            ring.authorities[authority_id] = mailboxes.authority_privates(reader, authority_id, ring.member_privates)
+    return ring
+
+
+def _keys_for(ring: Keyring | dict, reader: Member) -> Keyring:
+    return ring if isinstance(ring, Keyring) else Keyring(reader=reader, member_privates=ring)
+
+
+def stored_envelope(message: Message) -> Envelope:
+    """The message's envelope, parsed once per loaded row and request (parsing validates every field)."""
+    cached = message.__dict__.get("_parsed_envelope")
+    if cached is not None and cached[0] is message.envelope:
+        return cached[1]
+    envelope = load_envelope(message.envelope)
+    message.__dict__["_parsed_envelope"] = (message.envelope, envelope)
+    return envelope
+
+
+def _member_public(member_id: int, key_version: int) -> MemberPublicKeys | None:
+    """A member's public keys of one version, looked up once per request."""
+    cache = g.setdefault("messaging_public_keys", {}) if has_request_context() else {}
+    if (member_id, key_version) not in cache:
+        keys = db.session.scalar(select(MemberKeys).where(MemberKeys.member_id == member_id,
+                                                          MemberKeys.key_version == key_version))
+        cache[(member_id, key_version)] = lifecycle.public_keys(keys) if keys is not None else None
+    return cache[(member_id, key_version)]
+
+
 def _sender_public(message: Message, envelope: Envelope) -> MemberPublicKeys:
     if envelope.header["sender"] != member_slot(message.sender_id or 0):
         raise MessagingError("the envelope names another sender")
-    keys = db.session.scalar(select(MemberKeys).where(MemberKeys.member_id == message.sender_id,
-                                                      MemberKeys.key_version == envelope.header["sender_key_version"]))
+    keys = _member_public(message.sender_id, envelope.header["sender_key_version"])
     if keys is None:
         raise MessagingError("the sender's key is unknown")
-    return lifecycle.public_keys(keys)
+    return keys
 
 
-def open_stored(message: Message, reader: Member, privates: dict[int, MemberPrivateKeys]) -> OpenedMessage:
-    """Verify the sender's signature, then decrypt the reader's copy. Raises on any failure."""
-    envelope = load_envelope(message.envelope)
-    return open_message(envelope, member_slot(reader.id), privates, _sender_public(message, envelope),
-                        expected_message_id=message.public_id,
-                        expected_conversation_id=message.conversation.public_id)
+def _reader_slot(envelope: Envelope, ring: Keyring) -> tuple[str, dict]:
+    present = {w.slot for w in envelope.wraps}
+    for slot, privates in ring.slots():
+        if slot in present:
+            return slot, privates
+    raise NotARecipient("this message holds no key for the reader")
 
 
-def _show(message: Message, reader: Member, privates: dict[int, MemberPrivateKeys]) -> ShownMessage:
+def open_stored(message: Message, reader: Member, privates: Keyring | dict[int, MemberPrivateKeys]) -> OpenedMessage:
+    """Verify the sender's signature, then decrypt the reader's copy (their own, or their mailbox's). Raises on any
+    failure."""
+    ring = _keys_for(privates, reader)
+    envelope = stored_envelope(message)
+    slot, slot_privates = _reader_slot(envelope, ring)
+    opened = open_message(envelope, slot, slot_privates, _sender_public(message, envelope),
+                          expected_message_id=message.public_id,
+                          expected_conversation_id=message.conversation.public_id)
+    _check_stored_metadata(message, opened.header)
+    return opened
+
+
+def _check_stored_metadata(message: Message, header: dict) -> None:
+    """The clear columns the server uses must agree with the signed header: a changed column is tampering too."""
+    recipients = sorted(state.slot for state in message.states)
+    if (header["sender"] != member_slot(message.sender_id or 0) or bool(header["urgent"]) != bool(message.urgent)
+            or header["recipients"] != recipients):
+        raise MessagingError("the stored metadata differs from what the sender signed")
+
+
+_MISSING_MEMBER = "This message was encrypted to keys you had before a password reset. Enter your recovery key to read it."
+_MISSING_MAILBOX = "This message was encrypted to a version of the mailbox key that you do not hold."
+
+
+def _show(message: Message, reader: Member, ring: Keyring) -> ShownMessage:
     shown = ShownMessage(message=message)
     try:
-        opened = open_stored(message, reader, privates)
+        opened = open_stored(message, reader, ring)
         content = json.loads(opened.body.decode("utf-8"))
         shown.header, shown.subject, shown.text = opened.header, str(content.get("subject", "")), str(content["text"])
+        files = content.get("files", [])
+        signed_ids = [item["file_id"] for item in opened.attachments]
+        if [f["id"] for f in files] != signed_ids:
+            raise MessagingError("the attachments listed differ from those signed")
+        shown.files = [{"id": f["id"], "name": str(f["name"]), "size": int(f["size"])} for f in files]
+        if "on_behalf_of" in opened.header:
+            authority_id = int(opened.header["on_behalf_of"].split(":", 1)[1])
+            shown.on_behalf_of = db.session.get(Authority, authority_id)
     except lifecycle.SessionKeysUnavailable:
-        shown.problem = _("This message was encrypted to keys you had before a password reset. Enter your recovery "
-                          "key to read it.")
-    except (MessagingCryptoError, MessagingError, ValueError, KeyError, TypeError):
+        shown.problem = _(_MISSING_MEMBER)
+    except (MessagingCryptoError, MessagingError, ValueError, KeyError, TypeError, IndexError):
         shown.problem = _("This message failed verification: it was changed after it was sent or is not from the "
                           "member it names. Nothing of it is shown.")
     return shown
 
 
-def _missing_key(message: Message, reader: Member, privates: dict[int, MemberPrivateKeys]) -> bool:
+def _missing_key(message: Message, reader: Member, ring: Keyring) -> str:
+    """Why the reader cannot open a message with this session's keys ('' when they can try)."""
     try:
-        wrap = load_envelope(message.envelope).wrap_for(member_slot(reader.id))
+        envelope = stored_envelope(message)
+        slot, privates = _reader_slot(envelope, ring)
+        wrap = envelope.wrap_for(slot)
     except MessagingCryptoError:
-        return False
-    return wrap.key_version not in privates
+        return ""
+    if wrap.key_version in privates:
+        return ""
+    return _(_MISSING_MAILBOX) if slot.startswith("authority:") else _(_MISSING_MEMBER)
 
 
-def _receipt(kind: str, state: MessageRecipientState, reader: Member, privates: dict[int, MemberPrivateKeys]) -> str:
-    envelope = load_envelope(state.message.envelope)
-    current, private = lifecycle.current_private(reader)
-    return json.dumps(sign_receipt(kind, state.message.public_id, envelope.digest(), state.slot,
-                                   utc_timestamp(utcnow()), private))
+def _receipt(kind: str, state: MessageRecipientState, reader: Member) -> str:
+    envelope = stored_envelope(state.message)
+    _current, private = lifecycle.current_private(reader)
+    on_behalf_of = state.slot if state.member_id is None else None
+    return json.dumps(sign_receipt(kind, state.message.public_id, envelope.digest(), member_slot(reader.id),
+                                   utc_timestamp(utcnow()), private, on_behalf_of=on_behalf_of))
 
 
-def _my_states(reader: Member, messages: list[Message]) -> list[MessageRecipientState]:
-    return [s for m in messages for s in m.states if s.member_id == reader.id]
+def _my_states(ring: Keyring, messages: list[Message]) -> list[MessageRecipientState]:
+    """The reader's own copies, and the copies of the mailboxes they hold (not of the messages they sent)."""
+    held = ring.held_slots()
+    return [s for m in messages for s in m.states
+            if s.member_id == ring.reader.id or (s.member_id is None and s.slot in held and m.sender_id != ring.reader.id)]
 
 
-def mark_delivered(reader: Member, messages: list[Message], privates: dict[int, MemberPrivateKeys]) -> None:
-    """The messages reached the reader's session: a delivery receipt signed with the reader's own key."""
-    for state in _my_states(reader, messages):
+def mark_delivered(reader: Member, messages: list[Message], privates: Keyring | dict) -> None:
+    """The messages reached the reader's session: a delivery receipt signed with the reader's own key (on behalf
+    of the mailbox, for a mailbox's copy)."""
+    for state in _my_states(_keys_for(privates, reader), messages):
         if state.delivered_at is None:
             state.delivered_at = utcnow()
-            state.delivery_receipt = _receipt("delivered", state, reader, privates)
+            state.delivery_receipt = _receipt("delivered", state, reader)
 
 
-def mark_read(reader: Member, messages: list[Message], privates: dict[int, MemberPrivateKeys]) -> None:
-    mark_delivered(reader, messages, privates)
-    for state in _my_states(reader, messages):
+def mark_read(reader: Member, messages: list[Message], privates: Keyring | dict) -> None:
+    ring = _keys_for(privates, reader)
+    mark_delivered(reader, messages, ring)
+    for state in _my_states(ring, messages):
         if state.read_at is None:
             state.read_at = utcnow()
-            state.read_receipt = _receipt("read", state, reader, privates)
+            state.read_receipt = _receipt("read", state, reader)
+
+
+def _receipt_signer(state: MessageRecipientState, record: dict) -> int | None:
+    """Whose key must have signed: the recipient, or (for a mailbox's copy) the holder it names."""
+    if state.member_id is not None:
+        return state.member_id if record.get("recipient") == state.slot and "on_behalf_of" not in record else None
+    recipient = str(record.get("recipient", ""))
+    if record.get("on_behalf_of") != state.slot or not recipient.startswith("member:"):
+        return None
+    return int(recipient.split(":", 1)[1])
 
 
 def _receipt_checked(state: MessageRecipientState, raw: str | None, envelope: Envelope) -> bool:
@@ -233,20 +520,33 @@ def _receipt_checked(state: MessageRecipientState, raw: str | None, envelope: En
         return False
     try:
         record = json.loads(raw)
-        keys = db.session.scalar(select(MemberKeys).where(MemberKeys.member_id == state.member_id,
+        signer = _receipt_signer(state, record)
+        if signer is None:
+            return False
+        keys = db.session.scalar(select(MemberKeys).where(MemberKeys.member_id == signer,
                                                           MemberKeys.key_version == record.get("key_version")))
         if keys is None:
             return False
         verify_receipt(record, lifecycle.public_keys(keys), message_id=state.message.public_id,
-                       envelope_digest=envelope.digest(), recipient=state.slot)
-    except (ReceiptInvalid, ValueError, MessagingCryptoError):
+                       envelope_digest=envelope.digest(), recipient=record["recipient"])
+    except (ReceiptInvalid, ValueError, TypeError, MessagingCryptoError):
         return False
     return True
 
 
+def _state_name(state: MessageRecipientState) -> str:
+    if state.member is not None:
+        return state.member.name
+    if state.slot.startswith("authority:"):
+        authority = db.session.get(Authority, int(state.slot.split(":", 1)[1]))
+        return _("%(name)s (mailbox)", name=authority.name) if authority else state.slot
+    return "—"
+
+
 def _states_for_sender(message: Message) -> list[dict]:
-    envelope = load_envelope(message.envelope)
-    return [{"member": state.member, "delivered_at": state.delivered_at, "read_at": state.read_at,
+    envelope = stored_envelope(message)
+    return [{"member": state.member, "name": _state_name(state), "delivered_at": state.delivered_at,
+             "read_at": state.read_at,
              "delivery_proof": _receipt_checked(state, state.delivery_receipt, envelope),
              "read_proof": _receipt_checked(state, state.read_receipt, envelope)}
             for state in message.states]
@@ -254,20 +554,42 @@ def _states_for_sender(message: Message) -> list[dict]:
 
 def read_conversation(reader: Member, conversation: Conversation) -> list[ShownMessage]:
     """Every message verified and decrypted in the reader's session; the reader's copies marked read."""
-    privates = lifecycle.session_private_keys(reader)
+    ring = keyring(reader, conversation)
     shown = []
     for message in conversation.messages:
-        if _missing_key(message, reader, privates):
-            item = ShownMessage(message=message, problem=_(
-                "This message was encrypted to keys you had before a password reset. Enter your recovery key "
-                "to read it."))
-        else:
-            item = _show(message, reader, privates)
+        missing = _missing_key(message, reader, ring)
+        item = ShownMessage(message=message, problem=missing) if missing else _show(message, reader, ring)
         if message.sender_id == reader.id:
-            item.states = _states_for_sender(message)
+            try:
+                item.states = _states_for_sender(message)
+            except MessagingCryptoError:
+                item.states = []
         shown.append(item)
-    mark_read(reader, [item.message for item in shown if item.ok], privates)
+    mark_read(reader, [item.message for item in shown if item.ok], ring)
     return shown
+
+
+def open_attachment(reader: Member, conversation: Conversation, message: Message, file_id: str) -> tuple[str, bytes]:
+    """(file name, the decrypted attachment). The whole file is decrypted and authenticated before anything is sent:
+    a tampered file raises and nothing of it leaves the server."""
+    if message.conversation_id != conversation.id or not is_participant(reader, conversation):
+        raise MessagingError(_("You are not in this conversation."))
+    ring = keyring(reader, conversation)
+    opened = open_stored(message, reader, ring)
+    content = json.loads(opened.body.decode("utf-8"))
+    described = {f["id"]: f for f in content.get("files", [])}
+    stream_header = next((h for h in opened.attachments if h["file_id"] == file_id), None)
+    if stream_header is None or file_id not in described or file_id not in opened.file_keys:
+        raise MessagingError(_("No such attachment."))
+    parts = []
+    try:
+        with open(_file_path(file_id), "rb") as src:
+            parts.extend(iter_decrypt_stream(src, opened.file_keys[file_id], stream_header))
+    except (StreamTampered, OSError) as error:
+        raise MessagingError(_("This attachment failed verification: it was changed after it was sent. Nothing of "
+                               "it is shown.")) from error
+    mark_read(reader, [message], ring)
+    return str(described[file_id]["name"]), b"".join(parts)
 
 
 @dataclass
@@ -277,31 +599,50 @@ class InboxRow:
     subject: str | None  # None when it cannot be decrypted in this session
     unread: int
     urgent: bool
+    mailbox: Authority | None = None
 
 
-def inbox(reader: Member) -> list[InboxRow]:
-    """Metadata for every conversation (who, when, unread); subjects decrypted in the reader's session only.
-    Listing counts as delivery: delivery receipts are signed here."""
-    privates = lifecycle.session_private_keys(reader)
-    conversations = list(db.session.scalars(visible_conversations(reader)))
+INBOX_PAGE = 50
+
+
+def inbox_count(reader: Member) -> int:
+    return db.session.scalar(select(func.count()).select_from(visible_conversations(reader).subquery())) or 0
+
+
+def inbox(reader: Member, page: int = 1, per_page: int = INBOX_PAGE) -> list[InboxRow]:
+    """Metadata for one page of conversations, newest first (who, when, unread); subjects decrypted in the reader's
+    session only. Listing counts as delivery: delivery receipts are signed here for the messages listed."""
+    ring = keyring(reader)
+    held = ring.held_slots()
+    conversations = list(db.session.scalars(
+        visible_conversations(reader)
+        .options(selectinload(Conversation.messages).selectinload(Message.states),
+                 selectinload(Conversation.participants).selectinload(ConversationParticipant.member),
+                 selectinload(Conversation.participants).selectinload(ConversationParticipant.authority))
+        .limit(per_page).offset((max(page, 1) - 1) * per_page)))
+    mine = MessageRecipientState.member_id == reader.id
+    if held:
+        mine = mine | (MessageRecipientState.slot.in_(held) & (Message.sender_id != reader.id))
     unread = dict(db.session.execute(
         select(Message.conversation_id, func.count(MessageRecipientState.id))
         .join(MessageRecipientState, MessageRecipientState.message_id == Message.id)
-        .where(MessageRecipientState.member_id == reader.id, MessageRecipientState.read_at.is_(None))
+        .where(mine, MessageRecipientState.read_at.is_(None),
+               Message.conversation_id.in_([c.id for c in conversations] or [0]))
         .group_by(Message.conversation_id)).all())
-    rows = []
+    rows, undelivered = [], []
     for conversation in conversations:
         first = conversation.messages[0] if conversation.messages else None
         subject = None
-        if first is not None and not _missing_key(first, reader, privates):
-            shown = _show(first, reader, privates)
+        if first is not None and not _missing_key(first, reader, ring):
+            shown = _show(first, reader, ring)
             subject = shown.subject if shown.ok else None
         rows.append(InboxRow(conversation=conversation,
-                             people=[p.member for p in conversation.participants
-                                     if p.member_id and p.member_id != reader.id],
+                             people=[m for m in members_of(conversation) if m.id != reader.id],
                              subject=subject, unread=unread.get(conversation.id, 0),
-                             urgent=any(m.urgent for m in conversation.messages)))
-        mark_delivered(reader, [m for m in conversation.messages if not _missing_key(m, reader, privates)], privates)
+                             urgent=any(m.urgent for m in conversation.messages), mailbox=mailbox_of(conversation)))
+        undelivered += [m for m in conversation.messages
+                        if any(s.delivered_at is None for s in _my_states(ring, [m]))]
+    mark_delivered(reader, [m for m in undelivered if not _missing_key(m, reader, ring)], ring)
     return rows
 
 
@@ -310,14 +651,14 @@ def inbox(reader: Member) -> list[InboxRow]:
 def export_conversation(reader: Member, conversation: Conversation) -> bytes:
     """A bundle anyone can check with `flask --app app messages verify`: every envelope, the content keys of the
     messages the reader can open (disclosed by the reader), receipts, and the public keys involved."""
-    privates = lifecycle.session_private_keys(reader)
+    privates = keyring(reader, conversation)
     _current, exporter_private = lifecycle.current_private(reader)
     pairs, receipts, public = [], [], {}
     for message in conversation.messages:
-        envelope = load_envelope(message.envelope)
+        envelope = stored_envelope(message)
         try:
             opened = open_stored(message, reader, privates)
-        except (MessagingCryptoError, MessagingError):
+        except (MessagingCryptoError, MessagingError, lifecycle.SessionKeysUnavailable):
             opened = None
         pairs.append((envelope, opened))
         try:
@@ -331,8 +672,9 @@ def export_conversation(reader: Member, conversation: Conversation) -> bytes:
                     record = json.loads(raw)
                     receipts.append(record)
                     keys = db.session.scalar(select(MemberKeys).where(
-                        MemberKeys.member_id == state.member_id, MemberKeys.key_version == record["key_version"]))
-                    public.setdefault(state.slot, {})[record["key_version"]] = lifecycle.public_keys(keys)
+                        MemberKeys.member_id == _receipt_signer(state, record),
+                        MemberKeys.key_version == record["key_version"]))
+                    public.setdefault(record["recipient"], {})[record["key_version"]] = lifecycle.public_keys(keys)
     me = member_slot(reader.id)
     public.setdefault(me, {})[exporter_private.key_version] = exporter_private.public
     bundle = export_bundle(pairs, receipts, {slot: list(v.values()) for slot, v in public.items() if v},
@@ -340,3 +682,38 @@ def export_conversation(reader: Member, conversation: Conversation) -> bytes:
                            exporter_private=exporter_private)
     audit.record("messaging.exported", conversation, actor=reader, messages=len(pairs))
     return dump_bundle(bundle)
+
+
+# ---------------------------------------------------------------- reports to moderators
+
+MAX_REASON = 2000
+
+
+def report_message(reporter: Member, conversation: Conversation, message: Message, reason: str) -> MessageReport:
+    """A participant forwards a message to the moderators: its decrypted text (as the reporter's session verified
+    it) goes with the report, in the clear, because the reporter chose to disclose it. Nothing else is disclosed."""
+    if message.conversation_id != conversation.id or not is_participant(reporter, conversation):
+        raise MessagingError(_("You are not in this conversation."))
+    if message.sender_id == reporter.id:
+        raise MessagingError(_("You cannot report your own message."))
+    shown = _show(message, reporter, keyring(reporter, conversation))
+    if not shown.ok:
+        raise MessagingError(_("Only a message that verified and that you can read can be reported."))
+    forwarded = (shown.subject + "\n\n" if shown.subject else "") + shown.text
+    report = MessageReport(message=message, reporter_id=reporter.id, reason=reason.strip()[:MAX_REASON],
+                           forwarded_text=forwarded, created_at=utcnow())
+    db.session.add(report)
+    db.session.flush()
+    audit.record("messaging.reported", conversation, actor=reporter, message=message.public_id, report=report.id)
+    return report
+
+
+def open_reports():
+    return list(db.session.scalars(select(MessageReport).where(MessageReport.resolved_at.is_(None))
+                                   .order_by(MessageReport.created_at)))
+
+
+def resolve_report(moderator: Member, report: MessageReport) -> None:
+    if report.resolved_at is None:
+        report.resolved_at, report.resolved_by_id = utcnow(), moderator.id
+        audit.record("messaging.report_resolved", report, actor=moderator)

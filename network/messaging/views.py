@@ -1,19 +1,77 @@
-"""Routes for the inbox, writing and reading conversations, the recovery key and the export of a conversation."""
+"""Routes for the inbox, writing and reading conversations (with members and authority mailboxes), attachments,
+mailbox access, key verification, reports to moderators, the recovery key and the export of a conversation."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from network.core.access import current_member, ensure, requires
 from network.core.db import db
 from network.core.forms import show_domain_error
-from network.members.access import is_member
+from network.directory.models import Authority
+from network.members.access import is_member, is_moderator
 from network.members.models import Member
-from network.messaging import lifecycle, services
-from network.messaging.forms import ComposeForm, RecoveryConfirmForm, ReplyForm, RestoreForm
-from network.messaging.models import Conversation
+from network.messaging import lifecycle, mailboxes, services, verification
+from network.messaging.forms import (
+    ComposeForm,
+    ConfirmForm,
+    GrantForm,
+    MailboxComposeForm,
+    RecoveryConfirmForm,
+    ReplyForm,
+    ReportForm,
+    RestoreForm,
+)
+from network.messaging.models import Conversation, Message, MessageReport
 
 bp = Blueprint("messages", __name__, url_prefix="/messages")
+
+UPLOAD_ENDPOINTS = {"messages.compose", "messages.reply", "messages.write_to_authority"}
+FORM_ALLOWANCE = 256 * 1024  # the text fields of the form, beyond the files
+
+
+def _upload_limit() -> None:
+    """Forms that carry attachments may be far larger than MAX_CONTENT_LENGTH: raise the limit for them alone,
+    before anything (the CSRF check) reads the body. Larger requests answer 413."""
+    if request.endpoint in UPLOAD_ENDPOINTS and request.method == "POST":
+        config = current_app.config
+        request.max_content_length = (int(config.get("MESSAGING_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024))
+                                      * int(config.get("MESSAGING_MAX_ATTACHMENTS", 5)) + FORM_ALLOWANCE)
+
+
+def _register_upload_limit(state) -> None:
+    state.app.before_request_funcs.setdefault(None, []).insert(0, _upload_limit)
+
+
+bp.record_once(_register_upload_limit)
+
+
+@bp.app_context_processor
+def messaging_helpers() -> dict:
+    return {"authority_has_mailbox": mailboxes.has_mailbox}
+
+
+def _uploads() -> list[services.Upload]:
+    return [services.Upload(filename=f.filename or "", stream=f.stream, content_type=f.mimetype or "")
+            for f in request.files.getlist("attachments") if f and f.filename]
+
+
+def _authority(key: str) -> Authority:
+    found = db.session.scalar(select(Authority).where(Authority.key == key))
+    if found is None:
+        abort(404)
+    return found
 
 
 def _not_ready(member: Member):
@@ -42,7 +100,12 @@ def inbox():
     member = current_member()
     if (stop := _not_ready(member)) is not None:
         return stop
-    return render_template("messaging/inbox.html", rows=services.inbox(member))
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and 0 < int(page) < 100000 else 1
+    total = services.inbox_count(member)
+    pages = max(1, -(-total // services.INBOX_PAGE))
+    return render_template("messaging/inbox.html", rows=services.inbox(member, page=page), page=page, pages=pages,
+                           total=total)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -60,7 +123,7 @@ def compose():
     chosen = [m for m in people if m.id in set(form.recipients.data)]
     try:
         conversation = services.start_conversation(member, chosen, form.subject.data, form.text.data,
-                                                   _handling(form), urgent=form.urgent.data)
+                                                   _handling(form), urgent=form.urgent.data, uploads=_uploads())
     except services.MessagingError as error:
         show_domain_error(form, error)
         return render_template("messaging/compose.html", form=form), 400
@@ -75,11 +138,15 @@ def conversation(conversation_id: int):
     found = _conversation_for(member, conversation_id)
     if (stop := _not_ready(member)) is not None:
         return stop
+    return _conversation_page(member, found, ReplyForm())
+
+
+def _conversation_page(member: Member, found: Conversation, form, status: int = 200):
     shown = services.read_conversation(member, found)
-    people = [p.member for p in found.participants if p.member_id]
     subject = next((item.subject for item in shown[:1] if item.ok), None)
-    return render_template("messaging/conversation.html", conversation=found, shown=shown, people=people,
-                           subject=subject, form=ReplyForm())
+    return render_template("messaging/conversation.html", conversation=found, shown=shown,
+                           people=services.members_of(found), mailbox=services.mailbox_of(found), subject=subject,
+                           form=form, changed_keys=verification.changed_keys(member, found)), status
 
 
 @bp.post("/<int:conversation_id>/reply")
@@ -91,13 +158,9 @@ def reply(conversation_id: int):
         return stop
     form = ReplyForm()
     if not form.validate_on_submit():
-        shown = services.read_conversation(member, found)
-        people = [p.member for p in found.participants if p.member_id]
-        subject = next((item.subject for item in shown[:1] if item.ok), None)
-        return render_template("messaging/conversation.html", conversation=found, shown=shown, people=people,
-                               subject=subject, form=form), 400
+        return _conversation_page(member, found, form, 400)
     try:
-        services.reply(member, found, form.text.data, _handling(form), urgent=form.urgent.data)
+        services.reply(member, found, form.text.data, _handling(form), urgent=form.urgent.data, uploads=_uploads())
     except services.MessagingError as error:
         show_domain_error(form, error)
         flash(error.message, "danger")
@@ -156,3 +219,192 @@ def restore():
         return render_template("messaging/restore.html", form=form), 400
     flash(_("Your earlier keys are restored: messages sent to them are readable again."), "success")
     return redirect(url_for("messages.inbox"))
+
+
+# ---------------------------------------------------------------- attachments
+
+@bp.get("/<int:conversation_id>/files/<int:message_id>/<file_id>")
+@requires(is_member)
+def attachment(conversation_id: int, message_id: int, file_id: str):
+    member = current_member()
+    found = _conversation_for(member, conversation_id)
+    message = db.get_or_404(Message, message_id)
+    ensure(message.conversation_id == found.id)
+    if (stop := _not_ready(member)) is not None:
+        return stop
+    try:
+        name, data = services.open_attachment(member, found, message, file_id)
+    except (services.MessagingError, services.MessagingCryptoError, lifecycle.SessionKeysUnavailable) as error:
+        message_text = getattr(error, "message", None) or _("This attachment cannot be opened.")
+        return render_template("messaging/problem.html", problem=message_text), 404 if "No such" in message_text \
+            else 409
+    response = Response(data, mimetype="application/octet-stream")
+    response.headers.set("Content-Disposition", "attachment", filename=name)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# ---------------------------------------------------------------- authority mailboxes
+
+@bp.route("/authority/<key>", methods=["GET", "POST"])
+@requires(is_member)
+def write_to_authority(key: str):
+    member = current_member()
+    authority = _authority(key)
+    if (stop := _not_ready(member)) is not None:
+        return stop
+    form = MailboxComposeForm()
+    if not mailboxes.has_mailbox(authority):
+        return render_template("messaging/write_authority.html", authority=authority, form=None), 200
+    if not form.validate_on_submit():
+        return render_template("messaging/write_authority.html", authority=authority, form=form), \
+            400 if request.method == "POST" else 200
+    try:
+        conversation = services.write_to_authority(member, authority, form.subject.data, form.text.data,
+                                                   _handling(form), urgent=form.urgent.data, uploads=_uploads())
+    except services.MessagingError as error:
+        show_domain_error(form, error)
+        return render_template("messaging/write_authority.html", authority=authority, form=form), 400
+    flash(_("Your message was encrypted to the mailbox of %(name)s and sent.", name=authority.name), "success")
+    return redirect(url_for("messages.conversation", conversation_id=conversation.id))
+
+
+@bp.get("/mailboxes")
+@requires(is_member)
+def mailbox_list():
+    member = current_member()
+    held = [db.session.get(Authority, a) for a in sorted(mailboxes.held_authority_ids(member))]
+    to_open = [a for a in (db.session.get(Authority, a) for a in sorted(member.focal_point_authority_ids()))
+               if a is not None and mailboxes.can_open(member, a)]
+    return render_template("messaging/mailboxes.html", held=held, to_open=to_open)
+
+
+def _managed(member: Member, key: str) -> Authority:
+    authority = _authority(key)
+    ensure(mailboxes.can_manage(member, authority))
+    return authority
+
+
+@bp.get("/mailboxes/<key>")
+@requires(is_member)
+def mailbox(key: str):
+    member = current_member()
+    authority = _managed(member, key)
+    if (stop := _not_ready(member)) is not None:
+        return stop
+    return render_template("messaging/mailbox.html", authority=authority, holders=mailboxes.holders(authority.id),
+                           key=mailboxes.current_key(authority.id), can_open=mailboxes.can_open(member, authority),
+                           grant_form=GrantForm(mailboxes.candidates(authority)), confirm=ConfirmForm())
+
+
+def _mailbox_action(key: str, action):
+    member = current_member()
+    authority = _managed(member, key)
+    if (stop := _not_ready(member)) is not None:
+        return stop
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        message = action(member, authority)
+    except mailboxes.MailboxError as error:
+        show_domain_error(form, error)
+        return redirect(url_for("messages.mailbox", key=authority.key))
+    flash(message, "success")
+    return redirect(url_for("messages.mailbox", key=authority.key))
+
+
+@bp.post("/mailboxes/<key>/open")
+@requires(is_member)
+def mailbox_open(key: str):
+    def act(member, authority):
+        mailboxes.open_mailbox(member, authority)
+        return _("The mailbox of %(name)s is open: members can now write to it.", name=authority.name)
+    return _mailbox_action(key, act)
+
+
+@bp.post("/mailboxes/<key>/grant")
+@requires(is_member)
+def mailbox_grant(key: str):
+    def act(member, authority):
+        form = GrantForm(mailboxes.candidates(authority))
+        if not form.validate_on_submit():
+            raise mailboxes.MailboxError(_("Choose a member of the authority."))
+        recipient = db.session.get(Member, form.member.data)
+        mailboxes.grant(member, authority, recipient)
+        return _("%(name)s can now read the mailbox, its earlier messages included.", name=recipient.name)
+    return _mailbox_action(key, act)
+
+
+@bp.post("/mailboxes/<key>/remove/<int:member_id>")
+@requires(is_member)
+def mailbox_remove(key: str, member_id: int):
+    def act(member, authority):
+        leaving = db.get_or_404(Member, member_id)
+        mailboxes.remove(member, authority, leaving)
+        return _("%(name)s no longer holds the mailbox. Its key was renewed for new messages.", name=leaving.name)
+    return _mailbox_action(key, act)
+
+
+# ---------------------------------------------------------------- key verification
+
+@bp.route("/verify/<int:member_id>", methods=["GET", "POST"])
+@requires(is_member)
+def verify(member_id: int):
+    member = current_member()
+    other = db.get_or_404(Member, member_id)
+    ensure(other.id != member.id and other.is_vetted)
+    comparison = verification.compare(member, other)
+    ensure(comparison is not None)
+    form = ConfirmForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        verification.mark_verified(member, other)
+        flash(_("You marked %(name)s as verified.", name=other.name), "success")
+        return redirect(url_for("messages.verify", member_id=other.id))
+    return render_template("messaging/verify.html", comparison=comparison, form=form)
+
+
+# ---------------------------------------------------------------- reports to moderators
+
+@bp.route("/<int:conversation_id>/report/<int:message_id>", methods=["GET", "POST"])
+@requires(is_member)
+def report(conversation_id: int, message_id: int):
+    member = current_member()
+    found = _conversation_for(member, conversation_id)
+    message = db.get_or_404(Message, message_id)
+    ensure(message.conversation_id == found.id and message.sender_id != member.id)
+    if (stop := _not_ready(member)) is not None:
+        return stop
+    shown = services._show(message, member, services.keyring(member, found))
+    ensure(shown.ok)
+    form = ReportForm()
+    if not form.validate_on_submit():
+        return render_template("messaging/report.html", conversation=found, item=shown, form=form), \
+            400 if request.method == "POST" else 200
+    try:
+        services.report_message(member, found, message, form.reason.data)
+    except services.MessagingError as error:
+        show_domain_error(form, error)
+        return render_template("messaging/report.html", conversation=found, item=shown, form=form), 400
+    flash(_("The message and its text were forwarded to the moderators."), "success")
+    return redirect(url_for("messages.conversation", conversation_id=found.id))
+
+
+@bp.get("/reports")
+@requires(is_moderator)
+def reports():
+    return render_template("messaging/reports.html", reports=services.open_reports(), form=ConfirmForm())
+
+
+@bp.post("/reports/<int:report_id>/resolve")
+@requires(is_moderator)
+def resolve_report(report_id: int):
+    found = db.get_or_404(MessageReport, report_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.resolve_report(current_member(), found)
+    flash(_("Report closed."), "success")
+    return redirect(url_for("messages.reports"))

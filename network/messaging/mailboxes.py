@@ -1,0 +1,235 @@
+"""Authority mailboxes: the authority's key pair, granted member by member by those who already hold it, rotated
+when a member is removed, so that an authority's correspondence outlives any one officer and only its holders read it."""
+from __future__ import annotations
+
+import json
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from network.core import audit
+from network.core.clock import utcnow
+from network.core.db import db
+from network.core.errors import DomainError
+from network.directory.models import Authority
+from network.members.models import Member
+from network.messaging import lifecycle
+from network.messaging.formats import MessagingCryptoError, SessionKeysUnavailable, authority_slot
+from network.messaging.keys import (
+    AuthorityPrivateKey,
+    AuthorityPublicKey,
+    MemberPrivateKeys,
+    generate_authority_keys,
+    grant_authority_key,
+    open_authority_grant,
+)
+from network.messaging.models import AuthorityKeyGrant, AuthorityMailboxKey, MemberKeys
+
+
+class MailboxError(DomainError):
+    pass
+
+
+# ---------------------------------------------------------------- reading the state
+
+def current_key(authority_id: int) -> AuthorityMailboxKey | None:
+    """The newest key version: what new messages to the mailbox are encrypted to."""
+    return db.session.scalar(select(AuthorityMailboxKey).where(AuthorityMailboxKey.authority_id == authority_id)
+                             .order_by(AuthorityMailboxKey.key_version.desc()).limit(1))
+
+
+def has_mailbox(authority: Authority | None) -> bool:
+    return authority is not None and current_key(authority.id) is not None
+
+
+def public_key(key: AuthorityMailboxKey) -> AuthorityPublicKey:
+    public = AuthorityPublicKey.from_dict(key.record())
+    if (public.authority_id, public.key_version) != (key.authority_id, key.key_version):
+        raise MessagingCryptoError("the stored mailbox key names another authority or version")
+    return public
+
+
+def _live_grants(authority_id: int, member_id: int | None = None):
+    query = select(AuthorityKeyGrant).where(AuthorityKeyGrant.authority_id == authority_id,
+                                            AuthorityKeyGrant.removed_at.is_(None))
+    if member_id is not None:
+        query = query.where(AuthorityKeyGrant.member_id == member_id)
+    return list(db.session.scalars(query.order_by(AuthorityKeyGrant.key_version, AuthorityKeyGrant.id)))
+
+
+def holders(authority_id: int) -> list[Member]:
+    """Members holding the current key version (the mailbox's present members)."""
+    key = current_key(authority_id)
+    if key is None:
+        return []
+    ids = {g.member_id for g in _live_grants(authority_id) if g.key_version == key.key_version}
+    return list(db.session.scalars(select(Member).where(Member.id.in_(ids)).order_by(Member.name))) if ids else []
+
+
+def is_holder(member: Member, authority_id: int) -> bool:
+    key = current_key(authority_id)
+    return key is not None and any(g.key_version == key.key_version for g in _live_grants(authority_id, member.id))
+
+
+def held_authority_ids(member: Member) -> set[int]:
+    """Authorities whose mailbox the member reads: a live grant for the current key version."""
+    newest = (select(AuthorityMailboxKey.authority_id, func.max(AuthorityMailboxKey.key_version).label("v"))
+              .group_by(AuthorityMailboxKey.authority_id).subquery())
+    return set(db.session.scalars(
+        select(AuthorityKeyGrant.authority_id)
+        .join(newest, (newest.c.authority_id == AuthorityKeyGrant.authority_id)
+              & (newest.c.v == AuthorityKeyGrant.key_version))
+        .where(AuthorityKeyGrant.member_id == member.id, AuthorityKeyGrant.removed_at.is_(None))))
+
+
+def can_open(member: Member, authority: Authority) -> bool:
+    """The first holder: a focal point of the authority, while it has no mailbox key."""
+    return member.is_vetted and authority.id in member.focal_point_authority_ids() and not has_mailbox(authority)
+
+
+def can_manage(member: Member, authority: Authority) -> bool:
+    return is_holder(member, authority.id) or can_open(member, authority)
+
+
+def candidates(authority: Authority) -> list[Member]:
+    """Who can be granted the mailbox: active members of the authority with messaging keys who cannot open it with
+    their present keys (never granted, or granted to a key set a password reset has since replaced)."""
+    key = current_key(authority.id)
+    present = set()
+    for row in (_live_grants(authority.id) if key is not None else []):
+        keys = lifecycle.current_keys(row.member) if row.key_version == key.key_version else None
+        if keys is not None and keys.key_version == row.member_key_version:
+            present.add(row.member_id)
+    with_keys = select(MemberKeys.member_id).where(MemberKeys.retired_at.is_(None))
+    return [m for m in db.session.scalars(
+        select(Member).where(Member.authority_id == authority.id, Member.status == "active",
+                             Member.id.in_(with_keys)).order_by(Member.name)) if m.id not in present]
+
+
+# ---------------------------------------------------------------- unlocking in a session
+
+def _granter_public(grant: AuthorityKeyGrant, record: dict):
+    keys = db.session.scalar(select(MemberKeys).where(MemberKeys.member_id == record["granted_by"],
+                                                      MemberKeys.key_version == record["granted_by_key_version"]))
+    if keys is None or grant.granted_by_id != record["granted_by"]:
+        raise MessagingCryptoError("the granter of this mailbox key is unknown")
+    return lifecycle.public_keys(keys)
+
+
+def authority_privates(member: Member, authority_id: int,
+                       privates: dict[int, MemberPrivateKeys] | None = None) -> dict[int, AuthorityPrivateKey]:
+    """key_version -> the authority's private key, for every version granted to the member and still live, opened
+    with the member's session keys (each grant's signature checked against its granter's public keys)."""
+    if privates is None:
+        privates = lifecycle.session_private_keys(member)
+    opened: dict[int, AuthorityPrivateKey] = {}
+    for grant in _live_grants(authority_id, member.id):
+        private = privates.get(grant.member_key_version)
+        if private is None:
+            continue
+        record = grant.record()
+        try:
+            key = open_authority_grant(record, member_id=member.id, member_private=private,
+                                       granter_public=_granter_public(grant, record))
+        except MessagingCryptoError:
+            continue  # a tampered grant opens nothing
+        if key.authority_id == authority_id and key.key_version == grant.key_version:
+            opened[key.key_version] = key
+    return opened
+
+
+def _store_grant(private: AuthorityPrivateKey, recipient: Member, granter: Member,
+                 granter_private: MemberPrivateKeys) -> None:
+    keys = lifecycle.current_keys(recipient)
+    if keys is None:
+        raise MailboxError(_("%(name)s has no messaging keys yet: they need to sign in once.", name=recipient.name))
+    public = lifecycle.public_keys(keys)
+    record = grant_authority_key(private, member_id=recipient.id, member_public=public, granted_by=granter.id,
+                                 granter_private=granter_private)
+    db.session.add(AuthorityKeyGrant(authority_id=private.authority_id, key_version=private.key_version,
+                                     member_id=recipient.id, member_key_version=public.key_version,
+                                     granted_by_id=granter.id, grant=json.dumps(record), created_at=utcnow()))
+
+
+# ---------------------------------------------------------------- opening, granting, removing
+
+def open_mailbox(member: Member, authority: Authority, *, private: MemberPrivateKeys | None = None
+                 ) -> AuthorityMailboxKey:
+    """A focal point makes the authority's first key pair and is its first holder (from their own session, or with
+    `private`, their current private keys unlocked otherwise)."""
+    if not can_open(member, authority):
+        raise MailboxError(_("Only a focal point of this authority can open its mailbox, and only once."))
+    if private is not None:
+        member_private = private
+    else:
+        _current, member_private = lifecycle.current_private(member)
+    public, authority_private = generate_authority_keys(authority.id, key_version=1)
+    key = AuthorityMailboxKey(authority_id=authority.id, key_version=1, public_key=json.dumps(public.to_dict()),
+                              created_by_id=member.id, created_at=utcnow())
+    db.session.add(key)
+    _store_grant(authority_private, member, member, member_private)
+    db.session.flush()
+    audit.record("messaging.mailbox_opened", authority, actor=member, fingerprint=public.fingerprint)
+    return key
+
+
+def _granter_keys(granter: Member, authority: Authority) -> tuple[MemberPrivateKeys, dict[int, AuthorityPrivateKey]]:
+    """The granter's own keys and every mailbox version their session opens: the server alone cannot grant."""
+    if not is_holder(granter, authority.id):
+        raise MailboxError(_("Only a member who holds this mailbox can give others access to it."))
+    try:
+        _current, granter_private = lifecycle.current_private(granter)
+        versions = authority_privates(granter, authority.id)
+    except SessionKeysUnavailable as error:
+        raise MailboxError(_("Your messaging keys are not unlocked in this session: sign in again.")) from error
+    key = current_key(authority.id)
+    if key is None or key.key_version not in versions:
+        raise MailboxError(_("Your session cannot open this mailbox's key, so it cannot grant it."))
+    return granter_private, versions
+
+
+def grant(granter: Member, authority: Authority, recipient: Member) -> None:
+    """Wrap every version of the mailbox key the granter holds for the recipient: the mailbox's past
+    correspondence comes with it (institutional memory)."""
+    granter_private, versions = _granter_keys(granter, authority)
+    if recipient.id not in {m.id for m in candidates(authority)}:
+        raise MailboxError(_("%(name)s cannot be given this mailbox: only active members of the authority with "
+                             "messaging keys who do not hold it yet.", name=recipient.name))
+    recipient_keys = lifecycle.current_keys(recipient)
+    already = {g.key_version for g in _live_grants(authority.id, recipient.id)
+               if g.member_key_version == recipient_keys.key_version}
+    for private in versions.values():
+        if private.key_version not in already:
+            _store_grant(private, recipient, granter, granter_private)
+    db.session.flush()
+    audit.record("messaging.mailbox_granted", authority, actor=granter, member=recipient.id,
+                 key_versions=sorted(versions))
+
+
+def remove(remover: Member, authority: Authority, leaving: Member) -> int:
+    """Take a member out of the mailbox and rotate its key: new messages go to a version the leaving member never
+    holds; the remaining holders keep the old versions. Returns the new key version."""
+    granter_private, _versions = _granter_keys(remover, authority)
+    if not is_holder(leaving, authority.id):
+        raise MailboxError(_("%(name)s does not hold this mailbox.", name=leaving.name))
+    remaining = [m for m in holders(authority.id) if m.id != leaving.id]
+    if not remaining:
+        raise MailboxError(_("The mailbox needs at least one holder: grant it to someone else first."))
+    now = utcnow()
+    for old in _live_grants(authority.id, leaving.id):
+        old.removed_at, old.removed_by_id = now, remover.id
+    new_version = current_key(authority.id).key_version + 1
+    public, private = generate_authority_keys(authority.id, key_version=new_version)
+    db.session.add(AuthorityMailboxKey(authority_id=authority.id, key_version=new_version,
+                                       public_key=json.dumps(public.to_dict()), created_by_id=remover.id,
+                                       created_at=now))
+    for holder in remaining:
+        _store_grant(private, holder, remover, granter_private)
+    db.session.flush()
+    audit.record("messaging.mailbox_removed", authority, actor=remover, member=leaving.id, key_version=new_version,
+                 fingerprint=public.fingerprint)
+    return new_version
+
+
+def slot_of(authority: Authority) -> str:
+    return authority_slot(authority.id)

@@ -1,0 +1,103 @@
+"""Key verification: the safety number two members compare out of band, the mark that they did, and the warning
+shown in every conversation with a member whose key changed since."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from network.core import audit
+from network.core.clock import utcnow
+from network.core.db import db
+from network.members.models import Member
+from network.messaging import lifecycle
+from network.messaging.formats import MessagingCryptoError, member_slot
+from network.messaging.keys import safety_number
+from network.messaging.models import Conversation, KeyVerification
+
+VERIFIED, UNVERIFIED, CHANGED = "verified", "unverified", "changed"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    other: Member
+    number: str
+    my_fingerprint: str
+    their_fingerprint: str
+    status: str
+
+
+def compare(member: Member, other: Member) -> Comparison | None:
+    """The safety number of the pair and where the member stands; None if either has no keys yet."""
+    mine, theirs = lifecycle.current_keys(member), lifecycle.current_keys(other)
+    if mine is None or theirs is None:
+        return None
+    my_public, their_public = lifecycle.public_keys(mine), lifecycle.public_keys(theirs)
+    return Comparison(other=other,
+                      number=safety_number(member_slot(member.id), my_public, member_slot(other.id), their_public),
+                      my_fingerprint=my_public.fingerprint, their_fingerprint=their_public.fingerprint,
+                      status=status(member, other))
+
+
+def _mark(member: Member, other: Member) -> KeyVerification | None:
+    return db.session.scalar(select(KeyVerification).where(KeyVerification.member_id == member.id,
+                                                           KeyVerification.other_id == other.id))
+
+
+def status(member: Member, other: Member) -> str:
+    """verified: the member compared the number for the other's present key; changed: they compared it for a key
+    the other no longer uses; unverified: never compared."""
+    mark = _mark(member, other)
+    if mark is None:
+        return UNVERIFIED
+    keys = lifecycle.current_keys(other)
+    if keys is None or lifecycle.public_keys(keys).fingerprint != mark.fingerprint:
+        return CHANGED
+    return VERIFIED
+
+
+def mark_verified(member: Member, other: Member) -> None:
+    keys = lifecycle.current_keys(other)
+    if keys is None or other.id == member.id:
+        return
+    fingerprint = lifecycle.public_keys(keys).fingerprint
+    mark = _mark(member, other)
+    if mark is None:
+        db.session.add(KeyVerification(member_id=member.id, other_id=other.id, fingerprint=fingerprint,
+                                       verified_at=utcnow()))
+    else:
+        mark.fingerprint, mark.verified_at = fingerprint, utcnow()
+    audit.record("messaging.key_verified", other, actor=member, fingerprint=fingerprint)
+
+
+def _first_key_version(conversation: Conversation, other: Member) -> int | None:
+    """The key version the conversation first used for the member: as sender, or as a recipient's wrap."""
+    from network.messaging.services import stored_envelope
+
+    slot = member_slot(other.id)
+    for message in conversation.messages:
+        try:
+            envelope = stored_envelope(message)
+            if envelope.header["sender"] == slot:
+                return envelope.header["sender_key_version"]
+            return envelope.wrap_for(slot).key_version
+        except MessagingCryptoError:
+            continue
+    return None
+
+
+def changed_keys(reader: Member, conversation: Conversation) -> list[Member]:
+    """Participants whose key changed: since the reader verified it, or since the conversation began (a new key set
+    after a password reset), unless the reader verified the new key. The reader should compare the number again."""
+    changed = []
+    for participant in conversation.participants:
+        other = participant.member
+        if other is None or other.id == reader.id:
+            continue
+        state = status(reader, other)
+        current = lifecycle.current_keys(other)
+        first = _first_key_version(conversation, other)
+        if state == CHANGED or (state != VERIFIED and current is not None and first is not None
+                                and first != current.key_version):
+            changed.append(other)
+    return changed
