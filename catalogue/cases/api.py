@@ -17,7 +17,7 @@ from catalogue.cases import queries, services
 from catalogue.cases.models import Case
 from catalogue.search import services as search_services
 from network.core import audit
-from network.core.api import api_member, api_view, error_response, openapi_error, register_openapi
+from network.core.api import api_member, api_view, error_response, int_arg, openapi_error, register_openapi
 from network.core.reference import REGION_CODES
 from network.core.security import csrf
 from network.members.access import is_member
@@ -60,13 +60,6 @@ def case_summary(case: Case, highlighted: str | None = None) -> dict:
     }
 
 
-def _int_arg(name: str, default: int) -> int:
-    value = request.args.get(name, "").strip()
-    if not value:
-        return default
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError(_("%(name)s must be a positive whole number.", name=name))
-    return int(value)
 
 
 # ---------------------------------------------------------------- routes
@@ -76,8 +69,8 @@ def _int_arg(name: str, default: int) -> int:
 def list_cases():
     """Published cases the caller may read, filtered, sorted and paged; per_page above 100 is capped to 100."""
     try:
-        page = _int_arg("page", 1)
-        per_page = min(_int_arg("per_page", DEFAULT_PER_PAGE), queries.MAX_PER_PAGE)
+        page = int_arg("page", 1)
+        per_page = min(int_arg("per_page", DEFAULT_PER_PAGE), queries.MAX_PER_PAGE)
         filters = queries.parse_filters(request.args.to_dict(flat=False), strict=True)
     except (ValueError, queries.QueryError) as error:
         return error_response(400, "invalid_parameter", str(error))

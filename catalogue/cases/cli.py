@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from catalogue.cases.models import Case
 from network.core import audit
 from network.core.cli_context import with_public_url
 from network.core.db import db
+from network.core.jsonlines import read_json_lines
 from network.core.mail import deliver_queued
 
 catalogue_cli = AppGroup("catalogue", help="Case catalogue: import and export.")
@@ -27,35 +27,7 @@ catalogue_cli = AppGroup("catalogue", help="Case catalogue: import and export.")
 def read_cases(lines: Iterable[bytes]) -> tuple[list[tuple[int, dict]], list[str]]:
     """Parse and validate every line: (cases with their line numbers, problems "line N: ...").
     Blank lines are skipped; a reference given twice in the file is a problem on its second line."""
-    cases: list[tuple[int, dict]] = []
-    problems: list[str] = []
-    seen: dict[str, int] = {}
-    for number, raw in enumerate(lines, start=1):
-        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-            raw = raw[3:]  # a byte-order mark some editors write
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            problems.append(f"line {number}: not UTF-8 text")
-            continue
-        if not text.strip():
-            continue
-        try:
-            data = json.loads(text)
-        except ValueError as error:
-            problems.append(f"line {number}: not valid JSON ({getattr(error, 'msg', str(error))})")
-            continue
-        line_problems = services.validation_errors(data)
-        problems += [f"line {number}: {problem}" for problem in line_problems]
-        if line_problems:
-            continue
-        reference = data["reference"]
-        if reference in seen:
-            problems.append(f"line {number}: reference {reference!r} already appears on line {seen[reference]}")
-            continue
-        seen[reference] = number
-        cases.append((number, data))
-    return cases, problems
+    return read_json_lines(lines, services.validation_errors, "reference", "reference")
 
 
 def import_cases(cases: list[tuple[int, dict]], source: str = "", label: str = "Importing cases") -> tuple[int, int]:

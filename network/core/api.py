@@ -138,6 +138,16 @@ def authenticate(header: str | None) -> ApiToken | None:
 
 # ---------------------------------------------------------------- views
 
+def int_arg(name: str, default: int) -> int:
+    """A positive whole number from the query string (page, per_page); ValueError with a message to answer 400."""
+    value = request.args.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(_("%(name)s must be a positive whole number.", name=name))
+    return int(value)
+
+
 def api_member(scope: str | None = None) -> Member | None:
     """The member whose token this request carries, if the token has `scope` (any token when scope is None)."""
     token = g.get("api_token")

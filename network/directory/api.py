@@ -13,7 +13,7 @@ import json
 from flask import Blueprint, jsonify, request, url_for
 from flask_babel import gettext as _
 
-from network.core.api import api_view, error_response, openapi_error, register_openapi
+from network.core.api import api_view, error_response, int_arg, openapi_error, register_openapi
 from network.directory import queries, services
 from network.directory.interchange import find_authority
 from network.directory.models import Authority
@@ -39,13 +39,6 @@ def authority_entry(authority: Authority) -> dict:
     }
 
 
-def _int_arg(name: str, default: int) -> int:
-    value = request.args.get(name, "").strip()
-    if not value:
-        return default
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError(_("%(name)s must be a positive whole number.", name=name))
-    return int(value)
 
 
 # ---------------------------------------------------------------- routes
@@ -55,8 +48,8 @@ def _int_arg(name: str, default: int) -> int:
 def list_authorities():
     """Entries matching the filters of the directory page, in its order, paged; per_page above 100 is capped."""
     try:
-        page = _int_arg("page", 1)
-        per_page = min(_int_arg("per_page", DEFAULT_PER_PAGE), queries.MAX_PER_PAGE)
+        page = int_arg("page", 1)
+        per_page = min(int_arg("per_page", DEFAULT_PER_PAGE), queries.MAX_PER_PAGE)
         filters = queries.parse_filters(request.args.to_dict(flat=False), strict=True)
     except (ValueError, queries.DirectoryQueryError) as error:
         return error_response(400, "invalid_parameter", str(error))

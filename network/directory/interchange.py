@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from network.core import audit
 from network.core.db import db
+from network.core.jsonlines import read_json_lines
 from network.directory import services
 from network.directory.models import INTERCHANGE_FIELDS, Authority
 
@@ -44,35 +45,7 @@ class ImportResult:
 def read_authorities(lines: Iterable[bytes]) -> tuple[list[tuple[int, dict]], list[str]]:
     """Parse and validate every line: (entries with their line numbers, problems "line N: field: ...").
     Blank lines are skipped; a key given twice in the file is a problem on its second line."""
-    entries: list[tuple[int, dict]] = []
-    problems: list[str] = []
-    seen: dict[str, int] = {}
-    for number, raw in enumerate(lines, start=1):
-        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-            raw = raw[3:]  # a byte-order mark some editors write
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            problems.append(f"line {number}: not UTF-8 text")
-            continue
-        if not text.strip():
-            continue
-        try:
-            data = json.loads(text)
-        except ValueError as error:
-            problems.append(f"line {number}: not valid JSON ({getattr(error, 'msg', str(error))})")
-            continue
-        line_problems = services.validation_errors(data)
-        problems += [f"line {number}: {problem}" for problem in line_problems]
-        if line_problems:
-            continue
-        key = data["key"]
-        if key in seen:
-            problems.append(f"line {number}: key: {key!r} already appears on line {seen[key]}")
-            continue
-        seen[key] = number
-        entries.append((number, data))
-    return entries, problems
+    return read_json_lines(lines, services.validation_errors, "key", "key:")
 
 
 def read_file(raw: bytes) -> tuple[list[tuple[int, dict]], list[str]]:
