@@ -1,13 +1,12 @@
 """Field-by-field comparison of two published revisions of a case (interchange dicts), for the diff page."""
 from __future__ import annotations
 
-import difflib
-import re
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
 from catalogue.cases.models import INTERCHANGE_FIELDS, LIST_FIELDS
+from network.core.textdiff import text_runs
 
 FIELD_LABELS = {
     "reference": _l("Reference"), "title": _l("Title"), "summary": _l("Summary"), "language": _l("Language"),
@@ -21,8 +20,6 @@ FIELD_LABELS = {
     "solutions": _l("Solutions found"), "lessons_learned": _l("Lessons learned"), "keywords": _l("Keywords"),
     "visibility": _l("Visibility"), "source": _l("Source"),
 }
-_TOKENS = re.compile(r"\s+|[^\s]+")
-
 
 @dataclass
 class FieldDiff:
@@ -38,23 +35,6 @@ class FieldDiff:
     removed: list[str] = field(default_factory=list)
     added: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
-
-
-def text_runs(old: str, new: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """Word-level diff of two texts: the old side with deletions marked, the new side with insertions."""
-    a, b = _TOKENS.findall(old or ""), _TOKENS.findall(new or "")
-    left: list[tuple[str, str]] = []
-    right: list[tuple[str, str]] = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if op == "equal":
-            left.append(("equal", "".join(a[i1:i2])))
-            right.append(("equal", "".join(b[j1:j2])))
-        else:
-            if i2 > i1:
-                left.append(("del", "".join(a[i1:i2])))
-            if j2 > j1:
-                right.append(("ins", "".join(b[j1:j2])))
-    return left, right
 
 
 def _text(name: str, label: str, old: object, new: object) -> FieldDiff:

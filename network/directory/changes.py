@@ -6,7 +6,6 @@ approval and re-confirmation becomes a new AuthorityVersion. Services never comm
 command) does, once."""
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -21,6 +20,7 @@ from network.core.clock import utcnow
 from network.core.db import db
 from network.core.mail import queue_mail
 from network.core.reference import vocabulary_labels
+from network.core.textdiff import text_runs
 from network.directory.models import INTERCHANGE_FIELDS, Authority, AuthorityChange, AuthorityVersion
 from network.directory.services import (
     DirectoryError,
@@ -332,8 +332,6 @@ def remind_stale(now: datetime | None = None) -> dict[str, list[str]]:
 
 # ---------------------------------------------------------------- comparing two states of an entry
 
-_TOKENS = re.compile(r"\n|[^\S\n]+|[^\s]+")
-
 
 @dataclass
 class FieldDiff:
@@ -349,23 +347,6 @@ class FieldDiff:
     removed: list[str] = field(default_factory=list)
     added: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
-
-
-def text_runs(old: str, new: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """Word-level diff (line breaks kept as tokens, so long texts diff line by line and word by word)."""
-    a, b = _TOKENS.findall(old or ""), _TOKENS.findall(new or "")
-    left: list[tuple[str, str]] = []
-    right: list[tuple[str, str]] = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if op == "equal":
-            left.append(("equal", "".join(a[i1:i2])))
-            right.append(("equal", "".join(b[j1:j2])))
-            continue
-        if i2 > i1:
-            left.append(("del", "".join(a[i1:i2])))
-        if j2 > j1:
-            right.append(("ins", "".join(b[j1:j2])))
-    return left, right
 
 
 def _display_list(name: str, values: list) -> list[str]:
