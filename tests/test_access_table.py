@@ -224,12 +224,16 @@ TABLE: list[tuple[str, str, dict]] = [
     # and administrators get 404 like any outsider). Every actor's recovery key is confirmed, so that page sends
     # back to the inbox; POSTs carrying only a CSRF token are refused by the form (400).
     ("GET", "/messages/",                               cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
+    ("GET", "/messages/archived",                       cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
     ("GET", "/messages/new",                            cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
     ("POST", "/messages/new",                           cells(401,      403,         400,       400,       400,       400,       400)),
     ("GET", "/messages/{conversation}",                 cells(SIGN_IN,  403,         200,       200,       404,       404,       404)),
     ("GET", "/messages/999999",                         cells(SIGN_IN,  403,         404,       404,       404,       404,       404)),
     ("POST", "/messages/{conversation}/reply",          cells(401,      403,         400,       400,       404,       404,       404)),
     ("GET", "/messages/{conversation}/export",          cells(SIGN_IN,  403,         200,       200,       404,       404,       404)),
+    ("POST", "/messages/{conversation}/archive",        cells(401,      403,         MESSAGES,  MESSAGES,  404,       404,       404)),
+    ("POST", "/messages/{conversation}/unarchive",      cells(401,      403,         MESSAGES,  MESSAGES,  404,       404,       404)),
+    ("POST", "/messages/999999/archive",                cells(401,      403,         404,       404,       404,       404,       404)),
     ("GET", "/messages/recovery-key",                   cells(SIGN_IN,  403,         MESSAGES,  MESSAGES,  MESSAGES,  MESSAGES,  MESSAGES)),
     ("POST", "/messages/recovery-key",                  cells(401,      403,         MESSAGES,  MESSAGES,  MESSAGES,  MESSAGES,  MESSAGES)),
     ("GET", "/messages/restore",                        cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
@@ -255,6 +259,8 @@ TABLE: list[tuple[str, str, dict]] = [
     ("GET", "/messages/authority/NOPE",                 cells(SIGN_IN,  403,         404,       404,       404,       404,       404)),
     ("GET", "/messages/{mailbox_conversation}",         cells(SIGN_IN,  403,         404,       200,       200,       404,       404)),
     ("POST", "/messages/{mailbox_conversation}/reply",  cells(401,      403,         404,       400,       400,       404,       404)),
+    ("POST", "/messages/{mailbox_conversation}/archive", cells(401,     403,         404,       MESSAGES,  MESSAGES,  404,       404)),
+    ("POST", "/messages/{mailbox_conversation}/unarchive", cells(401,   403,         404,       MESSAGES,  MESSAGES,  404,       404)),
     # key verification: any vetted member compares with another who has keys (not with themselves)
     ("GET", "/messages/verify/{other_member_id}",       cells(SIGN_IN,  403,         200,       404,       200,       200,       200)),
     ("GET", "/messages/verify/999999",                  cells(SIGN_IN,  403,         404,       404,       404,       404,       404)),

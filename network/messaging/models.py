@@ -123,7 +123,8 @@ class Message(db.Model):
 
 
 class MessageRecipientState(db.Model):
-    """Per recipient: delivered, read, archived, with the receipts the recipient signed."""
+    """Per recipient: delivered and read, with the receipts the recipient signed (archiving is per member and per
+    conversation: ConversationArchive)."""
 
     __tablename__ = "messaging_recipient_states"
     __table_args__ = (UniqueConstraint("message_id", "slot", name="uq_messaging_recipient_states_message_slot"),)
@@ -135,7 +136,6 @@ class MessageRecipientState(db.Model):
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     delivered_at: Mapped[datetime | None] = mapped_column()
     read_at: Mapped[datetime | None] = mapped_column()
-    archived_at: Mapped[datetime | None] = mapped_column()
     delivery_receipt: Mapped[str | None] = mapped_column(Text)  # JSON: sign_receipt("delivered", ...)
     read_receipt: Mapped[str | None] = mapped_column(Text)  # JSON: sign_receipt("read", ...)
 
@@ -144,6 +144,25 @@ class MessageRecipientState(db.Model):
 
     def __repr__(self) -> str:
         return f"<MessageRecipientState {self.message_id} {self.slot}>"
+
+
+class ConversationArchive(db.Model):
+    """A member has archived a conversation: it leaves their inbox until a message newer than `archived_at`
+    arrives, then comes back on its own. Per member, also for a mailbox's conversations (each officer keeps their
+    own inbox tidy; the other holders' inboxes do not change)."""
+
+    __tablename__ = "messaging_conversation_archives"
+    __table_args__ = (UniqueConstraint("conversation_id", "member_id",
+                                       name="uq_messaging_conversation_archives_conversation_member"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("messaging_conversations.id", ondelete="CASCADE"),
+                                                 nullable=False, index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), nullable=False, index=True)
+    archived_at: Mapped[datetime] = mapped_column(nullable=False)
+
+    def __repr__(self) -> str:
+        return f"<ConversationArchive {self.conversation_id} by {self.member_id}>"
 
 
 class AuthorityMailboxKey(db.Model):

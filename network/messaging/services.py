@@ -11,7 +11,7 @@ from typing import IO
 
 from flask import current_app, g, has_request_context, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import selectinload
 
 from network.core import audit
@@ -44,6 +44,7 @@ from network.messaging.keys import MemberPrivateKeys, MemberPublicKeys
 from network.messaging.models import (
     MAX_PARTICIPANTS,
     Conversation,
+    ConversationArchive,
     ConversationParticipant,
     MemberKeys,
     Message,
@@ -80,13 +81,48 @@ def is_participant(member: Member, conversation: Conversation) -> bool:
                for p in conversation.participants)
 
 
-def visible_conversations(member: Member):
-    """The query of the member's conversations (their own and their mailboxes'), newest first."""
+def visible_conversations(member: Member, archived: bool | None = None):
+    """The query of the member's conversations (their own and their mailboxes'), newest first: all of them, or
+    only those in their inbox (archived=False), or only those they archived (archived=True)."""
     held = mailboxes.held_authority_ids(member)
     mine = select(ConversationParticipant.conversation_id).where(
         (ConversationParticipant.member_id == member.id) | ConversationParticipant.authority_id.in_(held or {0}))
-    return select(Conversation).where(Conversation.id.in_(mine)).order_by(Conversation.last_message_at.desc(),
-                                                                         Conversation.id.desc())
+    query = select(Conversation).where(Conversation.id.in_(mine))
+    if archived is not None:
+        shelved = exists().where(ConversationArchive.conversation_id == Conversation.id,
+                                 ConversationArchive.member_id == member.id,
+                                 ConversationArchive.archived_at >= Conversation.last_message_at)
+        query = query.where(shelved if archived else ~shelved)
+    return query.order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
+
+
+def is_archived(member: Member, conversation: Conversation) -> bool:
+    row = db.session.scalar(select(ConversationArchive).where(ConversationArchive.conversation_id == conversation.id,
+                                                              ConversationArchive.member_id == member.id))
+    return row is not None and row.archived_at >= conversation.last_message_at
+
+
+def archive(member: Member, conversation: Conversation) -> None:
+    """Out of the member's inbox (and no one else's) until a newer message arrives. Nothing is deleted: the
+    envelopes, receipts and the other participants' views stay as they are."""
+    if not is_participant(member, conversation):
+        raise MessagingError(_("You are not in this conversation."))
+    row = db.session.scalar(select(ConversationArchive).where(ConversationArchive.conversation_id == conversation.id,
+                                                              ConversationArchive.member_id == member.id))
+    when = max(utcnow(), conversation.last_message_at)
+    if row is None:
+        db.session.add(ConversationArchive(conversation_id=conversation.id, member_id=member.id, archived_at=when))
+    else:
+        row.archived_at = when
+    db.session.flush()
+
+
+def unarchive(member: Member, conversation: Conversation) -> None:
+    """Back in the member's inbox."""
+    if not is_participant(member, conversation):
+        raise MessagingError(_("You are not in this conversation."))
+    db.session.execute(ConversationArchive.__table__.delete().where(
+        ConversationArchive.conversation_id == conversation.id, ConversationArchive.member_id == member.id))
 
 
 def mailbox_of(conversation: Conversation) -> Authority | None:
@@ -605,17 +641,18 @@ class InboxRow:
 INBOX_PAGE = 50
 
 
-def inbox_count(reader: Member) -> int:
-    return db.session.scalar(select(func.count()).select_from(visible_conversations(reader).subquery())) or 0
+def inbox_count(reader: Member, archived: bool = False) -> int:
+    query = visible_conversations(reader, archived=archived).order_by(None)
+    return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
-def inbox(reader: Member, page: int = 1, per_page: int = INBOX_PAGE) -> list[InboxRow]:
+def inbox(reader: Member, page: int = 1, per_page: int = INBOX_PAGE, archived: bool = False) -> list[InboxRow]:
     """Metadata for one page of conversations, newest first (who, when, unread); subjects decrypted in the reader's
     session only. Listing counts as delivery: delivery receipts are signed here for the messages listed."""
     ring = keyring(reader)
     held = ring.held_slots()
     conversations = list(db.session.scalars(
-        visible_conversations(reader)
+        visible_conversations(reader, archived=archived)
         .options(selectinload(Conversation.messages).selectinload(Message.states),
                  selectinload(Conversation.participants).selectinload(ConversationParticipant.member),
                  selectinload(Conversation.participants).selectinload(ConversationParticipant.authority))

@@ -97,15 +97,55 @@ def _handling(form) -> services.Handling:
 @bp.get("/")
 @requires(is_member)
 def inbox():
+    return _inbox_page(archived=False)
+
+
+@bp.get("/archived")
+@requires(is_member)
+def archived():
+    return _inbox_page(archived=True)
+
+
+def _inbox_page(archived: bool):
     member = current_member()
     if (stop := _not_ready(member)) is not None:
         return stop
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and 0 < int(page) < 100000 else 1
-    total = services.inbox_count(member)
+    total = services.inbox_count(member, archived=archived)
     pages = max(1, -(-total // services.INBOX_PAGE))
-    return render_template("messaging/inbox.html", rows=services.inbox(member, page=page), page=page, pages=pages,
-                           total=total)
+    rows = services.inbox(member, page=page, per_page=services.INBOX_PAGE, archived=archived)
+    return render_template("messaging/inbox.html", rows=rows, page=page, pages=pages, total=total, archived=archived,
+                           in_archive=services.inbox_count(member, archived=True) if not archived else total,
+                           confirm=ConfirmForm())
+
+
+@bp.post("/<int:conversation_id>/archive")
+@requires(is_member)
+def archive(conversation_id: int):
+    return _shelve(conversation_id, services.archive,
+                   _("The conversation was archived. A new message in it brings it back to your inbox."))
+
+
+@bp.post("/<int:conversation_id>/unarchive")
+@requires(is_member)
+def unarchive(conversation_id: int):
+    return _shelve(conversation_id, services.unarchive, _("The conversation is back in your inbox."))
+
+
+def _shelve(conversation_id: int, action, done: str):
+    member = current_member()
+    found = _conversation_for(member, conversation_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    action(member, found)
+    flash(done, "success")
+    back = request.form.get("next", "")
+    if back == "archived":
+        return redirect(url_for("messages.archived"))
+    if back == "conversation":
+        return redirect(url_for("messages.conversation", conversation_id=found.id))
+    return redirect(url_for("messages.inbox"))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -146,7 +186,8 @@ def _conversation_page(member: Member, found: Conversation, form, status: int = 
     subject = next((item.subject for item in shown[:1] if item.ok), None)
     return render_template("messaging/conversation.html", conversation=found, shown=shown,
                            people=services.members_of(found), mailbox=services.mailbox_of(found), subject=subject,
-                           form=form, changed_keys=verification.changed_keys(member, found)), status
+                           form=form, changed_keys=verification.changed_keys(member, found),
+                           archived=services.is_archived(member, found), confirm=ConfirmForm()), status
 
 
 @bp.post("/<int:conversation_id>/reply")
