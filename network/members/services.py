@@ -512,6 +512,14 @@ def reset_password(token: str, new: str) -> Member:
 
 # ---------------------------------------------------------------- account states and roles
 
+def _left_authority(member: Member) -> None:
+    """The member no longer reads their authority's mailbox: its other holders, or its focal points when no holder
+    remains, are told (messaging keeps the rule; imported here to keep members free of messaging at import time)."""
+    from network.messaging.mailboxes import member_left
+
+    member_left(member)
+
+
 def suspend(member: Member, by: Member, reason: str, until: datetime | None) -> None:
     if member.status != "active":
         raise MembershipError(_("Only active members can be suspended."))
@@ -524,6 +532,7 @@ def suspend(member: Member, by: Member, reason: str, until: datetime | None) -> 
     member.status, member.suspended_reason, member.suspended_until = "suspended", reason.strip(), until
     member.status_changed_at = utcnow()
     ended = delete_member_sessions(member.id)
+    _left_authority(member)
     audit.record("member.suspended", member, actor=by, reason=reason.strip(),
                  until=until.isoformat() if until else None, sessions_ended=ended)
     queue_mail(member.email, _("Your account was suspended"), "members/suspended", member=member)
@@ -551,6 +560,7 @@ def deactivate(member: Member, by: Member, reason: str) -> None:
         raise MembershipError(_("Give a reason."), field="reason")
     member.status, member.status_changed_at = "deactivated", utcnow()
     ended = delete_member_sessions(member.id)
+    _left_authority(member)
     audit.record("member.deactivated", member, actor=by, reason=reason.strip(), sessions_ended=ended)
 
 
@@ -586,6 +596,7 @@ def revalidate() -> dict[str, int]:
         if member.confirmed_until <= now:
             member.status, member.status_changed_at = "lapsed", now
             delete_member_sessions(member.id)
+            _left_authority(member)
             audit.record("member.lapsed", member, actor=None, confirmed_until=member.confirmed_until.isoformat())
             queue_mail(member.email, _("Your membership has lapsed"), "members/lapsed", member=member)
             lapsed += 1

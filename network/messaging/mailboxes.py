@@ -1,9 +1,16 @@
 """Authority mailboxes: the authority's key pair, granted member by member by those who already hold it, rotated
-when a member is removed, so that an authority's correspondence outlives any one officer and only its holders read it."""
+when a member is removed, so that an authority's correspondence outlives any one officer and only its holders read it.
+
+Only present officers read a mailbox: a holder who leaves (suspended, lapsed, closed account, another authority)
+stops reading it at once, and the remaining holders are told to remove them, which renews the key. When the last
+present holder leaves, the mailbox is unattended: it takes no new messages (no one could read them) and the
+authority's focal points are told to open it again, which makes a new key version for them. The earlier versions
+stay with the officers who held them; one of those who comes back can be granted the new version and read both."""
 from __future__ import annotations
 
 import json
 
+from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -38,8 +45,21 @@ def current_key(authority_id: int) -> AuthorityMailboxKey | None:
                              .order_by(AuthorityMailboxKey.key_version.desc()).limit(1))
 
 
+def state(authority: Authority | None) -> str:
+    """'closed' (never opened), 'open' (a present officer reads it) or 'unattended' (every holder has left)."""
+    if authority is None or current_key(authority.id) is None:
+        return "closed"
+    return "open" if present_holders(authority.id) else "unattended"
+
+
 def has_mailbox(authority: Authority | None) -> bool:
-    return authority is not None and current_key(authority.id) is not None
+    """Whether the mailbox takes messages: opened, and read by at least one present officer."""
+    return state(authority) == "open"
+
+
+def is_present(member: Member, authority_id: int) -> bool:
+    """Still an active officer of the authority (one who leaves stops reading its mailbox at once)."""
+    return member.status == "active" and member.authority_id == authority_id
 
 
 def public_key(key: AuthorityMailboxKey) -> AuthorityPublicKey:
@@ -58,7 +78,8 @@ def _live_grants(authority_id: int, member_id: int | None = None):
 
 
 def holders(authority_id: int) -> list[Member]:
-    """Members holding the current key version (the mailbox's present members)."""
+    """Members holding the current key version, those who have since left the authority included (the mailbox
+    page lists them so that a remaining holder removes them)."""
     key = current_key(authority_id)
     if key is None:
         return []
@@ -66,25 +87,37 @@ def holders(authority_id: int) -> list[Member]:
     return list(db.session.scalars(select(Member).where(Member.id.in_(ids)).order_by(Member.name))) if ids else []
 
 
+def present_holders(authority_id: int) -> list[Member]:
+    """The officers who read the mailbox now: holders of the current version still active in the authority."""
+    return [m for m in holders(authority_id) if is_present(m, authority_id)]
+
+
 def is_holder(member: Member, authority_id: int) -> bool:
+    """Reads the mailbox now: a live grant of the current version, and still a present officer of the authority."""
     key = current_key(authority_id)
-    return key is not None and any(g.key_version == key.key_version for g in _live_grants(authority_id, member.id))
+    return key is not None and is_present(member, authority_id) and any(
+        g.key_version == key.key_version for g in _live_grants(authority_id, member.id))
 
 
 def held_authority_ids(member: Member) -> set[int]:
-    """Authorities whose mailbox the member reads: a live grant for the current key version."""
+    """Authorities whose mailbox the member reads: a live grant for the current key version, as a present officer
+    (at most the member's own authority)."""
+    if member.status != "active" or member.authority_id is None:
+        return set()
     newest = (select(AuthorityMailboxKey.authority_id, func.max(AuthorityMailboxKey.key_version).label("v"))
               .group_by(AuthorityMailboxKey.authority_id).subquery())
     return set(db.session.scalars(
         select(AuthorityKeyGrant.authority_id)
         .join(newest, (newest.c.authority_id == AuthorityKeyGrant.authority_id)
               & (newest.c.v == AuthorityKeyGrant.key_version))
-        .where(AuthorityKeyGrant.member_id == member.id, AuthorityKeyGrant.removed_at.is_(None))))
+        .where(AuthorityKeyGrant.member_id == member.id, AuthorityKeyGrant.removed_at.is_(None),
+               AuthorityKeyGrant.authority_id == member.authority_id)))
 
 
 def can_open(member: Member, authority: Authority) -> bool:
-    """The first holder: a focal point of the authority, while it has no mailbox key."""
-    return member.is_vetted and authority.id in member.focal_point_authority_ids() and not has_mailbox(authority)
+    """The first holder: a focal point of the authority, while its mailbox is closed or unattended."""
+    return (member.is_vetted and authority.id in member.focal_point_authority_ids()
+            and is_present(member, authority.id) and state(authority) != "open")
 
 
 def can_manage(member: Member, authority: Authority) -> bool:
@@ -155,21 +188,30 @@ def _store_grant(private: AuthorityPrivateKey, recipient: Member, granter: Membe
 
 def open_mailbox(member: Member, authority: Authority, *, private: MemberPrivateKeys | None = None
                  ) -> AuthorityMailboxKey:
-    """A focal point makes the authority's first key pair and is its first holder (from their own session, or with
-    `private`, their current private keys unlocked otherwise)."""
+    """A focal point makes the authority's key pair and is its first holder (from their own session, or with
+    `private`, their current private keys unlocked otherwise): the first time, or again when every holder has left
+    (a new key version; the earlier ones stay with those who held them)."""
     if not can_open(member, authority):
-        raise MailboxError(_("Only a focal point of this authority can open its mailbox, and only once."))
+        raise MailboxError(_("Only a focal point of this authority can open its mailbox, and only while no officer "
+                             "reads it."))
     if private is not None:
         member_private = private
     else:
         _current, member_private = lifecycle.current_private(member)
-    public, authority_private = generate_authority_keys(authority.id, key_version=1)
-    key = AuthorityMailboxKey(authority_id=authority.id, key_version=1, public_key=json.dumps(public.to_dict()),
+    previous = current_key(authority.id)
+    departed = [m.id for m in holders(authority.id)]
+    version = previous.key_version + 1 if previous is not None else 1
+    public, authority_private = generate_authority_keys(authority.id, key_version=version)
+    key = AuthorityMailboxKey(authority_id=authority.id, key_version=version, public_key=json.dumps(public.to_dict()),
                               created_by_id=member.id, created_at=utcnow())
     db.session.add(key)
     _store_grant(authority_private, member, member, member_private)
     db.session.flush()
-    audit.record("messaging.mailbox_opened", authority, actor=member, fingerprint=public.fingerprint)
+    if previous is None:
+        audit.record("messaging.mailbox_opened", authority, actor=member, fingerprint=public.fingerprint)
+    else:
+        audit.record("messaging.mailbox_reopened", authority, actor=member, key_version=version,
+                     departed_holders=departed, fingerprint=public.fingerprint)
     return key
 
 
@@ -208,13 +250,15 @@ def grant(granter: Member, authority: Authority, recipient: Member) -> None:
 
 def remove(remover: Member, authority: Authority, leaving: Member) -> int:
     """Take a member out of the mailbox and rotate its key: new messages go to a version the leaving member never
-    holds; the remaining holders keep the old versions. Returns the new key version."""
+    holds; the remaining present holders keep the old versions and receive the new one (holders who have left the
+    authority do not receive it either). Returns the new key version."""
     granter_private, _versions = _granter_keys(remover, authority)
-    if not is_holder(leaving, authority.id):
+    if leaving.id not in {m.id for m in holders(authority.id)}:
         raise MailboxError(_("%(name)s does not hold this mailbox.", name=leaving.name))
-    remaining = [m for m in holders(authority.id) if m.id != leaving.id]
+    remaining = [m for m in present_holders(authority.id) if m.id != leaving.id]
     if not remaining:
         raise MailboxError(_("The mailbox needs at least one holder: grant it to someone else first."))
+    dropped = [m.id for m in holders(authority.id) if m.id != leaving.id and m not in remaining]
     now = utcnow()
     for old in _live_grants(authority.id, leaving.id):
         old.removed_at, old.removed_by_id = now, remover.id
@@ -227,8 +271,35 @@ def remove(remover: Member, authority: Authority, leaving: Member) -> int:
         _store_grant(private, holder, remover, granter_private)
     db.session.flush()
     audit.record("messaging.mailbox_removed", authority, actor=remover, member=leaving.id, key_version=new_version,
-                 fingerprint=public.fingerprint)
+                 departed_holders=dropped, fingerprint=public.fingerprint)
     return new_version
+
+
+def member_left(member: Member) -> None:
+    """Called when a member stops being an active officer of an authority (suspended, lapsed, account closed). For
+    the mailbox they held: tell the remaining holders to remove them (which renews the key), or, if none remains,
+    tell the authority's focal points that the mailbox is unattended and can be opened again."""
+    from network.core.mail import queue_mail
+    from network.members.services import focal_points_of
+
+    authority_id = member.authority_id
+    if authority_id is None or member.id not in {m.id for m in holders(authority_id)}:
+        return
+    authority = db.session.get(Authority, authority_id)
+    remaining = present_holders(authority_id)
+    link = url_for("messages.mailbox", key=authority.key, _external=True)
+    if remaining:
+        for holder in remaining:
+            queue_mail(holder.email, _("%(name)s no longer reads the mailbox of %(authority)s", name=member.name,
+                                       authority=authority.name),
+                       "messaging/holder_left", recipient=holder, leaving=member, authority=authority, link=link)
+    else:
+        for focal in focal_points_of(authority_id):
+            if focal.id != member.id and is_present(focal, authority_id):
+                queue_mail(focal.email, _("The mailbox of %(authority)s is unattended", authority=authority.name),
+                           "messaging/mailbox_unattended", recipient=focal, leaving=member, authority=authority,
+                           link=link)
+    audit.record("messaging.mailbox_holder_left", authority, member=member.id, remaining=len(remaining))
 
 
 def slot_of(authority: Authority) -> str:

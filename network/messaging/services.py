@@ -61,6 +61,12 @@ class MessagingError(DomainError):
     pass
 
 
+def _unattended() -> MessagingError:
+    return MessagingError(_("No officer of this authority reads its mailbox at present, so nothing can be sent to "
+                            "it: no one could read it. Its focal points have been told; meanwhile, use the contact "
+                            "details in the directory."))
+
+
 @dataclass
 class Handling:
     """The Convention's handling instructions, signed into every envelope."""
@@ -266,6 +272,8 @@ def _store(conversation: Conversation, sender: Member, private: MemberPrivateKey
         mailbox_key = mailboxes.current_key(authority.id)
         if mailbox_key is None:
             raise MessagingError(_("This authority has not opened its mailbox yet."))
+        if not mailboxes.present_holders(authority.id):
+            raise _unattended()
         keys[authority_slot(authority.id)] = mailboxes.public_key(mailbox_key)
     header = {"message_id": message_id, "conversation_id": conversation.public_id, "sent_at": utc_timestamp(now),
               "handling": handling.to_dict(), "urgent": bool(urgent)}
@@ -291,7 +299,8 @@ def _store(conversation: Conversation, sender: Member, private: MemberPrivateKey
     if urgent:
         notified = list(recipients)
         if authority is not None:
-            notified += [m for m in mailboxes.holders(authority.id) if m.id != sender.id and m not in notified]
+            notified += [m for m in mailboxes.present_holders(authority.id)
+                         if m.id != sender.id and m not in notified]
         for recipient in notified:
             # Who wrote, never what: the notice carries no subject and no text.
             queue_mail(recipient.email, _("Urgent message from %(name)s", name=sender.name), "messaging/urgent",
@@ -330,6 +339,8 @@ def write_to_authority(sender: Member, authority: Authority, subject: str, text:
                        private: MemberPrivateKeys | None = None) -> Conversation:
     """A new conversation with an authority's mailbox: encrypted to the mailbox's current key, which every present
     holder can open; later holders receive the key with its history."""
+    if mailboxes.state(authority) == "unattended":
+        raise _unattended()
     if not mailboxes.has_mailbox(authority):
         raise MessagingError(_("This authority has not opened its mailbox yet."))
     if private is None:

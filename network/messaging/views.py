@@ -59,7 +59,7 @@ bp.record_once(_register_upload_limit)
 
 @bp.app_context_processor
 def messaging_helpers() -> dict:
-    return {"authority_has_mailbox": mailboxes.has_mailbox}
+    return {"authority_has_mailbox": mailboxes.has_mailbox, "authority_mailbox_state": mailboxes.state}
 
 
 def _uploads() -> list[services.Upload]:
@@ -297,7 +297,8 @@ def write_to_authority(key: str):
         return stop
     form = MailboxComposeForm()
     if not mailboxes.has_mailbox(authority):
-        return render_template("messaging/write_authority.html", authority=authority, form=None), 200
+        return render_template("messaging/write_authority.html", authority=authority, form=None,
+                               state=mailboxes.state(authority)), 200
     if not form.validate_on_submit():
         return render_template("messaging/write_authority.html", authority=authority, form=form), \
             400 if request.method == "POST" else 200
@@ -335,6 +336,7 @@ def mailbox(key: str):
     if (stop := _not_ready(member)) is not None:
         return stop
     return render_template("messaging/mailbox.html", authority=authority, holders=mailboxes.holders(authority.id),
+                           present=mailboxes.present_holders(authority.id), state=mailboxes.state(authority),
                            key=mailboxes.current_key(authority.id), can_open=mailboxes.can_open(member, authority),
                            grant_form=GrantForm(mailboxes.candidates(authority)), confirm=ConfirmForm())
 
@@ -360,7 +362,11 @@ def _mailbox_action(key: str, action):
 @requires(is_member)
 def mailbox_open(key: str):
     def act(member, authority):
+        reopened = mailboxes.state(authority) == "unattended"
         mailboxes.open_mailbox(member, authority)
+        if reopened:
+            return _("The mailbox of %(name)s is open again, with a new key: members can write to it. Give it to your "
+                     "colleagues.", name=authority.name)
         return _("The mailbox of %(name)s is open: members can now write to it.", name=authority.name)
     return _mailbox_action(key, act)
 
