@@ -11,9 +11,8 @@ import pytest
 from network.core import clock as clock_module
 from tests.browser_support import (
     ARTIFACTS,
-    CHROMIUM_ARGS,
     austrian_authority,
-    chromium,
+    chromium_session,
     code,
     enrolled,
     sign_in,
@@ -29,8 +28,7 @@ MODERATOR_EMAIL = "moderator@network.example.org"
 @pytest.mark.browser
 def test_apply_vet_and_first_sign_in_in_chromium(live_server, mailbox):
     clock_module.freeze(None)  # the browser lives in real time; TOTP codes must match the wall clock
-    executable = chromium()
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     from network.core.db import db
 
@@ -41,77 +39,65 @@ def test_apply_vet_and_first_sign_in_in_chromium(live_server, mailbox):
         db.session.commit()
         db.session.remove()
 
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    console_errors: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
-            context.set_default_timeout(15_000)
-            page = context.new_page()
-            page.on("console", lambda message: console_errors.append(message.text)
-                    if message.type == "error" else None)
+    with chromium_session() as chrome:
+        context, page = chrome.page()
 
-            # 1. The application form, filled by its labels.
-            page.goto(f"{base}/apply")
-            page.get_by_label("Full name").fill("Anna Berger")
-            page.get_by_label("Official e-mail address").fill(APPLICANT_EMAIL)
-            page.get_by_label("Password").fill(APPLICANT_PASSWORD)
-            page.get_by_label("State").select_option("AUT")
-            expect(page.get_by_label("State")).to_have_value("AUT")
-            page.get_by_label("Authority", exact=True).select_option(label="Federal Ministry of Justice")
-            expect(page.get_by_label("Authority name, if not listed")).to_be_hidden()  # app.js hides it
-            page.get_by_label("Position").fill("Senior prosecutor, international cooperation unit")
-            page.get_by_label("You are").select_option(label="Prosecutor")
-            page.get_by_label("Working languages").select_option(label=["English", "German"])
-            page.get_by_label("Why do you want to join?").fill(
-                "I handle mutual legal assistance requests and want to reach counterparts directly.")
-            page.screenshot(path=str(ARTIFACTS / "apply.png"), full_page=True)
-            page.get_by_role("button", name="Apply").click()
-            expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
+        # 1. The application form, filled by its labels.
+        page.goto(f"{base}/apply")
+        page.get_by_label("Full name").fill("Anna Berger")
+        page.get_by_label("Official e-mail address").fill(APPLICANT_EMAIL)
+        page.get_by_label("Password").fill(APPLICANT_PASSWORD)
+        page.get_by_label("State").select_option("AUT")
+        expect(page.get_by_label("State")).to_have_value("AUT")
+        page.get_by_label("Authority", exact=True).select_option(label="Federal Ministry of Justice")
+        expect(page.get_by_label("Authority name, if not listed")).to_be_hidden()  # app.js hides it
+        page.get_by_label("Position").fill("Senior prosecutor, international cooperation unit")
+        page.get_by_label("You are").select_option(label="Prosecutor")
+        page.get_by_label("Working languages").select_option(label=["English", "German"])
+        page.get_by_label("Why do you want to join?").fill(
+            "I handle mutual legal assistance requests and want to reach counterparts directly.")
+        page.screenshot(path=str(ARTIFACTS / "apply.png"), full_page=True)
+        page.get_by_role("button", name="Apply").click()
+        expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
 
-            # 2. The verification link from the mail.
-            link = wait_for_link(mailbox, APPLICANT_EMAIL, "/apply/verify/")
-            assert link.startswith(base), link
-            page.goto(link)
-            expect(page.get_by_role("heading", name="Your address is confirmed")).to_be_visible()
+        # 2. The verification link from the mail.
+        link = wait_for_link(mailbox, APPLICANT_EMAIL, "/apply/verify/")
+        assert link.startswith(base), link
+        page.goto(link)
+        expect(page.get_by_role("heading", name="Your address is confirmed")).to_be_visible()
 
-            # 3. The moderator approves.
-            sign_in(page, base, MODERATOR_EMAIL, TEST_PASSWORD)
-            expect(page).to_have_url(f"{base}/sign-in/verify")
-            page.get_by_label("Code").fill(code(moderator_secret))
-            page.get_by_role("button", name="Continue").click()
-            expect(page.get_by_role("heading", name=re.compile("Welcome"))).to_be_visible()
-            page.locator("summary", has_text="Moderation").click()  # the moderators' menu
-            page.get_by_role("link", name="Vetting", exact=True).click()
-            page.get_by_role("link", name="Anna Berger").click()
-            expect(page.get_by_role("heading", name=re.compile("Anna Berger"))).to_be_visible()
-            page.get_by_label("Decision").select_option("approve")
-            page.get_by_role("button", name="Record the decision").click()
-            expect(page.get_by_text("Application approved.")).to_be_visible()
-            expect(page.get_by_text("No application is waiting.")).to_be_visible()
-            page.get_by_role("button", name=re.compile("Sign out")).click()
-            expect(page.get_by_text("You are signed out.")).to_be_visible()
+        # 3. The moderator approves.
+        sign_in(page, base, MODERATOR_EMAIL, TEST_PASSWORD)
+        expect(page).to_have_url(f"{base}/sign-in/verify")
+        page.get_by_label("Code").fill(code(moderator_secret))
+        page.get_by_role("button", name="Continue").click()
+        expect(page.get_by_role("heading", name=re.compile("Welcome"))).to_be_visible()
+        page.locator("summary", has_text="Moderation").click()  # the moderators' menu
+        page.get_by_role("link", name="Vetting", exact=True).click()
+        page.get_by_role("link", name="Anna Berger").click()
+        expect(page.get_by_role("heading", name=re.compile("Anna Berger"))).to_be_visible()
+        page.get_by_label("Decision").select_option("approve")
+        page.get_by_role("button", name="Record the decision").click()
+        expect(page.get_by_text("Application approved.")).to_be_visible()
+        expect(page.get_by_text("No application is waiting.")).to_be_visible()
+        page.get_by_role("button", name=re.compile("Sign out")).click()
+        expect(page.get_by_text("You are signed out.")).to_be_visible()
 
-            # 4. The new member's first sign-in: enrol the authenticator app, see the recovery codes.
-            sign_in(page, base, APPLICANT_EMAIL, APPLICANT_PASSWORD)
-            expect(page).to_have_url(f"{base}/sign-in/enrol")
-            qr = page.get_by_role("img", name="QR code holding your authentication secret")
-            expect(qr).to_be_visible()
-            assert qr.evaluate("image => image.complete && image.naturalWidth > 0"), "the QR code did not load"
-            secret = page.locator("code#secret").inner_text().strip()
-            assert re.fullmatch(r"[A-Z2-7]{32}", secret), secret
-            page.get_by_label("Code").fill(code(secret))
-            page.get_by_role("button", name="Continue").click()
-            expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()
-            expect(page.locator("#codes li")).to_have_count(10)
-            page.screenshot(path=str(ARTIFACTS / "first-sign-in.png"), full_page=True)
-            page.get_by_role("link", name="I have saved them: continue").click()
-            expect(page.get_by_role("heading", name="Welcome, Anna Berger")).to_be_visible()
-            assert "Welcome" in page.content()
-            context.close()
-        finally:
-            browser.close()
+        # 4. The new member's first sign-in: enrol the authenticator app, see the recovery codes.
+        sign_in(page, base, APPLICANT_EMAIL, APPLICANT_PASSWORD)
+        expect(page).to_have_url(f"{base}/sign-in/enrol")
+        qr = page.get_by_role("img", name="QR code holding your authentication secret")
+        expect(qr).to_be_visible()
+        assert qr.evaluate("image => image.complete && image.naturalWidth > 0"), "the QR code did not load"
+        secret = page.locator("code#secret").inner_text().strip()
+        assert re.fullmatch(r"[A-Z2-7]{32}", secret), secret
+        page.get_by_label("Code").fill(code(secret))
+        page.get_by_role("button", name="Continue").click()
+        expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()
+        expect(page.locator("#codes li")).to_have_count(10)
+        page.screenshot(path=str(ARTIFACTS / "first-sign-in.png"), full_page=True)
+        page.get_by_role("link", name="I have saved them: continue").click()
+        expect(page.get_by_role("heading", name="Welcome, Anna Berger")).to_be_visible()
+        assert "Welcome" in page.content()
+        context.close()
 
-    csp = [text for text in console_errors if "Content Security Policy" in text]
-    assert not csp, csp

@@ -11,15 +11,7 @@ import re
 import pytest
 
 from network.core import clock as clock_module
-from tests.browser_support import (
-    ARTIFACTS,
-    CHROMIUM_ARGS,
-    austrian_authority,
-    chromium,
-    code,
-    enrolled,
-    sign_in,
-)
+from tests.browser_support import ARTIFACTS, austrian_authority, chromium_session, code, enrolled, sign_in
 from tests.conftest import TEST_PASSWORD
 
 MEMBER_EMAIL = "anna.berger@justiz.example.at"
@@ -46,8 +38,7 @@ def _directory() -> None:
 @pytest.mark.browser
 def test_find_the_competent_authority_in_chromium(live_server):
     clock_module.freeze(None)  # real time: TOTP codes must match the wall clock
-    executable = chromium()
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     from network.core.db import db
 
@@ -59,69 +50,57 @@ def test_find_the_competent_authority_in_chromium(live_server):
         db.session.commit()
         db.session.remove()
 
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    console_errors: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
-            context.set_default_timeout(15_000)
-            page = context.new_page()
-            page.on("console", lambda message: console_errors.append(message.text)
-                    if message.type == "error" else None)
+    with chromium_session() as chrome:
+        context, page = chrome.page()
 
-            sign_in(page, base, MEMBER_EMAIL, TEST_PASSWORD)
-            expect(page).to_have_url(f"{base}/sign-in/verify")
-            page.get_by_label("Code").fill(code(secret))
-            page.get_by_role("button", name="Continue").click()
-            expect(page.get_by_role("heading", name=re.compile("Welcome"))).to_be_visible()
+        sign_in(page, base, MEMBER_EMAIL, TEST_PASSWORD)
+        expect(page).to_have_url(f"{base}/sign-in/verify")
+        page.get_by_label("Code").fill(code(secret))
+        page.get_by_role("button", name="Continue").click()
+        expect(page.get_by_role("heading", name=re.compile("Welcome"))).to_be_visible()
 
-            # 1. The finder, from the Directory menu.
-            page.locator("summary", has_text="Directory").click()
-            page.get_by_role("link", name="Finder").click()
-            expect(page.get_by_role("heading", name="Find the competent authority")).to_be_visible()
+        # 1. The finder, from the Directory menu.
+        page.locator("summary", has_text="Directory").click()
+        page.get_by_role("link", name="Finder").click()
+        expect(page.get_by_role("heading", name="Find the competent authority")).to_be_visible()
 
-            # 2. The question: France, extradition, urgent.
-            page.get_by_label("Requested State").select_option("FRA")
-            page.get_by_label("Form of cooperation").select_option("extradition")
-            page.get_by_label("Yes", exact=True).check()
-            page.get_by_role("button", name="Find", exact=True).click()
+        # 2. The question: France, extradition, urgent.
+        page.get_by_label("Requested State").select_option("FRA")
+        page.get_by_label("Form of cooperation").select_option("extradition")
+        page.get_by_label("Yes", exact=True).check()
+        page.get_by_role("button", name="Find", exact=True).click()
 
-            # 3. The answer, at an address that reproduces it.
-            expect(page).to_have_url(re.compile(r"/directory/finder\?state=FRA&form=extradition&urgent=1$"))
-            expect(page.get_by_role("heading", name=re.compile(r"Extradition · France"))).to_be_visible()
-            expect(page.get_by_role("heading", name="The competent authority", exact=True)).to_be_visible()
-            card = page.locator(".finder-authority").first
-            expect(card.get_by_role("link", name="Bureau de l'extradition")).to_be_visible()
-            expect(card.get_by_text("Provisional arrest: INTERPOL diffusion")).to_be_visible()
-            expect(card.get_by_text("Yes, around the clock")).to_be_visible()
-            expect(card.locator(".markdown-text strong")).to_have_text("Dual criminality")
-            # No one at this authority has opened its messaging mailbox yet: the answer says so instead of a button.
-            expect(card.get_by_role("link", name="Write to this authority")).to_have_count(0)
-            expect(card.get_by_text("This authority has not opened its mailbox yet")).to_be_visible()
-            page.screenshot(path=str(ARTIFACTS / "directory-finder.png"), full_page=True)
+        # 3. The answer, at an address that reproduces it.
+        expect(page).to_have_url(re.compile(r"/directory/finder\?state=FRA&form=extradition&urgent=1$"))
+        expect(page.get_by_role("heading", name=re.compile(r"Extradition · France"))).to_be_visible()
+        expect(page.get_by_role("heading", name="The competent authority", exact=True)).to_be_visible()
+        card = page.locator(".finder-authority").first
+        expect(card.get_by_role("link", name="Bureau de l'extradition")).to_be_visible()
+        expect(card.get_by_text("Provisional arrest: INTERPOL diffusion")).to_be_visible()
+        expect(card.get_by_text("Yes, around the clock")).to_be_visible()
+        expect(card.locator(".markdown-text strong")).to_have_text("Dual criminality")
+        # No one at this authority has opened its messaging mailbox yet: the answer says so instead of a button.
+        expect(card.get_by_role("link", name="Write to this authority")).to_have_count(0)
+        expect(card.get_by_text("This authority has not opened its mailbox yet")).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "directory-finder.png"), full_page=True)
 
-            # 4. The authority page, with its local time.
-            card.get_by_role("link", name="Bureau de l'extradition").click()
-            expect(page.get_by_role("heading", name="Bureau de l'extradition", level=1)).to_be_visible()
-            expect(page.locator(".local-time")).to_contain_text("(Europe/Paris)")
-            page.screenshot(path=str(ARTIFACTS / "directory-authority.png"), full_page=True)
+        # 4. The authority page, with its local time.
+        card.get_by_role("link", name="Bureau de l'extradition").click()
+        expect(page.get_by_role("heading", name="Bureau de l'extradition", level=1)).to_be_visible()
+        expect(page.locator(".local-time")).to_contain_text("(Europe/Paris)")
+        page.screenshot(path=str(ARTIFACTS / "directory-authority.png"), full_page=True)
 
-            # 5. Browsing the directory.
-            page.goto(f"{base}/directory/")
-            expect(page.get_by_role("heading", name="France")).to_be_visible()
-            page.screenshot(path=str(ARTIFACTS / "directory-browse.png"), full_page=True)
+        # 5. Browsing the directory.
+        page.goto(f"{base}/directory/")
+        expect(page.get_by_role("heading", name="France")).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "directory-browse.png"), full_page=True)
 
-            # 6. The print-ready directory: its button appears once app.js runs (no inline script).
-            page.goto(f"{base}/directory/print?state=FRA")
-            expect(page.get_by_role("button", name="Print or save as PDF")).to_be_visible()
-            expect(page.get_by_text("For official use by network members").first).to_be_visible()
-            page.emulate_media(media="print")
-            expect(page.locator("nav.navbar")).to_be_hidden()
-            page.screenshot(path=str(ARTIFACTS / "directory-print.png"), full_page=True)
-            context.close()
-        finally:
-            browser.close()
+        # 6. The print-ready directory: its button appears once app.js runs (no inline script).
+        page.goto(f"{base}/directory/print?state=FRA")
+        expect(page.get_by_role("button", name="Print or save as PDF")).to_be_visible()
+        expect(page.get_by_text("For official use by network members").first).to_be_visible()
+        page.emulate_media(media="print")
+        expect(page.locator("nav.navbar")).to_be_hidden()
+        page.screenshot(path=str(ARTIFACTS / "directory-print.png"), full_page=True)
+        context.close()
 
-    csp = [text for text in console_errors if "Content Security Policy" in text]
-    assert not csp, csp

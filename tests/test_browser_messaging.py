@@ -10,34 +10,12 @@ import re
 import pytest
 
 from network.core import clock as clock_module
-from tests.browser_support import (
-    ARTIFACTS,
-    CHROMIUM_ARGS,
-    austrian_authority,
-    chromium,
-    code,
-    enrolled,
-    sign_in,
-)
-from tests.conftest import TEST_PASSWORD
+from tests.browser_support import ARTIFACTS, austrian_authority, chromium_session, enrolled
 
 SENDER_EMAIL = "anna.berger@justiz.example.at"
 RECEIVER_EMAIL = "karl.huber@justiz.example.at"
 SUBJECT = "Bank records of Alpha Holdings: request for expedited execution"
 ATTACHMENT = b"Annex 1: account numbers and the court order of 3 March.\n"
-
-
-def _signed_in_page(browser, base: str, email: str, secret: str, expect, console_errors: list[str]):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB", accept_downloads=True)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
-    sign_in(page, base, email, TEST_PASSWORD)
-    expect(page).to_have_url(f"{base}/sign-in/verify")
-    page.get_by_label("Code").fill(code(secret))
-    page.get_by_role("button", name="Continue").click()
-    expect(page.get_by_role("heading", name=re.compile("Welcome"))).to_be_visible()
-    return context, page
 
 
 def _confirm_recovery_key(page, base: str, expect, screenshot: str | None = None) -> None:
@@ -55,8 +33,7 @@ def _confirm_recovery_key(page, base: str, expect, screenshot: str | None = None
 @pytest.mark.browser
 def test_two_members_exchange_an_encrypted_message_with_an_attachment_and_receipts(live_server, tmp_path):
     clock_module.freeze(None)  # real time: TOTP codes must match the wall clock
-    executable = chromium()
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     from network.core.db import db
 
@@ -70,60 +47,50 @@ def test_two_members_exchange_an_encrypted_message_with_an_attachment_and_receip
     annex = tmp_path / "annex-1.txt"
     annex.write_bytes(ATTACHMENT)
 
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    console_errors: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
-        try:
-            # 1. Both sign in: their keys are made, and each confirms the recovery key shown once.
-            receiver_context, receiver = _signed_in_page(browser, base, RECEIVER_EMAIL, receiver_secret, expect,
-                                                         console_errors)
-            _confirm_recovery_key(receiver, base, expect)
-            sender_context, sender = _signed_in_page(browser, base, SENDER_EMAIL, sender_secret, expect,
-                                                     console_errors)
-            _confirm_recovery_key(sender, base, expect, screenshot="messaging-recovery-key.png")
+    with chromium_session() as chrome:
+        # 1. Both sign in: their keys are made, and each confirms the recovery key shown once.
+        receiver_context, receiver = chrome.signed_in(base, RECEIVER_EMAIL, receiver_secret, accept_downloads=True)
+        _confirm_recovery_key(receiver, base, expect)
+        sender_context, sender = chrome.signed_in(base, SENDER_EMAIL, sender_secret, accept_downloads=True)
+        _confirm_recovery_key(sender, base, expect, screenshot="messaging-recovery-key.png")
 
-            # 2. The sender writes with handling instructions and an attachment.
-            sender.get_by_role("link", name="Write a message").click()
-            sender.get_by_label("To", exact=True).select_option(label="Karl Huber (Federal Ministry of Justice)")
-            sender.get_by_label("Subject", exact=True).fill(SUBJECT)
-            sender.get_by_label("Message", exact=True).fill("Please find the request attached. The account holder must not "
-                                                "be informed.")
-            sender.get_by_label(re.compile("^Confidential")).check()
-            sender.get_by_label("Attach files (optional)").set_input_files(str(annex))
-            sender.screenshot(path=str(ARTIFACTS / "messaging-compose.png"), full_page=True)
-            sender.get_by_role("button", name="Encrypt and send").click()
-            expect(sender.get_by_text("Your message was encrypted and sent.")).to_be_visible()
-            conversation_url = sender.url
+        # 2. The sender writes with handling instructions and an attachment.
+        sender.get_by_role("link", name="Write a message").click()
+        sender.get_by_label("To", exact=True).select_option(label="Karl Huber (Federal Ministry of Justice)")
+        sender.get_by_label("Subject", exact=True).fill(SUBJECT)
+        sender.get_by_label("Message", exact=True).fill("Please find the request attached. The account holder must not "
+                                            "be informed.")
+        sender.get_by_label(re.compile("^Confidential")).check()
+        sender.get_by_label("Attach files (optional)").set_input_files(str(annex))
+        sender.screenshot(path=str(ARTIFACTS / "messaging-compose.png"), full_page=True)
+        sender.get_by_role("button", name="Encrypt and send").click()
+        expect(sender.get_by_text("Your message was encrypted and sent.")).to_be_visible()
+        conversation_url = sender.url
 
-            # 3. The receiver finds it in the inbox, reads it, downloads the attachment and answers.
-            receiver.goto(f"{base}/messages/")
-            expect(receiver.get_by_role("link", name=SUBJECT)).to_be_visible()
-            receiver.screenshot(path=str(ARTIFACTS / "messaging-inbox.png"), full_page=True)
-            receiver.get_by_role("link", name=SUBJECT).click()
-            expect(receiver.get_by_text("The account holder must not be informed.")).to_be_visible()
-            expect(receiver.get_by_text("CONFIDENTIAL", exact=True)).to_be_visible()
-            expect(receiver.get_by_text("Signature verified.").first).to_be_visible()
-            with receiver.expect_download() as download_info:
-                receiver.get_by_role("link", name="annex-1.txt").click()
-            downloaded = tmp_path / "downloaded.txt"
-            download_info.value.save_as(str(downloaded))
-            assert downloaded.read_bytes() == ATTACHMENT
-            receiver.get_by_label("Reply", exact=True).fill("Received. We will execute it this week.")
-            receiver.get_by_role("button", name="Encrypt and send").click()
-            expect(receiver.get_by_text("Your reply was encrypted and sent.")).to_be_visible()
-            receiver.screenshot(path=str(ARTIFACTS / "messaging-conversation.png"), full_page=True)
-            receiver_context.close()
+        # 3. The receiver finds it in the inbox, reads it, downloads the attachment and answers.
+        receiver.goto(f"{base}/messages/")
+        expect(receiver.get_by_role("link", name=SUBJECT)).to_be_visible()
+        receiver.screenshot(path=str(ARTIFACTS / "messaging-inbox.png"), full_page=True)
+        receiver.get_by_role("link", name=SUBJECT).click()
+        expect(receiver.get_by_text("The account holder must not be informed.")).to_be_visible()
+        expect(receiver.get_by_text("CONFIDENTIAL", exact=True)).to_be_visible()
+        expect(receiver.get_by_text("Signature verified.").first).to_be_visible()
+        with receiver.expect_download() as download_info:
+            receiver.get_by_role("link", name="annex-1.txt").click()
+        downloaded = tmp_path / "downloaded.txt"
+        download_info.value.save_as(str(downloaded))
+        assert downloaded.read_bytes() == ATTACHMENT
+        receiver.get_by_label("Reply", exact=True).fill("Received. We will execute it this week.")
+        receiver.get_by_role("button", name="Encrypt and send").click()
+        expect(receiver.get_by_text("Your reply was encrypted and sent.")).to_be_visible()
+        receiver.screenshot(path=str(ARTIFACTS / "messaging-conversation.png"), full_page=True)
+        receiver_context.close()
 
-            # 4. The sender sees the answer and the receipts Karl's own key signed.
-            sender.goto(conversation_url)
-            expect(sender.get_by_text("Received. We will execute it this week.")).to_be_visible()
-            expect(sender.get_by_text("(signed receipt verified)")).to_have_count(2)
-            sender.locator("table.receipts").scroll_into_view_if_needed()
-            sender.screenshot(path=str(ARTIFACTS / "messaging-receipts.png"), full_page=True)
-            sender_context.close()
-        finally:
-            browser.close()
+        # 4. The sender sees the answer and the receipts Karl's own key signed.
+        sender.goto(conversation_url)
+        expect(sender.get_by_text("Received. We will execute it this week.")).to_be_visible()
+        expect(sender.get_by_text("(signed receipt verified)")).to_have_count(2)
+        sender.locator("table.receipts").scroll_into_view_if_needed()
+        sender.screenshot(path=str(ARTIFACTS / "messaging-receipts.png"), full_page=True)
+        sender_context.close()
 
-    csp = [text for text in console_errors if "Content Security Policy" in text]
-    assert not csp, csp
