@@ -61,6 +61,24 @@ def _fingerprint(material: dict) -> str:
     return " ".join(digest[i:i + 4] for i in range(0, 32, 4))
 
 
+def _kem_public_key(mlkem768: bytes, x25519_public: bytes) -> hpke.MLKEM768X25519PublicKey:
+    """The hybrid HPKE public key from its two raw parts (1,184 + 32 bytes)."""
+    return hpke.MLKEM768X25519PublicKey(mlkem.MLKEM768PublicKey.from_public_bytes(mlkem768),
+                                        x25519.X25519PublicKey.from_public_bytes(x25519_public))
+
+
+def _kem_private_key(mlkem_seed: bytes, x25519_private: bytes) -> hpke.MLKEM768X25519PrivateKey:
+    """The hybrid HPKE private key from the ML-KEM-768 seed (64 bytes) and the raw X25519 key (32 bytes)."""
+    return hpke.MLKEM768X25519PrivateKey(mlkem.MLKEM768PrivateKey.from_seed_bytes(mlkem_seed),
+                                         x25519.X25519PrivateKey.from_private_bytes(x25519_private))
+
+
+def _kem_public_parts(mlkem_seed: bytes, x25519_private: bytes) -> tuple[bytes, bytes]:
+    """The raw public parts (ML-KEM-768, X25519) of a hybrid private key."""
+    return (mlkem.MLKEM768PrivateKey.from_seed_bytes(mlkem_seed).public_key().public_bytes_raw(),
+            x25519.X25519PrivateKey.from_private_bytes(x25519_private).public_key().public_bytes_raw())
+
+
 @dataclass(frozen=True)
 class MemberPublicKeys:
     """What everyone may know of a member's keys: the KEM public parts and the signing public key."""
@@ -82,10 +100,7 @@ class MemberPublicKeys:
 
     @cached_property
     def kem_key(self) -> hpke.MLKEM768X25519PublicKey:
-        return hpke.MLKEM768X25519PublicKey(
-            mlkem.MLKEM768PublicKey.from_public_bytes(self.mlkem768),
-            x25519.X25519PublicKey.from_public_bytes(self.x25519),
-        )
+        return _kem_public_key(self.mlkem768, self.x25519)
 
     @cached_property
     def signing_key(self) -> Ed25519PublicKey:
@@ -125,10 +140,7 @@ class MemberPrivateKeys:
 
     @cached_property
     def kem_key(self) -> hpke.MLKEM768X25519PrivateKey:
-        return hpke.MLKEM768X25519PrivateKey(
-            mlkem.MLKEM768PrivateKey.from_seed_bytes(self.mlkem_seed),
-            x25519.X25519PrivateKey.from_private_bytes(self.x25519),
-        )
+        return _kem_private_key(self.mlkem_seed, self.x25519)
 
     @cached_property
     def signing_key(self) -> Ed25519PrivateKey:
@@ -136,12 +148,9 @@ class MemberPrivateKeys:
 
     @cached_property
     def public(self) -> MemberPublicKeys:
-        return MemberPublicKeys(
-            key_version=self.key_version,
-            mlkem768=mlkem.MLKEM768PrivateKey.from_seed_bytes(self.mlkem_seed).public_key().public_bytes_raw(),
-            x25519=x25519.X25519PrivateKey.from_private_bytes(self.x25519).public_key().public_bytes_raw(),
-            ed25519=self.signing_key.public_key().public_bytes_raw(),
-        )
+        mlkem768, x25519_public = _kem_public_parts(self.mlkem_seed, self.x25519)
+        return MemberPublicKeys(key_version=self.key_version, mlkem768=mlkem768, x25519=x25519_public,
+                                ed25519=self.signing_key.public_key().public_bytes_raw())
 
     def _serialize(self) -> bytes:
         return canonical({
@@ -420,10 +429,7 @@ class AuthorityPublicKey:
 
     @cached_property
     def kem_key(self) -> hpke.MLKEM768X25519PublicKey:
-        return hpke.MLKEM768X25519PublicKey(
-            mlkem.MLKEM768PublicKey.from_public_bytes(self.mlkem768),
-            x25519.X25519PublicKey.from_public_bytes(self.x25519),
-        )
+        return _kem_public_key(self.mlkem768, self.x25519)
 
     def to_dict(self) -> dict:
         return self._material() | {"fingerprint": self.fingerprint}
@@ -453,18 +459,13 @@ class AuthorityPrivateKey:
 
     @cached_property
     def kem_key(self) -> hpke.MLKEM768X25519PrivateKey:
-        return hpke.MLKEM768X25519PrivateKey(
-            mlkem.MLKEM768PrivateKey.from_seed_bytes(self.mlkem_seed),
-            x25519.X25519PrivateKey.from_private_bytes(self.x25519),
-        )
+        return _kem_private_key(self.mlkem_seed, self.x25519)
 
     @cached_property
     def public(self) -> AuthorityPublicKey:
-        return AuthorityPublicKey(
-            authority_id=self.authority_id, key_version=self.key_version,
-            mlkem768=mlkem.MLKEM768PrivateKey.from_seed_bytes(self.mlkem_seed).public_key().public_bytes_raw(),
-            x25519=x25519.X25519PrivateKey.from_private_bytes(self.x25519).public_key().public_bytes_raw(),
-        )
+        mlkem768, x25519_public = _kem_public_parts(self.mlkem_seed, self.x25519)
+        return AuthorityPublicKey(authority_id=self.authority_id, key_version=self.key_version, mlkem768=mlkem768,
+                                  x25519=x25519_public)
 
     def _serialize(self) -> bytes:
         return canonical({"v": FORMAT_VERSION, "suite": SUITE_AUTHORITY_KEY, "authority": self.authority_id,
