@@ -338,6 +338,16 @@ def test_a_focal_point_reconfirms_the_entry_unchanged(auth, entry, fp, member_fa
                   page="/account/security").status_code == 403
 
 
+def test_the_authority_page_offers_re_confirmation_to_those_who_may(auth, entry, fp, member_factory, moderator):
+    page = auth.client_for(fp).get("/directory/AUT-BMJ").get_data(as_text=True)
+    assert 'id="reconfirm"' in page and 'action="/directory/AUT-BMJ/reconfirm"' in page
+    response = submit(auth.client_for(fp), "/directory/AUT-BMJ/reconfirm", page="/directory/AUT-BMJ")
+    assert response.status_code == 302
+    assert 'id="reconfirm"' in auth.client_for(moderator).get("/directory/AUT-BMJ").get_data(as_text=True)
+    colleague = member_factory(authority=entry, email="colleague@bmj.example.at")
+    assert 'id="reconfirm"' not in auth.client_for(colleague).get("/directory/AUT-BMJ").get_data(as_text=True)
+
+
 def test_a_moderator_may_reconfirm_any_entry(auth, entry, moderator):
     response = submit(auth.client_for(moderator), "/directory/AUT-BMJ/reconfirm", page="/directory/changes")
     assert response.status_code == 302
