@@ -75,7 +75,8 @@ def _require_demo_mode() -> None:
         raise click.ClickException("Demo data exists only in demo mode (NETWORK_DEMO_MODE=1, as `make run` sets).")
 
 
-def _write_accounts(accounts: dict) -> None:
+def write_accounts(accounts: dict) -> None:
+    """The demo accounts file, readable by its owner only (it holds passwords)."""
     path = accounts_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -137,9 +138,9 @@ def load_demo_data() -> dict[str, int]:
                                  note="Known colleague in our MLA unit."))
         created["applications"] += 1
     db.session.flush()
+    write_accounts(accounts)  # before the loaders: messaging reads the passwords to wrap the demo keys
     for loader in current_app.extensions.get(LOADERS_KEY, []):
         created.update(loader())
-    _write_accounts(accounts)
     return created
 
 

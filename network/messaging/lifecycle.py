@@ -99,6 +99,19 @@ def _unwrap_all(member: Member, password: str) -> list[MemberPrivateKeys]:
     return opened
 
 
+def current_private_with_password(member: Member, password: str) -> MemberPrivateKeys | None:
+    """The current key set opened with the password, outside any session (the demo loader); None if it does not."""
+    keys = current_keys(member)
+    if keys is None:
+        return None
+    _params, allow_weak = _kdf()
+    try:
+        return unwrap_with_password(keys.record("password_wrapped"), password, member_id=member.id,
+                                    allow_weak=allow_weak)
+    except KeyUnlockError:
+        return None
+
+
 # ---------------------------------------------------------------- the session
 
 def _session_key() -> bytes:

@@ -357,12 +357,13 @@ def write_to_authority(sender: Member, authority: Authority, subject: str, text:
 
 
 def reply(sender: Member, conversation: Conversation, text: str, handling: Handling, urgent: bool = False, *,
-          uploads: list[Upload] | None = None) -> Message:
+          uploads: list[Upload] | None = None, private: MemberPrivateKeys | None = None) -> Message:
     """A reply from a participant, or from a holder of the mailbox addressed (signed by that holder, on behalf of
-    the authority: readers see both)."""
+    the authority: readers see both). `private`: the sender's current private keys (by default, the session's)."""
     if not is_participant(sender, conversation):
         raise MessagingError(_("You are not in this conversation."))
-    _current, private = lifecycle.current_private(sender)
+    if private is None:
+        _current, private = lifecycle.current_private(sender)
     authority = mailbox_of(conversation)
     in_person = any(p.member_id == sender.id for p in conversation.participants)
     recipients = [m for m in members_of(conversation) if m.id != sender.id]

@@ -57,6 +57,16 @@ def _register_upload_limit(state) -> None:
 bp.record_once(_register_upload_limit)
 
 
+def _register_demo(state) -> None:
+    from network.members.demo import register_loader
+    from network.messaging.demo import load_demo_messaging
+
+    register_loader(state.app, load_demo_messaging)
+
+
+bp.record_once(_register_demo)  # `demo load` gives the demo accounts keys and a few conversations
+
+
 @bp.app_context_processor
 def messaging_helpers() -> dict:
     return {"authority_has_mailbox": mailboxes.has_mailbox, "authority_mailbox_state": mailboxes.state}
