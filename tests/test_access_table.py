@@ -329,6 +329,17 @@ TABLE: list[tuple[str, str, dict]] = [
     ("POST", "/forum/groups/wacap/members/{wacap_member}",
      cells(401,      403,         403,       403,       403,       400,       400)),
     ("POST", "/forum/groups/wacap/members/{target}",    cells(401,      403,         403,       403,       403,       404,       404)),
+    # ---- creating groups and spaces, a space's settings (platform moderators and administrators; outsiders of a
+    # restricted space get 404, as on its permissions page). POSTs carrying only a CSRF token: 400, nothing created.
+    ("GET", "/forum/groups/new",                        cells(SIGN_IN,  403,         403,       403,       403,       200,       200)),
+    ("POST", "/forum/groups/new",                       cells(401,      403,         403,       403,       403,       400,       400)),
+    ("GET", "/forum/spaces/new",                        cells(SIGN_IN,  403,         403,       403,       403,       200,       200)),
+    ("POST", "/forum/spaces/new",                       cells(401,      403,         403,       403,       403,       400,       400)),
+    ("GET", "/forum/spaces/general/settings",           cells(SIGN_IN,  403,         403,       403,       403,       200,       200)),
+    ("GET", "/forum/spaces/wacap/settings",             cells(SIGN_IN,  403,         404,       403,       404,       200,       200)),
+    ("GET", "/forum/spaces/nowhere/settings",           cells(SIGN_IN,  403,         404,       404,       404,       404,       404)),
+    ("POST", "/forum/spaces/general/settings",          cells(401,      403,         403,       403,       403,       400,       400)),
+    ("POST", "/forum/spaces/wacap/settings",            cells(401,      403,         404,       403,       404,       400,       400)),
     # ---- forum moderation, notifications, preferences, attachments. {flag} is focal_point's open flag on
     # {reply_post}; {notification} is member's (other_member replied to member's topic); {open_file} is attached to
     # {reply_post}, {secret_file} to {secret_post}. Only "moderator" is a platform moderator.

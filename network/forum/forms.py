@@ -1,5 +1,5 @@
 """Forms of the forum: topics, replies, edits, join requests and their decisions, moderation (flags, decisions,
-notes, move, merge), subscriptions and notification preferences."""
+notes, move, merge), subscriptions, notification preferences, and creating groups and spaces."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -14,9 +14,27 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
-from network.forum.services import BODY_MAX, REASON_MAX, TITLE_MAX
+from network.forum.services import (
+    BODY_MAX,
+    DESCRIPTION_MAX,
+    NAME_MAX,
+    REASON_MAX,
+    SLUG_MAX,
+    SLUG_MIN,
+    SLUG_PATTERN,
+    TITLE_MAX,
+)
 
 BODY_HELP = _l("Markdown: **bold**, *italic*, lists, > quotes, links. Mention a member with @[Full Name]; "
                "link a catalogue case with [[case:REFERENCE]] and a directory entry with [[authority:KEY]].")
@@ -144,3 +162,53 @@ class GroupMemberForm(FlaskForm):
 class GroupRoleForm(FlaskForm):
     role = SelectField(_l("Role"), choices=[*GROUP_ROLE_CHOICES, SelectChoice("remove", _l("Remove from the group"))],
                        validators=[InputRequired()])
+
+
+SLUG_HELP = _l("Lowercase letters, digits and hyphens, e.g. working-group-cyber. It is part of the addresses and "
+               "cannot be changed later.")
+
+
+def _slug_field() -> StringField:
+    return StringField(_l("Short name (in addresses)"), description=SLUG_HELP, validators=[
+        DataRequired(message=_l("Give the short name used in addresses.")),
+        Length(min=SLUG_MIN, max=SLUG_MAX, message=_l("The short name has %(min)d to %(max)d characters.",
+                                                      min=SLUG_MIN, max=SLUG_MAX)),
+        Regexp(SLUG_PATTERN, message=_l("Use lowercase letters, digits and hyphens only (no spaces, no hyphen at "
+                                        "either end), e.g. working-group-cyber."))])
+
+
+class GroupForm(FlaskForm):
+    slug = _slug_field()
+    name = StringField(_l("Name"), validators=[DataRequired(message=_l("Give a name.")), Length(max=NAME_MAX)],
+                       description=_l("e.g. \"WACAP — West African network of central authorities and "
+                                      "prosecutors\"."))
+    description = TextAreaField(_l("Description (optional)"), validators=[Optional(), Length(max=DESCRIPTION_MAX)],
+                                render_kw={"rows": 3})
+
+
+ACCESS_CHOICES = [
+    SelectChoice("open", _l("Open: every vetted member sees it, replies and starts topics")),
+    SelectChoice("restricted", _l("Restricted (padlock): only the moderating group's members see it; others may ask "
+                                  "to join"))]
+
+
+class SpaceForm(FlaskForm):
+    """Editing a space; the moderating group's choices are filled in by the view."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(message=_l("Give a name.")), Length(max=NAME_MAX)])
+    description = TextAreaField(_l("Description (optional)"), validators=[Optional(), Length(max=DESCRIPTION_MAX)],
+                                description=_l("Shown under the space's name in the forum."), render_kw={"rows": 3})
+    access = RadioField(_l("Who may see it"), choices=ACCESS_CHOICES, default="open",
+                        validators=[InputRequired(message=_l("Choose open or restricted."))])
+    group = SelectField(_l("Moderating group"), choices=[], validators=[Optional()],
+                        description=_l("Its space moderators moderate the space and decide on requests to join. "
+                                       "Required for a restricted space."))
+
+    def validate_group(self, field) -> None:
+        if self.access.data == "restricted" and not field.data:
+            raise ValidationError(_l("A restricted space needs a moderating group: its members are the ones who "
+                                     "see it."))
+
+
+class NewSpaceForm(SpaceForm):
+    slug = _slug_field()

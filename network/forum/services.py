@@ -1,9 +1,12 @@
-"""The forum's operations: topics, replies, edits, answers, reading state, subscriptions, joins and moderation.
+"""The forum's operations: topics, replies, edits, answers, reading state, subscriptions, joins, moderation, and
+creating groups and spaces.
 
 Services take plain values and members, check the rule through network.forum.access, change state, audit what
-is security-relevant (joins, role changes, hiding, locking, pinning) and flush; they never commit."""
+is security-relevant (joins, role changes, new groups and spaces, space settings, hiding, locking, pinning)
+and flush; they never commit."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from flask import url_for
@@ -28,12 +31,18 @@ from network.forum.models import (
     Subscription,
     Topic,
     TopicRead,
+    default_permissions,
 )
 from network.members.models import Member
 
 TITLE_MAX = 200
 BODY_MAX = 50_000
 REASON_MAX = 1000
+NAME_MAX = 200
+DESCRIPTION_MAX = 2000
+SLUG_MIN, SLUG_MAX = 2, 60
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+RESERVED_SLUGS = frozenset({"new"})  # /forum/spaces/new is the page that creates a space
 
 
 class ForumError(DomainError):
@@ -355,6 +364,126 @@ def set_space_permissions(actor: Member, space: Space, grid: dict[int | None, Gr
     record("forum.space_permissions_changed", space, actor=actor, space=space.slug, before=before, after=after,
            restricted=space.restricted)
     return space
+
+
+# ---------------------------------------------------------------- creating groups and spaces, editing spaces
+
+def _clean_slug(slug: str, model: type[ForumGroup] | type[Space]) -> str:
+    """A slug is part of addresses: lowercase letters, digits and single hyphens, unused by another of its kind."""
+    slug = (slug or "").strip().lower()
+    if not slug:
+        raise ForumError(_("Give the short name used in addresses."), "slug")
+    if not SLUG_MIN <= len(slug) <= SLUG_MAX:
+        raise ForumError(_("The short name has %(min)d to %(max)d characters.", min=SLUG_MIN, max=SLUG_MAX), "slug")
+    if not re.fullmatch(SLUG_PATTERN, slug):
+        raise ForumError(_("Use lowercase letters, digits and hyphens only (no spaces, no hyphen at either end), "
+                           "e.g. working-group-cyber."), "slug")
+    if slug in RESERVED_SLUGS:
+        raise ForumError(_("“%(slug)s” is reserved by the platform: choose another short name.", slug=slug), "slug")
+    if db.session.scalar(select(model.id).where(model.slug == slug)) is not None:
+        raise ForumError(_("The short name “%(slug)s” is already used: choose another.", slug=slug), "slug")
+    return slug
+
+
+def _clean_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise ForumError(_("Give a name."), "name")
+    if len(name) > NAME_MAX:
+        raise ForumError(_("A name has at most %(n)d characters.", n=NAME_MAX), "name")
+    return name
+
+
+def _clean_description(description: str) -> str:
+    description = (description or "").replace("\r\n", "\n").strip()
+    if len(description) > DESCRIPTION_MAX:
+        raise ForumError(_("A description has at most %(n)d characters.", n=DESCRIPTION_MAX), "description")
+    return description
+
+
+def _ensure_manager(actor: Member) -> None:
+    if not access.can_manage_groups(actor):
+        raise ForumError(_("Only platform moderators and administrators create groups and spaces."))
+
+
+def create_group(actor: Member, slug: str, name: str, description: str = "") -> ForumGroup:
+    """A new regional network or working group, without members yet. Audited."""
+    _ensure_manager(actor)
+    group = ForumGroup(slug=_clean_slug(slug, ForumGroup), name=_clean_name(name),
+                       description=_clean_description(description))
+    db.session.add(group)
+    db.session.flush()
+    record("forum.group_created", group, actor=actor, group=group.slug, name=group.name)
+    return group
+
+
+def _check_access_choice(restricted: bool, group: ForumGroup | None) -> None:
+    if restricted and group is None:
+        raise ForumError(_("A restricted space needs a moderating group: its members are the ones who see it."),
+                         "group")
+
+
+def create_space(actor: Member, slug: str, name: str, description: str = "", *, restricted: bool = False,
+                 group: ForumGroup | None = None) -> Space:
+    """A new space, open to every vetted member or restricted to its moderating group, with the permission rows its
+    flag means (`default_permissions`: the same rows the before_flush default gives); the permissions page refines
+    them. Audited."""
+    _ensure_manager(actor)
+    slug, name, description = _clean_slug(slug, Space), _clean_name(name), _clean_description(description)
+    _check_access_choice(restricted, group)
+    position = (db.session.scalar(select(func.max(Space.position))) or 0) + 1
+    space = Space(slug=slug, name=name, description=description, restricted=bool(restricted), group=group,
+                  group_id=group.id if group else None, position=position)
+    space.permissions.extend(default_permissions(space))
+    db.session.add(space)
+    db.session.flush()
+    names = {group.id: group.slug} if group else {}
+    record("forum.space_created", space, actor=actor, space=space.slug, name=space.name,
+           group=group.slug if group else None, restricted=space.restricted,
+           permissions=_describe(permission_grid(space), names))
+    return space
+
+
+def _grid_for_access(space: Space, restricted: bool, group: ForumGroup | None) -> dict[int | None, Grant]:
+    """The space's permissions after a change of its flag or moderating group, changing as little as possible:
+    restricting drops the row of all vetted members; opening gives them the open default (see, reply, create); the
+    moderating group of a restricted space keeps seeing it (a group without a row gets the restricted default)."""
+    grid = permission_grid(space)
+    if restricted:
+        grid.pop(None, None)
+    elif not grid.get(None, (False, False, False))[0]:
+        grid[None] = (True, True, True)
+    if restricted and group is not None:
+        grant = grid.get(group.id)
+        grid[group.id] = (True, True, True) if grant is None or not any(grant) else (True, grant[1], grant[2])
+    return grid
+
+
+def update_space(actor: Member, space: Space, name: str, description: str = "", *, restricted: bool = False,
+                 group: ForumGroup | None = None) -> bool:
+    """Rename or describe a space, change its moderating group or open/restrict it (the slug stays: it is in
+    addresses). Its permission rows follow the flag through `set_space_permissions`, which keeps the moderating group
+    seeing the space and the padlock consistent with the rows. Audited. Returns whether the permissions changed."""
+    _ensure_manager(actor)
+    name, description = _clean_name(name), _clean_description(description)
+    _check_access_choice(restricted, group)
+    before = {"name": space.name, "description": space.description,
+              "group": space.group.slug if space.group else None, "restricted": space.restricted}
+    space.name, space.description = name, description
+    space.group, space.group_id = group, group.id if group else None
+    grid = _grid_for_access(space, restricted, group)
+    permissions_changed = grid != permission_grid(space)
+    if permissions_changed:
+        set_space_permissions(actor, space, grid)
+    else:
+        space.restricted = None not in {group_id for group_id, grant in grid.items() if grant[0]}
+    db.session.flush()
+    after = {"name": space.name, "description": space.description,
+             "group": space.group.slug if space.group else None, "restricted": space.restricted}
+    changes = {key: {"before": before[key], "after": after[key]} for key in before if before[key] != after[key]}
+    if changes:
+        record("forum.space_updated", space, actor=actor, space=space.slug, changes=changes)
+    return permissions_changed
 
 
 # ---------------------------------------------------------------- moderation

@@ -1,6 +1,6 @@
 """The forum's pages: spaces, topics, replies, edits and their history, answers, the "what's new" feed, join
-requests, basic moderation and the interim search. Views are thin: form -> service -> response; every read goes
-through the visibility filter of network.forum.access."""
+requests, basic moderation, managing spaces and groups, and the interim search. Views are thin: form -> service ->
+response; every read goes through the visibility filter of network.forum.access."""
 from __future__ import annotations
 
 import io
@@ -23,6 +23,7 @@ from network.forum.forms import (
     EditForm,
     FlagDecisionForm,
     FlagForm,
+    GroupForm,
     GroupMemberForm,
     GroupRoleForm,
     HideForm,
@@ -30,9 +31,11 @@ from network.forum.forms import (
     MergeForm,
     ModerateTopicForm,
     MoveForm,
+    NewSpaceForm,
     NoteForm,
     PreferencesForm,
     ReplyForm,
+    SpaceForm,
     SubscriptionForm,
     TopicForm,
 )
@@ -534,10 +537,97 @@ def _groups_guard() -> Member:
 @bp.get("/groups")
 @requires(can_use_forum)
 def groups():
-    _groups_guard()
+    """Manage spaces and groups: every space (its group, padlock, whether members only read it, its topics as the
+    visibility filter counts them for this moderator) and every group, with the ways to create and edit them."""
+    member = _groups_guard()
     found = list(db.session.scalars(select(ForumGroup).order_by(ForumGroup.name)))
     spaces = list(db.session.scalars(select(Space).order_by(Space.restricted, Space.position, Space.name)))
-    return render_template("forum/groups.html", groups=found, spaces=spaces)
+    visible = [s for s in spaces if access.can_see_space(member, s)]
+    counts = services.space_counts(member, visible)
+    read_only = {s.id for s in spaces if services.permission_grid(s).get(None) == (True, False, False)}
+    return render_template("forum/groups.html", groups=found, spaces=spaces, counts=counts, read_only=read_only)
+
+
+def _group_choices() -> list[tuple[str, str]]:
+    return [("", _("No moderating group")),
+            *((g.slug, g.name) for g in db.session.scalars(select(ForumGroup).order_by(ForumGroup.name)))]
+
+
+def _chosen_group(form: SpaceForm) -> ForumGroup | None:
+    if not form.group.data:
+        return None
+    return db.session.scalar(select(ForumGroup).where(ForumGroup.slug == form.group.data))
+
+
+@bp.route("/groups/new", methods=["GET", "POST"])
+@requires(can_use_forum)
+def new_group():
+    actor = _groups_guard()
+    form = GroupForm()
+    if request.method == "GET":
+        return render_template("forum/new_group.html", form=form)
+    if not form.validate_on_submit():
+        return render_template("forum/new_group.html", form=form), 400
+    try:
+        group = services.create_group(actor, form.slug.data, form.name.data, form.description.data or "")
+    except ForumError as error:
+        show_domain_error(form, error)
+        return render_template("forum/new_group.html", form=form), 400
+    flash(_("The group %(name)s is created: add its members and space moderators.", name=group.name), "success")
+    return redirect(url_for("forum.group_members", slug=group.slug))
+
+
+@bp.route("/spaces/new", methods=["GET", "POST"])
+@requires(can_use_forum)
+def new_space():
+    actor = _groups_guard()
+    form = NewSpaceForm()
+    form.group.choices = _group_choices()
+    if request.method == "GET":
+        return render_template("forum/space_form.html", form=form, space=None)
+    if not form.validate_on_submit():
+        return render_template("forum/space_form.html", form=form, space=None), 400
+    try:
+        created = services.create_space(actor, form.slug.data, form.name.data, form.description.data or "",
+                                        restricted=form.access.data == "restricted", group=_chosen_group(form))
+    except ForumError as error:
+        show_domain_error(form, error)
+        return render_template("forum/space_form.html", form=form, space=None), 400
+    flash(_("The space %(name)s is created. Say here which groups see it, reply and start topics.",
+            name=created.name), "success")
+    return redirect(url_for("forum.space_permissions", slug=created.slug))
+
+
+@bp.route("/spaces/<slug>/settings", methods=["GET", "POST"])
+@requires(can_use_forum)
+def space_settings(slug: str):
+    member = current_member()
+    found = _space_or_404(slug)
+    if not access.can_manage_groups(member):
+        ensure(access.can_see_space(member, found))  # an outsider of a restricted space learns nothing more
+        abort(403)
+    form = SpaceForm()
+    form.group.choices = _group_choices()
+    if request.method == "GET":
+        form.name.data, form.description.data = found.name, found.description
+        form.access.data = "restricted" if found.restricted else "open"
+        form.group.data = found.group.slug if found.group else ""
+        return render_template("forum/space_form.html", form=form, space=found)
+    if not form.validate_on_submit():
+        return render_template("forum/space_form.html", form=form, space=found), 400
+    try:
+        permissions_changed = services.update_space(member, found, form.name.data, form.description.data or "",
+                                                    restricted=form.access.data == "restricted",
+                                                    group=_chosen_group(form))
+    except ForumError as error:
+        show_domain_error(form, error)
+        return render_template("forum/space_form.html", form=form, space=found), 400
+    if permissions_changed:
+        flash(_("The space is saved and its permissions follow the change: check who sees, replies and starts "
+                "topics."), "success")
+        return redirect(url_for("forum.space_permissions", slug=found.slug))
+    flash(_("The space is saved."), "success")
+    return redirect(url_for("forum.groups"))
 
 
 def _render_group_members(group: ForumGroup, form: GroupMemberForm, status: int = 200):
