@@ -433,9 +433,12 @@ def stored_envelope(message: Message) -> Envelope:
     return envelope
 
 
+PUBLIC_KEYS_CACHE = "messaging_public_keys"  # in flask.g: (member id, key version) -> MemberPublicKeys
+
+
 def _member_public(member_id: int, key_version: int) -> MemberPublicKeys | None:
     """A member's public keys of one version, looked up once per request."""
-    cache = g.setdefault("messaging_public_keys", {}) if has_request_context() else {}
+    cache = g.setdefault(PUBLIC_KEYS_CACHE, {}) if has_request_context() else {}
     if (member_id, key_version) not in cache:
         keys = db.session.scalar(select(MemberKeys).where(MemberKeys.member_id == member_id,
                                                           MemberKeys.key_version == key_version))
@@ -654,33 +657,91 @@ INBOX_PAGE = 50
 
 
 def inbox_count(reader: Member, archived: bool = False) -> int:
+    """How many conversations the inbox (or the archive) holds. A plain COUNT over the listing's filter, not over a
+    subquery of it: the inbox page counts twice (the inbox and the archive's badge) on every opening."""
     query = visible_conversations(reader, archived=archived).order_by(None)
-    return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return db.session.scalar(query.with_only_columns(func.count(Conversation.id))) or 0
+
+
+def _inbox_messages(reader: Member, held: set[str], conversation_ids: list[int]) -> tuple[dict[int, Message],
+                                                                                           set[int], list[Message]]:
+    """For the conversations listed: each one's first message (the subject is in it), the ids of those with an
+    urgent message, and the messages that may need a delivery receipt (those first messages, and those of which a
+    copy of the reader's, or of a mailbox they hold, is not yet delivered: _my_states in SQL, a deleted sender being
+    not the reader), in conversation then message order, their states loaded. The database picks them out: loading
+    every message of every conversation listed, envelopes and states, cost more than the rest of the page once
+    conversations grow long."""
+    firsts = db.session.execute(
+        select(Message.conversation_id, func.min(Message.id), func.count(Message.id).filter(Message.urgent))
+        .where(Message.conversation_id.in_(conversation_ids)).group_by(Message.conversation_id)).all()
+    mine = MessageRecipientState.member_id == reader.id
+    if held:
+        mine = mine | (MessageRecipientState.member_id.is_(None) & MessageRecipientState.slot.in_(held)
+                       & (Message.sender_id.is_(None) | (Message.sender_id != reader.id)))
+    pending = (select(MessageRecipientState.message_id)
+               .join(Message, MessageRecipientState.message_id == Message.id)
+               .where(mine, MessageRecipientState.delivered_at.is_(None),
+                      Message.conversation_id.in_(conversation_ids)))
+    first_ids = {first_id for _conversation_id, first_id, _urgent in firsts}
+    loaded = {m.id: m for m in db.session.scalars(
+        select(Message).where(Message.id.in_(first_ids or {0}) | Message.id.in_(pending))
+        .options(selectinload(Message.states)))}
+    place = {conversation_id: n for n, conversation_id in enumerate(conversation_ids)}
+    return ({conversation_id: loaded[first_id] for conversation_id, first_id, _urgent in firsts},
+            {conversation_id for conversation_id, _first_id, urgent in firsts if urgent},
+            sorted(loaded.values(), key=lambda m: (place[m.conversation_id], m.id)))
+
+
+def _prime_sender_keys(messages: list[Message]) -> None:
+    """The public keys that sign the messages about to be opened, fetched in one query into _member_public's cache
+    for this request, rather than one query per sender and key version as each row is opened. Only keys that load
+    are cached: any other case is left to _member_public, so what each row shows does not change."""
+    if not has_request_context():
+        return
+    cache = g.setdefault(PUBLIC_KEYS_CACHE, {})
+    wanted = set()
+    for message in messages:
+        try:
+            version = stored_envelope(message).header["sender_key_version"]
+        except (MessagingCryptoError, ValueError, KeyError, TypeError):
+            continue  # _missing_key and _show meet the same failure, and deal with it
+        if message.sender_id is not None and (message.sender_id, version) not in cache:
+            wanted.add((message.sender_id, version))
+    if not wanted:
+        return
+    for keys in db.session.scalars(select(MemberKeys).where(MemberKeys.member_id.in_({m for m, _v in wanted}))):
+        if (keys.member_id, keys.key_version) in wanted:
+            try:
+                cache[(keys.member_id, keys.key_version)] = lifecycle.public_keys(keys)
+            except (MessagingCryptoError, ValueError, KeyError, TypeError):
+                pass
 
 
 def inbox(reader: Member, page: int = 1, per_page: int = INBOX_PAGE, archived: bool = False) -> list[InboxRow]:
     """Metadata for one page of conversations, newest first (who, when, unread); subjects decrypted in the reader's
-    session only. Listing counts as delivery: delivery receipts are signed here for the messages listed."""
+    session only. Listing counts as delivery: delivery receipts are signed here for the messages listed. Only the
+    messages needed are loaded (_inbox_messages): the first of each conversation and the undelivered ones."""
     ring = keyring(reader)
     held = ring.held_slots()
     conversations = list(db.session.scalars(
         visible_conversations(reader, archived=archived)
-        .options(selectinload(Conversation.messages).selectinload(Message.states),
-                 selectinload(Conversation.participants).selectinload(ConversationParticipant.member),
+        .options(selectinload(Conversation.participants).selectinload(ConversationParticipant.member),
                  selectinload(Conversation.participants).selectinload(ConversationParticipant.authority))
         .limit(per_page).offset((max(page, 1) - 1) * per_page)))
+    listed = [c.id for c in conversations] or [0]
     mine = MessageRecipientState.member_id == reader.id
     if held:
         mine = mine | (MessageRecipientState.slot.in_(held) & (Message.sender_id != reader.id))
     unread = dict(db.session.execute(
         select(Message.conversation_id, func.count(MessageRecipientState.id))
         .join(MessageRecipientState, MessageRecipientState.message_id == Message.id)
-        .where(mine, MessageRecipientState.read_at.is_(None),
-               Message.conversation_id.in_([c.id for c in conversations] or [0]))
+        .where(mine, MessageRecipientState.read_at.is_(None), Message.conversation_id.in_(listed))
         .group_by(Message.conversation_id)).all())
-    rows, undelivered = [], []
+    firsts, urgent, candidates = _inbox_messages(reader, held, listed)
+    _prime_sender_keys(list(firsts.values()))
+    rows = []
     for conversation in conversations:
-        first = conversation.messages[0] if conversation.messages else None
+        first = firsts.get(conversation.id)
         subject = None
         if first is not None and not _missing_key(first, reader, ring):
             shown = _show(first, reader, ring)
@@ -688,9 +749,8 @@ def inbox(reader: Member, page: int = 1, per_page: int = INBOX_PAGE, archived: b
         rows.append(InboxRow(conversation=conversation,
                              people=[m for m in members_of(conversation) if m.id != reader.id],
                              subject=subject, unread=unread.get(conversation.id, 0),
-                             urgent=any(m.urgent for m in conversation.messages), mailbox=mailbox_of(conversation)))
-        undelivered += [m for m in conversation.messages
-                        if any(s.delivered_at is None for s in _my_states(ring, [m]))]
+                             urgent=conversation.id in urgent, mailbox=mailbox_of(conversation)))
+    undelivered = [m for m in candidates if any(s.delivered_at is None for s in _my_states(ring, [m]))]
     mark_delivered(reader, [m for m in undelivered if not _missing_key(m, reader, ring)], ring)
     return rows
 
