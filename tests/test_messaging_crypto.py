@@ -768,3 +768,15 @@ KAT = {
         "-c5MKLBKw_QsiHd5KQu4W7YFkvfz1RlbnkiO9U7WMF0ETO5RMZGn1nkEzw"
     ),
 }
+
+
+def test_a_loaded_envelope_is_checked_once_and_any_copy_of_it_again(envelope):
+    from network.messaging.envelope import load_envelope
+
+    loaded = load_envelope(envelope.to_bytes())
+    assert load_envelope(loaded) is loaded  # built by from_dict: not checked a second time
+    assert load_envelope(envelope) is not envelope  # built by encrypt_message: checked when loaded
+    with pytest.raises(MalformedRecord):
+        load_envelope(dataclasses.replace(loaded, nonce=b"short"))  # a copy is checked again
+    copy = dataclasses.replace(loaded)
+    assert load_envelope(copy) is not copy and load_envelope(copy) == loaded

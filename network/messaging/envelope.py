@@ -162,6 +162,9 @@ class Envelope:
     commit: bytes = field(repr=False)
     wraps: tuple[Wrap, ...] = field(repr=False)
     sig: bytes = field(repr=False)
+    # Set by from_dict only: this object was built from a record it checked, so load_envelope need not check it
+    # again. An Envelope built any other way (encrypt_message, dataclasses.replace, a test) is re-validated.
+    _validated: bool = field(default=False, init=False, repr=False, compare=False)
 
     @property
     def message_id(self) -> str:
@@ -214,9 +217,11 @@ class Envelope:
         ct = b64d(record["ct"], field="ct")
         if len(ct) < 16:
             raise MalformedRecord("envelope.ct: too short")
-        return cls(header=header, nonce=b64d(record["nonce"], length=NONCE_LENGTH, field="nonce"), ct=ct,
-                   commit=b64d(record["commit"], length=32, field="commit"), wraps=wraps,
-                   sig=b64d(record["sig"], length=SIGNATURE_LENGTH, field="sig"))
+        envelope = cls(header=header, nonce=b64d(record["nonce"], length=NONCE_LENGTH, field="nonce"), ct=ct,
+                       commit=b64d(record["commit"], length=32, field="commit"), wraps=wraps,
+                       sig=b64d(record["sig"], length=SIGNATURE_LENGTH, field="sig"))
+        object.__setattr__(envelope, "_validated", True)  # frozen: set once, here
+        return envelope
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Envelope:
@@ -224,9 +229,10 @@ class Envelope:
 
 
 def load_envelope(envelope: Envelope | Mapping | bytes) -> Envelope:
-    """An Envelope from its stored forms; an Envelope object is re-validated too (structure is never assumed)."""
+    """An Envelope from its stored forms. An Envelope object is re-validated too (structure is never assumed),
+    unless from_dict built it: reading a page of messages would otherwise check each stored envelope twice."""
     if isinstance(envelope, Envelope):
-        return Envelope.from_dict(envelope.to_dict())
+        return envelope if envelope._validated else Envelope.from_dict(envelope.to_dict())
     if isinstance(envelope, bytes | bytearray | memoryview):
         return Envelope.from_bytes(bytes(envelope))
     return Envelope.from_dict(envelope)
