@@ -49,6 +49,8 @@ class CaseSearch(db.Model):
     year: Mapped[int | None] = mapped_column()
     facets: Mapped[list[str]] = mapped_column(STRING_ARRAY, nullable=False)
     document: Mapped[str] = mapped_column(TSVECTOR, nullable=False)
+    # What ts_rank reads: title, keywords and summary in each version's own configuration (postgres_backend).
+    rank_document: Mapped[str] = mapped_column(TSVECTOR, nullable=False)
     indexed_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
 
     def __repr__(self) -> str:

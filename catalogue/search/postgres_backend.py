@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import reduce
 
-from sqlalchemy import String, and_, bindparam, cast, delete, func, literal, or_, select, text
+from sqlalchemy import String, and_, bindparam, cast, delete, func, literal, literal_column, or_, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG, TSQUERY
 
 from catalogue.search import query as ql
@@ -36,7 +36,12 @@ BATCH = 500
 
 
 def _config(name: str):
-    return cast(literal(name, String), REGCONFIG)
+    """A configuration as a constant of the statement ('english'::regconfig), never a bound parameter: the cast of
+    a parameter to regconfig is a stable function, which the planner does not fold, so every tsquery built on it
+    was computed again for every row matched and ranked (a third of a query's time at 100,000 cases)."""
+    if name not in QUERY_CONFIGS:
+        raise ValueError(f"unknown text search configuration {name!r}")
+    return literal_column(f"'{name}'::regconfig", REGCONFIG)
 
 
 # One fixed-shape statement for every document: a text per (configuration, field group) slot, empty when the
@@ -46,17 +51,34 @@ SLOTS = tuple((config, group) for config in QUERY_CONFIGS for group in FIELD_GRO
 _SLOT_SQL = " || ".join(
     f"setweight(to_tsvector('{config}'::regconfig, :{config}_{group}), '{LETTERS[group]}')"
     for config, group in SLOTS)
+# The ranking vector (rank_document): ts_rank reads the whole vector of every matching row, and `document` (every
+# version stemmed and again unstemmed, the long obstacles/solutions/lessons included) is TOASTed, so each row
+# ranked cost a TOAST fetch and a decompression. Ranking reads a vector a few times smaller instead, kept in the
+# row: title, keywords and summary, each version analysed once, in its own configuration (the stemmed text slots,
+# and "own_simple" for languages without a stemmer), and the synonym tokens. Obstacles, solutions and lessons
+# (weight D, a tenth of the title's) still find cases; they no longer order them.
+RANK_GROUPS = ("title", "keywords", "summary")
+_RANK_SQL = " || ".join(
+    f"setweight(to_tsvector('{config}'::regconfig, :{'own_' if config == 'simple' else ''}{config}_{group}), "
+    f"'{LETTERS[group]}')"
+    for config in QUERY_CONFIGS for group in RANK_GROUPS)
+_SYNONYMS_SQL = "setweight(array_to_tsvector(CAST(:synonyms AS text[])), 'B')"
 UPSERT = text(f"""
 INSERT INTO case_search (case_id, status, visibility, submitter_id, reviewer_id, filed_on, year, facets, document,
-                         indexed_at)
+                         rank_document, indexed_at)
 VALUES (:case_id, :status, :visibility, :submitter_id, :reviewer_id, :filed_on, :year,
         CAST(:facets AS varchar(60)[]),
-        {_SLOT_SQL} || setweight(array_to_tsvector(CAST(:synonyms AS text[])), 'B'),
+        {_SLOT_SQL} || {_SYNONYMS_SQL},
+        {_RANK_SQL} || {_SYNONYMS_SQL},
         :indexed_at)
 ON CONFLICT (case_id) DO UPDATE SET status = excluded.status, visibility = excluded.visibility,
     submitter_id = excluded.submitter_id, reviewer_id = excluded.reviewer_id, filed_on = excluded.filed_on,
-    year = excluded.year, facets = excluded.facets, document = excluded.document, indexed_at = excluded.indexed_at
+    year = excluded.year, facets = excluded.facets, document = excluded.document,
+    rank_document = excluded.rank_document, indexed_at = excluded.indexed_at
 """)  # noqa: S608 (only this module's constants are formatted in: configurations, field groups, letters)
+# Planner setting for the statements of a text query (restored after each, within the transaction).
+SEQSCAN_OFF = text("SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true)")
+SEQSCAN_RESTORE = text("SELECT set_config('enable_seqscan', :previous, true)")
 ADD_WORDS = text("INSERT INTO search_words (word) SELECT unnest(CAST(:words AS varchar(60)[])) "
                  "ON CONFLICT (word) DO NOTHING")
 
@@ -75,14 +97,16 @@ def words_only(text: str) -> str:
 
 def _row(doc: SearchDocument, now) -> dict:
     texts: dict[str, list[str]] = {f"{config}_{group}": [] for config, group in SLOTS}
+    texts.update({f"own_simple_{group}": [] for group in RANK_GROUPS})
     for version in doc.versions:
-        configs = ("simple",) if version.language not in STEMMED_LANGUAGES else (PG_CONFIGS[version.language],
-                                                                                 "simple")
+        stemmed = version.language in STEMMED_LANGUAGES
+        configs = (PG_CONFIGS[version.language], "simple") if stemmed else ("simple", "own_simple")
         for group in FIELD_GROUPS:
             words = words_only(version.text(group))
             if words:
                 for config in configs:
-                    texts[f"{config}_{group}"].append(words)
+                    if config != "own_simple" or group in RANK_GROUPS:
+                        texts[f"{config}_{group}"].append(words)
     row = {name: "\n".join(values) for name, values in texts.items()}
     row.update(case_id=doc.id, status=doc.status, visibility=doc.visibility, submitter_id=doc.submitter_id,
                reviewer_id=doc.reviewer_id, filed_on=doc.when, year=doc.year, facets=list(doc.facets),
@@ -180,13 +204,13 @@ class PostgresBackend(SearchBackend):
         """The tsquery of a node. Unquoted words spelling a synonym term come as (Phrase OR Synonym): every
         document holding the phrase also holds the group's lexeme, so matching needs the lexeme only (no
         positions to check). `ranking` (for ts_rank over rows already selected) turns phrases into their words
-        and leaves NOT parts out."""
+        and leaves NOT parts out: the rank vector holds stems (and unstemmed words only of languages without a
+        stemmer), so a phrase's words are looked up under every configuration, as typed words are."""
         if isinstance(node, ql.Term):
             return self._term(node)
         if isinstance(node, ql.Phrase):
             if ranking:
-                return func.plainto_tsquery(_config("simple"), literal(" ".join(words_only(w) for w in node.words),
-                                                                      String))
+                return reduce(func.tsquery_and, [self._term(ql.Term(word)) for word in node.words])
             return self._phrase(node)
         if isinstance(node, ql.Synonym):  # a quoted lexeme, read verbatim: group names are ours, letters only
             return cast(literal("'" + synonym_lexeme(node.group) + "'", String), TSQUERY)
@@ -230,18 +254,37 @@ class PostgresBackend(SearchBackend):
 
     # ------------------------------------------------------------ reading
 
+    @contextmanager
+    def _through_index(self, tsquery) -> Iterator[None]:
+        """For a text query, statements that read the GIN index rather than scan the table. Words found in half
+        the catalogue make a sequential scan look cheaper to the planner, but it evaluates `document @@ query` on
+        every row, fetching and decompressing each TOASTed document (at 100,000 cases: 440,000 buffers for one
+        query, against 28,000 by the bitmap index scan, whose exact matches need no recheck). Set for this
+        statement only (transaction-local, then restored), so the rest of the request plans as usual."""
+        if tsquery is None:
+            yield
+            return
+        session = self.session
+        previous = session.execute(SEQSCAN_OFF).one()[0]
+        try:
+            yield
+        finally:
+            session.execute(SEQSCAN_RESTORE, {"previous": previous})
+
     def _select(self, query: ql.Query, filters, viewer: Viewer) -> Matches:
         where = [self.scope(viewer), *self.filter_conditions(filters)]
         tsquery = None
         if query:
             tsquery = self.compile(query.root)
             where.append(CaseSearch.document.op("@@")(tsquery))  # the GIN index; nothing is ranked here
-        total = self.session.scalar(select(func.count()).select_from(CaseSearch).where(*where)) or 0
+        with self._through_index(tsquery):
+            total = self.session.scalar(select(func.count()).select_from(CaseSearch).where(*where)) or 0
         return Matches(total=total, handle=(where, tsquery), query=query, filters=filters, viewer=viewer)
 
     def _ids(self, matches: Matches) -> list[int]:
-        where, _tsquery = matches.handle
-        return list(self.session.scalars(select(CaseSearch.case_id).where(*where)))
+        where, tsquery = matches.handle
+        with self._through_index(tsquery):
+            return list(self.session.scalars(select(CaseSearch.case_id).where(*where)))
 
     def _top(self, matches: Matches, sort: str, limit: int | None) -> list[int]:
         where, tsquery = matches.handle
@@ -252,20 +295,22 @@ class PostgresBackend(SearchBackend):
         if ranking is None:
             order = by_date
         else:  # ts_rank for the matching rows only, and only the first `limit` are returned
-            order = [func.ts_rank(CaseSearch.document, ranking).desc(), *by_date]
+            order = [func.ts_rank(CaseSearch.rank_document, ranking).desc(), *by_date]
         statement = select(CaseSearch.case_id).where(*where).order_by(*order)
         if limit is not None:
             statement = statement.limit(limit)
-        return list(self.session.scalars(statement))
+        with self._through_index(tsquery):
+            return list(self.session.scalars(statement))
 
     def _facet_counts(self, matches: Matches, kinds: Iterable[str]) -> dict[str, dict[str, int]]:
         """One GROUP BY over the facet tokens of the matching rows (same conditions; no list of ids)."""
         kinds = tuple(kinds)
         counts: dict[str, dict[str, int]] = {kind: {} for kind in kinds}
-        where, _tsquery = matches.handle
+        where, tsquery = matches.handle
         token = func.unnest(CaseSearch.facets).label("token")
         tokens = select(token).where(*where).subquery()
-        rows = self.session.execute(select(tokens.c.token, func.count()).group_by(tokens.c.token))
+        with self._through_index(tsquery):
+            rows = self.session.execute(select(tokens.c.token, func.count()).group_by(tokens.c.token)).all()
         for value, n in sorted(rows, key=lambda row: (-row[1], row[0])):
             kind, _sep, code = value.partition(":")
             if kind in counts:

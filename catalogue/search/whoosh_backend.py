@@ -5,8 +5,9 @@ database that can always be rebuilt: only the indexer writes (with a writer time
 its document count with the database. The index stores its schema with pickle: its folder is private (0700)."""
 from __future__ import annotations
 
+import heapq
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from whoosh import query as wq
 from whoosh import scoring
 from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
 from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
+from whoosh.matching import FilterMatcher
 from whoosh.support.charset import accent_map
 from whoosh.writing import CLEAR
 
@@ -22,12 +24,19 @@ from catalogue.search import query as ql
 from catalogue.search.backend import ENGINE_FILTERS, IndexWriter, Matches, SearchBackend, Viewer
 from catalogue.search.documents import FIELD_GROUPS, STEMMED_LANGUAGES, WEIGHTS, WORD_RE, SearchDocument, fold
 
-SCHEMA_VERSION = "2"  # 2: coded labels, index-time synonyms ("syn"), no "spell" field
-LANGS = (*STEMMED_LANGUAGES, "raw")  # "raw": every version, folded but not stemmed (prefixes, other languages)
+SCHEMA_VERSION = "3"  # 2: coded labels, index-time synonyms ("syn"), no "spell" field; 3: "stem" + "raw" fields
+LANGS = (*STEMMED_LANGUAGES, "raw")  # the analyses: a Snowball stemmer, or "raw" (folded but not stemmed)
+# Two fields per field group, so that a query word is looked up in 8 fields rather than 20 (each one a postings
+# list to read and score in Python, for every matching document): "stem" holds each version stemmed with its own
+# language's analyzer (so a query word becomes up to 4 alternative terms of that one field, one per stemmer), and
+# "raw" every version folded but not stemmed (prefixes, names, languages without a stemmer).
+KINDS = ("stem", "raw")
 BATCH = 500
 WRITER_LIMIT_MB = 256  # the rebuild's in-memory pool: fewer, larger runs to merge
 # BM25F; keywords are short lists, and many cases have none, so their length says nothing: no normalisation.
-WEIGHTING = scoring.BM25F(B=0.75, K1=1.2, **{f"keywords_{lang}_B": 0.0 for lang in LANGS})
+K1, B = 1.2, 0.75
+FIELD_B = {f"keywords_{kind}": 0.0 for kind in KINDS}
+WEIGHTING = scoring.BM25F(B=B, K1=K1, **{f"{name}_B": b for name, b in FIELD_B.items()})
 
 
 def analyzer(lang: str):
@@ -39,10 +48,13 @@ def analyzer(lang: str):
 
 
 ANALYZERS = {lang: analyzer(lang) for lang in LANGS}
+# The "stem" fields are given text already analysed in Python (each version in its own language: one Whoosh field
+# has one analyzer), as its terms separated by spaces; positions stay those of the language's analyzer.
+PRE_ANALYSED = RegexTokenizer(r"\S+")
 
 
-def text_field(group: str, lang: str) -> str:
-    return f"{group}_{lang}"
+def text_field(group: str, kind: str) -> str:
+    return f"{group}_{kind}"
 
 
 def make_schema() -> Schema:
@@ -56,8 +68,8 @@ def make_schema() -> Schema:
         "syn": KEYWORD(lowercase=False, commas=False, scorable=True),
     }
     for group in FIELD_GROUPS:
-        for lang in LANGS:
-            fields[text_field(group, lang)] = TEXT(analyzer=ANALYZERS[lang], phrase=True)
+        fields[text_field(group, "stem")] = TEXT(analyzer=PRE_ANALYSED, phrase=True)
+        fields[text_field(group, "raw")] = TEXT(analyzer=ANALYZERS["raw"], phrase=True)
     return Schema(**fields)
 
 
@@ -70,7 +82,8 @@ def _fields_of(doc: SearchDocument) -> dict:
                 continue
             texts.setdefault(text_field(group, "raw"), []).append(value)
             if version.language in STEMMED_LANGUAGES:
-                texts.setdefault(text_field(group, version.language), []).append(value)
+                texts.setdefault(text_field(group, "stem"), []).append(
+                    " ".join(_analysed(version.language, value)))
     fields = {name: "\n".join(values) for name, values in texts.items()}
     fields.update(
         cid=doc.id, status=doc.status, visibility=doc.visibility,
@@ -100,6 +113,45 @@ class _Writer(IndexWriter):
 
 def _analysed(lang: str, text: str) -> list[str]:
     return [token.text for token in ANALYZERS[lang](text)]
+
+
+def _leaves(query: wq.Query) -> list[wq.Query] | None:
+    """The terms and prefixes of a ranking query, each as often as it occurs: Whoosh scores an And or an Or as the
+    sum of its parts that match, and every document ranked matches the query, so a document's score is the sum of
+    its leaves' scores. None when the query holds anything else (ranked by Whoosh's matchers then)."""
+    if isinstance(query, (wq.Term, wq.Prefix)):
+        return [query]
+    if isinstance(query, (wq.And, wq.Or)) and query.boost == 1.0:
+        found: list[wq.Query] = []
+        for sub in query.subqueries:
+            leaves = _leaves(sub)
+            if leaves is None:
+                return None
+            found += leaves
+        return found
+    return [] if query is wq.NullQuery else None
+
+
+def _postings(reader, field: str, term: bytes) -> Iterator[tuple[Sequence[int], Sequence[float]]]:
+    """The (document numbers, weights) of a term, a block at a time. Whoosh's own leaf matcher decodes each block
+    into two arrays; reading them whole spares three Python calls a posting (id(), weight(), next()). Deleted
+    documents are left in: the caller keeps only the documents it selected."""
+    matcher = reader.postings(field, term)
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
+    if not (hasattr(matcher, "_read_ids") and hasattr(matcher, "_next_block")):  # another codec: step through
+        ids, weights = [], []
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            matcher.next()
+        yield ids, weights
+        return
+    while matcher.is_active():
+        matcher._read_ids()
+        matcher._read_weights()
+        yield matcher._ids, matcher._weights
+        matcher._next_block()
 
 
 class WhooshBackend(SearchBackend):
@@ -158,28 +210,33 @@ class WhooshBackend(SearchBackend):
 
     # ------------------------------------------------------------ compiling queries
 
+    @staticmethod
+    def _analyses(text: str) -> dict[str, list[tuple[str, ...]]]:
+        """The token lists of a query word or phrase by field kind: under each of the stemmers (distinct ones
+        only: most words stem alike in several languages) for "stem", folded for "raw"."""
+        stems = dict.fromkeys(tuple(_analysed(lang, text)) for lang in STEMMED_LANGUAGES)
+        raw = tuple(_analysed("raw", text))
+        return {"stem": [t for t in stems if t], "raw": [raw] if raw else []}
+
     def _term(self, node: ql.Term) -> wq.Query:
         if node.prefix:
             prefix = fold(node.word)
             return wq.Or([wq.Prefix(text_field(g, "raw"), prefix, boost=WEIGHTS[g]) for g in FIELD_GROUPS])
-        alternatives = []
-        for lang in LANGS:
-            tokens = _analysed(lang, node.word)
-            if tokens:
-                alternatives += [wq.Term(text_field(g, lang), tokens[0], boost=WEIGHTS[g]) for g in FIELD_GROUPS]
+        alternatives = [wq.Term(text_field(g, kind), tokens[0], boost=WEIGHTS[g])
+                        for kind, analyses in self._analyses(node.word).items() for tokens in analyses
+                        for g in FIELD_GROUPS]
         return wq.Or(alternatives) if alternatives else wq.NullQuery
 
     def _phrase(self, node: ql.Phrase) -> wq.Query:
-        text = " ".join(node.words)
         alternatives = []
-        for lang in LANGS:
-            tokens = _analysed(lang, text)
-            for group in FIELD_GROUPS:
-                name = text_field(group, lang)
-                if len(tokens) == 1:
-                    alternatives.append(wq.Term(name, tokens[0], boost=WEIGHTS[group]))
-                elif tokens:
-                    alternatives.append(wq.Phrase(name, tokens, boost=WEIGHTS[group]))
+        for kind, analyses in self._analyses(" ".join(node.words)).items():
+            for tokens in analyses:
+                for group in FIELD_GROUPS:
+                    name = text_field(group, kind)
+                    if len(tokens) == 1:
+                        alternatives.append(wq.Term(name, tokens[0], boost=WEIGHTS[group]))
+                    else:
+                        alternatives.append(wq.Phrase(name, list(tokens), boost=WEIGHTS[group]))
         return wq.Or(alternatives) if alternatives else wq.NullQuery
 
     def compile(self, node: ql.Node, ranking: bool = False) -> wq.Query:
@@ -279,9 +336,67 @@ class WhooshBackend(SearchBackend):
                 ranking = self.compile(query.root, ranking=True)
                 if isinstance(ranking, wq.Every) or ql.only_negative(query.root):
                     ranking = wq.Every()
+                leaves = _leaves(ranking)
+                if leaves is not None:
+                    return self._bm25f_top(searcher, leaves, docnums, limit)
                 results = searcher.search(ranking, filter=docnums, limit=limit, optimize=False)
             cids = self._reader_cache(searcher)["cids"]
             return [cids[docnum] for _key, docnum in results.top_n]
+
+    def _bm25f_top(self, searcher, leaves: list[wq.Query], docnums: set[int], limit: int | None) -> list[int]:
+        """The best `limit` of `docnums` by WEIGHTING's BM25F, as Whoosh's collector would rank them (the same
+        formula, statistics and boosts; ties by document number), but summed term by term over whole postings
+        blocks instead of through a tree of matchers: for words found in half the catalogue, Whoosh stepped every
+        matcher of the tree for every document, most of a query's time. A prefix counts its boost once per
+        document, as Whoosh's constant-score prefix query does."""
+        cache = self._reader_cache(searcher)
+        scores = dict.fromkeys(docnums, 0.0)
+        k1 = K1
+        for leaf in leaves:
+            field, boost = leaf.fieldname, leaf.boost
+            if isinstance(leaf, wq.Prefix):  # each word it expands to, scored as a term
+                terms = sorted(set(searcher.reader().expand_prefix(field, leaf.text)))
+            elif field in searcher.schema:
+                terms = [searcher.schema[field].to_bytes(leaf.text)]
+            else:
+                continue
+            norms = self._norms(searcher, cache, field)
+            for term in terms:
+                if (field, term) not in searcher.reader():
+                    continue
+                idf = boost * WEIGHTING.idf(searcher, field, term)
+                for leaf_searcher, offset in searcher.leaf_searchers():
+                    reader = leaf_searcher.reader()
+                    if (field, term) not in reader:
+                        continue
+                    for ids, weights in _postings(reader, field, term):
+                        for docnum, tf in zip(ids, weights, strict=True):
+                            docnum += offset
+                            if docnum in scores:
+                                scores[docnum] += idf * tf * (k1 + 1) / (tf + norms(docnum))
+        if limit is None:
+            best = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+        else:
+            best = heapq.nsmallest(limit, scores.items(), key=lambda item: (-item[1], item[0]))
+        cids = cache["cids"]
+        return [cids[docnum] for docnum, _score in best]
+
+    @staticmethod
+    def _norms(searcher, cache: dict, field: str) -> Callable[[int], float]:
+        """BM25's length normalisation K1 * (1 - B + B * length / average length) of a field by document number,
+        computed once per index generation as documents are met."""
+        values = cache.setdefault("norms", {}).setdefault(field, {})
+        b, k1 = FIELD_B.get(field, B), K1
+        average = searcher.avg_field_length(field) or 1
+        leaves = [(offset, leaf.reader()) for leaf, offset in searcher.leaf_searchers()]
+
+        def norm(docnum: int) -> float:
+            value = values.get(docnum)
+            if value is None:
+                offset, reader = next((o, r) for o, r in reversed(leaves) if o <= docnum)
+                value = values[docnum] = k1 * (1 - b + b * reader.doc_field_length(docnum - offset, field) / average)
+            return value
+        return norm
 
     def _facet_counts(self, matches: Matches, kinds: Iterable[str]) -> dict[str, dict[str, int]]:
         kinds = tuple(kinds)
