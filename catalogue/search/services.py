@@ -23,6 +23,9 @@ def configure_search(app: Flask) -> None:
     from network.core.health import register_health_check
 
     register_health_check(app, "search", health)
+    from catalogue.search.forum_search import configure_forum_search
+
+    configure_forum_search(app)  # forum posts too: their own index, outbox and health check, the forum's provider
 
 
 def _make_backend(app: Flask) -> SearchBackend:

@@ -96,6 +96,18 @@ def visible_posts(member: Member | None) -> Select:
             .where(or_(Post.hidden.is_(False), Post.author_id == member.id, moderated_space_condition(member))))
 
 
+def search_scope(member: Member) -> tuple[frozenset[int], frozenset[int]]:
+    """(the spaces the member may read, those they moderate) as ids: what the search engine's query applies, so that
+    it gives exactly the posts of visible_posts (the engine also knows each post's author, topic and hiding)."""
+    from network.core.db import db
+
+    if member is None or not is_member(member):
+        return frozenset(), frozenset()
+    seen = frozenset(db.session.scalars(visible_spaces(member).with_only_columns(Space.id)))
+    moderated = frozenset(db.session.scalars(select(Space.id).where(moderated_space_condition(member))))
+    return seen, moderated & seen
+
+
 # ---------------------------------------------------------------- object rules
 
 def can_use_forum(member: Member) -> bool:

@@ -1,5 +1,6 @@
 """The forum's pages: spaces, topics, replies, edits and their history, answers, the "what's new" feed, join
-requests, basic moderation, managing spaces and groups, and the interim search. Views are thin: form -> service ->
+requests, basic moderation, managing spaces and groups, and search (through the search layer's provider, or the
+interim database search when none is registered). Views are thin: form -> service ->
 response; every read goes through the visibility filter of network.forum.access."""
 from __future__ import annotations
 
@@ -49,6 +50,7 @@ bp = Blueprint("forum", __name__, url_prefix="/forum")
 
 TOPICS_PER_PAGE = 25
 POSTS_PER_PAGE = 20
+SEARCH_PER_PAGE = 20
 
 
 def _register_demo(state) -> None:
@@ -700,8 +702,21 @@ def search():
         author = db.session.get(Member, author_id)
         if author is None or not author.is_vetted:
             author, author_id = None, None
-    posts = services.search_posts(member, text, author_id)
-    return render_template("forum/search.html", q=text, author=author, posts=posts)
+    provider = hooks.search_provider()
+    if provider is None:  # the interim database search, until the search layer registers a provider
+        posts = services.search_posts(member, text, author_id)
+        return render_template("forum/search.html", q=text, author=author, posts=posts, total=len(posts),
+                               interim=True)
+    page = max(1, min(request.args.get("page", 1, type=int), 1000))
+    seen, moderated = access.search_scope(member)
+    found = provider(hooks.SearchScope(member.id, seen, moderated), text, author_id, page, SEARCH_PER_PAGE)
+    # The engine applied the visibility filter in its query; the rows shown go through it once more.
+    rows = {post.id: post for post in db.session.scalars(
+        access.visible_posts(member).where(Post.id.in_(found.post_ids))).unique()}
+    posts = [rows[post_id] for post_id in found.post_ids if post_id in rows]
+    return render_template("forum/search.html", q=text, author=author, posts=posts, total=found.total,
+                           snippets=found.snippets, interim=False, page=page,
+                           pages=max(1, math.ceil(found.total / SEARCH_PER_PAGE)))
 
 
 # ---------------------------------------------------------------- flags and the moderation queue
