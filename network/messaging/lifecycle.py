@@ -2,6 +2,7 @@
 in the session, re-wrapped on password change, retired by a password reset, restored with the recovery key."""
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 
@@ -59,7 +60,14 @@ def current_keys(member: Member) -> MemberKeys | None:
 
 
 def public_keys(keys: MemberKeys) -> MemberPublicKeys:
-    return MemberPublicKeys.from_dict(keys.record("public_keys"))
+    return _parsed_public_keys(keys.public_keys)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_public_keys(stored: str) -> MemberPublicKeys:
+    """Parsing checks every key (an ML-KEM-768 public key costs about half a millisecond); the result depends only on
+    the stored text and is immutable, so each distinct record is parsed once per process."""
+    return MemberPublicKeys.from_dict(json.loads(stored))
 
 
 def _kdf():
