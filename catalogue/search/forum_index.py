@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from markupsafe import Markup
-from sqlalchemy import and_, delete, false, func, literal, or_, select, text
+from sqlalchemy import and_, delete, false, func, or_, select, text
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.fields import NUMERIC, Schema
@@ -29,7 +29,13 @@ from catalogue.search.backend import IndexWriter, Matches, SearchBackend
 from catalogue.search.documents import STEMMED_LANGUAGES, WORD_RE, fold
 from catalogue.search.forum_models import ForumPostSearch
 from catalogue.search.highlight import Matcher, highlight
-from catalogue.search.postgres_backend import QUERY_CONFIGS, PostgresBackend, synonym_lexeme, words_only
+from catalogue.search.postgres_backend import (
+    QUERY_CONFIGS,
+    PostgresBackend,
+    PostgresIndex,
+    synonym_lexeme,
+    words_only,
+)
 from network.core.clock import utcnow
 
 MAX_CHARS = 100_000
@@ -298,54 +304,15 @@ class _PostgresWriter(IndexWriter):
             self.session.execute(delete(ForumPostSearch).where(ForumPostSearch.topic_id.in_(ids)))
 
 
-class PostgresForumIndex(SearchBackend):
+class PostgresForumIndex(PostgresIndex):
     """Forum posts in forum_post_search (a weighted tsvector with a GIN index), queried with the case backend's
     tsquery compiler (bound parameters only) and ranked by ts_rank."""
 
-    name = "postgres"
+    table, lock_key, writer_class = ForumPostSearch, FORUM_LOCK_KEY, _PostgresWriter
 
     def __init__(self, session_factory: Callable[[], object]) -> None:
-        self._session_factory = session_factory
+        super().__init__(session_factory)
         self._compiler = PostgresBackend(session_factory)
-
-    @property
-    def session(self):
-        return self._session_factory()
-
-    def with_session(self, session) -> PostgresForumIndex:
-        return PostgresForumIndex(lambda: session)
-
-    @contextmanager
-    def writer(self) -> Iterator[_PostgresWriter]:
-        session = self.session
-        session.execute(select(func.pg_advisory_xact_lock(literal(FORUM_LOCK_KEY))))
-        savepoint = session.begin_nested()
-        try:
-            yield _PostgresWriter(session)
-        except BaseException:
-            savepoint.rollback()
-            raise
-        savepoint.commit()
-
-    def rebuild(self, docs: Iterable[ForumDocument], progress: Callable[[int], None] | None = None) -> int:
-        n = 0
-        with self.writer() as writer:
-            self.session.execute(delete(ForumPostSearch))
-            batch: list[ForumDocument] = []
-            for doc in docs:
-                batch.append(doc)
-                if len(batch) >= BATCH:
-                    n += writer.index(batch)
-                    if progress:
-                        progress(len(batch))
-                    batch = []
-            n += writer.index(batch)
-            if progress and batch:
-                progress(len(batch))
-        return n
-
-    def count(self) -> int:
-        return self.session.scalar(select(func.count()).select_from(ForumPostSearch)) or 0
 
     @staticmethod
     def scope(viewer: ForumScope):

@@ -137,8 +137,15 @@ class _Writer(IndexWriter):
             self.session.execute(delete(CaseSearch).where(CaseSearch.case_id.in_(ids)))
 
 
-class PostgresBackend(SearchBackend):
+class PostgresIndex(SearchBackend):
+    """What every PostgreSQL index shares (the cases'; the forum's posts): the session to use, a writer under the
+    indexer's advisory lock inside a savepoint, a batched rebuild and the count. A subclass names its table, its
+    lock key and its writer."""
+
     name = "postgres"
+    table: type
+    lock_key: int
+    writer_class: type[IndexWriter]
 
     def __init__(self, session_factory: Callable[[], object]) -> None:
         """`session_factory` gives the SQLAlchemy session to use (the request's, by default)."""
@@ -148,8 +155,8 @@ class PostgresBackend(SearchBackend):
     def session(self):
         return self._session_factory()
 
-    def with_session(self, session) -> PostgresBackend:
-        return PostgresBackend(lambda: session)
+    def with_session(self, session):
+        return type(self)(lambda: session)
 
     # ------------------------------------------------------------ writing
 
@@ -157,20 +164,20 @@ class PostgresBackend(SearchBackend):
     def writer(self) -> Iterator[IndexWriter]:
         """Within the session's transaction: the caller commits (with the outbox rows it drained)."""
         session = self.session
-        session.execute(select(func.pg_advisory_xact_lock(literal(LOCK_KEY))))
+        session.execute(select(func.pg_advisory_xact_lock(literal(self.lock_key))))
         savepoint = session.begin_nested()
         try:
-            yield _Writer(session)
+            yield self.writer_class(session)
         except BaseException:
             savepoint.rollback()
             raise
         savepoint.commit()
 
-    def rebuild(self, docs: Iterable[SearchDocument], progress: Callable[[int], None] | None = None) -> int:
+    def rebuild(self, docs: Iterable, progress: Callable[[int], None] | None = None) -> int:
         n = 0
         with self.writer() as writer:
-            self.session.execute(delete(CaseSearch))
-            batch: list[SearchDocument] = []
+            self.session.execute(delete(self.table))
+            batch: list = []
             for doc in docs:
                 batch.append(doc)
                 if len(batch) >= BATCH:
@@ -184,7 +191,11 @@ class PostgresBackend(SearchBackend):
         return n
 
     def count(self) -> int:
-        return self.session.scalar(select(func.count()).select_from(CaseSearch)) or 0
+        return self.session.scalar(select(func.count()).select_from(self.table)) or 0
+
+
+class PostgresBackend(PostgresIndex):
+    table, lock_key, writer_class = CaseSearch, LOCK_KEY, _Writer
 
     # ------------------------------------------------------------ compiling queries
 
