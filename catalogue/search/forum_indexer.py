@@ -7,7 +7,6 @@ by post id, a topic's documents are replaced as a whole)."""
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterable, Iterator
 
 from sqlalchemy import delete, func, or_, select
@@ -15,15 +14,13 @@ from sqlalchemy.orm import Session, joinedload
 
 from catalogue.search.forum_index import ForumDocument, post_document
 from catalogue.search.forum_models import ForumSearchOutbox
-from catalogue.search.indexer import Status
+from catalogue.search.indexer import DrainSoon, Status
 from network.core.db import db
 from network.forum.models import Post, Topic
 
 log = logging.getLogger("catalogue.search")
 BATCH = 200
 
-_lock = threading.Lock()
-_requested = threading.Event()
 
 
 def _backend():
@@ -94,17 +91,7 @@ def drain(batch_size: int = BATCH, max_batches: int | None = None) -> int:
     return done
 
 
-def drain_soon() -> None:
-    """Drain now in this process unless another thread is at it (it will see the request and go round again)."""
-    _requested.set()
-    while _requested.is_set():
-        if not _lock.acquire(blocking=False):
-            return
-        try:
-            _requested.clear()
-            drain()
-        finally:
-            _lock.release()
+drain_soon = DrainSoon(lambda: drain())  # late-bound: the module's drain as it is when called
 
 
 def all_documents(session, batch: int = BATCH) -> Iterator[ForumDocument]:

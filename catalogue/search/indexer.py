@@ -23,8 +23,6 @@ from network.core.db import db
 log = logging.getLogger("catalogue.search")
 BATCH = 200
 
-_lock = threading.Lock()
-_requested = threading.Event()
 
 
 def _backend():
@@ -71,17 +69,26 @@ def drain(batch_size: int = BATCH, max_batches: int | None = None) -> int:
     return done
 
 
-def drain_soon() -> None:
-    """Drain now in this process unless another thread is at it (it will see the request and go round again)."""
-    _requested.set()
-    while _requested.is_set():
-        if not _lock.acquire(blocking=False):
-            return
-        try:
-            _requested.clear()
-            drain()
-        finally:
-            _lock.release()
+class DrainSoon:
+    """Drain now in this process unless another thread is at it (it will see the request and go round again).
+    One per outbox: the case indexer's here, the forum's in forum_indexer.py."""
+
+    def __init__(self, drain: Callable[[], int]) -> None:
+        self._drain, self._lock, self._requested = drain, threading.Lock(), threading.Event()
+
+    def __call__(self) -> None:
+        self._requested.set()
+        while self._requested.is_set():
+            if not self._lock.acquire(blocking=False):
+                return
+            try:
+                self._requested.clear()
+                self._drain()
+            finally:
+                self._lock.release()
+
+
+drain_soon = DrainSoon(lambda: drain())  # late-bound: the module's drain as it is when called
 
 
 def all_documents(session, yield_per: int = BATCH) -> Iterator:
