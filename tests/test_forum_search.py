@@ -65,7 +65,9 @@ def test_words_are_found_stemmed_unaccented_in_phrases_and_left_out_with_not(app
     _reply(member, topic, "The prosecutors requested banking records from Lagos.")
     _reply(member, topic, "La coopération judiciaire avec les autorités françaises a été rapide.")
     _reply(member, topic, "Extradition was refused; the records stayed in Vienna.")
-    assert bodies(member, "request bank record") == ["The prosecutors requested banking records from Lagos."]
+    # Words are optional and ranked: the post holding all three comes first, the one holding "records" after.
+    assert bodies(member, "request bank record") == ["The prosecutors requested banking records from Lagos.",
+                                                     "Extradition was refused; the records stayed in Vienna."]
     assert bodies(member, "cooperation autorites") == [
         "La coopération judiciaire avec les autorités françaises a été rapide."]
     assert bodies(member, "judiciaires") == bodies(member, "cooperation")  # French stemming

@@ -79,7 +79,9 @@ def test_abbreviations_and_synonyms_find_every_name_of_the_thing(case):
          cooperation_forms=["sentenced_persons"])
     assert set(found("MLA")) == {"C-MLA", "C-LR", "C-CR"}
     assert set(found("letters rogatory")) == {"C-MLA", "C-LR", "C-CR"}
-    assert found('"letters rogatory"') == ["C-LR"]  # quotes: this phrase only, no synonyms
+    # Quotes make the phrase required and keep its synonyms: the phrase itself ranks first.
+    quoted = found('"letters rogatory"')
+    assert set(quoted) == {"C-MLA", "C-LR", "C-CR"} and quoted[0] == "C-LR"
 
 
 def test_joint_investigation_team_and_its_abbreviation(case):
@@ -129,13 +131,23 @@ def test_a_star_matches_word_beginnings(case):
     assert found("yach*") == ["C-B"]
 
 
-def test_did_you_mean_offers_an_indexed_word_that_finds_cases(app, case):
+def test_a_misspelt_word_is_corrected_and_the_correction_searched(app, case):
     from catalogue.cases.queries import search_cases
 
     case("C-A", title="Extradition of a fugitive")
     result = search_cases(None, {"q": ["extradtion"]})
-    assert result.total == 0 and result.suggestion == "extradition"
-    assert search_cases(None, {"q": ["extradition"]}).suggestion is None
+    assert result.total == 1 and result.corrected_query == "extradition" and result.typed_query == "extradtion"
+    assert result.suggestion is None
+    assert search_cases(None, {"q": ["extradition"]}).corrected_query is None
+
+
+def test_verbatim_searches_what_was_typed_and_offers_did_you_mean(app, case):
+    from catalogue.cases.queries import search_cases
+
+    case("C-A", title="Extradition of a fugitive")
+    result = search_cases(None, {"q": ["extradtion"], "verbatim": ["1"]})
+    assert result.total == 0 and result.corrected_query is None and result.suggestion == "extradition"
+    assert search_cases(None, {"q": ["extradition"], "verbatim": ["1"]}).suggestion is None
 
 
 def test_hostile_queries_never_fail(case):

@@ -62,6 +62,9 @@ def test_did_you_mean_and_a_helpful_empty_state(client, cases):
     assert "No case matches these words with these filters." in html
     assert "Remove a filter above" in html
     html = client.get("/cases?q=extradtion").get_data(as_text=True)
+    assert "Showing results for" in html and "<strong>extradition</strong>" in html
+    assert "q=extradtion&amp;verbatim=1" in html
+    html = client.get("/cases?q=extradtion&verbatim=1").get_data(as_text=True)
     assert "Did you mean" in html and "q=extradition" in html
 
 

@@ -86,7 +86,7 @@ def list_cases():
     result = queries.search_cases(api_member("catalogue:read"), filters, sort, page, per_page)
     return jsonify(total=result.total, page=page, per_page=per_page,
                    results=[case_summary(c, result.snippets.get(c.id)) for c in result.cases],
-                   facets=result.facets)
+                   corrected_query=result.corrected_query, facets=result.facets)
 
 
 @bp.get("/cases/<reference>")
@@ -235,6 +235,13 @@ def _openapi_fragment() -> str:
                         "total": {"type": "integer", "minimum": 0}, "page": {"type": "integer", "minimum": 1},
                         "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
                         "results": {"type": "array", "items": {"$ref": "#/components/schemas/CaseSummary"}},
+                        "corrected_query": {
+                            "type": ["string", "null"],
+                            "description": "When a word of q found nothing the caller may read and a close word "
+                                           "did, q with those words corrected: the results are this query's "
+                                           "(\"Showing results for ...\"). null when q was searched as given. "
+                                           "Send verbatim=1 to search q exactly as given.",
+                        },
                         "facets": {
                             "type": "object",
                             "required": ["cooperation_form", "crime_type", "requesting_state", "requested_state",
@@ -269,13 +276,21 @@ def _openapi_fragment() -> str:
                     "security": [{}, {"bearerAuth": ["catalogue:read"]}],
                     "parameters": [
                         {"name": "q", "in": "query", "required": False, "schema": {"type": "string"},
-                         "description": "Words to find, the search box's query language: words are AND-ed; "
-                                        '"an exact phrase" in double quotes; OR between alternatives; -word or '
-                                        "NOT word leaves cases out; word* matches word beginnings; abbreviations "
-                                        "and synonyms (MLA, JIT, letter rogatory, ...) are expanded; inflections "
-                                        "(English, French, Spanish, Russian) and accents are ignored. At most 500 "
+                         "description": "Words or a question to find, the search box's query language: words are "
+                                        "optional and ranked (cases with more of them, in stronger fields and "
+                                        "closer together, first); +word, \"an exact phrase\" in double quotes "
+                                        "and a AND b make words required; OR between alternatives; -word or NOT "
+                                        "word leaves cases out; word* matches word beginnings; stop words and the "
+                                        "words of a question are dropped outside quotes; abbreviations, synonyms "
+                                        "and translations (MLA, JIT, letter rogatory, entraide judiciaire, ...) "
+                                        "are expanded, inside quotes too; inflections (English, French, Spanish, "
+                                        "Russian, Arabic) and accents are ignored; Chinese is matched by character "
+                                        "pairs; misspelt words are corrected (see corrected_query). At most 500 "
                                         "characters. A client address may send 60 searches with q a minute; more "
                                         "answer 429."},
+                        {"name": "verbatim", "in": "query", "required": False,
+                         "schema": {"type": "boolean", "default": False},
+                         "description": "1 or true: search q exactly as given, without correcting its words."},
                         *_filter_parameters(),
                         {"name": "sort", "in": "query", "required": False,
                          "schema": {"enum": list(queries.SORTS)},

@@ -57,6 +57,7 @@ class Filters:
 
     values: Mapping[str, tuple[str, ...]]
     q: str = ""
+    verbatim: bool = False  # search the words exactly as typed: no automatic correction
 
     def get(self, name: str) -> tuple[str, ...]:
         return self.values.get(name, ())
@@ -87,7 +88,8 @@ def parse_filters(args: Mapping[str, list[str]], *, strict: bool = False) -> Fil
         if given:
             values[name] = tuple(dict.fromkeys(given[:MAX_VALUES]))
     q = " ".join(str(v).replace("\x00", " ") for v in (args.get("q") or []) if str(v).strip())[:500].strip()
-    return Filters(values, q)
+    verbatim = str((args.get("verbatim") or [""])[0]).strip().lower() in ("1", "true", "yes", "on")
+    return Filters(values, q, verbatim)
 
 
 # ---------------------------------------------------------------- conditions
@@ -146,15 +148,18 @@ def _ordering(sort: str) -> list:
 class TextSearch:
     """The text query of a listing: parsed, and the ids it found in the reader's scope, best first."""
 
-    query: Query
+    query: Query  # the query searched: the one typed, or its correction
     ids: list[int] | None  # None: nothing searchable was typed (no text condition)
+    corrected_from: str | None = None  # the text typed, when its correction was searched instead
 
 
 def text_search(member: Member | None, filters: Filters) -> TextSearch | None:
     if not filters.q:
         return None
-    query, hits = search.find(search_viewer(member), filters.q)
-    return TextSearch(query, hits.ids if hits is not None else None)
+    query, hits = search.find(search_viewer(member), filters.q, correct=not filters.verbatim)
+    if hits is None:
+        return TextSearch(query, None)
+    return TextSearch(query, hits.ids, hits.corrected_from)
 
 
 def filtered_query(member: Member | None, filters: Filters, sort: str = "date",
@@ -205,6 +210,8 @@ class SearchPage:
     sort: str
     snippets: dict[int, Markup] = field(default_factory=dict)
     suggestion: str | None = None
+    corrected_query: str | None = None  # the corrected query searched instead of the one typed
+    typed_query: str | None = None  # what was typed, when corrected
 
 
 def _ranked(member: Member | None, filters: Filters, found: TextSearch, limit: int | None = None) \
@@ -254,7 +261,9 @@ def search_cases(member: Member | None, filters: Filters | Mapping[str, list[str
     result = SearchPage(total, cases, facet_counts(member, filters, found), sort)
     if searching:
         result.snippets = search.snippets(cases, found.query)
-        if total < SUGGEST_BELOW:
+        if found.corrected_from is not None:
+            result.corrected_query, result.typed_query = found.query.text, found.corrected_from
+        elif filters.verbatim and total < SUGGEST_BELOW:
             result.suggestion = search.suggestion(found.query, dict(filters.values), search_viewer(member), total)
     return result
 

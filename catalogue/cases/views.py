@@ -129,7 +129,10 @@ def listing():
         pages=pages, sort=result.sort, per_page=PER_PAGE, snippets=result.snippets, suggestion=result.suggestion,
         chips=_chips(filters), page_url=lambda n: _listing_url(page=n),
         sort_url=lambda s: _listing_url(sort=s),
-        suggestion_url=_listing_url(drop=("page", "q"), q=result.suggestion) if result.suggestion else None,
+        suggestion_url=_listing_url(drop=("page", "q", "verbatim"), q=result.suggestion) if result.suggestion else None,
+        corrected_query=result.corrected_query, typed_query=result.typed_query,
+        verbatim_url=_listing_url(drop=("page", "q", "verbatim"), q=result.typed_query, verbatim=1)
+        if result.typed_query else None,
         csv_url=_listing_url("catalogue.export_csv", drop=("page",)),
         jsonl_url=_listing_url("catalogue.export_jsonl", drop=("page",)),
         region_codes=REGION_CODES, state_options=state_options,

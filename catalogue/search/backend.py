@@ -38,12 +38,15 @@ class SearchHits:
     asked for, and a suggestion when few were found. `ids` is read from the engine on first use only."""
 
     def __init__(self, ids: list[int] | Callable[[], list[int]], total: int, page_ids: list[int] | None = None,
-                 facets: dict[str, dict[str, int]] | None = None, suggestion: str | None = None) -> None:
+                 facets: dict[str, dict[str, int]] | None = None, suggestion: str | None = None,
+                 query: Query | None = None, corrected_from: str | None = None) -> None:
         self._ids = ids
         self.total = total
         self.page_ids = page_ids if page_ids is not None else []
         self.facets = facets if facets is not None else {}
         self.suggestion = suggestion
+        self.query = query  # the query searched: the one typed, or its correction
+        self.corrected_from = corrected_from  # the text typed, when a correction was searched instead
 
     @property
     def ids(self) -> list[int]:
@@ -143,14 +146,22 @@ class SearchBackend(abc.ABC):
 
     def search(self, query: str | Query, filters: Mapping[str, Iterable[str]] | None = None,
                facets: Iterable[str] = (), page: tuple[int, int] | None = None, viewer: Viewer = ANONYMOUS,
-               sort: str = "relevance", suggest: bool = True) -> SearchHits:
+               sort: str = "relevance", suggest: bool = True, correct: bool = False) -> SearchHits:
         """Cases in the viewer's scope matching the query (the search box's language) and the filters
         (facet kind -> codes, OR-ed within a kind, AND-ed across kinds; year_from / year_to as a range).
         `page` is (number, size), 1-based: only that page is ranked; `facets` names the facet kinds to count
-        over the matches. `ids` lists every match, unranked, when read."""
+        over the matches. `ids` lists every match, unranked, when read. With `correct`, typed words that find
+        nothing the viewer may see are replaced by their correction first (`corrected_from` then says what was
+        typed), and no "did you mean" is offered."""
         parsed = query if isinstance(query, Query) else parse(query)
+        typed = None
+        if correct and parsed:
+            fixed = self.correction(parsed, filters or {}, viewer)
+            if fixed is not None:
+                typed, parsed = parsed.text, fixed
+                suggest = False
         matches = self._select(parsed, filters or {}, viewer)
-        hits = SearchHits(ids=lambda: self._ids(matches), total=matches.total)
+        hits = SearchHits(ids=lambda: self._ids(matches), total=matches.total, query=parsed, corrected_from=typed)
         if page is not None and matches.total:
             number, size = max(1, page[0]), max(1, page[1])
             if (number - 1) * size < matches.total:
@@ -174,27 +185,47 @@ class SearchBackend(abc.ABC):
 
     # ------------------------------------------------------------ did you mean
 
-    def suggestion(self, query: Query, filters: Mapping[str, Iterable[str]], viewer: Viewer, found: int) \
-            -> str | None:
-        """The query with unknown words replaced by the closest indexed words, offered only when it finds more
-        cases in the viewer's scope than the query did (so it never names a word of a case they cannot see)."""
+    def _finds_nothing(self, word: str, viewer: Viewer) -> bool:
+        """Whether a folded typed word (with its synonyms and stems) finds no document the viewer may see."""
+        if not self._has_word(word):
+            single = parse(word)
+            return not single or self._select(single, {}, viewer).total == 0
+        return self._select(parse(word), {}, viewer).total == 0
+
+    def _corrected_text(self, query: Query, viewer: Viewer) -> str | None:
+        """The typed text with each word that finds nothing the viewer may see replaced by the closest indexed
+        word that finds something they may see (so a correction never names a word of a case they cannot see)."""
         import re
 
         text, changed = query.text, False
         for word in query.plain_words[:8]:
             folded = fold(word)
-            if len(folded) < 4 or folded.isdigit() or self._has_word(folded):
+            if len(folded) < 4 or folded.isdigit() or not self._finds_nothing(folded, viewer):
                 continue
-            best = _closest(folded, self._candidates(folded))
-            if best:
-                text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", best, text)
-                changed = True
-        if not changed:
+            for candidate in _closest_first(folded, self._candidates(folded))[:5]:
+                if not self._finds_nothing(candidate, viewer):
+                    text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", candidate, text)
+                    changed = True
+                    break
+        return " ".join(text.split()) if changed else None
+
+    def correction(self, query: Query, filters: Mapping[str, Iterable[str]], viewer: Viewer) -> Query | None:
+        """The query with its misspelt words corrected ("confiscaton" -> "confiscation"), searched instead of
+        the one typed; None when every word finds something, or nothing closer does."""
+        text = self._corrected_text(query, viewer)
+        if text is None:
             return None
         corrected = parse(text)
-        if self._select(corrected, filters, viewer).total <= found:
+        return corrected if corrected and self._select(corrected, filters, viewer).total else None
+
+    def suggestion(self, query: Query, filters: Mapping[str, Iterable[str]], viewer: Viewer, found: int) \
+            -> str | None:
+        """"Did you mean": the corrected query, offered only when it finds more cases in the viewer's scope than
+        the query did (when a reader asked for exactly what they typed)."""
+        text = self._corrected_text(query, viewer)
+        if text is None or self._select(parse(text), filters, viewer).total <= found:
             return None
-        return " ".join(text.split())
+        return text
 
 
 def edit_distance(a: str, b: str, limit: int = 2) -> int:
@@ -216,8 +247,11 @@ def edit_distance(a: str, b: str, limit: int = 2) -> int:
     return previous[-1]
 
 
-def _closest(word: str, candidates: Iterable[str]) -> str | None:
+def _closest_first(word: str, candidates: Iterable[str]) -> list[str]:
+    """Candidates within the edit distance a word of that length allows (1 below 6 letters, else 2), closest
+    first; among equals, in the engine's order (Whoosh: the more frequent first)."""
     limit = 1 if len(word) < 6 else 2
-    scored = sorted((edit_distance(word, candidate, limit), candidate) for candidate in candidates
-                    if candidate != word)
-    return scored[0][1] if scored and scored[0][0] <= limit else None
+    scored = [(edit_distance(word, candidate, limit), i, candidate)
+              for i, candidate in enumerate(dict.fromkeys(candidates)) if candidate != word]
+    return [candidate for distance, _i, candidate in sorted(scored) if distance <= limit]
+

@@ -15,11 +15,16 @@ from network.core.reference import vocabulary, vocabulary_labels
 # The weighted field groups, heaviest first: title > keywords > summary > obstacles/solutions/lessons.
 FIELD_GROUPS = ("title", "keywords", "summary", "body")
 WEIGHTS = {"title": 4.0, "keywords": 3.0, "summary": 2.0, "body": 1.0}
-# Languages with a stemmer in both engines; any other language is analysed without stemming ("simple").
-STEMMED_LANGUAGES = ("en", "fr", "es", "ru")
-PG_CONFIGS = {"en": "english", "fr": "french", "es": "spanish", "ru": "russian", "simple": "simple"}
+# Languages with a stemmer in both engines; any other language is analysed without stemming ("simple"). Chinese
+# (and Japanese and Korean) text has no spaces between words: it is cut into overlapping character bigrams
+# (tokens()), the same in documents, queries and both engines, so that a word of two or more characters is found as
+# a phrase of bigrams wherever it occurs.
+STEMMED_LANGUAGES = ("en", "fr", "es", "ru", "ar")
+PG_CONFIGS = {"en": "english", "fr": "french", "es": "spanish", "ru": "russian", "ar": "arabic", "simple": "simple"}
 # Words: letters and digits; "_" and every other character separate them (in both engines and the query).
 WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
+# Scripts written without spaces between words: CJK ideographs, kana, Hangul.
+CJK_RE = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u1100-\u11ff]+")
 MAX_FIELD_CHARS = 100_000
 
 
@@ -27,6 +32,33 @@ def fold(text: str) -> str:
     """Lower case without accents ("Coopération" -> "cooperation"), the same in both engines and the query."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _split_cjk(word: str) -> list[str]:
+    """A folded word with its runs of CJK characters cut into overlapping bigrams (a lone character stays whole)."""
+    if not CJK_RE.search(word):
+        return [word]
+    out: list[str] = []
+    position = 0
+    for match in CJK_RE.finditer(word):
+        if match.start() > position:
+            out.append(word[position:match.start()])
+        run = match.group()
+        out += [run] if len(run) < 2 else [run[i:i + 2] for i in range(len(run) - 1)]
+        position = match.end()
+    if position < len(word):
+        out.append(word[position:])
+    return out
+
+
+def tokens(text: str) -> list[str]:
+    """The folded words of a text, CJK runs as bigrams: what both engines index and look up."""
+    return [piece for word in WORD_RE.findall(fold(text)) for piece in _split_cjk(word)]
+
+
+def segmented(text: str) -> str:
+    """tokens() joined by spaces: text an engine's own word splitter cuts exactly as tokens() does."""
+    return " ".join(tokens(text))
 
 
 def analysis_language(language: str) -> str:
@@ -68,7 +100,7 @@ class SearchDocument:
         found: set[str] = set()
         for version in self.versions:
             for group in FIELD_GROUPS:
-                found.update(w for w in WORD_RE.findall(fold(version.text(group))) if 2 < len(w) <= 40)
+                found.update(w for w in tokens(version.text(group)) if 2 < len(w) <= 40)
         return found
 
 

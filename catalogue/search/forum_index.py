@@ -26,7 +26,7 @@ from whoosh.writing import CLEAR
 from catalogue.search import query as ql
 from catalogue.search import whoosh_backend as wb
 from catalogue.search.backend import IndexWriter, Matches, SearchBackend
-from catalogue.search.documents import STEMMED_LANGUAGES, WORD_RE, fold
+from catalogue.search.documents import STEMMED_LANGUAGES, segmented, tokens
 from catalogue.search.forum_models import ForumPostSearch
 from catalogue.search.highlight import Matcher, highlight
 from catalogue.search.postgres_backend import (
@@ -73,7 +73,7 @@ class ForumDocument:
         return [t[:MAX_CHARS] for t in (self.title, self.author_name, self.body) if t]
 
     def synonyms(self) -> list[str]:
-        words = [w for t in self.texts() for w in WORD_RE.findall(fold(t))]
+        words = [w for t in self.texts() for w in tokens(t)]
         found: set[str] = set()
         for lang in STEMMED_LANGUAGES:
             found |= ql.synonyms_in(words, lang)
@@ -140,6 +140,7 @@ def scope_tokens(doc: ForumDocument) -> list[str]:
 
 
 def _stemmed(text: str) -> str:
+    text = segmented(text)
     return f" {SEPARATOR} ".join(" ".join(t.text for t in wb.ANALYZERS[lang](text)) for lang in STEMMED_LANGUAGES)
 
 
@@ -149,7 +150,7 @@ def whoosh_fields(doc: ForumDocument) -> dict:
     for group, value in (("title", doc.title), ("keywords", doc.author_name), ("body", doc.body)):
         value = value[:MAX_CHARS]
         if value:
-            fields[wb.text_field(group, "raw")] = value
+            fields[wb.text_field(group, "raw")] = segmented(value)
             if group != "keywords":  # names are not stemmed
                 fields[wb.text_field(group, "stem")] = _stemmed(value)
     return fields
@@ -348,8 +349,8 @@ class PostgresForumIndex(PostgresIndex):
         by_date = [ForumPostSearch.created_at.desc(), ForumPostSearch.post_id.desc()]
         ranking = None
         if tsquery is not None and sort != "date" and not ql.only_negative(matches.query.root):
-            ranking = self._compiler.compile(matches.query.root, ranking=True)
-        order = by_date if ranking is None else [func.ts_rank(ForumPostSearch.document, ranking).desc(), *by_date]
+            ranking = self._compiler.rank_expression(matches.query, ForumPostSearch.document)
+        order = by_date if ranking is None else [ranking.desc(), *by_date]
         statement = select(ForumPostSearch.post_id).where(*where).order_by(*order)
         if limit is not None:
             statement = statement.limit(limit)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import functools
 
 from markupsafe import Markup, escape
-from whoosh.lang import stemmer_for_language, stopwords_for_language
+from whoosh.lang import stemmer_for_language
 
-from catalogue.search.documents import STEMMED_LANGUAGES, WORD_RE, analysis_language, fold
-from catalogue.search.query import Node, positive_terms
+from catalogue.search.documents import CJK_RE, STEMMED_LANGUAGES, WORD_RE, analysis_language, fold
+from catalogue.search.query import Node, positive_terms, stop_words
 
 LENGTH = 240
 LEAD = 60  # characters shown before the first match
@@ -19,10 +19,9 @@ def _stemmer(lang: str):
     return stemmer_for_language(lang) if lang in STEMMED_LANGUAGES else (lambda word: word)
 
 
-@functools.cache
 def _stop_words() -> frozenset[str]:
     """Words too common to mark ("de", "the", "la"): a phrase's small words are found, not highlighted."""
-    return frozenset(fold(w) for lang in STEMMED_LANGUAGES for w in stopwords_for_language(lang))
+    return stop_words()
 
 
 class Matcher:
@@ -31,6 +30,7 @@ class Matcher:
     def __init__(self, root: Node | None) -> None:
         words, self.prefixes = positive_terms(root)
         self.words = (words - _stop_words()) or words
+        self.cjk = {w for w in self.words if CJK_RE.search(w)}  # bigrams: found inside a run of CJK characters
         self._stems: dict[str, set[str]] = {}
 
     def stems(self, lang: str) -> set[str]:
@@ -40,6 +40,8 @@ class Matcher:
 
     def __call__(self, word: str, lang: str) -> bool:
         folded = fold(word)
+        if self.cjk and CJK_RE.search(folded):
+            return any(piece in folded for piece in self.cjk)
         return (folded in self.words or any(folded.startswith(p) for p in self.prefixes)
                 or _stemmer(lang)(folded) in self.stems(lang))
 

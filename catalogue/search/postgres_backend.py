@@ -12,7 +12,21 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import reduce
 
-from sqlalchemy import String, and_, bindparam, cast, delete, func, literal, literal_column, or_, select, text
+from sqlalchemy import (
+    Float,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG, TSQUERY
 
 from catalogue.search import query as ql
@@ -21,9 +35,8 @@ from catalogue.search.documents import (
     FIELD_GROUPS,
     PG_CONFIGS,
     STEMMED_LANGUAGES,
-    WORD_RE,
     SearchDocument,
-    fold,
+    segmented,
 )
 from catalogue.search.models import CaseSearch, SearchWord
 from network.core.clock import utcnow
@@ -90,9 +103,10 @@ def synonym_lexeme(group: str) -> str:
 
 
 def words_only(text: str) -> str:
-    """Folded text reduced to its words separated by spaces: PostgreSQL's parser then sees the words Whoosh's
-    tokenizer sees ("2016/000123" -> "2016 000123"), not file paths, e-mail addresses or hyphenated compounds."""
-    return " ".join(WORD_RE.findall(fold(text)))
+    """Folded text reduced to its words separated by spaces (CJK runs as bigrams): PostgreSQL's parser then sees
+    the words Whoosh's tokenizer sees ("2016/000123" -> "2016 000123"), not file paths, e-mail addresses or
+    hyphenated compounds."""
+    return segmented(text)
 
 
 def _row(doc: SearchDocument, now) -> dict:
@@ -297,16 +311,34 @@ class PostgresBackend(PostgresIndex):
         with self._through_index(tsquery):
             return list(self.session.scalars(select(CaseSearch.case_id).where(*where)))
 
+    def rank_expression(self, query: ql.Query, vector):
+        """The score of a row: ts_rank of `vector` for the query's concepts, times the share of concepts it holds to
+        the power COORDINATION and the closeness bonus (whoosh_backend says why; the same constants)."""
+        from catalogue.search.whoosh_backend import COORDINATION, PROXIMITY
+
+        concepts = [c for c in (self.compile(node, ranking=True) for node in query.concepts) if c is not None]
+        if not concepts:
+            return None
+        score = func.ts_rank(vector, reduce(func.tsquery_or, concepts))
+        if len(concepts) > 1:
+            held = reduce(lambda a, b: a + b, [cast(vector.op("@@")(c), Integer) for c in concepts])
+            score = score * func.power(cast(held, Float) / len(concepts), COORDINATION)
+        pairs = [self._phrase(ql.Phrase(pair)) for pair in query.pairs]
+        if pairs:
+            near = reduce(lambda a, b: a + b, [cast(vector.op("@@")(p), Integer) for p in pairs])
+            score = score * (1 + PROXIMITY * cast(near, Float) / len(pairs))
+        return score
+
     def _top(self, matches: Matches, sort: str, limit: int | None) -> list[int]:
         where, tsquery = matches.handle
         by_date = [CaseSearch.filed_on.desc().nulls_last(), CaseSearch.case_id.desc()]
         ranking = None
         if tsquery is not None and sort != "date" and not ql.only_negative(matches.query.root):
-            ranking = self.compile(matches.query.root, ranking=True)
+            ranking = self.rank_expression(matches.query, CaseSearch.rank_document)
         if ranking is None:
             order = by_date
-        else:  # ts_rank for the matching rows only, and only the first `limit` are returned
-            order = [func.ts_rank(CaseSearch.rank_document, ranking).desc(), *by_date]
+        else:  # ranked for the matching rows only, and only the first `limit` are returned
+            order = [ranking.desc(), *by_date]
         statement = select(CaseSearch.case_id).where(*where).order_by(*order)
         if limit is not None:
             statement = statement.limit(limit)

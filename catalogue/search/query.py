@@ -1,31 +1,38 @@
 """The search box's query language, parsed into a small tree that each backend compiles to its own engine query.
 
-    mutual assistance        both words (AND is the default)
-    "joint investigation"    the exact phrase (no synonyms inside quotes)
-    bank OR financial        either word (OR binds tighter than AND: a b OR c = a AND (b OR c))
+    drones drugs prisons     any of the words; cases with more of them, in stronger fields and closer together,
+                             rank first (words are optional and ranked, as in every web search engine)
+    +confiscation            the word is required
+    "joint investigation"    the exact phrase, required (synonyms of the whole phrase still count)
+    bank AND records         both required
+    bank OR financial        either word (one concept: OR binds tighter than the space)
     -extradition, NOT ...    leave out cases with the word or phrase
     extradit*                words starting with extradit
-    MLA                      also its synonyms and expansions from synonyms.yaml (one index-time token)
+    MLA                      also its synonyms and translations from synonyms.yaml (one index-time token)
 
-Parsing never fails: unbalanced quotes close at the end, lone operators and punctuation are ignored, and only
-word characters (\\w+) ever reach an engine, so no input can break an engine's own query syntax."""
+Stop words of the analysed languages and the words of a question ("how", "has", "quels", "¿cómo") are dropped from
+free text (not from quotes), unless nothing else was typed. Parsing never fails: unbalanced quotes close at the
+end, lone operators and punctuation are ignored, and only word characters (\\w+) ever reach an engine, so no input
+can break an engine's own query syntax."""
 from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from catalogue.search.documents import WORD_RE, fold
+from catalogue.search.documents import CJK_RE, STEMMED_LANGUAGES, WORD_RE, fold, tokens
 
 MAX_QUERY_CHARS = 1000
 MAX_CLAUSES = 24
 MAX_WORD_CHARS = 60
 SYNONYMS_PATH = Path(__file__).resolve().parent / "synonyms.yaml"
 
-_TOKEN_RE = re.compile(r'(?P<neg>[-!])?"(?P<phrase>[^"]*)"?|(?P<word>[^\s"]+)')
+_TOKEN_RE = re.compile(r'(?P<sign>[-!+])?"(?P<phrase>[^"]*)"?|(?P<word>[^\s"]+)')
+MAX_PAIRS = 6  # adjacent typed words whose closeness ranks (each costs a phrase lookup)
+MAX_CJK_PHRASE = 4  # a CJK word of up to this many characters is one phrase; a longer run, its bigrams, optional
 
 
 @dataclass(frozen=True)
@@ -67,15 +74,21 @@ Node = Term | Phrase | Synonym | Or | And | Not
 
 @dataclass(frozen=True)
 class Query:
-    """A parsed query: its tree (None when nothing searchable was typed) and the words a reader typed
-    outside quotes and prefixes (the ones "did you mean" may correct)."""
+    """A parsed query. `root` is what a case must satisfy to be found (None when nothing searchable was typed):
+    every required clause and, when nothing is required, any optional one; never an excluded one. `concepts` are
+    the positive clauses, each ranked as one concept (a case holding more of them ranks first); `pairs` the runs
+    of typed words between two adjacent concepts (closeness ranks); `plain_words` the words typed outside quotes
+    and prefixes, which a correction may replace."""
 
     text: str
     root: Node | None
     plain_words: tuple[str, ...] = ()
+    concepts: tuple[Node, ...] = ()
+    pairs: tuple[tuple[str, ...], ...] = field(default=())
 
     def __bool__(self) -> bool:
         return self.root is not None
+
 
 
 # ---------------------------------------------------------------- synonyms
@@ -85,7 +98,7 @@ class Query:
 # its own at keyword weight. A query word or phrase that spells a term of a group becomes (the literal words OR
 # that one token), so a query never explodes into every term of the group in every language and field.
 
-STEM_LANGUAGES = ("en", "fr", "es", "ru")
+STEM_LANGUAGES = STEMMED_LANGUAGES
 
 
 @functools.cache
@@ -117,7 +130,7 @@ def synonym_table(path: Path = SYNONYMS_PATH) -> tuple[dict[str, tuple[tuple[str
     groups: dict[str, tuple[tuple[str, ...], ...]] = {}
     keys: dict[str, dict[tuple[str, ...], str]] = {lang: {} for lang in ("raw", *STEM_LANGUAGES)}
     for group in data.get("groups") or []:
-        terms = tuple(t for t in dict.fromkeys(tuple(WORD_RE.findall(fold(str(t)))) for t in group
+        terms = tuple(t for t in dict.fromkeys(tuple(tokens(str(t))) for t in group
                                                if str(t).strip()) if t)
         if not terms:
             continue
@@ -177,7 +190,7 @@ def document_synonyms(doc) -> list[str]:
         for group in FIELD_GROUPS:
             text = version.text(group)
             if text:
-                found |= synonyms_in(WORD_RE.findall(fold(text)), version.language)
+                found |= synonyms_in(tokens(text), version.language)
     return sorted(found)
 
 
@@ -200,35 +213,101 @@ def _alternative(words: tuple[str, ...]) -> Node:
     return Term(words[0]) if len(words) == 1 else Phrase(words)
 
 
-def _expand(groups: list[list[Node]]) -> list[list[Node]]:
-    """Replace runs of plain words that spell a synonym term by (those words OR the group's canonical token),
-    longest match first."""
-    out: list[list[Node]] = []
+def _spelled(node: Node) -> tuple[str, ...] | None:
+    """The words of a plain term or phrase (what a synonym term is matched against), else None."""
+    if isinstance(node, Term) and not node.prefix:
+        return (node.word,)
+    if isinstance(node, Phrase):
+        return node.words
+    return None
+
+
+def _with_synonym(node: Node) -> Node:
+    """A term or phrase that spells a synonym term, as (it OR the group's token); anything else as it is."""
+    words = _spelled(node)
+    name = group_of(words) if words else None
+    return Or((node, Synonym(name))) if name else node
+
+
+@dataclass
+class _Clause:
+    items: list[Node]  # OR-ed alternatives
+    occur: str = "should"  # should (optional, ranked), must (required) or not (excluded)
+    start: int = 0  # index of its first typed word
+    end: int = 0  # index after its last typed word
+    free: bool = True  # typed as bare words (not quoted, not a prefix, no operator): stop words may go
+
+    @property
+    def node(self) -> Node:
+        return self.items[0] if len(self.items) == 1 else Or(tuple(self.items))
+
+
+def _expand(clauses: list[_Clause]) -> list[_Clause]:
+    """Runs of bare optional words that spell a synonym term become one clause (those words as a phrase OR the
+    group's canonical token), longest match first; a quoted phrase, a required or an excluded word that spells a
+    term gets its group's token beside it (synonyms hold inside quotes)."""
+    out: list[_Clause] = []
     i = 0
-    while i < len(groups):
+    longest = _longest_key()
+    while i < len(clauses):
         matched = False
-        for length in range(min(_longest_key(), len(groups) - i), 0, -1):
-            run = groups[i:i + length]
-            if not all(len(g) == 1 and isinstance(g[0], Term) and not g[0].prefix for g in run):
+        for length in range(min(longest, len(clauses) - i), 1, -1):
+            run = clauses[i:i + length]
+            if not all(c.occur == "should" and len(c.items) == 1 and isinstance(c.items[0], Term)
+                       and not c.items[0].prefix for c in run):
                 continue
-            words = tuple(g[0].word for g in run)
+            words = tuple(c.items[0].word for c in run)
             name = group_of(words)
             if name:
-                out.append([Or((_alternative(words), Synonym(name)))])
+                out.append(_Clause([Or((_alternative(words), Synonym(name)))], "should", run[0].start, run[-1].end,
+                                   free=False))
                 i += length
                 matched = True
                 break
         if matched:
             continue
-        group = groups[i]
-        if len(group) == 1 and isinstance(group[0], Not) and isinstance(group[0].item, Term) \
-                and not group[0].item.prefix:
-            name = group_of((group[0].item.word,))
-            if name:
-                group = [Not(Or((group[0].item, Synonym(name))))]
-        out.append(group)
+        clause = clauses[i]
+        out.append(_Clause([_with_synonym(item) for item in clause.items], clause.occur, clause.start, clause.end,
+                           clause.free))
         i += 1
     return out
+
+
+# ---------------------------------------------------------------- stop words
+
+# The words of a question, beside each language's stop words (Snowball's lists): "Has a State refused ...?",
+# "¿Qué casos ...?" and "Quels pays ...?" ask about their other words.
+QUESTION_WORDS = {
+    "en": "how what which who whom whose why when where can could would should may might must shall any anyone "
+          "anything some there been is are was were has have had do does did find looking look example examples "
+          "whether ever also",
+    "fr": "comment quel quelle quels quelles quand pourquoi qui que quoi peut peuvent peut-on existe existent il y a "
+          "est-ce ont été cas exemple exemples",
+    "es": "como cómo que qué cual cuál cuales cuáles cuando cuándo donde dónde quien quién puede pueden existe "
+          "existen hay ha han algún alguna algunos casos ejemplo ejemplos",
+    "ru": "как какие какой какая каких когда где почему кто что ли можно есть был была были ли",
+    "ar": "من في على إلى الى عن مع هل ما ماذا كيف لماذا متى أين اين التي الذي الذين هذا هذه ذلك تلك أو او و ثم قد "
+          "لقد كان كانت يكون أن ان إن لا لم لن هو هي هم كل بعض غير بين عند حتى إذا اذا أي اي تم",
+}
+
+
+@functools.cache
+def stop_words() -> frozenset[str]:
+    """Folded stop words of every analysed language and the words of questions: dropped from free text."""
+    from whoosh.lang import has_stopwords, stopwords_for_language
+
+    words: set[str] = set()
+    for lang in STEMMED_LANGUAGES:
+        if has_stopwords(lang):
+            words |= {fold(w) for w in stopwords_for_language(lang)}
+    for text in QUESTION_WORDS.values():
+        words |= {w for raw in text.split() for w in WORD_RE.findall(fold(raw))}
+    return frozenset(words)
+
+
+def _is_stop(clause: _Clause) -> bool:
+    return (clause.free and clause.occur == "should" and len(clause.items) == 1
+            and isinstance(clause.items[0], Term) and fold(clause.items[0].word) in stop_words())
 
 
 # ---------------------------------------------------------------- parsing
@@ -237,64 +316,107 @@ def _words(text: str) -> list[str]:
     return [w[:MAX_WORD_CHARS] for w in WORD_RE.findall(text) if any(ch.isalnum() for ch in w)]
 
 
-def _node(raw: str, *, phrase: bool) -> Node | None:
-    if phrase:
-        words = _words(raw)
-        if not words:
-            return None
-        return Term(words[0]) if len(words) == 1 else Phrase(tuple(words[:12]))
-    prefix = raw.endswith("*")
+def _node(raw: str, *, phrase: bool) -> list[Node]:
+    """The nodes of one typed token: one, or for a long run of CJK characters (a sentence typed without spaces)
+    one optional term per bigram. A token of several words ("anti-money", "d'enquête", "18(13)") is a phrase."""
+    prefix = not phrase and raw.endswith("*")
     words = _words(raw)
     if not words:
-        return None
+        return []
+    if not phrase and len(words) == 1 and CJK_RE.search(words[0]):
+        pieces = tokens(words[0])
+        if len(words[0]) > MAX_CJK_PHRASE:
+            return [Term(piece) for piece in pieces]
+        return [Term(pieces[0])] if len(pieces) == 1 else [Phrase(tuple(pieces))]
     if len(words) == 1:
-        return Term(words[0], prefix=prefix and len(fold(words[0])) >= 2)
-    return Phrase(tuple(words[:12]))  # "anti-money", "d'enquête", "18(13)": words that belong together
+        return [Term(words[0], prefix=prefix and len(fold(words[0])) >= 2)]
+    return [Phrase(tuple(words[:12]))]
+
+
+def _clauses(text: str) -> list[_Clause]:
+    """The typed clauses, in order, with their occurrence; OR joins neighbours into one clause, AND makes both
+    sides required."""
+    clauses: list[_Clause] = []
+    pending_or = pending_and = pending_not = False
+    position = 0
+    for match in _TOKEN_RE.finditer(text):
+        word = match.group("word")
+        sign = ""
+        if word is not None:
+            if word in ("OR", "|", "||"):
+                pending_or = bool(clauses)
+                continue
+            if word in ("AND", "&", "&&"):
+                if clauses and clauses[-1].occur == "should":
+                    clauses[-1].occur = "must"
+                pending_and = bool(clauses)
+                continue
+            if word == "NOT":
+                pending_not = True
+                continue
+            if word[0] in "-!+" and len(word) > 1:
+                sign, word = word[0], word[1:]
+            nodes = _node(word, phrase=False)
+            free = not sign and not pending_not and not pending_and and not pending_or                 and len(nodes) == 1 and isinstance(nodes[0], Term) and not nodes[0].prefix
+            occur = "must" if sign == "+" or pending_and else "should"
+        else:
+            sign = match.group("sign") or ""
+            nodes = _node(match.group("phrase"), phrase=True)
+            free, occur = False, "must"
+        if not nodes:
+            continue
+        if sign in ("-", "!") or pending_not:
+            occur = "not"
+        last = clauses[-1] if clauses else None
+        if pending_or and last is not None and occur != "not" and last.occur != "not":
+            last.items += nodes
+            last.free = False
+            last.end = position + 1
+            if occur == "must":
+                last.occur = "must"
+        elif len(nodes) > 1 and occur == "should":  # bigrams of a long CJK run: each an optional concept
+            clauses += [_Clause([n], "should", position, position + 1, free=False) for n in nodes]
+        else:
+            clauses.append(_Clause(list(nodes), occur, position, position + 1, free))
+        position += 1
+        pending_or = pending_and = pending_not = False
+        if len(clauses) >= MAX_CLAUSES:
+            break
+    return clauses
 
 
 def parse(text: str, *, synonyms: bool = True) -> Query:
     """The query tree of what a reader typed; never raises."""
     text = (text or "").replace("\x00", " ")[:MAX_QUERY_CHARS]
-    groups: list[list[Node]] = []  # AND of ORs
-    plain: list[str] = []
-    pending_or = pending_not = False
-    for match in _TOKEN_RE.finditer(text):
-        word = match.group("word")
-        if word is not None:
-            if word in ("OR", "|", "||"):
-                pending_or = bool(groups)
-                continue
-            if word in ("AND", "&", "&&", "+"):
-                continue
-            if word == "NOT":
-                pending_not = True
-                continue
-            negated = word.startswith(("-", "!")) and len(word) > 1
-            node = _node(word[1:] if negated else word, phrase=False)
-            if node is not None and isinstance(node, Term) and not node.prefix and not negated and not pending_not:
-                plain.append(node.word)
-        else:
-            negated = bool(match.group("neg"))
-            node = _node(match.group("phrase"), phrase=True)
-        if node is None:
-            continue
-        if negated or pending_not:
-            node = Not(node)
-        last = groups[-1] if groups else None
-        if pending_or and last is not None and not isinstance(node, Not) and not isinstance(last[-1], Not):
-            last.append(node)
-        else:
-            groups.append([node])
-        pending_or = pending_not = False
-        if len(groups) >= MAX_CLAUSES:
-            break
+    clauses = _clauses(text)
+    kept = [c for c in clauses if not _is_stop(c)]
+    if not any(c.occur != "not" for c in kept):  # only stop words typed: they are the query
+        kept = clauses
+    plain = tuple(dict.fromkeys(c.items[0].word for c in kept if c.free and c.occur == "should"))
+    typed = [c.items[0].word if c.free else None for c in clauses]
     if synonyms:
-        groups = _expand(groups)
-    items = [group[0] if len(group) == 1 else Or(tuple(group)) for group in groups]
+        kept = _expand(kept)
+    required = [c.node for c in kept if c.occur == "must"]
+    optional = [c.node for c in kept if c.occur == "should"]
+    excluded = [Not(c.node) for c in kept if c.occur == "not"]
+    positive: Node | None = None
+    if required:
+        positive = required[0] if len(required) == 1 else And(tuple(required))
+    elif optional:
+        positive = optional[0] if len(optional) == 1 else Or(tuple(optional))
+    items = ([positive] if positive is not None else []) + excluded
     if not items:
         return Query(text, None)
     root = items[0] if len(items) == 1 else And(tuple(items))
-    return Query(text, root, tuple(dict.fromkeys(plain)))
+    concepts = tuple(c.node for c in kept if c.occur != "not")
+    # Closeness: the typed words from one positive single-word concept to the next (stop words between included).
+    pairs: list[tuple[str, ...]] = []
+    singles = [c for c in kept if c.occur != "not" and c.end - c.start == 1 and c.free]
+    for first, second in zip(singles, singles[1:], strict=False):
+        span = typed[first.start:second.end]
+        if 2 <= len(span) <= 4 and all(span):
+            pairs.append(tuple(w for w in span if w))
+    return Query(text, root, plain, concepts, tuple(pairs[:MAX_PAIRS]))
 
 
 def positive_terms(node: Node | None) -> tuple[set[str], set[str]]:

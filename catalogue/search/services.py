@@ -63,13 +63,16 @@ def _ensure_checked() -> None:
             ensure_consistent()
 
 
-def find(viewer: Viewer, text: str) -> tuple[Query, SearchHits | None]:
-    """The parsed query and every case id it finds in the viewer's scope, unranked (None: nothing to search)."""
+def find(viewer: Viewer, text: str, correct: bool = True) -> tuple[Query, SearchHits | None]:
+    """The query searched and every case id it finds in the viewer's scope, unranked (None: nothing to search).
+    With `correct`, misspelt words are corrected first: the query returned is then the correction, and
+    hits.corrected_from the text typed."""
     query = parse(text)
     if not query:
         return query, None
     _ensure_checked()
-    return query, backend().search(query, viewer=viewer, suggest=False)
+    hits = backend().search(query, viewer=viewer, suggest=False, correct=correct)
+    return hits.query or query, hits
 
 
 def rank(viewer: Viewer, query: Query, filters: dict, limit: int | None) -> list[int]:

@@ -1,0 +1,145 @@
+"""The query semantics people expect, held by both backends (Whoosh on SQLite, PostgreSQL full-text search on
+PostgreSQL): optional words ranked by how many of the query's concepts a case holds, where and how close
+together; required and excluded words; stop words and the words of a question dropped; corrections applied and
+kept within the reader's scope; Arabic stemming and Chinese bigrams."""
+from __future__ import annotations
+
+import pytest
+
+from tests.search_support import found, make_case
+
+pytestmark = pytest.mark.persistence
+
+
+@pytest.fixture
+def case(app, member, moderator):
+    def make(reference: str, **fields):
+        return make_case(member, moderator, reference, **fields)
+
+    return make
+
+
+# ---------------------------------------------------------------- parsing (no engine)
+
+def test_words_are_optional_and_operators_make_them_required_or_excluded():
+    from catalogue.search.query import And, Not, Or, parse
+
+    assert isinstance(parse("drones drugs prisons").root, Or)
+    required = parse("+drones drugs")
+    assert isinstance(required.root, type(parse("drones").root)) and len(required.concepts) == 2
+    assert isinstance(parse("drones AND drugs").root, And)
+    assert isinstance(parse('"controlled delivery" drones').root, (Or, type(parse('"a b"').root)))
+    excluded = parse("drones -drugs")
+    assert isinstance(excluded.root, And) and isinstance(excluded.root.items[1], Not)
+
+
+def test_stop_words_and_question_words_leave_free_text_but_not_quotes():
+    from catalogue.search.query import parse
+
+    question = parse("Has a State refused to surrender a suspect who faced a life sentence?")
+    assert {"Has", "a", "to", "who"}.isdisjoint(question.plain_words)
+    assert {"refused", "suspect", "life", "sentence"} <= set(question.plain_words)
+    assert parse("¿Cuáles son los casos de decomiso?").plain_words == ("decomiso",)
+    assert parse("the").root is not None  # nothing else typed: the stop word is the query
+    assert "of" in str(parse('"proceeds of crime"').root)
+
+
+def test_nothing_typed_can_break_the_parser():
+    from catalogue.search.query import parse
+
+    for text in ("+", "+-", "AND AND", "OR +", '+"', '-"x', "NOT +a", "a AND", "AND a", "+" * 500, "司" * 2000,
+                 "\u200b\u202e", "ال" * 300):
+        parse(text)
+
+
+# ---------------------------------------------------------------- engines
+
+def test_a_question_finds_cases_that_share_its_key_terms(case):
+    case("C-LIFE", title="Surrender refused over a whole-life sentence",
+         summary="The court refused extradition because the suspect faced life imprisonment without parole.")
+    case("C-OTHER", title="Bank records for a fraud", summary="Records were sent within two months.")
+    assert found("Has a State refused to surrender a suspect who faced a life sentence?")[0] == "C-LIFE"
+    assert "C-OTHER" not in found("Has a State refused to surrender a suspect who faced a life sentence?")
+
+
+def test_more_concepts_rank_before_fewer(case):
+    case("C-ONE", title="Drones", summary="A drone was seized at the border.")
+    case("C-THREE", title="Contraband dropped into prisons",
+         summary="Drones carried drugs over the walls of two prisons.")
+    case("C-NONE", title="Bank records", summary="Records were sent.")
+    assert found("drones dropping drugs into prisons") == ["C-THREE", "C-ONE"]
+
+
+def test_words_close_together_rank_before_the_same_words_apart(case):
+    case("C-APART", title="Assets", summary="The evidence was frozen. Later a bank in another State sent the "
+                                            "records of the company's accounts and its tax filings.")
+    case("C-TOGETHER", title="Assets", summary="The bank records of the company were sent. The evidence was "
+                                               "frozen and the accounts were closed.")
+    assert found("bank records")[0] == "C-TOGETHER"
+
+
+def test_plus_quotes_and_AND_make_words_required(case):
+    case("C-A", title="Yacht seized in a marina")
+    case("C-B", title="Yacht confiscated after trial")
+    case("C-C", title="Confiscation of an aircraft")
+    assert set(found("yacht confiscated")) == {"C-A", "C-B", "C-C"}
+    assert found("yacht +marina") == ["C-A"]
+    assert set(found("yacht +confiscated")) == {"C-B", "C-C"}  # inflections of a required word count
+    assert found('"seized in a marina" yacht') == ["C-A"]
+    assert found("yacht AND trial") == ["C-B"]
+    assert set(found("yacht confiscated -marina")) == {"C-B", "C-C"}
+
+
+def test_stop_words_do_not_match_every_case(case):
+    case("C-A", title="The extradition of the fugitive")
+    case("C-B", title="The records of the bank")
+    assert found("the extradition of a fugitive") == ["C-A"]
+    assert found("la extradición de un fugitivo") == ["C-A"]
+
+
+def test_a_query_with_one_misspelt_word_still_finds_and_is_corrected(case):
+    from catalogue.cases.queries import search_cases
+
+    case("C-CONF", title="Confiscation of a yacht", summary="The yacht was confiscated.")
+    case("C-OTHER", title="Yacht chartered by a witness", summary="Nothing else.")
+    result = search_cases(None, {"q": ["confiscaton yacht"]}, "relevance")
+    assert result.corrected_query == "confiscation yacht" and result.typed_query == "confiscaton yacht"
+    assert [c.reference for c in result.cases][0] == "C-CONF"
+
+
+def test_a_correction_never_names_a_word_only_a_hidden_case_holds(app, case, member, moderator):
+    from catalogue.cases.queries import search_cases
+
+    case("C-PUBLIC", title="Extradition of a fugitive")
+    case("C-SECRET", title="Zeppelinhangar inspection", visibility="members")
+    make_case(member, moderator, "C-DRAFT", status="draft", title="Quokkaburrow survey")
+    anonymous = search_cases(None, {"q": ["zeppelinhangat"]})
+    assert anonymous.corrected_query is None and anonymous.total == 0
+    assert search_cases(None, {"q": ["quokkaburrov"]}).corrected_query is None
+    vetted = search_cases(member, {"q": ["zeppelinhangat"]})
+    assert vetted.corrected_query == "zeppelinhangar" and vetted.total == 1
+
+
+def test_the_api_says_which_query_it_searched(client, case):
+    case("C-A", title="Extradition of a fugitive")
+    corrected = client.get("/api/v1/cases?q=extradtion").get_json()
+    assert corrected["corrected_query"] == "extradition" and corrected["total"] == 1
+    exact = client.get("/api/v1/cases?q=extradtion&verbatim=1").get_json()
+    assert exact["corrected_query"] is None and exact["total"] == 0
+    assert client.get("/api/v1/cases?q=extradition").get_json()["corrected_query"] is None
+
+
+def test_arabic_inflections_meet(case):
+    case("C-AR", language="ar", title="مصادرة عائدات الجريمة",
+         summary="أمرت المحكمة بمصادرة الأموال المتأتية من غسل الأموال.")
+    case("C-EN", title="Bank records")
+    assert found("المصادرة") == ["C-AR"]
+
+
+def test_chinese_words_are_found_inside_text_without_spaces(case):
+    case("C-ZH", language="zh", title="跨国洗钱案件的资产没收",
+         summary="法院根据请求冻结并没收了犯罪所得。")
+    case("C-EN", title="Bank records")
+    assert found("洗钱") == ["C-ZH"]
+    assert found("犯罪所得") == ["C-ZH"]
+    assert found("没收犯罪所得的国际合作") == ["C-ZH"]
