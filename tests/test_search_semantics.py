@@ -139,7 +139,7 @@ def test_arabic_inflections_meet(case):
 def test_chinese_words_are_found_inside_text_without_spaces(case):
     case("C-ZH", language="zh", title="跨国洗钱案件的资产没收",
          summary="法院根据请求冻结并没收了犯罪所得。")
-    case("C-EN", title="Bank records")
+    case("C-EN", title="Bank records", summary="Records of a fraud were sent.", crime_types=["fraud"])
     assert found("洗钱") == ["C-ZH"]
     assert found("犯罪所得") == ["C-ZH"]
     assert found("没收犯罪所得的国际合作") == ["C-ZH"]

@@ -35,6 +35,12 @@ from catalogue.search.backend import SearchBackend
 from network.core.db import db
 
 JUDGMENTS_PATH = Path(__file__).resolve().parent / "relevance_judgments.yaml"
+# The evaluation set: fictional cases in the style of real case digests (several writers, six languages) and the
+# queries people type over them, judged by reading the cases; written before any tuning (README there).
+EVALUATION_DIR = Path(__file__).resolve().parent / "evaluation"
+KINDS = ("keywords", "question", "inflected", "phrase", "cross_language", "misspelling", "filtered")
+SPLITS = ("tune", "holdout")  # tune on the first; the holdout is never looked at while tuning
+SETS = ("demo", "evaluation")
 NDCG_AT = 10
 RECALL_AT = 20
 BACKENDS = ("whoosh", "postgres")
@@ -53,6 +59,8 @@ class Judgment:
     grades: Mapping[str, int]
     kind: str = ""
     rationale: str = ""
+    split: str = ""
+    filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def load_judgments(path: Path = JUDGMENTS_PATH) -> list[Judgment]:
@@ -62,9 +70,47 @@ def load_judgments(path: Path = JUDGMENTS_PATH) -> list[Judgment]:
         grades = {str(ref): int(grade) for ref, grade in (entry.get("relevant") or {}).items()}
         if not str(entry.get("query") or "").strip() or not grades or set(grades.values()) - set(GRADES):
             raise RelevanceError(f"bad judgment in {path.name}: {entry!r}")
+        filters = {str(name): tuple(str(v) for v in (values if isinstance(values, list) else [values]))
+                   for name, values in (entry.get("filters") or {}).items()}
         judgments.append(Judgment(str(entry["query"]), grades, str(entry.get("kind") or ""),
-                                  str(entry.get("rationale") or "")))
+                                  str(entry.get("rationale") or ""), str(entry.get("split") or ""), filters))
     return judgments
+
+
+def evaluation_cases(folder: Path = EVALUATION_DIR) -> list[dict]:
+    """The evaluation set's cases (cases-*.jsonl), validated against the interchange schema."""
+    from catalogue.cases.cli import read_cases
+
+    cases: list[dict] = []
+    for path in sorted(folder.glob("cases-*.jsonl")):
+        found, problems = read_cases(path.read_bytes().splitlines())
+        if problems:
+            raise RelevanceError(f"{path.name}: {problems[0]}")
+        cases += [data for _line, data in found]
+    return cases
+
+
+def evaluation_judgments(folder: Path = EVALUATION_DIR) -> list[Judgment]:
+    """The evaluation set's judged queries (queries-*.yaml), each with its kind and split."""
+    judgments = [j for path in sorted(folder.glob("queries-*.yaml")) for j in load_judgments(path)]
+    for judgment in judgments:
+        if judgment.kind not in KINDS or judgment.split not in SPLITS:
+            raise RelevanceError(f"bad kind or split for {judgment.query!r}: {judgment.kind!r} {judgment.split!r}")
+    return judgments
+
+
+@contextmanager
+def evaluation_catalogue() -> Iterator[set[int]]:
+    """The evaluation cases imported, published, in the current transaction only (rolled back afterwards, with
+    anything else the session had pending: measure with nothing to commit); yields their ids."""
+    from catalogue.cases.services import import_case
+
+    try:
+        ids = {import_case(data, "search evaluation")[0].id for data in evaluation_cases()}
+        db.session.flush()
+        yield ids
+    finally:
+        db.session.rollback()
 
 
 # ---------------------------------------------------------------- the measures
@@ -131,9 +177,13 @@ def postgres_available() -> bool:
 
 
 @contextmanager
-def fresh_backend(name: str) -> Iterator[SearchBackend]:
-    """A backend of that name holding every case of the database as it is now (see the module docstring)."""
-    from catalogue.search.indexer import all_documents
+def fresh_backend(name: str, only: set[int] | None = None) -> Iterator[SearchBackend]:
+    """A backend of that name holding every case of the database as it is now (see the module docstring), or only
+    the cases of `only`."""
+    from catalogue.search.indexer import all_documents as every_document
+
+    def all_documents(session):
+        return (doc for doc in every_document(session) if only is None or doc.id in only)
 
     if name not in BACKENDS:
         raise RelevanceError(f"unknown backend {name!r}: choose one of {', '.join(BACKENDS)}")
@@ -200,13 +250,16 @@ def run_query(judgment: Judgment, reader) -> QueryResult:
     """The page's first RECALL_AT results for the query, following "did you mean" when the page offers it."""
     from catalogue.cases.queries import search_cases
 
-    page = search_cases(reader, {"q": [judgment.query]}, sort="relevance", page=1, per_page=RECALL_AT)
+    filters = {name: list(values) for name, values in judgment.filters.items()}
+    page = search_cases(reader, {"q": [judgment.query], **filters}, sort="relevance", page=1, per_page=RECALL_AT)
     followed = None
     if page.suggestion:
-        suggested = search_cases(reader, {"q": [page.suggestion]}, sort="relevance", page=1, per_page=RECALL_AT)
+        suggested = search_cases(reader, {"q": [page.suggestion], **filters}, sort="relevance", page=1,
+                                 per_page=RECALL_AT)
         if suggested.total > page.total:
             page, followed = suggested, page.suggestion
-    return QueryResult(judgment, [case.reference for case in page.cases], page.total, followed)
+    return QueryResult(judgment, [case.reference for case in page.cases], page.total,
+                       followed or page.corrected_query)
 
 
 def evaluate(backend_name: str, judgments: Sequence[Judgment] | None = None, reader=None) -> Report:
@@ -218,6 +271,61 @@ def evaluate(backend_name: str, judgments: Sequence[Judgment] | None = None, rea
     with fresh_backend(backend_name) as backend, searching_with(backend):
         report.results = [run_query(judgment, reader) for judgment in judgments]
     return report
+
+
+def evaluate_set(backend_name: str, judgments: Sequence[Judgment] | None = None, reader=None) -> Report:
+    """The evaluation set's queries (all, or `judgments`) over its own cases only, on a fresh index of
+    `backend_name`; nothing of it stays in the database or the live index."""
+    judgments = list(judgments) if judgments is not None else evaluation_judgments()
+    reader = reader if reader is not None else vetted_reader()
+    report = Report(backend_name)
+    with evaluation_catalogue() as ids:
+        with fresh_backend(backend_name, only=ids) as backend, searching_with(backend):
+            report.results = [run_query(judgment, reader) for judgment in judgments]
+    return report
+
+
+@dataclass(frozen=True)
+class Figures:
+    queries: int
+    ndcg: float
+    recall: float
+    zero: float  # share of queries that found nothing
+
+
+def figures(results: Sequence[QueryResult]) -> Figures:
+    n = len(results)
+    if not n:
+        return Figures(0, 0.0, 0.0, 0.0)
+    return Figures(n, sum(r.ndcg for r in results) / n, sum(r.recall for r in results) / n,
+                   sum(1 for r in results if r.total == 0) / n)
+
+
+def breakdown(report: Report) -> dict[str, dict[str, Figures]]:
+    """split (tune, holdout, all) -> kind (each of KINDS, and "all") -> figures."""
+    out: dict[str, dict[str, Figures]] = {}
+    for split in (*SPLITS, "all"):
+        chosen = [r for r in report.results if split == "all" or r.judgment.split == split]
+        out[split] = {kind: figures([r for r in chosen if r.judgment.kind == kind]) for kind in KINDS}
+        out[split]["all"] = figures(chosen)
+    return out
+
+
+def kind_table(reports: Sequence[Report]) -> str:
+    """Per kind and split: nDCG@10, recall@20 and the share of zero-result queries, for each backend."""
+    lines = []
+    for report in reports:
+        parts = breakdown(report)
+        head = f"{report.backend:<15}" + "".join(f" | {split:^27}" for split in parts)
+        lines += [head, f"{'':<15}" + " | n   nDCG@10 R@20  zero    " * len(parts), "-" * len(head)]
+        for kind in (*KINDS, "all"):
+            row = f"{kind:<15}"
+            for split in parts:
+                f = parts[split][kind]
+                row += f" | {f.queries:<3} {f.ndcg:6.3f}  {f.recall:5.3f} {f.zero:5.1%}  "
+            lines.append(row)
+        lines.append("")
+    return "\n".join(lines)
 
 
 def table(reports: Sequence[Report]) -> str:
@@ -244,27 +352,58 @@ def table(reports: Sequence[Report]) -> str:
 @click.command("relevance")
 @click.option("--backend", "choice", type=click.Choice([*BACKENDS, "both"]), default="both", show_default=True,
               help="The backend(s) to measure; postgres needs DATABASE_URL pointing at PostgreSQL.")
+@click.option("--set", "which", type=click.Choice([*SETS, "both"]), default="both", show_default=True,
+              help="demo: the 27 judged queries over the demonstration catalogue (a regression floor); evaluation: "
+                   "the evaluation set (its own cases, imported for the measurement only), per kind and split.")
+@click.option("--queries", "show_queries", is_flag=True, help="Also list every query's figures.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-def relevance_command(choice: str, as_json: bool) -> None:
-    """nDCG@10 and recall@20 of the relevance test set (catalogue/search/relevance_judgments.yaml), per query and
-    on average, on the demonstration catalogue of this database (`flask --app app demo load`)."""
-    reports = []
-    for name in BACKENDS if choice == "both" else (choice,):
-        if name == "postgres" and not postgres_available():
-            message = (f"The postgres backend needs DATABASE_URL pointing at PostgreSQL (this database is "
-                       f"{db.engine.dialect.name}).")
-            if choice != "both":
-                raise click.ClickException(message)
-            click.echo(f"Skipped: {message}", err=True)
-            continue
-        try:
-            reports.append(evaluate(name))
-        except RelevanceError as error:
-            raise click.ClickException(str(error)) from error
+def relevance_command(choice: str, which: str, show_queries: bool, as_json: bool) -> None:
+    """nDCG@10, recall@20 and the share of queries finding nothing: over the demonstration catalogue of this
+    database (`flask --app app demo load`; catalogue/search/relevance_judgments.yaml) and over the evaluation set
+    (catalogue/search/evaluation), per query kind, for the tuning split and the untouched holdout."""
+    output: dict[str, list] = {}
+    for set_name in SETS if which == "both" else (which,):
+        reports = []
+        for name in BACKENDS if choice == "both" else (choice,):
+            if name == "postgres" and not postgres_available():
+                message = (f"The postgres backend needs DATABASE_URL pointing at PostgreSQL (this database is "
+                           f"{db.engine.dialect.name}).")
+                if choice != "both":
+                    raise click.ClickException(message)
+                click.echo(f"Skipped: {message}", err=True)
+                continue
+            try:
+                with click.progressbar(length=1, label=f"Measuring {set_name} on {name}", file=click.get_text_stream(
+                        "stderr")) as bar:
+                    reports.append(evaluate(name) if set_name == "demo" else evaluate_set(name))
+                    bar.update(1)
+            except RelevanceError as error:
+                if which == "both" and set_name == "demo":
+                    click.echo(f"Skipped the demo set: {error}", err=True)
+                    break
+                raise click.ClickException(str(error)) from error
+        output[set_name] = reports
     if as_json:
-        click.echo(json.dumps([report.as_dict() for report in reports], ensure_ascii=False, indent=2))
+        data = {}
+        for set_name, reports in output.items():
+            data[set_name] = [report.as_dict() for report in reports]
+            if set_name == "evaluation":
+                for entry, report in zip(data[set_name], reports, strict=True):
+                    entry["by_split_and_kind"] = {
+                        split: {kind: {"queries": f.queries, "ndcg@10": round(f.ndcg, 4),
+                                       "recall@20": round(f.recall, 4), "zero_results": round(f.zero, 4)}
+                                for kind, f in kinds.items()} for split, kinds in breakdown(report).items()}
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    click.echo(table(reports))
-    for report in reports:
-        click.echo(f"{report.backend}: nDCG@{NDCG_AT} {report.mean_ndcg:.3f}, recall@{RECALL_AT} "
-                   f"{report.mean_recall:.3f} over {len(report.results)} queries")
+    for set_name, reports in output.items():
+        if not reports:
+            continue
+        click.echo(f"== {set_name} set ==")
+        if set_name == "demo" or show_queries:
+            click.echo(table(reports))
+        if set_name == "evaluation":
+            click.echo(kind_table(reports))
+        for report in reports:
+            zero = figures(report.results).zero
+            click.echo(f"{set_name}, {report.backend}: nDCG@{NDCG_AT} {report.mean_ndcg:.3f}, recall@{RECALL_AT} "
+                       f"{report.mean_recall:.3f}, zero results {zero:.1%} over {len(report.results)} queries")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import heapq
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,6 +54,7 @@ WEIGHTING = scoring.BM25F(B=B, K1=K1, **{f"{name}_B": b for name, b in FIELD_B.i
 # phrase), so words close together outrank the same words scattered.
 COORDINATION = 2.0
 PROXIMITY = 0.5
+NEAR_GROUPS = ("title", "keywords", "summary")  # where closeness counts (phrases in the long body cost most)
 
 
 def analyzer(lang: str):
@@ -172,6 +174,60 @@ def _postings(reader, field: str, term: bytes) -> Iterator[tuple[Sequence[int], 
         matcher._next_block()
 
 
+def _term_docs(searcher, field: str, text) -> set[int]:
+    """Document numbers (deleted ones included) holding a term, from whole postings blocks."""
+    found: set[int] = set()
+    if field not in searcher.schema:
+        return found
+    term = searcher.schema[field].to_bytes(text) if not isinstance(text, bytes) else text
+    for leaf_searcher, offset in searcher.leaf_searchers():
+        reader = leaf_searcher.reader()
+        if (field, term) not in reader:
+            continue
+        for ids, _weights in _postings(reader, field, term):
+            if offset:
+                found.update(docnum + offset for docnum in ids)
+            else:
+                found.update(ids)
+    return found
+
+
+def _docset(searcher, query: wq.Query) -> set[int]:
+    """The document numbers a query matches (deleted ones may be included: the caller keeps live ones), with set
+    operations over postings instead of Whoosh's tree of matchers, which steps every matcher in Python for every
+    document of a union: an any-word query over eight fields and five stemmers spent most of its time there."""
+    if isinstance(query, wq.Term):
+        return _term_docs(searcher, query.fieldname, query.text)
+    if isinstance(query, wq.Prefix):
+        found: set[int] = set()
+        for term in set(searcher.reader().expand_prefix(query.fieldname, query.text)):
+            found |= _term_docs(searcher, query.fieldname, term)
+        return found
+    if isinstance(query, wq.Or):
+        found = set()
+        for sub in query.subqueries:
+            found |= _docset(searcher, sub)
+        return found
+    if isinstance(query, wq.And):
+        positives = [sub for sub in query.subqueries if not isinstance(sub, wq.Not)]
+        negatives = [sub.query for sub in query.subqueries if isinstance(sub, wq.Not)]
+        sets = sorted((_docset(searcher, sub) for sub in positives), key=len) if positives else []
+        found = set(sets[0]) if sets else set(searcher.reader().all_doc_ids())
+        for other in sets[1:]:
+            found &= other
+        for sub in negatives:
+            if found:
+                found -= _docset(searcher, sub)
+        return found
+    if isinstance(query, wq.Every):
+        return set(searcher.reader().all_doc_ids())
+    if isinstance(query, wq.Not):
+        return set(searcher.reader().all_doc_ids()) - _docset(searcher, query.query)
+    if query is wq.NullQuery or isinstance(query, type(wq.NullQuery)):
+        return set()
+    return set(searcher.docs_for_query(query))  # phrases, ranges: Whoosh's own matchers
+
+
 class WhooshBackend(SearchBackend):
     name = "whoosh"
 
@@ -179,6 +235,7 @@ class WhooshBackend(SearchBackend):
         self.path = Path(path)
         self.writer_timeout = writer_timeout
         self._index = None
+        self._local = threading.local()  # each thread's searcher, kept open while the index is unchanged
 
     # ------------------------------------------------------------ the folder
 
@@ -195,6 +252,19 @@ class WhooshBackend(SearchBackend):
             self._index = whoosh_index.create_in(str(self.path), make_schema())
             marker.write_text(SCHEMA_VERSION)
         return self._index
+
+    @contextmanager
+    def _searching(self):
+        """This thread's searcher, opened once and refreshed when the index has changed: opening one reads every
+        segment's term index again, a few milliseconds a search."""
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is not None and not searcher.up_to_date():
+            searcher.close()  # (not Searcher.refresh(): reusing an empty index's reader fails in Whoosh 2.7)
+            searcher = None
+        if searcher is None:
+            searcher = self._open().searcher(weighting=WEIGHTING)
+        self._local.searcher = searcher
+        yield searcher
 
     # ------------------------------------------------------------ writing
 
@@ -329,18 +399,27 @@ class WhooshBackend(SearchBackend):
         self._cache = {"key": key, "cids": cids, "facets": facet_bits}
         return self._cache
 
+    def _live(self, searcher) -> set[int]:
+        """The numbers of the documents not deleted, once per index generation."""
+        reader = searcher.reader()
+        key = (reader.generation(), reader.doc_count_all(), reader.doc_count())
+        cached = getattr(self, "_live_cache", None)
+        if cached is None or cached[0] != key:
+            cached = self._live_cache = (key, set(reader.all_doc_ids()))
+        return cached[1]
+
     def _select(self, query: ql.Query, filters, viewer: Viewer) -> Matches:
-        index = self._open()
         restriction = [self.scope(viewer), *self.filter_query(filters)]
         compiled = wq.And([self.compile(query.root), *restriction]) if query else wq.And(restriction)
-        with index.searcher() as searcher:
-            docnums = set(searcher.docs_for_query(compiled))  # unscored: no weighting, no sorting
+        with self._searching() as searcher:
+            # unscored: no weighting, no sorting; sets of document numbers read from whole postings blocks
+            docnums = _docset(searcher, compiled) & self._live(searcher)
         return Matches(total=len(docnums), handle=docnums, query=query, filters=filters, viewer=viewer)
 
     def _ids(self, matches: Matches) -> list[int]:
         if not matches.total:
             return []
-        with self._open().searcher() as searcher:
+        with self._searching() as searcher:
             cids = self._reader_cache(searcher)["cids"]
             return [cids[docnum] for docnum in sorted(matches.handle)]
 
@@ -349,7 +428,7 @@ class WhooshBackend(SearchBackend):
             return []
         query = matches.query
         docnums = matches.handle
-        with self._open().searcher(weighting=WEIGHTING) as searcher:
+        with self._searching() as searcher:
             if sort == "date" or not query:
                 results = searcher.search(wq.Every(), filter=docnums, limit=limit, sortedby="filed", reverse=True)
             else:  # scored by WEIGHTING, only among the matches, and only the best `limit` are kept
@@ -368,10 +447,12 @@ class WhooshBackend(SearchBackend):
         them may differ: the stemmed fields renumber positions without them)."""
         near: dict[int, int] = {}
         for pair in query.pairs:
-            phrase = self._phrase(ql.Phrase(pair))
-            if phrase is wq.NullQuery:
+            phrases = [wq.Phrase(text_field(group, "stem"), list(tokens))
+                       for tokens in self._analyses(" ".join(pair))["stem"] if len(tokens) > 1
+                       for group in NEAR_GROUPS]
+            if not phrases:
                 continue
-            for docnum in searcher.docs_for_query(phrase):
+            for docnum in _docset(searcher, wq.Or(phrases)):
                 if docnum in docnums:
                     near[docnum] = near.get(docnum, 0) + 1
         return near
@@ -448,7 +529,7 @@ class WhooshBackend(SearchBackend):
 
     def _facet_counts(self, matches: Matches, kinds: Iterable[str]) -> dict[str, dict[str, int]]:
         kinds = tuple(kinds)
-        with self._open().searcher() as searcher:
+        with self._searching() as searcher:
             cache = self._reader_cache(searcher)
             bits = bytearray((len(cache["cids"]) + 8) // 8)
             for docnum in matches.handle:
@@ -461,14 +542,14 @@ class WhooshBackend(SearchBackend):
         return out
 
     def _has_word(self, word: str) -> bool:
-        with self._open().searcher() as searcher:
+        with self._searching() as searcher:
             reader = searcher.reader()
             return any(reader.doc_frequency(text_field(g, "raw"), word) > 0 for g in FIELD_GROUPS)
 
     def _candidates(self, word: str) -> Iterator[str]:
         if not self.count():
             return
-        with self._open().searcher() as searcher:
+        with self._searching() as searcher:
             found: list[str] = []
             for group in FIELD_GROUPS:
                 corrector = searcher.corrector(text_field(group, "raw"))
