@@ -6,6 +6,7 @@ its document count with the database. The index stores its schema with pickle: i
 from __future__ import annotations
 
 import heapq
+import itertools
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -55,6 +56,7 @@ WEIGHTING = scoring.BM25F(B=B, K1=K1, **{f"{name}_B": b for name, b in FIELD_B.i
 COORDINATION = 2.0
 PROXIMITY = 0.5
 NEAR_GROUPS = ("title", "keywords", "summary")  # where closeness counts (phrases in the long body cost most)
+NEAR_CANDIDATES = 100  # the best this many (or twice the page) are re-ranked by closeness
 
 
 def analyzer(lang: str):
@@ -152,7 +154,28 @@ def _leaves(query: wq.Query) -> list[wq.Query] | None:
     return [] if query is wq.NullQuery else None
 
 
-def _postings(reader, field: str, term: bytes) -> Iterator[tuple[Sequence[int], Sequence[float]]]:
+POSTINGS_CACHE = 200_000  # postings kept decoded per segment reader (about 10 MB), most recently read terms
+
+
+def _postings(reader, field: str, term: bytes) -> list[tuple[Sequence[int], Sequence[float]]]:
+    """The (document numbers, weights) blocks of a term, decoded once per segment reader (which lives as long as
+    the index is unchanged) for the most recently read terms: the words people search for are few."""
+    cache = reader.__dict__.setdefault("_postings_cache", {})
+    key = (field, term)
+    blocks = cache.pop(key, None)
+    if blocks is None:
+        blocks = [(list(ids), list(weights)) for ids, weights in _read_postings(reader, field, term)]
+        size = sum(len(ids) for ids, _weights in blocks)
+        total = reader.__dict__.get("_postings_cached", 0) + size
+        while cache and total > POSTINGS_CACHE:  # the least recently read go first
+            dropped = cache.pop(next(iter(cache)))
+            total -= sum(len(ids) for ids, _weights in dropped)
+        reader.__dict__["_postings_cached"] = total
+    cache[key] = blocks
+    return blocks
+
+
+def _read_postings(reader, field: str, term: bytes) -> Iterator[tuple[Sequence[int], Sequence[float]]]:
     """The (document numbers, weights) of a term, a block at a time. Whoosh's own leaf matcher decodes each block
     into two arrays; reading them whole spares three Python calls a posting (id(), weight(), next()). Deleted
     documents are left in: the caller keeps only the documents it selected."""
@@ -174,8 +197,43 @@ def _postings(reader, field: str, term: bytes) -> Iterator[tuple[Sequence[int], 
         matcher._next_block()
 
 
-def _term_docs(searcher, field: str, text) -> set[int]:
+def _adjacent(reader, field: str, first: str, second: str, docnums: list[int]) -> Iterator[int]:
+    """Those of `docnums` (ascending, of this segment) where `second` comes right after `first` in `field`."""
+    one, two = reader.postings(field, first), reader.postings(field, second)
+    for docnum in docnums:
+        for matcher in (one, two):
+            if matcher.is_active() and matcher.id() < docnum:
+                matcher.skip_to(docnum)
+        if not (one.is_active() and two.is_active()):
+            return
+        if one.id() == docnum and two.id() == docnum:
+            before = {p + 1 for p in one.value_as("positions")}
+            if any(p in before for p in two.value_as("positions")):
+                yield docnum
+
+
+# Fields whose terms restrict most searches (the reader's scope, filters): their document sets are kept with the
+# searcher, which lives as long as the index is unchanged.
+CACHED_FIELDS = frozenset({"status", "visibility", "facets"})
+
+
+def _cached(searcher, key: tuple, compute: Callable[[], set[int]]) -> frozenset[int]:
+    cache = searcher.__dict__.setdefault("_docsets", {})
+    if key not in cache:
+        if len(cache) > 2000:
+            cache.clear()
+        cache[key] = frozenset(compute())
+    return cache[key]
+
+
+def _term_docs(searcher, field: str, text) -> set[int] | frozenset[int]:
     """Document numbers (deleted ones included) holding a term, from whole postings blocks."""
+    if field in CACHED_FIELDS:
+        return _cached(searcher, ("term", field, text), lambda: _read_term_docs(searcher, field, text))
+    return _read_term_docs(searcher, field, text)
+
+
+def _read_term_docs(searcher, field: str, text) -> set[int]:
     found: set[int] = set()
     if field not in searcher.schema:
         return found
@@ -225,7 +283,10 @@ def _docset(searcher, query: wq.Query) -> set[int]:
         return set(searcher.reader().all_doc_ids()) - _docset(searcher, query.query)
     if query is wq.NullQuery or isinstance(query, type(wq.NullQuery)):
         return set()
-    return set(searcher.docs_for_query(query))  # phrases, ranges: Whoosh's own matchers
+    if isinstance(query, wq.NumericRange):  # a year filter
+        return _cached(searcher, ("range", query.fieldname, query.start, query.end),
+                       lambda: set(searcher.docs_for_query(query)))
+    return set(searcher.docs_for_query(query))  # phrases: Whoosh's own matchers
 
 
 class WhooshBackend(SearchBackend):
@@ -399,6 +460,17 @@ class WhooshBackend(SearchBackend):
         self._cache = {"key": key, "cids": cids, "facets": facet_bits}
         return self._cache
 
+    def _date_order(self, searcher) -> list[int]:
+        """Every document number, newest first (then the higher id first), once per searcher."""
+        order = searcher.__dict__.get("_date_order")
+        if order is None:
+            reader = searcher.reader()
+            filed = list(reader.column_reader("filed")) if reader.doc_count_all() else []
+            cids = self._reader_cache(searcher)["cids"]
+            order = searcher.__dict__["_date_order"] = sorted(range(len(filed)),
+                                                              key=lambda d: (-filed[d], -cids[d]))
+        return order
+
     def _live(self, searcher) -> set[int]:
         """The numbers of the documents not deleted, once per index generation."""
         reader = searcher.reader()
@@ -430,35 +502,45 @@ class WhooshBackend(SearchBackend):
         docnums = matches.handle
         with self._searching() as searcher:
             if sort == "date" or not query:
-                results = searcher.search(wq.Every(), filter=docnums, limit=limit, sortedby="filed", reverse=True)
+                cids = self._reader_cache(searcher)["cids"]
+                newest = (docnum for docnum in self._date_order(searcher) if docnum in docnums)
+                return [cids[docnum] for docnum in itertools.islice(newest, limit)]
             else:  # scored by WEIGHTING, only among the matches, and only the best `limit` are kept
                 concepts = [_leaves(self.compile(c, ranking=True)) for c in query.concepts]
                 if concepts and not ql.only_negative(query.root) and all(c is not None for c in concepts):
-                    return self._bm25f_top(searcher, concepts, docnums, limit, self._near(searcher, query, docnums),
-                                           len(query.pairs))
+                    return self._bm25f_top(searcher, concepts, docnums, limit, query)
                 ranking = wq.Or([self.compile(c, ranking=True) for c in query.concepts]) \
                     if query.concepts and not ql.only_negative(query.root) else wq.Every()
                 results = searcher.search(ranking, filter=docnums, limit=limit, optimize=False)
             cids = self._reader_cache(searcher)["cids"]
             return [cids[docnum] for _key, docnum in results.top_n]
 
-    def _near(self, searcher, query: ql.Query, docnums: set[int]) -> dict[int, int]:
-        """Document number -> how many of the query's adjacent typed words it holds as a phrase (stop words between
-        them may differ: the stemmed fields renumber positions without them)."""
+    def _near(self, searcher, query: ql.Query, candidates: Iterable[int]) -> dict[int, int]:
+        """Document number -> how many of the query's adjacent typed words it holds next to each other in its title,
+        keywords or summary (stemmed: the stop words between them may differ), for the candidates only: positions
+        are read by skipping through the two words' postings to each candidate, not by matching phrases over the
+        whole index."""
         near: dict[int, int] = {}
+        wanted = sorted(set(candidates))
+        leaves = [(leaf.reader(), offset) for leaf, offset in searcher.leaf_searchers()]
         for pair in query.pairs:
-            phrases = [wq.Phrase(text_field(group, "stem"), list(tokens))
-                       for tokens in self._analyses(" ".join(pair))["stem"] if len(tokens) > 1
-                       for group in NEAR_GROUPS]
-            if not phrases:
-                continue
-            for docnum in _docset(searcher, wq.Or(phrases)):
-                if docnum in docnums:
-                    near[docnum] = near.get(docnum, 0) + 1
+            variants = {tuple(t) for t in self._analyses(" ".join(pair))["stem"] if len(t) == 2}
+            held: set[int] = set()
+            for field in (text_field(group, "stem") for group in NEAR_GROUPS):
+                for first, second in variants:
+                    for reader, offset in leaves:
+                        if (field, first) not in reader or (field, second) not in reader:
+                            continue
+                        end = offset + reader.doc_count_all()
+                        local = [d - offset for d in wanted if offset <= d < end and d not in held]
+                        if local:
+                            held |= {d + offset for d in _adjacent(reader, field, first, second, local)}
+            for docnum in held:
+                near[docnum] = near.get(docnum, 0) + 1
         return near
 
     def _bm25f_top(self, searcher, concepts: list[list[wq.Query]], docnums: set[int], limit: int | None,
-                   near: Mapping[int, int] | None = None, pairs: int = 0) -> list[int]:
+                   query: ql.Query | None = None) -> list[int]:
         """The best `limit` of `docnums`: each concept's BM25F score by WEIGHTING (the same formula, statistics and
         boosts as Whoosh's collector), summed, times the share of concepts held to the power COORDINATION and the
         closeness bonus; ties by document number. Scores are summed term by term over whole postings blocks instead
@@ -498,15 +580,20 @@ class WhooshBackend(SearchBackend):
                 scores[docnum] += value
                 held[docnum] += 1
         n = len(concepts) or 1
-        near = near or {}
-        if n > 1 or near:
+        if n > 1:
             for docnum, value in scores.items():
-                bonus = 1 + PROXIMITY * near.get(docnum, 0) / pairs if pairs else 1
-                scores[docnum] = value * (held[docnum] / n) ** COORDINATION * bonus
+                scores[docnum] = value * (held[docnum] / n) ** COORDINATION
+        order = (lambda item: (-item[1], item[0]))  # noqa: E731
+        pairs = len(query.pairs) if query is not None else 0
+        if pairs:  # closeness re-ranks the best candidates (it can raise a score by PROXIMITY at most)
+            count = len(scores) if limit is None else max(limit * 2, NEAR_CANDIDATES)
+            candidates = heapq.nsmallest(count, scores.items(), key=order)
+            near = self._near(searcher, query, [docnum for docnum, _score in candidates])
+            scores = {docnum: score * (1 + PROXIMITY * near.get(docnum, 0) / pairs) for docnum, score in candidates}
         if limit is None:
-            best = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+            best = sorted(scores.items(), key=order)
         else:
-            best = heapq.nsmallest(limit, scores.items(), key=lambda item: (-item[1], item[0]))
+            best = heapq.nsmallest(limit, scores.items(), key=order)
         cids = cache["cids"]
         return [cids[docnum] for docnum, _score in best]
 
