@@ -5,9 +5,8 @@ from __future__ import annotations
 import functools
 
 from markupsafe import Markup, escape
-from whoosh.lang import stemmer_for_language
 
-from catalogue.search.documents import CJK_RE, STEMMED_LANGUAGES, WORD_RE, analysis_language, fold
+from catalogue.search.documents import CJK_RE, WORD_RE, analysis_language, fold, stemmer
 from catalogue.search.query import Node, positive_terms, stop_words
 
 LENGTH = 240
@@ -16,7 +15,7 @@ LEAD = 60  # characters shown before the first match
 
 @functools.cache
 def _stemmer(lang: str):
-    return stemmer_for_language(lang) if lang in STEMMED_LANGUAGES else (lambda word: word)
+    return stemmer(lang)
 
 
 def _stop_words() -> frozenset[str]:

@@ -226,7 +226,7 @@ class PostgresBackend(PostgresIndex):
                                         for c in QUERY_CONFIGS])
 
     def compile(self, node: ql.Node, ranking: bool = False):
-        """The tsquery of a node. Unquoted words spelling a synonym term come as (Phrase OR Synonym): every
+        """The tsquery of a node. Words spelling a synonym term come as (Phrase OR Synonym [OR each word]; see query.without_redundant_phrase): every
         document holding the phrase also holds the group's lexeme, so matching needs the lexeme only (no
         positions to check). `ranking` (for ts_rank over rows already selected) turns phrases into their words
         and leaves NOT parts out: the rank vector holds stems (and unstemmed words only of languages without a
@@ -241,10 +241,13 @@ class PostgresBackend(PostgresIndex):
             return cast(literal("'" + synonym_lexeme(node.group) + "'", String), TSQUERY)
         if isinstance(node, ql.Not):
             return func.tsquery_not(self.compile(node.item))
-        if isinstance(node, ql.Or) and not ranking and len(node.items) == 2 \
-                and isinstance(node.items[0], ql.Phrase) and isinstance(node.items[1], ql.Synonym):
-            return self.compile(node.items[1])
-        items = [item for item in node.items if not (ranking and isinstance(item, ql.Not))]
+        if isinstance(node, ql.Or):
+            items = ql.without_redundant_phrase(node, ranking)
+            if len(items) == 1:
+                return self.compile(items[0], ranking)
+        else:
+            items = node.items
+        items = [item for item in items if not (ranking and isinstance(item, ql.Not))]
         if not items:
             return None
         compiled = [c for c in (self.compile(item, ranking) for item in items) if c is not None]

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import yaml
 
-from catalogue.search.documents import CJK_RE, STEMMED_LANGUAGES, WORD_RE, fold, tokens
+from catalogue.search.documents import CJK_RE, STEMMED_LANGUAGES, WORD_RE, fold, stemmer, tokens
 
 MAX_QUERY_CHARS = 1000
 MAX_CLAUSES = 24
@@ -101,12 +101,8 @@ class Query:
 STEM_LANGUAGES = STEMMED_LANGUAGES
 
 
-@functools.cache
 def _stemmer(lang: str):
-    from whoosh.lang import stemmer_for_language
-
-    stem = stemmer_for_language(lang)
-    return functools.lru_cache(maxsize=200_000)(stem)
+    return stemmer(lang)
 
 
 def stem_words(words: tuple[str, ...] | list[str], lang: str) -> tuple[str, ...]:
@@ -258,9 +254,9 @@ def _expand(clauses: list[_Clause]) -> list[_Clause]:
                 continue
             words = tuple(c.items[0].word for c in run)
             name = group_of(words)
-            if name:
-                out.append(_Clause([Or((_alternative(words), Synonym(name)))], "should", run[0].start, run[-1].end,
-                                   free=False))
+            if name:  # the words stay optional alternatives too: a case holding some of them still counts
+                alternatives = (_alternative(words), Synonym(name), *(Term(w) for w in dict.fromkeys(words)))
+                out.append(_Clause([Or(alternatives)], "should", run[0].start, run[-1].end, free=False))
                 i += length
                 matched = True
                 break
@@ -417,6 +413,18 @@ def parse(text: str, *, synonyms: bool = True) -> Query:
         if 2 <= len(span) <= 4 and all(span):
             pairs.append(tuple(w for w in span if w))
     return Query(text, root, plain, concepts, tuple(pairs[:MAX_PAIRS]))
+
+
+def without_redundant_phrase(node: Or, ranking: bool) -> tuple[Node, ...]:
+    """The alternatives of an OR an engine needs. (Phrase, Synonym, ...) is a phrase spelling a synonym term: every
+    document holding the phrase also holds the group's token (the indexer found it with the same analysis), so
+    matching needs the token only, and never the phrase's positions; when the phrase's words follow as
+    alternatives of their own (typed unquoted), ranking needs them, not the phrase, too."""
+    items = node.items
+    if len(items) >= 2 and isinstance(items[0], Phrase) and isinstance(items[1], Synonym):
+        if not ranking or len(items) > 2:
+            return items[1:]
+    return items
 
 
 def positive_terms(node: Node | None) -> tuple[set[str], set[str]]:

@@ -33,10 +33,11 @@ from catalogue.search.documents import (
     SearchDocument,
     fold,
     segmented,
+    stemmer,
 )
 
-SCHEMA_VERSION = "4"  # 2: coded labels, index-time synonyms ("syn"), no "spell" field; 3: "stem" + "raw" fields;
-# 4: Arabic stemmed, CJK bigrams, the six-language thesaurus
+SCHEMA_VERSION = "5"  # 2: coded labels, index-time synonyms ("syn"), no "spell" field; 3: "stem" + "raw" fields;
+# 4: Arabic stemmed, CJK bigrams, the six-language thesaurus; 5: Snowball's Arabic stemmer
 LANGS = (*STEMMED_LANGUAGES, "raw")  # the analyses: a Snowball stemmer, or "raw" (folded but not stemmed)
 # Two fields per field group, so that a query word is looked up in 8 fields rather than 20 (each one a postings
 # list to read and score in Python, for every matching document): "stem" holds each version stemmed with its own
@@ -66,7 +67,7 @@ def analyzer(lang: str):
         return chain
     stop = StopFilter(lang=lang, minsize=1) if has_stopwords(lang) else \
         StopFilter(stoplist=frozenset(fold(w) for w in ql.QUESTION_WORDS.get(lang, "").split()), minsize=1)
-    return chain | stop | StemFilter(lang=lang)
+    return chain | stop | StemFilter(stemfn=stemmer(lang))
 
 
 ANALYZERS = {lang: analyzer(lang) for lang in LANGS}
@@ -389,7 +390,7 @@ class WhooshBackend(SearchBackend):
         return wq.Or(alternatives) if alternatives else wq.NullQuery
 
     def compile(self, node: ql.Node, ranking: bool = False) -> wq.Query:
-        """The Whoosh query of a node. Unquoted words spelling a synonym term come as (Phrase OR Synonym): every
+        """The Whoosh query of a node. Words spelling a synonym term come as (Phrase OR Synonym [OR each word]; see query.without_redundant_phrase): every
         document holding that phrase also holds the group's token (the indexer found it with the same analysis),
         so matching needs the token only. `ranking` (scoring documents already selected) turns phrases into
         their words, which weigh the same fields without reading positions."""
@@ -402,10 +403,10 @@ class WhooshBackend(SearchBackend):
         if isinstance(node, ql.Synonym):
             return wq.Term("syn", node.group, boost=WEIGHTS["keywords"])
         if isinstance(node, ql.Or):
-            if not ranking and len(node.items) == 2 and isinstance(node.items[0], ql.Phrase) \
-                    and isinstance(node.items[1], ql.Synonym):
-                return self.compile(node.items[1])
-            return wq.Or([self.compile(item, ranking) for item in node.items])
+            items = ql.without_redundant_phrase(node, ranking)
+            if len(items) == 1:
+                return self.compile(items[0], ranking)
+            return wq.Or([self.compile(item, ranking) for item in items])
         # And/Not, never AndNot: Whoosh's AndNot keeps documents it should leave out once updates have spread a
         # document's versions over several segments (tests/test_search_contract.py has the case).
         if isinstance(node, ql.Not):
