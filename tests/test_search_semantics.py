@@ -143,3 +143,31 @@ def test_chinese_words_are_found_inside_text_without_spaces(case):
     assert found("洗钱") == ["C-ZH"]
     assert found("犯罪所得") == ["C-ZH"]
     assert found("没收犯罪所得的国际合作") == ["C-ZH"]
+
+
+EXTRADITION_CASES = {  # one case in each UN language, each naming extradition only in its own words
+    "C-EN": ("en", "Extradition of a fugitive accountant", "The accountant was extradited after two years."),
+    "C-FR": ("fr", "Remise de la personne à l'État requérant", "Le comptable en fuite a été remis en 2019."),
+    "C-ES": ("es", "Entrega de la persona reclamada a Chile", "El contable prófugo fue entregado en 2019."),
+    "C-RU": ("ru", "Экстрадиция бухгалтера в Австрию", "Бухгалтер был экстрадирован в 2019 году."),
+    "C-AR": ("ar", "تسليم المجرمين: قضية محاسب هارب", "تم تسليم المحاسب الهارب إلى الدولة الطالبة."),
+    "C-ZH": ("zh", "会计师逃犯引渡案", "该会计师于2019年被引渡至请求国。"),
+}
+
+
+@pytest.mark.parametrize("query", ["extradition", "remise de la personne", "extradición", "экстрадиция",
+                                   "تسليم المجرمين", "引渡"])
+def test_a_query_in_each_of_the_six_languages_finds_cases_written_in_the_others(case, query):
+    coded = {"cooperation_forms": ["law_enforcement"], "crime_types": ["fraud"], "legal_bases": ["reciprocity"]}
+    for reference, (language, title, summary) in EXTRADITION_CASES.items():
+        case(reference, language=language, title=title, summary=summary, **coded)
+    case("C-BANK", title="Bank records of a fugitive's company", summary="Records were sent.", **coded)
+    assert set(found(query)) == set(EXTRADITION_CASES)
+    assert set(found(f'"{query}"')) == set(EXTRADITION_CASES)  # synonyms hold inside quotes
+
+
+def test_agent_nouns_meet_the_activity(case):
+    case("C-POACH", title="Rhino horn poaching ring dismantled", summary="Horns were seized.",
+         crime_types=["wildlife_crime"])
+    case("C-OTHER", title="Bank records", summary="Records were sent.", crime_types=["fraud"])
+    assert found("poachers") == ["C-POACH"]

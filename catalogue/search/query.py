@@ -255,7 +255,8 @@ def _expand(clauses: list[_Clause]) -> list[_Clause]:
             words = tuple(c.items[0].word for c in run)
             name = group_of(words)
             if name:  # the words stay optional alternatives too: a case holding some of them still counts
-                alternatives = (_alternative(words), Synonym(name), *(Term(w) for w in dict.fromkeys(words)))
+                alternatives = (_alternative(words), Synonym(name),
+                                *(Term(w) for w in dict.fromkeys(words) if fold(w) not in stop_words()))
                 out.append(_Clause([Or(alternatives)], "should", run[0].start, run[-1].end, free=False))
                 i += length
                 matched = True
@@ -301,9 +302,19 @@ def stop_words() -> frozenset[str]:
     return frozenset(words)
 
 
+def _bare(clause: _Clause) -> str | None:
+    """The word of a clause typed as one bare word (it may have gained its synonym group), else None."""
+    if not clause.free or len(clause.items) != 1:
+        return None
+    item = clause.items[0]
+    if isinstance(item, Or) and isinstance(item.items[0], Term):
+        item = item.items[0]
+    return item.word if isinstance(item, Term) else None
+
+
 def _is_stop(clause: _Clause) -> bool:
-    return (clause.free and clause.occur == "should" and len(clause.items) == 1
-            and isinstance(clause.items[0], Term) and fold(clause.items[0].word) in stop_words())
+    word = _bare(clause)
+    return clause.occur == "should" and word is not None and fold(word) in stop_words()
 
 
 # ---------------------------------------------------------------- parsing
@@ -385,13 +396,12 @@ def parse(text: str, *, synonyms: bool = True) -> Query:
     """The query tree of what a reader typed; never raises."""
     text = (text or "").replace("\x00", " ")[:MAX_QUERY_CHARS]
     clauses = _clauses(text)
-    kept = [c for c in clauses if not _is_stop(c)]
+    typed = [_bare(c) for c in clauses]
+    expanded = _expand(clauses) if synonyms else clauses  # before stop words go: "remise de la personne"
+    kept = [c for c in expanded if not _is_stop(c)]
     if not any(c.occur != "not" for c in kept):  # only stop words typed: they are the query
-        kept = clauses
-    plain = tuple(dict.fromkeys(c.items[0].word for c in kept if c.free and c.occur == "should"))
-    typed = [c.items[0].word if c.free else None for c in clauses]
-    if synonyms:
-        kept = _expand(kept)
+        kept = expanded
+    plain = tuple(dict.fromkeys(_bare(c) for c in kept if _bare(c) and c.occur == "should"))
     required = [c.node for c in kept if c.occur == "must"]
     optional = [c.node for c in kept if c.occur == "should"]
     excluded = [Not(c.node) for c in kept if c.occur == "not"]
@@ -407,7 +417,7 @@ def parse(text: str, *, synonyms: bool = True) -> Query:
     concepts = tuple(c.node for c in kept if c.occur != "not")
     # Closeness: the typed words from one positive single-word concept to the next (stop words between included).
     pairs: list[tuple[str, ...]] = []
-    singles = [c for c in kept if c.occur != "not" and c.end - c.start == 1 and c.free]
+    singles = [c for c in kept if c.occur != "not" and c.end - c.start == 1 and _bare(c)]
     for first, second in zip(singles, singles[1:], strict=False):
         span = typed[first.start:second.end]
         if 2 <= len(span) <= 4 and all(span):
