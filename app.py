@@ -96,6 +96,7 @@ def configure_blueprints(app: Flask) -> None:
     from catalogue.cases.api import bp as api_cases
     from catalogue.cases.views import bp as catalogue
     from catalogue.cases.workflow_views import bp as case_workflow
+    from catalogue.search.views import bp as search
     from network.core.api import bp as api_core
     from network.core.views import bp as home
     from network.directory.api import bp as api_directory
@@ -117,6 +118,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(case_workflow)  # before catalogue: its fixed paths (/cases/new) win over /cases/<reference>
     app.register_blueprint(catalogue)
     app.register_blueprint(api_cases)
+    app.register_blueprint(search)  # /search: cases, forum posts and authorities in one box
     app.register_blueprint(api_core)  # /api/v1/openapi.json, from the parts the API blueprints above registered
 
 

@@ -113,6 +113,9 @@ TABLE: list[tuple[str, str, dict]] = [
                                                         cells(401,      403,         403,       403,       403,       403,       MANAGE)),
     # ---- audit log
     ("GET", "/audit",                                   cells(SIGN_IN,  403,         403,       403,       403,       200,       200)),
+    # ---- one box: cases for anyone, forum posts and authorities too for vetted members
+    ("GET", "/search",                                  cells(200,      200,         200,       200,       200,       200,       200)),
+    ("GET", "/search?q=extradition",                    cells(200,      200,         200,       200,       200,       200,       200)),
     # ---- catalogue: reading (listing, case pages, history, exports, statistics)
     ("GET", "/cases",                                   cells(200,      200,         200,       200,       200,       200,       200)),
     ("GET", "/cases/export.csv",                        cells(200,      200,         200,       200,       200,       200,       200)),
