@@ -248,6 +248,10 @@ def search_cases(member: Member | None, filters: Filters | Mapping[str, list[str
         filters = parse_filters(filters, strict=True)
     per_page = max(1, min(int(per_page), MAX_PER_PAGE))
     page = max(1, int(page))
+    if filters.q and (sort == "relevance" or sort not in SORTS):
+        fast = _engine_page(member, filters, page, per_page)
+        if fast is not None:
+            return fast
     found = text_search(member, filters)
     searching = found is not None and found.ids is not None
     sort = sort if sort in SORTS and (sort != "relevance" or searching) else ("relevance" if searching else "date")
@@ -265,6 +269,27 @@ def search_cases(member: Member | None, filters: Filters | Mapping[str, list[str
             result.corrected_query, result.typed_query = found.query.text, found.corrected_from
         elif filters.verbatim and total < SUGGEST_BELOW:
             result.suggestion = search.suggestion(found.query, dict(filters.values), search_viewer(member), total)
+    return result
+
+
+def _engine_page(member: Member | None, filters: Filters, page: int, per_page: int) -> SearchPage | None:
+    """A text query sorted by relevance, served by the search engine alone: it selects once, ranks only the page
+    and counts the facets over the same selection (each without its own filter), under the reader's scope; None
+    when nothing searchable was typed (the listing then shows every case)."""
+    viewer = search_viewer(member)
+    query, hits = search.find(viewer, filters.q, correct=not filters.verbatim, select=False)
+    if hits is None:
+        return None
+    found = search.page(viewer, query, dict(filters.values), FACETS, page, per_page)
+    cases = _load(found.page_ids)
+    facets = {name: found.facets.get(name, {}) for name in FACETS}
+    facets["year"] = dict(sorted(facets["year"].items(), reverse=True))
+    result = SearchPage(found.total, cases, facets, "relevance")
+    result.snippets = search.snippets(cases, query)
+    if hits.corrected_from is not None:
+        result.corrected_query, result.typed_query = query.text, hits.corrected_from
+    elif filters.verbatim and found.total < SUGGEST_BELOW:
+        result.suggestion = search.suggestion(query, dict(filters.values), viewer, found.total)
     return result
 
 

@@ -163,7 +163,7 @@ def case_document(case) -> SearchDocument:
         reviewer_id=case.reviewer_id,
         when=case.request_date or case.decision_date or case.completion_date,
         year=case.year,
-        facets=sorted({f"{facet.kind}:{facet.code}" for facet in case.facets if facet.kind != "year"}
+        facets=sorted({f"{facet.kind}:{facet.code}" for facet in case.facets}
                       | {f"outcome:{case.outcome}", f"language:{case.language}"}),
         versions=versions,
     )

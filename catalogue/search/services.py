@@ -63,16 +63,45 @@ def _ensure_checked() -> None:
             ensure_consistent()
 
 
-def find(viewer: Viewer, text: str, correct: bool = True) -> tuple[Query, SearchHits | None]:
+def find(viewer: Viewer, text: str, correct: bool = True, select: bool = True) -> tuple[Query, SearchHits | None]:
     """The query searched and every case id it finds in the viewer's scope, unranked (None: nothing to search).
     With `correct`, misspelt words are corrected first: the query returned is then the correction, and
-    hits.corrected_from the text typed."""
+    hits.corrected_from the text typed. With `select` False only the correction is made (hits then carry no
+    selection: the caller searches the query returned)."""
     query = parse(text)
     if not query:
         return query, None
     _ensure_checked()
+    if not select:
+        fixed = backend().correction(query, {}, viewer) if correct else None
+        if fixed is not None:
+            return fixed, SearchHits([], 0, query=fixed, corrected_from=query.text)
+        return query, SearchHits([], 0, query=query)
     hits = backend().search(query, viewer=viewer, suggest=False, correct=correct)
     return hits.query or query, hits
+
+
+def page(viewer: Viewer, query: Query, filters: dict, facets: tuple[str, ...], number: int, size: int) \
+        -> SearchHits:
+    """One page of the cases the query finds with these filters in the viewer's scope, best first, and the
+    facet counts asked for, each over the results of every filter except its own: one selection for the page
+    and the facets no filter restricts, one more for each facet whose filter is set."""
+    engine = backend()
+    hits = engine.search(query, filters, facets=tuple(k for k in facets if not _restricts(k, filters)),
+                         page=(number, size), viewer=viewer, suggest=False)
+    for kind in facets:
+        if _restricts(kind, filters):
+            others = {k: v for k, v in filters.items()
+                      if k != kind and not (kind == "year" and k in ("year_from", "year_to"))}
+            hits.facets[kind] = engine.search(query, others, facets=(kind,), viewer=viewer, suggest=False) \
+                .facets.get(kind, {})
+    return hits
+
+
+def _restricts(kind: str, filters: dict) -> bool:
+    if kind == "year":
+        return bool(filters.get("year_from") or filters.get("year_to"))
+    return bool(filters.get(kind))
 
 
 def rank(viewer: Viewer, query: Query, filters: dict, limit: int | None) -> list[int]:

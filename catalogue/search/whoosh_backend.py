@@ -36,8 +36,9 @@ from catalogue.search.documents import (
     stemmer,
 )
 
-SCHEMA_VERSION = "5"  # 2: coded labels, index-time synonyms ("syn"), no "spell" field; 3: "stem" + "raw" fields;
-# 4: Arabic stemmed, CJK bigrams, the six-language thesaurus; 5: Snowball's Arabic stemmer
+SCHEMA_VERSION = "6"  # 2: coded labels, index-time synonyms ("syn"), no "spell" field; 3: "stem" + "raw" fields;
+# 4: Arabic stemmed, CJK bigrams, the six-language thesaurus; 5: Snowball's Arabic stemmer;
+# 6: year facet tokens (facet counts of a text search come from the engine)
 LANGS = (*STEMMED_LANGUAGES, "raw")  # the analyses: a Snowball stemmer, or "raw" (folded but not stemmed)
 # Two fields per field group, so that a query word is looked up in 8 fields rather than 20 (each one a postings
 # list to read and score in Python, for every matching document): "stem" holds each version stemmed with its own
