@@ -171,3 +171,22 @@ def test_agent_nouns_meet_the_activity(case):
          crime_types=["wildlife_crime"])
     case("C-OTHER", title="Bank records", summary="Records were sent.", crime_types=["fraud"])
     assert found("poachers") == ["C-POACH"]
+
+
+def test_with_many_matches_the_best_candidates_get_the_full_score(app, db_backend, case, monkeypatch):
+    """PostgreSQL ranks many matches in two phases (plain ts_rank picks candidates, the full score orders them);
+    Whoosh re-ranks its best candidates by closeness. Either way the page is the one full ranking gives."""
+    from catalogue.search import postgres_backend, whoosh_backend
+
+    case("C-BEST", title="Yacht confiscation and yacht sale", summary="A yacht was confiscated and sold.")
+    case("C-SECOND", title="Yacht confiscation", summary="The vessel was kept.")
+    for n in range(10):
+        case(f"C-{n:02d}", title=f"Case number {n}",
+             summary="A yacht was mentioned once." if n % 2 else "A confiscation was ordered.")
+    full = found("yacht confiscation")
+    monkeypatch.setattr(postgres_backend, "RANK_CANDIDATES", 2)
+    monkeypatch.setattr(whoosh_backend, "NEAR_CANDIDATES", 2)
+    from catalogue.cases.queries import search_cases
+
+    page = [c.reference for c in search_cases(None, {"q": ["yacht confiscation"]}, "relevance", 1, 2).cases]
+    assert page == full[:2] == ["C-BEST", "C-SECOND"]

@@ -92,6 +92,7 @@ ON CONFLICT (case_id) DO UPDATE SET status = excluded.status, visibility = exclu
 # Planner setting for the statements of a text query (restored after each, within the transaction).
 SEQSCAN_OFF = text("SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true)")
 SEQSCAN_RESTORE = text("SELECT set_config('enable_seqscan', :previous, true)")
+RANK_CANDIDATES = 200  # above this many matches, the best this many (or five pages) by ts_rank get the full score
 ADD_WORDS = text("INSERT INTO search_words (word) SELECT unnest(CAST(:words AS varchar(60)[])) "
                  "ON CONFLICT (word) DO NOTHING")
 
@@ -345,8 +346,24 @@ class PostgresBackend(PostgresIndex):
         statement = select(CaseSearch.case_id).where(*where).order_by(*order)
         if limit is not None:
             statement = statement.limit(limit)
+            if ranking is not None and matches.total > max(RANK_CANDIDATES, 5 * limit):
+                statement = self._two_phase(matches, where, limit, by_date)
         with self._through_index(tsquery):
             return list(self.session.scalars(statement))
+
+    def _two_phase(self, matches: Matches, where: list, limit: int, by_date: list):
+        """Many matches: plain ts_rank picks the best candidates (one function a row), and only those get the
+        full score (a containment test per concept and per adjacent pair, each a pass over the vector)."""
+        concepts = [c for c in (self.compile(n, ranking=True) for n in matches.query.concepts) if c is not None]
+        plain = func.ts_rank(CaseSearch.rank_document, reduce(func.tsquery_or, concepts))
+        candidates = (select(CaseSearch.case_id.label("case_id"), CaseSearch.rank_document.label("rank_document"),
+                             CaseSearch.filed_on.label("filed_on"))
+                      .where(*where).order_by(plain.desc(), *by_date)
+                      .limit(max(RANK_CANDIDATES, 5 * limit)).subquery())
+        full = self.rank_expression(matches.query, candidates.c.rank_document)
+        return (select(candidates.c.case_id)
+                .order_by(full.desc(), candidates.c.filed_on.desc().nulls_last(), candidates.c.case_id.desc())
+                .limit(limit))
 
     def _facet_counts(self, matches: Matches, kinds: Iterable[str]) -> dict[str, dict[str, int]]:
         """One GROUP BY over the facet tokens of the matching rows (same conditions; no list of ids)."""
