@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from network.core import clock as clock_module
 from tests.forum_support import forum  # noqa: F401 (the forum's test world, for every forum test module)
+from tests.search_support import case  # noqa: F401 (a factory of cases, for the search test modules)
 
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')

@@ -1,6 +1,8 @@
 """Helpers of the search tests: cases in any state, written through the ORM (so through the outbox)."""
 from __future__ import annotations
 
+import pytest
+
 BASE = {
     "title": "Bank records obtained for a laundering case",
     "summary": "Bank records were obtained in four months.",
@@ -38,3 +40,12 @@ def found(q: str, member=None, **filters) -> list[str]:
 
     args = {"q": [q], **{k: v if isinstance(v, list) else [v] for k, v in filters.items()}}
     return [case.reference for case in search_cases(member, args, "relevance", 1, 100).cases]
+
+
+@pytest.fixture
+def case(app, member, moderator):
+    """A factory of cases (published unless said otherwise), written through the ORM and so through the outbox."""
+    def make(reference: str, **fields):
+        return make_case(member, moderator, reference, **fields)
+
+    return make

@@ -14,14 +14,6 @@ from tests.search_support import found, make_case
 pytestmark = pytest.mark.persistence
 
 
-@pytest.fixture
-def case(app, member, moderator):
-    def make(reference: str, **fields):
-        return make_case(member, moderator, reference, **fields)
-
-    return make
-
-
 def test_the_backend_follows_the_database(app, db_backend):
     from catalogue.search.services import backend
 

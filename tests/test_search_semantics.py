@@ -11,14 +11,6 @@ from tests.search_support import found, make_case
 pytestmark = pytest.mark.persistence
 
 
-@pytest.fixture
-def case(app, member, moderator):
-    def make(reference: str, **fields):
-        return make_case(member, moderator, reference, **fields)
-
-    return make
-
-
 # ---------------------------------------------------------------- parsing (no engine)
 
 def test_words_are_optional_and_operators_make_them_required_or_excluded():
