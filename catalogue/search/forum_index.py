@@ -335,6 +335,7 @@ class PostgresForumIndex(PostgresIndex):
             where.append(ForumPostSearch.author_id.in_(authors))
         tsquery = None
         if query:
+            self._compiler.prepare(query)
             tsquery = self._compiler.compile(query.root)
             where.append(ForumPostSearch.document.op("@@")(tsquery))
         total = self.session.scalar(select(func.count()).select_from(ForumPostSearch).where(*where)) or 0
