@@ -113,10 +113,16 @@ class SearchBackend(abc.ABC):
 
     # ------------------------------------------------------------ reading
 
+    # A facet kind every document holds exactly once (cases: their outcome), so that a search asking for facet
+    # counts gets its total from the same pass; None: the total is counted by _select.
+    total_facet: str | None = None
+
     @abc.abstractmethod
-    def _select(self, query: Query, filters: Mapping[str, Iterable[str]], viewer: Viewer) -> Matches:
+    def _select(self, query: Query, filters: Mapping[str, Iterable[str]], viewer: Viewer, count: bool = True) \
+            -> Matches:
         """The documents in the viewer's scope matching the query and filters, unscored (the engine's index
-        only: Whoosh without a scorer, PostgreSQL `document @@ query` on the GIN index, no ts_rank)."""
+        only: Whoosh without a scorer, PostgreSQL `document @@ query` on the GIN index, no ts_rank). Without
+        `count` the total may be left 0 (the caller counts through total_facet)."""
 
     @abc.abstractmethod
     def _ids(self, matches: Matches) -> list[int]:
@@ -160,14 +166,22 @@ class SearchBackend(abc.ABC):
             if fixed is not None:
                 typed, parsed = parsed.text, fixed
                 suggest = False
-        matches = self._select(parsed, filters or {}, viewer)
+        kinds = tuple(facets)
+        counted = None
+        if kinds and self.total_facet:  # one pass counts the facets and, by a facet every document has once, all
+            matches = self._select(parsed, filters or {}, viewer, count=False)
+            counted = self._facet_counts(matches, (*kinds, self.total_facet))
+            matches.total = sum(counted.get(self.total_facet, {}).values())
+        else:
+            matches = self._select(parsed, filters or {}, viewer)
         hits = SearchHits(ids=lambda: self._ids(matches), total=matches.total, query=parsed, corrected_from=typed)
         if page is not None and matches.total:
             number, size = max(1, page[0]), max(1, page[1])
             if (number - 1) * size < matches.total:
                 hits.page_ids = self._top(matches, sort, number * size)[(number - 1) * size: number * size]
-        kinds = tuple(facets)
-        if kinds:
+        if counted is not None:
+            hits.facets = {kind: counted.get(kind, {}) for kind in kinds}
+        elif kinds:
             hits.facets = self._facet_counts(matches, kinds) if matches.total else {kind: {} for kind in kinds}
         if suggest and parsed and matches.total < SUGGEST_BELOW:
             hits.suggestion = self.suggestion(parsed, filters or {}, viewer, found=matches.total)

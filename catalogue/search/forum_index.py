@@ -249,7 +249,7 @@ class WhooshForumIndex(wb.WhooshBackend):
             self._cache = cache = {"key": key, "cids": cids, "facets": {}}
         return cache
 
-    def _select(self, query: ql.Query, filters, viewer) -> Matches:
+    def _select(self, query: ql.Query, filters, viewer, count: bool = True) -> Matches:  # noqa: ARG002
         if not viewer.space_ids:
             return Matches(total=0, handle=set(), query=query, filters=filters, viewer=viewer)
         return super()._select(query, filters, viewer)
@@ -328,7 +328,7 @@ class PostgresForumIndex(PostgresIndex):
                     or_(table.topic_hidden.is_(False), moderated),
                     or_(table.hidden.is_(False), mine, moderated))
 
-    def _select(self, query: ql.Query, filters, viewer) -> Matches:
+    def _select(self, query: ql.Query, filters, viewer, count: bool = True) -> Matches:  # noqa: ARG002
         where = [self.scope(viewer)]
         authors = [int(a) for a in filters.get("author") or ()]
         if authors:

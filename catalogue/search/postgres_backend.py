@@ -215,6 +215,7 @@ class PostgresIndex(SearchBackend):
 
 class PostgresBackend(PostgresIndex):
     table, lock_key, writer_class = CaseSearch, LOCK_KEY, _Writer
+    total_facet = "outcome"  # every case has one outcome token: the facet pass counts the matches too
 
     # ------------------------------------------------------------ compiling queries
 
@@ -353,15 +354,17 @@ class PostgresBackend(PostgresIndex):
         finally:
             session.execute(SEQSCAN_RESTORE, {"previous": previous})
 
-    def _select(self, query: ql.Query, filters, viewer: Viewer) -> Matches:
+    def _select(self, query: ql.Query, filters, viewer: Viewer, count: bool = True) -> Matches:
         where = [self.scope(viewer), *self.filter_conditions(filters)]
         tsquery = None
         if query:
             self.prepare(query)
             tsquery = self.compile(query.root)
             where.append(CaseSearch.document.op("@@")(tsquery))  # the GIN index; nothing is ranked here
-        with self._through_index(tsquery):
-            total = self.session.scalar(select(func.count()).select_from(CaseSearch).where(*where)) or 0
+        total = 0
+        if count:
+            with self._through_index(tsquery):
+                total = self.session.scalar(select(func.count()).select_from(CaseSearch).where(*where)) or 0
         return Matches(total=total, handle=(where, tsquery), query=query, filters=filters, viewer=viewer)
 
     def _ids(self, matches: Matches) -> list[int]:

@@ -482,7 +482,7 @@ class WhooshBackend(SearchBackend):
             cached = self._live_cache = (key, set(reader.all_doc_ids()))
         return cached[1]
 
-    def _select(self, query: ql.Query, filters, viewer: Viewer) -> Matches:
+    def _select(self, query: ql.Query, filters, viewer: Viewer, count: bool = True) -> Matches:  # noqa: ARG002
         restriction = [self.scope(viewer), *self.filter_query(filters)]
         compiled = wq.And([self.compile(query.root), *restriction]) if query else wq.And(restriction)
         with self._searching() as searcher:
