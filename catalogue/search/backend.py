@@ -138,10 +138,6 @@ class SearchBackend(abc.ABC):
         """Facet kind -> {code: count} over `matches`, most frequent first."""
 
     @abc.abstractmethod
-    def _has_word(self, word: str) -> bool:
-        """Whether a folded word occurs anywhere in the index."""
-
-    @abc.abstractmethod
     def _candidates(self, word: str) -> Iterator[str]:
         """Indexed words that could be what `word` was meant to be (the engine's cheap pre-selection)."""
 
@@ -201,10 +197,8 @@ class SearchBackend(abc.ABC):
 
     def _finds_nothing(self, word: str, viewer: Viewer) -> bool:
         """Whether a folded typed word (with its synonyms and stems) finds no document the viewer may see."""
-        if not self._has_word(word):
-            single = parse(word)
-            return not single or self._select(single, {}, viewer).total == 0
-        return self._select(parse(word), {}, viewer).total == 0
+        single = parse(word)
+        return not single or self._select(single, {}, viewer).total == 0
 
     def _corrected_text(self, query: Query, viewer: Viewer) -> str | None:
         """The typed text with each word that finds nothing the viewer may see replaced by the closest indexed

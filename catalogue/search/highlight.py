@@ -2,8 +2,6 @@
 escaped first and only then the matches wrapped in <mark>, so nothing a case contains can become markup."""
 from __future__ import annotations
 
-import functools
-
 from markupsafe import Markup, escape
 
 from catalogue.search.documents import CJK_RE, WORD_RE, analysis_language, fold, stemmer
@@ -11,11 +9,6 @@ from catalogue.search.query import Node, positive_terms, stop_words
 
 LENGTH = 240
 LEAD = 60  # characters shown before the first match
-
-
-@functools.cache
-def _stemmer(lang: str):
-    return stemmer(lang)
 
 
 def _stop_words() -> frozenset[str]:
@@ -34,7 +27,7 @@ class Matcher:
 
     def stems(self, lang: str) -> set[str]:
         if lang not in self._stems:
-            self._stems[lang] = {_stemmer(lang)(w) for w in self.words}
+            self._stems[lang] = {stemmer(lang)(w) for w in self.words}
         return self._stems[lang]
 
     def __call__(self, word: str, lang: str) -> bool:
@@ -42,7 +35,7 @@ class Matcher:
         if self.cjk and CJK_RE.search(folded):
             return any(piece in folded for piece in self.cjk)
         return (folded in self.words or any(folded.startswith(p) for p in self.prefixes)
-                or _stemmer(lang)(folded) in self.stems(lang))
+                or stemmer(lang)(folded) in self.stems(lang))
 
     def __bool__(self) -> bool:
         return bool(self.words or self.prefixes)

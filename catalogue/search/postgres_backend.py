@@ -437,9 +437,6 @@ class PostgresBackend(PostgresIndex):
                 counts[kind][code] = n
         return counts
 
-    def _has_word(self, word: str) -> bool:
-        return self.session.scalar(select(SearchWord.word).where(SearchWord.word == word[:60])) is not None
-
     def _candidates(self, word: str) -> Iterator[str]:
         """Words of a similar length sharing the first letter, or the second (a typo in the first letter)."""
         n = len(word)

@@ -101,15 +101,11 @@ class Query:
 STEM_LANGUAGES = STEMMED_LANGUAGES
 
 
-def _stemmer(lang: str):
-    return stemmer(lang)
-
-
 def stem_words(words: tuple[str, ...] | list[str], lang: str) -> tuple[str, ...]:
     """Folded words stemmed with the Snowball stemmer of `lang` ("raw": unchanged)."""
     if lang == "raw":
         return tuple(words)
-    stem = _stemmer(lang)
+    stem = stemmer(lang)
     return tuple(stem(w) for w in words)
 
 

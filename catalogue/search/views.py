@@ -13,7 +13,6 @@ from sqlalchemy import select
 from catalogue.cases import queries
 from catalogue.search import services as search_services
 from catalogue.search.documents import STEMMED_LANGUAGES, fold, stemmer, tokens
-from catalogue.search.highlight import highlight
 from catalogue.search.query import Node, Not, Or, Phrase, Synonym, Term, parse, synonym_table
 from network.core.access import current_member, public
 from network.core.db import db
@@ -126,21 +125,10 @@ def authority_group(member, text: str) -> Group | None:
         if held:
             scored.append((-held, fold(state_name(authority.state)), fold(authority.name), authority))
     scored.sort(key=lambda row: row[:3])
-    items = [Item(a.name, url_for("directory.authority", key=a.key), state_name(a.state),
-                  highlight(a.parent_body, "simple", _NoMatch())[1] if a.parent_body else "")
+    items = [Item(a.name, url_for("directory.authority", key=a.key), state_name(a.state), a.parent_body)
              for *_key, a in scored[:GROUP_SIZE]]
     return Group("authorities", _("Competent national authorities"), len(scored),
                  url_for("directory.index", q=text), items)
-
-
-class _NoMatch:
-    """A highlight matcher that marks nothing (a parent body is shown as it is, escaped)."""
-
-    def __call__(self, word: str, lang: str) -> bool:  # noqa: ARG002
-        return False
-
-    def __bool__(self) -> bool:
-        return False
 
 
 # ---------------------------------------------------------------- the page

@@ -630,11 +630,6 @@ class WhooshBackend(SearchBackend):
             out[kind] = dict(sorted(((c, n) for c, n in counted if n), key=lambda item: (-item[1], item[0])))
         return out
 
-    def _has_word(self, word: str) -> bool:
-        with self._searching() as searcher:
-            reader = searcher.reader()
-            return any(reader.doc_frequency(text_field(g, "raw"), word) > 0 for g in FIELD_GROUPS)
-
     def _candidates(self, word: str) -> Iterator[str]:
         if not self.count():
             return
