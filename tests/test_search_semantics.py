@@ -182,3 +182,13 @@ def test_with_many_matches_the_best_candidates_get_the_full_score(app, db_backen
 
     page = [c.reference for c in search_cases(None, {"q": ["yacht confiscation"]}, "relevance", 1, 2).cases]
     assert page == full[:2] == ["C-BEST", "C-SECOND"]
+
+
+def test_long_chains_of_operators_never_fail_on_either_engine(case):
+    case("C-A", title="Extradition of a fugitive")
+    for q in (" OR ".join(["extradition"] * 1000), " OR ".join(f"w{i}" for i in range(1000)),
+              " ".join(f"w{i}" for i in range(1000)), "+" + " +".join(f"w{i}" for i in range(300)),
+              '"' + " ".join(["a"] * 500) + '"', " ".join(["-x"] * 500), "a OR " * 400 + "extradition",
+              "司法协助" * 250, "المساعدة " * 100):
+        found(q)  # no exception
+    assert found(" OR ".join(["zzz"] * 20) + " OR extradition") == ["C-A"]

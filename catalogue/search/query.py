@@ -372,13 +372,14 @@ def _clauses(text: str) -> list[_Clause]:
             occur = "not"
         last = clauses[-1] if clauses else None
         if pending_or and last is not None and occur != "not" and last.occur != "not":
-            last.items += nodes
+            last.items = (last.items + nodes)[:MAX_CLAUSES]  # alternatives beyond these are not a reader's
             last.free = False
             last.end = position + 1
             if occur == "must":
                 last.occur = "must"
         elif len(nodes) > 1 and occur == "should":  # bigrams of a long CJK run: each an optional concept
-            clauses += [_Clause([n], "should", position, position + 1, free=False) for n in nodes]
+            clauses += [_Clause([n], "should", position, position + 1, free=False)
+                        for n in nodes[:MAX_CLAUSES - len(clauses)]]
         else:
             clauses.append(_Clause(list(nodes), occur, position, position + 1, free))
         position += 1
