@@ -3,11 +3,26 @@ from __future__ import annotations
 
 import csv
 import json
+import re
+import unicodedata
 from collections.abc import Iterable
 from typing import TextIO
 
 from catalogue.cases.models import INTERCHANGE_FIELDS, LIST_FIELDS, Case
 from catalogue.cases.services import case_to_dict
+
+# What a spreadsheet skips before reading a formula: white space (the no-break space included) and the invisible
+# characters; full-width signs (＝＋－＠) are formulas too once normalised (NFKC).
+_LEADING_BLANKS = re.compile(r"^[\s\u200b\u200c\u200d\u2060\ufeff]*")
+FORMULA_SIGNS = ("=", "+", "-", "@")
+
+
+def is_formula(text: str) -> bool:
+    """Whether a spreadsheet could take the cell for a formula (or a field separator trick)."""
+    if text[:1] in ("\t", "\r", "\n"):
+        return True
+    rest = _LEADING_BLANKS.sub("", text)
+    return unicodedata.normalize("NFKC", rest[:1])[:1] in FORMULA_SIGNS
 
 
 def csv_cell(value: object) -> str:
@@ -19,7 +34,7 @@ def csv_cell(value: object) -> str:
     elif isinstance(value, dict):
         value = json.dumps(value, ensure_ascii=False, sort_keys=True) if value else ""
     text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return "'" + text if is_formula(text) else text
 
 
 def write_jsonl(cases: Iterable[Case], out: TextIO) -> int:

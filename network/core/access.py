@@ -39,7 +39,7 @@ def requires(*requirements: Requirement, fresh: bool = False):
             for requirement in requirements:
                 if not requirement(member):
                     security_log.warning(
-                        "requirement %s refused member=%s path=%s", requirement.__name__, member.id, request.path
+                        "requirement %s refused member=%s path=%r", requirement.__name__, member.id, request.path
                     )
                     abort(403)
             if fresh and not is_fresh():
@@ -71,5 +71,5 @@ def is_fresh() -> bool:
 def ensure(allowed: bool) -> None:
     """Object-level check inside a view: 404 hides what the member may not see."""
     if not allowed:
-        security_log.warning("object access refused path=%s", request.path)
+        security_log.warning("object access refused path=%r", request.path)  # %r: a CR LF cannot forge a line
         abort(404)

@@ -47,7 +47,7 @@ def render_error(code: int, detail: str | None = None):
 def configure_error_pages(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
-        logging.getLogger("network.security").warning("csrf rejected path=%s ip=%s", request.path, request.remote_addr)
+        logging.getLogger("network.security").warning("csrf rejected path=%r ip=%s", request.path, request.remote_addr)
         return render_error(400, str(_l("The form had expired or did not come from this site. Reload the page and try again.")))
 
     @app.errorhandler(HTTPException)
@@ -63,7 +63,7 @@ def configure_error_pages(app: Flask) -> None:
     def unexpected(error: Exception):
         if isinstance(error, HTTPException):
             return http_error(error)
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.exception("unhandled error on %s %r", request.method, request.path)
         from network.core.db import db
 
         db.session.rollback()
