@@ -1,12 +1,15 @@
-"""Text that reaches a CSV cell or a log line (issue 12, findings 6 and 7): formula cells are neutralised whatever
-blank or full-width character comes first, and a CR LF in a URL cannot write a line of its own into the security
-log."""
+"""Text that reaches a CSV cell, a log line or a file name header (issue 12, findings 6, 7 and 10): formula cells
+are neutralised whatever blank or full-width character comes first, a CR LF in a URL cannot write a line of its own
+into the security log, and any attachment name gives a Latin-1 Content-Disposition with RFC 6266 names."""
+# ruff: noqa: F811 -- the `ready` fixture is imported from test_messaging_flow and requested by name
 from __future__ import annotations
 
 import logging
 
 import pytest
 from werkzeug.exceptions import HTTPException
+
+from tests.test_messaging_flow import ready  # noqa: F401 -- a fixture
 
 FORMULAS = ["=1+1", "+1", "-1", "@SUM(A1)", " =1+1", "   +cmd", "\u00a0=1", "\u200b=1", "\ufeff@SUM(A1)",
             "\u2060-2", " \u200b\u00a0=HYPERLINK(\"x\")", "\uff1d1+1", "\uff0b1", "\uff0d1", "\uff20x", " \uff1d1",
@@ -37,3 +40,34 @@ def test_a_cr_lf_in_the_path_cannot_forge_a_security_log_line(app, caplog):
     lines = [record.getMessage() for record in caplog.records if record.name == "network.security"]
     assert lines and all("\r" not in line and "\n" not in line for line in lines)
     assert "forged entry" in lines[-1]  # kept, escaped, on the one line
+
+
+@pytest.mark.parametrize("name", ["bank-records.html", "سجلات مصرفية.pdf", "银行记录.xlsx", "Выписка.docx",
+                                  "a\r\nBcc: x@y.z.txt", '"quoted".txt', "", "\u202eexe.pdf", "../../etc/passwd"])
+def test_a_file_name_always_makes_a_latin1_content_disposition_on_one_line(name):
+    """Finding 10: any name, in any script, with control or bidi characters, gives a header gunicorn can send."""
+    from werkzeug.datastructures import Headers
+
+    from network.core.filenames import disposition, safe_name
+
+    headers = Headers()
+    headers.set("Content-Disposition", "attachment", **disposition(name))
+    value = headers["Content-Disposition"]
+    value.encode("latin-1")  # gunicorn's requirement
+    assert "\r" not in value and "\n" not in value and "\u202e" not in value and "/" not in value.split(";")[1]
+    if not safe_name(name).isascii():
+        assert "filename*=UTF-8''" in value and "filename=attachment" in value
+
+
+def test_a_message_attachment_named_in_arabic_downloads_with_rfc_6266_names(app, ready, member_factory):
+    from tests.test_messaging_features import _file_link, send_with_file
+    from tests.test_messaging_flow import _html
+
+    alice, bob = member_factory(), member_factory()
+    a, b = ready(alice), ready(bob)
+    conversation_id = send_with_file(a, [bob], b"%PDF-1.4 bank records", name="سجلات مصرفية.pdf")
+    response = b.get(_file_link(_html(b.get(f"/messages/{conversation_id}"))))
+    assert response.status_code == 200 and response.data == b"%PDF-1.4 bank records"
+    header = response.headers["Content-Disposition"]
+    header.encode("latin-1")
+    assert "filename*=UTF-8''%D8%B3%D8%AC%D9%84%D8%A7%D8%AA" in header

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from network.core.access import current_member, ensure, requires
 from network.core.db import db
+from network.core.filenames import disposition
 from network.core.forms import show_domain_error
 from network.directory.models import Authority
 from network.members.access import is_member, is_moderator
@@ -290,7 +291,7 @@ def attachment(conversation_id: int, message_id: int, file_id: str):
         return render_template("messaging/problem.html", problem=message_text), 404 if "No such" in message_text \
             else 409
     response = Response(data, mimetype="application/octet-stream")
-    response.headers.set("Content-Disposition", "attachment", filename=name)
+    response.headers.set("Content-Disposition", "attachment", **disposition(name))
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
