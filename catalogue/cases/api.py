@@ -16,7 +16,7 @@ from markupsafe import escape
 from catalogue.cases import queries, services
 from catalogue.cases.models import Case
 from catalogue.search import services as search_services
-from network.core import audit
+from network.core import audit, jsonlines
 from network.core.api import api_member, api_view, error_response, int_arg, openapi_error, register_openapi
 from network.core.reference import REGION_CODES
 from network.core.security import csrf
@@ -105,7 +105,10 @@ def get_case(reference: str):
 def create_case():
     """Submit a case as a draft of the token's member; the member completes and submits it on the site."""
     member = api_member("catalogue:write")
-    data = request.get_json(silent=True)
+    try:
+        data = jsonlines.loads(request.get_data(cache=False)) if request.is_json else None
+    except (ValueError, UnicodeDecodeError):
+        data = None
     if not isinstance(data, dict):
         return error_response(400, "invalid_json", _("Send one case as a JSON object (Content-Type: application/json)."))
     given = data.get("reference")
@@ -300,7 +303,7 @@ def _openapi_fragment() -> str:
                                         "default without q, and what relevance means without q); title "
                                         "(alphabetical)."},
                         {"name": "page", "in": "query", "required": False,
-                         "schema": {"type": "integer", "minimum": 1, "default": 1}},
+                         "schema": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1}},
                         {"name": "per_page", "in": "query", "required": False,
                          "schema": {"type": "integer", "minimum": 1, "default": DEFAULT_PER_PAGE},
                          "description": "At most 100: a larger value is capped to 100 (the answer says so)."},

@@ -138,13 +138,19 @@ def authenticate(header: str | None) -> ApiToken | None:
 
 # ---------------------------------------------------------------- views
 
-def int_arg(name: str, default: int) -> int:
-    """A positive whole number from the query string (page, per_page); ValueError with a message to answer 400."""
+MAX_INT_ARG = 100_000  # no page or page size a reader asks for is larger; larger overflowed SQL's OFFSET (500)
+
+
+def int_arg(name: str, default: int, maximum: int = MAX_INT_ARG) -> int:
+    """A positive whole number from the query string (page, per_page), at most `maximum`; ValueError with a
+    message to answer 400."""
     value = request.args.get(name, "").strip()
     if not value:
         return default
-    if not value.isdigit() or int(value) < 1:
+    if not (value.isascii() and value.isdigit()) or len(value) > 12 or int(value) < 1:
         raise ValueError(_("%(name)s must be a positive whole number.", name=name))
+    if int(value) > maximum:
+        raise ValueError(_("%(name)s must be at most %(maximum)d.", name=name, maximum=maximum))
     return int(value)
 
 

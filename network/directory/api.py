@@ -107,7 +107,7 @@ def _filter_parameters() -> list[dict]:
          "description": "true: only authorities that receive requests around the clock."},
         {"name": "stale", "in": "query", "required": False, "schema": flag,
          "description": "true: only entries not verified for twelve months (or never); false: only current ones."},
-        {"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "default": 1}},
+        {"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1}},
         {"name": "per_page", "in": "query", "required": False,
          "schema": {"type": "integer", "minimum": 1, "default": DEFAULT_PER_PAGE},
          "description": "At most 100: a larger value is capped to 100 (the answer says so)."},

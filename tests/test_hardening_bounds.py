@@ -1,0 +1,50 @@
+# ruff: noqa: F811 -- the `make_token` fixture is imported from test_api and requested by name
+"""Bad input that answered 500 (issue 12, findings 8 and 9): query-string integers are bounded, and JSON nested
+deeper than any interchange object is refused with a clear error before Python's parser recurses into it."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.test_api import bearer, make_token  # noqa: F401 -- a fixture
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize("query", ["page=" + "9" * 20, "per_page=" + "9" * 20, "page=100001", "page=\u0663",
+                                   "page=-1", "page=1e9", "per_page=0"])
+def test_out_of_range_page_numbers_answer_400_not_500(client, query):
+    answer = client.get(f"/api/v1/cases?{query}")
+    assert answer.status_code == 400, answer.get_data(as_text=True)
+    assert answer.get_json()["error"]["code"] == "invalid_parameter"
+
+
+def test_the_largest_page_still_answers(client):
+    assert client.get("/api/v1/cases?page=100000").status_code == 200
+    assert client.get("/api/v1/cases?per_page=500").get_json()["per_page"] == 100  # capped, as documented
+
+
+def test_json_nested_too_deep_is_a_problem_with_a_line_number():
+    from network.core.jsonlines import loads, nesting_depth, read_json_lines
+
+    assert nesting_depth('{"a": [1, {"b": "[[[[ not counted ]]]]"}]}') == 3
+    with pytest.raises(ValueError, match="nested deeper"):
+        loads(DEEP)
+    found, problems = read_json_lines([b'{"reference": "A"}', DEEP.encode()], lambda data: [], "reference", "ref")
+    assert len(found) == 1 and problems == ["line 2: not valid JSON (nested deeper than 64 levels)"]
+
+
+def test_catalogue_import_of_a_deep_line_reports_it_and_imports_nothing(app, tmp_path):
+    from catalogue.cases.cli import read_cases
+
+    found, problems = read_cases([DEEP.encode()])
+    assert found == [] and problems and problems[0].startswith("line 1:")
+
+
+def test_the_api_refuses_a_deeply_nested_case_with_400(client, member, make_token):
+    headers = {**bearer(make_token(member, scopes=("catalogue:write",))), "Content-Type": "application/json"}
+    answer = client.post("/api/v1/cases", data=DEEP, headers=headers)
+    assert answer.status_code == 400 and answer.get_json()["error"]["code"] == "invalid_json"
+    nested = {"title": "x" * 10, "summary": json.dumps({"a": 1})}
+    assert client.post("/api/v1/cases", json=nested, headers=headers).status_code == 400  # invalid, not 500
