@@ -48,3 +48,21 @@ def test_the_api_refuses_a_deeply_nested_case_with_400(client, member, make_toke
     assert answer.status_code == 400 and answer.get_json()["error"]["code"] == "invalid_json"
     nested = {"title": "x" * 10, "summary": json.dumps({"a": 1})}
     assert client.post("/api/v1/cases", json=nested, headers=headers).status_code == 400  # invalid, not 500
+
+
+@pytest.mark.parametrize("reference", ["IMP-2020-001\n", "IMP-2020-001\r\n", "IMP\n-2020"])
+def test_a_reference_with_a_newline_is_refused(app, reference):
+    """Finding 12: the schemas' patterns end with `$`, which Python's re lets match before a final newline."""
+    from catalogue.cases.services import validation_errors
+    from tests.test_case_import_export import case_data
+
+    assert validation_errors(case_data(reference))
+    assert validation_errors(case_data("IMP-2020-001")) == []
+
+
+def test_an_authority_key_with_a_newline_is_refused(app):
+    from network.directory.services import validation_errors
+    from tests.test_directory_interchange import entry
+
+    assert validation_errors(entry("KEN-TEST")) == []
+    assert any(problem.startswith("key:") for problem in validation_errors(entry("KEN-TEST\n")))

@@ -5,7 +5,6 @@ Members submit; moderators review; a case is published only by a moderator who d
 Services never commit; they raise CaseError before changing anything."""
 from __future__ import annotations
 
-import json
 import re
 import secrets
 from datetime import date
@@ -14,7 +13,6 @@ from pathlib import Path
 import pycountry
 from flask import url_for
 from flask_babel import gettext as _
-from jsonschema import Draft202012Validator, FormatChecker
 from sqlalchemy import Select, or_, select
 
 from catalogue.cases.models import DATE_FIELDS, INTERCHANGE_FIELDS, LIST_FIELDS, Case, CaseFacet, CaseRevision
@@ -23,6 +21,7 @@ from network.core import audit
 from network.core.clock import utcnow
 from network.core.db import db
 from network.core.errors import DomainError
+from network.core.jsonlines import schema_validator
 from network.core.mail import queue_mail
 from network.core.reference import region_of
 from network.members.access import is_moderator
@@ -42,7 +41,7 @@ class CaseError(DomainError):
 
 # ---------------------------------------------------------------- the interchange format
 
-_validator = Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")), format_checker=FormatChecker())
+_validator = schema_validator(SCHEMA_PATH)
 _STATES = frozenset(country.alpha_3 for country in pycountry.countries)
 
 

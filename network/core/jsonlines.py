@@ -2,8 +2,13 @@
 problem reported with its line number (the catalogue's cases and the directory's authorities share it)."""
 from __future__ import annotations
 
+import functools
 import json
+import re
 from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 
 MAX_DEPTH = 64  # no interchange object nests deeper than a few levels; Python's parser recurses per level
 
@@ -73,3 +78,24 @@ def read_json_lines(lines: Iterable[bytes], validate: Callable[[object], list[st
         seen[value] = number
         found.append((number, data))
     return found, problems
+
+
+@functools.lru_cache(maxsize=256)
+def _anchored(pattern: str) -> re.Pattern:
+    """A schema pattern with its end anchor meaning the end of the text: in Python's re, `$` also matches before a
+    final newline, so "CASE-001\n" passed "^[A-Z0-9-]+$" and was stored with its newline."""
+    return re.compile(re.sub(r"(?<!\\)\$$", r"\\Z", pattern))
+
+
+def _pattern(validator, pattern, instance, schema):  # noqa: ARG001 (jsonschema's keyword signature)
+    if validator.is_type(instance, "string") and not _anchored(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+# The interchange schemas' validator: Draft 2020-12 with formats checked and patterns anchored at the real end.
+StrictValidator = validators.extend(Draft202012Validator, {"pattern": _pattern})
+
+
+def schema_validator(path: Path) -> Draft202012Validator:
+    """The validator of an interchange schema file (shared/schemas, copied beside each feature)."""
+    return StrictValidator(json.loads(path.read_text(encoding="utf-8")), format_checker=FormatChecker())

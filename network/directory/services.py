@@ -4,20 +4,19 @@ Services never commit; they raise DirectoryError before changing anything. Every
 kept as an AuthorityVersion (the interchange dict), so what the directory said on any day can be shown again."""
 from __future__ import annotations
 
-import json
 import re
 import zoneinfo
 from datetime import date, timedelta
 from pathlib import Path
 
 from flask_babel import gettext as _
-from jsonschema import Draft202012Validator, FormatChecker
 from sqlalchemy import func, select
 
 from network.core import audit
 from network.core.clock import utcnow
 from network.core.db import db
 from network.core.errors import DomainError
+from network.core.jsonlines import schema_validator
 from network.core.reference import vocabulary_labels
 from network.directory.models import INTERCHANGE_FIELDS, LIST_FIELDS, TEXT_FIELDS, Authority, AuthorityVersion
 from network.directory.states import get_state
@@ -33,7 +32,7 @@ class DirectoryError(DomainError):
 
 # ---------------------------------------------------------------- the interchange format
 
-_validator = Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")), format_checker=FormatChecker())
+_validator = schema_validator(SCHEMA_PATH)
 
 
 def validation_errors(data: object) -> list[str]:
