@@ -24,8 +24,8 @@ from catalogue.cases.models import Case
 from network.core.reference import languages, states, vocabulary_labels
 
 # The same patterns and limits as shared/schemas/case.schema.json, so the wizard refuses what the schema would.
-PROVISION_RE = re.compile(r"^[0-9]{1,2}(\([0-9]{1,2}\))?(\([a-z]\))?$")
-LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+PROVISION_RE = re.compile(r"^[0-9]{1,2}(\([0-9]{1,2}\))?(\([a-z]\))?\Z")
+LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*\Z")
 ACTIONS = ("next", "save", "back")
 
 # Which wizard step holds each field of the interchange format (validation problems link back to it).

@@ -21,8 +21,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from network.core.reference import vocabulary_labels
 from network.directory.services import designation_bases
 
-URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
-LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*\Z", re.IGNORECASE)
+LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*\Z")
 MAX_LINES = 200  # lists typed one per line: more than any real entry needs
 
 
