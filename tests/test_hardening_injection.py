@@ -71,3 +71,31 @@ def test_a_message_attachment_named_in_arabic_downloads_with_rfc_6266_names(app,
     header = response.headers["Content-Disposition"]
     header.encode("latin-1")
     assert "filename*=UTF-8''%D8%B3%D8%AC%D9%84%D8%A7%D8%AA" in header
+
+
+ENCODED = "Topic =?utf-8?q?x=0D=0ABcc:_evil@example.org=0D=0AReply-To:_evil@example.org?= here"
+
+
+def test_no_subject_or_recipient_can_add_a_mail_header(app, mailbox):
+    """Finding 4: an encoded word decoding to CR LF, or a raw CR LF, never becomes a header of its own; and a row
+    written without the rule (an older queue) is sent sanitised instead of stopping the whole delivery."""
+    from network.core.db import db
+    from network.core.mail import OutboxMail, deliver, header_text, pending_mail, queue_mail
+
+    assert header_text("a\r\nBcc: x@example.org") == "a Bcc: x@example.org"
+    assert "=?" not in header_text(ENCODED)
+    with app.test_request_context():
+        context = {"member": type("M", (), {"name": "W"})(), "sign_in_url": "https://example.org/s",
+                   "reset_url": "https://example.org/r"}
+        queue_mail("watcher@example.org", ENCODED, "members/already_registered", **context)
+        queue_mail("watcher@example.org", "New post by Eve\r\nBcc: evil@example.org", "members/already_registered",
+                   **context)
+        db.session.add(OutboxMail(recipient="watcher@example.org\r\nBcc: evil@example.org",
+                                  subject="Raw\nReply-To: evil@example.org", body="old row"))
+        db.session.commit()
+        sent, failed = deliver(pending_mail())
+    assert (sent, failed) == (2, 1)  # the raw row is not one address: kept back, the others still leave
+    assert len(mailbox.messages) == 2
+    for message in mailbox.messages:
+        assert message["Bcc"] is None and message["Reply-To"] is None and message["To"] == "watcher@example.org"
+        assert "\n" not in str(message["Subject"]) and "\r" not in str(message["Subject"])

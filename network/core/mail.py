@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import unicodedata
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import getaddresses, make_msgid
 
 from flask import current_app, g, render_template
 from sqlalchemy import Integer, String, Text, select
@@ -33,10 +34,25 @@ class OutboxMail(db.Model):
         return f"<OutboxMail {self.id} to={self.recipient!r}>"
 
 
+def header_text(value: str, limit: int = 300) -> str:
+    """Text that may go into a mail header: one line (control and line-separator characters become spaces) and no
+    RFC 2047 encoded word ("=?utf-8?q?...=0D=0A...?=" would decode to a CR LF and add headers of its own)."""
+    text = "".join(" " if unicodedata.category(ch)[0] == "C" or ch in "\u2028\u2029\x85" else ch
+                   for ch in str(value or ""))
+    return " ".join(text.replace("=?", "= ?").split())[:limit]
+
+
+def _one_address(text: str) -> bool:
+    """Exactly one plain address and nothing else ("a@b.org Bcc: c@d.org" would be parsed as a group)."""
+    found = getaddresses([text])
+    return len(found) == 1 and found[0][1] == text and text.count("@") == 1 and " " not in text
+
+
 def queue_mail(recipient: str, subject: str, template: str, /, **context: object) -> OutboxMail:
-    """Render a plain-text mail and queue it; it leaves only if the transaction commits."""
+    """Render a plain-text mail and queue it; it leaves only if the transaction commits. The subject and the
+    recipient are header text (one line, no encoded words), whatever a member or an import put in them."""
     body = render_template(f"mail/{template}.txt", **context)
-    mail = OutboxMail(recipient=recipient, subject=subject, body=body)
+    mail = OutboxMail(recipient=header_text(recipient), subject=header_text(subject), body=body)
     db.session.add(mail)
     db.session.flush()
     g.setdefault("queued_mail_ids", []).append(mail.id)
@@ -46,9 +62,12 @@ def queue_mail(recipient: str, subject: str, template: str, /, **context: object
 def _transmit(mail: OutboxMail) -> None:
     config = current_app.config
     message = EmailMessage()
+    recipient = header_text(mail.recipient)  # again: rows queued before the rule, or written elsewhere
+    if not _one_address(recipient):
+        raise ValueError("the recipient is not one e-mail address")
     message["From"] = config["MAIL_SENDER"]
-    message["To"] = mail.recipient
-    message["Subject"] = mail.subject
+    message["To"] = recipient
+    message["Subject"] = header_text(mail.subject)
     message["Message-ID"] = make_msgid(domain="network.invalid")
     message.set_content(mail.body)
     if config["MAIL_BACKEND"] == "console":
@@ -69,7 +88,7 @@ def deliver(mails: list[OutboxMail]) -> tuple[int, int]:
         mail.attempts += 1
         try:
             _transmit(mail)
-        except (OSError, smtplib.SMTPException) as error:
+        except (OSError, smtplib.SMTPException, ValueError) as error:  # ValueError: a header the policy refuses
             mail.last_error = str(error)[:500]
             failed += 1
             log.warning("mail %s to %s not delivered: %s", mail.id, mail.recipient, error)
