@@ -75,3 +75,19 @@ def test_form_patterns_end_at_the_end_of_the_text():
     assert PROVISION_RE.match("18(13)") and not PROVISION_RE.match("18(13)\n")
     assert LANGUAGE_RE.match("fr") and not LANGUAGE_RE.match("fr\n")
     assert URL_RE.match("https://example.org/a") and not URL_RE.match("https://example.org/a\n")
+
+
+@pytest.mark.parametrize(("domains", "email", "matches"), [
+    (["com"], "anyone@gmail.com", False),
+    (["co.uk"], "anyone@example.co.uk", False),
+    (["gv.at"], "someone@bmj.gv.at", False),
+    ([".com."], "anyone@gmail.com", False),
+    (["justiz.gv.at"], "officer@justiz.gv.at", True),
+    (["justiz.gv.at"], "officer@wien.justiz.gv.at", True),
+    (["justiz.gv.at"], "officer@notjustiz.gv.at", False),
+])
+def test_the_domain_signal_never_matches_through_a_public_suffix(domains, email, matches):
+    """Finding 17: an authority whose domain is "com" matched every .com applicant."""
+    from network.directory.models import Authority
+
+    assert Authority(key="AUT-X", state="AUT", name="X", email_domains=domains).matches_domain(email) is matches

@@ -19,6 +19,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from network.core.reference import vocabulary_labels
+from network.directory.models import is_public_suffix
 from network.directory.services import designation_bases
 
 URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*\Z", re.IGNORECASE)
@@ -136,6 +137,9 @@ class EntryForm(FlaskForm):
         for domain in _lines(field.data):
             if len(domain) > 253 or " " in domain or "." not in domain:
                 raise ValidationError(_l("Not a domain: %(d)s", d=domain[:60]))
+            if is_public_suffix(domain):
+                raise ValidationError(_l("%(d)s is a public suffix (anyone can register under it): give the "
+                                         "authority's own domain.", d=domain[:60]))
 
     def base_version_number(self) -> int | None:
         try:

@@ -4,6 +4,7 @@ An authority's fields follow the interchange format (shared/schemas/authority.sc
 import, an export, a version and a proposed change are the same dict (`Authority.to_interchange`)."""
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,19 @@ INTERCHANGE_FIELDS = (
 LIST_FIELDS = ("designations", "email_domains", "languages", "channels", "national_laws", "treaties")
 TEXT_FIELDS = ("parent_body", "address", "phone", "email", "website", "urgent_requests", "time_zone", "office_hours",
                "legal_requirements")
+
+
+@functools.cache
+def _suffixes():
+    from publicsuffixlist import PublicSuffixList
+
+    return PublicSuffixList()
+
+
+def is_public_suffix(domain: str) -> bool:
+    """True for a domain anyone can register names under (the Public Suffix List), and for a bare label."""
+    domain = domain.lower().strip(".")
+    return "." not in domain or bool(_suffixes().is_public(domain))
 
 
 class Authority(db.Model):
@@ -68,9 +82,12 @@ class Authority(db.Model):
         return f"<Authority {self.key}>"
 
     def matches_domain(self, email: str) -> bool:
-        """Does the address belong to one of the authority's official domains (or a subdomain of one)?"""
+        """Does the address belong to one of the authority's official domains (or a subdomain of one)? A domain
+        under which anyone can register ("com", "co.uk", "gv.at": a public suffix) never counts: it would match
+        every applicant of that suffix."""
         domain = email.rsplit("@", 1)[-1].lower()
-        return any(domain == d.lower() or domain.endswith("." + d.lower()) for d in self.email_domains or [])
+        return any(domain == d or domain.endswith("." + d)
+                   for d in (d.lower().strip(".") for d in self.email_domains or []) if not is_public_suffix(d))
 
     @property
     def designations(self) -> list[str]:
