@@ -91,3 +91,21 @@ def test_the_domain_signal_never_matches_through_a_public_suffix(domains, email,
     from network.directory.models import Authority
 
     assert Authority(key="AUT-X", state="AUT", name="X", email_domains=domains).matches_domain(email) is matches
+
+
+@pytest.mark.persistence
+@pytest.mark.parametrize("q", ["\x00", "min\x00istry", "a\x01b\x7fc", "\x00" * 300])
+def test_a_nul_in_the_directory_search_is_not_a_500(app, auth, member, authority, q):
+    """Finding 8: a NUL in /directory/?q= answered 500 on PostgreSQL."""
+    response = auth.client_for(member).get("/directory/", query_string={"q": q})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("target", ["/cases\r\nSet-Cookie: x=1", "/cases\x00", "/cases\x7f", "/" + "a" * 3000])
+def test_a_next_address_with_a_control_character_goes_home(app, target):
+    """Finding 8: `next=` with a control character was 500 right after a correct second factor."""
+    from network.members.views import _safe_next
+
+    with app.test_request_context():
+        assert _safe_next(target) == "/"
+        assert _safe_next("/cases?q=extradition") == "/cases?q=extradition"

@@ -80,7 +80,9 @@ def parse_filters(args: Mapping[str, list[str]], *, strict: bool = False) -> Dir
             values[name] = tuple(dict.fromkeys(given[:MAX_VALUES]))
     flag = _flag(args, "available_24_7", strict)
     stale = _flag(args, "stale", strict, tristate=True)
-    q = " ".join(str(v) for v in (args.get("q") or []) if str(v).strip())[:200].strip()
+    # NUL cannot reach PostgreSQL (a string literal may not hold one: 500); other control characters are spaces.
+    q = " ".join(str(v) for v in (args.get("q") or []) if str(v).strip())
+    q = "".join(" " if ord(ch) < 32 or ord(ch) == 127 else ch for ch in q)[:200].strip()
     return DirectoryFilters(q=q, values=values, available_24_7=bool(flag), stale=stale)
 
 

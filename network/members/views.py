@@ -82,6 +82,8 @@ def _safe_next(target: str | None) -> str:
     """Only same-site paths: never an open redirect."""
     if not target:
         return url_for("home.index")
+    if len(target) > 2000 or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return url_for("home.index")  # a control character in a Location header answered 500
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return url_for("home.index")
