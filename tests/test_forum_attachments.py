@@ -174,7 +174,7 @@ def test_the_eicar_test_file_is_refused_with_a_clear_message(app):
     ("tab\tand\nnewline.txt", "tabandnewline.txt"),
 ])
 def test_names_are_cleaned_of_paths_and_control_characters(app, raw, cleaned):
-    from network.forum.attachments import clean_filename
+    from network.core.filenames import clean_filename
 
     assert clean_filename(raw) == cleaned
 

@@ -48,14 +48,14 @@ def test_a_file_name_always_makes_a_latin1_content_disposition_on_one_line(name)
     """Finding 10: any name, in any script, with control or bidi characters, gives a header gunicorn can send."""
     from werkzeug.datastructures import Headers
 
-    from network.core.filenames import disposition, safe_name
+    from network.core.filenames import clean_filename, disposition
 
     headers = Headers()
     headers.set("Content-Disposition", "attachment", **disposition(name))
     value = headers["Content-Disposition"]
     value.encode("latin-1")  # gunicorn's requirement
     assert "\r" not in value and "\n" not in value and "\u202e" not in value and "/" not in value.split(";")[1]
-    if not safe_name(name).isascii():
+    if not clean_filename(name).isascii():
         assert "filename*=UTF-8''" in value and "filename=attachment" in value
 
 

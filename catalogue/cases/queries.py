@@ -248,20 +248,17 @@ def search_cases(member: Member | None, filters: Filters | Mapping[str, list[str
         filters = parse_filters(filters, strict=True)
     per_page = max(1, min(int(per_page), MAX_PER_PAGE))
     page = max(1, int(page))
-    if filters.q and (sort == "relevance" or sort not in SORTS):
+    if filters.q and (sort == "relevance" or sort not in SORTS):  # by relevance: the engine's page
         fast = _engine_page(member, filters, page, per_page)
         if fast is not None:
             return fast
+    # By date or title (or nothing searchable was typed): SQL over the text query's matches.
     found = text_search(member, filters)
     searching = found is not None and found.ids is not None
-    sort = sort if sort in SORTS and (sort != "relevance" or searching) else ("relevance" if searching else "date")
-    if sort == "relevance":
-        ranked, total = _ranked(member, filters, found, page * per_page)
-        cases = _load(ranked[(page - 1) * per_page: page * per_page])
-    else:
-        query = filtered_query(member, filters, sort, found)
-        total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-        cases = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
+    sort = sort if sort in ("date", "title") else "date"
+    query = filtered_query(member, filters, sort, found)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    cases = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
     result = SearchPage(total, cases, facet_counts(member, filters, found), sort)
     if searching:
         result.snippets = search.snippets(cases, found.query)
@@ -277,8 +274,8 @@ def _engine_page(member: Member | None, filters: Filters, page: int, per_page: i
     and counts the facets over the same selection (each without its own filter), under the reader's scope; None
     when nothing searchable was typed (the listing then shows every case)."""
     viewer = search_viewer(member)
-    query, hits = search.find(viewer, filters.q, correct=not filters.verbatim, select=False)
-    if hits is None:
+    query, typed = search.corrected(viewer, filters.q, correct=not filters.verbatim)
+    if not query:
         return None
     found = search.page(viewer, query, dict(filters.values), FACETS, page, per_page)
     cases = _load(found.page_ids)
@@ -286,8 +283,8 @@ def _engine_page(member: Member | None, filters: Filters, page: int, per_page: i
     facets["year"] = dict(sorted(facets["year"].items(), reverse=True))
     result = SearchPage(found.total, cases, facets, "relevance")
     result.snippets = search.snippets(cases, query)
-    if hits.corrected_from is not None:
-        result.corrected_query, result.typed_query = query.text, hits.corrected_from
+    if typed is not None:
+        result.corrected_query, result.typed_query = query.text, typed
     elif filters.verbatim and found.total < SUGGEST_BELOW:
         result.suggestion = search.suggestion(query, dict(filters.values), viewer, found.total)
     return result

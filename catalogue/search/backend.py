@@ -138,6 +138,10 @@ class SearchBackend(abc.ABC):
         """Facet kind -> {code: count} over `matches`, most frequent first."""
 
     @abc.abstractmethod
+    def _has_word(self, word: str) -> bool:
+        """Whether a folded word occurs anywhere in the index (one lookup: the cheap gate of a correction)."""
+
+    @abc.abstractmethod
     def _candidates(self, word: str) -> Iterator[str]:
         """Indexed words that could be what `word` was meant to be (the engine's cheap pre-selection)."""
 
@@ -196,7 +200,11 @@ class SearchBackend(abc.ABC):
     # ------------------------------------------------------------ did you mean
 
     def _finds_nothing(self, word: str, viewer: Viewer) -> bool:
-        """Whether a folded typed word (with its synonyms and stems) finds no document the viewer may see."""
+        """Whether a folded typed word (with its synonyms and stems) finds no document the viewer may see. A word
+        the index holds is taken to find something (one lookup, not a search, for every typed word of every
+        search); should it be only in cases the viewer may not see, it is left uncorrected, which reveals nothing."""
+        if self._has_word(word):
+            return False
         single = parse(word)
         return not single or self._select(single, {}, viewer).total == 0
 

@@ -17,6 +17,12 @@ from network.core.reference import vocabulary, vocabulary_labels
 # The weighted field groups, heaviest first: title > keywords > summary > obstacles/solutions/lessons.
 FIELD_GROUPS = ("title", "keywords", "summary", "body")
 WEIGHTS = {"title": 4.0, "keywords": 3.0, "summary": 2.0, "body": 1.0}
+# Ranking beyond BM25F, the same in both engines (tuned on the evaluation set's tuning split, catalogue/search/evaluation): a case's score is
+# multiplied by (concepts it holds / concepts typed) ** COORDINATION, so holding more of the query's concepts
+# outranks holding one rare word many times, and by (1 + PROXIMITY * share of adjacent typed words it holds as a
+# phrase), so words close together outrank the same words scattered.
+COORDINATION = 2.0
+PROXIMITY = 0.5
 # Languages with a stemmer in both engines; any other language is analysed without stemming ("simple"). Chinese
 # (and Japanese and Korean) text has no spaces between words: it is cut into overlapping character bigrams
 # (tokens()), the same in documents, queries and both engines, so that a word of two or more characters is found as

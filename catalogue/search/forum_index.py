@@ -360,6 +360,9 @@ class PostgresForumIndex(PostgresIndex):
     def _facet_counts(self, matches: Matches, kinds: Iterable[str]) -> dict[str, dict[str, int]]:
         return {kind: {} for kind in kinds}
 
+    def _has_word(self, word: str) -> bool:  # noqa: ARG002 (no "did you mean" in the forum)
+        return True
+
     def _candidates(self, word: str) -> Iterator[str]:  # noqa: ARG002
         return iter(())
 

@@ -11,17 +11,12 @@ LENGTH = 240
 LEAD = 60  # characters shown before the first match
 
 
-def _stop_words() -> frozenset[str]:
-    """Words too common to mark ("de", "the", "la"): a phrase's small words are found, not highlighted."""
-    return stop_words()
-
-
 class Matcher:
     """Whether a word of a text in some language matches the query's positive words, prefixes or their stems."""
 
     def __init__(self, root: Node | None) -> None:
         words, self.prefixes = positive_terms(root)
-        self.words = (words - _stop_words()) or words
+        self.words = (words - stop_words()) or words  # a phrase's small words are found, not highlighted
         self.cjk = {w for w in self.words if CJK_RE.search(w)}  # bigrams: found inside a run of CJK characters
         self._stems: dict[str, set[str]] = {}
 

@@ -32,8 +32,10 @@ from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG, TSQUERY
 from catalogue.search import query as ql
 from catalogue.search.backend import ENGINE_FILTERS, IndexWriter, Matches, SearchBackend, Viewer
 from catalogue.search.documents import (
+    COORDINATION,
     FIELD_GROUPS,
     PG_CONFIGS,
+    PROXIMITY,
     STEMMED_LANGUAGES,
     SearchDocument,
     segmented,
@@ -374,8 +376,7 @@ class PostgresBackend(PostgresIndex):
 
     def rank_expression(self, query: ql.Query, vector):
         """The score of a row: ts_rank of `vector` for the query's concepts, times the share of concepts it holds to
-        the power COORDINATION and the closeness bonus (whoosh_backend says why; the same constants)."""
-        from catalogue.search.whoosh_backend import COORDINATION, PROXIMITY
+        the power COORDINATION and the closeness bonus (documents.py says why; the constants both engines use)."""
 
         concepts = [c for c in (self.compile(node, ranking=True) for node in query.concepts) if c is not None]
         if not concepts:
@@ -436,6 +437,9 @@ class PostgresBackend(PostgresIndex):
             if kind in counts:
                 counts[kind][code] = n
         return counts
+
+    def _has_word(self, word: str) -> bool:
+        return self.session.scalar(select(SearchWord.word).where(SearchWord.word == word[:60])) is not None
 
     def _candidates(self, word: str) -> Iterator[str]:
         """Words of a similar length sharing the first letter, or the second (a typo in the first letter)."""

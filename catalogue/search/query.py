@@ -98,7 +98,6 @@ class Query:
 # its own at keyword weight. A query word or phrase that spells a term of a group becomes (the literal words OR
 # that one token), so a query never explodes into every term of the group in every language and field.
 
-STEM_LANGUAGES = STEMMED_LANGUAGES
 
 
 def stem_words(words: tuple[str, ...] | list[str], lang: str) -> tuple[str, ...]:
@@ -120,7 +119,7 @@ def synonym_table(path: Path = SYNONYMS_PATH) -> tuple[dict[str, tuple[tuple[str
     Analyses are "raw" (folded only) and each stemmed language; a term found under two groups keeps the first."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     groups: dict[str, tuple[tuple[str, ...], ...]] = {}
-    keys: dict[str, dict[tuple[str, ...], str]] = {lang: {} for lang in ("raw", *STEM_LANGUAGES)}
+    keys: dict[str, dict[tuple[str, ...], str]] = {lang: {} for lang in ("raw", *STEMMED_LANGUAGES)}
     for group in data.get("groups") or []:
         terms = tuple(t for t in dict.fromkeys(tuple(tokens(str(t))) for t in group
                                                if str(t).strip()) if t)
@@ -159,7 +158,7 @@ def synonyms_in(words: list[str], lang: str) -> set[str]:
     _groups, keys = synonym_table()
     firsts = _first_words()
     found: set[str] = set()
-    for analysis in ("raw", lang) if lang in STEM_LANGUAGES else ("raw",):
+    for analysis in ("raw", lang) if lang in STEMMED_LANGUAGES else ("raw",):
         sequence = stem_words(words, analysis)
         table, starts = keys[analysis], firsts[analysis]
         for i, word in enumerate(sequence):
@@ -190,7 +189,7 @@ def group_of(words: tuple[str, ...]) -> str | None:
     """The synonym group a run of typed words spells (folded, or stemmed in any stemmed language), if any."""
     _groups, keys = synonym_table()
     folded = tuple(fold(w) for w in words)
-    for lang in ("raw", *STEM_LANGUAGES):
+    for lang in ("raw", *STEMMED_LANGUAGES):
         name = keys[lang].get(stem_words(folded, lang))
         if name:
             return name

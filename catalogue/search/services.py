@@ -63,22 +63,27 @@ def _ensure_checked() -> None:
             ensure_consistent()
 
 
-def find(viewer: Viewer, text: str, correct: bool = True, select: bool = True) -> tuple[Query, SearchHits | None]:
+def find(viewer: Viewer, text: str, correct: bool = True) -> tuple[Query, SearchHits | None]:
     """The query searched and every case id it finds in the viewer's scope, unranked (None: nothing to search).
     With `correct`, misspelt words are corrected first: the query returned is then the correction, and
-    hits.corrected_from the text typed. With `select` False only the correction is made (hits then carry no
-    selection: the caller searches the query returned)."""
+    hits.corrected_from the text typed."""
     query = parse(text)
     if not query:
         return query, None
     _ensure_checked()
-    if not select:
-        fixed = backend().correction(query, {}, viewer) if correct else None
-        if fixed is not None:
-            return fixed, SearchHits([], 0, query=fixed, corrected_from=query.text)
-        return query, SearchHits([], 0, query=query)
     hits = backend().search(query, viewer=viewer, suggest=False, correct=correct)
     return hits.query or query, hits
+
+
+def corrected(viewer: Viewer, text: str, correct: bool = True) -> tuple[Query, str | None]:
+    """The query to search for what was typed (None as the query when nothing searchable was typed), and the
+    text typed when that query is its correction."""
+    query = parse(text)
+    if not query:
+        return query, None
+    _ensure_checked()
+    fixed = backend().correction(query, {}, viewer) if correct else None
+    return (fixed, query.text) if fixed is not None else (query, None)
 
 
 def page(viewer: Viewer, query: Query, filters: dict, facets: tuple[str, ...], number: int, size: int) \

@@ -26,7 +26,9 @@ from whoosh.writing import CLEAR
 from catalogue.search import query as ql
 from catalogue.search.backend import ENGINE_FILTERS, IndexWriter, Matches, SearchBackend, Viewer
 from catalogue.search.documents import (
+    COORDINATION,
     FIELD_GROUPS,
+    PROXIMITY,
     STEMMED_LANGUAGES,
     WEIGHTS,
     WORD_RE,
@@ -51,12 +53,6 @@ WRITER_LIMIT_MB = 256  # the rebuild's in-memory pool: fewer, larger runs to mer
 K1, B = 1.2, 0.75
 FIELD_B = {f"keywords_{kind}": 0.0 for kind in KINDS}
 WEIGHTING = scoring.BM25F(B=B, K1=K1, **{f"{name}_B": b for name, b in FIELD_B.items()})
-# Ranking beyond BM25F (tuned on the evaluation set's tuning split, catalogue/search/evaluation): a case's score is
-# multiplied by (concepts it holds / concepts typed) ** COORDINATION, so holding more of the query's concepts
-# outranks holding one rare word many times, and by (1 + PROXIMITY * share of adjacent typed words it holds as a
-# phrase), so words close together outrank the same words scattered.
-COORDINATION = 2.0
-PROXIMITY = 0.5
 NEAR_GROUPS = ("title", "keywords", "summary")  # where closeness counts (phrases in the long body cost most)
 NEAR_CANDIDATES = 100  # the best this many (or twice the page) are re-ranked by closeness
 
@@ -629,6 +625,11 @@ class WhooshBackend(SearchBackend):
             counted = [(code, (wanted & mask).bit_count()) for code, mask in cache["facets"].get(kind, {}).items()]
             out[kind] = dict(sorted(((c, n) for c, n in counted if n), key=lambda item: (-item[1], item[0])))
         return out
+
+    def _has_word(self, word: str) -> bool:
+        with self._searching() as searcher:
+            reader = searcher.reader()
+            return any(reader.doc_frequency(text_field(g, "raw"), word) > 0 for g in FIELD_GROUPS)
 
     def _candidates(self, word: str) -> Iterator[str]:
         if not self.count():

@@ -1,25 +1,35 @@
-"""One rule for a file name sent in a Content-Disposition header (RFC 6266): an ASCII `filename` for old clients
-and, when the name is not ASCII, `filename*` in UTF-8, percent-encoded, as Werkzeug's send_file does; control
-characters never reach the header (a CR LF would end it), and a header value is always Latin-1 encodable, which
-gunicorn requires (a name in Arabic, Chinese or Russian answered 500 there)."""
+"""One rule for a file name shown to people or sent in a Content-Disposition header (RFC 6266): a display name
+without directories or control characters; an ASCII `filename` for old clients and, when the name is not ASCII,
+`filename*` in UTF-8, percent-encoded, as Werkzeug's send_file does. A header value is then always Latin-1
+encodable, which gunicorn requires (a name in Arabic, Chinese or Russian answered 500 there)."""
 from __future__ import annotations
 
+import re
 import unicodedata
 from urllib.parse import quote
 
+from network.core.text import is_control
+
 FALLBACK = "attachment"
+MAX_NAME = 120
 
 
-def safe_name(name: str) -> str:
-    """The name without control, format or separator characters other than the plain space, at most 200 long."""
-    kept = "".join(ch if ch == " " or unicodedata.category(ch)[0] not in "CZ" else "_" for ch in name or "")
-    kept = kept.strip().replace("/", "_").replace("\\", "_")
-    return kept[:200] or FALLBACK
+def clean_filename(raw: str | None) -> str:
+    """A display name only: no directories, no control or bidirectional characters, NFC, at most 120 characters.
+    It is never used as a path (files are stored under random ids)."""
+    name = unicodedata.normalize("NFC", raw or "")
+    name = re.split(r"[/\\]", name)[-1]
+    name = "".join(ch for ch in name if not is_control(ch))
+    name = name.strip().lstrip(".").strip()
+    if len(name) > MAX_NAME:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[:MAX_NAME - len(ext) - 1] + "." + ext) if dot and len(ext) <= 8 else name[:MAX_NAME]
+    return name
 
 
 def disposition(name: str) -> dict[str, str]:
     """The parameters of `Content-Disposition: attachment` for a file name (Headers.set(..., **disposition(n)))."""
-    name = safe_name(name)
+    name = clean_filename(name) or FALLBACK
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii").strip()
     if ascii_name == name:
         return {"filename": name}

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 import smtplib
-import unicodedata
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import getaddresses, make_msgid
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from network.core.clock import utcnow
 from network.core.db import db
+from network.core.text import single_line
 
 log = logging.getLogger("network.mail")
 
@@ -37,9 +37,7 @@ class OutboxMail(db.Model):
 def header_text(value: str, limit: int = 300) -> str:
     """Text that may go into a mail header: one line (control and line-separator characters become spaces) and no
     RFC 2047 encoded word ("=?utf-8?q?...=0D=0A...?=" would decode to a CR LF and add headers of its own)."""
-    text = "".join(" " if unicodedata.category(ch)[0] == "C" or ch in "\u2028\u2029\x85" else ch
-                   for ch in str(value or ""))
-    return " ".join(text.replace("=?", "= ?").split())[:limit]
+    return single_line(str(value or "").replace("=?", "= ?"), limit)
 
 
 def _one_address(text: str) -> bool:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, or_, select
 
 from network.core.db import db
+from network.core.text import single_line
 from network.directory.models import Authority, AuthorityDesignation
 from network.directory.services import designation_labels, instrument_of, is_stale, stale_condition
 from network.directory.states import REGIONAL_GROUPS, all_states
@@ -80,9 +81,8 @@ def parse_filters(args: Mapping[str, list[str]], *, strict: bool = False) -> Dir
             values[name] = tuple(dict.fromkeys(given[:MAX_VALUES]))
     flag = _flag(args, "available_24_7", strict)
     stale = _flag(args, "stale", strict, tristate=True)
-    # NUL cannot reach PostgreSQL (a string literal may not hold one: 500); other control characters are spaces.
-    q = " ".join(str(v) for v in (args.get("q") or []) if str(v).strip())
-    q = "".join(" " if ord(ch) < 32 or ord(ch) == 127 else ch for ch in q)[:200].strip()
+    # One line: a NUL cannot reach PostgreSQL (a string literal may not hold one: 500).
+    q = single_line(" ".join(str(v) for v in (args.get("q") or [])), 200)
     return DirectoryFilters(q=q, values=values, available_24_7=bool(flag), stale=stale)
 
 

@@ -13,7 +13,6 @@ import hashlib
 import io
 import re
 import secrets
-import unicodedata
 import zipfile
 from dataclasses import dataclass
 
@@ -26,6 +25,7 @@ from network.core.audit import record
 from network.core.clock import utcnow
 from network.core.crypto import seal, unseal
 from network.core.db import db
+from network.core.filenames import clean_filename
 from network.forum.models import Attachment, Post
 from network.forum.services import ForumError
 from network.members.models import Member
@@ -49,7 +49,6 @@ ACTIVE_MARKERS = (b"<script", b"<html", b"<!doctype html", b"<?php", b"<svg", b"
 PDF_ACTIVE = (b"/javascript", b"/js ", b"/js(", b"/js<", b"/launch", b"/embeddedfile", b"/openaction", b"/aa ",
               b"/aa<", b"/richmedia", b"/xfa")
 MAX_ZIP_ENTRIES = 1000
-MAX_NAME = 120
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -57,19 +56,6 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 class Checked:
     kind: str
     filename: str
-
-
-def clean_filename(raw: str | None) -> str:
-    """A display name only: no directories, no control or bidirectional characters, NFC, at most 120 characters.
-    It is never used as a path (files are stored under random ids)."""
-    name = unicodedata.normalize("NFC", raw or "")
-    name = re.split(r"[/\\]", name)[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp"))
-    name = name.strip().lstrip(".").strip()
-    if len(name) > MAX_NAME:
-        stem, dot, ext = name.rpartition(".")
-        name = (stem[:MAX_NAME - len(ext) - 1] + "." + ext) if dot and len(ext) <= 8 else name[:MAX_NAME]
-    return name
 
 
 def _refuse(message: str) -> ForumError:

@@ -30,6 +30,7 @@ from network.core.clock import utcnow
 from network.core.db import db, mark_failed
 from network.core.forms import show_domain_error
 from network.core.sessions import WebSession, delete_member_sessions
+from network.core.text import has_control
 from network.directory.models import Authority
 from network.members import services, totp
 from network.members.access import (
@@ -82,7 +83,7 @@ def _safe_next(target: str | None) -> str:
     """Only same-site paths: never an open redirect."""
     if not target:
         return url_for("home.index")
-    if len(target) > 2000 or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+    if len(target) > 2000 or has_control(target):
         return url_for("home.index")  # a control character in a Location header answered 500
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:

@@ -210,7 +210,7 @@ def _file_path(file_id: str) -> Path:
 def _encrypt_uploads(uploads: list[Upload]) -> tuple[list[tuple[dict, bytes]], list[dict], list[Path]]:
     """Each file encrypted in chunks straight to the instance folder; returns the (stream header, key) pairs, the
     descriptions that go into the encrypted body, and the paths written (removed if sending fails)."""
-    from network.forum.attachments import clean_filename
+    from network.core.filenames import clean_filename
 
     limit = int(current_app.config.get("MESSAGING_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024))
     if len(uploads) > int(current_app.config.get("MESSAGING_MAX_ATTACHMENTS", 5)):
