@@ -31,10 +31,10 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import requests
 
@@ -98,8 +98,8 @@ def platform_environment(folder: str, port: int, database_url: str | None) -> di
 
 
 def flask(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([str(BIN / "flask"), "--app", "app", *args], env=env, cwd=ROOT, capture_output=True,
-                          text=True)
+    done = subprocess.run([str(BIN / "flask"), "--app", "app", *args], env=env, cwd=ROOT,  # noqa: S603 (ours)
+                          capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(f"flask {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
     return done.stdout
@@ -210,7 +210,7 @@ def wrk(url: str, cookie: str | None, seconds: int, connections: int) -> dict:
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
-    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout  # noqa: S603
     served = int(re.search(r"(\d+) requests in", out).group(1))
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -234,7 +234,7 @@ def single_requests(session: requests.Session, url: str, count: int = 200) -> di
 
 @contextmanager
 def gunicorn(app_spec: str, env: dict[str, str], port: int, workers: int = 2) -> Iterator[int]:
-    process = subprocess.Popen([str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+    process = subprocess.Popen([str(BIN / "gunicorn"),  # noqa: S603 (our own command line) "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
                                 "--log-level", "warning", app_spec], env=env, cwd=ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
@@ -242,9 +242,9 @@ def gunicorn(app_spec: str, env: dict[str, str], port: int, workers: int = 2) ->
             try:
                 requests.get(f"http://127.0.0.1:{port}/", timeout=10)
                 break
-            except requests.RequestException:
+            except requests.RequestException as error:
                 if process.poll() is not None:
-                    raise SystemExit(f"gunicorn stopped: {process.stderr.read()}")
+                    raise SystemExit(f"gunicorn stopped: {process.stderr.read()}") from error
                 time.sleep(0.1)
         yield process.pid
     finally:

@@ -7,9 +7,11 @@ its group) always may. Hidden topics and posts: those who moderate the space (an
 sees why it was hidden)."""
 from __future__ import annotations
 
-from sqlalchemy import Select, false, func, or_, select, true
+from sqlalchemy import Select, event, false, func, or_, select, true
+from sqlalchemy.orm import Session
 
 from network.core.clock import utcnow
+from network.core.memo import forget, request_memo
 from network.forum.models import ForumGroup, GroupMembership, Post, Silence, Space, SpacePermission, Topic
 from network.members.access import is_admin, is_member, is_moderator
 from network.members.models import Member
@@ -24,16 +26,82 @@ def is_platform_moderator(member: Member | None) -> bool:
     return bool(member) and is_moderator(member)
 
 
+PERMISSIONS = ("see", "reply", "create")
+_COLUMNS = {"see": SpacePermission.can_see, "reply": SpacePermission.can_reply, "create": SpacePermission.can_create}
+
+
+# ---------------------------------------------------------------- what one request knows about a member
+# A page asks these rules once per post, topic or space (a topic of 50 posts: hundreds of times). The facts they
+# rest on, the member's groups and the permission rows that reach them, are read once per request and member, and
+# read again as soon as a membership, a permission or a silence is added, changed or removed (flushed or not).
+
+MEMO = "forum_access"
+_FACT_MODELS = (GroupMembership, SpacePermission, Silence)
+
+
+class _Facts:
+    """The member's groups, the spaces their permission rows open and a current silence: each read on first need."""
+
+    def __init__(self, member: Member) -> None:
+        self.member = member
+        self._roles: dict[int, set[str]] | None = None
+        self._spaces: dict[str, set[int]] | None = None
+        self.silenced: dict = {}  # "until" -> the end of a current silence, once asked
+
+    @property
+    def roles(self) -> dict[int, set[str]]:
+        """Group id -> the member's roles in it."""
+        if self._roles is None:
+            from network.core.db import db
+
+            self._roles = {}
+            for group_id, role in db.session.execute(select(GroupMembership.group_id, GroupMembership.role)
+                                                     .where(GroupMembership.member_id == self.member.id)):
+                self._roles.setdefault(group_id, set()).add(role)
+        return self._roles
+
+    @property
+    def spaces(self) -> dict[str, set[int]]:
+        """Permission -> the spaces where a row grants it to all vetted members or to one of the member's groups."""
+        if self._spaces is None:
+            from network.core.db import db
+
+            self._spaces = {name: set() for name in PERMISSIONS}
+            rows = db.session.execute(
+                select(SpacePermission.space_id, SpacePermission.can_see, SpacePermission.can_reply,
+                       SpacePermission.can_create)
+                .where(or_(SpacePermission.group_id.is_(None), SpacePermission.group_id.in_(list(self.roles)))))
+            for space_id, see, reply, create in rows:
+                for name, granted in (("see", see), ("reply", reply), ("create", create)):
+                    if granted:
+                        self._spaces[name].add(space_id)
+        return self._spaces
+
+
+def _facts(member: Member) -> _Facts:
+    from network.core.db import db
+
+    session = db.session
+    memo = request_memo(MEMO)
+    if memo and any(isinstance(o, _FACT_MODELS) for o in (*session.new, *session.dirty, *session.deleted)):
+        memo.clear()
+    facts = memo.get(member.id)
+    if facts is None:
+        facts = memo[member.id] = _Facts(member)
+    return facts
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_changed_facts(session, _context) -> None:
+    if any(isinstance(o, _FACT_MODELS) for o in (*session.new, *session.dirty, *session.deleted)):
+        forget(MEMO)
+
+
 def in_group(member: Member, group_id: int | None, role: str | None = None) -> bool:
     if group_id is None:
         return False
-    from network.core.db import db
-
-    return db.session.scalar(_group_ids(member, role).where(GroupMembership.group_id == group_id)) is not None
-
-
-PERMISSIONS = ("see", "reply", "create")
-_COLUMNS = {"see": SpacePermission.can_see, "reply": SpacePermission.can_reply, "create": SpacePermission.can_create}
+    roles = _facts(member).roles.get(group_id)
+    return bool(roles) and (role is None or role in roles)
 
 
 def _permitted_space_ids(member: Member, permission: str) -> Select:
@@ -50,10 +118,7 @@ def has_space_permission(member: Member | None, space: Space, permission: str) -
         return False
     if can_moderate_space(member, space):
         return True
-    from network.core.db import db
-
-    return db.session.scalar(_permitted_space_ids(member, permission)
-                             .where(SpacePermission.space_id == space.id).limit(1)) is not None
+    return space.id in _facts(member).spaces[permission]
 
 
 # ---------------------------------------------------------------- queries (one filter per kind of object)
@@ -142,8 +207,11 @@ def silenced_until(member: Member | None):
         return None
     from network.core.db import db
 
-    return db.session.scalar(select(func.max(Silence.until)).where(Silence.member_id == member.id,
-                                                                   Silence.until > utcnow()))
+    asked = _facts(member).silenced
+    if "until" not in asked:
+        asked["until"] = db.session.scalar(select(func.max(Silence.until)).where(Silence.member_id == member.id,
+                                                                                 Silence.until > utcnow()))
+    return asked["until"]
 
 
 def can_create_topic(member: Member | None, space: Space) -> bool:
@@ -181,9 +249,7 @@ def can_see_flag_queue(member: Member | None) -> bool:
         return False
     if is_platform_moderator(member):
         return True
-    from network.core.db import db
-
-    return db.session.scalar(_group_ids(member, "space_moderator").limit(1)) is not None
+    return any("space_moderator" in roles for roles in _facts(member).roles.values())
 
 
 def can_suspend_from_forum(member: Member | None) -> bool:

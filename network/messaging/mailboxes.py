@@ -18,6 +18,7 @@ from network.core import audit
 from network.core.clock import utcnow
 from network.core.db import db
 from network.core.errors import DomainError
+from network.core.memo import forget, request_memo
 from network.directory.models import Authority
 from network.members.models import Member
 from network.messaging import lifecycle
@@ -99,11 +100,29 @@ def is_holder(member: Member, authority_id: int) -> bool:
         g.key_version == key.key_version for g in _live_grants(authority_id, member.id))
 
 
+HELD_MEMO = "messaging_held_authority_ids"  # (member, authority) -> held ids, in this request, until a grant is stored
+
+
+def _forget_held() -> None:
+    """A grant is stored (opening, granting, or the new key version after a removal): what members hold is read
+    again."""
+    forget(HELD_MEMO)
+
+
 def held_authority_ids(member: Member) -> set[int]:
     """Authorities whose mailbox the member reads: a live grant for the current key version, as a present officer
-    (at most the member's own authority)."""
+    (at most the member's own authority). Looked up once per request (a page asks for the inbox, the navigation's
+    count and the keyring), and again after any grant changes."""
     if member.status != "active" or member.authority_id is None:
         return set()
+    cache = request_memo(HELD_MEMO)
+    key = (member.id, member.authority_id)
+    if key not in cache:
+        cache[key] = _held_authority_ids(member)
+    return set(cache[key])
+
+
+def _held_authority_ids(member: Member) -> set[int]:
     newest = (select(AuthorityMailboxKey.authority_id, func.max(AuthorityMailboxKey.key_version).label("v"))
               .group_by(AuthorityMailboxKey.authority_id).subquery())
     return set(db.session.scalars(
@@ -173,6 +192,7 @@ def authority_privates(member: Member, authority_id: int,
 
 def _store_grant(private: AuthorityPrivateKey, recipient: Member, granter: Member,
                  granter_private: MemberPrivateKeys) -> None:
+    _forget_held()
     keys = lifecycle.current_keys(recipient)
     if keys is None:
         raise MailboxError(_("%(name)s has no messaging keys yet: they need to sign in once.", name=recipient.name))

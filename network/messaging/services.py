@@ -196,9 +196,10 @@ _FILE_ID_RE = re.compile(r"f-[0-9a-f]{32}")
 
 def files_folder() -> Path:
     """Encrypted attachments live under random ids in the instance folder, never beside anything served."""
-    folder = Path(current_app.config.get("MESSAGING_FILES_FOLDER") or Path(current_app.instance_path) / "messaging-files")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    from network.core.files_at_rest import private_folder
+
+    return private_folder(current_app.config.get("MESSAGING_FILES_FOLDER")
+                          or Path(current_app.instance_path) / "messaging-files")  # 0700, whatever the umask
 
 
 def _file_path(file_id: str) -> Path:
@@ -211,6 +212,7 @@ def _encrypt_uploads(uploads: list[Upload]) -> tuple[list[tuple[dict, bytes]], l
     """Each file encrypted in chunks straight to the instance folder; returns the (stream header, key) pairs, the
     descriptions that go into the encrypted body, and the paths written (removed if sending fails)."""
     from network.core.filenames import clean_filename
+    from network.core.files_at_rest import open_private
 
     limit = int(current_app.config.get("MESSAGING_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024))
     if len(uploads) > int(current_app.config.get("MESSAGING_MAX_ATTACHMENTS", 5)):
@@ -222,7 +224,7 @@ def _encrypt_uploads(uploads: list[Upload]) -> tuple[list[tuple[dict, bytes]], l
             file_id = f"f-{uuid.uuid4().hex}"
             path = _file_path(file_id)
             written.append(path)
-            with open(path, "wb") as dst:
+            with open_private(path) as dst:  # 0600, whatever the umask
                 key, header = encrypt_stream(_Limited(upload.stream, limit), dst, file_id=file_id)
             pairs.append((header, key))
             described.append({"id": file_id, "name": clean_filename(upload.filename) or "attachment",
@@ -574,11 +576,10 @@ def _receipt_checked(state: MessageRecipientState, raw: str | None, envelope: En
         signer = _receipt_signer(state, record)
         if signer is None:
             return False
-        keys = db.session.scalar(select(MemberKeys).where(MemberKeys.member_id == signer,
-                                                          MemberKeys.key_version == record.get("key_version")))
+        keys = _member_public(signer, int(record.get("key_version")))
         if keys is None:
             return False
-        verify_receipt(record, lifecycle.public_keys(keys), message_id=state.message.public_id,
+        verify_receipt(record, keys, message_id=state.message.public_id,
                        envelope_digest=envelope.digest(), recipient=record["recipient"])
     except (ReceiptInvalid, ValueError, TypeError, MessagingCryptoError):
         return False
@@ -607,7 +608,11 @@ def read_conversation(reader: Member, conversation: Conversation) -> list[ShownM
     """Every message verified and decrypted in the reader's session; the reader's copies marked read."""
     ring = keyring(reader, conversation)
     shown = []
-    for message in conversation.messages:
+    messages = db.session.scalars(  # every message's copies and their members in one statement each, not per message
+        select(Message).where(Message.conversation_id == conversation.id).order_by(Message.id)
+        .options(selectinload(Message.states).selectinload(MessageRecipientState.member))
+    ).all()
+    for message in messages:
         missing = _missing_key(message, reader, ring)
         item = ShownMessage(message=message, problem=missing) if missing else _show(message, reader, ring)
         if message.sender_id == reader.id:
