@@ -1,4 +1,4 @@
-"""Operator commands: audit verify, mail flush, sessions purge, secrets init."""
+"""Operator commands: audit verify and checkpoint, mail flush, sessions purge, secrets init."""
 from __future__ import annotations
 
 import os
@@ -9,26 +9,61 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from network.core.audit import verify_chain
+from network.core.audit import checkpoint_path, verify_chain, write_checkpoint
+from network.core.clock import utcnow
 from network.core.db import db
 from network.core.mail import deliver, pending_mail
 from network.core.sessions import purge_expired
 
-audit_cli = AppGroup("audit", help="The hash-chained audit log.")
+audit_cli = AppGroup("audit", help="The keyed, hash-chained audit log and its checkpoints.")
 mail_cli = AppGroup("mail", help="The mail outbox.")
 sessions_cli = AppGroup("sessions", help="Server-side sessions.")
 secrets_cli = AppGroup("secrets", help="The instance folder's secrets.")
 
 
+def _report_broken(report) -> None:
+    click.echo(f"Audit chain BROKEN ({report.checked} entries read):", err=True)
+    for problem in report.problems:
+        click.echo(f"- {problem}.", err=True)
+    raise SystemExit(1)
+
+
+def _checkpoint_written(report) -> None:
+    written = write_checkpoint(report)
+    if written:
+        click.echo(f"Checkpoint {written['n']} written (head {written['head_id']}) to {checkpoint_path()}.")
+
+
 @audit_cli.command("verify")
 def audit_verify() -> None:
-    """Check the whole chain; name the first entry that was changed or removed."""
+    """Check every entry's HMAC and every checkpoint; name what was changed, forged or removed.
+    When all is well, a checkpoint of the current head is appended to the checkpoint file."""
     report = verify_chain()
-    if report.ok:
-        click.echo(f"Audit chain intact: {report.checked} entries verified.")
+    if not report.ok:
+        _report_broken(report)
+    click.echo(f"Audit chain intact: {report.checked} entries verified, {report.checkpoints} checkpoint(s) matched.")
+    _checkpoint_written(report)
+
+
+@audit_cli.command("checkpoint")
+@click.option("--restart", is_flag=True,
+              help="Start a new checkpoint file (the old one, if any, is kept aside): only after investigating "
+                   "a checkpoint file reported missing or damaged.")
+def audit_checkpoint(restart: bool) -> None:
+    """Verify the chain, then append a signed checkpoint of its head to the checkpoint file."""
+    path = checkpoint_path()
+    if restart and path.exists():
+        kept = path.with_name(f"{path.name}.replaced-{utcnow():%Y%m%dT%H%M%S}")
+        path.rename(kept)
+        click.echo(f"{path} moved to {kept}.")
+    report = verify_chain(missing_file_ok=restart)
+    if not report.ok:
+        _report_broken(report)
+    if report.head is None:
+        click.echo("The audit log is empty: no checkpoint written.")
         return
-    click.echo(f"Audit chain BROKEN after {report.checked} good entries: {report.problem}.", err=True)
-    raise SystemExit(1)
+    _checkpoint_written(report)
+    click.echo(f"Audit chain intact: {report.checked} entries verified; the checkpoint names entry {report.head[0]}.")
 
 
 @mail_cli.command("flush")
@@ -58,8 +93,9 @@ def sessions_purge() -> None:
 @secrets_cli.command("init")
 def secrets_init() -> None:
     """Create secret_key and master_key in the instance folder (mode 0600) if they are missing."""
-    folder = Path(current_app.instance_path)
-    folder.mkdir(parents=True, exist_ok=True)
+    from network.core.files_at_rest import private_folder
+
+    folder = private_folder(Path(current_app.instance_path))  # 0700: the keys and the database live here
     for name in ("secret_key", "master_key"):
         path = folder / name
         if path.exists():
