@@ -1,4 +1,5 @@
-"""Response hardening: CSP without inline code, framing refused, no sniffing, strict referrers, HSTS, no-store."""
+"""Response hardening: CSP without inline code, framing refused, no sniffing, strict referrers, HSTS, and caching
+only where it is safe (network/core/caching.py)."""
 from __future__ import annotations
 
 import logging
@@ -6,6 +7,8 @@ import logging
 from flask import Flask, Response, current_app, request
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from network.core.caching import cache_headers, configure_caching
 
 csrf = CSRFProtect()
 security_log = logging.getLogger("network.security")
@@ -39,10 +42,7 @@ def _harden(response: Response) -> Response:
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
     if request.is_secure or current_app.config["SESSION_COOKIE_SECURE"]:
         headers["Strict-Transport-Security"] = f"max-age={current_app.config['HSTS_SECONDS']}; includeSubDomains"
-    if not request.path.startswith("/static/"):
-        headers["Cache-Control"] = "no-store"
-        headers["Pragma"] = "no-cache"
-    return response
+    return cache_headers(response)  # no-store, except static files and public pages (network/core/caching.py)
 
 
 def configure_security(app: Flask) -> None:
@@ -51,3 +51,4 @@ def configure_security(app: Flask) -> None:
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     app.after_request(_harden)
+    configure_caching(app)
