@@ -2,6 +2,8 @@
 escaped first and only then the matches wrapped in <mark>, so nothing a case contains can become markup."""
 from __future__ import annotations
 
+import functools
+
 from markupsafe import Markup, escape
 
 from catalogue.search.documents import CJK_RE, WORD_RE, analysis_language, fold, stemmer
@@ -11,14 +13,35 @@ LENGTH = 240
 LEAD = 60  # characters shown before the first match
 
 
+MEMO_LIMIT = 50_000  # answers a matcher remembers (word, language) -> matches
+
+
+@functools.lru_cache(maxsize=200_000)
+def _folded(word: str) -> str:
+    return fold(word)
+
+
 class Matcher:
-    """Whether a word of a text in some language matches the query's positive words, prefixes or their stems."""
+    """Whether a word of a text in some language matches the query's positive words, prefixes or their stems.
+    A page's snippets ask about the same words again and again (and the same query comes back): each answer is
+    remembered, and the matcher of a query is shared by the requests that ask it (see matcher_for)."""
 
     def __init__(self, root: Node | None) -> None:
-        words, self.prefixes = positive_terms(root)
+        words, prefixes = positive_terms(root)
+        self._setup(frozenset(words), tuple(sorted(prefixes)))
+
+    def _setup(self, words: frozenset[str], prefixes: tuple[str, ...]) -> None:
+        self.prefixes = prefixes
         self.words = (words - stop_words()) or words  # a phrase's small words are found, not highlighted
         self.cjk = {w for w in self.words if CJK_RE.search(w)}  # bigrams: found inside a run of CJK characters
         self._stems: dict[str, set[str]] = {}
+        self._answers: dict[tuple[str, str], bool] = {}
+
+    @classmethod
+    def of_terms(cls, words: frozenset[str], prefixes: tuple[str, ...]) -> Matcher:
+        matcher = cls.__new__(cls)
+        matcher._setup(words, prefixes)
+        return matcher
 
     def stems(self, lang: str) -> set[str]:
         if lang not in self._stems:
@@ -26,11 +49,30 @@ class Matcher:
         return self._stems[lang]
 
     def __call__(self, word: str, lang: str) -> bool:
-        folded = fold(word)
+        key = (word, lang)
+        answer = self._answers.get(key)
+        if answer is None:
+            answer = self._match(_folded(word), lang)
+            if len(self._answers) < MEMO_LIMIT:
+                self._answers[key] = answer
+        return answer
+
+    def _match(self, folded: str, lang: str) -> bool:
         if self.cjk and CJK_RE.search(folded):
             return any(piece in folded for piece in self.cjk)
         return (folded in self.words or any(folded.startswith(p) for p in self.prefixes)
                 or stemmer(lang)(folded) in self.stems(lang))
+
+
+@functools.lru_cache(maxsize=256)
+def _shared_matcher(words: frozenset[str], prefixes: tuple[str, ...]) -> Matcher:
+    return Matcher.of_terms(words, prefixes)
+
+
+def matcher_for(root: Node | None) -> Matcher:
+    """The matcher of a query, shared by the requests that ask the same words (its answers never change)."""
+    words, prefixes = positive_terms(root)
+    return _shared_matcher(frozenset(words), tuple(sorted(prefixes)))
 
     def __bool__(self) -> bool:
         return bool(self.words or self.prefixes)
@@ -81,7 +123,7 @@ def highlight(text: str, lang: str, matcher: Matcher, length: int = LENGTH) -> t
 
 def case_snippet(case, root: Node | None, length: int = LENGTH) -> Markup:
     """The best passage of a case for the query: of its summary, a translation's summary or its lessons."""
-    matcher = Matcher(root)
+    matcher = matcher_for(root)
     texts = [(case.language, case.summary)]
     texts += [(lang, str(t.get("summary") or "")) for lang, t in sorted((case.translations or {}).items())
               if isinstance(t, dict)]
