@@ -1,12 +1,15 @@
-"""Field-by-field comparison of two published revisions of a case (interchange dicts), for the diff page."""
+"""Field-by-field comparison of two published revisions of a case (interchange dicts), for the diff page; and who
+may read a revision: each one by its own visibility, not the case's current one."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
-from catalogue.cases.models import INTERCHANGE_FIELDS, LIST_FIELDS
+from catalogue.cases.models import INTERCHANGE_FIELDS, LIST_FIELDS, Case, CaseRevision
+from catalogue.cases.services import can_read_case
 from network.core.textdiff import text_runs
+from network.members.models import Member
 
 FIELD_LABELS = {
     "reference": _l("Reference"), "title": _l("Title"), "summary": _l("Summary"), "language": _l("Language"),
@@ -20,6 +23,20 @@ FIELD_LABELS = {
     "solutions": _l("Solutions found"), "lessons_learned": _l("Lessons learned"), "keywords": _l("Keywords"),
     "visibility": _l("Visibility"), "source": _l("Source"),
 }
+
+
+def can_read_revision(member: Member | None, case: Case, revision: CaseRevision) -> bool:
+    """A revision is read as it was published: a members-only revision stays for vetted members even once the
+    case is public (a revision without a visibility is members-only)."""
+    if not can_read_case(member, case):
+        return False
+    return (revision.data or {}).get("visibility") == "public" or bool(member and member.is_vetted)
+
+
+def readable_revisions(member: Member | None, case: Case) -> list[CaseRevision]:
+    """The case's revisions this reader may read, oldest first."""
+    return [revision for revision in case.revisions if can_read_revision(member, case, revision)]
+
 
 @dataclass
 class FieldDiff:

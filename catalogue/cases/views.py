@@ -234,7 +234,8 @@ def print_case(reference: str):
 def history(reference: str):
     case = _readable_case(reference)
     member = current_member()
-    return render_template("catalogue/history.html", case=case, revisions=list(reversed(case.revisions)),
+    shown = revisions.readable_revisions(member, case)  # a members-only revision stays members-only
+    return render_template("catalogue/history.html", case=case, revisions=list(reversed(shown)),
                            show_names=bool(member and member.is_vetted))
 
 
@@ -251,13 +252,14 @@ def _revision_number(name: str) -> int | None:
 @public
 def diff(reference: str):
     case = _readable_case(reference)
-    numbered = {revision.number: revision for revision in case.revisions}
+    # Only revisions the reader may read themselves: one published members-only stays so once the case is public.
+    numbered = {revision.number: revision for revision in revisions.readable_revisions(current_member(), case)}
     first, second = _revision_number("from"), _revision_number("to")
     if first is None and second is None:
         if not numbered:
             abort(404)
         second = max(numbered)
-        first = max(1, second - 1)
+        first = max((n for n in numbered if n < second), default=second)
     elif first is None or second is None:
         abort(400)
     if first not in numbered or second not in numbered:

@@ -204,6 +204,11 @@ class Post(db.Model):
     topic_id: Mapped[int] = mapped_column(ForeignKey("forum_topics.id", ondelete="CASCADE"), nullable=False, index=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
     body_markdown: Mapped[str] = mapped_column(Text, nullable=False)
+    # The body rendered (network.forum.render.post_html), the renderer's version and the digest of the Markdown it
+    # was rendered from: shown while both still match, rendered again otherwise.
+    body_html: Mapped[str | None] = mapped_column(Text)
+    body_html_version: Mapped[str | None] = mapped_column(String(120))
+    body_html_digest: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
     edited_at: Mapped[datetime | None] = mapped_column()
     hidden: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
@@ -231,6 +236,9 @@ class PostRevision(db.Model):
     post_id: Mapped[int] = mapped_column(ForeignKey("forum_posts.id", ondelete="CASCADE"), nullable=False, index=True)
     number: Mapped[int] = mapped_column(Integer, nullable=False)
     body_markdown: Mapped[str] = mapped_column(Text, nullable=False)
+    body_html: Mapped[str | None] = mapped_column(Text)  # as on Post
+    body_html_version: Mapped[str | None] = mapped_column(String(120))
+    body_html_digest: Mapped[str | None] = mapped_column(String(64))
     written_at: Mapped[datetime] = mapped_column(nullable=False)
     replaced_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
     edited_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))

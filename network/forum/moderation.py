@@ -16,6 +16,7 @@ from network.core.mail import queue_mail
 from network.forum import access
 from network.forum.models import Flag, ModeratorNote, Notification, Post, Silence, Space, Topic, TopicRead
 from network.forum.services import REASON_MAX, ForumError, _clean_reason, hide_post
+from network.members.access import is_admin
 from network.members.models import Member
 
 DECISIONS = ("agree", "disagree", "silence", "suspend")
@@ -164,12 +165,19 @@ def suspend_author(moderator: Member, member: Member, reason: str) -> None:
 # ---------------------------------------------------------------- moderator notes
 
 def can_read_notes(moderator: Member | None) -> bool:
-    return access.can_see_flag_queue(moderator)
+    """Notes on members are the platform's: platform moderators and administrators keep and read them. A space
+    moderator does not (what concerns their spaces is the flags on the member's posts there)."""
+    return access.is_platform_moderator(moderator) or bool(moderator and is_admin(moderator))
+
+
+def can_see_member_moderation(moderator: Member | None) -> bool:
+    """The page on a member: note readers see it all, space moderators the flags of their spaces."""
+    return can_read_notes(moderator) or access.can_see_flag_queue(moderator)
 
 
 def add_note(moderator: Member, member: Member, body: str) -> ModeratorNote:
     if not can_read_notes(moderator):
-        raise ForumError(_("Only moderators keep notes on members."))
+        raise ForumError(_("Only platform moderators and administrators keep notes on members."))
     body = (body or "").strip()
     if not body:
         raise ForumError(_("Write the note first."), "body")
@@ -180,12 +188,17 @@ def add_note(moderator: Member, member: Member, body: str) -> ModeratorNote:
     return note
 
 
-def notes_on(member: Member) -> list[ModeratorNote]:
+def notes_on(moderator: Member, member: Member) -> list[ModeratorNote]:
+    if not can_read_notes(moderator):
+        return []
     return list(db.session.scalars(select(ModeratorNote).where(ModeratorNote.member_id == member.id)
                                    .order_by(ModeratorNote.created_at.desc(), ModeratorNote.id.desc())))
 
 
-def silences_of(member: Member) -> list[Silence]:
+def silences_of(moderator: Member, member: Member) -> list[Silence]:
+    """Every silence with its reason, for note readers (a reason may speak of a space the reader does not see)."""
+    if not can_read_notes(moderator):
+        return []
     return list(db.session.scalars(select(Silence).where(Silence.member_id == member.id)
                                    .order_by(Silence.created_at.desc())))
 

@@ -4,15 +4,23 @@ become links at render time, then the whole text goes through render_markdown (m
 References are turned into ordinary Markdown links before rendering, so the sanitiser sees them like any other
 link: nothing written here can add HTML the allow-list would not let through. Only vetted members are linked;
 an unknown name stays plain text. A case link is built from its URL path (/cases/<reference>): the network
-never imports the catalogue."""
+never imports the catalogue.
+
+A post's HTML is rendered once and stored with it (body_html), beside the renderer's version and a digest of the
+Markdown it came from: a view shows the stored HTML, and renders again only when the text or the renderer (its
+version, the libraries, the platform's public address in the links) has changed since. Mentions are therefore
+linked as they stood when the post was written or last rendered."""
 from __future__ import annotations
 
+import hashlib
 import re
+from typing import Protocol
 
 from flask import current_app, url_for
 from markupsafe import Markup
 from sqlalchemy import func, select
 
+from network.core import markdown
 from network.core.db import db
 from network.core.markdown import render_markdown
 from network.members.models import Member
@@ -67,7 +75,34 @@ def render_post(text: str | None) -> Markup:
     """Safe HTML for a post's Markdown, with mentions and references linked."""
     if not text or not text.strip():
         return Markup("")
-    return render_markdown(_link_outside_code(text))
+    return render_markdown(_link_outside_code(text), source=text)
+
+
+RENDER_VERSION = 1  # of the mention and reference links above; bump when they change
+
+
+def renderer_version() -> str:
+    """The version stored HTML must carry to be shown: the Markdown renderer's, this module's, and the public
+    address the links are built on."""
+    address = hashlib.sha256(current_app.config["PUBLIC_URL"].encode()).hexdigest()[:8]
+    return f"{markdown.renderer_version()}; forum {RENDER_VERSION}; {address}"
+
+
+class StoresRenderedBody(Protocol):
+    body_markdown: str
+    body_html: str | None
+    body_html_version: str | None
+    body_html_digest: str | None
+
+
+def post_html(item: StoresRenderedBody) -> Markup:
+    """The safe HTML of a post (or of a revision of one): the stored HTML, rendered again first if the text or the
+    renderer changed since (the request's commit keeps it)."""
+    version, digest = renderer_version(), markdown.source_digest(item.body_markdown)
+    if item.body_html is None or item.body_html_version != version or item.body_html_digest != digest:
+        item.body_html = str(render_post(item.body_markdown))
+        item.body_html_version, item.body_html_digest = version, digest
+    return Markup(item.body_html)  # noqa: S704 (rendered by render_post: markdown-it, then nh3)
 
 
 def quote(author_name: str, text: str) -> str:

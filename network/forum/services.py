@@ -18,6 +18,7 @@ from network.core.clock import utcnow
 from network.core.db import db
 from network.core.errors import DomainError
 from network.core.mail import queue_mail
+from network.core.markdown import render_cost_problem
 from network.forum import access, hooks, notifications
 from network.forum.models import (
     GROUP_ROLES,
@@ -64,6 +65,9 @@ def _clean_body(body: str) -> str:
         raise ForumError(_("Write something first."), "body")
     if len(body) > BODY_MAX:
         raise ForumError(_("A post has at most %(n)d characters.", n=BODY_MAX), "body")
+    problem = render_cost_problem(body)  # the render cost cap (issue 12, finding 11)
+    if problem:
+        raise ForumError(problem, "body")
     return body
 
 

@@ -41,7 +41,7 @@ from network.forum.forms import (
     TopicForm,
 )
 from network.forum.models import Attachment, Flag, ForumGroup, JoinRequest, Notification, Post, Space, Topic
-from network.forum.render import quote, render_post
+from network.forum.render import post_html, quote
 from network.forum.services import ForumError
 from network.members.demo import register_loader
 from network.members.models import Member
@@ -79,9 +79,10 @@ def _register_upload_limit(state) -> None:
 bp.record_once(_register_upload_limit)
 
 
-@bp.app_template_filter("forum_markdown")
-def forum_markdown(text: str | None):
-    return render_post(text)
+@bp.app_template_filter("post_html")
+def stored_post_html(post):
+    """A post's (or a revision's) stored HTML, rendered again only if its text or the renderer changed."""
+    return post_html(post)
 
 
 @bp.app_context_processor
@@ -197,7 +198,9 @@ def new_topic(slug: str):
             return render_template("forum/new_topic.html", space=found, form=form), 400
         try:
             topic = services.create_topic(member, found, form.title.data, form.body.data, form.is_question.data)
-            _attach_upload(form, services.first_post(topic))
+            opening = services.first_post(topic)
+            _attach_upload(form, opening)
+            post_html(opening)  # rendered once, by its writer, and stored
         except ForumError as error:
             show_domain_error(form, error)
             return render_template("forum/new_topic.html", space=found, form=form), 400
@@ -287,6 +290,7 @@ def reply(topic_id: int):
     try:
         post = services.reply(current_member(), found, form.body.data)
         _attach_upload(form, post)
+        post_html(post)  # rendered once, by its writer, and stored
     except ForumError as error:
         show_domain_error(form, error)
         return _render_topic(found, form, 400)
@@ -358,6 +362,7 @@ def edit_post(post_id: int):
         return render_template("forum/edit_post.html", post=post, form=form), 400
     try:
         services.edit_post(member, post, form.body.data)
+        post_html(post)  # the new text, rendered once and stored
     except ForumError as error:
         show_domain_error(form, error)
         return render_template("forum/edit_post.html", post=post, form=form), 400
@@ -791,29 +796,38 @@ def _member_or_404(member_id: int) -> Member:
     return found
 
 
+def _render_member_moderation(moderator: Member, subject: Member, form: NoteForm, status: int = 200):
+    """Notes and past silences for platform moderators and administrators; a space moderator sees the flags on
+    the member's posts in their own spaces and whether the member is silenced now."""
+    return render_template("forum/member_moderation.html", subject=subject,
+                           can_read_notes=moderation.can_read_notes(moderator),
+                           notes=moderation.notes_on(moderator, subject),
+                           silences=moderation.silences_of(moderator, subject),
+                           flags=moderation.flags_about(moderator, subject),
+                           silence=moderation.current_silence(subject), form=form), status
+
+
 @bp.get("/members/<int:member_id>/moderation")
 @requires(can_use_forum)
 def member_moderation(member_id: int):
-    moderator = _flag_queue_guard()
-    subject = _member_or_404(member_id)
-    return render_template("forum/member_moderation.html", subject=subject, notes=moderation.notes_on(subject),
-                           silences=moderation.silences_of(subject), flags=moderation.flags_about(moderator, subject),
-                           silence=moderation.current_silence(subject), form=NoteForm())
+    moderator = current_member()
+    if not moderation.can_see_member_moderation(moderator):
+        abort(403)
+    return _render_member_moderation(moderator, _member_or_404(member_id), NoteForm())
 
 
 @bp.post("/members/<int:member_id>/notes")
 @requires(can_use_forum)
 def add_note(member_id: int):
-    moderator = _flag_queue_guard()
+    moderator = current_member()
+    if not moderation.can_read_notes(moderator):
+        abort(403)
     subject = _member_or_404(member_id)
     form = NoteForm()
     if not form.validate_on_submit():
-        return render_template("forum/member_moderation.html", subject=subject, notes=moderation.notes_on(subject),
-                               silences=moderation.silences_of(subject),
-                               flags=moderation.flags_about(moderator, subject),
-                               silence=moderation.current_silence(subject), form=form), 400
+        return _render_member_moderation(moderator, subject, form, 400)
     moderation.add_note(moderator, subject, form.body.data)
-    flash(_("Note saved; only moderators see it."), "success")
+    flash(_("Note saved; only platform moderators and administrators see it."), "success")
     return redirect(url_for("forum.member_moderation", member_id=subject.id))
 
 
