@@ -70,11 +70,11 @@ def test_an_authority_key_with_a_newline_is_refused(app):
 
 def test_form_patterns_end_at_the_end_of_the_text():
     from catalogue.cases.forms import LANGUAGE_RE, PROVISION_RE
-    from network.directory.change_forms import URL_RE
+    from network.core.urls import url_problem
 
     assert PROVISION_RE.match("18(13)") and not PROVISION_RE.match("18(13)\n")
     assert LANGUAGE_RE.match("fr") and not LANGUAGE_RE.match("fr\n")
-    assert URL_RE.match("https://example.org/a") and not URL_RE.match("https://example.org/a\n")
+    assert url_problem("https://example.org/a") is None and url_problem("https://example.org/a\n")
 
 
 @pytest.mark.parametrize(("domains", "email", "matches"), [

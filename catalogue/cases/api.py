@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from markupsafe import escape
 
 from catalogue.cases import queries, services
+from catalogue.cases.cli import case_problems
 from catalogue.cases.models import Case
 from catalogue.search import services as search_services
 from network.core import audit, jsonlines
@@ -112,7 +113,7 @@ def create_case():
     if not isinstance(data, dict):
         return error_response(400, "invalid_json", _("Send one case as a JSON object (Content-Type: application/json)."))
     given = data.get("reference")
-    problems = services.validation_errors({**data, "reference": given or "CASE-0000-000000"})
+    problems = case_problems({**data, "reference": given or "CASE-0000-000000"})
     if problems:
         response = jsonify(error={"code": "invalid_case", "message": _("The case has problems; nothing was saved."),
                                   "problems": problems})

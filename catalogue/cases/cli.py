@@ -16,18 +16,26 @@ from catalogue.cases.models import Case
 from network.core import audit
 from network.core.cli_context import with_public_url
 from network.core.db import db
-from network.core.jsonlines import read_json_lines
+from network.core.jsonlines import line_problems, read_json_lines
 from network.core.mail import deliver_queued
 
 catalogue_cli = AppGroup("catalogue", help="Case catalogue: import and export.")
+# Titles and other one-line values (network.core.text): no line break, NUL, line separator or bidi override.
+SINGLE_LINE_FIELDS = ("title", "translations.*.title", "keywords.*", "other_instruments.*", "source")
 
 
 # ---------------------------------------------------------------- reading a JSON Lines file
 
+def case_problems(data: object) -> list[str]:
+    """What an import or the API refuses in one case: services.validation_errors, and a title (or another one-line
+    value) that is not one line of text."""
+    return services.validation_errors(data) + line_problems(data, SINGLE_LINE_FIELDS)
+
+
 def read_cases(lines: Iterable[bytes]) -> tuple[list[tuple[int, dict]], list[str]]:
     """Parse and validate every line: (cases with their line numbers, problems "line N: ...").
     Blank lines are skipped; a reference given twice in the file is a problem on its second line."""
-    return read_json_lines(lines, services.validation_errors, "reference", "reference")
+    return read_json_lines(lines, case_problems, "reference", "reference")
 
 
 def import_cases(cases: list[tuple[int, dict]], source: str = "", label: str = "Importing cases") -> tuple[int, int]:

@@ -21,6 +21,7 @@ from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optio
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from catalogue.cases.models import Case
+from network.core.forms import one_item_per_line, one_line
 from network.core.reference import languages, states, vocabulary_labels
 
 # The same patterns and limits as shared/schemas/case.schema.json, so the wizard refuses what the schema would.
@@ -137,7 +138,7 @@ class WizardForm(FlaskForm):
 # ---------------------------------------------------------------- step 1: the essentials
 
 class EssentialsForm(WizardForm):
-    title = StringField(_l("Title"), validators=[_length_if_given(5, 300), _no_control_characters],
+    title = StringField(_l("Title"), validators=[_length_if_given(5, 300), one_line],
                         description=_l("A short description of the case, without names: "
                                        "e.g. “Extradition for drug trafficking granted on the basis of the Convention”."))
     requesting_state = SelectField(_l("Requesting State"), validators=[Optional()])
@@ -224,14 +225,14 @@ class DepthForm(WizardForm):
     lessons_learned = TextAreaField(_l("Lessons learned"), validators=[Length(max=20000), _no_control_characters],
                                     render_kw={"rows": 4},
                                     description=_l("Good practices and lessons for other practitioners."))
-    keywords = StringField(_l("Keywords"), validators=[Length(max=2000), _no_control_characters],
+    keywords = StringField(_l("Keywords"), validators=[Length(max=2000), one_line],
                            description=_l("Separated by commas, e.g. bank records, dual criminality."))
     other_states = SelectMultipleField(_l("Other States involved"), validators=[Optional()], render_kw={"size": 6},
                                        description=_l("Hold Ctrl (or ⌘) to choose several."))
-    other_instruments = TextAreaField(_l("Other instruments"), validators=[Length(max=5000), _no_control_characters],
+    other_instruments = TextAreaField(_l("Other instruments"), validators=[Length(max=5000), one_item_per_line],
                                       render_kw={"rows": 3},
                                       description=_l("One per line: treaties or other instruments relied on."))
-    source = StringField(_l("Source"), validators=[Length(max=300), _no_control_characters],
+    source = StringField(_l("Source"), validators=[Length(max=300), one_line],
                          description=_l("Where the case comes from, e.g. your authority or a publication."))
 
     def __init__(self, case: Case, *args, **kwargs):
@@ -297,7 +298,7 @@ class DepthForm(WizardForm):
 
 class TranslationForm(Form):
     language = SelectField(_l("Language"), validators=[Optional()])
-    title = StringField(_l("Title"), validators=[_length_if_given(5, 300), _no_control_characters])
+    title = StringField(_l("Title"), validators=[_length_if_given(5, 300), one_line])
     summary = TextAreaField(_l("Summary"), validators=[_length_if_given(20, 50000), _no_control_characters],
                             render_kw={"rows": 5})
     remove = BooleanField(_l("Remove this translation"))
@@ -384,7 +385,7 @@ class ChangesForm(FlaskForm):
 
 
 class PublishForm(FlaskForm):
-    note = StringField(_l("Note on this revision (optional)"), validators=[Length(max=1000)],
+    note = StringField(_l("Note on this revision (optional)"), validators=[Length(max=1000), one_line],
                        description=_l("Shown in the case's history, e.g. “first publication”."))
 
 

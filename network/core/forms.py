@@ -1,10 +1,57 @@
-"""Showing a refused operation on its form: nothing of the request is kept, the message goes to its field."""
+"""Showing a refused operation on its form: nothing of the request is kept, the message goes to its field. And the
+validators every form shares: one line of text for names, titles and subjects; the URL rule for links."""
 from __future__ import annotations
 
+import re
+
 from flask import flash
+from flask_babel import lazy_gettext as _l
+from wtforms.validators import ValidationError
 
 from network.core.db import mark_failed
 from network.core.errors import DomainError
+from network.core.text import code_point, first_control
+from network.core.urls import url_problem
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def one_line(form, field) -> None:  # noqa: ARG001 (a WTForms validator)
+    """A name, title or subject: one line of text, without CR, LF, NUL, U+2028 or a bidi override such as U+202E
+    (network.core.text)."""
+    found = first_control(field.data) if isinstance(field.data, str) else None
+    if found is not None:
+        raise ValidationError(_l("Write this on one line: remove the line break or invisible control character "
+                                 "(%(code)s).", code=code_point(found)))
+
+
+def one_item_per_line(form, field) -> None:  # noqa: ARG001 (a WTForms validator)
+    """A list typed one item per line: each line is one line of text. Only CR and LF separate the items; a NUL, a
+    line separator (U+2028) or a bidi override inside the text is refused, never taken as a separator."""
+    for number, line in enumerate(_LINE_BREAK.split(str(field.data or "")), start=1):
+        found = first_control(line)
+        if found is not None:
+            raise ValidationError(_l("Line %(n)d: write each item on one line, without invisible control "
+                                     "characters (%(code)s).", n=number, code=code_point(found)))
+
+
+def file_names(form, field) -> None:  # noqa: ARG001 (a WTForms validator for FileField and MultipleFileField)
+    """Each uploaded file's name is one line of text: a name with a bidi override (report\u202efdp.exe shows as
+    reportexe.pdf), a line break or a NUL is refused rather than silently changed."""
+    uploads = field.data if isinstance(field.data, list) else [field.data]
+    for upload in uploads:
+        found = first_control(getattr(upload, "filename", None) or "")
+        if found is not None:
+            raise ValidationError(_l("Rename the file: its name holds a line break or an invisible control character "
+                                     "(%(code)s), so it is not one line of text.", code=code_point(found)))
+
+
+def link(form, field) -> None:  # noqa: ARG001 (a WTForms validator)
+    """An address stored and shown as a link: the URL rule of network.core.urls (empty is left to Optional)."""
+    value = (field.data or "").strip() if isinstance(field.data, str) else ""
+    problem = url_problem(value) if value else None
+    if problem:
+        raise ValidationError(_l("This address %(problem)s.", problem=problem))
 
 
 def show_domain_error(form, error: DomainError) -> None:

@@ -9,6 +9,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
+from jsonschema.exceptions import FormatError
+
+from network.core.text import line_problem
+from network.core.urls import url_problem
 
 MAX_DEPTH = 64  # no interchange object nests deeper than a few levels; Python's parser recurses per level
 
@@ -53,8 +57,9 @@ def read_json_lines(lines: Iterable[bytes], validate: Callable[[object], list[st
     problems: list[str] = []
     seen: dict[str, int] = {}
     for number, raw in enumerate(lines, start=1):
-        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-            raw = raw[3:]  # a byte-order mark some editors write
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):  # some editors write one; JSON Lines has none
+            problems.append(f"line {number}: starts with a byte order mark (BOM); save the file as UTF-8 without BOM")
+            continue
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -92,10 +97,62 @@ def _pattern(validator, pattern, instance, schema):  # noqa: ARG001 (jsonschema'
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
+def _format(validator, format, instance, schema):  # noqa: A002, ARG001 (jsonschema's keyword signature)
+    """jsonschema's format keyword, with the reason a checker gave (why a link is refused, which day is wrong)."""
+    if validator.format_checker is None:
+        return
+    try:
+        validator.format_checker.check(instance, format)
+    except FormatError as error:
+        reason = f": {error.cause}" if isinstance(error.cause, ValueError) and str(error.cause) else ""
+        yield ValidationError(f"{instance!r} is not a valid {format}{reason}", cause=error.cause)
+
+
+def _link(instance: object) -> bool:
+    """The interchange formats' "uri" is a link the platform shows: the URL rule of network.core.urls (stricter
+    than RFC 3986: http, https or mailto only), raising its reason."""
+    problem = url_problem(instance) if isinstance(instance, str) else None
+    if problem:
+        raise ValueError(problem)
+    return True
+
+
+def format_checker() -> FormatChecker:
+    """"date" and "email" as jsonschema checks them (a real calendar day; an address with an @), "uri" as a link."""
+    checker = FormatChecker()
+    checker.checks("uri", raises=ValueError)(_link)
+    return checker
+
+
 # The interchange schemas' validator: Draft 2020-12 with formats checked and patterns anchored at the real end.
-StrictValidator = validators.extend(Draft202012Validator, {"pattern": _pattern})
+StrictValidator = validators.extend(Draft202012Validator, {"pattern": _pattern, "format": _format})
 
 
 def schema_validator(path: Path) -> Draft202012Validator:
     """The validator of an interchange schema file (shared/schemas, copied beside each feature)."""
-    return StrictValidator(json.loads(path.read_text(encoding="utf-8")), format_checker=FormatChecker())
+    return StrictValidator(json.loads(path.read_text(encoding="utf-8")), format_checker=format_checker())
+
+
+def _at(data: object, parts: list[str], where: list[str]) -> Iterable[tuple[str, object]]:
+    if not parts:
+        yield ".".join(where), data
+        return
+    head, rest = parts[0], parts[1:]
+    if head == "*":
+        items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+        for key, value in items:
+            yield from _at(value, rest, [*where, str(key)])
+    elif isinstance(data, dict) and head in data:
+        yield from _at(data[head], rest, [*where, head])
+
+
+def line_problems(data: object, fields: Iterable[str]) -> list[str]:
+    """"field: ..." for each name or title of an interchange object that is not one line of text (network.core.text).
+    A field is a path: "title", "keywords.*" (each item of a list), "translations.*.title" (in each value)."""
+    problems = []
+    for path in fields:
+        for where, value in _at(data, path.split("."), []):
+            problem = line_problem(value) if isinstance(value, str) else None
+            if problem:
+                problems.append(f"{where}: {problem}")
+    return problems

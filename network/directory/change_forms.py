@@ -18,11 +18,12 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from network.core.forms import link, one_item_per_line, one_line
 from network.core.reference import vocabulary_labels
+from network.core.urls import url_problem
 from network.directory.models import is_public_suffix
 from network.directory.services import designation_bases
 
-URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*\Z", re.IGNORECASE)
 LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*\Z")
 MAX_LINES = 200  # lists typed one per line: more than any real entry needs
 
@@ -57,27 +58,24 @@ def _max_lines(form, field) -> None:
         raise ValidationError(_l("At most %(n)d lines.", n=MAX_LINES))
 
 
-def _url(form, field) -> None:
-    if field.data and not URL_RE.match(field.data.strip()):
-        raise ValidationError(_l("Give a full address beginning with https:// or http://."))
-
-
 class EntryForm(FlaskForm):
     """Every field of an entry a focal point may change (the key and the State are fixed)."""
 
     base_version = HiddenField()
-    name = StringField(_l("Name of the authority"), validators=[DataRequired(), Length(min=3, max=300)])
-    parent_body = StringField(_l("Part of (ministry or office)"), validators=[Length(max=300)])
+    name = StringField(_l("Name of the authority"), validators=[DataRequired(), Length(min=3, max=300), one_line])
+    parent_body = StringField(_l("Part of (ministry or office)"), validators=[Length(max=300), one_line])
     designations = CheckboxesField(_l("Designations"), choices=[],
                                    description=_l("Each designation with the provision it rests on. At least one."))
     address = TextAreaField(_l("Address"), validators=[Length(max=1000)], render_kw={"rows": 3})
-    phone = StringField(_l("Telephone"), validators=[Length(max=60)])
-    email = StringField(_l("E-mail"), validators=[Length(max=254)])
-    email_domains = TextAreaField(_l("Official e-mail domains"), validators=[Length(max=5000), _max_lines],
+    phone = StringField(_l("Telephone"), validators=[Length(max=60), one_line])
+    email = StringField(_l("E-mail"), validators=[Length(max=254), one_line])
+    email_domains = TextAreaField(_l("Official e-mail domains"), validators=[Length(max=5000), _max_lines,
+                                                                             one_item_per_line],
                                   render_kw={"rows": 2},
                                   description=_l("One per line, e.g. justice.example.org. Used to vet applicants."))
-    website = StringField(_l("Website"), validators=[Length(max=500), _url])
-    languages = StringField(_l("Languages accepted for requests"), validators=[Length(max=300)],
+    website = StringField(_l("Website"), validators=[Length(max=500), link],
+                          description=_l("A full address beginning with https:// or http://."))
+    languages = StringField(_l("Languages accepted for requests"), validators=[Length(max=300), one_line],
                             description=_l("Language codes separated by spaces or commas, e.g. en fr es."))
     channels = CheckboxesField(_l("Channels"), choices=[])
     accepts_untoc_as_legal_basis = RadioField(
@@ -87,16 +85,17 @@ class EntryForm(FlaskForm):
     urgent_requests = TextAreaField(_l("Urgent requests"), validators=[Length(max=2000)], render_kw={"rows": 3},
                                     description=_l("How urgent requests are received, e.g. by e-mail in advance."))
     available_24_7 = BooleanField(_l("Available 24 hours a day, 7 days a week"))
-    time_zone = StringField(_l("Time zone"), validators=[Length(max=64)],
+    time_zone = StringField(_l("Time zone"), validators=[Length(max=64), one_line],
                             description=_l("IANA name, e.g. Europe/Vienna or America/Bogota."))
-    office_hours = StringField(_l("Office hours"), validators=[Length(max=200)])
+    office_hours = StringField(_l("Office hours"), validators=[Length(max=200), one_line])
     legal_requirements = TextAreaField(_l("Legal and procedural requirements"), validators=[Length(max=50000)],
                                        render_kw={"rows": 10},
                                        description=_l("Markdown: **bold**, lists with -, links."))
-    national_laws = TextAreaField(_l("National laws"), validators=[Length(max=50000), _max_lines],
+    national_laws = TextAreaField(_l("National laws"), validators=[Length(max=50000), _max_lines, one_item_per_line],
                                   render_kw={"rows": 4},
                                   description=_l("One per line: Title | https://address (the address is optional)."))
-    treaties = TextAreaField(_l("Treaties and arrangements"), validators=[Length(max=50000), _max_lines],
+    treaties = TextAreaField(_l("Treaties and arrangements"), validators=[Length(max=50000), _max_lines,
+                                                                          one_item_per_line],
                              render_kw={"rows": 4}, description=_l("One per line."))
     note = TextAreaField(_l("What changed, and why"),
                          validators=[DataRequired(message=_l("Explain the change for the moderator.")),
@@ -125,8 +124,9 @@ class EntryForm(FlaskForm):
                 raise ValidationError(_l("Line %(n)d: the title is missing.", n=number))
             if len(title) > 500:
                 raise ValidationError(_l("Line %(n)d: the title is longer than 500 characters.", n=number))
-            if url and (len(url) > 500 or not URL_RE.match(url)):
-                raise ValidationError(_l("Line %(n)d: the address must begin with https:// or http://.", n=number))
+            problem = url_problem(url) if url else None
+            if problem:
+                raise ValidationError(_l("Line %(n)d: the address %(problem)s.", n=number, problem=problem))
 
     def validate_treaties(self, field) -> None:
         for number, line in enumerate(_lines(field.data), start=1):
@@ -205,7 +205,8 @@ class EntryForm(FlaskForm):
 
 
 class ApproveForm(FlaskForm):
-    note = StringField(_l("Note to the focal point (optional)"), validators=[Optional(), Length(max=2000)])
+    note = StringField(_l("Note to the focal point (optional)"),
+                       validators=[Optional(), Length(max=2000), one_line])
 
 
 class ReturnForm(FlaskForm):
@@ -216,4 +217,4 @@ class ReturnForm(FlaskForm):
 
 
 class ReconfirmForm(FlaskForm):
-    note = StringField(_l("Note (optional)"), validators=[Optional(), Length(max=1000)])
+    note = StringField(_l("Note (optional)"), validators=[Optional(), Length(max=1000), one_line])

@@ -16,7 +16,7 @@ from network.core import audit
 from network.core.clock import utcnow
 from network.core.db import db
 from network.core.errors import DomainError
-from network.core.jsonlines import schema_validator
+from network.core.jsonlines import line_problems, schema_validator
 from network.core.reference import vocabulary_labels
 from network.directory.models import INTERCHANGE_FIELDS, LIST_FIELDS, TEXT_FIELDS, Authority, AuthorityVersion
 from network.directory.states import get_state
@@ -24,6 +24,10 @@ from network.directory.states import get_state
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "reference" / "authority.schema.json"
 STALE_AFTER = timedelta(days=365)  # entries not verified for twelve months are marked stale
 VERSION_SOURCES = ("import", "proposal", "reconfirmation", "demo", "admin")
+# Names, titles and other one-line values (network.core.text): no line break, NUL, line separator or bidi override.
+# (key, state and languages have patterns; website and national_laws.*.url the URL rule, through the "uri" format.)
+SINGLE_LINE_FIELDS = ("name", "parent_body", "phone", "email", "email_domains.*", "time_zone", "office_hours",
+                      "national_laws.*.title", "treaties.*")
 
 
 class DirectoryError(DomainError):
@@ -43,6 +47,7 @@ def validation_errors(data: object) -> list[str]:
     for error in sorted(_validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
         where = ".".join(str(part) for part in error.absolute_path) or _("authority")
         problems.append(f"{where}: {error.message}")
+    problems += line_problems(data, SINGLE_LINE_FIELDS)
     state, key = data.get("state"), data.get("key")
     if isinstance(state, str) and re.fullmatch(r"[A-Z]{3}", state):
         if get_state(state) is None:

@@ -14,6 +14,7 @@ from network.core.access import requires
 from network.core.clock import utcnow
 from network.core.db import db
 from network.core.reference import region_label, vocabulary_labels
+from network.core.urls import link_url
 from network.directory import queries
 from network.directory.finder import ROUTES, FinderError, cooperation_forms, find_competent
 from network.directory.hours import local_time
@@ -23,6 +24,9 @@ from network.directory.states import NO_GROUP, REGIONAL_GROUPS, State, all_state
 from network.members.access import can_read_directory
 
 bp = Blueprint("directory", __name__, url_prefix="/directory")
+# Every template that shows a stored address as a link asks this filter first: an address the URL rule refuses
+# (stored before the rule, or straight into the database) is shown as text.
+bp.add_app_template_filter(link_url, "link_url")
 
 PER_PAGE = 50
 BROWSE_BY = ("group", "region")

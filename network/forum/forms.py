@@ -25,6 +25,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from network.core.forms import file_names, one_line
 from network.forum.services import (
     BODY_MAX,
     DESCRIPTION_MAX,
@@ -44,21 +45,21 @@ ATTACHMENT_HELP = _l("PDF, PNG, JPEG, DOCX, XLSX, ODT or TXT, up to 10 MB. Reade
 
 class TopicForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(message=_l("Give the topic a title.")),
-                                                 Length(min=5, max=TITLE_MAX)],
+                                                 Length(min=5, max=TITLE_MAX), one_line],
                         description=_l("Say the problem in a line, e.g. \"Videoconference hearing of a witness in "
                                        "a State that has not yet received the request\"."))
     body = TextAreaField(_l("Message"), validators=[DataRequired(message=_l("Write your message.")),
                                                     Length(max=BODY_MAX)], description=BODY_HELP,
                          render_kw={"rows": 8})
     is_question = BooleanField(_l("This is a question: I will mark the answer that solved it"))
-    attachment = FileField(_l("Attach a file (optional)"), description=ATTACHMENT_HELP)
+    attachment = FileField(_l("Attach a file (optional)"), description=ATTACHMENT_HELP, validators=[file_names])
 
 
 class ReplyForm(FlaskForm):
     body = TextAreaField(_l("Your reply"), validators=[DataRequired(message=_l("Write your reply.")),
                                                        Length(max=BODY_MAX)], description=BODY_HELP,
                          render_kw={"rows": 8})
-    attachment = FileField(_l("Attach a file (optional)"), description=ATTACHMENT_HELP)
+    attachment = FileField(_l("Attach a file (optional)"), description=ATTACHMENT_HELP, validators=[file_names])
 
 
 class EditForm(FlaskForm):
@@ -94,7 +95,7 @@ class ModerateTopicForm(FlaskForm):
     action = RadioField(_l("Action"), choices=[SelectChoice("lock", _l("Lock")), SelectChoice("unlock", _l("Unlock")), SelectChoice("pin", _l("Pin")),
                                                SelectChoice("unpin", _l("Unpin")), SelectChoice("hide", _l("Hide")), SelectChoice("unhide", _l("Show"))],
                         validators=[InputRequired()])
-    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=REASON_MAX)])
+    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=REASON_MAX), one_line])
 
 
 class HideForm(FlaskForm):
@@ -179,7 +180,8 @@ def _slug_field() -> StringField:
 
 class GroupForm(FlaskForm):
     slug = _slug_field()
-    name = StringField(_l("Name"), validators=[DataRequired(message=_l("Give a name.")), Length(max=NAME_MAX)],
+    name = StringField(_l("Name"), validators=[DataRequired(message=_l("Give a name.")), Length(max=NAME_MAX),
+                                               one_line],
                        description=_l("e.g. \"WACAP — West African network of central authorities and "
                                       "prosecutors\"."))
     description = TextAreaField(_l("Description (optional)"), validators=[Optional(), Length(max=DESCRIPTION_MAX)],
@@ -195,7 +197,8 @@ ACCESS_CHOICES = [
 class SpaceForm(FlaskForm):
     """Editing a space; the moderating group's choices are filled in by the view."""
 
-    name = StringField(_l("Name"), validators=[DataRequired(message=_l("Give a name.")), Length(max=NAME_MAX)])
+    name = StringField(_l("Name"), validators=[DataRequired(message=_l("Give a name.")), Length(max=NAME_MAX),
+                                               one_line])
     description = TextAreaField(_l("Description (optional)"), validators=[Optional(), Length(max=DESCRIPTION_MAX)],
                                 description=_l("Shown under the space's name in the forum."), render_kw={"rows": 3})
     access = RadioField(_l("Who may see it"), choices=ACCESS_CHOICES, default="open",

@@ -17,20 +17,16 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
+from network.core.forms import one_line
 from network.core.reference import languages, practitioner_types, states
 
 EMAIL = [DataRequired(message=_l("Enter your e-mail address.")), Length(max=254),
          Email(message=_l("Enter a valid e-mail address, like name@ministry.gov."), check_deliverability=False)]
 
 
-def _no_control_characters(form, field) -> None:
-    if field.data and any(ord(ch) < 32 and ch not in "\r\n\t" for ch in field.data):
-        raise ValidationError(_l("Remove the control characters from this field."))
-
-
 class ApplicationForm(FlaskForm):
     name = StringField(_l("Full name"), validators=[DataRequired(message=_l("Enter your full name.")),
-                                                    Length(max=200), _no_control_characters])
+                                                    Length(max=200), one_line])
     email = EmailField(_l("Official e-mail address"), validators=EMAIL,
                        description=_l("Use the address your authority gave you: moderators check its domain."))
     password = PasswordField(_l("Password"), validators=[DataRequired(message=_l("Choose a password.")),
@@ -39,10 +35,9 @@ class ApplicationForm(FlaskForm):
     state = SelectField(_l("State"), validators=[InputRequired(message=_l("Choose your State."))])
     authority = SelectField(_l("Authority"), validators=[Optional()],
                             description=_l("If your authority is not listed, choose “Not listed” and name it below."))
-    authority_other = StringField(_l("Authority name, if not listed"), validators=[Length(max=300),
-                                                                                  _no_control_characters])
+    authority_other = StringField(_l("Authority name, if not listed"), validators=[Length(max=300), one_line])
     position = StringField(_l("Position"), validators=[DataRequired(message=_l("Enter your position.")),
-                                                       Length(max=200), _no_control_characters])
+                                                       Length(max=200), one_line])
     practitioner_type = SelectField(_l("You are"), validators=[InputRequired(message=_l("Choose what you are."))])
     languages = SelectMultipleField(_l("Working languages"),
                                     validators=[DataRequired(message=_l("Choose at least one working language."))])

@@ -15,6 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from network.core.forms import file_names, one_line
 from network.messaging.services import MAX_REASON, MAX_SUBJECT, MAX_TEXT
 
 
@@ -29,7 +30,7 @@ class HandlingFields:
     limited_use = BooleanField(_l("Limitation on use: not to be used for other investigations, prosecutions or "
                                   "proceedings without prior consent (art. 18 (19))"))
     urgent = BooleanField(_l("Urgent: the recipients get an e-mail saying you wrote (never what)"))
-    attachments = MultipleFileField(_l("Attach files (optional)"),
+    attachments = MultipleFileField(_l("Attach files (optional)"), validators=[file_names],
                                     description=_l("Up to 5 files of at most 25 MB each, encrypted like the message."))
 
 
@@ -38,7 +39,7 @@ class ComposeForm(HandlingFields, FlaskForm):
                                      validators=[DataRequired(message=_l("Choose at least one recipient."))],
                                      description=_l("Vetted members; up to 49 recipients."))
     subject = StringField(_l("Subject"), validators=[DataRequired(message=_l("Enter a subject.")),
-                                                     Length(max=MAX_SUBJECT), _no_control_characters])
+                                                     Length(max=MAX_SUBJECT), one_line])
     text = TextAreaField(_l("Message"), validators=[DataRequired(message=_l("Write your message.")),
                                                     Length(max=MAX_TEXT), _no_control_characters],
                          render_kw={"rows": 10})
@@ -76,7 +77,7 @@ class RestoreForm(FlaskForm):
 
 class MailboxComposeForm(HandlingFields, FlaskForm):
     subject = StringField(_l("Subject"), validators=[DataRequired(message=_l("Enter a subject.")),
-                                                     Length(max=MAX_SUBJECT), _no_control_characters])
+                                                     Length(max=MAX_SUBJECT), one_line])
     text = TextAreaField(_l("Message"), validators=[DataRequired(message=_l("Write your message.")),
                                                     Length(max=MAX_TEXT), _no_control_characters],
                          render_kw={"rows": 10})
