@@ -260,6 +260,8 @@ def _render_topic(topic: Topic, reply_form: ReplyForm, status: int = 200):
         files=attachments.of_posts([p.id for p in posts] + ([answer.id] if answer else [])),
         silence=moderation.current_silence(member), move_form=move_form, merge_form=MergeForm(),
         can_propose=hooks.case_draft_handler() is not None and access.can_propose_case(member, topic),
+        topic_rules={"moderate": access.can_moderate_space(member, topic.space),  # once, not once per post
+                     "reply": access.can_reply(member, topic), "mark_answer": access.can_mark_answer(member, topic)},
     ), status
 
 
