@@ -14,6 +14,7 @@ from config import configure_settings
 from network.core.api import configure_api
 from network.core.db import configure_database, db
 from network.core.errors import configure_error_pages
+from network.core.files_at_rest import secure_files_at_rest
 from network.core.ratelimit import configure_ratelimit
 from network.core.security import configure_security
 from network.core.sessions import configure_sessions
@@ -24,6 +25,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     instance_path = (overrides or {}).get("INSTANCE_PATH") or os.environ.get("NETWORK_INSTANCE_PATH")
     app = Flask(__name__, instance_relative_config=True, instance_path=str(instance_path) if instance_path else None)
     configure_settings(app, overrides)
+    secure_files_at_rest(app)  # instance folder 0700, files 0600: before anything is written there
     configure_database(app)
     configure_sessions(app)
     configure_api(app)  # after the sessions: API requests carry none

@@ -244,8 +244,7 @@ def row_counts() -> dict[str, int]:
 def _post_paths(app, client, world):
     from tests.test_access_table import session_id_of
 
-    # an anonymous visitor has no session record (issue 12, finding 19): any id stands for "the current session"
-    current = session_id_of(app, client) if client.get_cookie(app.config["SESSION_COOKIE_NAME"]) else "0" * 64
+    current = session_id_of(app, client)
     return [url.format(**world["ids"], current_session=current) for url in POST_URLS if url not in CSRF_EXEMPT]
 
 

@@ -1,13 +1,18 @@
 """Server-side sessions: the cookie holds a random token; its record, encrypted under a key derived
 from that token, lives in the database. Sign-out, revocation and expiry delete the record, so a
-captured cookie is worthless afterwards (Flask's default signed cookie outlives sign-out)."""
+captured cookie is worthless afterwards (Flask's default signed cookie outlives sign-out).
+
+A visitor who has stored nothing worth keeping gets no record: a form's CSRF secret alone travels in a
+signed cookie of its own (double submit: the form's token must match it), so a crawler's cookieless GETs
+of forms write nothing to the database."""
 from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
 
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
+from itsdangerous import BadSignature, Signer
 from sqlalchemy import ForeignKey, LargeBinary, String, delete, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.datastructures import CallbackDict
@@ -59,6 +64,30 @@ class ServerSession(CallbackDict, SessionMixin):
         return token_digest(self.token) if self.token else None
 
 
+# What a record is not created for: the CSRF secret of an anonymous visitor's forms (Flask-WTF's key).
+CSRF_KEY = "csrf_token"
+
+
+def _csrf_cookie_name(app: Flask) -> str:
+    return "__Host-csrf" if app.config["SESSION_COOKIE_SECURE"] else "csrf"
+
+
+def _csrf_signer(app: Flask) -> Signer:
+    return Signer(app.secret_key, salt="network/csrf-cookie")
+
+
+def _csrf_from_cookie(app: Flask, request: Request) -> str | None:
+    """The CSRF secret of a visitor without a record, if their cookie carries one signed by us."""
+    value = request.cookies.get(_csrf_cookie_name(app))
+    if not value or len(value) > 200:
+        return None
+    try:
+        secret = _csrf_signer(app).unsign(value).decode()
+    except BadSignature:
+        return None
+    return secret if secret.isalnum() else None
+
+
 def _data_key(token: str) -> bytes:
     return derive_key(token.encode(), "network/session-data")
 
@@ -83,6 +112,16 @@ def purge_expired(app: Flask) -> int:
 
 class ServerSessionInterface(SessionInterface):
     def open_session(self, app: Flask, request: Request) -> ServerSession:
+        session = self._open_record(app, request)
+        if not session and not session.record:
+            secret = _csrf_from_cookie(app, request)
+            if secret:
+                expired = session.expired
+                session = ServerSession({CSRF_KEY: secret})  # not modified: nothing to store yet
+                session.expired = expired
+        return session
+
+    def _open_record(self, app: Flask, request: Request) -> ServerSession:
         token = request.cookies.get(self.get_cookie_name(app))
         if not token or len(token) > 100:
             return ServerSession()
@@ -117,6 +156,7 @@ class ServerSessionInterface(SessionInterface):
         }
         now = utcnow()
         old_id = session.record.get("id")  # the stored record this request opened (regenerate() changes the token)
+        csrf_name = _csrf_cookie_name(app)
         if not session:
             if old_id:
                 with db.engine.begin() as connection:
@@ -124,6 +164,17 @@ class ServerSessionInterface(SessionInterface):
                 response.delete_cookie(name, **cookie)
             elif session.expired:
                 response.delete_cookie(name, **cookie)
+            if csrf_name in request.cookies:
+                response.delete_cookie(csrf_name, **cookie)
+            return
+        if not old_id and set(session) <= {CSRF_KEY}:
+            # Nothing worth a record: the CSRF secret goes in its own signed cookie, the database is left alone.
+            if session.expired:
+                response.delete_cookie(name, **cookie)
+            if _csrf_from_cookie(app, request) != session[CSRF_KEY]:
+                signed = _csrf_signer(app).sign(session[CSRF_KEY]).decode()
+                response.set_cookie(csrf_name, signed, max_age=None, **cookie)
+            response.vary.add("Cookie")
             return
         if not session.modified and old_id:
             # Touch at most once a minute: the idle timeout needs no finer grain.
@@ -131,8 +182,6 @@ class ServerSessionInterface(SessionInterface):
                 with db.engine.begin() as connection:
                     connection.execute(update(WebSession).where(WebSession.id == old_id).values(last_seen_at=now))
             return
-        from flask import request
-
         token = session.token
         created_at = session.record.get("created_at", now)
         if not token:
@@ -160,6 +209,8 @@ class ServerSessionInterface(SessionInterface):
                 connection.execute(WebSession.__table__.insert().values(**values))
         session.token, session.rotate = token, False
         response.set_cookie(name, token, max_age=None, **cookie)
+        if csrf_name in request.cookies:  # the record holds the CSRF secret from now on
+            response.delete_cookie(csrf_name, **cookie)
         response.vary.add("Cookie")
 
 
