@@ -381,3 +381,17 @@ def test_a_message_attachment_whose_name_is_not_one_line_is_refused(app):
         field.data = field.raw_data = [FileStorage(io.BytesIO(b"x"), "سجلات مصرفية.pdf")]
         field.errors = []
         assert field.validate(form)
+
+
+@pytest.mark.parametrize("kind", sorted(NOT_ONE_LINE))
+def test_an_api_token_name_that_is_not_one_line_is_refused(app, auth, member, kind):
+    from sqlalchemy import func, select
+
+    from network.core.api import ApiToken
+    from network.core.db import db
+
+    client = auth.client_for(member)
+    answer = submit(client, "/account/tokens", {"name": NOT_ONE_LINE[kind], "scopes": ["catalogue:read"],
+                                                "expires_in_days": "30"})
+    assert answer.status_code == 400, answer.status_code
+    assert db.session.scalar(select(func.count()).select_from(ApiToken)) == 0

@@ -20,7 +20,7 @@ from network.core.api import (
     token_state,
 )
 from network.core.db import db
-from network.core.forms import show_domain_error
+from network.core.forms import one_line, show_domain_error
 from network.members.access import is_member
 from network.members.forms import ConfirmForm
 from network.members.models import ApiToken
@@ -29,7 +29,8 @@ bp = Blueprint("tokens", __name__)
 
 
 class TokenForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(message=_l("Give the token a name.")), Length(max=100)],
+    name = StringField(_l("Name"), validators=[DataRequired(message=_l("Give the token a name.")), Length(max=100),
+                                               one_line],
                        description=_l("What the token is for, e.g. “Case statistics script”."))
     scopes = SelectMultipleField(_l("What it may do"), widget=ListWidget(prefix_label=False),
                                  option_widget=CheckboxInput(),
