@@ -18,6 +18,11 @@ REAUTH_WINDOW = 10 * 60
 PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
 HSTS_SECONDS = 63072000
 
+# The audit log's signed checkpoints (network/core/audit.py): a file outside the database ("" = the instance
+# folder's audit-checkpoints.jsonl), written every so many entries. Copy it off the host with the backups.
+AUDIT_CHECKPOINT_PATH = ""
+AUDIT_CHECKPOINT_EVERY = 100
+
 # Passwords: Argon2id (RFC 9106 second recommended option, above ASVS/OWASP minimums).
 PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_LENGTH = 128
@@ -31,6 +36,13 @@ LOGIN_ACCOUNT_LIMIT = 5  # failures per account (per untrusted client) before a 
 LOGIN_ACCOUNT_WINDOW = 15 * 60
 LOGIN_ADDRESS_LIMIT = 20  # failures per client address
 LOGIN_ADDRESS_WINDOW = 15 * 60
+# The second factor counts wrong codes per member, separately for the member's own device (device cookie),
+# with LOGIN_ACCOUNT_LIMIT and LOGIN_ACCOUNT_WINDOW.
+APPLY_ADDRESS_LIMIT = 10  # applications per client address (every valid form sent counts)
+APPLY_ADDRESS_WINDOW = 60 * 60
+PASSWORD_RESET_RECIPIENT_LIMIT = 5  # reset requests per e-mail address asked for (known or not)
+PASSWORD_RESET_ADDRESS_LIMIT = 20  # reset requests per client address
+PASSWORD_RESET_WINDOW = 60 * 60
 TRUST_PROXY_HOPS = 0  # number of reverse proxies whose X-Forwarded-* headers are trusted
 
 # Mail: "smtp" or "console"; unset means smtp, or console in demo mode.
@@ -42,6 +54,10 @@ MAIL_USERNAME = None
 MAIL_PASSWORD = None
 MAIL_SENDER = "Practitioners' Network <no-reply@network.invalid>"
 MAIL_TIMEOUT = 10
+# /apply and /password/forgot hand their mail to SMTP after the response has gone (when the WSGI server closes
+# it), so that their answer takes the same time whether a mail was queued or not. False: in the request, as
+# every other route does. (The Flask test client closes a response only when asked: buffered=True.)
+MAIL_AFTER_RESPONSE = True
 
 # Links sent by mail.
 EMAIL_VERIFICATION_MAX_AGE = 48 * 3600

@@ -260,9 +260,11 @@ def csrf_token(html: str) -> str:
 
 
 def submit(client, url: str, data: dict | None = None, page: str | None = None, **kwargs):
-    """GET the page holding the form (the URL itself by default), then POST it with its CSRF token."""
+    """GET the page holding the form (the URL itself by default), then POST it with its CSRF token. The response is
+    buffered and closed, as a WSGI server closes it: what a route does after its response (mail) has happened."""
     response = client.get(page or url)
     token = csrf_token(response.get_data(as_text=True))
+    kwargs.setdefault("buffered", True)
     return client.post(url, data={"csrf_token": token, **(data or {})}, **kwargs)
 
 

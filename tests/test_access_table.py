@@ -103,8 +103,15 @@ TABLE: list[tuple[str, str, dict]] = [
     # ---- managing members
     ("GET", "/members",                                 cells(SIGN_IN,  403,         403,       403,       403,       200,       200)),
     ("GET", "/members/{target}/manage",                 cells(SIGN_IN,  403,         403,       403,       403,       200,       200)),
-    ("POST", "/members/{target}/suspend",               cells(401,      403,         403,       403,       403,       400,       403)),
-    ("POST", "/members/{target}/reinstate",             cells(401,      403,         403,       403,       403,       MANAGE,    403)),
+    ("POST", "/members/{target}/suspend",               cells(401,      403,         403,       403,       403,       400,       400)),
+    ("POST", "/members/{target}/reinstate",             cells(401,      403,         403,       403,       403,       MANAGE,    MANAGE)),
+    # role limits: only administrators act on moderators and administrators (an empty suspension form is a 400)
+    ("POST", "/members/{other_moderator}/suspend",      cells(401,      403,         403,       403,       403,       403,       400)),
+    ("POST", "/members/{admin_id}/suspend",             cells(401,      403,         403,       403,       403,       403,       400)),
+    ("POST", "/members/{other_moderator}/reinstate",    cells(401,      403,         403,       403,       403,       403,
+                                                              (302, "/members/{other_moderator}/manage"))),
+    ("POST", "/members/{admin_id}/reinstate",           cells(401,      403,         403,       403,       403,       403,
+                                                              (302, "/members/{admin_id}/manage"))),
     ("POST", "/members/{target}/deactivate",            cells(401,      403,         403,       403,       403,       403,       MANAGE)),
     ("POST", "/members/{target}/roles",                 cells(401,      403,         403,       403,       403,       403,       MANAGE)),
     ("POST", "/members/{target}/roles/{focal_grant}/withdraw",
@@ -352,9 +359,9 @@ TABLE: list[tuple[str, str, dict]] = [
     ("GET", "/forum/moderation",                        cells(SIGN_IN,  403,         403,       403,       403,       200,       403)),
     ("POST", "/forum/flags/{flag}/decide",              cells(401,      403,         403,       403,       403,       400,       403)),
     ("POST", "/forum/flags/999999/decide",              cells(401,      403,         403,       403,       403,       404,       403)),
-    ("GET", "/forum/members/{target}/moderation",       cells(SIGN_IN,  403,         403,       403,       403,       200,       403)),
-    ("GET", "/forum/members/999999/moderation",         cells(SIGN_IN,  403,         403,       403,       403,       404,       403)),
-    ("POST", "/forum/members/{target}/notes",           cells(401,      403,         403,       403,       403,       400,       403)),
+    ("GET", "/forum/members/{target}/moderation",       cells(SIGN_IN,  403,         403,       403,       403,       200,       200)),
+    ("GET", "/forum/members/999999/moderation",         cells(SIGN_IN,  403,         403,       403,       403,       404,       404)),
+    ("POST", "/forum/members/{target}/notes",           cells(401,      403,         403,       403,       403,       400,       400)),
     ("POST", "/forum/topics/{open_topic}/move",         cells(401,      403,         403,       403,       403,       400,       403)),
     ("POST", "/forum/topics/{secret_topic}/move",       cells(401,      403,         404,       403,       404,       400,       404)),
     ("POST", "/forum/topics/{open_topic}/merge",        cells(401,      403,         403,       403,       403,       400,       403)),
@@ -419,6 +426,8 @@ def make_world(app, clock, auth, member_factory, authority, other_authority, mem
     info_application = application_for(asked, status="info_requested", info_question="Which unit do you work in?",
                                        info_requested_at=now)
     other_member = member_factory(authority=other_authority, email="other@justice.example.ng", name="Other Member")
+    other_moderator = member_factory(roles=("moderator",), authority=None, email="moderator2@network.example.org",
+                                     name="Other Moderator")
     target = member_factory(email="target@justiz.example.at", name="Target Member")
     foreign_target = member_factory(authority=other_authority, email="target@justice.example.ng", name="Foreign Target")
 
@@ -546,6 +555,8 @@ def make_world(app, clock, auth, member_factory, authority, other_authority, mem
             "file_id": file_id,
             "mailbox_conversation": mailbox_conversation.id,
             "other_member_id": other_member.id,
+            "other_moderator": other_moderator.id,
+            "admin_id": admin.id,
             "foreign_target": foreign_target.id,
             "target_grant": next(g.id for g in target.roles if g.role == "member"),
             "focal_grant": next(g.id for g in focal_point.roles if g.role == "focal_point"),
@@ -568,9 +579,11 @@ TOKEN_PAGE = {"anonymous": "/sign-in", "applicant": "/application"}
 
 
 def session_id_of(app, client) -> str:
+    """The id of the client's session record; an anonymous visitor has none (issue 12, finding 19): a dummy."""
     from network.core.crypto import token_digest
 
-    return token_digest(client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value)
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    return token_digest(cookie.value) if cookie else "0" * 64
 
 
 def client_as(app, auth, world, role: str):
@@ -688,7 +701,7 @@ _DUMMY_IDS = {"application": 1, "foreign_application": 2, "target": 3, "foreign_
               "token": 7, "change": 8,
               "wacap_member": 18, "open_topic": 9, "secret_topic": 10, "open_post": 11, "secret_post": 12, "reply_post": 13,
               "join_request": 14, "conversation": 15, "first_message": 19, "file_id": "f-" + "0" * 32,
-              "mailbox_conversation": 20, "other_member_id": 21,
+              "mailbox_conversation": 20, "other_member_id": 21, "other_moderator": 22, "admin_id": 23,
               "flag": 16, "notification": 17, "open_file": "f", "secret_file": "g"}
 
 

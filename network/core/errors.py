@@ -1,9 +1,16 @@
-"""Domain errors and the error pages: clear words, nothing leaked (no trace, no SQL)."""
+"""Domain errors and the error pages: clear words, nothing leaked (no trace, no SQL).
+
+A view that catches a DomainError says which of two refusals it is:
+- refused, nothing changed: `network.core.forms.show_domain_error` rolls the request back (the default);
+- refused, and this failure is recorded: `refused_and_recorded` keeps the request's transaction, so the audit
+  entries the service wrote before refusing are committed (wrong passwords and codes; the throttling counters
+  live outside the database and count either way).
+"""
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, flash, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -18,6 +25,22 @@ class DomainError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+def refused_and_recorded(form, error: DomainError, field: str | None = None) -> None:
+    """Refused, and this failure is recorded: show the error at its field (or at `field` when the error names
+    none, else at the top of the page) and let the request commit as usual.
+
+    Use it only where the service records the refusal itself before raising (an audit entry such as
+    `sign_in.failed`, or a key it issued for the page that shows the error) and changes nothing else: sign-in, the second factor, enrolment, re-authentication, the password change, the messaging
+    recovery-key confirmation. Everywhere else use `show_domain_error` (network/core/forms.py), which rolls the
+    request back so that a refused operation leaves nothing behind."""
+    name = error.field or field
+    target = getattr(form, name, None) if name else None
+    if target is not None:
+        target.errors = list(target.errors) + [error.message]
+    else:
+        flash(error.message, "danger")
 
 
 MESSAGES = {

@@ -1,23 +1,34 @@
-"""Sliding-window counters for throttling (sign-in, applications): in memory, or in Redis for many processes."""
+"""Sliding-window counters for throttling (sign-in, second factor, applications, reset mails): in memory, or in
+Redis for many processes.
+
+Throttles reserve before they work: `reserve` counts and adds in one atomic step, so a burst of simultaneous
+attempts can never pass more than the limit between a check and a later add (the race of issue 12, finding 1).
+"""
 from __future__ import annotations
 
+import math
 import threading
 import time
+import uuid
 from collections import deque
 
 from flask import Flask, current_app
+
+
+def _event_id(now: float) -> str:
+    return f"{now:.6f}:{uuid.uuid4().hex}"
 
 
 class MemoryCounter:
     """Counts events per key in a sliding window, in this process only."""
 
     def __init__(self) -> None:
-        self._events: dict[str, deque[float]] = {}
+        self._events: dict[str, deque[tuple[float, str]]] = {}
         self._lock = threading.Lock()
 
-    def _prune(self, key: str, window: int, now: float) -> deque[float]:
+    def _prune(self, key: str, window: int, now: float) -> deque[tuple[float, str]]:
         events = self._events.setdefault(key, deque())
-        while events and events[0] <= now - window:
+        while events and events[0][0] <= now - window:
             events.popleft()
         return events
 
@@ -25,8 +36,30 @@ class MemoryCounter:
         now = time.time()
         with self._lock:
             events = self._prune(key, window, now)
-            events.append(now)
+            events.append((now, _event_id(now)))
             return len(events)
+
+    def reserve(self, key: str, window: int, limit: int) -> str | None:
+        """Count and add in one step under the lock: an id for the new event (to `release` it) if fewer than
+        `limit` events lie in the window, else None and nothing is added."""
+        now = time.time()
+        with self._lock:
+            events = self._prune(key, window, now)
+            if len(events) >= limit:
+                return None
+            event = _event_id(now)
+            events.append((now, event))
+            return event
+
+    def release(self, key: str, event: str) -> None:
+        """Take back one reserved event (the attempt turned out not to count)."""
+        with self._lock:
+            events = self._events.get(key)
+            if events:
+                for item in events:
+                    if item[1] == event:
+                        events.remove(item)
+                        break
 
     def count(self, key: str, window: int) -> int:
         with self._lock:
@@ -37,6 +70,18 @@ class MemoryCounter:
             self._events.pop(key, None)
 
 
+# KEYS[1]: the sorted set; ARGV: now, window, limit, event id. Prune, count and add as one step in Redis.
+_RESERVE = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, tonumber(ARGV[1]) - tonumber(ARGV[2]))
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
+redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2])) + 1)
+return 1
+"""
+
+
 class RedisCounter:
     """The same counter in Redis sorted sets, shared by every app server."""
 
@@ -45,16 +90,28 @@ class RedisCounter:
 
         self._redis = redis.Redis.from_url(url, socket_timeout=2)
         self._prefix = "network:rl:"
+        self._reserve = self._redis.register_script(_RESERVE)
 
     def add(self, key: str, window: int) -> int:
         now = time.time()
         name = self._prefix + key
         pipe = self._redis.pipeline()
         pipe.zremrangebyscore(name, 0, now - window)
-        pipe.zadd(name, {f"{now:.6f}:{time.perf_counter_ns()}": now})
+        pipe.zadd(name, {_event_id(now): now})
         pipe.zcard(name)
         pipe.expire(name, window + 1)
         return int(pipe.execute()[2])
+
+    def reserve(self, key: str, window: int, limit: int) -> str | None:
+        """Count and add in one Lua script (atomic in Redis): an id for the new event if fewer than `limit`
+        events lie in the window, else None and nothing is added."""
+        now = time.time()
+        event = _event_id(now)
+        added = self._reserve(keys=[self._prefix + key], args=[repr(now), math.ceil(window), int(limit), event])
+        return event if int(added) == 1 else None
+
+    def release(self, key: str, event: str) -> None:
+        self._redis.zrem(self._prefix + key, event)
 
     def count(self, key: str, window: int) -> int:
         name = self._prefix + key

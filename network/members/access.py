@@ -36,6 +36,15 @@ def can_manage_members(member: Member) -> bool:
     return is_moderator(member) or is_admin(member)
 
 
+def can_act_on_member(actor: Member, member: Member) -> bool:
+    """Suspending, reinstating, closing the account of, or withdrawing a role from `member`: moderators act on
+    members; only administrators act on moderators and administrators (a moderator cannot remove the people who
+    could undo it)."""
+    if is_admin(actor):
+        return True
+    return is_moderator(actor) and not (member.has_role("moderator") or member.has_role("admin"))
+
+
 def can_reconfirm_members(member: Member) -> bool:
     return is_moderator(member) or is_focal_point(member)
 
@@ -71,6 +80,7 @@ TEMPLATE_RULES = {
     "can_manage_roles": can_manage_roles,
     "can_browse_audit": can_browse_audit,
     "can_manage_members": can_manage_members,
+    "can_act_on_member": can_act_on_member,
     "can_reconfirm_members": can_reconfirm_members,
     "can_read_directory": can_read_directory,
     "can_propose_directory_change": can_propose_directory_change,

@@ -1,4 +1,4 @@
-"""Membership commands: yearly revalidation, vetting reminders, creating accounts."""
+"""Membership commands: yearly revalidation, vetting reminders, reinstating, creating accounts."""
 from __future__ import annotations
 
 import click
@@ -13,7 +13,7 @@ from network.core.reference import practitioner_types
 from network.directory.models import Authority
 from network.members import services
 
-members_cli = AppGroup("members", help="Membership: revalidation and reminders.")
+members_cli = AppGroup("members", help="Membership: revalidation, reminders, reinstating.")
 users_cli = AppGroup("users", help="Accounts.")
 
 
@@ -40,6 +40,22 @@ def remind() -> None:
     count = services.remind_moderators()
     _commit_and_send()
     click.echo(f"{count} waiting applications reported to moderators.")
+
+
+@members_cli.command("reinstate")
+@click.argument("email")
+@with_public_url
+def reinstate(email: str) -> None:
+    """Reinstate a suspended or lapsed member (an administrator locked out, for instance). Audited, actor "cli"."""
+    member = services.find_member(email)
+    if member is None:
+        raise click.ClickException(f"no member with the e-mail address {email}")
+    try:
+        services.reinstate(member, services.Operator())
+    except services.MembershipError as error:
+        raise click.ClickException(error.message) from error
+    _commit_and_send()
+    click.echo(f"{member.email} is active again.")
 
 
 @users_cli.command("create")

@@ -12,7 +12,9 @@ from datetime import datetime, timedelta
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from network.core import audit
 from network.core.clock import utcnow
@@ -104,9 +106,15 @@ class ApplicationInput:
     referee_email: str = ""
 
 
-def apply(data: ApplicationInput) -> Application | None:
+def apply(data: ApplicationInput, address: str = "") -> Application | None:
     """Record an application and send the verification link. Returns None when the address is taken:
-    the applicant sees the same page either way, and the owner of the address is told by mail."""
+    the applicant sees the same page either way, and the owner of the address is told by mail. Both ways do the
+    same work (the password is hashed, one mail is queued), so timing does not tell them apart either.
+    Every valid form sent from one client address counts towards APPLY_ADDRESS_LIMIT (Throttled beyond it)."""
+    config = current_app.config
+    if counter().reserve(f"apply:address:{address}", config["APPLY_ADDRESS_WINDOW"],
+                         config["APPLY_ADDRESS_LIMIT"]) is None:
+        raise Throttled(_("Too many applications from your network in a short time. Wait an hour and try again."))
     email = normalise_email(data.email)
     authority = db.session.get(Authority, data.authority_id) if data.authority_id else None
     if data.authority_id and authority is None:
@@ -118,6 +126,7 @@ def apply(data: ApplicationInput) -> Application | None:
     problems = passwords.password_problems(data.password, email)
     if problems:
         raise MembershipError(problems[0], field="password")
+    password_hash = passwords.hash_password(data.password)  # for taken addresses too: equal work
     existing = find_member(email)
     if existing is not None:
         queue_mail(email, _("Someone applied with your address"), "members/already_registered",
@@ -129,7 +138,7 @@ def apply(data: ApplicationInput) -> Application | None:
         email=email, name=data.name.strip(), state=data.state, authority_id=authority.id if authority else None,
         authority_other="" if authority else data.authority_other.strip(), position=data.position.strip(),
         practitioner_type=data.practitioner_type, languages=list(data.languages),
-        password_hash=passwords.hash_password(data.password), status="pending",
+        password_hash=password_hash, status="pending",
     )
     db.session.add(member)
     db.session.flush()
@@ -288,6 +297,7 @@ def vetting_queue() -> list[Application]:
         db.session.scalars(
             select(Application).where(Application.status.in_(("submitted", "info_requested")))
             .order_by(Application.submitted_at, Application.id)
+            .options(selectinload(Application.vouches))  # the queue shows each one's vouches: one statement
         )
     )
 
@@ -315,21 +325,34 @@ def remind_moderators() -> int:
 
 # ---------------------------------------------------------------- sign-in
 
+def _email_digest(email: str) -> str:
+    """Throttling keys name an e-mail address by its digest, not in clear (Redis holds them)."""
+    return hashlib.sha256(normalise_email(email).encode()).hexdigest()[:32]
+
+
 def _account_key(email: str, device_ok: bool) -> str:
-    digest = hashlib.sha256(normalise_email(email).encode()).hexdigest()[:32]
-    return f"signin:{'device' if device_ok else 'account'}:{digest}"
+    return f"signin:{'device' if device_ok else 'account'}:{_email_digest(email)}"
 
 
 def authenticate(email: str, password: str, address: str, trusted_device: bool = False) -> Member:
     """Check e-mail and password under throttling. Unknown and known accounts take the same time
     and get the same answer. A client that signed in to this account before (device cookie) has
-    its own counter, so an attacker cannot lock the owner out."""
+    its own counter, so an attacker cannot lock the owner out.
+
+    Reserve, then verify: an attempt takes its place in the address and account counters before the password
+    is checked, in one atomic step each, so a burst of simultaneous guesses cannot all pass a check made
+    before any of them is counted. A wrong password keeps its places (it is the failure counted); a right one
+    gives the address place back and clears the account counter."""
     config = current_app.config
     rate = counter()
     account_key = _account_key(email, trusted_device)
     address_key = f"signin:address:{address}"
-    if rate.count(address_key, config["LOGIN_ADDRESS_WINDOW"]) >= config["LOGIN_ADDRESS_LIMIT"] \
-            or rate.count(account_key, config["LOGIN_ACCOUNT_WINDOW"]) >= config["LOGIN_ACCOUNT_LIMIT"]:
+    address_slot = rate.reserve(address_key, config["LOGIN_ADDRESS_WINDOW"], config["LOGIN_ADDRESS_LIMIT"])
+    account_slot = address_slot and rate.reserve(account_key, config["LOGIN_ACCOUNT_WINDOW"],
+                                                 config["LOGIN_ACCOUNT_LIMIT"])
+    if not account_slot:
+        if address_slot:
+            rate.release(address_key, address_slot)
         member = find_member(email)
         audit.record("sign_in.throttled", member, actor=member, email=normalise_email(email)[:254])
         raise Throttled(_("Too many attempts. Wait 15 minutes and try again, or reset your password."))
@@ -340,10 +363,9 @@ def authenticate(email: str, password: str, address: str, trusted_device: bool =
     else:
         ok = passwords.verify_password(member.password_hash, password)
     if not ok:
-        rate.add(account_key, config["LOGIN_ACCOUNT_WINDOW"])
-        rate.add(address_key, config["LOGIN_ADDRESS_WINDOW"])
         audit.record("sign_in.failed", member, actor=member, email=normalise_email(email)[:254])
         raise MembershipError(_("The e-mail address or the password is not right."))
+    rate.release(address_key, address_slot)
     rate.reset(account_key)
     if passwords.needs_rehash(member.password_hash):
         member.password_hash = passwords.hash_password(password)
@@ -368,15 +390,30 @@ def check_can_sign_in(member: Member) -> None:
         raise MembershipError(_("This account is closed."))
 
 
-def throttle_second_factor(member: Member) -> None:
+def _second_factor_key(member: Member, trusted_device: bool) -> str:
+    return f"mfa:{'device' if trusted_device else 'account'}:{member.id}"
+
+
+def throttle_second_factor(member: Member, trusted_device: bool = False) -> str:
+    """Reserve one attempt at the second factor before the code is checked (atomic, so a burst of codes cannot
+    pass the limit); returns the reservation, which `_second_factor_passed` gives back when the code is right.
+    The member's own device (the device cookie of an earlier sign-in) counts apart from every other client,
+    so a stranger who knows the password and sends wrong codes cannot lock the owner out."""
     config = current_app.config
-    if counter().count(f"mfa:{member.id}", config["LOGIN_ACCOUNT_WINDOW"]) >= config["LOGIN_ACCOUNT_LIMIT"]:
+    slot = counter().reserve(_second_factor_key(member, trusted_device), config["LOGIN_ACCOUNT_WINDOW"],
+                             config["LOGIN_ACCOUNT_LIMIT"])
+    if slot is None:
         audit.record("sign_in.mfa_throttled", member, actor=member)
         raise Throttled(_("Too many wrong codes. Wait 15 minutes and sign in again."))
+    return slot
+
+
+def _second_factor_passed(member: Member, trusted_device: bool, slot: str) -> None:
+    counter().release(_second_factor_key(member, trusted_device), slot)
 
 
 def _second_factor_failed(member: Member) -> None:
-    counter().add(f"mfa:{member.id}", current_app.config["LOGIN_ACCOUNT_WINDOW"])
+    """The place reserved by throttle_second_factor stays taken: it is this failure, counted."""
     audit.record("sign_in.mfa_failed", member, actor=member)
     raise MembershipError(_("That code is not right, or it was already used. Wait for a new code and try again."),
                           field="code")
@@ -388,15 +425,25 @@ def member_totp_secret(member: Member) -> str:
     return unseal(member.totp_secret, f"totp:{member.id}").decode()
 
 
-def enrol_totp(member: Member, secret: str, code: str) -> list[str]:
-    """Confirm an authenticator app with a first code; returns the recovery codes to show once."""
-    throttle_second_factor(member)
+def enrol_totp(member: Member, secret: str, code: str, trusted_device: bool = False) -> list[str]:
+    """Confirm an authenticator app with a first code; returns the recovery codes to show once.
+    The secret is set by compare-and-set: of two enrolments at the same moment, one wins."""
+    slot = throttle_second_factor(member, trusted_device)
     step = totp.match_step(secret, code, None)
     if step is None:
         _second_factor_failed(member)
-    member.totp_secret = seal(secret.encode(), f"totp:{member.id}")
-    member.totp_last_step = step
-    member.mfa_enrolled_at = utcnow()
+    _second_factor_passed(member, trusted_device, slot)
+    values = {"totp_secret": seal(secret.encode(), f"totp:{member.id}"), "totp_last_step": step,
+              "mfa_enrolled_at": utcnow()}
+    claimed = db.session.execute(
+        update(Member).where(Member.id == member.id, Member.totp_secret.is_(None)).values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        db.session.expire(member, list(values))
+        raise MembershipError(_("This account already has an authenticator app. Sign in again and use it."))
+    for name, value in values.items():
+        set_committed_value(member, name, value)
     codes = _replace_recovery_codes(member)
     audit.record("mfa.enrolled", member, actor=member)
     return codes
@@ -423,15 +470,45 @@ def recovery_codes_left(member: Member) -> int:
     ) or 0
 
 
-def verify_second_factor(member: Member, code: str) -> str:
+def _claim_step(member: Member, step: int) -> bool:
+    """Compare-and-set in SQL: the time step is taken only if no later or equal step was taken before, whoever
+    took it (two sessions sending one code at the same moment: one row updated, one sign-in)."""
+    claimed = db.session.execute(
+        update(Member).where(Member.id == member.id,
+                             or_(Member.totp_last_step.is_(None), Member.totp_last_step < step))
+        .values(totp_last_step=step).execution_options(synchronize_session=False)
+    ).rowcount == 1
+    if claimed:
+        set_committed_value(member, "totp_last_step", step)  # known, and never written again by the ORM
+    else:
+        db.session.expire(member, ["totp_last_step"])
+    return claimed
+
+
+def _claim_recovery_code(found: RecoveryCode) -> bool:
+    """Compare-and-set in SQL: a recovery code is used once, by the one request whose update finds it unused."""
+    now = utcnow()
+    claimed = db.session.execute(
+        update(RecoveryCode).where(RecoveryCode.id == found.id, RecoveryCode.used_at.is_(None))
+        .values(used_at=now).execution_options(synchronize_session=False)
+    ).rowcount == 1
+    if claimed:
+        set_committed_value(found, "used_at", now)
+    else:
+        db.session.expire(found, ["used_at"])
+    return claimed
+
+
+def verify_second_factor(member: Member, code: str, trusted_device: bool = False) -> str:
     """Accept a current TOTP code (each time step once only) or an unused recovery code.
-    Returns "totp" or "recovery"."""
-    throttle_second_factor(member)
+    Returns "totp" or "recovery". The attempt is counted before the code is checked; a code is taken by
+    compare-and-set, so one code never passes twice, not even from two sessions at the same moment."""
+    slot = throttle_second_factor(member, trusted_device)
     cleaned = "".join(code.split())
     if cleaned.isdigit() and len(cleaned) == 6:
         step = totp.match_step(member_totp_secret(member), cleaned, member.totp_last_step)
-        if step is not None:
-            member.totp_last_step = step
+        if step is not None and _claim_step(member, step):
+            _second_factor_passed(member, trusted_device, slot)
             return "totp"
     elif len(totp.normalise_recovery_code(cleaned)) == 12:
         found = db.session.scalar(
@@ -440,16 +517,17 @@ def verify_second_factor(member: Member, code: str) -> str:
                 RecoveryCode.code_hash == totp.recovery_code_hash(cleaned),
             )
         )
-        if found is not None:
-            found.used_at = utcnow()
+        if found is not None and _claim_recovery_code(found):
+            _second_factor_passed(member, trusted_device, slot)
             audit.record("mfa.recovery_code_used", member, actor=member, left=recovery_codes_left(member))
             return "recovery"
     _second_factor_failed(member)
     return ""  # not reached
 
 
-def signed_in(member: Member, method: str) -> None:
-    counter().reset(f"mfa:{member.id}")
+def signed_in(member: Member, method: str, trusted_device: bool = False) -> None:
+    """The second factor passed: earlier wrong codes of this client's counter are forgotten."""
+    counter().reset(_second_factor_key(member, trusted_device))
     audit.record("sign_in.succeeded", member, actor=member, method=method)
 
 
@@ -473,16 +551,28 @@ def change_password(member: Member, current: str, new: str, code: str, keep_sess
     queue_mail(member.email, _("Your password was changed"), "members/password_changed", member=member)
 
 
-def request_password_reset(email: str) -> None:
-    """Always looks the same to the caller; only an existing, usable account gets a link."""
-    member = find_member(email)
-    if member is None or member.status in ("deactivated",):
-        return
-    token = make_link_token("password-reset", {"m": member.id, "h": member.password_hash[-16:]})
-    queue_mail(member.email, _("Reset your password"), "members/password_reset", member=member,
-               link=url_for("members.reset_password", token=token, _external=True),
-               minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60)
-    audit.record("password.reset_requested", member, actor=member)
+def request_password_reset(email: str, address: str = "") -> None:
+    """Always looks the same to the caller; only an existing, usable account gets a link. Known and unknown
+    addresses take the same path (look-up, link, audit entry) apart from queueing the mail, and the view sends
+    mail only after its response. At most PASSWORD_RESET_RECIPIENT_LIMIT requests per address asked for and
+    PASSWORD_RESET_ADDRESS_LIMIT per client address are served; a throttled request looks like the others."""
+    config = current_app.config
+    rate, window = counter(), config["PASSWORD_RESET_WINDOW"]
+    recipient = normalise_email(email)
+    allowed = rate.reserve(f"reset:address:{address}", window, config["PASSWORD_RESET_ADDRESS_LIMIT"]) is not None \
+        and rate.reserve(f"reset:recipient:{_email_digest(recipient)}", window,
+                         config["PASSWORD_RESET_RECIPIENT_LIMIT"]) is not None
+    member = find_member(recipient)
+    usable = member is not None and member.status != "deactivated"
+    token = make_link_token("password-reset", {"m": member.id if member else 0,
+                                               "h": member.password_hash[-16:] if member else ""})
+    link = url_for("members.reset_password", token=token, _external=True)
+    if usable and allowed:
+        queue_mail(member.email, _("Reset your password"), "members/password_reset", member=member, link=link,
+                   minutes=config["PASSWORD_RESET_MAX_AGE"] // 60)
+    outcome = "throttled" if not allowed else "mailed" if usable else "no_account"
+    audit.record("password.reset_requested", member if usable else None, actor=member if usable else None,
+                 email=recipient[:254], outcome=outcome)
 
 
 def member_for_reset_token(token: str) -> Member:
@@ -520,15 +610,63 @@ def _left_authority(member: Member) -> None:
     member_left(member)
 
 
+@dataclass(frozen=True)
+class Operator:
+    """Someone at the server's command line (`flask --app app members reinstate`): audited as actor "cli"."""
+
+    id: None = None
+    email: str = "cli"
+
+
+Actor = Member | Operator
+
+
+def _may_act_on(by: Actor, member: Member) -> None:
+    """The role limit (members/access.can_act_on_member), checked again here so every caller keeps it."""
+    from network.members.access import can_act_on_member
+
+    if isinstance(by, Member) and not can_act_on_member(by, member):
+        raise MembershipError(_("Only administrators act on moderators and administrators."))
+
+
+def _hold_administrators() -> None:
+    """Serialise the changes that could leave the platform without an active administrator, so that two of them
+    at once (two administrators suspending each other) cannot each count the other as the one who remains.
+    PostgreSQL: the administrators' rows are locked, in id order so two holders never deadlock. SQLite has no row
+    locks: a write takes its single database write lock, held until the commit, before anything is counted."""
+    holders = select(RoleGrant.member_id).where(RoleGrant.role == "admin")
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(select(Member.id).where(Member.id.in_(holders)).order_by(Member.id).with_for_update())
+    else:
+        db.session.execute(update(Member).where(Member.id.in_(holders)).values(status=Member.status)
+                           .execution_options(synchronize_session=False))
+
+
+def _keep_an_administrator(member: Member) -> None:
+    """Refuse a change that takes `member` out of the active administrators when no other active one remains
+    (counted after _hold_administrators, so the count is the committed truth)."""
+    if not member.has_role("admin"):
+        return
+    _hold_administrators()
+    others = db.session.scalar(select(func.count()).select_from(Member).where(
+        Member.id != member.id, Member.status == "active",
+        Member.id.in_(select(RoleGrant.member_id).where(RoleGrant.role == "admin"))))
+    if not others:
+        raise MembershipError(_("The platform needs at least one active administrator: give the role to another "
+                                "member first."))
+
+
 def suspend(member: Member, by: Member, reason: str, until: datetime | None) -> None:
     if member.status != "active":
         raise MembershipError(_("Only active members can be suspended."))
     if member.id == by.id:
         raise MembershipError(_("You cannot suspend yourself."))
+    _may_act_on(by, member)
     if not reason.strip():
         raise MembershipError(_("Give a reason for the suspension."), field="reason")
     if until is not None and until <= utcnow():
         raise MembershipError(_("The end date must be in the future."), field="until")
+    _keep_an_administrator(member)
     member.status, member.suspended_reason, member.suspended_until = "suspended", reason.strip(), until
     member.status_changed_at = utcnow()
     ended = delete_member_sessions(member.id)
@@ -538,7 +676,10 @@ def suspend(member: Member, by: Member, reason: str, until: datetime | None) -> 
     queue_mail(member.email, _("Your account was suspended"), "members/suspended", member=member)
 
 
-def reinstate(member: Member, by: Member) -> None:
+def reinstate(member: Member, by: Actor) -> None:
+    """A moderator reinstates a member; an administrator anyone; an operator (CLI, by=Operator()) anyone, so a
+    platform whose administrators were all suspended can be recovered."""
+    _may_act_on(by, member)
     if member.status not in ("suspended", "lapsed"):
         raise MembershipError(_("Only suspended or lapsed members can be reinstated."))
     previous = member.status
@@ -556,8 +697,10 @@ def deactivate(member: Member, by: Member, reason: str) -> None:
         raise MembershipError(_("This account is already closed."))
     if member.id == by.id:
         raise MembershipError(_("You cannot close your own account here."))
+    _may_act_on(by, member)
     if not reason.strip():
         raise MembershipError(_("Give a reason."), field="reason")
+    _keep_an_administrator(member)
     member.status, member.status_changed_at = "deactivated", utcnow()
     ended = delete_member_sessions(member.id)
     _left_authority(member)
@@ -615,6 +758,10 @@ def revalidate() -> dict[str, int]:
 
 
 def grant_role(member: Member, role: str, by: Member, authority: Authority | None = None) -> RoleGrant:
+    from network.members.access import can_manage_roles
+
+    if not can_manage_roles(by):
+        raise MembershipError(_("Only administrators give roles."))
     if role not in ROLES:
         raise MembershipError(_("Unknown role."), field="role")
     if role == "focal_point" and authority is None:
@@ -636,10 +783,9 @@ def withdraw_role(grant: RoleGrant, by: Member) -> None:
     member = grant.member
     if grant.role == "admin" and grant.member_id == by.id:
         raise MembershipError(_("You cannot withdraw your own administrator role."))
-    if grant.role == "admin":
-        admins = db.session.scalar(select(func.count()).select_from(RoleGrant).where(RoleGrant.role == "admin"))
-        if admins <= 1:
-            raise MembershipError(_("The platform needs at least one administrator."))
+    _may_act_on(by, member)
+    if grant.role == "admin" and member.status == "active":
+        _keep_an_administrator(member)
     audit.record("role.withdrawn", member, actor=by, role=grant.role,
                  authority=grant.authority.key if grant.authority else None)
     member.roles.remove(grant)

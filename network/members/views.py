@@ -9,8 +9,10 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    after_this_request,
     current_app,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
@@ -24,16 +26,18 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from network.core import audit
-from network.core.access import current_member, ensure, public, requires
+from network.core.access import current_member, ensure, public, requires, security_log
 from network.core.audit import AuditEntry
 from network.core.clock import utcnow
 from network.core.db import db, mark_failed
+from network.core.errors import refused_and_recorded
 from network.core.forms import show_domain_error
 from network.core.sessions import WebSession, delete_member_sessions
 from network.core.text import has_control
 from network.directory.models import Authority
 from network.members import services, totp
 from network.members.access import (
+    can_act_on_member,
     can_browse_audit,
     can_manage_members,
     can_manage_roles,
@@ -132,7 +136,33 @@ def _pending() -> tuple[Member, dict] | None:
     return member, pending
 
 
-def _complete_sign_in(member: Member, method: str, respond) -> Response:
+def _mail_after_response() -> None:
+    """Hand the mail this request queues to SMTP only once the response has gone (the WSGI server closes it),
+    not in the request as every other route does: the answer then takes the same time whether a mail was
+    queued or not, and never waits for the mail server. What stays unsent is sent by `flask mail flush`.
+    MAIL_AFTER_RESPONSE (config/defaults.py) can turn this off."""
+    app = current_app._get_current_object()
+    if not app.config.get("MAIL_AFTER_RESPONSE"):
+        return
+
+    @after_this_request
+    def later(response: Response) -> Response:  # runs before the request's commit
+        ids = g.pop("queued_mail_ids", None)  # so the commit hook does not send them now
+        if ids:
+            def hand_over() -> None:
+                from network.core.mail import OutboxMail, deliver
+
+                with app.app_context():
+                    try:
+                        deliver(list(db.session.scalars(select(OutboxMail).where(OutboxMail.id.in_(ids)))))
+                    except Exception:  # the response is gone: log, and leave the mail to `mail flush`
+                        current_app.logger.exception("mail %s not handed over after the response", ids)
+
+            response.call_on_close(hand_over)
+        return response
+
+
+def _complete_sign_in(member: Member, method: str, respond, trusted_device: bool = False) -> Response:
     """Second factor passed: a new session (new token), the member signed in, the device remembered.
     `respond` builds the response once the member is signed in (so the page shows the signed-in layout)."""
     carried = messaging_keys.carry_over(member)  # unsealed under the old token, sealed again under the new one
@@ -142,7 +172,7 @@ def _complete_sign_in(member: Member, method: str, respond) -> Response:
     session["mfa_ok"] = True
     session["authenticated_at"] = utcnow().isoformat()
     messaging_keys.finish_sign_in(member, carried)
-    services.signed_in(member, method)
+    services.signed_in(member, method, trusted_device=trusted_device)
     response = make_response(respond())
     response.set_cookie(_device_cookie_name(), _device_serializer().dumps(_email_tag(member.email)),
                         max_age=DEVICE_COOKIE_DAYS * 86400, secure=current_app.config["SESSION_COOKIE_SECURE"],
@@ -169,8 +199,9 @@ def apply():
         position=form.position.data, practitioner_type=form.practitioner_type.data,
         languages=form.languages.data, reason=form.reason.data, referee_email=form.referee_email.data or "",
     )
+    _mail_after_response()
     try:
-        services.apply(data)
+        services.apply(data, address=request.remote_addr or "")
     except MembershipError as error:
         return _fail(form, error, "members/apply.html", authorities=authorities)
     return redirect(url_for("members.application_sent"))
@@ -244,7 +275,7 @@ def sign_in():
                                        trusted_device=_trusted_device(form.email.data))
         services.check_can_sign_in(member)
     except MembershipError as error:
-        flash(error.message, "danger")
+        refused_and_recorded(form, error)  # keeps the sign_in.failed / sign_in.throttled entry
         status = 429 if isinstance(error, Throttled) else 401
         return render_template("members/sign_in.html", form=form), status
     session.clear()
@@ -270,14 +301,15 @@ def second_factor():
     form = CodeForm()
     if not form.validate_on_submit():
         return render_template("members/second_factor.html", form=form), 400 if request.method == "POST" else 200
+    trusted = _trusted_device(member.email)
     try:
-        method = services.verify_second_factor(member, form.code.data)
+        method = services.verify_second_factor(member, form.code.data, trusted_device=trusted)
     except MembershipError as error:
         if isinstance(error, Throttled):
             session.pop("pending", None)
-        form.code.errors = [error.message]
+        refused_and_recorded(form, error, field="code")  # keeps the sign_in.mfa_failed entry
         return render_template("members/second_factor.html", form=form), 429 if isinstance(error, Throttled) else 400
-    response = _complete_sign_in(member, method, lambda: redirect(_safe_next(pending.get("next"))))
+    response = _complete_sign_in(member, method, lambda: redirect(_safe_next(pending.get("next"))), trusted)
     if method == "recovery":  # after _complete_sign_in, which clears the session (and its flashes)
         flash(_("You used a recovery code. %(n)d are left; generate new ones on your security page if you are running low.",
                 n=services.recovery_codes_left(member)), "warning")
@@ -298,13 +330,15 @@ def enrol():
     context = {"secret": pending["secret"], "member": member}
     if not form.validate_on_submit():
         return render_template("members/enrol.html", form=form, **context), 400 if request.method == "POST" else 200
+    trusted = _trusted_device(member.email)
     try:
-        codes = services.enrol_totp(member, pending["secret"], form.code.data)
+        codes = services.enrol_totp(member, pending["secret"], form.code.data, trusted_device=trusted)
     except MembershipError as error:
-        form.code.errors = [error.message]
+        refused_and_recorded(form, error, field="code")  # keeps the sign_in.mfa_failed entry
         return render_template("members/enrol.html", form=form, **context), 429 if isinstance(error, Throttled) else 400
     return _complete_sign_in(member, "totp_enrolment", lambda: render_template(
-        "members/recovery_codes.html", codes=codes, first_time=True, next_url=_safe_next(pending.get("next"))))
+        "members/recovery_codes.html", codes=codes, first_time=True, next_url=_safe_next(pending.get("next"))),
+        trusted)
 
 
 @bp.get("/sign-in/enrol/qr.svg")
@@ -348,13 +382,9 @@ def reauthenticate():
         if not passwords.verify_password(member.password_hash, form.password.data):
             audit.record("reauth.failed", member, actor=member)
             raise MembershipError(_("Your password is not right."), field="password")
-        services.verify_second_factor(member, form.code.data)
+        services.verify_second_factor(member, form.code.data, trusted_device=_trusted_device(member.email))
     except MembershipError as error:
-        field = getattr(form, error.field or "", None)
-        if field is not None:
-            field.errors = [error.message]
-        else:
-            flash(error.message, "danger")
+        refused_and_recorded(form, error)  # keeps the reauth.failed / sign_in.mfa_failed entry
         return render_template("members/reauthenticate.html", form=form), 429 if isinstance(error, Throttled) else 400
     session["authenticated_at"] = utcnow().isoformat()
     audit.record("reauth.succeeded", member, actor=member)
@@ -369,7 +399,8 @@ def forgot_password():
     form = ForgotPasswordForm()
     if not form.validate_on_submit():
         return render_template("members/forgot_password.html", form=form), 400 if request.method == "POST" else 200
-    services.request_password_reset(form.email.data)
+    _mail_after_response()
+    services.request_password_reset(form.email.data, address=request.remote_addr or "")
     return render_template("members/forgot_password_sent.html")
 
 
@@ -407,7 +438,9 @@ def change_password():
         services.change_password(member, form.current_password.data, form.new_password.data, form.code.data,
                                  keep_session_id=session.session_id)
     except MembershipError as error:
-        return _fail(form, error, "members/change_password.html")
+        # The service records a wrong current password and wrong codes, and changes nothing before refusing.
+        refused_and_recorded(form, error)
+        return render_template("members/change_password.html", form=form), 429 if isinstance(error, Throttled) else 400
     session["authenticated_at"] = utcnow().isoformat()
     flash(_("Your password was changed. Your other sessions were signed out."), "success")
     return redirect(url_for("members.security"))
@@ -638,10 +671,19 @@ def _manage_fail(member: Member, error: MembershipError):
     return redirect(url_for("members.manage_member", member_id=member.id))
 
 
+def _may_act_on(member: Member) -> None:
+    """The role limit as a 403: only administrators act on moderators and administrators."""
+    if not can_act_on_member(current_member(), member):
+        security_log.warning("role limit refused member=%s target=%s path=%r", current_member().id, member.id,
+                             request.path)
+        abort(403)
+
+
 @bp.post("/members/<int:member_id>/suspend")
-@requires(can_vet_members)
+@requires(can_manage_members)
 def suspend(member_id: int):
     member = db.get_or_404(Member, member_id)
+    _may_act_on(member)
     form = SuspendForm()
     if not form.validate_on_submit():
         return render_template("members/manage.html", member=member, suspend_form=form, reason_form=ReasonForm(),
@@ -656,9 +698,10 @@ def suspend(member_id: int):
 
 
 @bp.post("/members/<int:member_id>/reinstate")
-@requires(can_vet_members)
+@requires(can_manage_members)
 def reinstate(member_id: int):
     member = db.get_or_404(Member, member_id)
+    _may_act_on(member)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
@@ -673,6 +716,7 @@ def reinstate(member_id: int):
 @requires(can_manage_roles, fresh=True)
 def deactivate(member_id: int):
     member = db.get_or_404(Member, member_id)
+    _may_act_on(member)
     form = ReasonForm()
     if not form.validate_on_submit():
         flash(_("Give a reason."), "danger")
@@ -708,6 +752,7 @@ def withdraw_role(member_id: int, grant_id: int):
     member = db.get_or_404(Member, member_id)
     grant = db.get_or_404(RoleGrant, grant_id)
     ensure(grant.member_id == member.id)
+    _may_act_on(member)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:

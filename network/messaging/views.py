@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from network.core.access import current_member, ensure, requires
 from network.core.db import db
+from network.core.errors import refused_and_recorded
 from network.core.filenames import disposition
 from network.core.forms import show_domain_error
 from network.directory.models import Authority
@@ -249,7 +250,9 @@ def recovery_key():
     try:
         lifecycle.confirm_recovery_key(member, form.group.data)
     except lifecycle.KeysError as error:
-        form.group.errors = [error.message]
+        # Kept: when this session had lost the key, recovery_key_to_show issued a new one (its wrap is stored)
+        # and this page shows it; rolling back would leave a key on screen that opens nothing.
+        refused_and_recorded(form, error, field="group")
         return render_template("messaging/recovery_key.html", form=form, shown=shown), 400
     flash(_("Your recovery key is confirmed. It is not shown again."), "success")
     return redirect(url_for("messages.inbox"))
