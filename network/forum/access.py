@@ -7,11 +7,10 @@ its group) always may. Hidden topics and posts: those who moderate the space (an
 sees why it was hidden)."""
 from __future__ import annotations
 
-from sqlalchemy import Select, event, false, func, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, false, func, or_, select, true
 
 from network.core.clock import utcnow
-from network.core.memo import forget, request_memo
+from network.core.memo import request_memo, watch
 from network.forum.models import ForumGroup, GroupMembership, Post, Silence, Space, SpacePermission, Topic
 from network.members.access import is_admin, is_member, is_moderator
 from network.members.models import Member
@@ -35,8 +34,7 @@ _COLUMNS = {"see": SpacePermission.can_see, "reply": SpacePermission.can_reply, 
 # rest on, the member's groups and the permission rows that reach them, are read once per request and member, and
 # read again as soon as a membership, a permission or a silence is added, changed or removed (flushed or not).
 
-MEMO = "forum_access"
-_FACT_MODELS = (GroupMembership, SpacePermission, Silence)
+MEMO = watch("forum_access", GroupMembership, SpacePermission, Silence)
 
 
 class _Facts:
@@ -79,22 +77,11 @@ class _Facts:
 
 
 def _facts(member: Member) -> _Facts:
-    from network.core.db import db
-
-    session = db.session
     memo = request_memo(MEMO)
-    if memo and any(isinstance(o, _FACT_MODELS) for o in (*session.new, *session.dirty, *session.deleted)):
-        memo.clear()
     facts = memo.get(member.id)
     if facts is None:
         facts = memo[member.id] = _Facts(member)
     return facts
-
-
-@event.listens_for(Session, "after_flush")
-def _forget_changed_facts(session, _context) -> None:
-    if any(isinstance(o, _FACT_MODELS) for o in (*session.new, *session.dirty, *session.deleted)):
-        forget(MEMO)
 
 
 def in_group(member: Member, group_id: int | None, role: str | None = None) -> bool:

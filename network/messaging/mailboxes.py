@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from flask import url_for
+from flask import has_request_context, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -18,7 +18,7 @@ from network.core import audit
 from network.core.clock import utcnow
 from network.core.db import db
 from network.core.errors import DomainError
-from network.core.memo import forget, request_memo
+from network.core.memo import request_memo, watch
 from network.directory.models import Authority
 from network.members.models import Member
 from network.messaging import lifecycle
@@ -40,17 +40,78 @@ class MailboxError(DomainError):
 
 # ---------------------------------------------------------------- reading the state
 
+KEY_MEMO = watch("messaging_current_mailbox_keys", AuthorityMailboxKey)  # authority id -> newest key, per request
+HELD_MEMO = watch("messaging_held_authority_ids", AuthorityMailboxKey, AuthorityKeyGrant)  # (member, authority)
+
+
 def current_key(authority_id: int) -> AuthorityMailboxKey | None:
-    """The newest key version: what new messages to the mailbox are encrypted to."""
-    return db.session.scalar(select(AuthorityMailboxKey).where(AuthorityMailboxKey.authority_id == authority_id)
-                             .order_by(AuthorityMailboxKey.key_version.desc()).limit(1))
+    """The newest key version: what new messages to the mailbox are encrypted to (looked up once per request)."""
+    memo = request_memo(KEY_MEMO)
+    if authority_id not in memo:
+        memo[authority_id] = db.session.scalar(
+            select(AuthorityMailboxKey).where(AuthorityMailboxKey.authority_id == authority_id)
+            .order_by(AuthorityMailboxKey.key_version.desc()).limit(1))
+    return memo[authority_id]
+
+
+def prefetch_current_keys(authority_ids: list[int]) -> dict[int, AuthorityMailboxKey | None]:
+    """The newest key of each of these authorities in one statement, for a page that lists many; remembered for the
+    request."""
+    memo = request_memo(KEY_MEMO)
+    wanted = {a for a in authority_ids if a not in memo}
+    if not wanted:
+        return {a: memo[a] for a in authority_ids}
+    newest = (select(AuthorityMailboxKey.authority_id, func.max(AuthorityMailboxKey.key_version).label("v"))
+              .where(AuthorityMailboxKey.authority_id.in_(wanted)).group_by(AuthorityMailboxKey.authority_id)
+              .subquery())
+    found = {key.authority_id: key for key in db.session.scalars(
+        select(AuthorityMailboxKey).join(newest, (newest.c.authority_id == AuthorityMailboxKey.authority_id)
+                                         & (newest.c.v == AuthorityMailboxKey.key_version)))}
+    for authority_id in wanted:
+        memo[authority_id] = found.get(authority_id)
+    return {a: memo[a] for a in authority_ids}
+
+
+STATE_MEMO = watch("messaging_mailbox_states", AuthorityMailboxKey, AuthorityKeyGrant, Member)  # authority id -> state
 
 
 def state(authority: Authority | None) -> str:
     """'closed' (never opened), 'open' (a present officer reads it) or 'unattended' (every holder has left)."""
-    if authority is None or current_key(authority.id) is None:
+    if authority is None:
         return "closed"
-    return "open" if present_holders(authority.id) else "unattended"
+    memo = request_memo(STATE_MEMO)
+    if authority.id not in memo:  # a page that lists authorities asks for each: answer for all it has loaded
+        loaded = [key[1][0] for key in list(db.session.identity_map.keys())  # keys: no expired object is loaded
+                  if key[0] is Authority] if has_request_context() else []
+        return _prefetch_states([authority.id, *loaded])[authority.id]
+    return memo[authority.id]
+
+
+def _prefetch_states(authority_ids: list[int]) -> dict[int, str]:
+    """The mailbox state of each of these authorities in three statements, not three per authority; remembered for
+    the request."""
+    memo = request_memo(STATE_MEMO)
+    wanted = list(dict.fromkeys(a for a in authority_ids if a not in memo))
+    keys = prefetch_current_keys(wanted)
+    opened = {a: keys[a].key_version for a in wanted if keys.get(a) is not None}
+    holders_of: dict[int, set[int]] = {a: set() for a in opened}
+    if opened:
+        for grant in db.session.execute(
+                select(AuthorityKeyGrant.authority_id, AuthorityKeyGrant.member_id, AuthorityKeyGrant.key_version)
+                .where(AuthorityKeyGrant.authority_id.in_(opened), AuthorityKeyGrant.removed_at.is_(None))):
+            if grant.key_version == opened[grant.authority_id]:
+                holders_of[grant.authority_id].add(grant.member_id)
+    member_ids = set().union(*holders_of.values()) if holders_of else set()
+    present = {(m.id, m.authority_id) for m in db.session.execute(
+        select(Member.id, Member.authority_id).where(Member.id.in_(member_ids), Member.status == "active"))
+    } if member_ids else set()
+    for authority_id in wanted:
+        if authority_id not in opened:
+            memo[authority_id] = "closed"
+        else:
+            reading = any((m, authority_id) in present for m in holders_of[authority_id])
+            memo[authority_id] = "open" if reading else "unattended"
+    return memo
 
 
 def has_mailbox(authority: Authority | None) -> bool:
@@ -98,15 +159,6 @@ def is_holder(member: Member, authority_id: int) -> bool:
     key = current_key(authority_id)
     return key is not None and is_present(member, authority_id) and any(
         g.key_version == key.key_version for g in _live_grants(authority_id, member.id))
-
-
-HELD_MEMO = "messaging_held_authority_ids"  # (member, authority) -> held ids, in this request, until a grant is stored
-
-
-def _forget_held() -> None:
-    """A grant is stored (opening, granting, or the new key version after a removal): what members hold is read
-    again."""
-    forget(HELD_MEMO)
 
 
 def held_authority_ids(member: Member) -> set[int]:
@@ -192,7 +244,6 @@ def authority_privates(member: Member, authority_id: int,
 
 def _store_grant(private: AuthorityPrivateKey, recipient: Member, granter: Member,
                  granter_private: MemberPrivateKeys) -> None:
-    _forget_held()
     keys = lifecycle.current_keys(recipient)
     if keys is None:
         raise MailboxError(_("%(name)s has no messaging keys yet: they need to sign in once.", name=recipient.name))

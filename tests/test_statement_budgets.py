@@ -1,0 +1,315 @@
+"""SQL statements per page (issue 14): every page a member or visitor uses runs a bounded number of statements, and
+the number does not grow with what the page lists (posts, topics, messages, conversations, cases, authorities,
+applications). Each test counts one request with a few objects, adds more, counts again: an N+1 shows as a
+difference, whatever the machine."""
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+
+import pytest
+
+from tests.catalogue_support import interchange_case
+from tests.conftest import submit
+
+pytestmark = pytest.mark.persistence
+
+
+@contextmanager
+def counted(app):
+    """The SQL statements run inside the block, as a list of their texts."""
+    from sqlalchemy import event
+
+    from network.core.db import db
+
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+
+def statements_of(app, client, path: str) -> list[str]:
+    assert client.get(path).status_code == 200  # warm: first-request work is not the page's
+    with counted(app) as statements:
+        answer = client.get(path)
+    assert answer.status_code == 200, (path, answer.status_code)
+    return statements
+
+
+def check(app, client, path: str, grow, budget: int) -> None:
+    """The page's statements with what exists, then after grow(): the same number, and within budget."""
+    before = statements_of(app, client, path)
+    grow()
+    after = statements_of(app, client, path)
+    listing = "\n".join(re.sub(r"\s+", " ", s)[:160] for s in after)
+    assert len(after) == len(before), f"{path}: {len(before)} statements, then {len(after)}:\n{listing}"
+    assert len(after) <= budget, f"{path}: {len(after)} statements (budget {budget}):\n{listing}"
+
+
+# ---------------------------------------------------------------- the forum
+
+@pytest.fixture
+def space_with_topic(app, member_factory, member):
+    from network.core.db import db
+    from network.forum import services
+    from network.forum.models import Space
+
+    space = Space(slug="general", name="General", description="For everyone", position=1)
+    db.session.add(space)
+    db.session.commit()
+    authors = [member] + [member_factory(name=f"Author {n}") for n in range(3)]
+    topic = services.create_topic(member, space, "Video hearings", "How long did it take?")
+    services.reply(authors[1], topic, "Six weeks, with **an interpreter**.")
+    db.session.commit()
+    return {"space": space, "topic": topic, "authors": authors}
+
+
+def test_a_topic_page_does_not_grow_with_its_posts(app, auth, member, space_with_topic):
+    from network.core.db import db
+    from network.forum import services
+
+    client = auth.client_for(member)
+    topic, authors = space_with_topic["topic"], space_with_topic["authors"]
+
+    def grow():
+        for n in range(10):
+            services.reply(authors[n % 4], topic, f"Reply {n}: see [the Convention](https://www.unodc.org/).")
+        db.session.commit()
+
+    check(app, client, f"/forum/topics/{topic.id}", grow, budget=22)
+
+
+def test_a_space_page_does_not_grow_with_its_topics(app, auth, member, space_with_topic):
+    from network.core.db import db
+    from network.forum import services
+
+    client = auth.client_for(member)
+    space, authors = space_with_topic["space"], space_with_topic["authors"]
+
+    def grow():
+        for n in range(8):
+            topic = services.create_topic(authors[n % 4], space, f"Topic {n}", "A question.")
+            services.reply(authors[(n + 1) % 4], topic, "An answer.")
+        db.session.commit()
+
+    check(app, client, f"/forum/spaces/{space.slug}", grow, budget=18)
+    check(app, client, "/forum/", lambda: None, budget=16)
+
+
+# ---------------------------------------------------------------- messaging
+
+def test_a_conversation_and_the_inbox_do_not_grow_with_messages(app, auth, member, member_factory, other_authority):
+    from tests.test_messaging_flow import confirm_recovery_key, send
+
+    other = member_factory(authority=other_authority)
+    writer = auth.client_for(member)
+    confirm_recovery_key(writer)
+    reader = auth.client_for(other)
+    confirm_recovery_key(reader)
+    conversation = send(writer, [other], subject="Bank records", text="Where does it stand?")
+
+    def grow_messages():
+        for n in range(4):
+            client = reader if n % 2 == 0 else writer
+            assert submit(client, f"/messages/{conversation}/reply", {"text": f"Step {n}"},
+                          page=f"/messages/{conversation}").status_code == 302
+
+    check(app, writer, f"/messages/{conversation}", grow_messages, budget=24)
+
+    def grow_conversations():
+        for n in range(3):
+            send(reader, [member], subject=f"Another request {n}", text="News.")
+
+    check(app, writer, "/messages/", grow_conversations, budget=19)
+
+
+# ---------------------------------------------------------------- the catalogue
+
+@pytest.fixture
+def import_cases(app):
+    from catalogue.cases import services
+    from network.core.db import db
+
+    def make(references, **fields):
+        with app.test_request_context():
+            for reference in references:
+                services.import_case(interchange_case(reference, **fields), "")
+            db.session.commit()
+
+    return make
+
+
+def test_the_catalogue_listing_does_not_grow_with_its_cases(app, client, import_cases):
+    import_cases(["SB-1", "SB-2"])
+    grow = iter([lambda: import_cases([f"SB-{n}" for n in range(3, 13)], crime_types=["trafficking_in_persons"]),
+                 lambda: import_cases([f"SB-{n}" for n in range(13, 17)], requested_state="FRA")])
+    check(app, client, "/cases", next(grow), budget=14)
+    check(app, client, "/cases?cooperation_form=mla&outcome=granted", next(grow), budget=16)
+
+
+def test_a_search_and_a_case_page_do_not_grow_with_the_catalogue(app, client, import_cases):
+    import_cases(["SB-1", "SB-2"], summary="Extradition of a suspect for money laundering.")
+    check(app, client, "/cases?q=extradition",
+          lambda: import_cases([f"SB-{n}" for n in range(3, 13)], summary="Extradition granted in months."),
+          budget=16)
+    check(app, client, "/cases/SB-1", lambda: import_cases(["SB-13", "SB-14"]), budget=8)
+
+
+def test_the_statistics_do_not_grow_with_the_catalogue(app, client, import_cases):
+    import_cases(["SB-1", "SB-2"])
+    check(app, client, "/cases/statistics",
+          lambda: import_cases([f"SB-{n}" for n in range(3, 13)], requested_state="FRA", outcome="refused"),
+          budget=12)
+
+
+def test_a_forum_search_does_not_grow_with_its_hits(app, auth, member, space_with_topic):
+    from network.core.db import db
+    from network.forum import services
+
+    client = auth.client_for(member)
+    topic, authors = space_with_topic["topic"], space_with_topic["authors"]
+    services.reply(authors[2], topic, "Extradition was granted after a video hearing.")
+    db.session.commit()
+
+    def grow():
+        for n in range(8):
+            services.reply(authors[n % 4], topic, f"Extradition step {n}: the hearing was held by video.")
+        db.session.commit()
+
+    check(app, client, "/forum/search?q=extradition", grow, budget=22)
+
+
+# ---------------------------------------------------------------- directory and vetting
+
+def test_the_directory_does_not_grow_with_its_authorities(app, auth, member, authority_factory):
+    client = auth.client_for(member)
+
+    def grow():
+        for state in ("FRA", "BRA", "PHL", "MEX", "ESP", "DEU"):
+            authority_factory(state, domains=(f"justice.example.{state.lower()}",))
+
+    check(app, client, "/directory/", grow, budget=12)
+
+
+def test_the_finder_and_an_authority_page_do_not_grow_with_the_directory(app, auth, member, authority,
+                                                                        authority_factory):
+    from network.core.db import db
+    from network.directory.models import AuthorityDesignation
+
+    client = auth.client_for(member)
+
+    def designate(found) -> None:
+        db.session.add(AuthorityDesignation(authority_id=found.id, code="untoc_extradition"))
+        db.session.commit()
+
+    designate(authority)
+
+    def grow():
+        for n in range(4):
+            designate(authority_factory("AUT", name=f"Regional prosecutor {n}", domains=(f"r{n}.example.at",)))
+
+    check(app, client, "/directory/finder?state=AUT&form=extradition&urgent=no", grow, budget=14)
+    more = iter(range(10, 20))
+    check(app, client, f"/directory/{authority.key}",
+          lambda: [designate(authority_factory("AUT", name=f"Court {n}", domains=(f"c{n}.example.at",)))
+                   for n in (next(more), next(more))], budget=12)
+
+
+def test_the_vetting_queue_does_not_grow_with_its_applications(app, auth, moderator, member_factory):
+    from network.core.clock import utcnow
+    from network.core.db import db
+    from network.members.models import Application
+
+    client = auth.client_for(moderator)
+
+    def apply(n: int) -> None:
+        applicant = member_factory(status="pending", enrolled=False, name=f"Applicant {n}")
+        db.session.add(Application(member_id=applicant.id, status="submitted", reason="I handle requests.",
+                                   submitted_at=utcnow(), email_verified_at=utcnow()))
+        db.session.commit()
+
+    apply(0)
+    check(app, client, "/vetting", lambda: [apply(n) for n in range(1, 6)], budget=14)
+
+
+# ---------------------------------------------------------------- what a request remembers, and forgets
+
+def test_the_forum_rules_forget_what_a_change_in_the_same_request_made_untrue(app, member, space_with_topic):
+    from sqlalchemy import select
+
+    from network.core.db import db
+    from network.forum import access
+    from network.forum.models import ForumGroup, GroupMembership, Space, SpacePermission
+
+    group = ForumGroup(slug="refco", name="REFCO", description="Regional network")
+    db.session.add(group)
+    db.session.flush()
+    space = Space(slug="refco", name="REFCO space", description="", restricted=True, group_id=group.id, position=2)
+    db.session.add(space)
+    db.session.commit()
+    with app.test_request_context("/forum/"):
+        assert not access.in_group(member, group.id) and not access.can_see_space(member, space)
+        assert access.can_see_space(member, space_with_topic["space"])
+        membership = GroupMembership(group_id=group.id, member_id=member.id, role="space_moderator")
+        db.session.add(membership)  # pending, not flushed: the next question sees it
+        assert access.in_group(member, group.id, "space_moderator") and access.can_moderate_space(member, space)
+        db.session.flush()
+        membership.role = "member"  # changed after the answers were remembered
+        assert access.in_group(member, group.id) and not access.can_moderate_space(member, space)
+        assert access.can_see_space(member, space)  # the group's permission row (a restricted space's default)
+        row = db.session.scalar(select(SpacePermission).where(SpacePermission.space_id == space.id))
+        row.can_see = row.can_reply = row.can_create = False  # changed, not flushed
+        assert not access.can_see_space(member, space)
+        row.can_see = row.can_reply = row.can_create = True
+        db.session.flush()
+        assert access.can_see_space(member, space)
+        db.session.delete(membership)
+        db.session.flush()
+        assert not access.in_group(member, group.id) and not access.can_see_space(member, space)
+    db.session.rollback()
+
+
+# ---------------------------------------------------------------- HTTP caching
+
+def test_static_files_carry_a_fingerprint_and_are_cached_for_a_year_only_with_it(client):
+    import re
+
+    page = client.get("/").get_data(as_text=True)
+    urls = re.findall(r'(?:href|src)="(/(?:bootstrap/)?static/[^"]+)"', page)
+    assert any("bootstrap.min.css?v=" in u for u in urls) and any("app.css?v=" in u for u in urls), urls
+
+    def cache_control(url: str) -> str:
+        answer = client.get(url)
+        answer.close()  # a file response
+        assert answer.status_code == 200, url
+        return answer.headers.get("Cache-Control", "")
+
+    for url in urls:
+        assert cache_control(url.replace("&amp;", "&")) == "public, max-age=31536000, immutable", url
+    assert "immutable" not in cache_control("/static/css/app.css?v=000000000000")  # an old release's URL
+    assert "immutable" not in cache_control("/static/css/app.css")
+
+
+def test_public_pages_revalidate_with_an_etag_for_visitors_and_are_never_stored_for_members(app, client, auth,
+                                                                                           member, import_cases):
+    import_cases(["SB-1"])
+    for path in ("/cases", "/cases/SB-1", "/cases/statistics"):
+        first = client.get(path)
+        assert first.headers["Cache-Control"] == "no-cache" and "Cookie" in first.headers["Vary"]
+        again = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+        assert again.status_code == 304 and again.data == b""
+    import_cases(["SB-2"])
+    assert client.get("/cases", headers={"If-None-Match": first.headers["ETag"]}).status_code == 200
+    signed_in = auth.client_for(member)
+    for path in ("/cases", "/cases/SB-1"):
+        answer = signed_in.get(path)
+        assert answer.headers["Cache-Control"] == "no-store" and "ETag" not in answer.headers
+        assert signed_in.get(path, headers={"If-None-Match": answer.headers.get("ETag", "*")}).status_code == 200
