@@ -461,3 +461,17 @@ def test_a_refused_application_leaves_nothing(app, client, authority, other_auth
     response = submit(client, "/apply", data, buffered=True)
     assert response.status_code == 400 and "another State" in html(response)
     assert count(Member) == members and count(AuditEntry) == logged
+
+
+def test_password_guesses_on_the_reauthentication_page_are_throttled(app, auth, clock, member):
+    """Whoever holds a stolen session cannot guess the password at Argon2's speed on /reauthenticate: the sign-in
+    account counter counts these guesses too, and past its limit even the right password waits."""
+    client = auth.client_for(member)
+    limit = app.config["LOGIN_ACCOUNT_LIMIT"]
+    for _ in range(limit):
+        answer = submit(client, "/reauthenticate", {"password": "not the password at all", "code": "000000"})
+        assert answer.status_code == 400
+    answer = submit(client, "/reauthenticate", {"password": member.password,
+                                                "code": current_code(member.secret, clock)})
+    assert answer.status_code == 429
+    assert len(entries("reauth.failed")) == limit and len(entries("reauth.throttled")) == 1

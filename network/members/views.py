@@ -376,13 +376,10 @@ def reauthenticate():
     form = ReauthForm()
     if not form.validate_on_submit():
         return render_template("members/reauthenticate.html", form=form), 400 if request.method == "POST" else 200
-    from network.members import passwords
-
+    trusted = _trusted_device(member.email)
     try:
-        if not passwords.verify_password(member.password_hash, form.password.data):
-            audit.record("reauth.failed", member, actor=member)
-            raise MembershipError(_("Your password is not right."), field="password")
-        services.verify_second_factor(member, form.code.data, trusted_device=_trusted_device(member.email))
+        services.reconfirm_password(member, form.password.data, trusted_device=trusted)
+        services.verify_second_factor(member, form.code.data, trusted_device=trusted)
     except MembershipError as error:
         refused_and_recorded(form, error)  # keeps the reauth.failed / sign_in.mfa_failed entry
         return render_template("members/reauthenticate.html", form=form), 429 if isinstance(error, Throttled) else 400
