@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 FLASK := NETWORK_DEMO_MODE=1 NETWORK_PUBLIC_URL=http://$(HOST):$(PORT) $(BIN)/flask --app app
 
-.PHONY: run test install lint clean translations
+.PHONY: run test fuzz install lint clean translations
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -29,6 +29,12 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The long fuzzing run (tests/fuzz, hypothesis profile "fuzz"): FUZZ_EXAMPLES inputs per form, import and API
+# operation, bursts of 8 threads; prints the figures and writes them to tests/fuzz/last-run.json.
+FUZZ_EXAMPLES ?= 300
+fuzz: install
+	HYPOTHESIS_PROFILE=fuzz FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/fuzz -q $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
