@@ -395,3 +395,23 @@ def test_an_api_token_name_that_is_not_one_line_is_refused(app, auth, member, ki
                                                 "expires_in_days": "30"})
     assert answer.status_code == 400, answer.status_code
     assert db.session.scalar(select(func.count()).select_from(ApiToken)) == 0
+
+
+def test_a_nul_in_any_field_of_a_case_is_refused_by_the_api_naming_the_field(app, member):
+    """PostgreSQL cannot store a NUL: a summary or a list item holding one is refused with the field's name, as a
+    title is (with the single-line rule's words), and nothing is stored."""
+    from catalogue.cases.models import Case
+    from network.core.api import issue_token
+    from network.core.db import db
+
+    _token, secret = issue_token(member, "script", ["catalogue:write"], 30)
+    db.session.commit()
+    answer = app.test_client().post(
+        "/api/v1/cases", json=interchange_case("API-NUL-1", summary="Bank records\x00 obtained.",
+                                               keywords=["assets", "bank\x00records"]),
+        headers={"Authorization": f"Bearer {secret}"})
+    assert answer.status_code == 400
+    problems = answer.get_json()["error"]["problems"]
+    assert any(p.startswith("summary:") and "NUL" in p for p in problems), problems
+    assert any(p.startswith("keywords.1:") for p in problems), problems
+    assert count(Case) == 0

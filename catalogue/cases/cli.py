@@ -16,7 +16,7 @@ from catalogue.cases.models import Case
 from network.core import audit
 from network.core.cli_context import with_public_url
 from network.core.db import db
-from network.core.jsonlines import line_problems, read_json_lines
+from network.core.jsonlines import line_problems, read_json_lines, with_nul_problems
 from network.core.mail import deliver_queued
 
 catalogue_cli = AppGroup("catalogue", help="Case catalogue: import and export.")
@@ -29,7 +29,7 @@ SINGLE_LINE_FIELDS = ("title", "translations.*.title", "keywords.*", "other_inst
 def case_problems(data: object) -> list[str]:
     """What an import or the API refuses in one case: services.validation_errors, and a title (or another one-line
     value) that is not one line of text."""
-    return services.validation_errors(data) + line_problems(data, SINGLE_LINE_FIELDS)
+    return with_nul_problems(services.validation_errors(data) + line_problems(data, SINGLE_LINE_FIELDS), data)
 
 
 def read_cases(lines: Iterable[bytes]) -> tuple[list[tuple[int, dict]], list[str]]:

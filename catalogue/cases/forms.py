@@ -4,12 +4,10 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
     FieldList,
-    Form,
     FormField,
     RadioField,
     SelectField,
@@ -17,11 +15,12 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms import Form as SubForm  # a form inside a form (FormField): no CSRF token of its own
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from catalogue.cases.models import Case
-from network.core.forms import one_item_per_line, one_line
+from network.core.forms import Form, one_item_per_line, one_line
 from network.core.reference import languages, states, vocabulary_labels
 
 # The same patterns and limits as shared/schemas/case.schema.json, so the wizard refuses what the schema would.
@@ -125,7 +124,7 @@ def _no_control_characters(form, field) -> None:
         raise ValidationError(_l("Remove the control characters from this field."))
 
 
-class WizardForm(FlaskForm):
+class WizardForm(Form):
     """A step of the wizard: which button was pressed is part of the form."""
 
     action = StringField(validators=[InputRequired(), AnyOf(ACTIONS)])
@@ -296,7 +295,7 @@ class DepthForm(WizardForm):
 
 # ---------------------------------------------------------------- step 3: translations
 
-class TranslationForm(Form):
+class TranslationForm(SubForm):
     language = SelectField(_l("Language"), validators=[Optional()])
     title = StringField(_l("Title"), validators=[_length_if_given(5, 300), one_line])
     summary = TextAreaField(_l("Summary"), validators=[_length_if_given(20, 50000), _no_control_characters],
@@ -370,26 +369,26 @@ class TranslationsForm(WizardForm):
 
 # ---------------------------------------------------------------- step 4, review and withdrawal
 
-class SubmitCaseForm(FlaskForm):
+class SubmitCaseForm(Form):
     anonymised = BooleanField(_l("I confirm the case is anonymised"),
                               validators=[DataRequired(message=_l("Confirm that the case contains no personal data."))],
                               description=_l("No names of persons, no contact details, no file, passport or "
                                              "identity numbers: nothing that identifies a person."))
 
 
-class ChangesForm(FlaskForm):
+class ChangesForm(Form):
     note = TextAreaField(_l("What should the submitter change?"),
                          validators=[DataRequired(message=_l("Tell the submitter what to change.")),
                                      Length(max=5000)], render_kw={"rows": 4},
                          description=_l("The submitter receives this note by e-mail."))
 
 
-class PublishForm(FlaskForm):
+class PublishForm(Form):
     note = StringField(_l("Note on this revision (optional)"), validators=[Length(max=1000), one_line],
                        description=_l("Shown in the case's history, e.g. “first publication”."))
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(Form):
     reason = TextAreaField(_l("Reason for withdrawing"),
                            validators=[DataRequired(message=_l("Give a reason.")), Length(max=2000)],
                            render_kw={"rows": 3},

@@ -57,7 +57,8 @@ def validation_errors(data: object) -> list[str]:
         value = data.get(field)
         if isinstance(value, str) and re.fullmatch(r"[A-Z]{3}", value) and value not in _STATES:
             problems.append(f"{field}: {value!r} " + _("is not an ISO 3166-1 alpha-3 code"))
-    for value in data.get("other_states") or []:
+    others = data.get("other_states")
+    for value in others if isinstance(others, list) else []:  # not a list: the schema's problem, said above
         if isinstance(value, str) and re.fullmatch(r"[A-Z]{3}", value) and value not in _STATES:
             problems.append(f"other_states: {value!r} " + _("is not an ISO 3166-1 alpha-3 code"))
     return problems

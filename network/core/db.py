@@ -6,7 +6,7 @@ from datetime import datetime
 from flask import Flask, Response, g
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, event, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -45,6 +45,21 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:  # noqa: ARG00
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def hold(obj: object) -> None:
+    """Serialise a check-then-act on one row (one open proposal, a status that moves once, one vouch per focal
+    point): lock the row until the commit, then read it again, so what is checked next is the committed truth and a
+    second request doing the same waits here. PostgreSQL: SELECT ... FOR UPDATE. SQLite has no row locks: a no-op
+    update takes its single write lock (a request's first write, so the busy timeout waits for it)."""
+    model = type(obj)
+    key = model.id == obj.id  # type: ignore[attr-defined]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(select(model.id).where(key).with_for_update())  # type: ignore[attr-defined]
+    else:
+        db.session.execute(update(model).where(key).values(id=model.id)  # type: ignore[attr-defined]
+                           .execution_options(synchronize_session=False))
+    db.session.refresh(obj)
 
 
 def mark_failed() -> None:

@@ -6,6 +6,7 @@ import re
 
 from flask import flash
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms.validators import ValidationError
 
 from network.core.db import mark_failed
@@ -62,3 +63,26 @@ def show_domain_error(form, error: DomainError) -> None:
         field.errors = list(field.errors) + [error.message]
     else:
         flash(error.message, "danger")
+
+
+LARGEST_INTEGER = 2**31 - 1  # PostgreSQL's integer: a larger number cannot name a row, a count or a day
+
+
+class Form(FlaskForm):
+    """The base of every form of the platform, for what no field may hold whatever its own rules say: a NUL
+    (U+0000) in text (no field needs one, and PostgreSQL cannot store one: it answered 500 where a field had no
+    rule of its own), and a whole number beyond a database integer (it answered 500 where it named a row)."""
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            if field.errors:
+                continue
+            values = field.data if isinstance(field.data, list | tuple) else [field.data]
+            if any(isinstance(value, str) and "\x00" in value for value in values):
+                field.errors = [*field.errors, _l("Remove the NUL character (U+0000) from this field.")]
+                valid = False
+            elif any(isinstance(v, int) and not isinstance(v, bool) and abs(v) > LARGEST_INTEGER for v in values):
+                field.errors = [*field.errors, _l("This number is too large.")]
+                valid = False
+        return valid

@@ -72,7 +72,7 @@ def read_json_lines(lines: Iterable[bytes], validate: Callable[[object], list[st
         except ValueError as error:
             problems.append(f"line {number}: not valid JSON ({getattr(error, 'msg', str(error))})")
             continue
-        line_problems = validate(data)
+        line_problems = with_nul_problems(validate(data), data)
         problems += [f"line {number}: {problem}" for problem in line_problems]
         if line_problems:
             continue
@@ -144,6 +144,26 @@ def _at(data: object, parts: list[str], where: list[str]) -> Iterable[tuple[str,
             yield from _at(value, rest, [*where, str(key)])
     elif isinstance(data, dict) and head in data:
         yield from _at(data[head], rest, [*where, head])
+
+
+def with_nul_problems(problems: list[str], data: object) -> list[str]:
+    """The validator's problems, and a NUL in any field it did not already name."""
+    named = {problem.split(":", 1)[0] for problem in problems}
+    return problems + [p for p in nul_problems(data) if p.split(":", 1)[0] not in named]
+
+
+def nul_problems(data: object, where: str = "") -> list[str]:
+    """"field: ..." for each string anywhere in an interchange object that holds a NUL (U+0000): no field accepts
+    one, and PostgreSQL cannot store one."""
+    if isinstance(data, str):
+        return [f"{where or 'value'}: holds a NUL character (\\u0000), which no field accepts"] if "\x00" in data else []
+    if isinstance(data, dict):
+        items = data.items()
+    elif isinstance(data, list):
+        items = enumerate(data)
+    else:
+        return []
+    return [p for key, value in items for p in nul_problems(value, f"{where}.{key}" if where else str(key))]
 
 
 def line_problems(data: object, fields: Iterable[str]) -> list[str]:

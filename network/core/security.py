@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from network.core.caching import cache_headers, configure_caching
+from network.core.errors import render_error
 
 csrf = CSRFProtect()
 security_log = logging.getLogger("network.security")
@@ -45,10 +46,21 @@ def _harden(response: Response) -> Response:
     return cache_headers(response)  # no-store, except static files and public pages (network/core/caching.py)
 
 
+def _refuse_nul():
+    """No address of the platform holds a NUL (U+0000), and PostgreSQL cannot store one in text: a path with one is
+    not found (as on SQLite) before any view runs. Form fields refuse it at the field (network/core/forms.Form),
+    interchange documents (imports, the API) name the field (jsonlines.with_nul_problems), query strings are
+    cleaned where they are read."""
+    if "\x00" in request.path:
+        return render_error(404)
+    return None
+
+
 def configure_security(app: Flask) -> None:
     csrf.init_app(app)
     hops = int(app.config["TRUST_PROXY_HOPS"])
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    app.before_request(_refuse_nul)
     app.after_request(_harden)
     configure_caching(app)

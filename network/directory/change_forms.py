@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -18,7 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from network.core.forms import link, one_item_per_line, one_line
+from network.core.forms import Form, link, one_item_per_line, one_line
 from network.core.reference import vocabulary_labels
 from network.core.urls import url_problem
 from network.directory.models import is_public_suffix
@@ -58,7 +57,7 @@ def _max_lines(form, field) -> None:
         raise ValidationError(_l("At most %(n)d lines.", n=MAX_LINES))
 
 
-class EntryForm(FlaskForm):
+class EntryForm(Form):
     """Every field of an entry a focal point may change (the key and the State are fixed)."""
 
     base_version = HiddenField()
@@ -204,17 +203,17 @@ class EntryForm(FlaskForm):
         }
 
 
-class ApproveForm(FlaskForm):
+class ApproveForm(Form):
     note = StringField(_l("Note to the focal point (optional)"),
                        validators=[Optional(), Length(max=2000), one_line])
 
 
-class ReturnForm(FlaskForm):
+class ReturnForm(Form):
     reason = TextAreaField(_l("Why is the change returned?"),
                            validators=[DataRequired(message=_l("Tell the focal point why the change is returned.")),
                                        Length(max=2000)], render_kw={"rows": 3},
                            description=_l("The focal point receives this by e-mail and can propose again."))
 
 
-class ReconfirmForm(FlaskForm):
+class ReconfirmForm(Form):
     note = StringField(_l("Note (optional)"), validators=[Optional(), Length(max=1000), one_line])

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from network.core import audit
 from network.core.clock import utcnow
-from network.core.db import db
+from network.core.db import db, hold
 from network.core.mail import queue_mail
 from network.core.reference import vocabulary_labels
 from network.core.textdiff import text_runs
@@ -172,6 +172,7 @@ def propose(authority: Authority, member: Member, data: dict, note: str,
     note = (note or "").strip()
     if not note:
         raise DirectoryError(_("Explain the change for the moderator."), field="note")
+    hold(authority)  # one open proposal per authority, even when two focal points send theirs at once
     current = version_count(authority)
     if base_version is None or not 0 <= base_version <= current:
         base_version = current
@@ -203,6 +204,7 @@ def propose(authority: Authority, member: Member, data: dict, note: str,
 
 
 def withdraw(change: AuthorityChange, member: Member) -> None:
+    hold(change)  # decided once, even by two requests at once
     if change.status != "proposed":
         raise DirectoryError(_("This proposal is no longer waiting for a moderator."))
     if change.proposed_by_id != member.id:
@@ -223,6 +225,7 @@ def approve(change: AuthorityChange, moderator: Member, note: str = "") -> Autho
     """Apply the proposed entry, mark it verified today, keep it as the next version, tell the proposer."""
     if not can_review_directory(moderator):
         raise DirectoryError(_("Only moderators approve changes to the directory."))
+    hold(change)  # decided once, even by two requests at once
     if change.status != "proposed":
         raise DirectoryError(_("This proposal is no longer waiting for a decision."))
     if is_own_proposal(change, moderator):
@@ -256,6 +259,7 @@ def return_change(change: AuthorityChange, moderator: Member, reason: str) -> No
     """Send the proposal back with the moderator's reason; the focal point can propose again."""
     if not can_review_directory(moderator):
         raise DirectoryError(_("Only moderators review changes to the directory."))
+    hold(change)  # decided once, even by two requests at once
     if change.status != "proposed":
         raise DirectoryError(_("This proposal is no longer waiting for a decision."))
     reason = (reason or "").strip()

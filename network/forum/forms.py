@@ -3,7 +3,6 @@ notes, move, merge), subscriptions, notification preferences, and creating group
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -25,7 +24,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from network.core.forms import file_names, one_line
+from network.core.forms import Form, file_names, one_line
 from network.forum.services import (
     BODY_MAX,
     DESCRIPTION_MAX,
@@ -43,7 +42,7 @@ BODY_HELP = _l("Markdown: **bold**, *italic*, lists, > quotes, links. Mention a 
 ATTACHMENT_HELP = _l("PDF, PNG, JPEG, DOCX, XLSX, ODT or TXT, up to 10 MB. Readers of the topic can download it.")
 
 
-class TopicForm(FlaskForm):
+class TopicForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(message=_l("Give the topic a title.")),
                                                  Length(min=5, max=TITLE_MAX), one_line],
                         description=_l("Say the problem in a line, e.g. \"Videoconference hearing of a witness in "
@@ -55,69 +54,69 @@ class TopicForm(FlaskForm):
     attachment = FileField(_l("Attach a file (optional)"), description=ATTACHMENT_HELP, validators=[file_names])
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(Form):
     body = TextAreaField(_l("Your reply"), validators=[DataRequired(message=_l("Write your reply.")),
                                                        Length(max=BODY_MAX)], description=BODY_HELP,
                          render_kw={"rows": 8})
     attachment = FileField(_l("Attach a file (optional)"), description=ATTACHMENT_HELP, validators=[file_names])
 
 
-class EditForm(FlaskForm):
+class EditForm(Form):
     body = TextAreaField(_l("Message"), validators=[DataRequired(message=_l("The message cannot be empty.")),
                                                     Length(max=BODY_MAX)],
                          description=_l("Readers can see the earlier text in the post's edit history."),
                          render_kw={"rows": 12})
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(Form):
     """A button that only needs its CSRF token."""
 
 
-class SubscriptionForm(FlaskForm):
+class SubscriptionForm(Form):
     level = RadioField(_l("Follow"), choices=[SelectChoice("watch", _l("Watch")), SelectChoice("default", _l("Default")),
                                               SelectChoice("mute", _l("Mute"))],
                        validators=[InputRequired(message=_l("Choose watch, default or mute."))])
 
 
-class JoinForm(FlaskForm):
+class JoinForm(Form):
     message = TextAreaField(_l("Why you would like to join (optional)"), validators=[Optional(), Length(max=1000)],
                             description=_l("The group's moderators read it, e.g. your role in the network's work."))
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     decision = RadioField(_l("Decision"), choices=[SelectChoice("approve", _l("Approve")), SelectChoice("refuse", _l("Refuse"))],
                           validators=[InputRequired(message=_l("Choose approve or refuse."))])
     reason = TextAreaField(_l("Reason (required to refuse; the member is told)"),
                            validators=[Optional(), Length(max=REASON_MAX)])
 
 
-class ModerateTopicForm(FlaskForm):
+class ModerateTopicForm(Form):
     action = RadioField(_l("Action"), choices=[SelectChoice("lock", _l("Lock")), SelectChoice("unlock", _l("Unlock")), SelectChoice("pin", _l("Pin")),
                                                SelectChoice("unpin", _l("Unpin")), SelectChoice("hide", _l("Hide")), SelectChoice("unhide", _l("Show"))],
                         validators=[InputRequired()])
     reason = StringField(_l("Reason"), validators=[Optional(), Length(max=REASON_MAX), one_line])
 
 
-class HideForm(FlaskForm):
+class HideForm(Form):
     reason = TextAreaField(_l("Reason (the author is told)"),
                            validators=[DataRequired(message=_l("Give the reason: the author is told.")),
                                        Length(max=REASON_MAX)])
 
 
-class SearchForm(FlaskForm):
+class SearchForm(Form):
     class Meta:
         csrf = False
 
     q = StringField(_l("Words"), validators=[Optional(), Length(max=200)])
 
 
-class FlagForm(FlaskForm):
+class FlagForm(Form):
     reason = TextAreaField(_l("What is wrong with this post? (the moderators read it)"),
                            validators=[DataRequired(message=_l("Say what is wrong with the post.")),
                                        Length(min=5, max=REASON_MAX)])
 
 
-class FlagDecisionForm(FlaskForm):
+class FlagDecisionForm(Form):
     decision = RadioField(_l("Decision"), choices=[
         SelectChoice("agree", _l("Agree: hide the post (the author is told why and can edit it)")),
         SelectChoice("disagree", _l("Disagree: close the flag")),
@@ -129,20 +128,20 @@ class FlagDecisionForm(FlaskForm):
     days = IntegerField(_l("Days of silence"), validators=[Optional(), NumberRange(min=1, max=365)], default=7)
 
 
-class NoteForm(FlaskForm):
+class NoteForm(Form):
     body = TextAreaField(_l("Note for the moderators (the member never sees it)"),
                          validators=[DataRequired(message=_l("Write the note first.")), Length(max=4000)])
 
 
-class MoveForm(FlaskForm):
+class MoveForm(Form):
     space = SelectField(_l("Move to the space"), choices=[], validators=[InputRequired()])
 
 
-class MergeForm(FlaskForm):
+class MergeForm(Form):
     target = IntegerField(_l("Merge into topic number"), validators=[InputRequired(), NumberRange(min=1)])
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(Form):
     email_mode = RadioField(_l("E-mail me about forum activity"), choices=[
         SelectChoice("immediate", _l("Immediately, one e-mail for each")),
         SelectChoice("digest", _l("Once a day, in a digest")),
@@ -153,14 +152,14 @@ class PreferencesForm(FlaskForm):
 GROUP_ROLE_CHOICES = [SelectChoice("member", _l("Member")), SelectChoice("space_moderator", _l("Space moderator"))]
 
 
-class GroupMemberForm(FlaskForm):
+class GroupMemberForm(Form):
     email = StringField(_l("E-mail address of the vetted member"),
                         validators=[DataRequired(message=_l("Give the member's e-mail address.")), Email(),
                                     Length(max=254)])
     role = SelectField(_l("Role in the group"), choices=GROUP_ROLE_CHOICES, validators=[InputRequired()])
 
 
-class GroupRoleForm(FlaskForm):
+class GroupRoleForm(Form):
     role = SelectField(_l("Role"), choices=[*GROUP_ROLE_CHOICES, SelectChoice("remove", _l("Remove from the group"))],
                        validators=[InputRequired()])
 
@@ -178,7 +177,7 @@ def _slug_field() -> StringField:
                                         "either end), e.g. working-group-cyber."))])
 
 
-class GroupForm(FlaskForm):
+class GroupForm(Form):
     slug = _slug_field()
     name = StringField(_l("Name"), validators=[DataRequired(message=_l("Give a name.")), Length(max=NAME_MAX),
                                                one_line],
@@ -194,7 +193,7 @@ ACCESS_CHOICES = [
                                   "to join"))]
 
 
-class SpaceForm(FlaskForm):
+class SpaceForm(Form):
     """Editing a space; the moderating group's choices are filled in by the view."""
 
     name = StringField(_l("Name"), validators=[DataRequired(message=_l("Give a name.")), Length(max=NAME_MAX),

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     EmailField,
@@ -17,14 +16,14 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
-from network.core.forms import one_line
+from network.core.forms import Form, one_line
 from network.core.reference import languages, practitioner_types, states
 
 EMAIL = [DataRequired(message=_l("Enter your e-mail address.")), Length(max=254),
          Email(message=_l("Enter a valid e-mail address, like name@ministry.gov."), check_deliverability=False)]
 
 
-class ApplicationForm(FlaskForm):
+class ApplicationForm(Form):
     name = StringField(_l("Full name"), validators=[DataRequired(message=_l("Enter your full name.")),
                                                     Length(max=200), one_line])
     email = EmailField(_l("Official e-mail address"), validators=EMAIL,
@@ -79,20 +78,20 @@ class ApplicationForm(FlaskForm):
             raise ValidationError(_l("Choose at most 20 languages."))
 
 
-class SignInForm(FlaskForm):
+class SignInForm(Form):
     email = EmailField(_l("E-mail address"), validators=EMAIL)
     password = PasswordField(_l("Password"), validators=[DataRequired(message=_l("Enter your password.")),
                                                          Length(max=1024)])
     submit = SubmitField(_l("Sign in"))
 
 
-class CodeForm(FlaskForm):
+class CodeForm(Form):
     code = StringField(_l("Code"), validators=[DataRequired(message=_l("Enter the code.")), Length(max=40)],
                        render_kw={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True})
     submit = SubmitField(_l("Continue"))
 
 
-class ReauthForm(FlaskForm):
+class ReauthForm(Form):
     password = PasswordField(_l("Password"), validators=[DataRequired(message=_l("Enter your password.")),
                                                          Length(max=1024)])
     code = StringField(_l("Authentication code"), validators=[DataRequired(message=_l("Enter the code.")),
@@ -101,7 +100,7 @@ class ReauthForm(FlaskForm):
     submit = SubmitField(_l("Confirm"))
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=1024)])
     new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=128)])
     code = StringField(_l("Authentication code"), validators=[DataRequired(message=_l("Enter the code.")),
@@ -110,18 +109,18 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField(_l("Change password"))
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = EmailField(_l("E-mail address"), validators=EMAIL)
     submit = SubmitField(_l("Send me a link"))
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password = PasswordField(_l("New password"), validators=[DataRequired(message=_l("Choose a password.")),
                                                              Length(max=128)])
     submit = SubmitField(_l("Set the new password"))
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     decision = SelectField(_l("Decision"), choices=lambda: [("approve", _l("Approve")), ("reject", _l("Reject")),
                                                             ("info", _l("Ask for more information"))])
     note = TextAreaField(_l("Note, reason or question"), validators=[Length(max=3000)],
@@ -130,39 +129,39 @@ class DecisionForm(FlaskForm):
     submit = SubmitField(_l("Record the decision"))
 
 
-class VouchForm(FlaskForm):
+class VouchForm(Form):
     decision = SelectField(_l("Your answer"), choices=lambda: [("vouched", _l("I vouch for this colleague")),
                                                                ("declined", _l("I do not vouch"))])
     note = TextAreaField(_l("Note for the moderators (optional)"), validators=[Length(max=1000)])
     submit = SubmitField(_l("Send"))
 
 
-class RefereeForm(FlaskForm):
+class RefereeForm(Form):
     decision = SelectField(_l("Your answer"), choices=lambda: [("confirmed", _l("I confirm this applicant")),
                                                                ("declined", _l("I do not confirm"))])
     note = TextAreaField(_l("Note for the moderators (optional)"), validators=[Length(max=1000)])
     submit = SubmitField(_l("Send"))
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(Form):
     answer = TextAreaField(_l("Your answer"), validators=[DataRequired(message=_l("Write your answer.")),
                                                           Length(max=5000)])
     submit = SubmitField(_l("Send the answer"))
 
 
-class SuspendForm(FlaskForm):
+class SuspendForm(Form):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(message=_l("Give a reason.")), Length(max=1000)])
     until = DateField(_l("Until (optional)"), validators=[Optional()],
                       description=_l("Leave empty to suspend until a moderator reinstates the member."))
     submit = SubmitField(_l("Suspend"))
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(Form):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(message=_l("Give a reason.")), Length(max=1000)])
     submit = SubmitField(_l("Close the account"))
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     role = SelectField(_l("Role"), choices=lambda: [("moderator", _l("Moderator")), ("admin", _l("Administrator")),
                                                     ("focal_point", _l("Focal point of an authority"))])
     authority = SelectField(_l("Authority (for a focal point)"), validators=[Optional()])
@@ -173,13 +172,13 @@ class RoleForm(FlaskForm):
         self.authority.choices = [("", "—")] + [(str(a.id), a.name) for a in authorities]
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A bare form: a button and its CSRF token."""
 
     submit = SubmitField(_l("Confirm"))
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(Form):
     class Meta:
         csrf = False
 

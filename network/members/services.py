@@ -19,7 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from network.core import audit
 from network.core.clock import utcnow
 from network.core.crypto import seal, unseal
-from network.core.db import db
+from network.core.db import db, hold
 from network.core.errors import DomainError
 from network.core.mail import queue_mail
 from network.core.ratelimit import counter
@@ -164,6 +164,7 @@ def verify_email(token: str) -> Application:
     application = db.session.get(Application, payload.get("a"))
     if application is None or application.member.email != payload.get("e"):
         raise MembershipError(_("This link is not valid. Check that you copied it whole."))
+    hold(application)  # the link followed twice at once: verified, and the focal points told, once
     if application.status != "unverified":
         return application
     now = utcnow()
@@ -189,6 +190,7 @@ def verify_email(token: str) -> Application:
 def vouch(application: Application, focal_point: Member, decision: str, note: str = "") -> Vouch:
     if decision not in ("vouched", "declined"):
         raise MembershipError(_("Choose whether you vouch for this colleague."))
+    hold(application)  # one vouch per focal point, even from two requests at once
     if application.status not in ("submitted", "info_requested"):
         raise MembershipError(_("This application has already been decided."))
     if not focal_point.has_role("focal_point", application.member.authority_id):
@@ -218,6 +220,7 @@ def referee_decide(application: Application, referee: Member, decision: str, not
 
 
 def _decidable(application: Application) -> None:
+    hold(application)  # two moderators deciding at the same moment: the second sees the first's decision
     if application.status not in ("submitted", "info_requested"):
         raise MembershipError(_("This application is not waiting for a decision."))
 
@@ -282,6 +285,8 @@ def answer_information(token: str, answer: str) -> Application:
     application = application_for_info_token(token)
     if not answer.strip():
         raise MembershipError(_("Write your answer."), field="answer")
+    hold(application)  # the answer sent twice at once is recorded once
+    application = application_for_info_token(token)
     application.info_answer, application.status = answer.strip(), "submitted"
     audit.record("application.info_answered", application, actor=application.member)
     for moderator in moderators():
@@ -599,6 +604,22 @@ def member_for_reset_token(token: str) -> Member:
     return member
 
 
+def _claim_password_change(member: Member, new_hash: str) -> None:
+    """Compare-and-set in SQL: a reset link is worth one new password. The link names the hash it was made for; of
+    two requests sending it at the same moment, the one whose update still finds that hash sets the password, the
+    other is refused as a used link."""
+    old_hash, now = member.password_hash, utcnow()
+    claimed = db.session.execute(
+        update(Member).where(Member.id == member.id, Member.password_hash == old_hash)
+        .values(password_hash=new_hash, password_changed_at=now).execution_options(synchronize_session=False)
+    ).rowcount == 1
+    if not claimed:
+        db.session.expire(member, ["password_hash", "password_changed_at"])
+        raise MembershipError(_("This link was already used or is no longer valid. Ask for a new one."))
+    set_committed_value(member, "password_hash", new_hash)
+    set_committed_value(member, "password_changed_at", now)
+
+
 def reset_password(token: str, new: str) -> Member:
     """Set a new password from a mailed link. The second factor stays: the next sign-in still asks for it."""
     member = member_for_reset_token(token)
@@ -607,9 +628,8 @@ def reset_password(token: str, new: str) -> Member:
         raise MembershipError(problems[0], field="password")
     from network.messaging.lifecycle import retire_on_reset
 
+    _claim_password_change(member, passwords.hash_password(new))
     retire_on_reset(member)  # the page warned: old messages now need the messaging recovery key
-    member.password_hash = passwords.hash_password(new)
-    member.password_changed_at = utcnow()
     delete_member_sessions(member.id)
     audit.record("password.reset", member, actor=member)
     queue_mail(member.email, _("Your password was changed"), "members/password_changed", member=member)

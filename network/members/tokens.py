@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -20,7 +19,7 @@ from network.core.api import (
     token_state,
 )
 from network.core.db import db
-from network.core.forms import one_line, show_domain_error
+from network.core.forms import Form, one_line, show_domain_error
 from network.members.access import is_member
 from network.members.forms import ConfirmForm
 from network.members.models import ApiToken
@@ -28,7 +27,7 @@ from network.members.models import ApiToken
 bp = Blueprint("tokens", __name__)
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(message=_l("Give the token a name.")), Length(max=100),
                                                one_line],
                        description=_l("What the token is for, e.g. “Case statistics script”."))

@@ -525,7 +525,9 @@ def vouch(application_id: int):
     ensure(can_vouch_for(member, application))
     form = VouchForm()
     if not form.validate_on_submit():
-        abort(400)
+        for message in (m for errors in form.errors.values() for m in errors):
+            flash(str(message), "danger")  # the list page shows it above the application
+        return vouching(), 400
     try:
         services.vouch(application, member, form.decision.data, form.note.data or "")
     except MembershipError as error:

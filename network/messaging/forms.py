@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import (
     BooleanField,
@@ -15,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from network.core.forms import file_names, one_line
+from network.core.forms import Form, file_names, one_line
 from network.messaging.services import MAX_REASON, MAX_SUBJECT, MAX_TEXT
 
 
@@ -34,7 +33,7 @@ class HandlingFields:
                                     description=_l("Up to 5 files of at most 25 MB each, encrypted like the message."))
 
 
-class ComposeForm(HandlingFields, FlaskForm):
+class ComposeForm(HandlingFields, Form):
     recipients = SelectMultipleField(_l("To"), coerce=int,
                                      validators=[DataRequired(message=_l("Choose at least one recipient."))],
                                      description=_l("Vetted members; up to 49 recipients."))
@@ -50,14 +49,14 @@ class ComposeForm(HandlingFields, FlaskForm):
         self.recipients.choices = [(m.id, f"{m.name} ({m.authority_name or m.state})") for m in people]
 
 
-class ReplyForm(HandlingFields, FlaskForm):
+class ReplyForm(HandlingFields, Form):
     text = TextAreaField(_l("Reply"), validators=[DataRequired(message=_l("Write your reply.")),
                                                   Length(max=MAX_TEXT), _no_control_characters],
                          render_kw={"rows": 6})
     submit = SubmitField(_l("Encrypt and send"))
 
 
-class RecoveryConfirmForm(FlaskForm):
+class RecoveryConfirmForm(Form):
     group = StringField(_l("Type the last group of your recovery key"),
                         validators=[DataRequired(message=_l("Type the group.")), Length(max=20)],
                         render_kw={"autocomplete": "off", "spellcheck": "false"})
@@ -66,7 +65,7 @@ class RecoveryConfirmForm(FlaskForm):
     submit = SubmitField(_l("Confirm"))
 
 
-class RestoreForm(FlaskForm):
+class RestoreForm(Form):
     recovery_key = StringField(_l("Recovery key"), validators=[DataRequired(message=_l("Enter your recovery key.")),
                                                                Length(max=120)],
                                render_kw={"autocomplete": "off", "spellcheck": "false"})
@@ -75,7 +74,7 @@ class RestoreForm(FlaskForm):
     submit = SubmitField(_l("Restore my earlier messages"))
 
 
-class MailboxComposeForm(HandlingFields, FlaskForm):
+class MailboxComposeForm(HandlingFields, Form):
     subject = StringField(_l("Subject"), validators=[DataRequired(message=_l("Enter a subject.")),
                                                      Length(max=MAX_SUBJECT), one_line])
     text = TextAreaField(_l("Message"), validators=[DataRequired(message=_l("Write your message.")),
@@ -84,7 +83,7 @@ class MailboxComposeForm(HandlingFields, FlaskForm):
     submit = SubmitField(_l("Encrypt and send"))
 
 
-class GrantForm(FlaskForm):
+class GrantForm(Form):
     member = SelectField(_l("Give access to"), coerce=int)
     submit = SubmitField(_l("Give access"))
 
@@ -93,13 +92,13 @@ class GrantForm(FlaskForm):
         self.member.choices = [(m.id, m.name) for m in people]
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A button that changes something: the CSRF token only."""
 
     submit = SubmitField(_l("Confirm"))
 
 
-class ReportForm(FlaskForm):
+class ReportForm(Form):
     reason = TextAreaField(_l("What is wrong with this message?"),
                            validators=[DataRequired(message=_l("Say why you report it.")), Length(max=MAX_REASON),
                                        _no_control_characters], render_kw={"rows": 4})

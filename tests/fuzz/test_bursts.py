@@ -19,7 +19,7 @@ pytestmark = pytest.mark.persistence
 N = 8 if LONG else 4
 ROUNDS = 5 if LONG else 3
 
-# Races the suite found, not fixed yet: each test below is xfail(strict=True) until its fix lands.
+# Races the suite found, each fixed and kept as a test (a new one is marked xfail(strict=True) until its fix lands).
 RACES = {
     "test_a_password_reset_link_used_twice_at_once_sets_one_password":
         "race found by the fuzzing suite (issue 12, compare-and-set for single-use secrets): members.services.reset_password checks the link (password hash) then writes; N simultaneous uses all set a password",
@@ -96,7 +96,6 @@ def make_application(member_factory, clock, label: str, **fields):
     return applicant, application
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=RACES["test_a_password_reset_link_used_twice_at_once_sets_one_password"])
 def test_a_password_reset_link_used_twice_at_once_sets_one_password(app, member):
     from network.core.db import db
     from network.members.services import make_link_token
@@ -119,7 +118,6 @@ def test_a_password_reset_link_used_twice_at_once_sets_one_password(app, member)
     repeat("password reset link used twice", one_round)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=RACES["test_an_email_verification_link_followed_twice_at_once_verifies_once"])
 def test_an_email_verification_link_followed_twice_at_once_verifies_once(app, member_factory, focal_point, clock):
     from network.members.services import make_link_token
 
@@ -138,7 +136,6 @@ def test_an_email_verification_link_followed_twice_at_once_verifies_once(app, me
     repeat("e-mail verification link followed twice", one_round)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=RACES["test_an_applicants_answer_sent_twice_at_once_is_recorded_once"])
 def test_an_applicants_answer_sent_twice_at_once_is_recorded_once(app, member_factory, clock):
     from network.members.services import make_link_token
 
@@ -164,7 +161,6 @@ def test_an_applicants_answer_sent_twice_at_once_is_recorded_once(app, member_fa
 
 # ---------------------------------------------------------------- one at a time
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=RACES["test_a_focal_point_vouching_twice_at_once_leaves_one_vouch"])
 def test_a_focal_point_vouching_twice_at_once_leaves_one_vouch(app, auth, member_factory, focal_point, clock):
     from network.members.models import Vouch
 
@@ -188,7 +184,6 @@ def test_a_focal_point_vouching_twice_at_once_leaves_one_vouch(app, auth, member
     repeat("vouching twice", one_round)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=RACES["test_focal_points_proposing_at_once_leave_one_open_proposal"])
 def test_focal_points_proposing_at_once_leave_one_open_proposal(app, member_factory, authority):
     from network.core.db import db
     from network.directory import changes

@@ -1,6 +1,6 @@
-"""The 5xx and races the fuzzing suite found, each with the exact input that reproduced it (tests/fuzz/found.py,
-tests/fuzz/corpus/found.txt; the races are the xfail tests of test_bursts.py). Marked xfail(strict=True) while the
-fix is pending: a fix makes them pass, which fails the run until the marker and the entry in found.py go."""
+"""The 5xx the fuzzing suite found, each with the exact input that reproduced it (tests/fuzz/corpus/found.txt; the
+races are in test_bursts.py), kept as tests now that they are fixed. A new find goes in tests/fuzz/found.py and here
+as xfail(strict=True) until its fix lands: the fix makes it pass, which fails the run until the marker goes."""
 from __future__ import annotations
 
 import pytest
@@ -10,39 +10,30 @@ from tests.conftest import csrf_token
 pytestmark = pytest.mark.persistence
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="issue 12 finding 8: MergeForm.target has no upper bound (500)")
 @pytest.mark.parametrize("target", ["99999999999999999999", "١٢٣٤٥٦٧٨٩٠١٢٣٤٥٦٧٨٩٠"], ids=["ascii", "arabic-indic"])
 def test_merging_into_a_20_digit_topic_number_is_refused_not_a_500(app, auth, forum, moderator, target):
     client = auth.client_for(moderator)
     url = f"/forum/topics/{forum['open_topic'].id}/merge"
     token = csrf_token(client.get(f"/forum/topics/{forum['open_topic'].id}").get_data(as_text=True))
     response = client.post(url, data={"csrf_token": token, "target": target})
-    assert response.status_code < 500
+    assert response.status_code == 400
 
 
 @pytest.mark.parametrize("path", ["/api/v1/cases/%00", "/api/v1/cases/before%00after", "/api/v1/authorities/%00"])
-def test_a_nul_in_an_api_path_parameter_is_not_a_500(request, app, client, member, db_backend, path):
+def test_a_nul_in_an_api_path_parameter_is_not_a_500(app, client, member, db_backend, path):
     from network.core.api import issue_token
     from network.core.db import db
 
-    if db_backend == "postgresql":
-        request.applymarker(pytest.mark.xfail(strict=True, raises=AssertionError, reason="issue 12 finding 8: a NUL in a path parameter "
-                                              "reaches PostgreSQL (500); SQLite answers 404"))
     _token, secret = issue_token(member, "fuzz", ["catalogue:read", "directory:read"], 30)
     db.session.commit()
     response = client.get(path, headers={"Authorization": f"Bearer {secret}"})
-    assert response.status_code < 500
+    assert response.status_code == 404 and response.is_json
 
 
-NUL_IN_TEXT = "issue 12 finding 8: a NUL in free text reaches PostgreSQL (500); SQLite stores it"
-
-
-def test_a_vouch_note_with_a_nul_is_not_a_500(request, app, auth, member_factory, focal_point, clock, db_backend):
+def test_a_vouch_note_with_a_nul_is_not_a_500(app, auth, member_factory, focal_point, clock, db_backend):
     from network.core.db import db
     from network.members.models import Application
 
-    if db_backend == "postgresql":
-        request.applymarker(pytest.mark.xfail(strict=True, raises=AssertionError, reason=NUL_IN_TEXT))
     applicant = member_factory(status="pending", enrolled=False, email="nul@justiz.example.at", name="Applicant")
     application = Application(member_id=applicant.id, reason="I handle mutual legal assistance requests daily.",
                               status="submitted", email_verified_at=clock.now, submitted_at=clock.now)
@@ -52,33 +43,23 @@ def test_a_vouch_note_with_a_nul_is_not_a_500(request, app, auth, member_factory
     token = csrf_token(client.get("/vouching").get_data(as_text=True))
     response = client.post(f"/vouching/{application.id}",
                            data={"csrf_token": token, "decision": "vouched", "note": "before\x00after"})
-    assert response.status_code < 500
+    assert response.status_code == 400 and "NUL character" in response.get_data(as_text=True)
 
 
-def test_a_moderators_note_with_a_nul_is_not_a_500(request, app, auth, member, moderator, db_backend):
-    if db_backend == "postgresql":
-        request.applymarker(pytest.mark.xfail(strict=True, raises=AssertionError, reason=NUL_IN_TEXT))
+def test_a_moderators_note_with_a_nul_is_not_a_500(app, auth, member, moderator, db_backend):
     client = auth.client_for(moderator)
     page = client.get(f"/forum/members/{member.id}/moderation")
     token = csrf_token(page.get_data(as_text=True))
     response = client.post(f"/forum/members/{member.id}/notes", data={"csrf_token": token, "body": "before\x00after"})
-    assert response.status_code < 500
+    assert response.status_code == 400
 
 
 @pytest.mark.parametrize("path", ["/cases/%00", "/directory/%00", "/forum/spaces/%00", "/messages/authority/%00"])
-def test_a_nul_in_a_page_path_is_not_a_500(request, app, auth, member, db_backend, path):
-    if db_backend == "postgresql":
-        request.applymarker(pytest.mark.xfail(strict=True, raises=AssertionError, reason="issue 12 finding 8: a NUL in a path part "
-                                              "reaches PostgreSQL (500); SQLite answers 404"))
+def test_a_nul_in_a_page_path_is_not_a_500(app, auth, member, db_backend, path):
     response = auth.client_for(member).get(path)
-    assert response.status_code < 500
+    assert response.status_code == 404
 
 
-NOT_A_LIST = ("issue 12 finding 9: other_states that is not a list raises TypeError in catalogue/cases/services.py "
-              "validation_errors (500 from the API, a traceback from the import)")
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=NOT_A_LIST)
 @pytest.mark.parametrize("other_states", [-169179056136786, True, 1.5], ids=["integer", "true", "float"])
 def test_a_case_whose_other_states_is_not_a_list_is_refused_by_the_api(app, client, member, other_states):
     from network.core.api import issue_token
@@ -92,7 +73,6 @@ def test_a_case_whose_other_states_is_not_a_list_is_refused_by_the_api(app, clie
     assert response.status_code == 400, response.status_code
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=NOT_A_LIST)
 def test_a_case_whose_other_states_is_not_a_list_is_refused_by_the_import_with_its_line(app, tmp_path):
     import json
 
@@ -105,13 +85,9 @@ def test_a_case_whose_other_states_is_not_a_list_is_refused_by_the_import_with_i
     assert result.exit_code == 1 and "line 1" in result.output
 
 
-def test_merging_into_topic_2147483648_is_refused_not_a_500(request, app, auth, forum, moderator, db_backend):
-    if db_backend == "postgresql":
-        request.applymarker(pytest.mark.xfail(strict=True, raises=AssertionError, reason="issue 12 finding 8: "
-                                              "MergeForm.target has no upper bound; PostgreSQL's integer ends at "
-                                              "2**31 - 1 (500)"))
+def test_merging_into_topic_2147483648_is_refused_not_a_500(app, auth, forum, moderator, db_backend):
     client = auth.client_for(moderator)
     token = csrf_token(client.get(f"/forum/topics/{forum['open_topic'].id}").get_data(as_text=True))
     response = client.post(f"/forum/topics/{forum['open_topic'].id}/merge",
                            data={"csrf_token": token, "target": "2147483648"})
-    assert response.status_code < 500
+    assert response.status_code == 400
