@@ -234,22 +234,32 @@ def single_requests(session: requests.Session, url: str, count: int = 200) -> di
 
 @contextmanager
 def gunicorn(app_spec: str, env: dict[str, str], port: int, workers: int = 2) -> Iterator[int]:
-    process = subprocess.Popen([str(BIN / "gunicorn"),  # noqa: S603 (our own command line) "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+    log = tempfile.TemporaryFile(mode="w+")  # a file, not a pipe: a full pipe would stop the server
+    process = subprocess.Popen([str(BIN / "gunicorn"),  # noqa: S603 (our own command line)
+                                "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
                                 "--log-level", "warning", app_spec], env=env, cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.DEVNULL, stderr=log, text=True)
+
+    def stopped(why: str) -> SystemExit:
+        log.seek(0)
+        return SystemExit(f"{why}:\n{log.read()[-3000:]}")
+
     try:
-        for _ in range(300):
+        for _ in range(600):
             try:
                 requests.get(f"http://127.0.0.1:{port}/", timeout=10)
                 break
             except requests.RequestException as error:
                 if process.poll() is not None:
-                    raise SystemExit(f"gunicorn stopped: {process.stderr.read()}") from error
+                    raise stopped("gunicorn stopped") from error
                 time.sleep(0.1)
+        else:
+            raise stopped(f"gunicorn did not answer on port {port} within a minute")
         yield process.pid
     finally:
         process.terminate()
         process.wait(timeout=30)
+        log.close()
 
 
 class Statements:

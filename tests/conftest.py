@@ -3,6 +3,7 @@
 A real SMTP server (aiosmtpd) receives the mail; the clock is frozen and moved by tests."""
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -66,16 +67,25 @@ def postgres_url():
         if os.environ.get("CI"):
             pytest.fail("PostgreSQL is required in CI: set TEST_DATABASE_URL")
         pytest.skip("PostgreSQL not reachable at TEST_DATABASE_URL or " + PG_DEFAULT)
-    server = sa.engine.make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    name = f"network_test_{os.getpid()}"
+    with scratch_database(url.replace("postgresql://", "postgresql+psycopg://", 1), f"network_test_{os.getpid()}") \
+            as scratch:
+        yield scratch
+
+
+@contextlib.contextmanager
+def scratch_database(server_url: str, name: str):
+    """A PostgreSQL database `name` made empty on the server of `server_url`, dropped when the block ends."""
+    server = sa.engine.make_url(server_url)
     admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield server.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def _base_config(instance: Path, uri: str, smtp_port: int) -> dict:

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from network.core.db import db
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, scratch_database
 
 BURST = 20
 
@@ -324,16 +324,8 @@ def empty_database(request, db_backend, tmp_path, postgres_url_if_needed):
     if db_backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrate.db'}"
         return
-    server = sa.engine.make_url(postgres_url_if_needed)
-    name = f"network_test_{os.getpid()}_audit_migration"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield server.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_database(postgres_url_if_needed, f"network_test_{os.getpid()}_audit_migration") as scratch:
+        yield scratch
 
 
 @pytest.fixture

@@ -27,20 +27,10 @@ from network.core.ratelimit import MemoryCounter, RedisCounter
 from network.members import passwords, services, totp
 from network.members.models import Member, RecoveryCode
 from tests.conftest import TEST_PASSWORD, csrf_token, current_code, submit
+from tests.test_core import REDIS_URL, _redis_available
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 STORAGES = [pytest.param({"RATELIMIT_STORAGE_URL": "memory://"}, id="memory"),
             pytest.param({"RATELIMIT_STORAGE_URL": REDIS_URL}, id="redis")]
-
-
-def _redis_available() -> bool:
-    try:
-        import redis
-
-        redis.Redis.from_url(REDIS_URL, socket_timeout=1).ping()
-    except Exception:
-        return False
-    return True
 
 
 @pytest.fixture
