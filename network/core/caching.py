@@ -20,7 +20,7 @@ PUBLIC_PAGES = {"home.index", "catalogue.listing", "catalogue.case_page", "catal
                 "catalogue.history", "catalogue.print_case"}
 YEAR = 365 * 24 * 3600
 
-_fingerprints: dict[tuple[str, float], str] = {}
+_fingerprints: dict[tuple[str, str], str | None] = {}  # (endpoint, file name) -> fingerprint, once per process
 
 
 def _static_file(endpoint: str, filename: str) -> Path | None:
@@ -35,13 +35,12 @@ def _static_file(endpoint: str, filename: str) -> Path | None:
 
 
 def fingerprint(endpoint: str, filename: str) -> str | None:
-    """The first 12 hex digits of the file's SHA-256, computed once per version of the file."""
-    path = _static_file(endpoint, filename)
-    if path is None:
-        return None
-    key = (str(path), path.stat().st_mtime)
-    if key not in _fingerprints:
-        _fingerprints[key] = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    """The first 12 hex digits of the file's SHA-256. Static files change with a release, which restarts the
+    process: each is read once per process (every time in debug mode, where they are being edited)."""
+    key = (endpoint, filename)
+    if key not in _fingerprints or current_app.debug:
+        path = _static_file(endpoint, filename)
+        _fingerprints[key] = hashlib.sha256(path.read_bytes()).hexdigest()[:12] if path is not None else None
     return _fingerprints[key]
 
 
