@@ -465,3 +465,17 @@ def test_password_guesses_on_the_reauthentication_page_are_throttled(app, auth, 
                                                 "code": current_code(member.secret, clock)})
     assert answer.status_code == 429
     assert len(entries("reauth.failed")) == limit and len(entries("reauth.throttled")) == 1
+
+
+def test_current_password_guesses_on_the_password_page_are_throttled(app, auth, clock, member):
+    """The password page's "current password" is a password check too: counted like a sign-in."""
+    client = auth.client_for(member)
+    limit = app.config["LOGIN_ACCOUNT_LIMIT"]
+    data = {"new_password": "another quite different passphrase", "code": "000000"}
+    for _ in range(limit):
+        answer = submit(client, "/account/password", {"current_password": "not the password at all", **data})
+        assert answer.status_code == 400 and "current password is not right" in html(answer)
+    answer = submit(client, "/account/password", {**data, "current_password": member.password,
+                                                  "code": current_code(member.secret, clock)})
+    assert answer.status_code == 429
+    assert len(entries("password.change_refused")) == limit and len(entries("reauth.throttled")) == 1

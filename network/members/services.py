@@ -377,10 +377,12 @@ def authenticate(email: str, password: str, address: str, trusted_device: bool =
     return member
 
 
-def reconfirm_password(member: Member, password: str, trusted_device: bool = False) -> None:
-    """A signed-in member types their password again (re-authentication before a sensitive change). Throttled on
-    the sign-in account counter, reserve then verify as authenticate does: whoever holds a stolen session cannot
-    guess the password at Argon2's speed."""
+def reconfirm_password(member: Member, password: str, trusted_device: bool = False, *,
+                       refused: str = "reauth.failed", field: str = "password", wrong: str = "") -> None:
+    """A signed-in member types their password again (re-authentication, or the current password on the password
+    page). Throttled on the sign-in account counter, reserve then verify as authenticate does: whoever holds a
+    stolen session cannot guess the password at Argon2's speed. `refused` names the audit entry of a wrong one,
+    `wrong` the message (at `field`)."""
     config = current_app.config
     rate = counter()
     account_key = _account_key(member.email, trusted_device)
@@ -388,8 +390,8 @@ def reconfirm_password(member: Member, password: str, trusted_device: bool = Fal
         audit.record("reauth.throttled", member, actor=member)
         raise Throttled(_("Too many attempts. Wait 15 minutes and try again."))
     if not passwords.verify_password(member.password_hash, password):
-        audit.record("reauth.failed", member, actor=member)
-        raise MembershipError(_("Your password is not right."), field="password")
+        audit.record(refused, member, actor=member)
+        raise MembershipError(wrong or _("Your password is not right."), field=field)
     rate.reset(account_key)
 
 
@@ -554,14 +556,14 @@ def signed_in(member: Member, method: str, trusted_device: bool = False) -> None
 
 # ---------------------------------------------------------------- passwords
 
-def change_password(member: Member, current: str, new: str, code: str, keep_session_id: str | None) -> None:
-    if not passwords.verify_password(member.password_hash, current):
-        audit.record("password.change_refused", member, actor=member)
-        raise MembershipError(_("Your current password is not right."), field="current_password")
+def change_password(member: Member, current: str, new: str, code: str, keep_session_id: str | None,
+                    trusted_device: bool = False) -> None:
+    reconfirm_password(member, current, trusted_device, refused="password.change_refused", field="current_password",
+                       wrong=_("Your current password is not right."))
     problems = passwords.password_problems(new, member.email)
     if problems:
         raise MembershipError(problems[0], field="new_password")
-    verify_second_factor(member, code)
+    verify_second_factor(member, code, trusted_device=trusted_device)
     from network.messaging.lifecycle import rewrap_for_new_password
 
     rewrap_for_new_password(member, current, new)  # messaging keys stay readable under the new password

@@ -433,7 +433,7 @@ def change_password():
         return render_template("members/change_password.html", form=form), 400 if request.method == "POST" else 200
     try:
         services.change_password(member, form.current_password.data, form.new_password.data, form.code.data,
-                                 keep_session_id=session.session_id)
+                                 keep_session_id=session.session_id, trusted_device=_trusted_device(member.email))
     except MembershipError as error:
         # The service records a wrong current password and wrong codes, and changes nothing before refusing.
         refused_and_recorded(form, error)
