@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import threading
+import time
 from datetime import datetime, timedelta
 from email import message_from_bytes
 from email.policy import default as default_policy
@@ -165,8 +166,12 @@ class Mailbox:
     def to(self, address: str) -> list:
         return [m for m in self.messages if m["To"] == address]
 
-    def last(self, address: str):
-        found = self.to(address)
+    def last(self, address: str, wait: float = 5.0):
+        """The newest mail to the address, waiting a moment for one: a route may hand its mail over after the
+        response has gone (MAIL_AFTER_RESPONSE), as a browser test's live server does in another thread."""
+        deadline = time.monotonic() + wait
+        while not (found := self.to(address)) and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert found, f"no mail to {address}; got {[ (m['To'], m['Subject']) for m in self.messages]}"
         return found[-1]
 
