@@ -19,19 +19,9 @@ pytestmark = pytest.mark.persistence
 N = 8 if LONG else 4
 ROUNDS = 5 if LONG else 3
 
-# Races the suite found, each fixed and kept as a test (a new one is marked xfail(strict=True) until its fix lands).
-RACES = {
-    "test_a_password_reset_link_used_twice_at_once_sets_one_password":
-        "race found by the fuzzing suite (issue 12, compare-and-set for single-use secrets): members.services.reset_password checks the link (password hash) then writes; N simultaneous uses all set a password",
-    "test_an_email_verification_link_followed_twice_at_once_verifies_once":
-        "race found by the fuzzing suite (issue 12, single-use secrets): members.services.verify_email checks status == 'unverified' then writes; each simultaneous follow verifies again and mails the focal points again",
-    "test_an_applicants_answer_sent_twice_at_once_is_recorded_once":
-        "race found by the fuzzing suite (issue 12, single-use secrets): members.services.answer_information checks status == 'info_requested' then writes; every simultaneous answer is recorded and mailed",
-    "test_a_focal_point_vouching_twice_at_once_leaves_one_vouch":
-        "race found by the fuzzing suite (issue 12, check-then-act): members.services.vouch selects then inserts; the unique constraint uq_vouches_application_focal answers 500 (IntegrityError)",
-    "test_focal_points_proposing_at_once_leave_one_open_proposal":
-        "race found by the fuzzing suite (issue 12, one-open-proposal rules): directory.changes.propose checks open_change() then inserts; simultaneous focal points each open a proposal",
-}
+# Each race below was found by this suite and is fixed (issue 12): a reset link used by several clients at once, an
+# e-mail verification link followed twice, an applicant's answer sent twice, a double vouch, two focal points
+# proposing at once. A new one is marked xfail(strict=True) until its fix lands.
 
 
 def audit_count(action: str) -> int:
