@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 FLASK := NETWORK_DEMO_MODE=1 NETWORK_PUBLIC_URL=http://$(HOST):$(PORT) $(BIN)/flask --app app
 
-.PHONY: run test fuzz install lint clean translations
+.PHONY: run test fuzz install lint clean translations cluster cluster-stop cluster-status
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -46,3 +46,14 @@ clean:
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o messages.pot .
 	@echo "messages.pot written; create a language with: $(BIN)/pybabel init -i messages.pot -d translations -l fr"
+
+# A local cluster (issue 16): two gunicorn application servers on PostgreSQL and Redis behind nginx with TLS
+# (https://127.0.0.1:8443, a self-signed certificate), plus the worker; deploy/cluster.sh says what it needs.
+cluster: install
+	bash deploy/cluster.sh start
+
+cluster-stop:
+	bash deploy/cluster.sh stop
+
+cluster-status:
+	bash deploy/cluster.sh status

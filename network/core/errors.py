@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, flash, jsonify, render_template, request
+from flask import Flask, flash, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger("network.errors")
@@ -53,7 +55,27 @@ MESSAGES = {
     429: (_l("Too many attempts"), _l("Too many attempts in a short time. Wait a few minutes and try again.")),
     500: (_l("Something went wrong"), _l("The platform could not complete the request. Nothing was changed. "
                                          "If it happens again, tell the administrators.")),
+    503: (_l("Briefly unavailable"), _l("The platform cannot reach its database for a moment. Nothing was changed. "
+                                        "Try again in a few seconds.")),
 }
+RETRY_AFTER_SECONDS = 10
+
+
+def database_unreachable(error: BaseException) -> bool:
+    """True when the database could not be reached (down, restarting, failing over, pool exhausted), as opposed to
+    a statement the database refused: the first is a 503 the client may retry, the second a bug (500)."""
+    if isinstance(error, PoolTimeout):
+        return True
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated:
+            return True
+        orig = error.orig
+        if orig is None or type(orig).__name__ not in {"OperationalError", "InterfaceError"}:
+            return False
+        if type(orig).__module__.startswith("sqlite3"):  # SQLite's OperationalError also means "no such column"
+            return any(words in str(orig) for words in ("database is locked", "unable to open", "disk I/O"))
+        return True  # psycopg: connection refused or lost, server shutting down, statement timeout
+    return False
 
 
 def _wants_json() -> bool:
@@ -86,8 +108,32 @@ def configure_error_pages(app: Flask) -> None:
     def unexpected(error: Exception):
         if isinstance(error, HTTPException):
             return http_error(error)
+        if database_unreachable(error):
+            return unavailable(error)
         log.exception("unhandled error on %s %r", request.method, request.path)
         from network.core.db import db
 
         db.session.rollback()
         return render_error(InternalServerError.code)
+
+
+def unavailable(error: BaseException):
+    """503 with Retry-After, rendered without touching the database (no member, no layout queries): the page a
+    reader sees while PostgreSQL restarts or fails over. SQLAlchemy has already dropped the broken connections, so
+    the next request after the database is back succeeds without restarting the application."""
+    from network.core.db import db
+
+    log.warning("database unreachable on %s %r: %s", request.method, request.path, type(error).__name__)
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection is gone; the session is discarded at teardown anyway
+        db.session.invalidate()
+    title, message = MESSAGES[503]
+    if _wants_json():
+        response = jsonify(error={"code": "unavailable", "message": str(message)})
+    else:
+        response = make_response(render_template("errors/unavailable.html", title=title, message=message))
+    response.status_code = 503
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,131 @@
+"""When PostgreSQL cannot be reached (restarting, failing over), pages answer a clear 503 with Retry-After that leaks
+nothing and changes nothing, the API answers JSON, and the application recovers by itself when the database is
+back, without a restart (issue 16: failures).
+
+The database really goes away: the application talks to PostgreSQL through a TCP relay of this test's own, which
+the test cuts (every connection reset, new ones refused) and restores."""
+from __future__ import annotations
+
+import socket
+import threading
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from tests.conftest import _base_config
+
+
+class Relay:
+    """A TCP relay 127.0.0.1:<port> -> the database server; `cut()` drops every connection and refuses new ones."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.open = True
+        self.sockets: list[socket.socket] = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if not self.open:
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.sockets += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                try:
+                    end.close()
+                except OSError:
+                    pass
+
+    def cut(self) -> None:
+        self.open = False
+        with self.lock:
+            for end in self.sockets:
+                try:
+                    end.shutdown(socket.SHUT_RDWR)
+                    end.close()
+                except OSError:
+                    pass
+            self.sockets.clear()
+
+    def restore(self) -> None:
+        self.open = True
+
+    def close(self) -> None:
+        self.cut()
+        self.listener.close()
+
+
+@pytest.fixture
+def relayed_app(postgres_url, postgres_migrated, tmp_path, smtp_server):
+    from app import create_app
+    from network.core.db import db
+
+    parts = urlsplit(postgres_url)
+    relay = Relay((parts.hostname or "127.0.0.1", parts.port or 5432))
+    netloc = parts.netloc.rsplit("@", 1)
+    host = f"{netloc[0]}@127.0.0.1:{relay.port}" if len(netloc) == 2 else f"127.0.0.1:{relay.port}"
+    url = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    application = create_app(_base_config(tmp_path, url, smtp_server.port))
+    with application.app_context():
+        yield application, relay
+        db.session.remove()
+        db.engine.dispose()
+    relay.close()
+
+
+def test_an_unreachable_database_gives_a_clear_503_and_recovery_needs_no_restart(relayed_app):
+    app, relay = relayed_app
+    client = app.test_client()
+    assert client.get("/cases").status_code == 200  # a pooled connection exists and works
+
+    relay.cut()
+    page = client.get("/cases")
+    assert page.status_code == 503
+    assert page.headers["Retry-After"] == "10"
+    assert page.headers["Cache-Control"] == "no-store"
+    body = page.get_data(as_text=True)
+    assert "Briefly unavailable" in body and "cannot reach its database" in body
+    for leak in ("psycopg", "OperationalError", "Traceback", str(relay.port), "SELECT"):
+        assert leak not in body
+    api = client.get("/api/v1/cases")
+    assert api.status_code == 503 and api.get_json()["error"]["code"] == "unavailable"
+    assert client.post("/sign-in", data={"email": "x@example.org", "password": "y"}).status_code in (400, 503)
+
+    relay.restore()
+    assert client.get("/cases").status_code == 200  # the broken connections were dropped; a new one is made
+
+
+def test_a_statement_the_database_refuses_is_still_a_500_not_a_503(app):
+    from sqlalchemy import text
+
+    from network.core.db import db
+    from network.core.errors import database_unreachable
+
+    with pytest.raises(Exception) as refused:
+        db.session.execute(text("SELECT no_such_column FROM members"))
+    db.session.rollback()
+    assert database_unreachable(refused.value) is False
