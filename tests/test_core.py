@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app import create_app
 from network.core.db import db
 from network.core.mail import OutboxMail, pending_mail, queue_mail
-from network.core.ratelimit import MemoryCounter, RedisCounter, make_counter
+from network.core.ratelimit import MemoryCounter, RedisCounter, ResilientCounter, make_counter
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -49,7 +49,7 @@ def test_counter_counts_within_its_window_and_resets(rate_counter):
 def test_unknown_rate_limit_storage_is_refused():
     with pytest.raises(ValueError, match="memory:// or redis://"):
         make_counter("memcached://somewhere")
-    assert isinstance(make_counter("redis://127.0.0.1:6379/0"), RedisCounter)
+    assert isinstance(make_counter("redis://127.0.0.1:6379/0"), ResilientCounter)
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path, monkeypatch):

@@ -6,6 +6,7 @@ attempts can never pass more than the limit between a check and a later add (the
 """
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -13,6 +14,8 @@ import uuid
 from collections import deque
 
 from flask import Flask, current_app
+
+log = logging.getLogger("network.security")
 
 
 def _event_id(now: float) -> str:
@@ -124,15 +127,66 @@ class RedisCounter:
         self._redis.delete(self._prefix + key)
 
 
-def make_counter(url: str) -> MemoryCounter | RedisCounter:
+class ResilientCounter:
+    """Redis, and while Redis cannot be reached, this process's own memory: throttles degrade safely instead of
+    failing every sign-in (a 500) or letting every attempt through. During an outage each process counts alone, so
+    the limit holds per process (a bound of limit x processes, never unlimited); Redis is tried again after
+    `retry_seconds`, and its counts are used again as soon as it answers (it may have lost them if it restarted
+    without persistence: the window starts afresh, as after any restart)."""
+
+    def __init__(self, primary: RedisCounter, retry_seconds: float = 5.0) -> None:
+        import redis
+
+        self._primary = primary
+        self._fallback = MemoryCounter()
+        self._retry_seconds = retry_seconds
+        self._down_until = 0.0
+        self.degraded = False  # True while counts go to this process's memory
+        self._errors = (redis.RedisError, OSError)
+
+    def _call(self, name: str, *args):
+        if time.monotonic() >= self._down_until:
+            try:
+                answer = getattr(self._primary, name)(*args)
+            except self._errors as error:
+                if not self.degraded:
+                    log.warning("rate-limit storage unreachable (%s): counting in this process until it answers",
+                                type(error).__name__)
+                self.degraded = True
+                self._down_until = time.monotonic() + self._retry_seconds
+            else:
+                if self.degraded:
+                    log.warning("rate-limit storage answers again: shared counts resume")
+                self.degraded = False
+                return answer
+        return getattr(self._fallback, name)(*args)
+
+    def add(self, key: str, window: int) -> int:
+        return self._call("add", key, window)
+
+    def reserve(self, key: str, window: int, limit: int) -> str | None:
+        return self._call("reserve", key, window, limit)
+
+    def release(self, key: str, event: str) -> None:
+        self._call("release", key, event)
+
+    def count(self, key: str, window: int) -> int:
+        return self._call("count", key, window)
+
+    def reset(self, key: str) -> None:
+        self._call("reset", key)
+        self._fallback.reset(key)
+
+
+def make_counter(url: str) -> MemoryCounter | ResilientCounter:
     if url.startswith("redis://") or url.startswith("rediss://"):
-        return RedisCounter(url)
+        return ResilientCounter(RedisCounter(url))
     if url in ("memory://", ""):
         return MemoryCounter()
     raise ValueError(f"unknown rate-limit storage {url!r}: use memory:// or redis://")
 
 
-def counter() -> MemoryCounter | RedisCounter:
+def counter() -> MemoryCounter | ResilientCounter:
     return current_app.extensions["network.ratelimit"]
 
 
