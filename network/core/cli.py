@@ -108,5 +108,8 @@ def secrets_init() -> None:
 
 
 def register_core_commands(app: Flask) -> None:
+    from network.core.backup import register_backup_commands
+
     for group in (audit_cli, mail_cli, sessions_cli, secrets_cli):
         app.cli.add_command(group)
+    register_backup_commands(app)
