@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from tests.test_messaging_flow import CANARY, ready, send  # noqa: F401 - ready is a fixture
+from tests import test_messaging_flow
+from tests.test_messaging_flow import CANARY, send
+
+ready = test_messaging_flow.ready  # the fixture: a signed-in client with messaging keys and a confirmed recovery key
 
 pytestmark = pytest.mark.persistence
 
@@ -39,7 +42,7 @@ def _wipe(app) -> None:
 
 
 def test_back_up_wipe_restore_then_the_chain_verifies_and_a_message_still_opens(
-        app, ready, member_factory, other_authority, tmp_path):
+        app, ready, member_factory, other_authority, tmp_path):  # noqa: F811 - the fixture above
     alice = member_factory(name="Alice Prosecutor")
     bob = member_factory(authority=other_authority, name="Bob Officer", email="bob@justice.example.ng")
     a, b = ready(alice), ready(bob)
