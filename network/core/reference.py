@@ -99,3 +99,128 @@ def provision_subject(provision: str) -> str:
         return subjects[provision]
     article = provision.split("(")[0]
     return subjects.get(article, "")
+
+
+# --- The six UN languages as data (issue 13): State names as the UN writes them, vocabulary labels. ---
+# Only lookups live here; templates and views switch to them separately (state_name()/states() keep their
+# ISO behaviour until then, because callers depend on it).
+
+UN_LANGUAGES = ("en", "fr", "es", "ru", "ar", "zh")
+UN_STATES_PATH = Path(__file__).resolve().parent.parent / "reference" / "un_states.csv"
+TERRITORIES_PATH = Path(__file__).resolve().parent.parent / "reference" / "territories.csv"
+VOCABULARY_LABELS_PATH = Path(__file__).resolve().parent.parent / "reference" / "vocabulary_labels.yaml"
+
+
+def un_language(locale: object) -> str:
+    """The UN language of a locale ("fr_CA", "zh-Hans-CN", a Babel Locale...): its language part if it is one
+    of the six, else "en" (the source language every label has)."""
+    language = str(locale or "en").replace("-", "_").split("_")[0].lower()
+    return language if language in UN_LANGUAGES else "en"
+
+
+def _read_names(path: Path) -> dict[str, dict[str, str]]:
+    import csv
+
+    with path.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(line for line in handle if not line.startswith("#")))
+    return {row["alpha3"]: row for row in rows}
+
+
+@functools.cache
+def _un_states() -> dict[str, dict[str, str]]:
+    """alpha-3 -> row of un_states.csv: the 193 Member States and the 2 observer States."""
+    return _read_names(UN_STATES_PATH)
+
+
+@functools.cache
+def _territories() -> dict[str, dict[str, str]]:
+    """alpha-3 -> row of territories.csv: ISO 3166-1 entries that are not States at the UN."""
+    return _read_names(TERRITORIES_PATH)
+
+
+@functools.cache
+def _by_code() -> dict[str, dict[str, str]]:
+    """alpha-3 and alpha-2 -> row, States first (a code is in one file only; tests check it)."""
+    index: dict[str, dict[str, str]] = {}
+    for rows in (_territories(), _un_states()):
+        for row in rows.values():
+            index[row["alpha3"]] = row
+            index[row["alpha2"]] = row
+    return index
+
+
+def un_state_name(code: str, locale: object = "en") -> str:
+    """The UN short name of a State ("Viet Nam", "Türkiye", "Iran (Islamic Republic of)") in a UN language, or
+    a territory's name, from alpha-3 or alpha-2; the code itself when unknown, so old data still shows something."""
+    row = _by_code().get((code or "").strip().upper())
+    if row is None:
+        return code
+    return row[un_language(locale)] or row["en"]
+
+
+def is_state(code: str) -> bool:
+    """Whether a code (alpha-3 or alpha-2) names one of the 193 Member States or 2 observer States: what State
+    pickers offer. Territories and unknown codes are not States."""
+    row = _by_code().get((code or "").strip().upper())
+    return row is not None and row["alpha3"] in _un_states()
+
+
+@functools.cache
+def _collator():  # -> pyuca.Collator (imported lazily: only sorting needs it)
+    """The Unicode Collation Algorithm with its default table (DUCET): Latin, Cyrillic and Arabic in their
+    alphabetical order, accents as secondary differences ("Émirats" among the E). Loaded once (~0.2 s)."""
+    import pyuca
+
+    return pyuca.Collator()
+
+
+_ARABIC_ALEFS = str.maketrans({"\u0622": "\u0627", "\u0623": "\u0627", "\u0625": "\u0627"})
+
+
+def collation_key(name: str, locale: object = "en") -> tuple:
+    """A sort key that orders names as a reader of the locale expects.
+
+    Chinese sorts by Hanyu Pinyin (with tones, then the characters), as Chinese dictionaries and indexes do
+    (pypinyin; the UN's own Chinese lists follow no alphabet we could reproduce). Arabic sorts as the UN's Arabic
+    lists do: the definite article "ال" of the first word is ignored and the alef forms (آ أ إ ا) count as one
+    letter. Every other language follows the Unicode Collation Algorithm."""
+    language = un_language(locale)
+    if language == "zh":
+        from pypinyin import Style, lazy_pinyin
+
+        return (tuple(lazy_pinyin(name, style=Style.TONE3)), name)
+    key = name
+    if language == "ar":
+        key = key[2:] if key.startswith("\u0627\u0644") else key
+        key = key.translate(_ARABIC_ALEFS)
+    return (_collator().sort_key(key), name)
+
+
+def un_states(locale: object = "en") -> tuple[tuple[str, str], ...]:
+    """(alpha-3, UN short name) of the 195 States (193 Member States, Holy See, State of Palestine) in a UN
+    language, sorted by that language's collation (see collation_key). Territories are left out: this is what a
+    State picker offers."""
+    return _sorted_states(un_language(locale))
+
+
+@functools.cache
+def _sorted_states(language: str) -> tuple[tuple[str, str], ...]:
+    entries = [(code, row[language]) for code, row in _un_states().items()]
+    return tuple(sorted(entries, key=lambda entry: collation_key(entry[1], language)))
+
+
+@functools.cache
+def _vocabulary_labels() -> dict[str, dict[str, dict[str, str]]]:
+    with VOCABULARY_LABELS_PATH.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def vocabulary_label(kind: str, code: str, locale: object = "en") -> str:
+    """The label of a controlled-vocabulary code in a UN language, in the Convention's official terminology
+    (vocabulary_labels.yaml): kind is cooperation_forms, crime_types, legal_bases, outcomes, designations,
+    channels, roles, practitioner_types, instruments, regions or regional_groups. Falls back to English, then to
+    the code itself, so an unknown code never breaks a page."""
+    labels = _vocabulary_labels().get(kind, {}).get(code)
+    if not labels:
+        return code
+    return labels.get(un_language(locale)) or labels.get("en") or code
