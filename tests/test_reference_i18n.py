@@ -219,3 +219,10 @@ def test_an_unknown_vocabulary_code_or_language_falls_back_without_failing():
     assert vocabulary_label("no_such_kind", "mla", "fr") == "mla"
     assert vocabulary_label("cooperation_forms", "mla", "de") == "Mutual legal assistance"
     assert vocabulary_label("cooperation_forms", "mla", "fr_CA") == "Entraide judiciaire"
+
+
+def test_labels_written_with_commas_in_the_shared_vocabulary_are_read_whole():
+    assert vocabulary_labels("crime_types")["wildlife_crime"] == "Wildlife, forest and fisheries crime"
+    assert vocabulary_labels("roles")["moderator"] == "Moderator (vets members, moderates the forum, reviews catalogue cases)"
+    assert all(value is not None for entries in reference.vocabulary().values() if isinstance(entries, list)
+               for entry in entries if isinstance(entry, dict) for value in entry.values())

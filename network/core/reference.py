@@ -23,7 +23,30 @@ PRACTITIONER_TYPE_LABELS = {
 @functools.cache
 def vocabulary() -> dict:
     with VOCABULARY_PATH.open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        return _rejoined(yaml.safe_load(handle))
+
+
+def _rejoined(data: dict) -> dict:
+    """The shared vocabulary writes a few labels with commas inside YAML flow mappings, unquoted
+    (`{code: wildlife_crime, label: Wildlife, forest and fisheries crime}`), which YAML reads as a label "Wildlife"
+    plus a key "forest and fisheries crime" with no value. The file is the shared reference and stays as it is:
+    put each such text back together with the field it was cut from (the last one written before it)."""
+    for entries in data.values():
+        if not isinstance(entries, list):
+            continue
+        for number, entry in enumerate(entries):
+            if not isinstance(entry, dict) or None not in entry.values():
+                continue
+            whole: dict = {}
+            last = None
+            for key, value in entry.items():
+                if value is None and isinstance(key, str) and isinstance(whole.get(last), str):
+                    whole[last] = f"{whole[last]}, {key}"
+                else:
+                    whole[key] = value
+                    last = key
+            entries[number] = whole
+    return data
 
 
 @functools.cache
