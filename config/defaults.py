@@ -58,6 +58,18 @@ MAIL_TIMEOUT = 10
 # it), so that their answer takes the same time whether a mail was queued or not. False: in the request, as
 # every other route does. (The Flask test client closes a response only when asked: buffered=True.)
 MAIL_AFTER_RESPONSE = True
+# The background worker (`flask --app app worker`, network/core/worker.py). MAIL_SENT_BY_WORKER: requests and commands
+# leave their mail in the outbox for the worker and never wait for SMTP (set it on every app server once a worker
+# runs). Intervals in seconds; daily jobs run at WORKER_DAILY_HOUR (UTC); a failed job is tried again after
+# WORKER_RETRY seconds; a mail refused this many times waits for `mail flush`. A running job's lease is renewed
+# every WORKER_LEASE / 4 seconds: a killed worker's job is taken up again at most WORKER_LEASE seconds later.
+MAIL_SENT_BY_WORKER = False
+WORKER_LEASE = 60
+WORKER_MAIL_INTERVAL = 5
+WORKER_SEARCH_INTERVAL = 2
+WORKER_DAILY_HOUR = 3
+WORKER_RETRY = 60
+WORKER_MAIL_MAX_ATTEMPTS = 50
 
 # Links sent by mail.
 EMAIL_VERIFICATION_MAX_AGE = 48 * 3600

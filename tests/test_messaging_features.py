@@ -7,6 +7,9 @@ import io
 import json
 import re
 
+from sqlalchemy import select
+
+from network.core.db import db
 from tests.conftest import csrf_token, submit
 from tests.test_messaging_flow import CANARY, _html, ready, send  # noqa: F401 -- `ready` is a fixture
 
@@ -95,7 +98,8 @@ def _file_link(page: str) -> str:
 
 
 def test_attachment_round_trip_is_encrypted_at_rest_and_served_as_a_download(app, ready, member_factory):
-    from network.messaging.services import files_folder
+    from network.core.storage import StoredChunk
+    from network.messaging.services import legacy_attachment_files
 
     alice, bob, carol = member_factory(), member_factory(), member_factory()
     a, b = ready(alice), ready(bob)
@@ -114,22 +118,25 @@ def test_attachment_round_trip_is_encrypted_at_rest_and_served_as_a_download(app
     assert "no-store" in response.headers["Cache-Control"]
     assert a.get(link).data == content  # the sender's own copy
     assert outsider.get(link).status_code == 404
-    stored = list(files_folder().iterdir())
-    assert len(stored) == 1 and CANARY.encode() not in stored[0].read_bytes()
-    assert len(stored[0].read_bytes()) > len(content)  # chunk tags
+    pieces = db.session.scalars(select(StoredChunk).order_by(StoredChunk.blob_id, StoredChunk.seq)).all()
+    assert {piece.blob_id for piece in pieces} == {link.rsplit("/", 1)[1]}  # in the database, not on disk
+    sealed = b"".join(piece.data for piece in pieces)
+    assert CANARY.encode() not in sealed and len(sealed) > len(content)  # chunk tags
+    assert not legacy_attachment_files().ids()
 
 
 def test_a_tampered_attachment_is_refused_and_nothing_is_sent(app, ready, member_factory):
-    from network.messaging.services import files_folder
+    from network.core.storage import StoredChunk
 
     alice, bob = member_factory(), member_factory()
     a, b = ready(alice), ready(bob)
     conversation_id = send_with_file(a, [bob], b"secret bytes " * 10000)
     link = _file_link(_html(b.get(f"/messages/{conversation_id}")))
-    (path,) = list(files_folder().iterdir())
-    data = bytearray(path.read_bytes())
+    (piece,) = db.session.scalars(select(StoredChunk)).all()
+    data = bytearray(piece.data)
     data[-20] ^= 1
-    path.write_bytes(bytes(data))
+    piece.data = bytes(data)
+    db.session.commit()
     response = b.get(link)
     assert response.status_code == 409 and b"secret bytes" not in response.data
     assert "failed verification" in _html(response)
@@ -164,9 +171,9 @@ def test_attachments_above_the_form_limit_pass_up_to_the_configured_size(app, re
                                             "attachments": (io.BytesIO(b"z" * 400_000), "huge.bin")},
                        content_type="multipart/form-data")
     assert too_large.status_code == 413
-    from network.messaging.services import files_folder
+    from network.core.storage import DatabaseStorage
 
-    assert len(list(files_folder().iterdir())) == 1  # nothing left behind by the refused uploads
+    assert DatabaseStorage().count() == 1  # nothing left behind by the refused uploads
 
 
 def test_a_reply_can_carry_an_attachment(app, ready, member_factory):

@@ -1,4 +1,4 @@
-"""Operator commands: audit verify and checkpoint, mail flush, sessions purge, secrets init."""
+"""Operator commands: audit verify and checkpoint, mail flush, sessions purge, secrets init, the worker."""
 from __future__ import annotations
 
 import os
@@ -7,13 +7,14 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from network.core.audit import checkpoint_path, verify_chain, write_checkpoint
 from network.core.clock import utcnow
 from network.core.db import db
 from network.core.mail import deliver, pending_mail
 from network.core.sessions import purge_expired
+from network.core.worker import default_jobs, ensure_rows, run_worker, schedule  # and its table
 
 audit_cli = AppGroup("audit", help="The keyed, hash-chained audit log and its checkpoints.")
 mail_cli = AppGroup("mail", help="The mail outbox.")
@@ -107,9 +108,47 @@ def secrets_init() -> None:
         click.echo(f"{path} created. Back it up: without the master key, sealed data cannot be read.")
 
 
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Run the jobs that are due once, then stop.")
+@click.option("--poll", default=1.0, show_default=True, help="Seconds between rounds of due jobs.")
+@click.option("--list", "show", is_flag=True, help="Show the jobs, when each runs next and how it last ended.")
+@with_appcontext
+def worker_command(once: bool, poll: float, show: bool) -> None:
+    """Send the mail outbox, drain the search outboxes and run the scheduled jobs, until stopped (SIGTERM or
+    Ctrl-C end it after the job in hand). Safe to run on several hosts at once: each job runs once.
+
+    Set MAIL_SENT_BY_WORKER=true and SEARCH_INDEX_ON_COMMIT=false on the app servers when it runs."""
+    import logging
+    import signal
+    import threading
+
+    if not logging.getLogger().handlers:  # a service's log (the journal): what each job did, and failures
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = current_app._get_current_object()
+    if show:
+        jobs = {job.name: job for job in default_jobs(app)}
+        ensure_rows(jobs.values())
+        for row in schedule():
+            job = jobs.get(row.name)
+            held = f", held by {row.locked_by} until {row.locked_until:%H:%M:%S}" if row.locked_until else ""
+            click.echo(f"{row.name:20} next {row.next_run_at:%Y-%m-%d %H:%M:%S} UTC  last: {row.last_status or '-'}"
+                       f"{held}  (by hand: flask --app app {job.command if job else '?'})")
+            if row.last_error:
+                click.echo(f"{'':20} {row.last_error[:200]}")
+        return
+    if not app.config.get("MAIL_SENT_BY_WORKER"):
+        click.echo("Note: MAIL_SENT_BY_WORKER is off, so requests still send their own mail; turn it on for the "
+                   "app servers when a worker runs.", err=True)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    run_worker(app, once=once, poll=poll, stop=stop)
+
+
 def register_core_commands(app: Flask) -> None:
     from network.core.backup import register_backup_commands
 
     for group in (audit_cli, mail_cli, sessions_cli, secrets_cli):
         app.cli.add_command(group)
     register_backup_commands(app)
+    app.cli.add_command(worker_command)

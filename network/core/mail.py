@@ -29,6 +29,8 @@ class OutboxMail(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(index=True)
     attempts: Mapped[int] = mapped_column(default=0, nullable=False)
     last_error: Mapped[str] = mapped_column(String(500), default="", nullable=False)
+    # Set by the worker while it hands the mail to SMTP (network/core/worker.py): no other worker takes it meanwhile.
+    sending_until: Mapped[datetime | None] = mapped_column()
 
     def __repr__(self) -> str:
         return f"<OutboxMail {self.id} to={self.recipient!r}>"
@@ -98,9 +100,10 @@ def deliver(mails: list[OutboxMail]) -> tuple[int, int]:
 
 
 def deliver_queued() -> None:
-    """After the request's commit: try to send what it queued. Failures stay for `flask mail flush`."""
+    """After the request's commit: try to send what it queued. Failures stay for `flask mail flush`. With
+    MAIL_SENT_BY_WORKER the worker sends it (network/core/worker.py): nothing here waits for SMTP."""
     ids = g.pop("queued_mail_ids", None)
-    if ids:
+    if ids and not current_app.config.get("MAIL_SENT_BY_WORKER"):
         deliver(list(db.session.scalars(select(OutboxMail).where(OutboxMail.id.in_(ids)))))
 
 

@@ -142,8 +142,8 @@ def _mail_after_response() -> None:
     queued or not, and never waits for the mail server. What stays unsent is sent by `flask mail flush`.
     MAIL_AFTER_RESPONSE (config/defaults.py) can turn this off."""
     app = current_app._get_current_object()
-    if not app.config.get("MAIL_AFTER_RESPONSE"):
-        return
+    if not app.config.get("MAIL_AFTER_RESPONSE") or app.config.get("MAIL_SENT_BY_WORKER"):
+        return  # in the request; or not at all, when the worker sends the outbox
 
     @after_this_request
     def later(response: Response) -> Response:  # runs before the request's commit

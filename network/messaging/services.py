@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, BinaryIO
 
 from flask import current_app, g, has_request_context, url_for
 from flask_babel import gettext as _
@@ -19,6 +20,7 @@ from network.core.clock import utcnow
 from network.core.db import db
 from network.core.errors import DomainError
 from network.core.mail import queue_mail
+from network.core.storage import BlobMissing, DatabaseStorage, FolderStorage
 from network.directory.models import Authority
 from network.members.models import Member
 from network.messaging import lifecycle, mailboxes
@@ -192,53 +194,64 @@ class Upload:
 
 
 _FILE_ID_RE = re.compile(r"f-[0-9a-f]{32}")
+ATTACHMENT_CHUNK_SIZE = 256 * 1024  # one sealed chunk is one piece of storage (network/core/storage.PIECE_SIZE)
 
 
-def files_folder() -> Path:
-    """Encrypted attachments live under random ids in the instance folder, never beside anything served."""
-    from network.core.files_at_rest import private_folder
-
-    return private_folder(current_app.config.get("MESSAGING_FILES_FOLDER")
-                          or Path(current_app.instance_path) / "messaging-files")  # 0700, whatever the umask
+def attachment_storage() -> DatabaseStorage:
+    """Where encrypted attachments live: the database, in sealed 256 KiB chunks, so every app server serves them."""
+    return DatabaseStorage()
 
 
-def _file_path(file_id: str) -> Path:
+def legacy_attachment_files() -> FolderStorage:
+    """The instance folder where releases before issue 16 wrote attachments. Read only for what `flask --app app
+    messaging attachments migrate` has not carried into the database yet; nothing new is written there."""
+    return FolderStorage(current_app.config.get("MESSAGING_FILES_FOLDER")
+                         or Path(current_app.instance_path) / "messaging-files")
+
+
+def _open_sealed(file_id: str) -> BinaryIO:
+    """The sealed attachment: from the database, else from the legacy folder. Raises BlobMissing."""
     if not _FILE_ID_RE.fullmatch(file_id):
         raise MessagingError("not an attachment id")
-    return files_folder() / file_id
+    try:
+        return attachment_storage().open(file_id)
+    except BlobMissing:
+        return legacy_attachment_files().open(file_id)
 
 
-def _encrypt_uploads(uploads: list[Upload]) -> tuple[list[tuple[dict, bytes]], list[dict], list[Path]]:
-    """Each file encrypted in chunks straight to the instance folder; returns the (stream header, key) pairs, the
-    descriptions that go into the encrypted body, and the paths written (removed if sending fails)."""
+def _discard(file_ids: list[str]) -> None:
+    """Take back attachments written by a send that failed (a rollback would too; a caller may not roll back)."""
+    store = attachment_storage()
+    for file_id in file_ids:
+        store.delete(file_id)
+
+
+def _encrypt_uploads(uploads: list[Upload]) -> tuple[list[tuple[dict, bytes]], list[dict], list[str]]:
+    """Each file encrypted in chunks straight into the database's storage, one sealed chunk at a time; returns the
+    (stream header, key) pairs, the descriptions that go into the encrypted body, and the ids written."""
     from network.core.filenames import clean_filename
-    from network.core.files_at_rest import open_private
 
     limit = int(current_app.config.get("MESSAGING_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024))
     if len(uploads) > int(current_app.config.get("MESSAGING_MAX_ATTACHMENTS", 5)):
         raise MessagingError(_("Attach at most %(n)d files to one message.",
                                n=int(current_app.config.get("MESSAGING_MAX_ATTACHMENTS", 5))), field="attachments")
+    store = attachment_storage()
     pairs, described, written = [], [], []
     try:
         for upload in uploads:
             file_id = f"f-{uuid.uuid4().hex}"
-            path = _file_path(file_id)
-            written.append(path)
-            with open_private(path) as dst:  # 0600, whatever the umask
-                key, header = encrypt_stream(_Limited(upload.stream, limit), dst, file_id=file_id)
+            written.append(file_id)
+            with store.writer(file_id) as dst:
+                key, header = encrypt_stream(_Limited(upload.stream, limit), dst, file_id=file_id,
+                                             chunk_size=ATTACHMENT_CHUNK_SIZE)
             pairs.append((header, key))
             described.append({"id": file_id, "name": clean_filename(upload.filename) or "attachment",
                               "type": (upload.content_type or "application/octet-stream")[:100],
                               "size": header["size"]})
     except _TooLarge as error:
-        for path in written:
-            path.unlink(missing_ok=True)
+        _discard(written)
         raise MessagingError(_("Each attachment may be at most %(size)s.", size=_size(limit)),
                              field="attachments") from error
-    except BaseException:
-        for path in written:
-            path.unlink(missing_ok=True)
-        raise
     return pairs, described, written
 
 
@@ -286,8 +299,7 @@ def _store(conversation: Conversation, sender: Member, private: MemberPrivateKey
         envelope = encrypt_message(header, _body(subject, text, described), member_slot(sender.id), private, keys,
                                    attachments=attachments)
     except BaseException:
-        for path in written:
-            path.unlink(missing_ok=True)
+        _discard(written)
         raise
     message = Message(public_id=message_id, conversation=conversation, sender_id=sender.id, sent_at=now,
                       urgent=bool(urgent), envelope=envelope.to_bytes())
@@ -610,7 +622,9 @@ def read_conversation(reader: Member, conversation: Conversation) -> list[ShownM
     shown = []
     messages = db.session.scalars(  # every message's copies and their members in one statement each, not per message
         select(Message).where(Message.conversation_id == conversation.id).order_by(Message.id)
-        .options(selectinload(Message.states).selectinload(MessageRecipientState.member))
+        .options(selectinload(Message.states).selectinload(MessageRecipientState.member).lazyload(Member.roles),
+                 selectinload(Message.states).selectinload(MessageRecipientState.member)
+                 .defaultload(Member.authority).lazyload(Authority.designation_rows))  # names, not roles
     ).all()
     for message in messages:
         missing = _missing_key(message, reader, ring)
@@ -625,9 +639,21 @@ def read_conversation(reader: Member, conversation: Conversation) -> list[ShownM
     return shown
 
 
-def open_attachment(reader: Member, conversation: Conversation, message: Message, file_id: str) -> tuple[str, bytes]:
-    """(file name, the decrypted attachment). The whole file is decrypted and authenticated before anything is sent:
-    a tampered file raises and nothing of it leaves the server."""
+@dataclass
+class AttachmentDownload:
+    """A verified attachment, ready to stream: its name, its size and its plaintext chunks (read and authenticated
+    again as they are sent, one sealed 256 KiB chunk at a time)."""
+
+    name: str
+    size: int
+    chunks: Callable[[], Iterator[bytes]]
+
+
+def open_attachment(reader: Member, conversation: Conversation, message: Message, file_id: str) -> AttachmentDownload:
+    """The attachment, for download. Every chunk is decrypted and authenticated before anything is sent: a tampered
+    file raises here and nothing of it leaves the server. The download then reads and decrypts it again chunk by
+    chunk (memory holds one chunk, never the file; no plaintext is written anywhere); a chunk changed between the
+    two passes still fails its tag, and the download is cut short instead of completed."""
     if message.conversation_id != conversation.id or not is_participant(reader, conversation):
         raise MessagingError(_("You are not in this conversation."))
     ring = keyring(reader, conversation)
@@ -637,15 +663,21 @@ def open_attachment(reader: Member, conversation: Conversation, message: Message
     stream_header = next((h for h in opened.attachments if h["file_id"] == file_id), None)
     if stream_header is None or file_id not in described or file_id not in opened.file_keys:
         raise MessagingError(_("No such attachment."))
-    parts = []
+    key = opened.file_keys[file_id]
     try:
-        with open(_file_path(file_id), "rb") as src:
-            parts.extend(iter_decrypt_stream(src, opened.file_keys[file_id], stream_header))
-    except (StreamTampered, OSError) as error:
+        with _open_sealed(file_id) as src:
+            for _plain in iter_decrypt_stream(src, key, stream_header):
+                pass
+    except (StreamTampered, BlobMissing, OSError) as error:
         raise MessagingError(_("This attachment failed verification: it was changed after it was sent. Nothing of "
                                "it is shown.")) from error
     mark_read(reader, [message], ring)
-    return str(described[file_id]["name"]), b"".join(parts)
+
+    def chunks() -> Iterator[bytes]:
+        with _open_sealed(file_id) as src:
+            yield from iter_decrypt_stream(src, key, stream_header)
+
+    return AttachmentDownload(name=str(described[file_id]["name"]), size=int(stream_header["size"]), chunks=chunks)
 
 
 @dataclass
@@ -730,8 +762,13 @@ def inbox(reader: Member, page: int = 1, per_page: int = INBOX_PAGE, archived: b
     held = ring.held_slots()
     conversations = list(db.session.scalars(
         visible_conversations(reader, archived=archived)
-        .options(selectinload(Conversation.participants).selectinload(ConversationParticipant.member),
-                 selectinload(Conversation.participants).selectinload(ConversationParticipant.authority))
+        # The people and mailboxes of each row: their names, not the members' roles or any authority's designations.
+        .options(selectinload(Conversation.participants).selectinload(ConversationParticipant.member)
+                 .lazyload(Member.roles),
+                 selectinload(Conversation.participants).selectinload(ConversationParticipant.member)
+                 .defaultload(Member.authority).lazyload(Authority.designation_rows),
+                 selectinload(Conversation.participants).selectinload(ConversationParticipant.authority)
+                 .lazyload(Authority.designation_rows))
         .limit(per_page).offset((max(page, 1) - 1) * per_page)))
     listed = [c.id for c in conversations] or [0]
     mine = MessageRecipientState.member_id == reader.id

@@ -11,6 +11,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
@@ -288,13 +289,15 @@ def attachment(conversation_id: int, message_id: int, file_id: str):
     if (stop := _not_ready(member)) is not None:
         return stop
     try:
-        name, data = services.open_attachment(member, found, message, file_id)
+        download = services.open_attachment(member, found, message, file_id)
     except (services.MessagingError, services.MessagingCryptoError, lifecycle.SessionKeysUnavailable) as error:
         message_text = getattr(error, "message", None) or _("This attachment cannot be opened.")
         return render_template("messaging/problem.html", problem=message_text), 404 if "No such" in message_text \
             else 409
-    response = Response(data, mimetype="application/octet-stream")
-    response.headers.set("Content-Disposition", "attachment", **disposition(name))
+    # Verified whole above; streamed from the database chunk by chunk (any app server serves it).
+    response = Response(stream_with_context(download.chunks()), mimetype="application/octet-stream")
+    response.content_length = download.size
+    response.headers.set("Content-Disposition", "attachment", **disposition(download.name))
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
