@@ -26,6 +26,8 @@ cluster_env() {
   export NETWORK_TRUST_PROXY_HOPS=1                # nginx sets X-Forwarded-For/Proto/Host
   export NETWORK_PUBLIC_URL="https://127.0.0.1:${HTTPS_PORT}"
   export NETWORK_RATELIMIT_STORAGE_URL="$REDIS_URL"
+  export NETWORK_MAIL_SENT_BY_WORKER=1             # requests never wait for SMTP: the worker sends the outbox
+  export NETWORK_SEARCH_INDEX_ON_COMMIT=0          # and drains the search outboxes
   export FLASK_APP=app
   export NETWORK_INSTANCE_PATH="$DIR/instance"
 }
@@ -91,7 +93,7 @@ PY
       echo $! >"$DIR/run/worker.pid"
     fi
   else
-    say "  this version has no 'flask worker' command: mail is sent after each response"
+    echo "this version has no 'flask worker' command" >&2; exit 1
   fi
 
   say "6/6 nginx on https://127.0.0.1:$HTTPS_PORT"
