@@ -108,6 +108,7 @@ def configure_blueprints(app: Flask) -> None:
     from network.members.tokens import bp as tokens
     from network.members.views import bp as members
     from network.messaging.views import bp as messages
+    from network.requests.views import bp as requests
 
     app.register_blueprint(home)
     app.register_blueprint(members)
@@ -117,6 +118,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(api_directory)
     app.register_blueprint(forum)  # also registers the forum demo loader
     app.register_blueprint(messages)
+    app.register_blueprint(requests)  # /requests: drafting and the register both authorities share
     app.register_blueprint(case_workflow)  # before catalogue: its fixed paths (/cases/new) win over /cases/<reference>
     app.register_blueprint(catalogue)
     app.register_blueprint(api_cases)
@@ -132,11 +134,13 @@ def configure_commands(app: Flask) -> None:
     from network.members.cli import register_member_commands
     from network.members.demo import demo
     from network.messaging.cli import register_messaging_commands
+    from network.requests.cli import register_requests_commands
 
     register_core_commands(app)
     register_member_commands(app)
     register_directory_commands(app)
     register_messaging_commands(app)
+    register_requests_commands(app)
     register_catalogue_commands(app)
     register_search_commands(app)
     app.cli.add_command(demo)

@@ -31,6 +31,7 @@ NOTIFICATIONS = (302, "/forum/notifications")
 MESSAGES = (302, "/messages/")
 MAILBOX = (302, "/messages/mailboxes/AUT-MOJ")
 VERIFIED = (302, "/messages/verify/{other_member_id}")
+REQUEST = (302, "/requests/{sent_request}")
 
 
 def cells(anonymous, applicant, member, other_member, focal_point, moderator, admin) -> dict:
@@ -380,6 +381,34 @@ TABLE: list[tuple[str, str, dict]] = [
     ("POST", "/forum/posts/{reply_post}/answer",        cells(401,      403,         OPEN_TOPIC, 403,      403,       OPEN_TOPIC, 403)),
     # after the answer row: the topic is solved, and only its author (member) proposes it (to a new case draft)
     ("POST", "/forum/topics/{open_topic}/propose-case", cells(401,      403,         302,       403,       403,       403,       403)),
+    # ---- requests between authorities ({draft_request}: member's draft to NGA-CA, which focal_point reads as a holder
+    # of AUT-MOJ's mailbox; {sent_request}: focal_point's request from AUT-MOJ to a third authority). A request's
+    # content is the drafter's and the two authorities' mailbox holders', never a role's: everyone else gets 404.
+    ("GET", "/requests/",                               cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
+    ("GET", "/requests/new",                            cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
+    ("POST", "/requests/new",                           cells(401,      403,         400,       400,       400,       400,       400)),
+    ("GET", "/requests/{draft_request}",                cells(SIGN_IN,  403,         200,       404,       200,       404,       404)),
+    ("GET", "/requests/{sent_request}",                 cells(SIGN_IN,  403,         404,       404,       200,       404,       404)),
+    ("GET", "/requests/999999",                         cells(SIGN_IN,  403,         404,       404,       404,       404,       404)),
+    ("GET", "/requests/{draft_request}/draft/authorities",
+                                                        cells(SIGN_IN,  403,         200,       404,       404,       404,       404)),
+    ("POST", "/requests/{draft_request}/draft/authorities",
+                                                        cells(401,      403,         200,       404,       404,       404,       404)),
+    ("GET", "/requests/{draft_request}/draft/nowhere",  cells(SIGN_IN,  403,         404,       404,       404,       404,       404)),
+    ("GET", "/requests/{draft_request}/review",         cells(SIGN_IN,  403,         200,       404,       200,       404,       404)),
+    ("GET", "/requests/{sent_request}/review",          cells(SIGN_IN,  403,         404,       404,       200,       404,       404)),
+    ("GET", "/requests/{sent_request}/document.docx",   cells(SIGN_IN,  403,         404,       404,       200,       404,       404)),
+    ("GET", "/requests/{sent_request}/export",          cells(SIGN_IN,  403,         404,       404,       200,       404,       404)),
+    ("POST", "/requests/{draft_request}/send",          cells(401,      403,         400,       404,       400,       404,       404)),
+    ("POST", "/requests/{sent_request}/propose-case",   cells(401,      403,         404,       404,       400,       404,       404)),
+    ("POST", "/requests/{sent_request}/status",         cells(401,      403,         404,       404,       400,       404,       404)),
+    ("POST", "/requests/{sent_request}/status-query",   cells(401,      403,         404,       404,       REQUEST,   404,       404)),
+    ("POST", "/requests/{sent_request}/reference",      cells(401,      403,         404,       404,       REQUEST,   404,       404)),
+    ("GET", "/requests/statistics",                     cells(SIGN_IN,  403,         200,       200,       200,       200,       200)),
+    ("GET", "/requests/import",                         cells(SIGN_IN,  403,         404,       404,       200,       404,       404)),
+    ("POST", "/requests/import",                        cells(401,      403,         404,       404,       400,       404,       404)),
+    ("GET", "/requests/settings",                       cells(SIGN_IN,  403,         404,       404,       200,       404,       404)),
+    ("POST", "/requests/settings",                      cells(401,      403,         404,       404,       400,       404,       404)),
 ]
 
 # The routes marked fresh=True, once REAUTH_WINDOW has passed since signing in (clock.advance(minutes=11)).
@@ -523,6 +552,36 @@ def make_world(app, clock, auth, member_factory, authority, other_authority, mem
                                                        messaging.Handling(), private=senders_keys[other_member.id])
     db.session.commit()
 
+    # requests: {draft_request} is member's draft to NGA-CA; {sent_request} is focal_point's request (AUT-MOJ holds it)
+    # to a third authority whose mailbox none of the roles holds (its officer is not a role of the table)
+    from network.directory.models import Authority
+    from network.requests import definitions as request_steps
+    from network.requests import services as requests
+
+    app.config["REQUESTS_ADVANCE_COPY_FORMAT"] = "docx"
+    third = Authority(key="FRA-BEPI", state="FRA", name="Bureau de l'entraide pénale internationale",
+                      email_domains=["justice.example.fr"])
+    db.session.add(third)
+    db.session.flush()
+    third_officer = member_factory(roles=("focal_point",), authority=third, email="officer@justice.example.fr",
+                                   name="Third Officer")
+    keys, third_private, _recovery_key = messaging_keys.create_key_set(third_officer, third_officer.password)
+    keys.recovery_confirmed_at = now
+    mailboxes.open_mailbox(third_officer, third, private=third_private)
+    draft_request = requests.create_draft(member, requests.NewDraft(
+        form="mla", measures=("financial_records",), requested_state="NGA", requested_authority_key="NGA-CA"),
+        private=senders_keys[member.id])
+    sent_request = requests.create_draft(focal_point, requests.NewDraft(
+        form="mla", measures=("other",), requested_state="FRA", requested_authority_key="FRA-BEPI"),
+        private=senders_keys[focal_point.id])
+    for step in request_steps.steps_for(requests.flags_of(sent_request)):
+        requests.save_step(focal_point, sent_request, step.key, {key: "Filled in." for key, _rule in step.fields},
+                           private=senders_keys[focal_point.id])
+    with app.test_request_context("/"):
+        requests.send(focal_point, sent_request, channel="direct", original_sent_on=None,
+                      private=senders_keys[focal_point.id])
+    db.session.commit()
+
     victim = auth.client_for(target)  # a live session of someone else: no role may revoke it
     victim_token = victim.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
 
@@ -554,6 +613,8 @@ def make_world(app, clock, auth, member_factory, authority, other_authority, mem
             "first_message": first_message.id,
             "file_id": file_id,
             "mailbox_conversation": mailbox_conversation.id,
+            "draft_request": draft_request.id,
+            "sent_request": sent_request.id,
             "other_member_id": other_member.id,
             "other_moderator": other_moderator.id,
             "admin_id": admin.id,
@@ -702,6 +763,7 @@ _DUMMY_IDS = {"application": 1, "foreign_application": 2, "target": 3, "foreign_
               "wacap_member": 18, "open_topic": 9, "secret_topic": 10, "open_post": 11, "secret_post": 12, "reply_post": 13,
               "join_request": 14, "conversation": 15, "first_message": 19, "file_id": "f-" + "0" * 32,
               "mailbox_conversation": 20, "other_member_id": 21, "other_moderator": 22, "admin_id": 23,
+              "draft_request": 24, "sent_request": 25,
               "flag": 16, "notification": 17, "open_file": "f", "secret_file": "g"}
 
 

@@ -106,10 +106,12 @@ def export_command(fmt: str, output: Path | None) -> None:
 def register_catalogue_commands(app: Flask) -> None:
     from catalogue.cases.demo import load_demo_cases
     from catalogue.cases.forum_drafts import register_forum_hooks
+    from catalogue.cases.request_drafts import register_request_case_hooks
     from catalogue.cases.request_precedents import register_request_hooks
     from network.members import demo
 
     app.cli.add_command(catalogue_cli)
     register_forum_hooks(app)  # the forum's "Propose as a catalogue case" (the network never imports the catalogue)
     register_request_hooks(app)  # precedents beside a request being drafted (network/requests/guidance.py)
+    register_request_case_hooks(app)  # a finished request's "Propose as a catalogue case" (network/requests/hooks.py)
     demo.register_loader(app, load_demo_cases)  # `demo load` creates the demonstration cases too
