@@ -36,8 +36,9 @@ class Chromium:
         self.console_errors: list[str] = []
 
     def page(self, **options):
-        """A new context (1280x900, en-GB, 15 s timeouts) and its page: (context, page)."""
-        context = self.browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB", **options)
+        """A new context (1280x900, en-GB unless `locale` says otherwise, 15 s timeouts) and its page: (context, page)."""
+        options = {"viewport": {"width": 1280, "height": 900}, "locale": "en-GB", **options}
+        context = self.browser.new_context(**options)
         context.set_default_timeout(15_000)
         page = context.new_page()
         page.on("console", lambda message: self.console_errors.append(message.text)

@@ -80,7 +80,7 @@ def test_submit_a_case_through_the_wizard_and_publish_it_in_chromium(live_server
         expect(page.locator("#completeness-problems")).to_have_count(0)
         page.screenshot(path=str(ARTIFACTS / "case-wizard.png"), full_page=True)
         page.get_by_role("button", name="Submit the case for review").click()
-        expect(page.get_by_text("Confirm that the case contains no personal data.")).to_be_visible()
+        expect(page.locator("#anonymised-error")).to_have_text("Confirm that the case contains no personal data.")
         page.get_by_label("I confirm the case is anonymised").check()
         page.get_by_role("button", name="Submit the case for review").click()
         expect(page.get_by_text("Your case was submitted.")).to_be_visible()

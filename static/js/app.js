@@ -25,6 +25,13 @@ document.addEventListener("DOMContentLoaded", () => {
     state.addEventListener("change", () => { filter(); authority.dispatchEvent(new Event("change")); });
     filter();
   }
+  // The skip link moves the focus without adding #main to the address: a form sent from the page would carry that
+  // fragment through its redirect, and the next page would focus <main> instead of its autofocus field.
+  const skip = document.querySelector(".skip-link");
+  const main = document.getElementById("main");
+  if (skip && main) {
+    skip.addEventListener("click", (event) => { event.preventDefault(); main.focus(); main.scrollIntoView(); });
+  }
   // Put focus on the first field with an error, so screen readers announce it.
   const invalid = document.querySelector("[aria-invalid='true']");
   if (invalid) invalid.focus();
