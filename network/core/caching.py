@@ -6,14 +6,22 @@
 - Public catalogue pages seen by someone not signed in carry an `ETag`; the browser revalidates (`no-cache`) and
   gets 304 without the body when nothing changed. `Vary: Cookie`: a member's page is never served for them.
 - Everything else, above all every page of a signed-in member: `no-store`.
+
+And in the server, per process: `cached_fragment`, rendered pieces of a page (a directory entry's or a case's list
+item) keyed by everything the piece shows, so that a changed row gives a new key and never an old piece; and
+`template_url_for`, each URL a template asks for built once.
 """
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Hashable
 from pathlib import Path
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, has_request_context, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
+
+from network.core.translations import request_translations
 
 STATIC_ENDPOINTS = {"static": None, "bootstrap.static": "bootstrap"}  # endpoint -> blueprint (None: the app)
 PUBLIC_PAGES = {"home.index", "catalogue.listing", "catalogue.case_page", "catalogue.statistics",
@@ -66,12 +74,69 @@ def cache_headers(response: Response) -> Response:
         response.add_etag()
         response.make_conditional(request)
         headers["Cache-Control"] = "no-cache"
-        headers.add("Vary", "Cookie")
+        response.vary.add("Cookie")  # one Vary header, merged with Accept-Language (network/core/i18n.py)
         return response
     headers["Cache-Control"] = "no-store"
     headers["Pragma"] = "no-cache"
     return response
 
 
+# ---------------------------------------------------------------- rendered fragments
+
+FRAGMENTS_KEPT = 4_000  # per process; a directory entry's item is about 1 KB
+_fragments: dict[tuple, Markup] = {}
+
+
+def cached_fragment(key: tuple[Hashable, ...], render: Callable[..., str], *args: object) -> Markup:
+    """`render(*args)` (a template macro), kept per process under `key` and the request's catalogue.
+
+    Only for pieces that are the same for every reader the page shows them to: `key` must hold every value the piece
+    shows (the row's fields, not only its id; a time-dependent mark such as "not verified for 12 months" too), and
+    nothing in the piece may depend on who reads it. The key is the content, not a version number, so no change can
+    be missed (by another worker, another process or a direct database write); an old piece is merely never asked
+    for again, and the oldest go first when the cache is full. In debug mode, where templates are being edited,
+    nothing is kept."""
+    if current_app.debug:
+        return Markup(render(*args))  # noqa: S704 (a macro's output, autoescaped)
+    full = (request_translations(), *key)  # a piece holds translated text
+    found = _fragments.get(full)
+    if found is None:
+        found = Markup(render(*args))  # noqa: S704 (a macro's output, autoescaped)
+        if len(_fragments) >= FRAGMENTS_KEPT:
+            del _fragments[next(iter(_fragments))]
+        _fragments[full] = found
+    return found
+
+
+# ---------------------------------------------------------------- built URLs
+
+URLS_KEPT = 20_000
+_PLAIN = frozenset({str, int, type(None)})  # not bool or float: True == 1 == 1.0 in a key, not in a URL
+_urls: dict[tuple, str] = {}
+
+
+def template_url_for(endpoint: str, **values: object) -> str:
+    """`url_for` in templates, each URL built once per process: building one costs about 10 µs, and a list page
+    builds 50–100 (a link per row, the menus). A URL inside the application depends only on the endpoint, the values
+    and the prefix the application is mounted under, all in the key. Not kept: relative endpoints (".index", which
+    depend on the request's blueprint), `_external`, `_anchor` and the like, values other than strings, whole
+    numbers and None, and anything in debug mode (where static files' fingerprints change)."""
+    if endpoint[:1] == "." or current_app.debug or not has_request_context():
+        return url_for(endpoint, **values)
+    if not all(type(value) in _PLAIN for value in values.values()):  # an object's URL could change with it
+        return url_for(endpoint, **values)
+    key = (request.script_root, endpoint, *sorted(values.items()))
+    found = _urls.get(key)
+    if found is None:
+        found = url_for(endpoint, **values)
+        if not any(name[:1] == "_" for name in values):
+            if len(_urls) >= URLS_KEPT:
+                del _urls[next(iter(_urls))]
+            _urls[key] = found
+    return found
+
+
 def configure_caching(app: Flask) -> None:
     app.url_defaults(_add_fingerprint)
+    app.jinja_env.globals["cached_fragment"] = cached_fragment
+    app.jinja_env.globals["url_for"] = template_url_for

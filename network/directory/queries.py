@@ -8,7 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, inspect, or_, select
+from sqlalchemy.orm import lazyload, load_only
+from sqlalchemy.orm.attributes import set_committed_value
 
 from network.core.db import db
 from network.core.text import single_line
@@ -103,11 +105,21 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def filtered_authorities(filters: DirectoryFilters | None = None) -> list[Authority]:
+LISTED_COLUMNS = (Authority.id, Authority.key, Authority.state, Authority.name, Authority.last_verified,
+                  Authority.languages, Authority.channels)  # what sorting, filtering and counting read
+
+
+def filtered_authorities(filters: DirectoryFilters | None = None, whole: bool = True) -> list[Authority]:
     """Every entry matching the filters, by State name then authority name. Readers are vetted members (the
-    directory has no per-entry visibility: the route and API scope decide who reads it at all)."""
+    directory has no per-entry visibility: the route and API scope decide who reads it at all).
+
+    With whole=False the entries come with only the columns that sorting, filtering and counting read, and without
+    their designation rows: the directory page counts every match but shows one page of them, which it completes
+    with `load_entries`."""
     filters = filters or DirectoryFilters()
     query = select(Authority)
+    if not whole:
+        query = query.options(load_only(*LISTED_COLUMNS), lazyload(Authority.designation_rows))
     states = all_states()
     wanted_states = set(filters.get("state"))
     if filters.get("region"):
@@ -147,6 +159,24 @@ def filtered_authorities(filters: DirectoryFilters | None = None) -> list[Author
                  & {lang.split("-")[0] for lang in wanted}]
     found.sort(key=lambda a: (states[a.state].name if a.state in states else a.state, a.name.lower(), a.key))
     return found
+
+
+def load_entries(authorities: list[Authority]) -> None:
+    """Complete entries loaded with whole=False: their other columns in one statement, their designation rows in
+    another (not one of each per entry)."""
+    if not authorities:
+        return
+    # Both statements run for every entry shown, loaded or not: the page's count of statements stays the same.
+    ids = [a.id for a in authorities]
+    db.session.execute(select(Authority).where(Authority.id.in_(ids))  # rows fill in only what an object lacks
+                       .options(lazyload(Authority.designation_rows))).all()
+    missing = [a for a in authorities if "designation_rows" in inspect(a).unloaded]
+    rows: dict[int, list[AuthorityDesignation]] = {authority_id: [] for authority_id in ids}
+    for row in db.session.scalars(select(AuthorityDesignation).where(AuthorityDesignation.authority_id.in_(list(rows)))
+                                  .order_by(AuthorityDesignation.code)):
+        rows[row.authority_id].append(row)
+    for authority in missing:
+        set_committed_value(authority, "designation_rows", rows[authority.id])
 
 
 def paged(items: list, page: int, per_page: int) -> tuple[int, list]:

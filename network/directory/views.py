@@ -7,13 +7,14 @@ from urllib.parse import urlencode
 
 import pycountry
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import defaultload
 
 from network.core.access import requires
 from network.core.clock import utcnow
 from network.core.db import db
 from network.core.reference import region_label, vocabulary_labels
+from network.core.translations import gettext as _  # the request's catalogue, found once
 from network.core.urls import link_url
 from network.directory import queries
 from network.directory.finder import ROUTES, FinderError, cooperation_forms, find_competent
@@ -64,6 +65,14 @@ def group_label(code: str) -> str:
     return str(REGIONAL_GROUPS.get(code, _("Not in a UN regional group")))
 
 
+def entry_key(authority: Authority, show_state: bool = False) -> tuple:
+    """Everything an entry's list item (`authority_item` in directory/macros.html) shows: the key under which the
+    rendered item is kept (network.core.caching.cached_fragment). A field added to the item is added here."""
+    return ("authority_item", show_state, authority.id, authority.key, authority.name, authority.state,
+            authority.parent_body, tuple(authority.designations), authority.available_24_7, authority.last_verified,
+            is_stale(authority), tuple(authority.languages or ()), authority.email)
+
+
 @bp.context_processor
 def directory_helpers() -> dict:
     return {
@@ -77,6 +86,7 @@ def directory_helpers() -> dict:
         "region_name": lambda code: _(region_label(code)) if code else _("No region"),
         "group_label": group_label,
         "is_stale": is_stale,
+        "entry_key": entry_key,
         "stale_since": stale_since,
         "get_state": get_state,
     }
@@ -129,20 +139,18 @@ def state_index(authorities: list[Authority], browse: str) -> list[tuple[str, st
             for key in order if key in sections]
 
 
-def _languages_in_directory(chosen: tuple[str, ...]) -> list[tuple[str, str]]:
-    codes = set(chosen)
-    for languages in db.session.scalars(select(Authority.languages)):
-        codes.update(code.lower() for code in languages or ())
-    return sorted(((code, language_label(code)) for code in codes), key=lambda entry: entry[1])
-
-
-def _states_in_directory(chosen: tuple[str, ...]) -> list[tuple[str, str, int]]:
-    counts: dict[str, int] = dict.fromkeys(chosen, 0)
-    for code in db.session.scalars(select(Authority.state)):
-        counts[code] = counts.get(code, 0) + 1
+def _options_in_directory(filters: queries.DirectoryFilters) -> tuple[list[tuple[str, str]], list[tuple[str, str, int]]]:
+    """The filter's choices over the whole directory, read in one statement: (language code, name) and
+    (State code, name, entries), each with what is chosen even if no entry has it."""
+    languages = set(filters.get("language"))
+    counts: dict[str, int] = dict.fromkeys(filters.get("state"), 0)
+    for state, spoken in db.session.execute(select(Authority.state, Authority.languages)):
+        languages.update(code.lower() for code in spoken or ())
+        counts[state] = counts.get(state, 0) + 1
     states = all_states()
-    return sorted(((code, states[code].name, n) for code, n in counts.items() if code in states),
-                  key=lambda entry: entry[1])
+    return (sorted(((code, language_label(code)) for code in languages), key=lambda entry: entry[1]),
+            sorted(((code, states[code].name, n) for code, n in counts.items() if code in states),
+                   key=lambda entry: entry[1]))
 
 
 @bp.get("/")
@@ -151,10 +159,12 @@ def index():
     filters = _filters()
     browse = request.args.get("browse", "group")
     browse = browse if browse in BROWSE_BY else "group"
-    found = queries.filtered_authorities(filters)
+    found = queries.filtered_authorities(filters, whole=False)  # every match is counted, one page shown
     page = _page_number()
     total, shown = queries.paged(found, page, PER_PAGE)
+    queries.load_entries(shown)
     pages = max(1, math.ceil(total / PER_PAGE))
+    language_options, state_options = _options_in_directory(filters)
     return render_template(
         "directory/index.html", filters=filters, browse=browse, total=total, results=queries.by_state(shown),
         state_count=len({a.state for a in found}), stale_total=queries.stale_count(found),
@@ -165,8 +175,7 @@ def index():
         share_url=request.url,
         designations=designation_labels(), instruments=queries.INSTRUMENTS, channels=queries.CHANNELS,
         regions=queries.REGIONS, groups=REGIONAL_GROUPS,
-        language_options=_languages_in_directory(filters.get("language")),
-        state_options=_states_in_directory(filters.get("state")),
+        language_options=language_options, state_options=state_options,
     )
 
 
@@ -185,10 +194,12 @@ def state(code: str):
 
 def _members_of(authority: Authority) -> list[tuple[object, bool]]:
     """The authority's active members on the network, focal points first: (member, is focal point)."""
-    from network.members.models import Member
+    from network.members.models import Member, RoleGrant
 
-    members = db.session.scalars(select(Member).where(Member.authority_id == authority.id,
-                                                      Member.status == "active"))
+    members = db.session.scalars(  # with their roles (who is a focal point); not their authorities' designations
+        select(Member).where(Member.authority_id == authority.id, Member.status == "active")
+        .options(defaultload(Member.authority).lazyload(Authority.designation_rows),
+                 defaultload(Member.roles).defaultload(RoleGrant.authority).lazyload(Authority.designation_rows)))
     people = [(member, member.has_role("focal_point", authority.id)) for member in members]
     return sorted(people, key=lambda entry: (not entry[1], entry[0].name.lower()))
 
@@ -227,7 +238,7 @@ def finder():
             answer = find_competent(state_code, form, urgent)
         except FinderError:  # checked above; kept so a race with reference data never becomes a 500
             problems.append(_("The finder could not answer this question. Check the State and the form."))
-    with_entries = {code for code, _name, _n in _states_in_directory(())}
+    with_entries = set(db.session.scalars(select(Authority.state).distinct()))
     states = all_states()
     return render_template(
         "directory/finder.html", answer=answer, problems=problems, chosen_state=state_code, chosen_form=form,
