@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 FLASK := NETWORK_DEMO_MODE=1 NETWORK_PUBLIC_URL=http://$(HOST):$(PORT) $(BIN)/flask --app app
 
-.PHONY: run test fuzz install lint clean translations cluster cluster-stop cluster-status
+.PHONY: run test fuzz install lint clean translations catalogues cluster cluster-stop cluster-status
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -21,13 +21,13 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 
 # Demo mode: secrets are generated in the instance folder, mail goes to the console.
-run: install
+run: install catalogues
 	$(FLASK) db upgrade
 	$(FLASK) demo load
 	@$(FLASK) demo accounts
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: install
+test: install catalogues
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The long fuzzing run (tests/fuzz, hypothesis profile "fuzz"): FUZZ_EXAMPLES inputs per form, import and API
@@ -42,14 +42,33 @@ lint: install
 clean:
 	rm -rf $(VENV) .pytest_cache
 
-# Extract user-facing strings for translators (the six UN languages: en, fr, es, ru, ar, zh).
+# The interface in the six UN languages (issue 13): English in the code, the five others in
+# translations/<lang>/LC_MESSAGES/messages.po (docs/translations.md). `make translations` extracts the strings and
+# merges them into every catalogue (a new string appears untranslated, a changed one "fuzzy"); translators then fill
+# the .po files. The compiled .mo files are never committed: `make run` and `make test` build them from the .po
+# files whenever a .po is newer (`make catalogues`), so a page never shows an old translation.
+TRANSLATED := fr es ru ar zh
+CATALOGUES := $(foreach lang,$(TRANSLATED),translations/$(lang)/LC_MESSAGES/messages.mo)
+
 translations: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o messages.pot .
-	@echo "messages.pot written; create a language with: $(BIN)/pybabel init -i messages.pot -d translations -l fr"
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --sort-by-file -o messages.pot .
+	@for lang in $(TRANSLATED); do \
+	  test -f translations/$$lang/LC_MESSAGES/messages.po \
+	    || $(BIN)/pybabel init -i messages.pot -d translations -l $$lang; \
+	done
+	$(BIN)/pybabel update -i messages.pot -d translations
+	$(MAKE) catalogues
+
+catalogues: $(CATALOGUES)
+
+# Written beside and then renamed: a test or a server reading the catalogue meanwhile sees the old or the new one.
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po | $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -l $* -i $< -o $@.tmp
+	mv $@.tmp $@
 
 # A local cluster (issue 16): two gunicorn application servers on PostgreSQL and Redis behind nginx with TLS
 # (https://127.0.0.1:8443, a self-signed certificate), plus the worker; deploy/cluster.sh says what it needs.
-cluster: install
+cluster: install catalogues
 	bash deploy/cluster.sh start
 
 cluster-stop:

@@ -36,6 +36,15 @@ def _hermetic_environment():
     os.environ.update(saved)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _compiled_catalogues():
+    """The translation catalogues compiled from their .po files where stale, as `make test` does first (`make
+    catalogues`): a run started with pytest alone serves the same languages (network/core/i18n.py)."""
+    from network.core.i18n import compile_catalogues
+
+    compile_catalogues([Path(__file__).resolve().parent.parent / "translations"])
+
+
 # ---------------------------------------------------------------- databases
 
 def _pg_url() -> str | None:

@@ -345,7 +345,9 @@ def test_diff_shows_the_changes_between_two_revisions(client, publish_case, mode
     assert "<ins>freezing</ins>" in html
     assert "<del>granted</del>" in html and "<ins>partially_granted</ins>" in html
     assert "3 fields changed" in html
-    assert client.get(f"/cases/{case.reference}/diff").get_data(as_text=True) == html  # the last two by default
+    by_default = client.get(f"/cases/{case.reference}/diff").get_data(as_text=True)
+    assert by_default.split("<main", 1)[1] == html.split("<main", 1)[1]  # the last two by default (the header's
+    # language menu differs: it links back to each page's own address)
 
 
 def test_diff_answers_400_for_bad_parameters_and_404_for_missing_revisions(client, publish_case):

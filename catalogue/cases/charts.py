@@ -2,7 +2,12 @@
 
 Colours, sizes and fonts are SVG presentation attributes (fill=, font-size=), which a strict CSP allows;
 no style attributes, no script. Every chart has role="img", an aria-label, a <title>, and a <title> on each
-bar or cell; pages show the numbers in a table beside it. Labels are escaped."""
+bar or cell; pages show the numbers in a table beside it. Labels are escaped.
+
+A chart is laid out left to right in every language (`direction="ltr"` on the root): inside an Arabic page the SVG
+would otherwise inherit `direction: rtl`, which turns `text-anchor="end"` into the left edge of each label and sends
+the labels across the bars. An Arabic label still reads right to left within itself (the bidi algorithm orders its
+letters), and the numbers and axes keep the order readers of statistics expect."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -27,7 +32,7 @@ def _short(label: str, length: int) -> str:
 def _open(width: int, height: int, title: str, css_class: str) -> list[str]:
     return [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{escape(title)}" class="chart {css_class}" font-family="{escape(FONT)}" '
+        f'aria-label="{escape(title)}" class="chart {css_class}" font-family="{escape(FONT)}" direction="ltr" '
         f'preserveAspectRatio="xMinYMin meet">',
         f"<title>{escape(title)}</title>",
     ]

@@ -50,9 +50,16 @@ def _one_address(text: str) -> bool:
 
 def queue_mail(recipient: str, subject: str, template: str, /, **context: object) -> OutboxMail:
     """Render a plain-text mail and queue it; it leaves only if the transaction commits. The subject and the
-    recipient are header text (one line, no encoded words), whatever a member or an import put in them."""
-    body = render_template(f"mail/{template}.txt", **context)
-    mail = OutboxMail(recipient=header_text(recipient), subject=header_text(subject), body=body)
+    recipient are header text (one line, no encoded words), whatever a member or an import put in them.
+
+    The mail is written in the recipient's language (`network.core.i18n.recipient_language`: the member's chosen
+    language), whoever's request sends it: the body is rendered, and a lazy subject (`_l(...)`) translated, in it."""
+    from network.core.i18n import in_language, recipient_language
+
+    with in_language(recipient_language(recipient, context)):
+        body = render_template(f"mail/{template}.txt", **context)
+        subject = header_text(subject)  # str() of a lazy string: translated here, in the recipient's language
+    mail = OutboxMail(recipient=header_text(recipient), subject=subject, body=body)
     db.session.add(mail)
     db.session.flush()
     g.setdefault("queued_mail_ids", []).append(mail.id)

@@ -41,6 +41,8 @@ class Member(UserMixin, db.Model):
     suspended_reason: Mapped[str] = mapped_column(String(1000), default="", nullable=False)
     suspended_until: Mapped[datetime | None] = mapped_column()
     status_changed_at: Mapped[datetime | None] = mapped_column()
+    # The interface language the member chose ("" until they choose): their pages and their e-mails are in it.
+    language: Mapped[str] = mapped_column(String(8), default="", server_default="", nullable=False)
 
     authority: Mapped[Authority | None] = relationship(lazy="joined")
     roles: Mapped[list[RoleGrant]] = relationship(

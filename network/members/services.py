@@ -11,9 +11,10 @@ from datetime import datetime, timedelta
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defaultload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from network.core import audit
@@ -129,7 +130,7 @@ def apply(data: ApplicationInput, address: str = "") -> Application | None:
     password_hash = passwords.hash_password(data.password)  # for taken addresses too: equal work
     existing = find_member(email)
     if existing is not None:
-        queue_mail(email, _("Someone applied with your address"), "members/already_registered",
+        queue_mail(email, _l("Someone applied with your address"), "members/already_registered",
                    member=existing, sign_in_url=url_for("members.sign_in", _external=True),
                    reset_url=url_for("members.forgot_password", _external=True))
         audit.record("application.duplicate_address", existing, actor=existing)
@@ -153,7 +154,7 @@ def apply(data: ApplicationInput, address: str = "") -> Application | None:
 
 def send_verification(application: Application) -> None:
     token = make_link_token("verify-email", {"a": application.id, "e": application.member.email})
-    queue_mail(application.member.email, _("Confirm your e-mail address"), "members/verify_email",
+    queue_mail(application.member.email, _l("Confirm your e-mail address"), "members/verify_email",
                application=application, link=url_for("members.verify_email", token=token, _external=True),
                hours=current_app.config["EMAIL_VERIFICATION_MAX_AGE"] // 3600)
 
@@ -174,14 +175,14 @@ def verify_email(token: str) -> Application:
     audit.record("application.email_verified", application, actor=application.member)
     member = application.member
     for focal_point in focal_points_of(member.authority_id):
-        queue_mail(focal_point.email, _("A colleague asks to join the network"), "members/vouch_request",
+        queue_mail(focal_point.email, _l("A colleague asks to join the network"), "members/vouch_request",
                    focal_point=focal_point, application=application,
                    link=url_for("members.vouching", _external=True))
     if application.referee_email:
         referee = find_member(application.referee_email)
         if referee is not None and referee.is_vetted and referee.id != member.id:
             application.referee_id = referee.id
-            queue_mail(referee.email, _("You were named as referee"), "members/referee_request",
+            queue_mail(referee.email, _l("You were named as referee"), "members/referee_request",
                        referee=referee, application=application,
                        link=url_for("members.referee_requests", _external=True))
     return application
@@ -236,7 +237,7 @@ def approve(application: Application, by: Member, note: str = "") -> Member:
     if not member.has_role("member"):
         member.roles.append(RoleGrant(role="member", granted_by_id=by.id))
     audit.record("application.approved", application, actor=by, member=member.email, note=note)
-    queue_mail(member.email, _("Your application was approved"), "members/approved", member=member,
+    queue_mail(member.email, _l("Your application was approved"), "members/approved", member=member,
                link=url_for("members.sign_in", _external=True))
     return member
 
@@ -252,7 +253,7 @@ def reject(application: Application, by: Member, reason: str) -> None:
     member.status, member.status_changed_at = "deactivated", now
     delete_member_sessions(member.id)
     audit.record("application.rejected", application, actor=by, member=member.email, reason=reason.strip())
-    queue_mail(member.email, _("Your application was not accepted"), "members/rejected", member=member,
+    queue_mail(member.email, _l("Your application was not accepted"), "members/rejected", member=member,
                reason=reason.strip())
 
 
@@ -265,7 +266,7 @@ def request_information(application: Application, by: Member, question: str) -> 
     application.info_requested_at = now
     audit.record("application.info_requested", application, actor=by, question=question.strip())
     token = make_link_token("info-request", {"a": application.id, "t": now.isoformat()})
-    queue_mail(application.member.email, _("The moderators need more information"), "members/info_request",
+    queue_mail(application.member.email, _l("The moderators need more information"), "members/info_request",
                application=application, question=question.strip(),
                link=url_for("members.answer_information", token=token, _external=True))
 
@@ -290,7 +291,7 @@ def answer_information(token: str, answer: str) -> Application:
     application.info_answer, application.status = answer.strip(), "submitted"
     audit.record("application.info_answered", application, actor=application.member)
     for moderator in moderators():
-        queue_mail(moderator.email, _("An applicant answered your question"), "members/info_answered",
+        queue_mail(moderator.email, _l("An applicant answered your question"), "members/info_answered",
                    moderator=moderator, application=application,
                    link=url_for("members.application_detail", application_id=application.id, _external=True))
     return application
@@ -302,7 +303,11 @@ def vetting_queue() -> list[Application]:
         db.session.scalars(
             select(Application).where(Application.status.in_(("submitted", "info_requested")))
             .order_by(Application.submitted_at, Application.id)
-            .options(selectinload(Application.vouches))  # the queue shows each one's vouches: one statement
+            # The queue shows each one's vouches (one statement) and the applicant's name and authority: not the
+            # focal points who vouched, the applicant's roles, nor the authority's designations.
+            .options(selectinload(Application.vouches).lazyload(Vouch.focal_point),
+                     defaultload(Application.member).lazyload(Member.roles),
+                     defaultload(Application.member).defaultload(Member.authority).lazyload(Authority.designation_rows))
         )
     )
 
@@ -319,7 +324,7 @@ def remind_moderators() -> int:
     if not waiting:
         return 0
     for moderator in moderators():
-        queue_mail(moderator.email, _("%(n)d applications are waiting", n=len(waiting)), "members/vetting_reminder",
+        queue_mail(moderator.email, _l("%(n)d applications are waiting", n=len(waiting)), "members/vetting_reminder",
                    moderator=moderator, applications=waiting, now=now,
                    link=url_for("members.vetting_queue", _external=True))
     for application in waiting:
@@ -571,7 +576,7 @@ def change_password(member: Member, current: str, new: str, code: str, keep_sess
     member.password_changed_at = utcnow()
     ended = delete_member_sessions(member.id, except_id=keep_session_id)
     audit.record("password.changed", member, actor=member, other_sessions_ended=ended)
-    queue_mail(member.email, _("Your password was changed"), "members/password_changed", member=member)
+    queue_mail(member.email, _l("Your password was changed"), "members/password_changed", member=member)
 
 
 def request_password_reset(email: str, address: str = "") -> None:
@@ -591,7 +596,7 @@ def request_password_reset(email: str, address: str = "") -> None:
                                                "h": member.password_hash[-16:] if member else ""})
     link = url_for("members.reset_password", token=token, _external=True)
     if usable and allowed:
-        queue_mail(member.email, _("Reset your password"), "members/password_reset", member=member, link=link,
+        queue_mail(member.email, _l("Reset your password"), "members/password_reset", member=member, link=link,
                    minutes=config["PASSWORD_RESET_MAX_AGE"] // 60)
     outcome = "throttled" if not allowed else "mailed" if usable else "no_account"
     audit.record("password.reset_requested", member if usable else None, actor=member if usable else None,
@@ -634,7 +639,7 @@ def reset_password(token: str, new: str) -> Member:
     retire_on_reset(member)  # the page warned: old messages now need the messaging recovery key
     delete_member_sessions(member.id)
     audit.record("password.reset", member, actor=member)
-    queue_mail(member.email, _("Your password was changed"), "members/password_changed", member=member)
+    queue_mail(member.email, _l("Your password was changed"), "members/password_changed", member=member)
     return member
 
 
@@ -711,7 +716,7 @@ def suspend(member: Member, by: Member, reason: str, until: datetime | None) -> 
     _left_authority(member)
     audit.record("member.suspended", member, actor=by, reason=reason.strip(),
                  until=until.isoformat() if until else None, sessions_ended=ended)
-    queue_mail(member.email, _("Your account was suspended"), "members/suspended", member=member)
+    queue_mail(member.email, _l("Your account was suspended"), "members/suspended", member=member)
 
 
 def reinstate(member: Member, by: Actor) -> None:
@@ -726,7 +731,7 @@ def reinstate(member: Member, by: Actor) -> None:
     if previous == "lapsed" or not member.confirmed_until or member.confirmed_until < now:
         member.confirmed_until = now + timedelta(days=current_app.config["MEMBERSHIP_VALIDITY_DAYS"])
     audit.record("member.reinstated", member, actor=by, previous=previous)
-    queue_mail(member.email, _("Your account is active again"), "members/reinstated", member=member,
+    queue_mail(member.email, _l("Your account is active again"), "members/reinstated", member=member,
                link=url_for("members.sign_in", _external=True))
 
 
@@ -779,7 +784,7 @@ def revalidate() -> dict[str, int]:
             delete_member_sessions(member.id)
             _left_authority(member)
             audit.record("member.lapsed", member, actor=None, confirmed_until=member.confirmed_until.isoformat())
-            queue_mail(member.email, _("Your membership has lapsed"), "members/lapsed", member=member)
+            queue_mail(member.email, _l("Your membership has lapsed"), "members/lapsed", member=member)
             lapsed += 1
         elif member.confirmed_until <= notice and member.revalidation_notice_at is None:
             member.revalidation_notice_at = now
@@ -787,7 +792,7 @@ def revalidate() -> dict[str, int]:
             if not focal_points_of(member.authority_id):
                 recipients += moderators()
             for recipient in {r.id: r for r in recipients}.values():
-                queue_mail(recipient.email, _("Membership to re-confirm"), "members/revalidation_notice",
+                queue_mail(recipient.email, _l("Membership to re-confirm"), "members/revalidation_notice",
                            recipient=recipient, member=member,
                            link=url_for("members.reconfirmations", _external=True))
             audit.record("member.revalidation_notice", member, actor=None)
