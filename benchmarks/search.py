@@ -50,7 +50,11 @@ UPDATE_BATCH = 200  # the indexer's outbox batch
 # (kind, backend, size, measure, limit): the issue's targets on the development machine.
 TARGETS = (("p95 query latency", "whoosh", 10_000, "p95_ms", 50.0),
            ("p95 query latency", "postgres", 100_000, "p95_ms", 50.0),
-           ("full reindex", "whoosh", 10_000, "reindex_seconds", 60.0))
+           ("full reindex", "whoosh", 10_000, "reindex_seconds", 60.0),
+           ("full reindex", "postgres", 10_000, "reindex_seconds", 20.0),
+           ("peak RSS", "whoosh", 10_000, "rss_peak_mb", 300.0),
+           ("peak RSS", "postgres", 100_000, "rss_peak_mb", 300.0))
+PG_RANKINGS = ("rum", "gin")  # PostgreSQL: candidates from the RUM index (where rum is installed), or the GIN path
 
 # ---------------------------------------------------------------- the query mix
 
@@ -178,13 +182,15 @@ def _sqlalchemy_url(url: str) -> str:
 
 
 @contextmanager
-def postgres_backend(url: str) -> Iterator[tuple[SearchBackend, Callable[[], None], Callable[[], int]]]:
-    """A database of its own (dropped at the end) holding only the search tables."""
+def postgres_backend(url: str, ranking: str = "rum") \
+        -> Iterator[tuple[SearchBackend, Callable[[], None], Callable[[], int]]]:
+    """A database of its own (dropped at the end) holding only the search tables; with `ranking` "rum", the RUM
+    index and table settings migration 5e4c0b0a1d12 gives a server that offers the rum extension."""
     import sqlalchemy as sa
     from sqlalchemy.orm import Session
 
     from catalogue.search.models import CaseSearch, SearchWord
-    from catalogue.search.postgres_backend import PostgresBackend
+    from catalogue.search.postgres_backend import RUM_INDEX, PostgresBackend
 
     target = sa.engine.make_url(_sqlalchemy_url(url))
     name = target.database
@@ -197,6 +203,12 @@ def postgres_backend(url: str) -> Iterator[tuple[SearchBackend, Callable[[], Non
     try:
         CaseSearch.__table__.create(engine)
         SearchWord.__table__.create(engine)
+        if ranking == "rum":  # as the migration does (its statements, not imported: a migration is frozen)
+            with engine.begin() as connection:
+                connection.execute(sa.text("CREATE EXTENSION IF NOT EXISTS rum"))
+                connection.execute(sa.text(
+                    f"CREATE INDEX {RUM_INDEX} ON case_search USING rum (rank_document rum_tsvector_ops)"))
+                connection.execute(sa.text("ALTER TABLE case_search SET (toast_tuple_target = 512)"))
         with Session(engine) as session:
             backend = PostgresBackend(lambda: session)
 
@@ -229,11 +241,12 @@ def tantivy_backend() -> Iterator[tuple[object, Callable[[], None], Callable[[],
         yield TantivyReference(path), lambda: None, lambda: folder_bytes(path)
 
 
-def measure(backend_name: str, size: int, queries: int, seed: int, pg_url: str) -> dict:
+def measure(backend_name: str, size: int, queries: int, seed: int, pg_url: str, pg_ranking: str = "rum") -> dict:
     """One backend at one size: reindex, an update batch, the query mix, memory."""
     baseline = max_rss_mb()
     mix = query_mix(queries, size, seed)
-    contexts = {"whoosh": whoosh_backend, "postgres": lambda: postgres_backend(pg_url), "tantivy": tantivy_backend}
+    contexts = {"whoosh": whoosh_backend, "postgres": lambda: postgres_backend(pg_url, pg_ranking),
+                "tantivy": tantivy_backend}
     context = contexts[backend_name]()
     with context as (backend, commit, index_bytes):
         documents = TimedDocuments(synthetic_catalogue(size, seed))
@@ -279,6 +292,8 @@ def measure(backend_name: str, size: int, queries: int, seed: int, pg_url: str) 
     every = [t for values in timings.values() for t in values]
     return {
         "backend": backend_name, "size": size, "seed": seed,
+        **({"ranking": pg_ranking} if backend_name == "postgres" else {}),
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],  # the machine may be shared: say how busy
         "index": {"documents": indexed, "reindex_seconds": round(reindex, 3),
                   "docs_per_second": round(indexed / reindex, 1) if reindex else None,
                   "generation_seconds_excluded": round(documents.seconds, 2),
@@ -300,7 +315,7 @@ def environment(pg_url: str, backends: list[str]) -> dict:
     import whoosh
 
     info = {"date": date.today().isoformat(), "python": platform.python_version(), "platform": platform.platform(),
-            "cpus": os.cpu_count(), "whoosh": ".".join(str(v) for v in whoosh.__version__),
+            "cpus": os.cpu_count(), "load_average_start": [round(x, 2) for x in os.getloadavg()], "whoosh": ".".join(str(v) for v in whoosh.__version__),
             "project_query_semantics": project_semantics()}
     if REFERENCE in backends:
         from search_tantivy import version
@@ -320,7 +335,7 @@ def environment(pg_url: str, backends: list[str]) -> dict:
 
 def in_subprocess(backend: str, size: int, args: argparse.Namespace) -> dict:
     command = [sys.executable, __file__, "--worker", f"{backend}:{size}", "--queries", str(args.queries),
-               "--seed", str(args.seed), "--pg-url", args.pg_url]
+               "--seed", str(args.seed), "--pg-url", args.pg_url, "--pg-ranking", args.pg_ranking]
     done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603 (our own script)
     if done.returncode != 0:
         return {"backend": backend, "size": size, "error": (done.stderr or done.stdout).strip()[-2000:]}
@@ -335,7 +350,8 @@ def check_targets(results: list[dict]) -> list[dict]:
             verdicts.append({"target": f"{label} {backend} {size:,}", "limit": limit, "value": None,
                              "met": None})
             continue
-        value = found["queries"][measure_name] if measure_name in found["queries"] else found["index"][measure_name]
+        value = next(found[part][measure_name] for part in ("queries", "index", "memory")
+                     if measure_name in found[part])
         verdicts.append({"target": f"{label} {backend} {size:,}", "limit": limit, "value": value,
                          "met": value <= limit})
     return verdicts
@@ -501,6 +517,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG_URL),
                         help="database to create (and drop) for the PostgreSQL backend")
+    parser.add_argument("--pg-ranking", choices=PG_RANKINGS, default="rum",
+                        help="PostgreSQL: rank candidates from the RUM index (the rum extension must be installed) "
+                             "or through the GIN path (as without the extension)")
     parser.add_argument("--runs", help="explicit backend:size pairs instead of sizes x backends, e.g. "
                                        "whoosh:1000,whoosh:10000,postgres:100000")
     parser.add_argument("--output", help="JSON file (default benchmarks/results/search-<date>.json)")
@@ -509,7 +528,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.worker:
         backend, size = args.worker.split(":")
-        print(json.dumps(measure(backend, int(size), args.queries, args.seed, args.pg_url)))
+        print(json.dumps(measure(backend, int(size), args.queries, args.seed, args.pg_url, args.pg_ranking)))
         return 0
 
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
@@ -531,6 +550,7 @@ def main(argv: list[str] | None = None) -> int:
     output.parent.mkdir(parents=True, exist_ok=True)
     report = {"environment": environment(args.pg_url, backends),
               "parameters": {"sizes": sizes, "backends": backends, "queries": args.queries, "seed": args.seed,
+                             "pg_ranking": args.pg_ranking,
                              "warm_up": WARM_UP, "facets": list(FACETS)},
               "results": [], "targets": []}
     if REFERENCE in backends:

@@ -16,13 +16,10 @@ def html(response) -> str:
 
 
 def search(member, text: str = "", author_id: int | None = None, page: int = 1, per_page: int = 20):
-    """What the forum's search page asks the provider, with the member's scope from the visibility filter."""
-    from network.forum import access, hooks
+    """What the forum's search page asks its kind of the search layer, in the member's scope."""
+    from network.forum.search import search_posts
 
-    provider = hooks.search_provider()
-    assert provider is not None, "the search layer registers the forum's search provider"
-    seen, moderated = access.search_scope(member)
-    return provider(hooks.SearchScope(member.id, seen, moderated), text, author_id, page, per_page)
+    return search_posts(member, text, author_id, page, per_page)
 
 
 def bodies(member, text: str, **kwargs) -> list[str]:
@@ -39,14 +36,23 @@ def _posts(ids: list[int]) -> list:
     return [db.session.get(Post, post_id) for post_id in ids]
 
 
-def _outbox() -> list[tuple[int | None, int | None]]:
+def _outbox() -> list[int]:
     from sqlalchemy import select
 
-    from catalogue.search.forum_models import ForumSearchOutbox
     from network.core.db import db
+    from network.search.models import IndexOutbox
 
-    return list(db.session.execute(select(ForumSearchOutbox.post_id, ForumSearchOutbox.topic_id)
-                                   .order_by(ForumSearchOutbox.id)).tuples())
+    return list(db.session.scalars(select(IndexOutbox.object_id).where(IndexOutbox.kind == "posts")
+                                   .order_by(IndexOutbox.id)))
+
+
+def _topic_posts(topic) -> list:
+    from sqlalchemy import select
+
+    from network.core.db import db
+    from network.forum.models import Post
+
+    return list(db.session.scalars(select(Post).where(Post.topic_id == topic.id)))
 
 
 def _reply(member, topic, body: str):
@@ -194,17 +200,19 @@ def test_every_change_writes_an_outbox_row_in_its_transaction(app, forum):
     db.session.rollback()
     assert len(_outbox()) == before
     post = _reply(forum["member"], forum["open_topic"], "Kept")
-    assert _outbox()[-1] == (post.id, None)
+    assert _outbox()[-1] == post.id
+    queued = len(_outbox())
     forum["open_topic"].last_post_at = forum["open_topic"].last_post_at  # no change that a document shows
     db.session.commit()
-    forum["open_topic"].title = "A new title"
+    assert len(_outbox()) == queued
+    forum["open_topic"].title = "A new title"  # every post of the topic: the change reaches each document
     db.session.commit()
-    assert _outbox()[-1] == (None, forum["open_topic"].id)
+    assert sorted(_outbox()[queued:]) == sorted(p.id for p in _topic_posts(forum["open_topic"]))
 
 
 @pytest.mark.config(SEARCH_INDEX_ON_COMMIT=False)
 def test_a_crash_between_the_index_write_and_the_outbox_delete_loses_nothing(app, forum, monkeypatch):
-    from catalogue.search import forum_indexer
+    from network.search import indexer
 
     for n in range(4):
         _reply(forum["member"], forum["open_topic"], f"Yacht number {n}")
@@ -213,21 +221,22 @@ def test_a_crash_between_the_index_write_and_the_outbox_delete_loses_nothing(app
     def crash(session, row_ids):
         raise RuntimeError("died between the index write and the outbox delete")
 
-    monkeypatch.setattr(forum_indexer, "_delete_rows", crash)
+    monkeypatch.setattr(indexer, "_delete_rows", crash)
     with pytest.raises(RuntimeError):
-        forum_indexer.drain()
+        indexer.drain("posts")
     assert len(_outbox()) == queued  # the rows stay
     monkeypatch.undo()
-    assert forum_indexer.drain() == queued
+    assert indexer.drain("posts") == queued
     assert _outbox() == []
     assert search(forum["member"], "yacht").total == 4  # replayed, not duplicated
-    status = forum_indexer.status()
+    status = indexer.status("posts")
     assert status.in_step and status.indexed == status.expected
 
 
 @pytest.mark.config(SEARCH_INDEX_ON_COMMIT=False)
 def test_a_crash_in_the_middle_of_the_index_write_keeps_the_rows(app, forum, monkeypatch):
-    from catalogue.search import forum_index, forum_indexer
+    from network.forum import search as forum_search
+    from network.search import indexer
 
     for n in range(3):
         _reply(forum["member"], forum["open_topic"], f"Ketch number {n}")
@@ -236,14 +245,13 @@ def test_a_crash_in_the_middle_of_the_index_write_keeps_the_rows(app, forum, mon
     def broken(post, first):
         raise RuntimeError("a post that cannot be read")
 
-    monkeypatch.setattr(forum_indexer, "post_document", broken)
+    monkeypatch.setattr(forum_search, "post_document", broken)
     with pytest.raises(RuntimeError):
-        forum_indexer.drain()
+        indexer.drain("posts")
     assert len(_outbox()) == queued
     monkeypatch.undo()
-    forum_indexer.drain()
+    indexer.drain("posts")
     assert search(forum["member"], "ketch").total == 3
-    assert forum_index  # (imported for the monkeypatch's module)
 
 
 def test_reindex_status_and_healthz_cover_the_forum_index(app, client, forum):
@@ -251,23 +259,31 @@ def test_reindex_status_and_healthz_cover_the_forum_index(app, client, forum):
     result = runner.invoke(args=["search", "reindex"])
     assert result.exit_code == 0, result.output
     assert "forum posts" in result.output
-    result = runner.invoke(args=["search", "status"])
-    assert result.exit_code == 0 and "Forum" in result.output, result.output
+    result = runner.invoke(args=["search", "status", "--kind", "posts"])
+    assert result.exit_code == 0 and "indexed 2 of 2 forum posts" in result.output, result.output
     body = client.get("/healthz").get_json()
-    checks = body.get("checks", body)
-    assert checks["forum_search"]["ok"] and checks["forum_search"]["expected"] == 2
+    posts = body["checks"]["search"]["kinds"]["posts"]
+    assert posts["ok"] and posts["expected"] == 2
 
 
-def test_the_whoosh_forum_index_sits_next_to_the_case_index(app, db_backend, forum):
+def test_the_post_index_is_a_private_whoosh_folder_on_sqlite_and_search_records_on_postgresql(app, db_backend,
+                                                                                             forum):
     import os
     import stat
     from pathlib import Path
 
-    if db_backend != "sqlite":
-        pytest.skip("the Whoosh folder is the embedded default's (SQLite here)")
+    from sqlalchemy import func, select
+
+    from network.core.db import db
+    from network.search.models import SearchRecord
+
     search(forum["member"], "anything")
-    folder = Path(app.instance_path) / "search-index-forum"
-    assert folder.is_dir() and stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+    folder = Path(app.instance_path) / "search-index-posts"
+    rows = db.session.scalar(select(func.count()).select_from(SearchRecord).where(SearchRecord.kind == "posts"))
+    if db_backend == "sqlite":
+        assert folder.is_dir() and stat.S_IMODE(os.stat(folder).st_mode) == 0o700 and rows == 0
+    else:
+        assert not folder.exists() and rows == 2
 
 
 # ---------------------------------------------------------------- hostile queries
@@ -283,9 +299,9 @@ def test_hostile_queries_never_fail(app, auth, forum, text):
     assert found.total == len(found.post_ids) or found.total > 20
 
 
-def test_without_a_provider_the_forum_keeps_its_labelled_interim_search(app, auth, forum):
-    from network.forum.hooks import EXTENSION
-
-    app.extensions[EXTENSION].pop("search")
-    page = html(auth.client_for(forum["member"]).get("/forum/search?q=central"))
-    assert "interim search" in page and "1 post found" in page and "<mark>" not in page
+def test_the_forum_box_no_longer_says_interim(app, auth, forum):
+    client = auth.client_for(forum["member"])
+    for url in ("/forum/", "/forum/search?q=central"):
+        page = html(client.get(url))
+        assert "interim" not in page.lower(), url
+    assert "1 post found" in html(client.get("/forum/search?q=central"))

@@ -536,8 +536,9 @@ def test_models_agree_with_migrations(app):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from network.core.db import db
+    from network.core.db import db, include_object
 
     with db.engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), db.metadata)
+        diff = compare_metadata(MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": include_object}), db.metadata)
     assert diff == []

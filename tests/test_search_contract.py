@@ -15,7 +15,7 @@ pytestmark = pytest.mark.persistence
 
 
 def test_the_backend_follows_the_database(app, db_backend):
-    from catalogue.search.services import backend
+    from catalogue.cases.search import backend
 
     assert backend().name == {"sqlite": "whoosh", "postgresql": "postgres"}[db_backend]
 
@@ -201,8 +201,8 @@ def test_the_snippet_is_the_passage_with_the_words(case):
 def test_unpublished_and_members_only_cases_never_reach_those_who_may_not_see_them(app, member, moderator,
                                                                                    member_factory):
     from catalogue.cases.queries import search_cases
+    from catalogue.cases.search import backend
     from catalogue.cases.services import search_viewer
-    from catalogue.search.services import backend
 
     stranger = member_factory()
     make_case(member, moderator, "C-PUBLIC", title="Zeppelin public case")
@@ -229,8 +229,8 @@ def test_the_engine_scope_mirrors_visible_cases_for_every_reader_and_state(app, 
     from sqlalchemy import select
 
     from catalogue.cases.models import Case
+    from catalogue.cases.search import backend
     from catalogue.cases.services import search_viewer, visible_cases
-    from catalogue.search.services import backend
     from network.core.db import db
 
     for n, (status, visibility) in enumerate(itertools.product(
@@ -352,8 +352,8 @@ def test_facet_counts_equal_a_direct_count_of_the_database(app, catalogue, membe
 def test_filters_inside_the_engine_agree_with_sql(app, catalogue, member, filters):
     """The engine's own filters (for callers such as benchmarks) select what the SQL filters select."""
     from catalogue.cases.queries import search_cases
+    from catalogue.cases.search import backend
     from catalogue.cases.services import search_viewer
-    from catalogue.search.services import backend
 
     for reader in (None, member):
         engine = backend().search("yacht", filters=filters, viewer=search_viewer(reader),
@@ -368,8 +368,8 @@ def test_filters_inside_the_engine_agree_with_sql(app, catalogue, member, filter
 
 
 def test_a_rebuilt_index_answers_like_the_incremental_one(app, catalogue):
-    from catalogue.search import indexer
+    from network.search import indexer
 
     before = {q: found(q) for q in ("yacht", "records", "seized OR obtained", "yach*")}
-    indexer.rebuild()
+    indexer.rebuild("cases")
     assert {q: found(q) for q in before} == before

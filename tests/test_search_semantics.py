@@ -192,3 +192,65 @@ def test_long_chains_of_operators_never_fail_on_either_engine(case):
               "司法协助" * 250, "المساعدة " * 100):
         found(q)  # no exception
     assert found(" OR ".join(["zzz"] * 20) + " OR extradition") == ["C-A"]
+
+
+# ---------------------------------------------------------------- issue 11: concepts across words and languages
+
+def test_a_thesaurus_term_matches_without_its_inner_stop_words():
+    from catalogue.search.documents import tokens
+    from catalogue.search.query import group_of, synonyms_in
+
+    group = group_of(("transfer", "of", "prisoners"))
+    assert group and group_of(("transferred", "prisoners")) == group
+    assert group in synonyms_in(tokens("The transfer of the prisoners was agreed in 2019."), "en")
+    assert group_of(("port", "of")) is not None and group_of(("port",)) is None  # first and last words stay
+
+
+def test_an_agent_noun_also_looks_for_the_activity_and_the_activity_for_the_agent():
+    from catalogue.search.query import Term, parse
+
+    def alternatives(text: str) -> set:
+        return {item for concept in parse(text).concepts for item in getattr(concept, "items", (concept,))}
+
+    assert Term("smuggling") in alternatives("smugglers")
+    assert Term("smuggler") in alternatives("smuggling")
+    assert Term("braconnage") in alternatives("braconniers")
+    assert Term("order") not in alternatives("orders") and len(parse("orders").concepts) == 1
+
+
+def test_an_elided_article_or_a_possessive_is_the_word_itself(case):
+    case("C-EXT", language="fr", title="Extradition refusée par la chambre", summary="La remise a été refusée.",
+         cooperation_forms=["law_enforcement"])
+    case("C-JIT", title="Joint investigation team against a smuggling network", summary="Set up in 2020.")
+    case("C-BANK", title="Bank records", summary="Records were sent.")
+    assert "C-EXT" in found("l'extradition") and "C-EXT" in found("d\u2019extradition")
+    assert found("équipe commune d'enquête") == ["C-JIT"]  # the thesaurus term, though typed with d'
+
+
+def test_a_chinese_query_typed_without_spaces_finds_its_terms_in_any_language(case):
+    case("C-IVORY", title="Ivory smuggling ring: freezing of the exporter's accounts",
+         summary="Tusks were seized in the port and the accounts frozen.", crime_types=["wildlife_crime"])
+    case("C-ZH", language="zh", title="象牙走私案", summary="海关查获象牙。")
+    case("C-BANK", title="Bank records", summary="Records were sent.")
+    assert set(found("象牙走私")) == {"C-IVORY", "C-ZH"}
+    assert found("象牙走私 资产冻结")[0] == "C-IVORY"  # ivory, smuggling and freezing: the most concepts held
+    assert found('"象牙走私"') == ["C-ZH"]  # quoted: the exact characters
+
+
+def test_a_state_is_found_by_its_name_in_any_un_language_or_by_the_case_being_about_it(case):
+    case("C-LBN", title="Bank secrecy lifted for a fraud investigation", summary="The accounts were disclosed.",
+         requested_state="LBN")
+    case("C-FR", language="fr", title="Secret bancaire levé au Liban", summary="Les comptes ont été transmis.",
+         requesting_state="FRA", requested_state="BEL")
+    case("C-OTHER", title="Bank records", summary="Records were sent.")
+    for query in ("Lebanon", "Liban", "Líbano", "Ливан", "لبنان", "黎巴嫩"):
+        assert set(found(query)) == {"C-LBN", "C-FR"}, query
+
+
+def test_a_case_naming_the_concepts_in_another_language_ranks_before_one_holding_only_some_of_the_words(case):
+    coded = {"cooperation_forms": ["law_enforcement"], "crime_types": ["fraud"], "legal_bases": ["reciprocity"]}
+    case("C-FR", language="fr", title="Entraide judiciaire : relevés bancaires transmis",
+         summary="Les relevés bancaires ont été transmis au titre de l'entraide judiciaire.", **coded)
+    case("C-EN", title="Legal staff and bank staff: mutual visits",
+         summary="Assistance for bank employees; legal training; mutual visits of bank and legal staff.", **coded)
+    assert found("mutual legal assistance bank records")[0] == "C-FR"

@@ -14,9 +14,9 @@ from flask_babel import gettext as _
 from markupsafe import escape
 
 from catalogue.cases import queries, services
+from catalogue.cases import search as search_services
 from catalogue.cases.cli import case_problems
 from catalogue.cases.models import Case
-from catalogue.search import services as search_services
 from network.core import audit, jsonlines
 from network.core.api import api_member, api_view, error_response, int_arg, openapi_error, register_openapi
 from network.core.reference import REGION_CODES

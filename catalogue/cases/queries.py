@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 from sqlalchemy import ColumnElement, Select, and_, bindparam, false, func, or_, select
 
+from catalogue.cases import search as search
 from catalogue.cases.models import Case, CaseFacet
 from catalogue.cases.services import search_viewer, visible_cases
-from catalogue.search import services as search
 from catalogue.search.backend import SUGGEST_BELOW
 from catalogue.search.query import Query
 from network.core.db import db

@@ -7,14 +7,13 @@ from urllib.parse import urlencode
 
 import pycountry
 from flask import Blueprint, Response, abort, render_template, request, url_for
-from flask_babel import gettext as _
 
 from catalogue.cases import charts, queries, revisions
+from catalogue.cases import search as search_services
 from catalogue.cases.exports import write_csv, write_jsonl
 from catalogue.cases.models import Case  # also the tables, for migrations
 from catalogue.cases.services import can_read_case, find_case, visible_cases
 from catalogue.cases.statistics import compute
-from catalogue.search import services as search_services
 from network.core.access import current_member, ensure, public
 from network.core.db import db
 from network.core.reference import (
@@ -25,6 +24,7 @@ from network.core.reference import (
     state_name,
     vocabulary_labels,
 )
+from network.core.translations import gettext as _  # the request's catalogue, found once
 
 bp = Blueprint("catalogue", __name__, url_prefix="/cases")
 
@@ -56,10 +56,19 @@ def language_name(code: str) -> str:
     return found.name if found else code
 
 
+def result_key(case: Case) -> tuple:
+    """Everything a case's entry in the listing shows without a search snippet (`case_result` in
+    catalogue/list.html): the key under which the rendered entry is kept (network.core.caching.cached_fragment).
+    A field added to the entry is added here."""
+    return ("case_result", case.id, case.reference, case.title, case.requesting_state, case.requested_state,
+            case.year, case.outcome, case.visibility, tuple(case.cooperation_forms or ()),
+            tuple(case.crime_types or ()), case.summary)
+
+
 @bp.app_context_processor
 def catalogue_helpers() -> dict:
     return {"case_label": label, "provision_subject": provision_subject, "region_of": region_of,
-            "language_name": language_name}
+            "language_name": language_name, "result_key": result_key}
 
 
 # ---------------------------------------------------------------- the listing and its exports

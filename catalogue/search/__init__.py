@@ -1,2 +1,3 @@
-"""Full-text search over the catalogue: one SearchBackend interface, a Whoosh and a PostgreSQL backend, an outbox
-and one indexer that keeps the index in step with the database (see docs/decisions/0003-search.md)."""
+"""The case engines until they move into network/search/: one SearchBackend interface, a Whoosh and a PostgreSQL
+backend, the query language, analysis and highlighting (see docs/decisions/0003-search.md). The outbox, the indexer
+and the kinds are the search layer's (network/search/); cases are declared as a kind in catalogue/cases/search.py."""

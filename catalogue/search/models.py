@@ -1,4 +1,5 @@
-"""Tables of search: the outbox of cases to (re)index, and the PostgreSQL backend's index and vocabulary.
+"""Tables of the case engine: the PostgreSQL backend's index and vocabulary (the outbox of every kind is
+network/search/models.py).
 
 case_search and search_words exist on SQLite too (plain columns there, always empty), so that one set of
 migrations and one metadata serve both databases; only PostgreSQL gets the tsvector and the GIN indexes."""
@@ -15,19 +16,6 @@ from network.core.db import db
 
 TSVECTOR = Text().with_variant(postgresql.TSVECTOR(), "postgresql")
 STRING_ARRAY = JSON().with_variant(postgresql.ARRAY(String(60)), "postgresql")
-
-
-class SearchOutbox(db.Model):
-    """A case changed: written in the same transaction as the change, deleted once the index holds it."""
-
-    __tablename__ = "search_outbox"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(nullable=False, index=True)  # no foreign key: deletions are queued too
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False, index=True)
-
-    def __repr__(self) -> str:
-        return f"<SearchOutbox {self.id} case={self.case_id}>"
 
 
 class CaseSearch(db.Model):

@@ -8,7 +8,9 @@
     bank OR financial        either word (one concept: OR binds tighter than the space)
     -extradition, NOT ...    leave out cases with the word or phrase
     extradit*                words starting with extradit
-    MLA                      also its synonyms and translations from synonyms.yaml (one index-time token)
+    MLA                      also its synonyms and translations from synonyms.yaml (one index-time token); a
+                             State's name in any UN language; "smugglers" also "smuggling" (agents: pairs)
+    象牙走私                  Chinese typed without spaces: the thesaurus terms inside it, each a concept
 
 Stop words of the analysed languages and the words of a question ("how", "has", "quels", "¿cómo") are dropped from
 free text (not from quotes), unless nothing else was typed. Parsing never fails: unbalanced quotes close at the
@@ -30,6 +32,7 @@ MAX_CLAUSES = 24
 MAX_WORD_CHARS = 60
 SYNONYMS_PATH = Path(__file__).resolve().parent / "synonyms.yaml"
 
+_APOSTROPHE_RE = re.compile("['\u2019\u02bc]")
 _TOKEN_RE = re.compile(r'(?P<sign>[-!+])?"(?P<phrase>[^"]*)"?|(?P<word>[^\s"]+)')
 MAX_PAIRS = 6  # adjacent typed words whose closeness ranks (each costs a phrase lookup)
 MAX_CJK_PHRASE = 4  # a CJK word of up to this many characters is one phrase; a longer run, its bigrams, optional
@@ -120,17 +123,61 @@ def synonym_table(path: Path = SYNONYMS_PATH) -> tuple[dict[str, tuple[tuple[str
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     groups: dict[str, tuple[tuple[str, ...], ...]] = {}
     keys: dict[str, dict[tuple[str, ...], str]] = {lang: {} for lang in ("raw", *STEMMED_LANGUAGES)}
-    for group in data.get("groups") or []:
+    named = [(None, group) for group in data.get("groups") or []]
+    if data.get("states", True):
+        named += list(state_groups().items())
+    for given, group in named:
         terms = tuple(t for t in dict.fromkeys(tuple(tokens(str(t))) for t in group
                                                if str(t).strip()) if t)
         if not terms:
             continue
-        name = _group_name(terms)
+        name = given or _group_name(terms)
         groups[name] = terms
         for lang, table in keys.items():
             for term in terms:
                 table.setdefault(stem_words(term, lang), name)
+        for lang, table in keys.items():  # then each term without its inner stop words: "transfer prisoners"
+            for term in terms:
+                table.setdefault(stem_words(_without_stop_words(term), lang), name)
     return groups, keys
+
+
+def _without_stop_words(words: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Folded words without the stop words between the first and the last: "transfer of the prisoners" and
+    "transferred prisoners" spell one term, as "remise de la personne" and "remise personne" do. The first and the
+    last stay, so "port of" (not the French "port" of a weapon) keeps its meaning."""
+    if len(words) < 3:
+        return tuple(words)
+    stop = stop_words()
+    return (words[0], *(w for w in words[1:-1] if w not in stop), words[-1])
+
+
+UN_LANGUAGES = ("en", "fr", "es", "ru", "ar", "zh")
+
+
+def state_group(code: str) -> str:
+    """The synonym group of a State (ISO 3166-1 alpha-3 code): "statelbn"."""
+    return "state" + code.lower()
+
+
+@functools.cache
+def state_groups() -> dict[str, tuple[str, ...]]:
+    """A synonym group per State: its names in the six UN languages (the Unicode CLDR's, through Babel) and its
+    ISO names (pycountry), so that "Lebanon" finds a case that says "Liban" or "لبنان", or whose requesting or
+    requested State is Lebanon (document_synonyms adds the group of those States). Names that are also words of
+    the thesaurus keep their group there (a term belongs to one group only)."""
+    import pycountry
+    from babel import Locale
+
+    territories = {lang: Locale.parse(lang).territories for lang in UN_LANGUAGES}
+    out: dict[str, tuple[str, ...]] = {}
+    for country in pycountry.countries:
+        names = [getattr(country, attr, "") for attr in ("name", "common_name", "official_name")]
+        names += [territories[lang].get(country.alpha_2, "") for lang in UN_LANGUAGES]
+        names = [n for n in dict.fromkeys(names) if n and (len(fold(n)) > 2 or CJK_RE.search(n))]
+        if names:
+            out[state_group(country.alpha_3)] = tuple(names)
+    return out
 
 
 def synonym_groups(path: Path = SYNONYMS_PATH) -> dict[tuple[str, ...], tuple[tuple[str, ...], ...]]:
@@ -152,23 +199,51 @@ def _first_words() -> dict[str, dict[str, tuple[int, ...]]]:
     return {lang: {w: tuple(sorted(n, reverse=True)) for w, n in firsts.items()} for lang, firsts in out.items()}
 
 
+@functools.cache
+def _stripped_terms() -> tuple[dict[str, dict[tuple[str, ...], str]], dict[str, dict[str, tuple[int, ...]]]]:
+    """The terms that had inner stop words, without them, by analysis, and their first words (as _first_words):
+    the only ones a text without its stop words needs to be matched against."""
+    groups, keys = synonym_table()
+    tables: dict[str, dict[tuple[str, ...], str]] = {lang: {} for lang in keys}
+    for name, terms in groups.items():
+        for term in terms:
+            bare = _without_stop_words(term)
+            if bare != term:
+                for lang, table in tables.items():
+                    key = stem_words(bare, lang)
+                    if keys[lang].get(key) == name:
+                        table.setdefault(key, name)
+    firsts = {lang: {} for lang in tables}
+    for lang, table in tables.items():
+        for words in table:
+            firsts[lang].setdefault(words[0], set()).add(len(words))
+    return tables, {lang: {w: tuple(sorted(n, reverse=True)) for w, n in f.items()} for lang, f in firsts.items()}
+
+
 def synonyms_in(words: list[str], lang: str) -> set[str]:
     """Names of the synonym groups one of whose terms occurs in `words` (folded words of a text in `lang`),
     matched both folded only and, for a stemmed language, stemmed as that language."""
     _groups, keys = synonym_table()
     firsts = _first_words()
+    stripped, stripped_firsts = _stripped_terms()
     found: set[str] = set()
+    stop = stop_words()
+    kept = [w not in stop for w in words]
     for analysis in ("raw", lang) if lang in STEMMED_LANGUAGES else ("raw",):
-        sequence = stem_words(words, analysis)
-        table, starts = keys[analysis], firsts[analysis]
-        for i, word in enumerate(sequence):
-            lengths = starts.get(word)
-            if not lengths:
-                continue
-            for n in lengths:
-                name = table.get(sequence[i:i + n]) if n > 1 else table.get((word,))
-                if name:
-                    found.add(name)
+        stemmed = stem_words(words, analysis)
+        # the text as written against every term, and without its stop words against the terms that had inner ones
+        passes = ((stemmed, keys, firsts), (tuple(w for w, k in zip(stemmed, kept, strict=True) if k), stripped,
+                                             stripped_firsts))
+        for sequence, tables, starting in passes:
+            table, starts = tables[analysis], starting[analysis]
+            for i, word in enumerate(sequence):
+                lengths = starts.get(word)
+                if not lengths:
+                    continue
+                for n in lengths:
+                    name = table.get(sequence[i:i + n]) if n > 1 else table.get((word,))
+                    if name:
+                        found.add(name)
     return found
 
 
@@ -182,6 +257,11 @@ def document_synonyms(doc) -> list[str]:
             text = version.text(group)
             if text:
                 found |= synonyms_in(tokens(text), version.language)
+    groups = synonym_table()[0]
+    for facet in getattr(doc, "facets", ()):  # the requesting and requested States, whatever the text calls them
+        kind, _sep, code = facet.partition(":")
+        if kind in ("requesting_state", "requested_state") and state_group(code) in groups:
+            found.add(state_group(code))
     return sorted(found)
 
 
@@ -189,10 +269,11 @@ def group_of(words: tuple[str, ...]) -> str | None:
     """The synonym group a run of typed words spells (folded, or stemmed in any stemmed language), if any."""
     _groups, keys = synonym_table()
     folded = tuple(fold(w) for w in words)
-    for lang in ("raw", *STEMMED_LANGUAGES):
-        name = keys[lang].get(stem_words(folded, lang))
-        if name:
-            return name
+    for spelled in dict.fromkeys((folded, _without_stop_words(folded))):
+        for lang in ("raw", *STEMMED_LANGUAGES):
+            name = keys[lang].get(stem_words(spelled, lang))
+            if name:
+                return name
     return None
 
 
@@ -213,11 +294,42 @@ def _spelled(node: Node) -> tuple[str, ...] | None:
     return None
 
 
+@functools.cache
+def agent_table(path: Path = SYNONYMS_PATH) -> dict[str, tuple[str, ...]]:
+    """Stem (under each stemmed language, and folded) of either side of an `agents` pair of synonyms.yaml -> the
+    other side's words: the one who does it meets what is done ("smugglers" / "smuggling")."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    table: dict[str, tuple[str, ...]] = {}
+    for pair in data.get("agents") or []:
+        sides = [tuple(tokens(str(side))) for side in pair]
+        if len(sides) != 2 or not all(sides):
+            continue
+        for this, other in (sides, sides[::-1]):
+            if len(this) == 1:
+                for lang in ("raw", *STEMMED_LANGUAGES):
+                    table.setdefault(stem_words(this, lang)[0], other)
+    return table
+
+
+def agent_alternatives(word: str) -> list[Node]:
+    """The other side of an agent pair a typed word spells (in any inflection), as nodes: "poachers" -> poaching."""
+    folded = fold(word)
+    table = agent_table()
+    for lang in ("raw", *STEMMED_LANGUAGES):
+        other = table.get(stem_words((folded,), lang)[0])
+        if other:
+            return [_alternative(other)]
+    return []
+
+
 def _with_synonym(node: Node) -> Node:
-    """A term or phrase that spells a synonym term, as (it OR the group's token); anything else as it is."""
+    """A term or phrase that spells a synonym term, as (it OR the group's token), and a word of an agent pair with
+    the pair's other side too; anything else as it is."""
     words = _spelled(node)
     name = group_of(words) if words else None
-    return Or((node, Synonym(name))) if name else node
+    others = agent_alternatives(words[0]) if words and len(words) == 1 else []
+    alternatives = (node, *others, *([Synonym(name)] if name else []))
+    return Or(alternatives) if len(alternatives) > 1 else node
 
 
 @dataclass
@@ -294,6 +406,7 @@ def stop_words() -> frozenset[str]:
             words |= {fold(w) for w in stopwords_for_language(lang)}
     for text in QUESTION_WORDS.values():
         words |= {w for raw in text.split() for w in WORD_RE.findall(fold(raw))}
+    words |= set("abcdefghijklmnopqrstuvwxyz")  # what elision and possessives leave: l', d', 's
     return frozenset(words)
 
 
@@ -323,6 +436,9 @@ def _node(raw: str, *, phrase: bool) -> list[Node]:
     one optional term per bigram. A token of several words ("anti-money", "d'enquête", "18(13)") is a phrase."""
     prefix = not phrase and raw.endswith("*")
     words = _words(raw)
+    if not phrase and len(words) > 1 and _APOSTROPHE_RE.search(raw):
+        # an elided article or a possessive ("l'extradition", "d'enquête", "victim's") is the word itself
+        words = [w for w in words if len(w) > 1 or w.isdigit()] or words
     if not words:
         return []
     if not phrase and len(words) == 1 and CJK_RE.search(words[0]):
@@ -330,9 +446,71 @@ def _node(raw: str, *, phrase: bool) -> list[Node]:
         if len(words[0]) > MAX_CJK_PHRASE:
             return [Term(piece) for piece in pieces]
         return [Term(pieces[0])] if len(pieces) == 1 else [Phrase(tuple(pieces))]
+    if phrase and len(words) == 1 and CJK_RE.search(words[0]) and len(tokens(words[0])) > 1:
+        return [Phrase(tuple(tokens(words[0])))]  # a quoted CJK word: its bigrams, in order
     if len(words) == 1:
         return [Term(words[0], prefix=prefix and len(fold(words[0])) >= 2)]
     return [Phrase(tuple(words[:12]))]
+
+
+def _cjk_concepts(raw: str) -> list[list[Node]]:
+    """The concepts of a CJK token typed without spaces ("象牙走私", a whole question): Chinese has no spaces
+    between words, so the longest thesaurus terms found in its bigrams are its words, each with its synonym group
+    (象牙 -> ivory, 走私 -> smuggling); the bigrams left over are words of their own, a short run (a word of up to
+    MAX_CJK_PHRASE characters) as its phrase or any of its bigrams, a longer one bigram by bigram. A bigram that
+    straddles a term found and its neighbour is no word and is left out."""
+    pieces = tokens(" ".join(_words(raw)))
+    if len(pieces) <= 1:
+        return [[_with_synonym(Term(pieces[0]))]] if pieces else []
+    longest = _longest_key()
+    found: dict[int, tuple[int, str]] = {}  # first piece -> (pieces it spans, group)
+    i = 0
+    while i < len(pieces):
+        for length in range(min(longest, len(pieces) - i), 0, -1):
+            name = group_of(tuple(pieces[i:i + length]))
+            if name:
+                found[i] = (length, name)
+                i += length
+                break
+        else:
+            i += 1
+
+    def bigram(j: int) -> bool:
+        return 0 <= j < len(pieces) and len(pieces[j]) == 2 and bool(CJK_RE.fullmatch(pieces[j]))
+
+    covered = {j for start, (length, _name) in found.items() for j in range(start, start + length)}
+    straddling = {j for start, (length, _name) in found.items() for j in (start - 1, start + length)
+                  if bigram(j) and j not in covered and bigram(start if j < start else start + length - 1)}
+    concepts: list[list[Node]] = []
+    leftover: list[str] = []
+
+    def flush() -> None:
+        if len(leftover) == 1:
+            concepts.append([Term(leftover[0])])
+        elif 1 < len(leftover) < MAX_CJK_PHRASE:
+            concepts.append([Or((Phrase(tuple(leftover)), *(Term(p) for p in dict.fromkeys(leftover))))])
+        else:
+            concepts.extend([Term(p)] for p in dict.fromkeys(leftover))
+        leftover.clear()
+
+    i = 0
+    while i < len(pieces):
+        if i in found:
+            flush()
+            length, name = found[i]
+            words = tuple(pieces[i:i + length])
+            concepts.append([Or((_alternative(words), Synonym(name)))])
+            i += length
+            continue
+        if i in straddling or not CJK_RE.search(pieces[i]):
+            flush()
+            if not CJK_RE.search(pieces[i]):
+                concepts.append([_with_synonym(Term(pieces[i]))])
+        else:
+            leftover.append(pieces[i])
+        i += 1
+    flush()
+    return concepts
 
 
 def _clauses(text: str) -> list[_Clause]:
@@ -376,9 +554,10 @@ def _clauses(text: str) -> list[_Clause]:
             last.end = position + 1
             if occur == "must":
                 last.occur = "must"
-        elif len(nodes) > 1 and occur == "should":  # bigrams of a long CJK run: each an optional concept
-            clauses += [_Clause([n], "should", position, position + 1, free=False)
-                        for n in nodes[:MAX_CLAUSES - len(clauses)]]
+        elif occur == "should" and not sign and match.group("word") is not None and CJK_RE.search(word):
+            # a run of CJK characters typed without spaces: the thesaurus terms inside it, each a concept
+            clauses += [_Clause(items, "should", position, position + 1, free=False)
+                        for items in _cjk_concepts(word)[:MAX_CLAUSES - len(clauses)]]
         else:
             clauses.append(_Clause(list(nodes), occur, position, position + 1, free))
         position += 1

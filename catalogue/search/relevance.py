@@ -29,8 +29,8 @@ import yaml
 from flask import current_app
 from sqlalchemy import inspect, select
 
+from catalogue.cases import search as services
 from catalogue.cases.models import Case
-from catalogue.search import services
 from catalogue.search.backend import SearchBackend
 from network.core.db import db
 
@@ -180,7 +180,7 @@ def postgres_available() -> bool:
 def fresh_backend(name: str, only: set[int] | None = None) -> Iterator[SearchBackend]:
     """A backend of that name holding every case of the database as it is now (see the module docstring), or only
     the cases of `only`."""
-    from catalogue.search.indexer import all_documents as every_document
+    from catalogue.cases.search import all_documents as every_document
 
     def all_documents(session):
         return (doc for doc in every_document(session) if only is None or doc.id in only)

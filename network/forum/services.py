@@ -558,8 +558,10 @@ def topic_rows(member: Member, topics: list[Topic]) -> list[TopicRow]:
     if not ids:
         return []
     posts = access.visible_posts(member).where(Post.topic_id.in_(ids)).subquery()
-    counts = dict(db.session.execute(select(posts.c.topic_id, func.count()).group_by(posts.c.topic_id)).all())
-    latest = dict(db.session.execute(select(posts.c.topic_id, func.max(posts.c.id)).group_by(posts.c.topic_id)).all())
+    counts, latest = {}, {}  # both in one statement
+    for topic_id, count, last in db.session.execute(select(posts.c.topic_id, func.count(), func.max(posts.c.id))
+                                                    .group_by(posts.c.topic_id)):
+        counts[topic_id], latest[topic_id] = count, last
     reads = dict(db.session.execute(select(TopicRead.topic_id, TopicRead.last_read_post_id)
                                     .where(TopicRead.member_id == member.id, TopicRead.topic_id.in_(ids))).all())
     levels = dict(db.session.execute(select(Subscription.topic_id, Subscription.level)
@@ -605,18 +607,3 @@ def new_for(member: Member, limit: int = 50) -> list[TopicRow]:
 
 def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def search_posts(member: Member, text: str = "", author_id: int | None = None, limit: int = 50) -> list[Post]:
-    """Interim database search: words in titles and bodies (LIKE, escaped), through the visibility filter."""
-    query = access.visible_posts(member)
-    words = [w for w in (text or "").split() if w][:8]
-    for word in words:
-        pattern = f"%{escape_like(word.lower()[:100])}%"
-        query = query.where(func.lower(Post.body_markdown).like(pattern, escape="\\")
-                            | func.lower(Topic.title).like(pattern, escape="\\"))
-    if author_id is not None:
-        query = query.where(Post.author_id == author_id)
-    if not words and author_id is None:
-        return []
-    return list(db.session.scalars(query.order_by(Post.created_at.desc(), Post.id.desc()).limit(limit)).unique())

@@ -1,6 +1,6 @@
 """The forum's pages: spaces, topics, replies, edits and their history, answers, the "what's new" feed, join
-requests, basic moderation, managing spaces and groups, and search (through the search layer's provider, or the
-interim database search when none is registered). Views are thin: form -> service ->
+requests, basic moderation, managing spaces and groups, and search (the forum's kind of the search layer,
+network/forum/search.py). Views are thin: form -> service ->
 response; every read goes through the visibility filter of network.forum.access."""
 from __future__ import annotations
 
@@ -11,12 +11,15 @@ import click
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import defaultload, selectinload
 
 from network.core.access import current_member, ensure, requires
 from network.core.db import db
 from network.core.forms import show_domain_error
 from network.core.mail import deliver_queued
+from network.directory.models import Authority
 from network.forum import access, attachments, hooks, moderation, notifications, services
+from network.forum import search as forum_search
 from network.forum.access import can_use_forum
 from network.forum.forms import (
     ButtonForm,
@@ -101,6 +104,14 @@ def _page() -> int:
     return min(max(page, 1), 10_000)
 
 
+# What a byline shows of a post's or a topic's author: the name and the authority's name; not the author's roles,
+# nor the authority's designations (each one more statement per page, loaded for nothing; read if ever asked for).
+BYLINE_ONLY = (defaultload(Post.author).lazyload(Member.roles),
+               defaultload(Post.author).defaultload(Member.authority).lazyload(Authority.designation_rows))
+TOPIC_BYLINE_ONLY = (defaultload(Topic.author).lazyload(Member.roles),
+                     defaultload(Topic.author).defaultload(Member.authority).lazyload(Authority.designation_rows))
+
+
 def _space_or_404(slug: str) -> Space:
     space = db.session.scalar(select(Space).where(Space.slug == slug))
     if space is None:
@@ -116,7 +127,7 @@ def _group_or_404(slug: str) -> ForumGroup:
 
 
 def _readable_topic(topic_id: int) -> Topic:
-    topic = db.session.get(Topic, topic_id)
+    topic = db.session.get(Topic, topic_id, options=TOPIC_BYLINE_ONLY)
     ensure(topic is not None and access.can_read_topic(current_member(), topic))
     return topic
 
@@ -146,14 +157,18 @@ def _topic_url(topic: Topic, post: Post | None = None) -> str:
 @requires(can_use_forum)
 def index():
     member = current_member()
-    spaces = list(db.session.scalars(select(Space).order_by(Space.restricted, Space.position, Space.name)))
+    spaces = list(db.session.scalars(select(Space).order_by(Space.restricted, Space.position, Space.name)
+                                     .options(selectinload(Space.permissions))))  # a padlock names who sees it
     visible = {space.id for space in spaces if access.can_see_space(member, space)}
     counts = services.space_counts(member, [s for s in spaces if s.id in visible])
-    latest = {}
-    for space in spaces:
-        if space.id in visible:
-            latest[space.id] = db.session.scalar(access.visible_topics(member).where(Topic.space_id == space.id)
-                                                 .order_by(Topic.last_post_at.desc(), Topic.id.desc()).limit(1))
+    # The latest topic of every visible space in one statement (not one per space), and only what the page shows:
+    # loading Topic objects would bring their author, the author's roles and authority with them.
+    ranked = (access.visible_topics(member).where(Topic.space_id.in_(visible))
+              .with_only_columns(Topic.space_id, Topic.id, Topic.title, func.row_number().over(
+                  partition_by=Topic.space_id, order_by=(Topic.last_post_at.desc(), Topic.id.desc())).label("rank"))
+              .subquery())
+    latest = {row.space_id: row for row in db.session.execute(
+        select(ranked.c.space_id, ranked.c.id, ranked.c.title).where(ranked.c.rank == 1))}
     pending = {group_id for (group_id,) in db.session.execute(
         select(JoinRequest.group_id).where(JoinRequest.member_id == member.id, JoinRequest.status == "pending"))}
     return render_template("forum/index.html", spaces=spaces, visible=visible, counts=counts, latest=latest,
@@ -173,7 +188,8 @@ def space(slug: str):
     pages = max(math.ceil(total / TOPICS_PER_PAGE), 1)
     page = min(_page(), pages)
     topics = list(db.session.scalars(query.order_by(Topic.pinned.desc(), Topic.last_post_at.desc(), Topic.id.desc())
-                                     .offset((page - 1) * TOPICS_PER_PAGE).limit(TOPICS_PER_PAGE)).unique())
+                                     .offset((page - 1) * TOPICS_PER_PAGE).limit(TOPICS_PER_PAGE)
+                                     .options(*TOPIC_BYLINE_ONLY)).unique())
     return render_template("forum/space.html", space=found, rows=services.topic_rows(member, topics), page=page,
                            pages=pages, total=total, level=services.subscription_level(member, space=found),
                            subscription_form=SubscriptionForm())
@@ -227,6 +243,8 @@ def space_subscription(slug: str):
 
 # ---------------------------------------------------------------- topics
 
+
+
 def _render_topic(topic: Topic, reply_form: ReplyForm, status: int = 200):
     member = current_member()
     posts_query = access.visible_posts(member).where(Post.topic_id == topic.id)
@@ -241,8 +259,9 @@ def _render_topic(topic: Topic, reply_form: ReplyForm, status: int = 200):
         page = _page()
     page = min(page, pages)
     posts = list(db.session.scalars(posts_query.order_by(Post.id).offset((page - 1) * POSTS_PER_PAGE)
-                                    .limit(POSTS_PER_PAGE)).unique())
-    opening = services.first_post(topic)
+                                    .limit(POSTS_PER_PAGE).options(*BYLINE_ONLY)).unique())
+    # Only the opening post's id is needed (no "Mark as the answer" on it): not the post, its author and their roles.
+    opening_id = db.session.scalar(select(Post.id).where(Post.topic_id == topic.id).order_by(Post.id).limit(1))
     answer = None
     if topic.solved_post_id:
         candidate = db.session.get(Post, topic.solved_post_id)
@@ -250,17 +269,18 @@ def _render_topic(topic: Topic, reply_form: ReplyForm, status: int = 200):
     last_read = services.last_read_post_id(member, topic)
     if posts:
         services.mark_read(member, topic, max(p.id for p in posts))
-    move_form = MoveForm()
-    move_form.space.choices = [(s.slug, s.name) for s in moderation.movable_targets(member, topic)]
+    moderates = access.can_moderate_space(member, topic.space)
+    move_form = MoveForm()  # shown to the space's moderators only: the spaces are not read for anyone else
+    move_form.space.choices = [(s.slug, s.name) for s in moderation.movable_targets(member, topic)] if moderates else []
     return render_template(
         "forum/topic.html", topic=topic, posts=posts, page=page, pages=pages, total=total, answer=answer,
-        opening_id=opening.id if opening else None, last_read=last_read, reply_form=reply_form,
+        opening_id=opening_id, last_read=last_read, reply_form=reply_form,
         level=services.subscription_level(member, topic=topic), subscription_form=SubscriptionForm(),
         button_form=ButtonForm(), hide_form=HideForm(), moderate_form=ModerateTopicForm(),
         files=attachments.of_posts([p.id for p in posts] + ([answer.id] if answer else [])),
         silence=moderation.current_silence(member), move_form=move_form, merge_form=MergeForm(),
         can_propose=hooks.case_draft_handler() is not None and access.can_propose_case(member, topic),
-        topic_rules={"moderate": access.can_moderate_space(member, topic.space),  # once, not once per post
+        topic_rules={"moderate": moderates,  # once, not once per post
                      "reply": access.can_reply(member, topic), "mark_answer": access.can_mark_answer(member, topic)},
     ), status
 
@@ -709,21 +729,12 @@ def search():
         author = db.session.get(Member, author_id)
         if author is None or not author.is_vetted:
             author, author_id = None, None
-    provider = hooks.search_provider()
-    if provider is None:  # the interim database search, until the search layer registers a provider
-        posts = services.search_posts(member, text, author_id)
-        return render_template("forum/search.html", q=text, author=author, posts=posts, total=len(posts),
-                               interim=True)
     page = max(1, min(request.args.get("page", 1, type=int), 1000))
-    seen, moderated = access.search_scope(member)
-    found = provider(hooks.SearchScope(member.id, seen, moderated), text, author_id, page, SEARCH_PER_PAGE)
+    found = forum_search.search_posts(member, text, author_id, page, SEARCH_PER_PAGE)
     # The engine applied the visibility filter in its query; the rows shown go through it once more.
-    rows = {post.id: post for post in db.session.scalars(
-        access.visible_posts(member).where(Post.id.in_(found.post_ids))).unique()}
-    posts = [rows[post_id] for post_id in found.post_ids if post_id in rows]
+    posts = forum_search.visible_page(member, found)
     return render_template("forum/search.html", q=text, author=author, posts=posts, total=found.total,
-                           snippets=found.snippets, interim=False, page=page,
-                           pages=max(1, math.ceil(found.total / SEARCH_PER_PAGE)))
+                           snippets=found.snippets, page=page, pages=max(1, math.ceil(found.total / SEARCH_PER_PAGE)))
 
 
 # ---------------------------------------------------------------- flags and the moderation queue

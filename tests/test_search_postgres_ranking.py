@@ -1,0 +1,156 @@
+"""PostgreSQL search at scale (issue 11, item 5): the RUM index that ranks from the index where the rum extension
+exists, the GIN path where it does not (both give the page full ranking gives), and text queries with filters
+selected through the text's GIN index. PostgreSQL only: these are the PostgreSQL engine's own plans, run on the
+migrated test database (inside a transaction rolled back at the end)."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from catalogue.search import postgres_backend as pb
+from catalogue.search.backend import Viewer
+from catalogue.search.documents import SearchDocument, Version
+
+VETTED = Viewer(vetted=True)
+TITLES = ("Yacht confiscation and yacht sale", "Yacht confiscation", "Bank records of a shell company",
+          "Extradition of a fugitive", "Confiscation of a villa", "Witnesses heard by videoconference")
+
+
+def _document(n: int) -> SearchDocument:
+    """Case n: a title from TITLES, a summary naming a yacht every third case, "harbour" only in the body of every
+    seventh (found, never ranked: rank_document leaves the body out), a region every fifth in Asia."""
+    title = TITLES[n % len(TITLES)]
+    summary = "A yacht was seized." if n % 3 == 0 else "The request was executed."
+    body = "The harbour master testified." if n % 7 == 0 else "Nothing else."
+    region = "asia" if n % 5 == 0 else "europe"
+    outcome = ("granted", "refused", "pending")[n % 3]
+    return SearchDocument(id=n, when=date(2000 + n % 20, 1 + n % 12, 1), year=2000 + n % 20,
+                          facets=[f"region:{region}", f"outcome:{outcome}", "cooperation_form:mla"],
+                          versions=[Version("en", title=title, summary=summary, body=body)])
+
+
+@pytest.fixture(scope="module")
+def engine(postgres_migrated):
+    engine = sa.create_engine(postgres_migrated)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def backend(engine):
+    """300 cases indexed in a transaction of their own, rolled back when the module is done."""
+    with Session(engine) as session:
+        backend = pb.PostgresBackend(lambda: session)
+        backend.rebuild(_document(n) for n in range(1, 301))
+        session.execute(sa.text("ANALYZE case_search"))
+        yield backend
+        session.rollback()
+
+
+def _rum_available(session) -> bool:
+    return bool(session.scalar(sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'rum'")))
+
+
+@pytest.fixture
+def statements(engine):
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(engine, "before_cursor_execute", record)
+
+
+def test_the_migration_gives_ranking_a_rum_index_where_the_server_offers_rum(backend):
+    session = backend.session
+    exists = session.scalar(sa.text("SELECT to_regclass('ix_case_search_rank_rum') IS NOT NULL"))
+    options = session.scalar(sa.text("SELECT reloptions FROM pg_class WHERE relname = 'case_search'")) or []
+    assert exists == _rum_available(session) == backend.has_rum()
+    assert ("toast_tuple_target=512" in options) == exists
+
+
+QUERIES = ("yacht", "yacht confiscation", "confiscation", "bank records", '"yacht confiscation"', "conf*",
+           "harbour", "harbour yacht", "yacht -sale", "yacht OR villa", "records")
+
+
+def _scores(backend, q: str) -> dict[int, float]:
+    """The full score of every case for `q` (what orders a page), rounded: equal scores are ties."""
+    query = pb.ql.parse(q)
+    backend.prepare(query)
+    score = backend.rank_expression(query, pb.CaseSearch.rank_document)
+    rows = backend.session.execute(sa.select(pb.CaseSearch.case_id, score)).all()
+    return {case_id: round(value or 0.0, 5) for case_id, value in rows}
+
+
+@pytest.mark.parametrize("q", QUERIES)
+@pytest.mark.parametrize("filters", [{}, {"region": ["asia"]}, {"outcome": ["granted", "pending"]}])
+def test_the_rum_path_and_the_gin_path_give_the_page_full_ranking_gives(backend, statements, monkeypatch, q,
+                                                                        filters):
+    """Pages of 7 among more matches than candidates (five pages' worth): the candidates come from the RUM index (rank order
+    read from the index), the page holds the cases the full score puts there (equally scored cases may trade
+    places), cases found only in the body follow newest first; the GIN path gives the same."""
+    if not _rum_available(backend.session):  # the GIN path alone is then what this server can run
+        monkeypatch.setattr(backend, "has_rum", lambda: False)
+    monkeypatch.setattr(pb, "RANK_CANDIDATES", 10)
+    monkeypatch.setattr(pb, "RUM_MIN_FILTERED", 0)
+    full = backend.ranked(q, filters, viewer=VETTED)  # every match ranked (no limit: ts_rank on every row)
+    scores = _scores(backend, q)
+    for number in (1, 2, 3):
+        statements.clear()
+        rum_page = backend.search(q, filters, page=(number, 7), viewer=VETTED, suggest=False).page_ids
+        expected = full[(number - 1) * 7:number * 7]
+        assert [scores[i] for i in rum_page] == [scores[i] for i in expected]
+        if backend.has_rum() and len(full) > 5 * 7 * number:  # more matches than candidates: RUM picks them
+            assert any("<=>" in s for s in statements)
+    monkeypatch.setattr(backend, "has_rum", lambda: False)
+    statements.clear()
+    gin_page = backend.search(q, filters, page=(1, 7), viewer=VETTED, suggest=False).page_ids
+    assert [scores[i] for i in gin_page] == [scores[i] for i in full[:7]]
+    assert not any("<=>" in s for s in statements)
+
+
+def test_few_matches_behind_a_filter_are_ranked_without_the_rum_index(backend, statements):
+    """A filter keeping few of the text's matches: ts_rank over those few, not the RUM index handing over every
+    text match in rank order until enough pass the filter."""
+    hits = backend.search("yacht", {"region": ["asia"]}, page=(1, 7), viewer=VETTED, suggest=False)
+    assert 0 < hits.total < pb.RUM_MIN_FILTERED and len(hits.page_ids) == 7
+    assert not any("<=>" in s for s in statements)
+
+
+@pytest.mark.parametrize("rum", [True, False])
+def test_with_more_matches_than_candidates_the_best_candidates_get_the_full_score(backend, statements, monkeypatch,
+                                                                                  rum):
+    """200 matches, 20 candidates: the RUM index (or ts_rank on the GIN path) picks them, the full score orders
+    them: the page holds cases of the best kind only (title "Yacht confiscation and yacht sale", summary "A yacht
+    was seized", every sixth case: fifty equally good ones, of which the cut keeps some)."""
+    if not rum or not _rum_available(backend.session):
+        monkeypatch.setattr(backend, "has_rum", lambda: False)
+    monkeypatch.setattr(pb, "RANK_CANDIDATES", 20)
+    full = backend.ranked("yacht confiscation", {}, viewer=VETTED)
+    best = set(full[:50])
+    assert len(full) > 100 and best == {n for n in range(1, 301) if n % 6 == 0}
+    statements.clear()
+    page = backend.search("yacht confiscation", {}, page=(1, 4), viewer=VETTED, suggest=False).page_ids
+    assert len(page) == 4 and set(page) <= best
+    assert any("<=>" in s for s in statements) == (rum and _rum_available(backend.session))
+
+
+def test_a_filter_beside_words_is_checked_on_the_rows_the_text_index_selects(backend):
+    """The facets' GIN index never selects for a text query: the planner would read it for a selective filter
+    and then test `document @@ query` row by row, decompressing every kept row's TOASTed document."""
+    matches = backend._select(pb.ql.parse("request executed"), {"region": ["asia"]}, VETTED)
+    where, tsquery = matches.handle
+    statement = sa.select(sa.func.count()).select_from(pb.CaseSearch).where(*where)
+    compiled = statement.compile(dialect=backend.session.get_bind().dialect, compile_kwargs={"literal_binds": True})
+    session = backend.session
+    session.execute(sa.text("SET LOCAL enable_seqscan = off"))
+    plan = "\n".join(session.scalars(sa.text(f"EXPLAIN {compiled}")))  # noqa: S608 (the module's own statement)
+    session.execute(sa.text("SET LOCAL enable_seqscan = on"))
+    assert "ix_case_search_document" in plan and "ix_case_search_facets" not in plan, plan
+    assert matches.total == 40  # the Asian cases (every fifth) whose summary is "The request was executed."
