@@ -9,7 +9,6 @@ from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
 from flask_login import LoginManager
 
-from catalogue.search.services import configure_search
 from config import configure_settings
 from network.core.api import configure_api
 from network.core.db import configure_database, db
@@ -41,11 +40,27 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     return app
 
 
+def configure_search(app: Flask) -> None:
+    """The search layer and the kinds it indexes, in the order the one box (/search) shows them: each kind is
+    declared by the feature that owns its objects (document, changes, reader scope, engine)."""
+    from catalogue.cases.search import CASES
+    from network.directory.search import AUTHORITIES
+    from network.forum.search import POSTS
+    from network.search.services import configure_search as configure_search_layer
+
+    configure_search_layer(app, [CASES, POSTS, AUTHORITIES])
+
+
 def configure_login(app: Flask) -> None:
     from flask import session
+    from sqlalchemy.orm import defaultload
 
-    from network.members.models import Member
+    from network.directory.models import Authority
+    from network.members.models import Member, RoleGrant
 
+    # The member's roles are asked on every page; their authority's designations almost never (read if asked).
+    signed_in = (defaultload(Member.authority).lazyload(Authority.designation_rows),
+                 defaultload(Member.roles).defaultload(RoleGrant.authority).lazyload(Authority.designation_rows))
     login = LoginManager(app)
     login.session_protection = None  # sessions are server-side records, rotated at sign-in
     login.login_view = "members.sign_in"
@@ -53,7 +68,7 @@ def configure_login(app: Flask) -> None:
     @login.user_loader
     def load_member(member_id: str) -> Member | None:
         """A member counts as signed in only after the second factor; an applicant only as an applicant."""
-        member = db.session.get(Member, int(member_id)) if member_id.isdigit() else None
+        member = db.session.get(Member, int(member_id), options=signed_in) if member_id.isdigit() else None
         if member is None:
             return None
         if member.status == "active" and session.get("mfa_ok"):
@@ -64,14 +79,13 @@ def configure_login(app: Flask) -> None:
 
 
 def configure_i18n(app: Flask) -> None:
-    from flask import has_request_context, request
+    """The six UN languages: a language only if its catalogue is compiled; ?lang=, profile, cookie, browser (issue 13)."""
+    from network.core.i18n import configure_language_selection, select_locale
+    from network.core.translations import configure_template_translations
 
-    def select_locale() -> str | None:
-        if not has_request_context():
-            return app.config["BABEL_DEFAULT_LOCALE"]
-        return request.accept_languages.best_match(app.config["LANGUAGES"]) or app.config["BABEL_DEFAULT_LOCALE"]
-
+    configure_language_selection(app)
     Babel(app, locale_selector=select_locale)
+    configure_template_translations(app)  # templates' _(): the catalogue once per request (issue 14)
 
 
 def configure_templates(app: Flask) -> None:
@@ -98,20 +112,22 @@ def configure_blueprints(app: Flask) -> None:
     from catalogue.cases.api import bp as api_cases
     from catalogue.cases.views import bp as catalogue
     from catalogue.cases.workflow_views import bp as case_workflow
-    from catalogue.search.views import bp as search
     from network.core.api import bp as api_core
     from network.core.views import bp as home
     from network.directory.api import bp as api_directory
     from network.directory.change_views import bp as directory_changes
     from network.directory.views import bp as directory
     from network.forum.views import bp as forum
+    from network.members.language import bp as language
     from network.members.tokens import bp as tokens
     from network.members.views import bp as members
     from network.messaging.views import bp as messages
     from network.requests.views import bp as requests
+    from network.search.views import bp as search
 
     app.register_blueprint(home)
     app.register_blueprint(members)
+    app.register_blueprint(language)  # /language: the language menu (a visitor's cookie, a member's profile)
     app.register_blueprint(tokens)
     app.register_blueprint(directory_changes)  # before directory: its fixed paths (/directory/changes) win
     app.register_blueprint(directory)
@@ -128,13 +144,14 @@ def configure_blueprints(app: Flask) -> None:
 
 def configure_commands(app: Flask) -> None:
     from catalogue.cases.cli import register_catalogue_commands
-    from catalogue.search.cli import register_search_commands
+    from catalogue.search.relevance import relevance_command
     from network.core.cli import register_core_commands
     from network.directory.cli import register_directory_commands
     from network.members.cli import register_member_commands
     from network.members.demo import demo
     from network.messaging.cli import register_messaging_commands
     from network.requests.cli import register_requests_commands
+    from network.search.cli import register_search_commands
 
     register_core_commands(app)
     register_member_commands(app)
@@ -142,5 +159,5 @@ def configure_commands(app: Flask) -> None:
     register_messaging_commands(app)
     register_requests_commands(app)
     register_catalogue_commands(app)
-    register_search_commands(app)
+    register_search_commands(app, relevance_command)
     app.cli.add_command(demo)

@@ -50,6 +50,9 @@ TABLE: list[tuple[str, str, dict]] = [
     ("GET", "/",                                        cells(200,      STATUS_PAGE, 200,       200,       200,       200,       200)),
     ("GET", "/healthz",                                 cells(200,      200,         200,       200,       200,       200,       200)),
     ("POST", "/csp-report",                             cells(204,      204,         204,       204,       204,       204,       204)),
+    # ---- the language menu (a visitor's cookie; a member's profile: without a language the form is refused)
+    ("GET", "/language/fr?next=/cases",                 cells((302, "/cases"), (302, "/cases"), (302, "/cases"), (302, "/cases"), (302, "/cases"), (302, "/cases"), (302, "/cases"))),
+    ("POST", "/language",                               cells(400,      400,         400,       400,       400,       400,       400)),
     # ---- applying (public; a signed-in visitor is sent home)
     ("GET", "/apply",                                   cells(200,      HOME,        HOME,      HOME,      HOME,      HOME,      HOME)),
     ("POST", "/apply",                                  cells(400,      HOME,        HOME,      HOME,      HOME,      HOME,      HOME)),
@@ -124,6 +127,9 @@ TABLE: list[tuple[str, str, dict]] = [
     # ---- one box: cases for anyone, forum posts and authorities too for vetted members
     ("GET", "/search",                                  cells(200,      200,         200,       200,       200,       200,       200)),
     ("GET", "/search?q=extradition",                    cells(200,      200,         200,       200,       200,       200,       200)),
+    # one kind's full results (authorities: an empty group for those the directory is not shown to); no such kind: 404
+    ("GET", "/search?kind=authorities&q=justice",       cells(200,      200,         200,       200,       200,       200,       200)),
+    ("GET", "/search?kind=messages&q=justice",          cells(404,      404,         404,       404,       404,       404,       404)),
     # ---- catalogue: reading (listing, case pages, history, exports, statistics)
     ("GET", "/cases",                                   cells(200,      200,         200,       200,       200,       200,       200)),
     ("GET", "/cases/export.csv",                        cells(200,      200,         200,       200,       200,       200,       200)),
