@@ -196,7 +196,7 @@ def main() -> None:
     phase("kill -9 the worker", kill_worker)
     phase("start it again", lambda: (restart_cluster_parts(), "started")[1])
     victim = emails.get("member_new") or next(iter(emails.values()))
-    phase("restart Redis", lambda: restart_redis(args.base, victim, 8))
+    phase("restart Redis", lambda: restart_redis(args.base, victim, 25))  # 4 processes x a limit of 5
     phase("stop PostgreSQL for 10 s", lambda: stop_postgres(10, args.base))
     stop.set()
     thread.join()

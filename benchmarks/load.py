@@ -295,7 +295,7 @@ def check_writes(database_url: str, tally: Tally, messages_before: dict[str, int
     url = database_url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(url) as conn:
         stored = {row[0] for row in conn.execute(
-            "SELECT substring(body from 'load-[0-9a-f]{32}') FROM forum_posts WHERE body LIKE %s",
+            "SELECT substring(body_markdown from 'load-[0-9a-f]{32}') FROM forum_posts WHERE body_markdown LIKE %s",
             ("%(load-%",))}
         after = message_counts(conn)
     lost_replies = [m for m in tally.replies_acknowledged if m not in stored]

@@ -24,7 +24,8 @@ def relayed_app(postgres_url, postgres_migrated, tmp_path, smtp_server):
     netloc = parts.netloc.rsplit("@", 1)
     host = f"{netloc[0]}@127.0.0.1:{relay.port}" if len(netloc) == 2 else f"127.0.0.1:{relay.port}"
     url = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
-    application = create_app(_base_config(tmp_path, url, smtp_server.port))
+    # As in production: an error outside a view (opening the session) goes to the error handlers, not to the test.
+    application = create_app({**_base_config(tmp_path, url, smtp_server.port), "PROPAGATE_EXCEPTIONS": False})
     with application.app_context():
         yield application, relay
         db.session.remove()
@@ -52,6 +53,22 @@ def test_an_unreachable_database_gives_a_clear_503_and_recovery_needs_no_restart
 
     relay.restore()
     assert client.get("/cases").status_code == 200  # the broken connections were dropped; a new one is made
+
+
+def test_a_signed_in_member_gets_the_503_too_when_even_the_session_cannot_be_read(relayed_app):
+    """The server-side session is read before the view runs: its failure must give the same clear 503, not a 500."""
+    app, relay = relayed_app
+    client = app.test_client()
+    client.set_cookie(app.config["SESSION_COOKIE_NAME"], "a-session-token-the-server-must-look-up")
+    assert client.get("/cases").status_code == 200  # looked up (unknown: a fresh session)
+
+    relay.cut()
+    for path in ("/forum/", "/cases", "/messages/", "/apply"):
+        page = client.get(path)
+        assert page.status_code == 503, (path, page.status_code)
+        assert "Briefly unavailable" in page.get_data(as_text=True)
+    relay.restore()
+    assert client.get("/cases").status_code == 200
 
 
 def test_a_statement_the_database_refuses_is_still_a_500_not_a_503(app):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, flash, jsonify, make_response, render_template, request
+from flask import Flask, current_app, flash, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
@@ -59,6 +59,9 @@ MESSAGES = {
                                         "Try again in a few seconds.")),
 }
 RETRY_AFTER_SECONDS = 10
+UNAVAILABLE_FALLBACK = ("<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Briefly unavailable</title>"
+                        "<h1>Briefly unavailable</h1><p>The platform cannot reach its database for a moment. Nothing "
+                        "was changed. Try again in a few seconds.</p></html>")
 
 
 def database_unreachable(error: BaseException) -> bool:
@@ -97,6 +100,9 @@ def configure_error_pages(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        original = getattr(error, "original_exception", None)  # an error raised before the view (opening the session)
+        if original is not None and database_unreachable(original):
+            return unavailable(original)
         code = error.code or 500
         if code in (401, 403):
             logging.getLogger("network.security").warning(
@@ -129,10 +135,22 @@ def unavailable(error: BaseException):
     except Exception:  # noqa: BLE001 - the connection is gone; the session is discarded at teardown anyway
         db.session.invalidate()
     title, message = MESSAGES[503]
-    if _wants_json():
-        response = jsonify(error={"code": "unavailable", "message": str(message)})
-    else:
-        response = make_response(render_template("errors/unavailable.html", title=title, message=message))
+    try:
+        if _wants_json():
+            response = jsonify(error={"code": "unavailable", "message": str(message)})
+        else:
+            # The template alone, without the context processors: they read the signed-in member and the session,
+            # which may be what could not be loaded.
+            body = current_app.jinja_env.get_template("errors/unavailable.html").render(title=title, message=message,
+                                                                                        locale="en")
+            response = make_response(body)
+    except Exception:  # noqa: BLE001 - even the language could not be chosen (it may read the member's profile)
+        log.warning("the 503 page fell back to plain English", exc_info=True)
+        if _wants_json():
+            response = jsonify(error={"code": "unavailable", "message": "The platform cannot reach its database for "
+                                      "a moment. Nothing was changed. Try again in a few seconds."})
+        else:
+            response = make_response(UNAVAILABLE_FALLBACK)
     response.status_code = 503
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response.headers["Cache-Control"] = "no-store"
