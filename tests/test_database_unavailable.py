@@ -6,6 +6,7 @@ The database really goes away: the application talks to PostgreSQL through a TCP
 the test cuts (every connection reset, new ones refused) and restores."""
 from __future__ import annotations
 
+import threading
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -81,3 +82,43 @@ def test_a_statement_the_database_refuses_is_still_a_500_not_a_503(app):
         db.session.execute(text("SELECT no_such_column FROM members"))
     db.session.rollback()
     assert database_unreachable(refused.value) is False
+
+
+def test_the_worker_outlives_a_database_outage_and_resumes(relayed_app):
+    """The worker's loop waits while PostgreSQL is away and runs its jobs again when it is back (it used to die on
+    the first OperationalError, leaving mail and indexing stopped)."""
+    import time
+
+    from network.core.worker import Job, run_worker
+
+    app, relay = relayed_app
+    runs = []
+    job = Job(name=f"probe-{time.monotonic_ns()}", run=lambda: runs.append(1) or "1 probe", every=0, command="")
+    stop = threading.Event()
+    failures = []
+
+    def loop() -> None:
+        with app.app_context():
+            try:
+                run_worker(app, poll=0.05, stop=stop, jobs=[job])
+            except BaseException as error:  # noqa: BLE001 - the test reports it
+                failures.append(error)
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not runs and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert runs, "the worker ran its job"
+    relay.cut()
+    time.sleep(1.0)  # several rounds against a database that is away
+    assert thread.is_alive() and not failures
+    before = len(runs)
+    relay.restore()
+    deadline = time.monotonic() + 15
+    while len(runs) == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    thread.join(10)
+    assert not failures, failures
+    assert len(runs) > before, "the worker ran its job again once the database was back"

@@ -322,8 +322,27 @@ def run_worker(app: Flask, *, once: bool = False, poll: float = 1.0, stop: threa
     stop = stop or threading.Event()
     ensure_rows(jobs)
     log.info("worker %s started: %s", holder, ", ".join(job.name for job in jobs))
+    away = 0  # rounds in a row the database could not be reached
     while not stop.is_set():
-        run_due(app, jobs, holder)
+        try:
+            run_due(app, jobs, holder)
+        except Exception as failure:
+            from network.core.errors import database_unreachable
+
+            if once or not database_unreachable(failure):
+                raise
+            # PostgreSQL restarting or failing over: wait and try again (the jobs' leases and the outboxes keep
+            # every piece of work), instead of dying and leaving mail and indexing to stop until someone notices.
+            away += 1
+            db.session.rollback()
+            db.engine.dispose()
+            if away == 1:
+                log.warning("worker: the database cannot be reached (%s); retrying", type(failure).__name__)
+            stop.wait(min(30.0, poll * 2 ** min(away, 5)))
+            continue
+        if away:
+            log.warning("worker: the database answers again after %d attempts", away)
+            away = 0
         if once:
             return
         stop.wait(poll)
