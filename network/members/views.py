@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, time, timedelta
+from time import monotonic, sleep
 from urllib.parse import urlsplit
 
 from flask import (
@@ -154,7 +155,16 @@ def _mail_after_response() -> None:
 
                 with app.app_context():
                     try:
-                        deliver(list(db.session.scalars(select(OutboxMail).where(OutboxMail.id.in_(ids)))))
+                        # The server may close the response before the request's own commit is visible to a new
+                        # connection (seen with the threaded development server): wait a moment for the rows.
+                        deadline = monotonic() + 3.0
+                        while True:
+                            mails = list(db.session.scalars(select(OutboxMail).where(OutboxMail.id.in_(ids))))
+                            if len(mails) == len(ids) or monotonic() > deadline:
+                                break
+                            db.session.rollback()
+                            sleep(0.05)
+                        deliver(mails)
                     except Exception:  # the response is gone: log, and leave the mail to `mail flush`
                         current_app.logger.exception("mail %s not handed over after the response", ids)
 
