@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from search_data import Dice, synthetic_catalogue, synthetic_document  # noqa: E402
 
-from catalogue.search.backend import ANONYMOUS, SearchBackend, Viewer  # noqa: E402
+from network.search.backend import ANONYMOUS, SearchBackend, Viewer  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/bench_search"
@@ -169,7 +169,7 @@ def folder_bytes(path: Path) -> int:
 
 @contextmanager
 def whoosh_backend() -> Iterator[tuple[SearchBackend, Callable[[], None], Callable[[], int]]]:
-    from catalogue.search.whoosh_backend import WhooshBackend
+    from network.search.whoosh_backend import WhooshBackend
 
     with tempfile.TemporaryDirectory(prefix="bench-whoosh-") as folder:
         path = Path(folder) / "index"
@@ -189,8 +189,8 @@ def postgres_backend(url: str, ranking: str = "rum") \
     import sqlalchemy as sa
     from sqlalchemy.orm import Session
 
-    from catalogue.search.models import CaseSearch, SearchWord
-    from catalogue.search.postgres_backend import RUM_INDEX, PostgresBackend
+    from network.search.engine_models import CaseSearch, SearchWord
+    from network.search.postgres_backend import RUM_INDEX, PostgresBackend
 
     target = sa.engine.make_url(_sqlalchemy_url(url))
     name = target.database
@@ -358,9 +358,9 @@ def check_targets(results: list[dict]) -> list[dict]:
 
 
 def project_semantics() -> str:
-    """How the project's parser (catalogue/search/query.py, as checked out) combines two bare words."""
+    """How the project's parser (network/search/query.py, as checked out) combines two bare words."""
     try:
-        from catalogue.search.query import parse
+        from network.search.query import parse
 
         root = type(parse("bank secrecy", synonyms=False).root).__name__
     except Exception as error:  # noqa: BLE001 (the parser is being rewritten: say so rather than stop)

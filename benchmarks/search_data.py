@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import TypeVar
 
 from catalogue.cases.demo import REGION_STATES, STATE_NAMES
-from catalogue.search.documents import SearchDocument, Version
+from network.search.documents import SearchDocument, Version
 from network.core.reference import region_of, untoc_article_subjects, vocabulary_labels
 
 T = TypeVar("T")

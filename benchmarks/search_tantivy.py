@@ -11,7 +11,7 @@ The setup, kept comparable with catalogue/search (and where it differs, said so)
   and a fast field (columnar: facet counts); status and visibility in raw-tokenized fields (the reader's scope);
   the year for the year range; the case id and yyyymmdd date as fast fields (the page's ids; newest first).
 - Queries: the search box's language as the project is moving to it, parsed here (parse() below) rather than by
-  catalogue/search/query.py, which is being rewritten: bare words are optional, with ANY-WORD (OR) semantics
+  network/search/query.py, which is being rewritten: bare words are optional, with ANY-WORD (OR) semantics
   (SHOULD clauses: at least one must match), ranked by BM25 with field boosts title 4 > keywords 3 > summary 2 >
   body 1 (a word is looked up in the stem and the raw field of each group, the scores summed, as Whoosh does);
   bare stop words (tantivy's English, French, Spanish and Russian lists) are dropped unless nothing else was
@@ -38,8 +38,8 @@ from pathlib import Path
 
 import tantivy
 
-from catalogue.search.backend import ANONYMOUS, ENGINE_FILTERS, SearchHits, Viewer
-from catalogue.search.documents import FIELD_GROUPS, WEIGHTS, SearchDocument
+from network.search.backend import ANONYMOUS, ENGINE_FILTERS, SearchHits, Viewer
+from network.search.documents import FIELD_GROUPS, WEIGHTS, SearchDocument
 
 STEMMED = "en_stem"  # tantivy's built-in English analyzer: simple tokenizer, remove long, lower case, stemmer
 FOLDED = "folded"  # registered here: the same without the stemmer, with ASCII folding
@@ -51,7 +51,7 @@ MUST, SHOULD, MUST_NOT = tantivy.Occur.Must, tantivy.Occur.Should, tantivy.Occur
 
 
 STOP_LANGUAGES = ("english", "french", "spanish", "russian")  # tantivy's own stop word lists
-WORD_RE = re.compile(r"[^\W_]+")  # words: letters and digits, as catalogue.search.documents.WORD_RE
+WORD_RE = re.compile(r"[^\W_]+")  # words: letters and digits, as network.search.documents.WORD_RE
 TOKEN_RE = re.compile(r'(?P<sign>[-!+])?"(?P<phrase>[^"]*)"?|(?P<word>[^\s"]+)')
 MAX_CLAUSES = 24
 Item = tuple[str, tuple[str, ...]]  # ("term" | "prefix" | "phrase", words)
@@ -65,7 +65,7 @@ class Clause:
 
 
 def parse(text: str, is_stop: Callable[[str], bool] = lambda _word: False) -> list[Clause]:
-    """The search box's language, as the project is moving to (catalogue/search/query.py, parsed here on its own
+    """The search box's language, as the project is moving to (network/search/query.py, parsed here on its own
     so that the reference does not follow that file's changes): bare words are optional (ANY-WORD, ranked),
     "+word", quoted phrases and "a AND b" required, "-word" / "NOT word" excluded, "a OR b" one clause,
     "word*" a prefix; bare stop words are dropped unless nothing else was typed. Never raises."""

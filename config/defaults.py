@@ -95,7 +95,7 @@ MESSAGING_MAX_ATTACHMENTS = 5
 FORUM_ATTACHMENT_MAX_UNZIPPED = 50 * 1024 * 1024  # DOCX/XLSX/ODT: total uncompressed size of the entries
 FORUM_ATTACHMENT_MAX_RATIO = 100  # DOCX/XLSX/ODT: uncompressed/compressed, per entry and overall
 
-# Search (catalogue/search; README "Search").
+# Search (network/search: the engines, the outbox and the indexer; README "Search").
 SEARCH_BACKEND = ""  # "" picks PostgreSQL full-text search on PostgreSQL and Whoosh otherwise; or "whoosh", "postgres"
 SEARCH_INDEX_PATH = ""  # the Whoosh index folder (private, 0700); "" is <instance>/search-index
 SEARCH_WRITER_TIMEOUT = 5.0  # seconds the indexer waits for Whoosh's writer lock

@@ -72,10 +72,7 @@ def test_without_a_registered_handler_the_forum_offers_nothing(app, auth, forum)
 
 
 def test_the_network_never_imports_the_catalogue():
-    from tests.test_search_layer import ENGINES_AWAITING_MOVE  # the engines, until they move
-
     root = Path(__file__).resolve().parent.parent
     offenders = [str(path) for path in (root / "network").rglob("*.py")
-                 if re.search(r"^\s*(from|import)\s+catalogue\b", path.read_text(encoding="utf-8"), re.MULTILINE)
-                 and str(path.relative_to(root)) not in ENGINES_AWAITING_MOVE]
+                 if re.search(r"^\s*(from|import)\s+catalogue\b", path.read_text(encoding="utf-8"), re.MULTILINE)]
     assert not offenders

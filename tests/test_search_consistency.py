@@ -175,7 +175,7 @@ def test_the_commands_reindex_drain_and_report(app, member, moderator):
 
 
 def test_the_whoosh_folder_is_private(app, db_backend, member, moderator):
-    from catalogue.search.whoosh_backend import WhooshBackend
+    from network.search.whoosh_backend import WhooshBackend
 
     folder = app.config["SEARCH_INDEX_PATH"] or os.path.join(app.instance_path, "search-index")
     backend = WhooshBackend(folder)

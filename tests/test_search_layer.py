@@ -12,13 +12,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-# The case engines still live in catalogue/search/ until the lead moves them into network/search/ (issue 11): only
-# the record index may reach them, and only these modules of them. Empty this table with the move.
-ENGINES_AWAITING_MOVE = {
-    "network/search/records.py": {"catalogue.search.query", "catalogue.search.whoosh_backend",
-                                  "catalogue.search.backend", "catalogue.search.documents",
-                                  "catalogue.search.highlight", "catalogue.search.postgres_backend"},
-}
 IMPORT_RE = re.compile(r"^\s*(?:from\s+(\S+)\s+import|import\s+(\S+))", re.M)
 
 
@@ -31,9 +24,8 @@ def test_the_network_never_imports_the_catalogue():
     for path in sorted((ROOT / "network").rglob("*.py")):
         relative = str(path.relative_to(ROOT))
         found = {name for name in _imports(path) if name.split(".")[0] == "catalogue"}
-        extra = found - ENGINES_AWAITING_MOVE.get(relative, set())
-        if extra:
-            offenders[relative] = sorted(extra)
+        if found:
+            offenders[relative] = sorted(found)
     assert offenders == {}
 
 
@@ -41,8 +33,8 @@ def test_every_search_module_imports_alone_without_a_cycle():
     modules = ["network.search.models", "network.search.kinds", "network.search.outbox", "network.search.indexer",
                "network.search.services", "network.search.records", "network.search.cli", "network.search.views",
                "network.forum.search", "network.directory.search", "catalogue.cases.search",
-               "catalogue.cases.queries", "catalogue.search.backend", "catalogue.search.query",
-               "catalogue.search.whoosh_backend", "catalogue.search.postgres_backend", "catalogue.search.highlight",
+               "catalogue.cases.queries", "network.search.backend", "network.search.query",
+               "network.search.whoosh_backend", "network.search.postgres_backend", "network.search.highlight",
                "catalogue.search.relevance", "app"]
     script = (
         "import importlib, sys\n"

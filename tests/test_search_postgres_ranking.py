@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from catalogue.search import postgres_backend as pb
-from catalogue.search.backend import Viewer
-from catalogue.search.documents import SearchDocument, Version
+from network.search import postgres_backend as pb
+from network.search.backend import Viewer
+from network.search.documents import SearchDocument, Version
 
 VETTED = Viewer(vetted=True)
 TITLES = ("Yacht confiscation and yacht sale", "Yacht confiscation", "Bank records of a shell company",

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.persistence
 # ---------------------------------------------------------------- parsing (no engine)
 
 def test_words_are_optional_and_operators_make_them_required_or_excluded():
-    from catalogue.search.query import And, Not, Or, parse
+    from network.search.query import And, Not, Or, parse
 
     assert isinstance(parse("drones drugs prisons").root, Or)
     required = parse("+drones drugs")
@@ -26,7 +26,7 @@ def test_words_are_optional_and_operators_make_them_required_or_excluded():
 
 
 def test_stop_words_and_question_words_leave_free_text_but_not_quotes():
-    from catalogue.search.query import parse
+    from network.search.query import parse
 
     question = parse("Has a State refused to surrender a suspect who faced a life sentence?")
     assert {"Has", "a", "to", "who"}.isdisjoint(question.plain_words)
@@ -37,7 +37,7 @@ def test_stop_words_and_question_words_leave_free_text_but_not_quotes():
 
 
 def test_nothing_typed_can_break_the_parser():
-    from catalogue.search.query import parse
+    from network.search.query import parse
 
     for text in ("+", "+-", "AND AND", "OR +", '+"', '-"x', "NOT +a", "a AND", "AND a", "+" * 500, "司" * 2000,
                  "\u200b\u202e", "ال" * 300):
@@ -168,7 +168,7 @@ def test_agent_nouns_meet_the_activity(case):
 def test_with_many_matches_the_best_candidates_get_the_full_score(app, db_backend, case, monkeypatch):
     """PostgreSQL ranks many matches in two phases (plain ts_rank picks candidates, the full score orders them);
     Whoosh re-ranks its best candidates by closeness. Either way the page is the one full ranking gives."""
-    from catalogue.search import postgres_backend, whoosh_backend
+    from network.search import postgres_backend, whoosh_backend
 
     case("C-BEST", title="Yacht confiscation and yacht sale", summary="A yacht was confiscated and sold.")
     case("C-SECOND", title="Yacht confiscation", summary="The vessel was kept.")
@@ -197,8 +197,8 @@ def test_long_chains_of_operators_never_fail_on_either_engine(case):
 # ---------------------------------------------------------------- issue 11: concepts across words and languages
 
 def test_a_thesaurus_term_matches_without_its_inner_stop_words():
-    from catalogue.search.documents import tokens
-    from catalogue.search.query import group_of, synonyms_in
+    from network.search.documents import tokens
+    from network.search.query import group_of, synonyms_in
 
     group = group_of(("transfer", "of", "prisoners"))
     assert group and group_of(("transferred", "prisoners")) == group
@@ -207,7 +207,7 @@ def test_a_thesaurus_term_matches_without_its_inner_stop_words():
 
 
 def test_an_agent_noun_also_looks_for_the_activity_and_the_activity_for_the_agent():
-    from catalogue.search.query import Term, parse
+    from network.search.query import Term, parse
 
     def alternatives(text: str) -> set:
         return {item for concept in parse(text).concepts for item in getattr(concept, "items", (concept,))}

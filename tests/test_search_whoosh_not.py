@@ -41,8 +41,8 @@ def test_and_not_answers_right_where_the_layout_misleads_and_not(spread):
 
 
 def test_the_case_compiler_never_builds_an_and_not(app):
-    from catalogue.search.query import parse
-    from catalogue.search.whoosh_backend import WhooshBackend
+    from network.search.query import parse
+    from network.search.whoosh_backend import WhooshBackend
 
     for text in ("extradition -fraud", "extradition NOT fraud", "-fraud", "bank -\"letter rogatory\" OR mla",
                  "a -b -c"):

@@ -5,7 +5,7 @@ GET /api/v1/cases contract (shared/ARCHITECTURE.md): a filter may repeat, values
 different filters AND-ed; facet counts are computed over the results of every filter except the facet's own,
 so a reader can widen a choice.
 
-Full-text search: `q` (the search box's query language, catalogue/search/query.py) goes to the search backend
+Full-text search: `q` (the search box's query language, network/search/query.py) goes to the search backend
 (Whoosh or PostgreSQL full-text search), which applies the reader's visibility inside its own query and gives
 the ids of every matching case (unranked). Those ids are one more condition here, so filters and facet counts
 stay this module's exact SQL; sorting by relevance asks the engine to rank only the first pages' worth."""
@@ -20,8 +20,8 @@ from sqlalchemy import ColumnElement, Select, and_, bindparam, false, func, or_,
 from catalogue.cases import search as search
 from catalogue.cases.models import Case, CaseFacet
 from catalogue.cases.services import search_viewer, visible_cases
-from catalogue.search.backend import SUGGEST_BELOW
-from catalogue.search.query import Query
+from network.search.backend import SUGGEST_BELOW
+from network.search.query import Query
 from network.core.db import db
 from network.members.models import Member
 

@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from catalogue.cases.models import Case, CaseFacet, CaseRevision
 from catalogue.cases.services import search_viewer
-from catalogue.search import models as _engine_tables  # noqa: F401 (case_search, search_words: in the metadata)
-from catalogue.search.backend import SearchBackend, SearchHits, Viewer
-from catalogue.search.documents import SearchDocument, case_document
-from catalogue.search.highlight import case_snippet
-from catalogue.search.query import Query, parse
+from network.search import engine_models as _engine_tables  # noqa: F401 (case_search, search_words: in the metadata)
+from network.search.backend import SearchBackend, SearchHits, Viewer
+from network.search.documents import SearchDocument, case_document
+from network.search.highlight import case_snippet
+from network.search.query import Query, parse
 from network.core.reference import state_name
 from network.search.kinds import Group, IndexKind, Item
 from network.search.services import engine_choice, ensure_checked, index_of, state_key, whoosh_path
@@ -60,11 +60,11 @@ def expected(session) -> int:
 
 def make_index(app: Flask) -> SearchBackend:
     if engine_choice(app) == "postgres":
-        from catalogue.search.postgres_backend import PostgresBackend
+        from network.search.postgres_backend import PostgresBackend
         from network.core.db import db
 
         return PostgresBackend(lambda: db.session)
-    from catalogue.search.whoosh_backend import WhooshBackend
+    from network.search.whoosh_backend import WhooshBackend
 
     return WhooshBackend(whoosh_path(app), writer_timeout=float(app.config["SEARCH_WRITER_TIMEOUT"]))
 

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, or_, select
 
 from catalogue.cases.models import DATE_FIELDS, INTERCHANGE_FIELDS, LIST_FIELDS, Case, CaseFacet, CaseRevision
-from catalogue.search.backend import Viewer
+from network.search.backend import Viewer
 from network.core import audit
 from network.core.clock import utcnow
 from network.core.db import db

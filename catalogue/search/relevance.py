@@ -31,7 +31,7 @@ from sqlalchemy import inspect, select
 
 from catalogue.cases import search as services
 from catalogue.cases.models import Case
-from catalogue.search.backend import SearchBackend
+from network.search.backend import SearchBackend
 from network.core.db import db
 
 JUDGMENTS_PATH = Path(__file__).resolve().parent / "relevance_judgments.yaml"
@@ -188,7 +188,7 @@ def fresh_backend(name: str, only: set[int] | None = None) -> Iterator[SearchBac
     if name not in BACKENDS:
         raise RelevanceError(f"unknown backend {name!r}: choose one of {', '.join(BACKENDS)}")
     if name == "whoosh":
-        from catalogue.search.whoosh_backend import WhooshBackend
+        from network.search.whoosh_backend import WhooshBackend
 
         with tempfile.TemporaryDirectory(prefix="relevance-") as folder:
             backend = WhooshBackend(Path(folder) / "index", writer_timeout=30.0)
@@ -201,7 +201,7 @@ def fresh_backend(name: str, only: set[int] | None = None) -> Iterator[SearchBac
             "set DATABASE_URL=postgresql://... (migrated, with `flask --app app demo load` run)")
     if not inspect(db.engine).has_table("case_search"):
         raise RelevanceError("the database has no case_search table: run `flask --app app db upgrade`")
-    from catalogue.search.postgres_backend import PostgresBackend
+    from network.search.postgres_backend import PostgresBackend
 
     backend = PostgresBackend(lambda: db.session)
     try:

@@ -6,10 +6,7 @@ the reader-scope tokens its kind gives it ("space:3", "hidden", "author:7"...). 
 Rule over those tokens (AnyToken, AllOf, AnyOf, Without), built from its own visibility filter for each reader; the
 engine applies the rule inside its query, so a total or a snippet never comes from a record the reader may not
 see. Text is analysed as cases are: accents folded, each Snowball stemmer (a record has no declared language, so all
-of them) and unstemmed.
-
-Until the engines move into network/search/, this module imports them from catalogue.search (whoosh_backend,
-postgres_backend, backend, query, documents, highlight)."""
+of them) and unstemmed."""
 from __future__ import annotations
 
 import os
@@ -28,12 +25,12 @@ from whoosh import query as wq
 from whoosh.fields import NUMERIC, Schema
 from whoosh.writing import CLEAR
 
-import catalogue.search.query as ql
-import catalogue.search.whoosh_backend as wb
-from catalogue.search.backend import IndexWriter, Matches, SearchBackend
-from catalogue.search.documents import STEMMED_LANGUAGES, segmented, tokens
-from catalogue.search.highlight import Matcher, highlight
-from catalogue.search.postgres_backend import (
+import network.search.query as ql
+import network.search.whoosh_backend as wb
+from network.search.backend import IndexWriter, Matches, SearchBackend
+from network.search.documents import STEMMED_LANGUAGES, segmented, tokens
+from network.search.highlight import Matcher, highlight
+from network.search.postgres_backend import (
     QUERY_CONFIGS,
     PostgresBackend,
     PostgresIndex,

@@ -39,9 +39,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG, TSQUERY
 
-from catalogue.search import query as ql
-from catalogue.search.backend import ENGINE_FILTERS, IndexWriter, Matches, SearchBackend, Viewer
-from catalogue.search.documents import (
+from network.search import query as ql
+from network.search.backend import ENGINE_FILTERS, IndexWriter, Matches, SearchBackend, Viewer
+from network.search.documents import (
     COORDINATION,
     FIELD_GROUPS,
     PG_CONFIGS,
@@ -50,7 +50,7 @@ from catalogue.search.documents import (
     SearchDocument,
     segmented,
 )
-from catalogue.search.models import CaseSearch, SearchWord
+from network.search.engine_models import CaseSearch, SearchWord
 from network.core.clock import utcnow
 
 # setweight's second argument is of type "char": constant SQL literals from this table, never user input.

@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
-from catalogue.search.documents import SearchDocument, fold
-from catalogue.search.query import Query, parse
+from network.search.documents import SearchDocument, fold
+from network.search.query import Query, parse
 
 SUGGEST_BELOW = 3  # "did you mean" is looked for when a query finds fewer cases than this
 # Filters the engines apply themselves (facet tokens "kind:code"); year_from / year_to are a range.

@@ -23,9 +23,9 @@ from whoosh.matching import FilterMatcher
 from whoosh.support.charset import accent_map
 from whoosh.writing import CLEAR
 
-from catalogue.search import query as ql
-from catalogue.search.backend import ENGINE_FILTERS, IndexWriter, Matches, SearchBackend, Viewer
-from catalogue.search.documents import (
+from network.search import query as ql
+from network.search.backend import ENGINE_FILTERS, IndexWriter, Matches, SearchBackend, Viewer
+from network.search.documents import (
     COORDINATION,
     FIELD_GROUPS,
     PROXIMITY,
@@ -38,10 +38,11 @@ from catalogue.search.documents import (
     stemmer,
 )
 
-SCHEMA_VERSION = "7"  # 2: coded labels, index-time synonyms ("syn"), no "spell" field; 3: "stem" + "raw" fields;
+SCHEMA_VERSION = "8"  # 2: coded labels, index-time synonyms ("syn"), no "spell" field; 3: "stem" + "raw" fields;
 # 4: Arabic stemmed, CJK bigrams, the six-language thesaurus; 5: Snowball's Arabic stemmer;
 # 6: year facet tokens (facet counts of a text search come from the engine); 7: State groups, terms without their
-# inner stop words, more thesaurus groups (migration 5e4c0b0a1d13 empties the PostgreSQL tables alike)
+# inner stop words, more thesaurus groups (migration 5e4c0b0a1d13 empties the PostgreSQL tables alike); 8: the engine
+# moved from catalogue.search to network.search (the pickled schema names its analysers' module)
 LANGS = (*STEMMED_LANGUAGES, "raw")  # the analyses: a Snowball stemmer, or "raw" (folded but not stemmed)
 # Two fields per field group, so that a query word is looked up in 8 fields rather than 20 (each one a postings
 # list to read and score in Python, for every matching document): "stem" holds each version stemmed with its own

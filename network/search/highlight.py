@@ -6,8 +6,8 @@ import functools
 
 from markupsafe import Markup, escape
 
-from catalogue.search.documents import CJK_RE, WORD_RE, analysis_language, fold, stemmer
-from catalogue.search.query import Node, positive_terms, stop_words
+from network.search.documents import CJK_RE, WORD_RE, analysis_language, fold, stemmer
+from network.search.query import Node, positive_terms, stop_words
 
 LENGTH = 240
 LEAD = 60  # characters shown before the first match

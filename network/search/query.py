@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-from catalogue.search.documents import CJK_RE, STEMMED_LANGUAGES, WORD_RE, fold, stemmer, tokens
+from network.search.documents import CJK_RE, STEMMED_LANGUAGES, WORD_RE, fold, stemmer, tokens
 
 MAX_QUERY_CHARS = 1000
 MAX_CLAUSES = 24
@@ -249,7 +249,7 @@ def synonyms_in(words: list[str], lang: str) -> set[str]:
 
 def document_synonyms(doc) -> list[str]:
     """The canonical tokens of the synonym groups a SearchDocument mentions (in any version and field)."""
-    from catalogue.search.documents import FIELD_GROUPS
+    from network.search.documents import FIELD_GROUPS
 
     found: set[str] = set()
     for version in doc.versions:
