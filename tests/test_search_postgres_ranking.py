@@ -154,3 +154,40 @@ def test_a_filter_beside_words_is_checked_on_the_rows_the_text_index_selects(bac
     session.execute(sa.text("SET LOCAL enable_seqscan = on"))
     assert "ix_case_search_document" in plan and "ix_case_search_facets" not in plan, plan
     assert matches.total == 40  # the Asian cases (every fifth) whose summary is "The request was executed."
+
+
+def test_a_full_rebuild_builds_the_rum_index_once_after_the_rows_and_a_failed_one_changes_nothing(backend, engine):
+    """A full rebuild drops the RUM index and creates it after the rows (maintaining it on each insert made a
+    10,000-case rebuild three times slower); a rebuild that fails half-way leaves the old rows and the index. In a
+    savepoint of the module's transaction (the rebuild's DROP INDEX holds the table until that transaction ends)."""
+    session = backend.session
+    if not _rum_available(session):
+        pytest.skip("no rum extension on this server: the GIN path alone (tested above)")
+    savepoint = session.begin_nested()
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        backend.rebuild(_document(n) for n in range(1, 41))
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    drop = next(i for i, s in enumerate(seen) if s.startswith("DROP INDEX"))
+    create = next(i for i, s in enumerate(seen) if s.startswith("CREATE INDEX"))
+    inserts = [i for i, s in enumerate(seen) if "INSERT INTO case_search" in s]
+    assert inserts and drop < min(inserts) and create > max(inserts)
+    exists = sa.text("SELECT to_regclass('ix_case_search_rank_rum') IS NOT NULL")
+    assert session.scalar(exists)
+
+    def failing():
+        yield from (_document(n) for n in range(1, 700))  # more than a batch reaches the table first
+        raise RuntimeError("the source failed")
+
+    with pytest.raises(RuntimeError):
+        backend.rebuild(failing())
+    assert session.scalar(exists)
+    assert backend.count() == 40
+    savepoint.rollback()
+    assert backend.count() == 300
