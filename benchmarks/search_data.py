@@ -12,8 +12,8 @@ from datetime import date, timedelta
 from typing import TypeVar
 
 from catalogue.cases.demo import REGION_STATES, STATE_NAMES
-from network.search.documents import SearchDocument, Version
 from network.core.reference import region_of, untoc_article_subjects, vocabulary_labels
+from network.search.documents import SearchDocument, Version
 
 T = TypeVar("T")
 

@@ -72,8 +72,8 @@ def test_measuring_postgres_leaves_the_live_index_as_it_was(app, db_backend):
     from sqlalchemy import func, select
 
     from catalogue.cases.demo import load_demo_cases
-    from network.search.engine_models import CaseSearch
     from network.core.db import db
+    from network.search.engine_models import CaseSearch
 
     if db_backend != "postgresql":
         with pytest.raises(relevance.RelevanceError, match="DATABASE_URL"):

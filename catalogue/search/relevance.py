@@ -31,8 +31,8 @@ from sqlalchemy import inspect, select
 
 from catalogue.cases import search as services
 from catalogue.cases.models import Case
-from network.search.backend import SearchBackend
 from network.core.db import db
+from network.search.backend import SearchBackend
 
 JUDGMENTS_PATH = Path(__file__).resolve().parent / "relevance_judgments.yaml"
 # The evaluation set: fictional cases in the style of real case digests (several writers, six languages) and the

@@ -39,6 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG, TSQUERY
 
+from network.core.clock import utcnow
 from network.search import query as ql
 from network.search.backend import ENGINE_FILTERS, IndexWriter, Matches, SearchBackend, Viewer
 from network.search.documents import (
@@ -51,7 +52,6 @@ from network.search.documents import (
     segmented,
 )
 from network.search.engine_models import CaseSearch, SearchWord
-from network.core.clock import utcnow
 
 # setweight's second argument is of type "char": constant SQL literals from this table, never user input.
 LETTERS = {"title": "A", "keywords": "B", "summary": "C", "body": "D"}

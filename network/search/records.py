@@ -27,9 +27,11 @@ from whoosh.writing import CLEAR
 
 import network.search.query as ql
 import network.search.whoosh_backend as wb
+from network.core.clock import utcnow
 from network.search.backend import IndexWriter, Matches, SearchBackend
 from network.search.documents import STEMMED_LANGUAGES, segmented, tokens
 from network.search.highlight import Matcher, highlight
+from network.search.models import SearchRecord
 from network.search.postgres_backend import (
     QUERY_CONFIGS,
     PostgresBackend,
@@ -37,8 +39,6 @@ from network.search.postgres_backend import (
     synonym_lexeme,
     words_only,
 )
-from network.core.clock import utcnow
-from network.search.models import SearchRecord
 
 parse = ql.parse  # the search box's query language, for the kinds (they reach the engines only through here)
 MAX_CHARS = 100_000
