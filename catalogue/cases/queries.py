@@ -20,10 +20,10 @@ from sqlalchemy import ColumnElement, Select, and_, bindparam, false, func, or_,
 from catalogue.cases import search as search
 from catalogue.cases.models import Case, CaseFacet
 from catalogue.cases.services import search_viewer, visible_cases
-from network.search.backend import SUGGEST_BELOW
-from network.search.query import Query
 from network.core.db import db
 from network.members.models import Member
+from network.search.backend import SUGGEST_BELOW
+from network.search.query import Query
 
 # Filter name -> CaseFacet kind (the list-like fields, derived on every save).
 FACET_FILTERS = {
