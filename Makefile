@@ -51,7 +51,7 @@ TRANSLATED := fr es ru ar zh
 CATALOGUES := $(foreach lang,$(TRANSLATED),translations/$(lang)/LC_MESSAGES/messages.mo)
 
 translations: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --sort-by-file -o messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k _ln:1,2 -k lazy_ngettext:1,2 -k _lp:1c,2 -k lazy_pgettext:1c,2 --sort-by-file -o messages.pot .
 	@for lang in $(TRANSLATED); do \
 	  test -f translations/$$lang/LC_MESSAGES/messages.po \
 	    || $(BIN)/pybabel init -i messages.pot -d translations -l $$lang; \

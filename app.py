@@ -92,20 +92,21 @@ def configure_templates(app: Flask) -> None:
     from flask_babel import get_locale
 
     from network.core.access import current_member
-    from network.core.markdown import render_markdown
-    from network.core.reference import state_name
+    from network.core.labels import state_label  # the UN's name of a State, in the page's language
+    from network.core.markdown import headings_from, render_markdown
     from network.members.access import TEMPLATE_RULES
 
     Bootstrap5(app)
     app.config["BOOTSTRAP_SERVE_LOCAL"] = True
     app.jinja_env.filters["markdown"] = render_markdown  # rendered, then sanitised with an allow-list (nh3)
+    app.jinja_env.filters["headings_from"] = headings_from  # Markdown's headings below the page's own
 
     @app.context_processor
     def access_rules() -> dict:
         member = current_member()
         rules = {name: (lambda *objects, rule=rule: bool(member and rule(member, *objects)))
                  for name, rule in TEMPLATE_RULES.items()}
-        return {"rules": rules, "me": member, "state_name": state_name, "locale": str(get_locale() or "en")}
+        return {"rules": rules, "me": member, "state_name": state_label, "locale": str(get_locale() or "en")}
 
 
 def configure_blueprints(app: Flask) -> None:

@@ -85,6 +85,7 @@ def test_submit_a_case_through_the_wizard_and_publish_it_in_chromium(live_server
         page.get_by_role("button", name="Submit the case for review").click()
         expect(page.get_by_text("Your case was submitted.")).to_be_visible()
         expect(page.get_by_text("Waiting for a reviewer")).to_be_visible()
+        page.locator("summary", has_text="Account").click()  # the account menu
         page.get_by_role("button", name=re.compile("Sign out")).click()
 
         # 6. The moderator starts the review and publishes.

@@ -41,7 +41,7 @@ def test_demo_users_read_their_encrypted_conversations_at_once(app, clock):
     assert "Extradition request: supplementary information on dual criminality" in inbox  # the mailbox's
     mailbox_id = db.session.scalar(select(Conversation.id).where(Conversation.kind == "mailbox"))
     page = franz.get(f"/messages/{mailbox_id}").get_data(as_text=True)
-    assert "Signature verified." in page and "CONFIDENTIAL" in page and "written by Franz Fokus" in page
+    assert "Signature verified." in page and "CONFIDENTIAL" in page and "written by <bdi>Franz Fokus</bdi>" in page
 
     ana = sign_in_as(app, clock, accounts["member_bra"])
     inbox = ana.get("/messages/").get_data(as_text=True)

@@ -46,7 +46,7 @@ def test_both_members_see_the_same_safety_number_and_can_mark_each_other_verifie
     response = submit(a, f"/messages/verify/{bob.id}")
     assert response.status_code == 302
     page = _html(a.get(f"/messages/verify/{bob.id}"))
-    assert "You verified Bob V" in page and "mark as verified" not in page
+    assert "You verified <bdi>Bob V" in page and "mark as verified" not in page
     assert a.get(f"/messages/verify/{alice.id}").status_code == 404  # not with oneself
 
 
@@ -66,7 +66,7 @@ def test_a_changed_key_warns_in_every_conversation_with_that_member(app, ready, 
     ready(bob)  # the next sign-in makes a new key set
     for conversation_id in (direct, group):
         page = _html(a.get(f"/messages/{conversation_id}"))
-        assert "The key of Bob Changing has changed" in page and f"/messages/verify/{bob.id}" in page
+        assert "The key of <bdi>Bob Changing</bdi> has changed" in page and f"/messages/verify/{bob.id}" in page
     verify_page = _html(a.get(f"/messages/verify/{bob.id}"))
     assert "changed since you verified it" in verify_page and _safety_number(verify_page) != before
     submit(a, f"/messages/verify/{bob.id}")  # compared again, out of band
@@ -80,7 +80,7 @@ def test_an_unverified_member_whose_key_changed_is_warned_about_too(app, ready, 
     conversation_id = send(a, [bob])
     reset_password(auth, bob)
     ready(bob)
-    assert "The key of Bob Unverified has changed" in _html(a.get(f"/messages/{conversation_id}"))
+    assert "The key of <bdi>Bob Unverified</bdi> has changed" in _html(a.get(f"/messages/{conversation_id}"))
 
 
 # ---------------------------------------------------------------- attachments

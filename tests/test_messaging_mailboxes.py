@@ -82,7 +82,7 @@ def test_mailbox_round_trip_and_replies_name_the_authority_and_the_officer(app, 
                    page=f"/messages/{conversation_id}")
     assert reply.status_code == 302
     seen = _html(w.get(f"/messages/{conversation_id}"))
-    assert "We are on it." in seen and "Federal Ministry of Justice" in seen and "written by Franziska Focal" in seen
+    assert "We are on it." in seen and "Federal Ministry of Justice" in seen and "written by <bdi>Franziska Focal</bdi>" in seen
     last = db.session.query(Message).order_by(Message.id.desc()).first()
     header = json.loads(last.envelope)["header"]
     assert header["on_behalf_of"].startswith("authority:") and header["sender"] == f"member:{focal.id}"
@@ -204,6 +204,6 @@ def test_a_holder_whose_keys_were_reset_can_be_granted_the_mailbox_again(app, pe
     c = auth.client_for(colleague)
     confirm_recovery_key(c)  # a new key set: the old grants do not open with it
     assert "mailbox key that you do not hold" in _html(c.get(f"/messages/{conversation_id}"))
-    assert f'<option value="{colleague.id}">Conrad Colleague</option>' in _html(f.get(MAILBOX))  # offered again
+    assert f'<option dir="auto" value="{colleague.id}">Conrad Colleague</option>' in _html(f.get(MAILBOX))  # offered again
     grant(f, colleague)
     assert CANARY + " text" in _html(c.get(f"/messages/{conversation_id}"))

@@ -168,6 +168,7 @@ def todays_english_labels() -> dict[str, dict[str, str]]:
                                     for code in reference.vocabulary()["practitioner_types"]}
     labels["regions"] = {code: region_label(code) for code in reference.REGION_CODES}
     labels["regional_groups"] = {code: str(label) for code, label in REGIONAL_GROUPS.items()}
+    labels["untoc_provisions"] = reference.untoc_article_subjects()
     return labels
 
 
@@ -226,3 +227,109 @@ def test_labels_written_with_commas_in_the_shared_vocabulary_are_read_whole():
     assert vocabulary_labels("roles")["moderator"] == "Moderator (vets members, moderates the forum, reviews catalogue cases)"
     assert all(value is not None for entries in reference.vocabulary().values() if isinstance(entries, list)
                for entry in entries if isinstance(entry, dict) for value in entry.values())
+
+
+# ------------------------------------------------------------------ the Convention's articles and paragraphs
+
+PROVISION_TITLES = {  # article titles of the official texts, and the paragraph titles in the Convention's terms
+    "18": {"fr": "Entraide judiciaire", "es": "Asistencia judicial recíproca", "ru": "Взаимная правовая помощь",
+           "ar": "المساعدة القانونية المتبادلة", "zh": "司法协助"},
+    "16": {"fr": "Extradition", "es": "Extradición", "ru": "Выдача", "ar": "تسليم المجرمين", "zh": "引渡"},
+    "18(13)": {"fr": "Désignation d'une autorité centrale", "es": "Designación de una autoridad central",
+               "ru": "Назначение центрального органа", "ar": "تعيين سلطة مركزية", "zh": "指定中心当局"},
+}
+
+
+def test_every_provision_has_a_label_in_the_six_languages_and_the_english_one_is_todays():
+    english = reference.untoc_article_subjects()
+    labels = label_file()["untoc_provisions"]
+    assert set(labels) == set(english) and len(english) > 30
+    for code, subject in english.items():
+        assert set(labels[code]) == set(LANGUAGES), code
+        assert labels[code]["en"] == subject, code
+        for language in LANGUAGES:
+            label = reference.provision_subject(code, language)
+            assert label and clean(label) and label == labels[code][language], (code, language)
+            if language in ("ar", "ru", "zh"):
+                assert label != subject, (code, language)
+            if language == "ru":
+                assert "ё" not in label.lower(), code
+            if language == "zh":
+                assert not re.search(r"[,;:()]", label), code  # full-width punctuation in Chinese
+
+
+@pytest.mark.parametrize(("code", "language"), [(c, lang) for c, titles in PROVISION_TITLES.items() for lang in titles])
+def test_provision_labels_are_the_conventions_titles(code, language):
+    assert reference.provision_subject(code, language) == PROVISION_TITLES[code][language]
+
+
+def test_a_paragraph_without_its_own_title_takes_its_articles_in_the_language_asked():
+    assert reference.provision_subject("18(9)", "fr") == "Entraide judiciaire"
+    assert reference.provision_subject("16(4)", "zh_Hans_CN") == "以《公约》作为引渡的法律依据"
+    assert reference.provision_subject("18(13)", "de") == "Designation of a central authority"  # not a UN language
+    assert reference.provision_subject("99", "fr") == "" and reference.provision_subject("", "fr") == ""
+
+
+def test_provision_labels_follow_the_page_language_and_search_keeps_english(app):
+    with app.test_request_context(headers={"Accept-Language": "ru"}):
+        assert reference.provision_subject("18(13)") == "Назначение центрального органа"
+        assert reference.provision_subject("18(13)", "en") == "Designation of a central authority"
+        assert reference.untoc_article_subjects()["18(13)"] == "Designation of a central authority"  # what is indexed
+
+
+def _published_case(member, moderator):
+    from catalogue.cases import services
+    from catalogue.cases.models import Case, CaseRevision
+    from network.core.clock import utcnow
+    from network.core.db import db
+
+    case = Case(reference="CASE-I18N-001", submitter_id=member.id, status="draft")
+    db.session.add(case)
+    services.apply_data(case, {
+        "title": "Bank records obtained for a laundering case", "language": "en",
+        "summary": "Mutual legal assistance for bank records, granted in four months.",
+        "requesting_state": "AUT", "requested_state": "NGA", "cooperation_forms": ["mla"],
+        "legal_bases": ["untoc"], "crime_types": ["money_laundering"], "outcome": "granted",
+        "untoc_provisions": ["18(13)", "16"], "request_date": "2021-03-01", "visibility": "public"})
+    db.session.flush()
+    case.status, case.published_at = "published", utcnow()
+    case.revisions.append(CaseRevision(number=1, data=services.case_to_dict(case), published_by_id=moderator.id))
+    db.session.commit()
+    return case
+
+
+@pytest.mark.persistence
+def test_case_page_and_print_view_show_the_provisions_in_the_page_language(client, member, moderator):
+    case = _published_case(member, moderator)
+    for suffix in ("", "/print"):
+        french = client.get(f"/cases/{case.reference}{suffix}", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+        assert "Désignation d'une autorité centrale" in french or "Désignation d&#39;une autorité centrale" in french
+        assert "Designation of a central authority" not in french, suffix
+        chinese = client.get(f"/cases/{case.reference}{suffix}", headers={"Accept-Language": "zh"}).get_data(as_text=True)
+        assert "指定中心当局" in chinese and "引渡" in chinese, suffix
+        english = client.get(f"/cases/{case.reference}{suffix}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+        assert "Designation of a central authority" in english, suffix
+
+
+@pytest.mark.persistence
+def test_the_wizard_lists_the_provisions_and_the_articles_in_the_page_language(app, auth, member):
+    from catalogue.cases import services
+    from network.core.db import db
+
+    with app.test_request_context():
+        case = services.create_draft(member)
+        services.save_draft(case, member, {"title": "Central authority case", "untoc_provisions": ["18(13)"]}, 1)
+        db.session.commit()
+    page = auth.client_for(member).get(f"/cases/drafts/{case.reference}/step/1", headers={"Accept-Language": "es"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Designación de una autoridad central" in html and "Asistencia judicial recíproca" in html
+    assert "Penalización de la participación en un grupo delictivo organizado" in html  # the list of articles
+    assert "Designation of a central authority" not in html and "Scope of application" not in html
+
+
+@pytest.mark.persistence
+def test_the_catalogue_filter_on_a_provision_names_it_in_the_page_language(client, member, moderator):
+    _published_case(member, moderator)
+    html = client.get("/cases?provision=18(13)", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert "Назначение центрального органа" in html and "Designation of a central authority" not in html

@@ -132,7 +132,7 @@ def test_print_view_in_french_keeps_the_practitioners_text_and_formats_the_date(
     assert FACTS in html and "«Überweisungen»" in html  # as written, line break kept (pre-wrap)
     assert "Officer in charge" in html and "Inspector J. Mwangi" in html  # an unknown key: the drafting label
     assert "Procédure particulière" not in html  # an empty section has no heading
-    assert "14 mars 2026" in html and "Autriche" in html and "<bdi>Nigeria</bdi>" in html
+    assert "14 mars 2026" in html and "Autriche" in html and "<bdi>Nigéria</bdi>" in html  # the UN's French name, as every page
     assert "Recueil de témoignages ou de dépositions" in html  # the measures, in French
 
 

@@ -6,10 +6,12 @@ bar or cell; pages show the numbers in a table beside it. Labels are escaped.
 
 A chart is laid out left to right in every language (`direction="ltr"` on the root): inside an Arabic page the SVG
 would otherwise inherit `direction: rtl`, which turns `text-anchor="end"` into the left edge of each label and sends
-the labels across the bars. An Arabic label still reads right to left within itself (the bidi algorithm orders its
-letters), and the numbers and axes keep the order readers of statistics expect."""
+the labels across the bars. An Arabic label is written right to left within itself (`_label`: its own
+`direction="rtl"`, so that its brackets pair and a shortened label's "…" falls at its end, on the left), and the
+numbers and axes keep the order readers of statistics expect."""
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 
 from markupsafe import Markup, escape
@@ -27,6 +29,27 @@ def _fmt(value: float) -> str:
 
 def _short(label: str, length: int) -> str:
     return label if len(label) <= length else label[: length - 1].rstrip() + "…"
+
+
+def _right_to_left(text: str) -> bool:
+    """Whether the text's first strong letter is written right to left (Arabic, Hebrew): the rule of dir="auto"."""
+    for character in text:
+        kind = unicodedata.bidirectional(character)
+        if kind in ("R", "AL"):
+            return True
+        if kind == "L":
+            return False
+    return False
+
+
+def _label(x: float, y: float, text: str, *, anchor: str, size: int, fill: str) -> str:
+    """A <text> label whose right edge (anchor "end"), middle or left edge ("start") is at x, in the direction of its
+    own script: a right-to-left label gets direction="rtl", with the anchor named from its own end."""
+    if _right_to_left(text):
+        anchor = {"end": "start", "start": "end"}.get(anchor, anchor)
+        return (f'<text x="{x}" y="{y}" font-size="{size}" direction="rtl" text-anchor="{anchor}" '
+                f'fill="{fill}">{escape(text)}</text>')
+    return f'<text x="{x}" y="{y}" font-size="{size}" text-anchor="{anchor}" fill="{fill}">{escape(text)}</text>'
 
 
 def _open(width: int, height: int, title: str, css_class: str) -> list[str]:
@@ -52,8 +75,7 @@ def bar_chart(items: Sequence[tuple[str, float]], title: str, *, unit: str = "",
         length = round(bar_width * value / peak, 1)
         described = f"{label}: {_fmt(value)}{(' ' + unit) if unit else ''}"
         parts.append(f'<g><title>{escape(described)}</title>')
-        parts.append(f'<text x="{label_width - 8}" y="{y + 17}" font-size="13" text-anchor="end" '
-                     f'fill="{TEXT}">{escape(_short(label, label_chars))}</text>')
+        parts.append(_label(label_width - 8, y + 17, _short(label, label_chars), anchor="end", size=13, fill=TEXT))
         parts.append(f'<rect x="{label_width}" y="{y + 4}" width="{max(length, 1)}" height="{row - 8}" '
                      f'rx="2" fill="{BAR}"/>')
         parts.append(f'<text x="{label_width + max(length, 1) + 6}" y="{y + 17}" font-size="13" '
@@ -80,8 +102,8 @@ def column_chart(items: Sequence[tuple[str, float]], title: str, *, unit: str = 
         parts.append(f'<rect x="{x}" y="{base - h}" width="{column}" height="{h}" rx="2" fill="{BAR}"/>')
         parts.append(f'<text x="{x + column / 2}" y="{base - h - 5}" font-size="12" text-anchor="middle" '
                      f'fill="{TEXT}">{escape(_fmt(value))}</text>')
-        parts.append(f'<text x="{x + column / 2}" y="{base + 17}" font-size="12" text-anchor="middle" '
-                     f'fill="{MUTED}">{escape(_short(label, 6))}</text></g>')
+        parts.append(_label(x + column / 2, base + 17, _short(label, 6), anchor="middle", size=12, fill=MUTED))
+        parts.append("</g>")
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 (every value above is escaped or a number)
 
@@ -101,17 +123,16 @@ def heat_map(rows: Sequence[str], columns: Sequence[str], values: Sequence[Seque
     peak = max((v for row in values for v in row), default=0) or 1
     parts = _open(width, height, title, "chart-heat")
     if column_heading:
-        parts.append(f'<text x="{label_width + cell_w * len(columns) / 2}" y="14" font-size="12" '
-                     f'text-anchor="middle" fill="{MUTED}">{escape(column_heading)}</text>')
+        parts.append(_label(label_width + cell_w * len(columns) / 2, 14, column_heading, anchor="middle", size=12,
+                            fill=MUTED))
     if row_heading:
-        parts.append(f'<text x="4" y="14" font-size="12" fill="{MUTED}">{escape(row_heading)}</text>')
+        parts.append(_label(4, 14, row_heading, anchor="start", size=12, fill=MUTED))
     for j, column in enumerate(columns):
-        parts.append(f'<text x="{label_width + j * cell_w + cell_w / 2}" y="{top - 10}" font-size="13" '
-                     f'text-anchor="middle" fill="{TEXT}">{escape(_short(column, 12))}</text>')
+        parts.append(_label(label_width + j * cell_w + cell_w / 2, top - 10, _short(column, 12), anchor="middle",
+                            size=13, fill=TEXT))
     for i, row in enumerate(rows):
         y = top + i * cell_h
-        parts.append(f'<text x="{label_width - 8}" y="{y + cell_h / 2 + 5}" font-size="13" text-anchor="end" '
-                     f'fill="{TEXT}">{escape(_short(row, 16))}</text>')
+        parts.append(_label(label_width - 8, y + cell_h / 2 + 5, _short(row, 16), anchor="end", size=13, fill=TEXT))
         for j, column in enumerate(columns):
             value = values[i][j]
             share = value / peak

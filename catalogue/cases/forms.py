@@ -21,7 +21,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from catalogue.cases.models import Case
 from network.core.forms import Form, one_item_per_line, one_line
-from network.core.reference import languages, states, vocabulary_labels
+from network.core.labels import state_choices, state_label, vocabulary_choices, working_language_choices
 
 # The same patterns and limits as shared/schemas/case.schema.json, so the wizard refuses what the schema would.
 PROVISION_RE = re.compile(r"^[0-9]{1,2}(\([0-9]{1,2}\))?(\([a-z]\))?\Z")
@@ -68,13 +68,13 @@ class CheckboxesField(SelectMultipleField):
 
 
 def _vocabulary_choices(kind: str) -> list[tuple[str, object]]:
-    return [(code, _l(label)) for code, label in vocabulary_labels(kind).items()]
+    return vocabulary_choices(kind)  # the Convention's terms in the reader's language (vocabulary_labels.yaml)
 
 
-def _with_current(choices: list, current: str | None) -> list:
+def _with_current(choices: list, current: str | None, name=lambda code: code) -> list:
     """Keep a value that is not among the offered choices (an imported code) selectable, so saving keeps it."""
-    if current and current not in {code for code, _label in choices}:
-        return [*choices, (current, current)]
+    if current and current not in {choice[0] for choice in choices}:
+        return [*choices, (current, name(current))]
     return choices
 
 
@@ -162,13 +162,14 @@ class EssentialsForm(WizardForm):
     def __init__(self, case: Case, *args, **kwargs):
         super().__init__(*args, **kwargs)
         choose = [("", _l("Choose…"))]
-        self.requesting_state.choices = _with_current(choose + list(states()), case.requesting_state)
-        self.requested_state.choices = _with_current(choose + list(states()), case.requested_state)
+        states = state_choices()  # the 195 States (no territories), named and sorted for the reader
+        self.requesting_state.choices = _with_current(choose + states, case.requesting_state, state_label)
+        self.requested_state.choices = _with_current(choose + states, case.requested_state, state_label)
         self.cooperation_forms.choices = _vocabulary_choices("cooperation_forms")
         self.legal_bases.choices = _vocabulary_choices("legal_bases")
         self.crime_types.choices = _vocabulary_choices("crime_types")
         self.outcome.choices = choose + _vocabulary_choices("outcomes")
-        self.language.choices = _with_current(list(languages()), case.language)
+        self.language.choices = _with_current(working_language_choices(), case.language)
 
     @classmethod
     def for_case(cls, case: Case) -> EssentialsForm:
@@ -238,9 +239,9 @@ class DepthForm(WizardForm):
         super().__init__(*args, **kwargs)
         self.case = case
         self.channels.choices = _vocabulary_choices("channels")
-        self.other_states.choices = list(states())
+        self.other_states.choices = state_choices()
         for code in case.other_states or []:
-            self.other_states.choices = _with_current(self.other_states.choices, code)
+            self.other_states.choices = _with_current(self.other_states.choices, code, state_label)
         if case.outcome not in REFUSAL_OUTCOMES:
             del self.refusal_grounds  # asked only when the request was (partly) refused
 
@@ -314,7 +315,7 @@ class TranslationsForm(WizardForm):
     def __init__(self, case: Case, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.case = case
-        offered = [("", _l("Choose…"))] + list(languages())
+        offered = [("", _l("Choose…"))] + working_language_choices()
         for code in (case.translations or {}):
             offered = _with_current(offered, code)
         for entry in self.translations:

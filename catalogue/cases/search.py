@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from catalogue.cases.models import Case, CaseFacet, CaseRevision
 from catalogue.cases.services import search_viewer
+from network.core.labels import state_label
 from network.search import engine_models as _engine_tables  # noqa: F401 (case_search, search_words: in the metadata)
 from network.search.backend import SearchBackend, SearchHits, Viewer
 from network.search.documents import SearchDocument, case_document
 from network.search.highlight import case_snippet
-from network.search.query import Query, parse
-from network.core.reference import state_name
 from network.search.kinds import Group, IndexKind, Item
+from network.search.query import Query, parse
 from network.search.services import engine_choice, ensure_checked, index_of, state_key, whoosh_path
 from network.search.services import over_rate_limit as over_rate_limit
 
@@ -60,8 +60,8 @@ def expected(session) -> int:
 
 def make_index(app: Flask) -> SearchBackend:
     if engine_choice(app) == "postgres":
-        from network.search.postgres_backend import PostgresBackend
         from network.core.db import db
+        from network.search.postgres_backend import PostgresBackend
 
         return PostgresBackend(lambda: db.session)
     from network.search.whoosh_backend import WhooshBackend
@@ -76,7 +76,7 @@ def box(member, text: str, size: int, page: int = 1) -> Group:
     found = queries.search_cases(member, {"q": [text]}, "relevance", page, size)
     searched = found.corrected_query or text
     items = [Item(case.title, url_for("catalogue.case_page", reference=case.reference),
-                  " · ".join(str(p) for p in (state_name(case.requesting_state), state_name(case.requested_state),
+                  " · ".join(str(p) for p in (state_label(case.requesting_state), state_label(case.requested_state),
                                               case.year) if p),
                   found.snippets.get(case.id, "")) for case in found.cases]
     return Group(KIND, str(_l("Catalogue cases")), found.total, url_for("catalogue.listing", q=searched), items,

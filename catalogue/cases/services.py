@@ -13,10 +13,10 @@ from pathlib import Path
 import pycountry
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, or_, select
 
 from catalogue.cases.models import DATE_FIELDS, INTERCHANGE_FIELDS, LIST_FIELDS, Case, CaseFacet, CaseRevision
-from network.search.backend import Viewer
 from network.core import audit
 from network.core.clock import utcnow
 from network.core.db import db
@@ -27,6 +27,7 @@ from network.core.reference import region_of
 from network.members.access import is_moderator
 from network.members.models import Member
 from network.members.services import moderators
+from network.search.backend import Viewer
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "case.schema.json"
 REQUIRED = ("reference", "title", "summary", "language", "requesting_state", "requested_state",
@@ -225,12 +226,12 @@ def submit(case: Case, member: Member, anonymised: bool) -> None:
     audit.record("case.submitted", case, actor=member, reference=case.reference)
     for moderator in moderators():
         if moderator.id != member.id:
-            queue_mail(moderator.email, _("A case was submitted for review"), "catalogue/submitted",
+            queue_mail(moderator.email, _l("A case was submitted for review"), "catalogue/submitted",
                        recipient=moderator, case=case,
                        link=url_for("case_workflow.review", reference=case.reference, _external=True))
 
 
-def _notify_submitter(case: Case, subject: str, template: str, **context: object) -> None:
+def _notify_submitter(case: Case, subject: object, template: str, **context: object) -> None:
     if case.submitter is not None:
         queue_mail(case.submitter.email, subject, f"catalogue/{template}", submitter=case.submitter, case=case,
                    link=url_for("catalogue.case_page", reference=case.reference, _external=True), **context)
@@ -241,7 +242,7 @@ def start_review(case: Case, moderator: Member) -> None:
         raise CaseError(_("This case is not waiting for a reviewer, or you submitted it yourself."))
     case.status, case.reviewer_id, case.updated_at = "in_review", moderator.id, utcnow()
     audit.record("case.review_started", case, actor=moderator, reference=case.reference)
-    _notify_submitter(case, _("Your case is being reviewed"), "review_started", reviewer=moderator)
+    _notify_submitter(case, _l("Your case is being reviewed"), "review_started", reviewer=moderator)
 
 
 def request_changes(case: Case, moderator: Member, note: str) -> None:
@@ -251,7 +252,7 @@ def request_changes(case: Case, moderator: Member, note: str) -> None:
         raise CaseError(_("Tell the submitter what to change."), field="note")
     case.status, case.review_note, case.reviewer_id, case.updated_at = "changes_requested", note.strip(), moderator.id, utcnow()
     audit.record("case.changes_requested", case, actor=moderator, reference=case.reference, note=note.strip())
-    _notify_submitter(case, _("Changes requested to your case"), "changes_requested", note=note.strip())
+    _notify_submitter(case, _l("Changes requested to your case"), "changes_requested", note=note.strip())
 
 
 def publish(case: Case, moderator: Member, note: str = "") -> CaseRevision:
@@ -274,7 +275,7 @@ def _publish(case: Case, by: Member | None, note: str) -> CaseRevision:
     case.revisions.append(revision)
     db.session.flush()
     audit.record("case.published", case, actor=by, reference=case.reference, revision=revision.number)
-    _notify_submitter(case, _("Your case was published"), "published")
+    _notify_submitter(case, _l("Your case was published"), "published")
     return revision
 
 
@@ -286,7 +287,7 @@ def withdraw(case: Case, by: Member, reason: str) -> None:
     case.status, case.withdrawn_at, case.updated_at = "withdrawn", utcnow(), utcnow()
     audit.record("case.withdrawn", case, actor=by, reference=case.reference, reason=reason.strip())
     if case.submitter_id != by.id:
-        _notify_submitter(case, _("Your case was withdrawn"), "withdrawn", reason=reason.strip())
+        _notify_submitter(case, _l("Your case was withdrawn"), "withdrawn", reason=reason.strip())
 
 
 def reopen(case: Case, member: Member) -> None:

@@ -16,14 +16,11 @@ from catalogue.cases.services import can_read_case, find_case, visible_cases
 from catalogue.cases.statistics import compute
 from network.core.access import current_member, ensure, public
 from network.core.db import db
-from network.core.reference import (
-    REGION_CODES,
-    provision_subject,
-    region_label,
-    region_of,
-    state_name,
-    vocabulary_labels,
-)
+from network.core.i18n import current_language
+from network.core.labels import label as vocabulary_label
+from network.core.labels import sorted_by_name, state_label
+from network.core.reference import REGION_CODES, provision_subject, region_of
+from network.core.reference import language_name as reference_language_name
 from network.core.translations import gettext as _  # the request's catalogue, found once
 
 bp = Blueprint("catalogue", __name__, url_prefix="/cases")
@@ -37,21 +34,25 @@ VOCABULARY_OF = {"cooperation_form": "cooperation_forms", "crime_type": "crime_t
 # ---------------------------------------------------------------- labels for templates
 
 def label(kind: str, code: str) -> str:
-    """The translated label of a code: a vocabulary kind (cooperation_forms, ...), a listing filter name,
-    "state", "region" or "language"."""
+    """The label of a code in the reader's language: a vocabulary kind (cooperation_forms, ...), a listing filter
+    name, "state", "region" or "language". States and vocabularies come from the data files (network.core.labels),
+    so the facet, the case page and the pickers say the same."""
     kind = VOCABULARY_OF.get(kind, kind)
     if kind in ("state", "requesting_state", "requested_state"):
-        return state_name(code)
+        return state_label(code)
     if kind == "region":
-        return _(region_label(code)) if code != "unknown" else _("Unknown region")
+        return vocabulary_label("regions", code) if code != "unknown" else _("Unknown region")
     if kind == "language":
         return language_name(code)
-    english = vocabulary_labels(kind).get(code)
-    return _(english) if english else code
+    return vocabulary_label(kind, code)
 
 
 def language_name(code: str) -> str:
+    """A case's language named in the reader's language (Babel's CLDR names: "espagnol", "西班牙语", "الإسبانية"); in
+    English, the ISO 639 name."""
     base = code.split("-")[0]
+    if (reader := current_language()) != "en":
+        return reference_language_name(base, reader)
     found = pycountry.languages.get(alpha_2=base) if len(base) == 2 else pycountry.languages.get(alpha_3=base)
     return found.name if found else code
 
@@ -110,8 +111,12 @@ def _chips(filters: queries.Filters) -> list[tuple[str, str]]:
                 chips.append((text, _listing_url(drop=("page", name))))
                 continue
             rest = [(k, v) for k, v in _query_pairs() if not (k == name and _normal(name, v) == value)]
-            chips.append((label(name, value) if name != "provision" else _("Article %(article)s", article=value),
-                          url_for("catalogue.listing") + ("?" + urlencode(rest) if rest else "")))
+            if name == "provision":  # "Article 18(13): Designation of a central authority", in the page's language
+                subject = provision_subject(value)
+                text = _("Article %(article)s", article=value) + (f": {subject}" if subject else "")
+            else:
+                text = label(name, value)
+            chips.append((text, url_for("catalogue.listing") + ("?" + urlencode(rest) if rest else "")))
     return chips
 
 
@@ -131,7 +136,7 @@ def listing():
     def state_options(name: str) -> list[tuple[str, str, int]]:
         """The States of a select: those in the results (counted without this filter), and the chosen ones."""
         counts = {**{code: 0 for code in filters.get(name)}, **facets[name]}
-        return sorted(((code, state_name(code), n) for code, n in counts.items()), key=lambda option: option[1])
+        return sorted_by_name(((code, state_label(code), n) for code, n in counts.items()), lambda option: option[1])
 
     return render_template(
         "catalogue/list.html", cases=result.cases, total=total, facets=facets, filters=filters, page=page,

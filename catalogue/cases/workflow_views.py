@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from catalogue.cases import services
+from catalogue.cases import tasks as case_tasks
 from catalogue.cases.forms import (
     FIELD_LABELS,
     FIELD_STEPS,
@@ -31,6 +32,7 @@ from network.members.access import is_member, is_moderator
 from network.members.models import Member
 
 bp = Blueprint("case_workflow", __name__, url_prefix="/cases")
+bp.record_once(lambda state: case_tasks.register(state.app))  # tasks on the home page
 
 STEPS = (
     (1, "essentials", EssentialsForm),
@@ -151,7 +153,7 @@ def _render_step(case: Case, step: int, form, status: int = 200):
     context = {"case": case, "step": step, "steps": _step_titles(), "form": form, "last_step": LAST_STEP}
     if step == 1:
         context["provisions"] = [(p, provision_subject(p)) for p in case.untoc_provisions or []]
-        context["article_subjects"] = [(a, s) for a, s in untoc_article_subjects().items() if "(" not in a]
+        context["article_subjects"] = [(a, provision_subject(a)) for a in untoc_article_subjects() if "(" not in a]
     if step == 2:
         context["asks_refusal_grounds"] = case.outcome in REFUSAL_OUTCOMES
     if step == LAST_STEP:

@@ -7,6 +7,7 @@ import re
 from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms.validators import ValidationError
 
 from network.core.db import mark_failed
@@ -86,3 +87,19 @@ class Form(FlaskForm):
                 field.errors = [*field.errors, _l("This number is too large.")]
                 valid = False
         return valid
+
+
+class HelpWithSyntax:
+    """A field's help (a lazy string) whose %(name)s placeholders are syntax a member types literally, the same in
+    every language: shown as <code> (not translated, left to right) in the page, as plain text elsewhere."""
+
+    def __init__(self, message, **syntax: str) -> None:
+        self.message = message
+        self.syntax = syntax
+
+    def __str__(self) -> str:
+        return str(self.message) % self.syntax
+
+    def __html__(self) -> Markup:
+        code = {name: Markup('<code dir="ltr">%s</code>') % text for name, text in self.syntax.items()}
+        return escape(str(self.message)) % code

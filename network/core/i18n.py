@@ -35,6 +35,7 @@ from flask_babel import (
     get_locale,
     refresh,
 )
+from markupsafe import Markup
 
 from network.core.clock import utcnow
 from network.core.translations import forget_request_translations
@@ -124,6 +125,17 @@ def select_locale() -> str:
     return request.accept_languages.best_match(served) or (default if default in served else "en")
 
 
+def platform_name() -> str:
+    """The platform's name: PLATFORM_NAME as the operator set it (a proper name, shown as written), or, left at its
+    default, the default name in the reader's language."""
+    from flask_babel import gettext
+
+    from config.defaults import PLATFORM_NAME as DEFAULT_NAME
+
+    name = current_app.config.get("PLATFORM_NAME", DEFAULT_NAME)
+    return gettext("Practitioners' Network") if name == DEFAULT_NAME else name
+
+
 def current_language() -> str:
     """The language being served ("en", "fr"...), always one with a catalogue (or English)."""
     language = str(get_locale() or "en")
@@ -132,6 +144,14 @@ def current_language() -> str:
 
 def text_direction(language: str | None = None) -> str:
     return "rtl" if (language or current_language()) in RIGHT_TO_LEFT else "ltr"
+
+
+LIST_SEPARATORS = {"ar": "، ", "zh": "、"}  # the Arabic comma; the Chinese enumeration comma
+
+
+def list_separator() -> str:
+    """`{{ list_separator() }}` between the items of a list in running text: ", ", or "، " in Arabic, "、" in Chinese."""
+    return LIST_SEPARATORS.get(current_language(), ", ")
 
 
 def remember_language(response: Response, language: str) -> Response:
@@ -236,11 +256,37 @@ def timeago_filter(value: datetime | None) -> str:
     return format_timedelta(delta, add_direction=True)
 
 
+def isolate_filter(value: object) -> Markup:
+    """`{{ _("Write to %(name)s", name=authority.name|isolate) }}`: a name or a member's text inside a sentence of the
+    interface, isolated (<bdi>) so that an English name in an Arabic sentence, or the reverse, keeps its own
+    direction and does not reorder the words around it (issue 13, item 3)."""
+    return Markup("<bdi>%s</bdi>") % value
+
+
+def isolate_text_filter(value: object) -> str:
+    """`{% block title %}{{ _("Write to %(name)s", name=authority.name|isolate_text) }}{% endblock %}`: the same
+    isolation where markup cannot go (a page's <title>, an attribute): between FIRST STRONG ISOLATE (U+2068) and POP
+    DIRECTIONAL ISOLATE (U+2069), Unicode's plain-text equivalent of <bdi> (issue 13, item 3)."""
+    return f"\u2068{value}\u2069"
+
+
 def number_filter(value: float | int | None) -> str:
     """`{{ count|number }}`: grouping and decimal marks of the locale ("12 345", "12,345", "12.345")."""
     if value is None:
         return "—"
     return format_decimal(value)
+
+
+def percent_filter(value: float | int | None) -> str:
+    """`{{ share|percent }}` for a share given in percent (81.8): "81.8%", "81,8 %" (French, Russian, Spanish)."""
+    if value is None:
+        return "—"
+    from decimal import Decimal
+
+    from babel.numbers import format_percent
+
+    share = Decimal(str(value)) / 100  # exact: 71.4 / 100 in floats is 0.7140000000000001
+    return format_percent(share, locale=str(get_locale() or "en"), decimal_quantization=False)
 
 
 # ---------------------------------------------------------------- wiring
@@ -265,7 +311,8 @@ def configure_language_selection(app: Flask) -> None:
     app.extensions[_EXTENSION] = {"served": catalogued_languages(app)}
     app.before_request_funcs.setdefault(None, []).insert(0, _choose_afresh)  # before anything that translates
     app.after_request(_vary_on_language)
-    app.jinja_env.filters.update(date=date_filter, datetime=datetime_filter, timeago=timeago_filter,
-                                 number=number_filter)
-    app.jinja_env.globals.update(language_choices=language_choices, text_direction=text_direction,
-                                 here_without_language=here_without_language, autonyms=AUTONYMS)
+    app.jinja_env.filters.update(date=date_filter, datetime=datetime_filter, timeago=timeago_filter, isolate=isolate_filter, isolate_text=isolate_text_filter,
+                                 number=number_filter, percent=percent_filter)
+    app.jinja_env.globals.update(language_choices=language_choices, text_direction=text_direction, platform_name=platform_name,
+                                 here_without_language=here_without_language, autonyms=AUTONYMS,
+                                 list_separator=list_separator)

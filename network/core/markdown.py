@@ -144,3 +144,19 @@ def _render(text: str, plain: bool) -> str:
         link_rel=LINK_REL,
         strip_comments=True,
     )
+
+
+_HEADING_TAG = re.compile(r"<(/?)h([1-6])>")
+
+
+def headings_from(html: Markup | str, top: int) -> Markup:
+    """Rendered Markdown placed under a page's own heading: its headings moved down so that the highest becomes
+    level `top` (the others keep their order, at most h6). "## Mutual legal assistance" under a section's h2 is an
+    h3, not a second h2. The HTML is render_markdown's: headings carry no attributes, and text that looks like a
+    tag was escaped."""
+    text = str(html)
+    levels = [int(level) for _slash, level in _HEADING_TAG.findall(text)]
+    if not levels:
+        return Markup(text)  # noqa: S704 (render_markdown's sanitised HTML, unchanged)
+    shift = max(0, min(top, 6) - min(levels))
+    return Markup(_HEADING_TAG.sub(lambda m: f"<{m.group(1)}h{min(int(m.group(2)) + shift, 6)}>", text))  # noqa: S704

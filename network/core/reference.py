@@ -115,18 +115,27 @@ def untoc_article_subjects() -> dict[str, str]:
     return subjects
 
 
-def provision_subject(provision: str) -> str:
-    """The subject of a cited provision: its paragraph's own, else its article's."""
+def provision_subject(provision: str, locale: object = None) -> str:
+    """The subject of a cited provision: its paragraph's own, else its article's ("18(13)" -> "Designation of a
+    central authority", "18(99)" -> "Mutual legal assistance"), "" for an article the vocabulary does not list. In a
+    UN language (`untoc_provisions` in vocabulary_labels.yaml: the article titles of the Convention's official
+    texts); locale None means the language of the page being served (English outside a request), like the helpers
+    of network.core.labels. Search indexes keep English: they read untoc_article_subjects()."""
     subjects = untoc_article_subjects()
-    if provision in subjects:
-        return subjects[provision]
-    article = provision.split("(")[0]
-    return subjects.get(article, "")
+    code = provision if provision in subjects else provision.split("(")[0]
+    if code not in subjects:
+        return ""
+    if locale is None:
+        from network.core.labels import reader_language  # labels imports this module
+
+        locale = reader_language()
+    labels = _vocabulary_labels().get("untoc_provisions", {}).get(code) or {}
+    return labels.get(un_language(locale)) or subjects[code]
 
 
 # --- The six UN languages as data (issue 13): State names as the UN writes them, vocabulary labels. ---
-# Only lookups live here; templates and views switch to them separately (state_name()/states() keep their
-# ISO behaviour until then, because callers depend on it).
+# Only lookups live here; pages read them through network.core.labels, which adds the page's language
+# (state_name()/states() keep their ISO behaviour for the search indexes and stored titles that use them).
 
 UN_LANGUAGES = ("en", "fr", "es", "ru", "ar", "zh")
 UN_STATES_PATH = Path(__file__).resolve().parent.parent / "reference" / "un_states.csv"
@@ -241,9 +250,26 @@ def _vocabulary_labels() -> dict[str, dict[str, dict[str, str]]]:
 def vocabulary_label(kind: str, code: str, locale: object = "en") -> str:
     """The label of a controlled-vocabulary code in a UN language, in the Convention's official terminology
     (vocabulary_labels.yaml): kind is cooperation_forms, crime_types, legal_bases, outcomes, designations,
-    channels, roles, practitioner_types, instruments, regions or regional_groups. Falls back to English, then to
+    channels, roles, practitioner_types, instruments, regions, regional_groups or untoc_provisions ("18",
+    "18(13)"; provision_subject() also finds a paragraph's article). Falls back to English, then to
     the code itself, so an unknown code never breaks a page."""
     labels = _vocabulary_labels().get(kind, {}).get(code)
     if not labels:
         return code
     return labels.get(un_language(locale)) or labels.get("en") or code
+
+
+def language_name(code: str, locale: object = "en") -> str:
+    """A language's name in the reader's language, from Babel's CLDR data ("de" -> "German", "allemand",
+    "德语"...); a code Babel does not know keeps its ISO 639 name (pycountry), else the code itself."""
+    from babel import Locale, UnknownLocaleError
+
+    key = str(code or "").replace("-", "_")
+    try:
+        name = Locale.parse(str(locale or "en").replace("-", "_")).languages.get(key)
+    except (ValueError, UnknownLocaleError):
+        name = None
+    if name:
+        return name
+    found = pycountry.languages.get(alpha_2=key) if len(key) == 2 else None
+    return found.name if found else str(code)

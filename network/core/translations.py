@@ -82,6 +82,16 @@ def template_ngettext(context: Context, singular: str, plural: str, num: int, **
     return (Markup(text) if context.eval_ctx.autoescape else text) % variables  # noqa: S704 (as Jinja's)
 
 
+@pass_context
+def template_pgettext(context: Context, message_context: str, message: str, **variables: Any) -> str:
+    """`pgettext()` in templates: a short word whose meaning depends on where it stands ("To" a recipient, "To" the
+    end of a date range) has one entry per context in the catalogue (msgctxt), so each gets its own translation."""
+    variables.setdefault("context", message_context)  # as Jinja's own pgettext
+    text = request_translations().upgettext(message_context, message)
+    return (Markup(text) if context.eval_ctx.autoescape else text) % variables  # noqa: S704 (as Jinja's)
+
+
 def configure_template_translations(app: Flask) -> None:
     """Replace Flask-Babel's template callables (installed by `Babel(app)`) with the per-request ones."""
-    app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext, ngettext=template_ngettext)
+    app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext, ngettext=template_ngettext,
+                                pgettext=template_pgettext)

@@ -4,8 +4,9 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
+from network.core import counters
 from network.core.access import current_member, public
 from network.core.db import db
 from network.core.health import run_health_checks
@@ -25,23 +26,8 @@ def index():
         return render_template("core/landing.html")
     if member.status == "pending":
         return redirect(url_for("members.application_status"))
-    from network.members import services
-    from network.members.access import can_vet_members, is_focal_point
-    from network.members.models import Application, Member
-
-    summary = {}
-    if can_vet_members(member):
-        summary["queue"] = len(services.vetting_queue())
-    if is_focal_point(member):
-        summary["vouch"] = db.session.scalar(
-            select(func.count()).select_from(Application).join(Member, Member.id == Application.member_id)
-            .where(Application.status == "submitted", Member.authority_id.in_(member.focal_point_authority_ids()))
-        )
-    summary["referee"] = db.session.scalar(
-        select(func.count()).select_from(Application)
-        .where(Application.referee_id == member.id, Application.status == "submitted", Application.referee_decision == "")
-    )
-    return render_template("core/home.html", member=member, summary=summary)
+    # "My tasks": what waits for this member by role, every kind counted in one statement (network/core/counters.py)
+    return render_template("core/home.html", member=member, tasks=counters.tasks_for(member))
 
 
 @bp.get("/healthz")

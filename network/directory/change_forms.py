@@ -17,11 +17,11 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from network.core.forms import Form, link, one_item_per_line, one_line
-from network.core.reference import vocabulary_labels
+from network.core.forms import Form, HelpWithSyntax, link, one_item_per_line, one_line
+from network.core.labels import vocabulary_choices
 from network.core.urls import url_problem
 from network.directory.models import is_public_suffix
-from network.directory.services import designation_bases
+from network.directory.services import designation_basis
 
 LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*\Z")
 MAX_LINES = 200  # lists typed one per line: more than any real entry needs
@@ -43,13 +43,11 @@ def _words(text: str | None) -> list[str]:
 
 
 def _designation_choices() -> list[SelectChoice]:
-    bases = designation_bases()
-    return [SelectChoice(code, f"{_l(label)} ({bases.get(code, '')})")
-            for code, label in vocabulary_labels("designations").items()]
+    return [SelectChoice(code, f"{label} ({designation_basis(code)})") for code, label in vocabulary_choices("designations")]
 
 
 def _channel_choices() -> list[SelectChoice]:
-    return [SelectChoice(code, _l(label)) for code, label in vocabulary_labels("channels").items()]
+    return [SelectChoice(code, label) for code, label in vocabulary_choices("channels")]
 
 
 def _max_lines(form, field) -> None:
@@ -73,7 +71,8 @@ class EntryForm(Form):
                                   render_kw={"rows": 2},
                                   description=_l("One per line, e.g. justice.example.org. Used to vet applicants."))
     website = StringField(_l("Website"), validators=[Length(max=500), link],
-                          description=_l("A full address beginning with https:// or http://."))
+                          description=HelpWithSyntax(_l("A full address beginning with %(https)s or %(http)s."),
+                                                       https="https://", http="http://"))
     languages = StringField(_l("Languages accepted for requests"), validators=[Length(max=300), one_line],
                             description=_l("Language codes separated by spaces or commas, e.g. en fr es."))
     channels = CheckboxesField(_l("Channels"), choices=[])

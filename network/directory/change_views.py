@@ -12,6 +12,7 @@ from network.core.clock import utcnow
 from network.core.db import db
 from network.core.forms import show_domain_error
 from network.directory import changes
+from network.directory import tasks as directory_tasks
 from network.directory.change_forms import ApproveForm, EntryForm, ReconfirmForm, ReturnForm
 from network.directory.models import Authority, AuthorityChange
 from network.directory.services import DirectoryError, get_version, is_stale, stale_since, version_count
@@ -24,6 +25,7 @@ from network.members.access import (
 )
 
 bp = Blueprint("directory_changes", __name__, url_prefix="/directory")
+bp.record_once(lambda state: directory_tasks.register(state.app))  # tasks on the home page
 
 
 @bp.app_context_processor

@@ -13,11 +13,13 @@ from datetime import date, datetime, timedelta
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from sqlalchemy import func, select
 
 from network.core import audit
 from network.core.clock import utcnow
 from network.core.db import db, hold
+from network.core.labels import label as vocabulary_label
 from network.core.mail import queue_mail
 from network.core.reference import vocabulary_labels
 from network.core.textdiff import text_runs
@@ -25,7 +27,7 @@ from network.directory.models import INTERCHANGE_FIELDS, Authority, AuthorityCha
 from network.directory.services import (
     DirectoryError,
     apply_entry,
-    designation_bases,
+    designation_basis,
     get_version,
     normalised,
     record_version,
@@ -42,7 +44,7 @@ FIXED_FIELDS = ("key", "state")  # what a proposal cannot change
 EDITABLE_FIELDS = tuple(f for f in INTERCHANGE_FIELDS if f not in (*FIXED_FIELDS, "last_verified"))
 
 FIELD_LABELS = {
-    "key": _l("Key"), "state": _l("State"), "name": _l("Name"), "parent_body": _l("Part of (ministry or office)"),
+    "key": _l("Key"), "state": _l("State"), "name": _lp("authority name", "Name"), "parent_body": _l("Part of (ministry or office)"),
     "designations": _l("Designations"), "address": _l("Address"), "phone": _l("Telephone"), "email": _l("E-mail"),
     "email_domains": _l("Official e-mail domains"), "website": _l("Website"),
     "languages": _l("Languages accepted for requests"), "channels": _l("Channels"),
@@ -197,7 +199,7 @@ def propose(authority: Authority, member: Member, data: dict, note: str,
     link = url_for("directory_changes.review", change_id=change.id, _external=True)
     for moderator in moderators():
         if moderator.id != member.id:
-            queue_mail(moderator.email, _("Directory change proposed: %(name)s", name=authority.name),
+            queue_mail(moderator.email, _l("Directory change proposed: %(name)s", name=authority.name),
                        "directory/proposed", recipient=moderator, change=change, authority=authority,
                        proposer=member, link=link)
     return change
@@ -249,7 +251,7 @@ def approve(change: AuthorityChange, moderator: Member, note: str = "") -> Autho
                  version=version.number, fields=changed)
     proposer = change.proposed_by
     if proposer is not None:
-        queue_mail(proposer.email, _("Your change to %(name)s is approved", name=authority.name),
+        queue_mail(proposer.email, _l("Your change to %(name)s is approved", name=authority.name),
                    "directory/approved", recipient=proposer, change=change, authority=authority, version=version,
                    link=url_for("directory.authority", key=authority.key, _external=True))
     return version
@@ -272,7 +274,7 @@ def return_change(change: AuthorityChange, moderator: Member, reason: str) -> No
     audit.record("directory.change_returned", change, actor=moderator, authority=authority.key, reason=reason)
     proposer = change.proposed_by
     if proposer is not None:
-        queue_mail(proposer.email, _("Your change to %(name)s was returned", name=authority.name),
+        queue_mail(proposer.email, _l("Your change to %(name)s was returned", name=authority.name),
                    "directory/returned", recipient=proposer, change=change, authority=authority, reason=reason,
                    link=url_for("directory_changes.propose", key=authority.key, _external=True),
                    mine=url_for("directory_changes.mine", _external=True))
@@ -314,7 +316,7 @@ def remind_stale(now: datetime | None = None) -> dict[str, list[str]]:
         if not focal_points:
             orphans.append(authority)
         for focal_point in focal_points:
-            queue_mail(focal_point.email, _("Please check the directory entry of %(name)s", name=authority.name),
+            queue_mail(focal_point.email, _l("Please check the directory entry of %(name)s", name=authority.name),
                        "directory/stale", recipient=focal_point, authority=authority,
                        page=url_for("directory.authority", key=authority.key, _external=True),
                        propose=url_for("directory_changes.propose", key=authority.key, _external=True),
@@ -324,7 +326,7 @@ def remind_stale(now: datetime | None = None) -> dict[str, list[str]]:
         authority.stale_notice_at = now
     if orphans:
         for moderator in moderators():
-            queue_mail(moderator.email, _("%(n)d stale directory entries have no focal point", n=len(orphans)),
+            queue_mail(moderator.email, _l("%(n)d stale directory entries have no focal point", n=len(orphans)),
                        "directory/stale_orphans", recipient=moderator, authorities=orphans,
                        links={a.key: url_for("directory.authority", key=a.key, _external=True) for a in orphans})
     if due:
@@ -355,11 +357,12 @@ class FieldDiff:
 
 def _display_list(name: str, values: list) -> list[str]:
     if name == "designations":
-        labels, bases = vocabulary_labels("designations"), designation_bases()
-        return [f"{_(labels[code])} ({bases.get(code, '')})" if code in labels else str(code) for code in values]
+        labels = vocabulary_labels("designations")
+        return [f"{vocabulary_label('designations', code)} ({designation_basis(code)})" if code in labels else str(code)
+                for code in values]
     if name == "channels":
         labels = vocabulary_labels("channels")
-        return [_(labels[code]) if code in labels else str(code) for code in values]
+        return [vocabulary_label("channels", code) if code in labels else str(code) for code in values]
     if name == "national_laws":
         return [f"{law.get('title', '')} | {law['url']}" if law.get("url") else str(law.get("title", ""))
                 for law in values if isinstance(law, dict)]

@@ -13,6 +13,7 @@ from sqlalchemy.orm import lazyload, load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
 from network.core.db import db
+from network.core.labels import sort_key
 from network.core.text import single_line
 from network.directory.models import Authority, AuthorityDesignation
 from network.directory.services import designation_labels, instrument_of, is_stale, stale_condition
@@ -157,7 +158,9 @@ def filtered_authorities(filters: DirectoryFilters | None = None, whole: bool = 
         wanted = set(filters.get("language"))
         found = [a for a in found if {lang.lower().split("-")[0] for lang in a.languages or ()}
                  & {lang.split("-")[0] for lang in wanted}]
-    found.sort(key=lambda a: (states[a.state].name if a.state in states else a.state, a.name.lower(), a.key))
+    # By the State's name as the reader's language writes and sorts it ("Viet Nam", "Türkiye"...), one key a State.
+    state_keys = {code: sort_key(states[code].name if code in states else code) for code in {a.state for a in found}}
+    found.sort(key=lambda a: (state_keys[a.state], a.name.lower(), a.key))
     return found
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from network.core.db import db
+from network.core.labels import state_label
 from network.core.reference import languages as reference_languages
 from network.core.reference import state_name, vocabulary_labels
 from network.directory.models import Authority, AuthorityDesignation
@@ -94,7 +95,7 @@ def box(member, text: str, size: int, page: int = 1) -> Group | None:
     if reader_scope(member) is NOBODY:
         return None
     total, found, snippets = search_authorities(member, text, page, size)
-    items = [Item(a.name, url_for("directory.authority", key=a.key), state_name(a.state),
+    items = [Item(a.name, url_for("directory.authority", key=a.key), state_label(a.state),
                   snippets.get(a.id) or a.parent_body) for a in found]
     return Group(KIND, str(_l("Competent national authorities")), total,
                  url_for("search.everything", q=text, kind=KIND), items)

@@ -183,6 +183,17 @@ def designation_bases() -> dict[str, str]:
     return {entry["code"]: entry["basis"] for entry in vocabulary()["designations"]}
 
 
+def designation_basis(code: str) -> str:
+    """A designation's legal basis cited in the reader's language: "UNTOC art. 18 (13)", and the instruments known by
+    a name rather than a code named through the catalogue ("Protocole relatif aux armes à feu art. 13 (2)")."""
+    basis = designation_bases().get(code, "")
+    instrument, cited, article = basis.partition(" art. ")
+    if not cited:
+        return basis
+    names = {"Firearms Protocol": _("Firearms Protocol"), "1988 Convention": _("1988 Drugs Convention")}
+    return _("%(instrument)s art. %(article)s", instrument=names.get(instrument, instrument), article=article)
+
+
 def instrument_of(designation: str) -> str:
     """The instrument a designation rests on: UNTOC, SOM, FIREARMS or DRUGS1988."""
     basis = designation_bases().get(designation, "")

@@ -12,7 +12,8 @@ from pathlib import Path
 import pycountry
 from flask_babel import lazy_gettext as _l
 
-from network.core.reference import region_label
+from network.core.labels import label, state_label
+from network.core.reference import is_state
 
 GROUPS_PATH = Path(__file__).resolve().parent.parent / "reference" / "un_regional_groups.csv"
 REGIONS_PATH = Path(__file__).resolve().parent.parent / "reference" / "regions.csv"
@@ -32,18 +33,31 @@ NO_GROUP = "none"  # territories and non-members: listed under their M49 region 
 class State:
     code: str  # ISO 3166-1 alpha-3
     alpha_2: str
-    name: str
+    iso_name: str  # ISO 3166-1 common name, in English: shown only for a code the UN's lists do not have
     region: str  # UN M49 region code: africa, americas, asia, europe, oceania ("" if none)
     subregion: str
     regional_group: str  # a REGIONAL_GROUPS key, or NO_GROUP
 
     @property
+    def name(self) -> str:
+        """The UN's short name of the State ("Viet Nam"), or the M49 name of a territory, in the page's language."""
+        found = state_label(self.code)
+        return found if found != self.code else self.iso_name
+
+    @property
+    def is_state(self) -> bool:
+        """One of the 193 Member States or 2 observer States (what State pickers offer), not a territory."""
+        return is_state(self.code)
+
+    @property
     def region_label(self) -> str:
-        return region_label(self.region)
+        return label("regions", self.region)
 
     @property
     def group_label(self) -> str:
-        return str(REGIONAL_GROUPS.get(self.regional_group, _l("Not in a UN regional group")))
+        if self.regional_group in REGIONAL_GROUPS:
+            return label("regional_groups", self.regional_group)
+        return str(_l("Not in a UN regional group"))
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
@@ -55,17 +69,18 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
 
 @functools.cache
 def all_states() -> dict[str, State]:
-    """Code -> State, sorted by name."""
+    """Code -> State (every ISO 3166-1 entry, territories too: an authority's place), in ISO name order; lists
+    shown to a reader are sorted by the reader's names (network.core.labels.sorted_by_name)."""
     regions = {row["state"]: (row["region"].lower(), row["subregion"]) for row in _read_csv(REGIONS_PATH)}
     groups = {row["state"]: row["group"] for row in _read_csv(GROUPS_PATH)}
     entries = []
     for country in pycountry.countries:
         region, subregion = regions.get(country.alpha_3, ("", ""))
         entries.append(State(code=country.alpha_3, alpha_2=country.alpha_2,
-                             name=getattr(country, "common_name", None) or country.name,
+                             iso_name=getattr(country, "common_name", None) or country.name,
                              region=region, subregion=subregion,
                              regional_group=groups.get(country.alpha_3, NO_GROUP)))
-    return {state.code: state for state in sorted(entries, key=lambda state: state.name)}
+    return {state.code: state for state in sorted(entries, key=lambda state: state.iso_name)}
 
 
 def get_state(code: str) -> State | None:

@@ -13,14 +13,16 @@ from sqlalchemy.orm import defaultload
 from network.core.access import requires
 from network.core.clock import utcnow
 from network.core.db import db
-from network.core.reference import region_label, vocabulary_labels
+from network.core.i18n import current_language
+from network.core.labels import label, sorted_by_name
+from network.core.reference import language_name as reference_language_name
 from network.core.translations import gettext as _  # the request's catalogue, found once
 from network.core.urls import link_url
 from network.directory import queries
 from network.directory.finder import ROUTES, FinderError, cooperation_forms, find_competent
 from network.directory.hours import local_time
 from network.directory.models import Authority
-from network.directory.services import designation_bases, designation_labels, is_stale, stale_since
+from network.directory.services import designation_basis, designation_labels, is_stale, stale_since
 from network.directory.states import NO_GROUP, REGIONAL_GROUPS, State, all_states, get_state
 from network.members.access import can_read_directory
 
@@ -38,16 +40,24 @@ NO = ("", "0", "false", "no", "off")
 # ---------------------------------------------------------------- labels for templates
 
 def language_label(code: str) -> str:
-    """A language's English name from ISO 639 (pycountry), e.g. "fr" -> "French", "pt-BR" -> "Portuguese (BR)"."""
+    """A language's name: in English from ISO 639 (pycountry), e.g. "fr" -> "French", "pt-BR" -> "Portuguese (BR)";
+    for a reader of another language, in that language (Babel's CLDR names: "français", "法语", "الفرنسية")."""
     base, _sep, variant = code.partition("-")
+    if (reader := current_language()) != "en":
+        name = reference_language_name(base, reader)
+        return f"{name} ({variant})" if variant else name
     found = (pycountry.languages.get(alpha_2=base) if len(base) == 2 else pycountry.languages.get(alpha_3=base))
     name = found.name.removesuffix(" (macrolanguage)") if found else code
     return f"{name} ({variant})" if found and variant else name
 
 
 def vocabulary_label(kind: str, code: str) -> str:
-    english = vocabulary_labels(kind).get(code)
-    return _(english) if english else code
+    """The label in the reader's language, from vocabulary_labels.yaml (the same as the catalogue's)."""
+    return label(kind, code)
+
+
+def region_name(code: str) -> str:
+    return label("regions", code) if code else _("No region")
 
 
 def instrument_label(code: str) -> str:
@@ -62,7 +72,7 @@ def instrument_short_label(code: str) -> str:
 
 
 def group_label(code: str) -> str:
-    return str(REGIONAL_GROUPS.get(code, _("Not in a UN regional group")))
+    return label("regional_groups", code) if code in REGIONAL_GROUPS else _("Not in a UN regional group")
 
 
 def entry_key(authority: Authority, show_state: bool = False) -> tuple:
@@ -77,13 +87,13 @@ def entry_key(authority: Authority, show_state: bool = False) -> tuple:
 def directory_helpers() -> dict:
     return {
         "designation_label": lambda code: vocabulary_label("designations", code),
-        "designation_basis": lambda code: designation_bases().get(code, ""),
+        "designation_basis": designation_basis,
         "channel_label": lambda code: vocabulary_label("channels", code),
         "form_label": lambda code: vocabulary_label("cooperation_forms", code),
         "language_label": language_label,
         "instrument_label": instrument_label,
         "instrument_short_label": instrument_short_label,
-        "region_name": lambda code: _(region_label(code)) if code else _("No region"),
+        "region_name": region_name,
         "group_label": group_label,
         "is_stale": is_stale,
         "entry_key": entry_key,
@@ -134,8 +144,8 @@ def state_index(authorities: list[Authority], browse: str) -> list[tuple[str, st
         labels = {key: group_label(key) for key in order}
     else:
         order = [*queries.REGIONS, ""]
-        labels = {key: (_(region_label(key)) if key else _("No region")) for key in order}
-    return [(key, labels[key], sorted(sections[key], key=lambda entry: entry[0].name))
+        labels = {key: region_name(key) for key in order}
+    return [(key, labels[key], sorted_by_name(sections[key], lambda entry: entry[0].name))
             for key in order if key in sections]
 
 
@@ -149,8 +159,8 @@ def _options_in_directory(filters: queries.DirectoryFilters) -> tuple[list[tuple
         counts[state] = counts.get(state, 0) + 1
     states = all_states()
     return (sorted(((code, language_label(code)) for code in languages), key=lambda entry: entry[1]),
-            sorted(((code, states[code].name, n) for code, n in counts.items() if code in states),
-                   key=lambda entry: entry[1]))
+            sorted_by_name(((code, states[code].name, n) for code, n in counts.items() if code in states),
+                           lambda entry: entry[1]))
 
 
 @bp.get("/")
@@ -239,12 +249,14 @@ def finder():
         except FinderError:  # checked above; kept so a race with reference data never becomes a 500
             problems.append(_("The finder could not answer this question. Check the State and the form."))
     with_entries = set(db.session.scalars(select(Authority.state).distinct()))
-    states = all_states()
+    # The UN's names in the reader's language and order; a territory only if an authority of it is listed
+    # (Hong Kong SAR has its own central authority), never among the States without entries.
+    states = sorted_by_name(all_states().values(), lambda state: state.name)
     return render_template(
         "directory/finder.html", answer=answer, problems=problems, chosen_state=state_code, chosen_form=form,
         urgent=urgent, forms=cooperation_forms(), routes=ROUTES,
-        states_with_entries=[s for code, s in states.items() if code in with_entries],
-        states_without_entries=[s for code, s in states.items() if code not in with_entries],
+        states_with_entries=[s for s in states if s.code in with_entries],
+        states_without_entries=[s for s in states if s.code not in with_entries and s.is_state],
         local_time=local_time,
     ), (400 if problems else 200)
 
@@ -266,7 +278,7 @@ def _filter_summary(filters: queries.DirectoryFilters) -> list[str]:
     states = all_states()
     describe = {
         "state": lambda code: states[code].name if code in states else code,
-        "region": lambda code: _(region_label(code)),
+        "region": region_name,
         "group": group_label,
         "designation": lambda code: vocabulary_label("designations", code),
         "instrument": instrument_label,

@@ -3,6 +3,7 @@ notes, move, merge), subscriptions, notification preferences, and creating group
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -24,7 +25,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from network.core.forms import Form, file_names, one_line
+from network.core.forms import Form, HelpWithSyntax, file_names, one_line
 from network.forum.services import (
     BODY_MAX,
     DESCRIPTION_MAX,
@@ -36,8 +37,9 @@ from network.forum.services import (
     TITLE_MAX,
 )
 
-BODY_HELP = _l("Markdown: **bold**, *italic*, lists, > quotes, links. Mention a member with @[Full Name]; "
-               "link a catalogue case with [[case:REFERENCE]] and a directory entry with [[authority:KEY]].")
+BODY_HELP = HelpWithSyntax(_l("Markdown: **bold**, *italic*, lists, > quotes, links. Mention a member with @[Full Name]; "
+                              "link a catalogue case with %(case)s and a directory entry with %(authority)s."),
+                           case="[[case:REFERENCE]]", authority="[[authority:KEY]]")
 
 ATTACHMENT_HELP = _l("PDF, PNG, JPEG, DOCX, XLSX, ODT or TXT, up to 10 MB. Readers of the topic can download it.")
 
@@ -164,8 +166,8 @@ class GroupRoleForm(Form):
                        validators=[InputRequired()])
 
 
-SLUG_HELP = _l("Lowercase letters, digits and hyphens, e.g. working-group-cyber. It is part of the addresses and "
-               "cannot be changed later.")
+SLUG_HELP = HelpWithSyntax(_l("Lowercase letters, digits and hyphens, e.g. %(example)s. It is part of the addresses "
+                              "and cannot be changed later."), example="working-group-cyber")
 
 
 def _slug_field() -> StringField:
@@ -174,12 +176,12 @@ def _slug_field() -> StringField:
         Length(min=SLUG_MIN, max=SLUG_MAX, message=_l("The short name has %(min)d to %(max)d characters.",
                                                       min=SLUG_MIN, max=SLUG_MAX)),
         Regexp(SLUG_PATTERN, message=_l("Use lowercase letters, digits and hyphens only (no spaces, no hyphen at "
-                                        "either end), e.g. working-group-cyber."))])
+                                        "either end), e.g. %(example)s.", example="working-group-cyber"))])
 
 
 class GroupForm(Form):
     slug = _slug_field()
-    name = StringField(_l("Name"), validators=[DataRequired(message=_l("Give a name.")), Length(max=NAME_MAX),
+    name = StringField(_lp("forum group or space name", "Name"), validators=[DataRequired(message=_l("Give a name.")), Length(max=NAME_MAX),
                                                one_line],
                        description=_l("e.g. \"WACAP — West African network of central authorities and "
                                       "prosecutors\"."))
@@ -196,8 +198,8 @@ ACCESS_CHOICES = [
 class SpaceForm(Form):
     """Editing a space; the moderating group's choices are filled in by the view."""
 
-    name = StringField(_l("Name"), validators=[DataRequired(message=_l("Give a name.")), Length(max=NAME_MAX),
-                                               one_line])
+    name = StringField(_lp("forum group or space name", "Name"),
+                       validators=[DataRequired(message=_l("Give a name.")), Length(max=NAME_MAX), one_line])
     description = TextAreaField(_l("Description (optional)"), validators=[Optional(), Length(max=DESCRIPTION_MAX)],
                                 description=_l("Shown under the space's name in the forum."), render_kw={"rows": 3})
     access = RadioField(_l("Who may see it"), choices=ACCESS_CHOICES, default="open",

@@ -37,3 +37,16 @@ def register_case_draft_handler(app: Flask, handler: CaseDraftHandler) -> None:
 
 def case_draft_handler() -> CaseDraftHandler | None:
     return current_app.extensions.get(EXTENSION, {}).get("case_draft_from_topic")
+
+
+# The catalogue registers `case_titles`: given the reader and case references, the titles of those the reader may
+# read (one query for all of them); a post's [[case:REF]] link then shows the title instead of the bare reference.
+CaseTitles = Callable[[Member | None, set[str]], dict[str, str]]
+
+
+def register_case_titles(app: Flask, resolver: CaseTitles) -> None:
+    app.extensions.setdefault(EXTENSION, {})["case_titles"] = resolver
+
+
+def case_titles_resolver() -> CaseTitles | None:
+    return current_app.extensions.get(EXTENSION, {}).get("case_titles")

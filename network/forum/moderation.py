@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from network.core.audit import record
@@ -140,7 +141,7 @@ def silence_member(moderator: Member, member: Member, days: int, reason: str) ->
     db.session.add(silence)
     db.session.flush()
     record("forum.member_silenced", member, actor=moderator, days=int(days), until=until.isoformat(), reason=reason)
-    queue_mail(member.email, _("You are silenced in the forum"), "forum/silenced", recipient=member, until=until,
+    queue_mail(member.email, _l("You are silenced in the forum"), "forum/silenced", recipient=member, until=until,
                reason=reason, link=url_for("forum.index", _external=True))
     return silence
 

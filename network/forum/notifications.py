@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from datetime import date
 
 from flask import current_app, has_request_context
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from network.core.clock import utcnow
@@ -77,11 +77,11 @@ def excerpt(post: Post) -> str:
 def _mail_one(member: Member, notification: Notification, post: Post) -> None:
     topic = post.topic
     restricted = topic.space.restricted
-    subject = (_("You were mentioned in “%(title)s”", title=topic.title) if notification.kind == "mention"
-               else _("New topic: %(title)s", title=topic.title) if notification.kind == "new_topic"
-               else _("New reply in “%(title)s”", title=topic.title))
+    subject = (_l("You were mentioned in “%(title)s”", title=topic.title) if notification.kind == "mention"
+               else _l("New topic: %(title)s", title=topic.title) if notification.kind == "new_topic"
+               else _l("New reply in “%(title)s”", title=topic.title))
     with _mail_context():
-        queue_mail(member.email, subject[:300], "forum/notification", recipient=member, notification=notification,
+        queue_mail(member.email, subject, "forum/notification", recipient=member, notification=notification,
                    topic=topic, restricted=restricted, author=post.author.name if post.author else "",
                    excerpt="" if restricted else excerpt(post), link=post_link(topic.id, post.id))
 
@@ -141,11 +141,17 @@ def _visible(member: Member):
                                                                 .with_only_columns(Post.id))))
 
 
-def unread_count(member: Member | None) -> int:
+def unread_query(member: Member | None):
+    """The count of the member's unread notifications (the bell), as a query; None outside the forum."""
     if member is None or not access.can_use_forum(member):
-        return 0
-    query = _visible(member).where(Notification.read_at.is_(None))
-    return db.session.scalar(query.with_only_columns(func.count(Notification.id)).order_by(None)) or 0
+        return None
+    return (_visible(member).where(Notification.read_at.is_(None))
+            .with_only_columns(func.count(Notification.id)).order_by(None))
+
+
+def unread_count(member: Member | None) -> int:
+    query = unread_query(member)
+    return (db.session.scalar(query) or 0) if query is not None else 0
 
 
 def listing(member: Member, limit: int = 100) -> list[Notification]:
@@ -160,6 +166,17 @@ def mark_read(member: Member, notification: Notification | None = None) -> int:
         query = query.where(Notification.id == notification.id)
     result = db.session.execute(query.values(read_at=utcnow()))
     db.session.expire_all()
+    return result.rowcount or 0
+
+
+def mark_topic_read(member: Member, topic: Topic, up_to_post_id: int) -> int:
+    """Reading a topic reads its notifications: those of the posts up to the last one shown (a later page's posts
+    are not read yet). One statement; nothing is expired (the page goes on rendering what it loaded)."""
+    result = db.session.execute(
+        Notification.__table__.update().where(Notification.member_id == member.id, Notification.topic_id == topic.id,
+                                              Notification.post_id <= up_to_post_id,
+                                              Notification.read_at.is_(None))
+        .values(read_at=utcnow()))
     return result.rowcount or 0
 
 
@@ -197,7 +214,7 @@ def send_digests(today: date | None = None) -> int:
         if not items:
             continue
         with _mail_context():
-            queue_mail(member.email, _("Your forum digest: %(n)d new", n=len(items)), "forum/digest",
+            queue_mail(member.email, _l("Your forum digest: %(n)d new", n=len(items)), "forum/digest",
                        recipient=member, items=items, link=current_app.config["PUBLIC_URL"].rstrip("/") + "/forum/")
         sent += 1
     return sent

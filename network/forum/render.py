@@ -17,7 +17,7 @@ import re
 from typing import Protocol
 
 from flask import current_app, url_for
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
 from network.core import markdown
@@ -109,3 +109,107 @@ def quote(author_name: str, text: str) -> str:
     """A Markdown quote of a post, to start a reply with."""
     lines = (text or "").strip().splitlines() or [""]
     return f"> **{_escape_text(author_name)}** wrote:\n>\n" + "\n".join("> " + line for line in lines) + "\n\n"
+
+
+# ---------------------------------------------------------------- titles on reference links, for each reader
+
+# A reference link as render_post stores it: the platform's address, the path, and the bare code as its text.
+# The stored HTML is the same for every reader, so it keeps the code; the title a reader may see is put in when the
+# page is shown (titled_references), never stored.
+REFERENCE_LINK = re.compile(r'<a href="(?P<base>[^"<>]*)/(?P<path>cases|directory)/'
+                            r'(?P<key>[A-Za-z0-9][A-Za-z0-9._-]{0,63})"(?P<rest>[^<>]*)>(?P=key)</a>')
+TITLES_KEY = "network.forum.reference_titles"
+
+
+def _titles_of_this_request() -> dict[tuple[str, str], str]:
+    """The titles resolved for this request's reader, kept in the request's own environ (not `g`, which an app
+    context shared by several requests would carry from one reader to the next); a fresh dict outside a request."""
+    from flask import has_request_context, request
+
+    if not has_request_context():
+        return {}
+    return request.environ.setdefault(TITLES_KEY, {})
+
+
+def _references(html: str) -> set[tuple[str, str]]:
+    base = _absolute("")
+    return {(match.group("path"), match.group("key")) for match in REFERENCE_LINK.finditer(html)
+            if match.group("base") == base}
+
+
+def resolve_reference_titles(reader: Member | None, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """The titles behind these references (("cases", reference), ("directory", key)) that this reader may see: case
+    titles through the catalogue's hook (one query for all the cases), authority names for readers of the directory
+    (one query).
+    Every link is in the answer: "" for one the reader may not follow (or that leads nowhere), which keeps its bare
+    code."""
+    from network.directory.models import Authority
+    from network.forum.hooks import case_titles_resolver
+    from network.members.access import can_read_directory
+
+    titles: dict[tuple[str, str], str] = dict.fromkeys(wanted, "")
+    cases = {key for path, key in wanted if path == "cases"}
+    resolver = case_titles_resolver()
+    if cases and resolver is not None:
+        titles.update({("cases", reference): title for reference, title in resolver(reader, cases).items()})
+    authorities = {key for path, key in wanted if path == "directory"}
+    if authorities and reader is not None and can_read_directory(reader):
+        rows = db.session.execute(select(Authority.key, Authority.name).where(Authority.key.in_(sorted(authorities))))
+        titles.update({("directory", key): name for key, name in rows if name})
+    return titles
+
+
+def prefetch_reference_titles(reader: Member | None, items: list) -> None:
+    """Resolve the reference links of every post a page shows at once (views call this before rendering), so the
+    `post_html` filter finds their titles without a query per post."""
+    htmls = [str(post_html(item)) for item in items if item is not None]
+    wanted = set().union(*(_references(html) for html in htmls)) if htmls else set()
+    _titles_of_this_request().update(resolve_reference_titles(reader, wanted))
+
+
+def titled_references(html: Markup, reader: Member | None) -> Markup:
+    """The post's HTML with each reference link showing the title of the case or the name of the authority (the
+    code kept as the link's title attribute), where the reader may see it."""
+    text = str(html)
+    if "/cases/" not in text and "/directory/" not in text:
+        return html
+    known = _titles_of_this_request()
+    missing = [pair for pair in _references(text) if pair not in known]
+    if missing:  # a page that did not prefetch: resolve this post's links alone
+        known.update(resolve_reference_titles(reader, set(missing)))
+    base = _absolute("")
+
+    def titled(match: re.Match) -> str:
+        title = known.get((match.group("path"), match.group("key"))) if match.group("base") == base else None
+        if not title:
+            return match.group(0)
+        hint = "" if "title=" in match.group("rest") else f' title="{match.group("key")}"'  # the author's own stays
+        return (f'<a href="{match.group("base")}/{match.group("path")}/{match.group("key")}"{hint}'
+                f'{match.group("rest")}>{escape(title)}</a>')
+
+    return Markup(REFERENCE_LINK.sub(titled, text))  # noqa: S704 (stored sanitised HTML; titles escaped)
+
+
+# ---------------------------------------------------------------- references in plain text (messages)
+
+REFERENCE_PATHS = {"case": "cases", "authority": "directory"}
+
+
+def text_references(texts: list[str]) -> set[tuple[str, str]]:
+    """The [[case:…]] and [[authority:…]] references written in plain texts, as (path, code)."""
+    return {(REFERENCE_PATHS[kind], key) for text in texts for kind, key in REFERENCE.findall(text or "")}
+
+
+def linked_plain_text(text: str, titles: dict[tuple[str, str], str]) -> Markup:
+    """A plain text (a message) escaped, its references made links that show the title the reader may see (the
+    bare code otherwise); everything else stays text, line breaks included."""
+    pieces, last = [], 0
+    for match in REFERENCE.finditer(text or ""):
+        path, key = REFERENCE_PATHS[match.group(1)], match.group(2)
+        title = titles.get((path, key))
+        label = escape(title) if title else escape(key)
+        hint = f' title="{escape(key)}"' if title else ""
+        pieces += [str(escape(text[last:match.start()])), f'<a href="{_absolute(f"/{path}/{key}")}"{hint}>{label}</a>']
+        last = match.end()
+    pieces.append(str(escape((text or "")[last:])))
+    return Markup("".join(pieces))  # noqa: S704 (every piece escaped; codes match [A-Za-z0-9._-])

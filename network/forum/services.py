@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from network.core.audit import record
@@ -173,10 +174,17 @@ def clear_answer(member: Member, topic: Topic) -> Topic:
 
 # ---------------------------------------------------------------- reading state and subscriptions
 
-def mark_read(member: Member, topic: Topic, up_to_post_id: int) -> None:
-    """Remember how far the member has read; never move the mark back."""
-    read = db.session.scalar(select(TopicRead).where(TopicRead.member_id == member.id,
+def reading_state(member: Member, topic: Topic) -> TopicRead | None:
+    """How far the member has read the topic (None: never opened)."""
+    return db.session.scalar(select(TopicRead).where(TopicRead.member_id == member.id,
                                                      TopicRead.topic_id == topic.id))
+
+
+def mark_read(member: Member, topic: Topic, up_to_post_id: int, read: TopicRead | None = ...) -> None:  # type: ignore[assignment]
+    """Remember how far the member has read; never move the mark back. `read`: the member's reading_state, when
+    the caller has it already (the topic page: one statement less)."""
+    if read is ...:
+        read = reading_state(member, topic)
     if read is None:
         db.session.add(TopicRead(member_id=member.id, topic_id=topic.id, last_read_post_id=up_to_post_id,
                                  read_at=utcnow()))
@@ -282,7 +290,7 @@ def decide_join(decider: Member, join: JoinRequest, approve: bool, reason: str =
     db.session.flush()
     record("forum.join_" + join.status, join, actor=decider, group=join.group.slug, member=join.member_id,
            reason=reason)
-    queue_mail(join.member.email, f"Your request to join {join.group.name}", "forum/join_decided",
+    queue_mail(join.member.email, _l("Your request to join %(group)s", group=join.group.name), "forum/join_decided",
                recipient=join.member, join=join, link=url_for("forum.index", _external=True))
     return join
 
@@ -525,7 +533,7 @@ def hide_post(moderator: Member, post: Post, reason: str) -> Post:
     db.session.flush()
     record("forum.post_hidden", post, actor=moderator, topic=topic.id, reason=reason)
     if post.author is not None and post.author_id != moderator.id:
-        queue_mail(post.author.email, "A moderator hid one of your forum posts", "forum/post_hidden",
+        queue_mail(post.author.email, _l("A moderator hid one of your forum posts"), "forum/post_hidden",
                    recipient=post.author, topic=topic, restricted=topic.space.restricted, reason=reason,
                    link=url_for("forum.topic", topic_id=topic.id, post=post.id, _external=True))
     return post

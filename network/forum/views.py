@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import defaultload, selectinload
 
+from network.core import counters
 from network.core.access import current_member, ensure, requires
 from network.core.db import db
 from network.core.forms import show_domain_error
@@ -20,6 +21,7 @@ from network.core.mail import deliver_queued
 from network.directory.models import Authority
 from network.forum import access, attachments, hooks, moderation, notifications, services
 from network.forum import search as forum_search
+from network.forum import tasks as forum_tasks
 from network.forum.access import can_use_forum
 from network.forum.forms import (
     ButtonForm,
@@ -44,7 +46,7 @@ from network.forum.forms import (
     TopicForm,
 )
 from network.forum.models import Attachment, Flag, ForumGroup, JoinRequest, Notification, Post, Space, Topic
-from network.forum.render import post_html, quote
+from network.forum.render import post_html, prefetch_reference_titles, quote, titled_references
 from network.forum.services import ForumError
 from network.members.demo import register_loader
 from network.members.models import Member
@@ -63,6 +65,7 @@ def _register_demo(state) -> None:
 
 
 bp.record_once(_register_demo)  # `demo load` creates the demonstration spaces and topics too
+bp.record_once(lambda state: forum_tasks.register(state.app))  # the bell, and tasks on the home page
 
 UPLOAD_ENDPOINTS = {"forum.new_topic", "forum.reply"}
 FORM_ALLOWANCE = 256 * 1024  # the text fields of an upload form, beyond the file itself
@@ -84,8 +87,9 @@ bp.record_once(_register_upload_limit)
 
 @bp.app_template_filter("post_html")
 def stored_post_html(post):
-    """A post's (or a revision's) stored HTML, rendered again only if its text or the renderer changed."""
-    return post_html(post)
+    """A post's (or a revision's) stored HTML, rendered again only if its text or the renderer changed; its
+    [[case:…]] and [[authority:…]] links show the titles this reader may see."""
+    return titled_references(post_html(post), current_member())
 
 
 @bp.app_context_processor
@@ -93,7 +97,7 @@ def forum_rules() -> dict:
     member = current_member()
     return {"forum_rules": {name: (lambda *objects, rule=rule: bool(member and rule(member, *objects)))
                             for name, rule in access.TEMPLATE_RULES.items()},
-            "forum_bell": lambda: notifications.unread_count(member),
+            "forum_bell": lambda: counters.navigation_count(member, "forum_notifications"),
             "forum_flags_waiting": lambda: moderation.open_flag_count(member) if member else 0}
 
 
@@ -266,9 +270,12 @@ def _render_topic(topic: Topic, reply_form: ReplyForm, status: int = 200):
     if topic.solved_post_id:
         candidate = db.session.get(Post, topic.solved_post_id)
         answer = candidate if candidate is not None and access.can_read_post(member, candidate) else None
-    last_read = services.last_read_post_id(member, topic)
+    reading = services.reading_state(member, topic)  # read once: for the "new" marks, then moved on
+    last_read = reading.last_read_post_id if reading is not None else 0
     if posts:
-        services.mark_read(member, topic, max(p.id for p in posts))
+        services.mark_read(member, topic, max(p.id for p in posts), read=reading)
+        notifications.mark_topic_read(member, topic, max(p.id for p in posts))  # the bell counts what is left
+    prefetch_reference_titles(member, posts + ([answer] if answer else []))  # one lookup for the page's links
     moderates = access.can_moderate_space(member, topic.space)
     move_form = MoveForm()  # shown to the space's moderators only: the spaces are not read for anyone else
     move_form.space.choices = [(s.slug, s.name) for s in moderation.movable_targets(member, topic)] if moderates else []
@@ -775,7 +782,9 @@ def moderation_queue():
 
 
 def _render_queue(member: Member, status: int = 200):
-    return render_template("forum/moderation_queue.html", items=moderation.queue(member),
+    items = moderation.queue(member)
+    prefetch_reference_titles(member, [post for item in items for post in (item.previous, item.post)])
+    return render_template("forum/moderation_queue.html", items=items,
                            edited=moderation.edited_hidden_posts(member), form=FlagDecisionForm(),
                            can_suspend=access.can_suspend_from_forum(member)), status
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from wtforms import (
     DateField,
     EmailField,
@@ -17,7 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from network.core.forms import Form, one_line
-from network.core.reference import languages, practitioner_types, states
+from network.core.labels import state_choices, vocabulary_choices, working_language_choices
 
 EMAIL = [DataRequired(message=_l("Enter your e-mail address.")), Length(max=254),
          Email(message=_l("Enter a valid e-mail address, like name@ministry.gov."), check_deliverability=False)]
@@ -50,12 +51,13 @@ class ApplicationForm(Form):
 
     def __init__(self, authorities, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.state.choices = [("", _l("Choose…"))] + list(states())
-        self.authority.choices = [("", _l("Choose…"))] + [(str(a.id), f"{a.name}") for a in authorities] + [
+        self.state.choices = [("", _l("Choose…"))] + state_choices()  # the UN's names, in the reader's language
+        # An authority's name is a proper name: isolated from the page's direction (dir="auto", issue 13).
+        self.authority.choices = [("", _l("Choose…"))] + [(str(a.id), a.name, {"dir": "auto"}) for a in authorities] + [
             ("other", _l("Not listed"))]
         self.authority.render_kw = {"data-states": json.dumps({str(a.id): a.state for a in authorities})}
-        self.practitioner_type.choices = [("", _l("Choose…"))] + [(c, _l(label)) for c, label in practitioner_types()]
-        self.languages.choices = list(languages())
+        self.practitioner_type.choices = [("", _l("Choose…"))] + vocabulary_choices("practitioner_types")
+        self.languages.choices = working_language_choices()  # named in the reader's language
 
     def validate_state(self, field) -> None:
         if not field.data:
@@ -121,8 +123,12 @@ class ResetPasswordForm(Form):
 
 
 class DecisionForm(Form):
-    decision = SelectField(_l("Decision"), choices=lambda: [("approve", _l("Approve")), ("reject", _l("Reject")),
-                                                            ("info", _l("Ask for more information"))])
+    # Nothing chosen beforehand: a moderator who only meant to read must not approve by pressing the button.
+    decision = SelectField(_l("Decision"), choices=lambda: [("", _l("Choose…")), ("approve", _l("Approve")),
+                                                            ("reject", _l("Reject")),
+                                                            ("info", _l("Ask for more information"))],
+                           validators=[InputRequired(message=_l("Choose a decision: approve, reject or ask for "
+                                                                "more information."))])
     note = TextAreaField(_l("Note, reason or question"), validators=[Length(max=3000)],
                          description=_l("A reason is required to reject; a question to ask for information. "
                                         "The applicant receives it by e-mail."))
@@ -161,6 +167,16 @@ class ReasonForm(Form):
     submit = SubmitField(_l("Close the account"))
 
 
+# A role's short name where a member's roles are listed (the members list, the manage page), in the reader's language.
+ROLE_NAMES = {"member": _l("Member"), "moderator": _l("Moderator"), "admin": _l("Administrator"),
+              "focal_point": _l("Focal point")}
+
+
+def role_name(code: str) -> str:
+    """`{{ grant.role|role_name }}`: the role's name in the reader's language (the code itself if unknown)."""
+    return str(ROLE_NAMES.get(code, code))
+
+
 class RoleForm(Form):
     role = SelectField(_l("Role"), choices=lambda: [("moderator", _l("Moderator")), ("admin", _l("Administrator")),
                                                     ("focal_point", _l("Focal point of an authority"))])
@@ -169,7 +185,8 @@ class RoleForm(Form):
 
     def __init__(self, authorities, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.authority.choices = [("", "—")] + [(str(a.id), a.name) for a in authorities]
+        # An authority's name is a proper name: isolated from the page's direction (dir="auto", issue 13).
+        self.authority.choices = [("", "—")] + [(str(a.id), a.name, {"dir": "auto"}) for a in authorities]
 
 
 class ConfirmForm(Form):
@@ -185,6 +202,6 @@ class AuditFilterForm(Form):
     action = StringField(_l("Action"), validators=[Optional(), Length(max=80)])
     actor = StringField(_l("Actor e-mail"), validators=[Optional(), Length(max=254)])
     target_type = StringField(_l("Target type"), validators=[Optional(), Length(max=40)])
-    date_from = DateField(_l("From"), validators=[Optional()])
-    date_to = DateField(_l("To"), validators=[Optional()])
+    date_from = DateField(_lp("date range start", "From"), validators=[Optional()])
+    date_to = DateField(_lp("date range end", "To"), validators=[Optional()])
     submit = SubmitField(_l("Filter"))

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -408,9 +409,12 @@ def check_can_sign_in(member: Member) -> None:
         member.status_changed_at = now
         audit.record("member.suspension_ended", member, actor=None)
     if member.status == "suspended":
-        until = member.suspended_until.strftime("%d %B %Y") if member.suspended_until else _("further notice")
-        raise MembershipError(_("Your account is suspended until %(until)s. Reason: %(reason)s",
-                                until=until, reason=member.suspended_reason))
+        if member.suspended_until:  # the date in the reader's language ("5 décembre 2026"), not "05 December 2026"
+            raise MembershipError(_("Your account is suspended until %(until)s. Reason: %(reason)s",
+                                    until=format_date(member.suspended_until, "long"),
+                                    reason=member.suspended_reason))
+        raise MembershipError(_("Your account is suspended until further notice. Reason: %(reason)s",
+                                reason=member.suspended_reason))
     if member.status == "lapsed":
         raise MembershipError(_("Your membership has lapsed because it was not re-confirmed this year. "
                                 "Ask your authority's focal point or a moderator to re-confirm you."))

@@ -22,8 +22,10 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from markupsafe import Markup
 from sqlalchemy import select
 
 from network.core import audit
@@ -33,10 +35,13 @@ from network.core.clock import utcnow
 from network.core.db import db, mark_failed
 from network.core.errors import refused_and_recorded
 from network.core.forms import show_domain_error
+from network.core.i18n import current_language
+from network.core.reference import language_name, vocabulary_label
 from network.core.sessions import WebSession, delete_member_sessions
 from network.core.text import has_control
 from network.directory.models import Authority
 from network.members import services, totp
+from network.members import tasks as member_tasks
 from network.members.access import (
     can_act_on_member,
     can_browse_audit,
@@ -48,6 +53,7 @@ from network.members.access import (
     is_focal_point,
     is_member,
 )
+from network.members.devices import device_summary
 from network.members.forms import (
     AnswerForm,
     ApplicationForm,
@@ -65,12 +71,15 @@ from network.members.forms import (
     SignInForm,
     SuspendForm,
     VouchForm,
+    role_name,
 )
 from network.members.models import Application, Member, RoleGrant
 from network.members.services import MembershipError, Throttled
 from network.messaging import lifecycle as messaging_keys
 
 bp = Blueprint("members", __name__)
+bp.record_once(lambda state: member_tasks.register(state.app))  # tasks on the home page
+bp.add_app_template_filter(role_name, "role_name")
 
 PENDING_MAX_AGE = timedelta(minutes=5)
 DEVICE_COOKIE_DAYS = 180
@@ -462,7 +471,7 @@ def security():
     sessions = list(db.session.scalars(
         select(WebSession).where(WebSession.member_id == member.id).order_by(WebSession.last_seen_at.desc())
     ))
-    return render_template("members/security.html", member=member, sessions=sessions,
+    return render_template("members/security.html", member=member, sessions=sessions, device_summary=device_summary,
                            current_session_id=session.session_id, form=ConfirmForm(),
                            codes_left=services.recovery_codes_left(member))
 
@@ -620,12 +629,22 @@ def vetting_queue():
                            reminder_hours=current_app.config["VETTING_REMINDER_HOURS"])
 
 
+def _application_context(application: Application) -> dict:
+    """What the application page shows besides the form: the applicant's practitioner type and working languages
+    in the reader's language (never the stored codes), the focal points asked."""
+    language = current_language()
+    member = application.member
+    return {"application": application, "now": utcnow(),
+            "focal_points": services.focal_points_of(member.authority_id),
+            "practitioner_label": vocabulary_label("practitioner_types", member.practitioner_type, language),
+            "language_names": [language_name(code, language) for code in member.languages or ()]}
+
+
 @bp.get("/vetting/<int:application_id>")
 @requires(can_vet_members)
 def application_detail(application_id: int):
     application = db.get_or_404(Application, application_id)
-    return render_template("members/application_detail.html", application=application, form=DecisionForm(),
-                           now=utcnow(), focal_points=services.focal_points_of(application.member.authority_id))
+    return render_template("members/application_detail.html", form=DecisionForm(), **_application_context(application))
 
 
 @bp.post("/vetting/<int:application_id>/decide")
@@ -634,8 +653,7 @@ def decide(application_id: int):
     moderator = current_member()
     application = db.get_or_404(Application, application_id)
     form = DecisionForm()
-    context = {"application": application, "now": utcnow(),
-               "focal_points": services.focal_points_of(application.member.authority_id)}
+    context = _application_context(application)
     if not form.validate_on_submit():
         return render_template("members/application_detail.html", form=form, **context), 400
     try:
@@ -774,6 +792,30 @@ def withdraw_role(member_id: int, grant_id: int):
 
 # ---------------------------------------------------------------- audit log
 
+# What an entry's target is, in the reader's language: the entry keeps the model's class name (AuditEntry.target_type),
+# a code, shown as such (<code translate="no">) when it is not named here.
+AUDIT_TARGETS = {
+    "Member": _l("Member %(id)s"), "Application": _l("Application %(id)s"), "RoleGrant": _l("Role %(id)s"),
+    "Vouch": _l("Vouch %(id)s"), "ApiToken": _l("API token %(id)s"), "Authority": _l("Authority %(id)s"),
+    "AuthorityChange": _l("Directory change %(id)s"), "Conversation": _l("Conversation %(id)s"),
+    "Message": _l("Message %(id)s"), "MessageReport": _l("Message report %(id)s"),
+    "Attachment": _l("Attachment %(id)s"), "CooperationRequest": _l("Request %(id)s"), "Flag": _l("Flag %(id)s"),
+    "ForumGroup": _l("Group %(id)s"), "JoinRequest": _l("Join request %(id)s"), "Space": _l("Space %(id)s"),
+    "Topic": _l("Topic %(id)s"), "Post": _l("Post %(id)s"), "Silence": _l("Silence %(id)s"),
+    "ModeratorNote": _l("Moderator note %(id)s"), "KeyVerification": _l("Key verification %(id)s"),
+}
+
+
+def audit_target(entry: AuditEntry) -> Markup | str:
+    """`{{ audit_target(e) }}`: "Member 12" in the reader's language; an unnamed kind as its code."""
+    if not entry.target_type:
+        return ""
+    named = AUDIT_TARGETS.get(entry.target_type)
+    if named is not None:
+        return str(named) % {"id": entry.target_id}
+    return Markup('<code translate="no">%s</code> %s') % (entry.target_type, entry.target_id)
+
+
 @bp.get("/audit")
 @requires(can_browse_audit)
 def audit_log():
@@ -798,4 +840,4 @@ def audit_log():
             filters["to"] = form.date_to.data.isoformat()
     page = db.paginate(query, per_page=50, error_out=False)
     audit.record("audit.viewed", None, filters=filters, page=page.page)
-    return render_template("members/audit.html", form=form, page=page)
+    return render_template("members/audit.html", form=form, page=page, audit_target=audit_target)

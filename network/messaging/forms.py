@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from flask_wtf.file import MultipleFileField
 from wtforms import (
     BooleanField,
@@ -15,6 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from network.core.forms import Form, file_names, one_line
+from network.core.labels import sorted_by_name, state_label
 from network.messaging.services import MAX_REASON, MAX_SUBJECT, MAX_TEXT
 
 
@@ -33,8 +35,21 @@ class HandlingFields:
                                     description=_l("Up to 5 files of at most 25 MB each, encrypted like the message."))
 
 
+def recipient_choices(people) -> list[tuple[int, str, dict[str, str]]]:
+    """The "To" list: "Name — Authority — State" (the UN's name of the State, in the reader's language), sorted by
+    State, then by name, so that a reader finds the counterparts of one State together, and the filter box above
+    the list (static/js/app.js) finds them by any of the three. Each option is a person's and an authority's
+    name: isolated from the page's direction (dir="auto", issue 13)."""
+    def text(member) -> str:
+        parts = [member.name, member.authority_name, state_label(member.state)]
+        return " — ".join(part for part in parts if part)
+
+    ordered = sorted_by_name(sorted_by_name(people, lambda m: m.name), lambda m: state_label(m.state))
+    return [(m.id, text(m), {"dir": "auto"}) for m in ordered]
+
+
 class ComposeForm(HandlingFields, Form):
-    recipients = SelectMultipleField(_l("To"), coerce=int,
+    recipients = SelectMultipleField(_lp("message recipient", "To"), coerce=int,
                                      validators=[DataRequired(message=_l("Choose at least one recipient."))],
                                      description=_l("Vetted members; up to 49 recipients."))
     subject = StringField(_l("Subject"), validators=[DataRequired(message=_l("Enter a subject.")),
@@ -46,7 +61,7 @@ class ComposeForm(HandlingFields, Form):
 
     def __init__(self, people, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.recipients.choices = [(m.id, f"{m.name} ({m.authority_name or m.state})") for m in people]
+        self.recipients.choices = recipient_choices(people)
 
 
 class ReplyForm(HandlingFields, Form):
@@ -89,7 +104,7 @@ class GrantForm(Form):
 
     def __init__(self, people, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.member.choices = [(m.id, m.name) for m in people]
+        self.member.choices = [(m.id, m.name, {"dir": "auto"}) for m in people]  # names, isolated (issue 13)
 
 
 class ConfirmForm(Form):

@@ -12,6 +12,7 @@ import json
 
 from flask import has_request_context, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from network.core import audit
@@ -174,15 +175,20 @@ def held_authority_ids(member: Member) -> set[int]:
     return set(cache[key])
 
 
-def _held_authority_ids(member: Member) -> set[int]:
+def held_authority_query(member: Member):
+    """held_authority_ids as a query, for a statement that needs it inside (the navigation's unread count): the
+    caller checks first that the member is active and has an authority."""
     newest = (select(AuthorityMailboxKey.authority_id, func.max(AuthorityMailboxKey.key_version).label("v"))
               .group_by(AuthorityMailboxKey.authority_id).subquery())
-    return set(db.session.scalars(
-        select(AuthorityKeyGrant.authority_id)
-        .join(newest, (newest.c.authority_id == AuthorityKeyGrant.authority_id)
-              & (newest.c.v == AuthorityKeyGrant.key_version))
-        .where(AuthorityKeyGrant.member_id == member.id, AuthorityKeyGrant.removed_at.is_(None),
-               AuthorityKeyGrant.authority_id == member.authority_id)))
+    return (select(AuthorityKeyGrant.authority_id)
+            .join(newest, (newest.c.authority_id == AuthorityKeyGrant.authority_id)
+                  & (newest.c.v == AuthorityKeyGrant.key_version))
+            .where(AuthorityKeyGrant.member_id == member.id, AuthorityKeyGrant.removed_at.is_(None),
+                   AuthorityKeyGrant.authority_id == member.authority_id))
+
+
+def _held_authority_ids(member: Member) -> set[int]:
+    return set(db.session.scalars(held_authority_query(member)))
 
 
 def can_open(member: Member, authority: Authority) -> bool:
@@ -361,13 +367,13 @@ def member_left(member: Member) -> None:
     link = url_for("messages.mailbox", key=authority.key, _external=True)
     if remaining:
         for holder in remaining:
-            queue_mail(holder.email, _("%(name)s no longer reads the mailbox of %(authority)s", name=member.name,
+            queue_mail(holder.email, _l("%(name)s no longer reads the mailbox of %(authority)s", name=member.name,
                                        authority=authority.name),
                        "messaging/holder_left", recipient=holder, leaving=member, authority=authority, link=link)
     else:
         for focal in focal_points_of(authority_id):
             if focal.id != member.id and is_present(focal, authority_id):
-                queue_mail(focal.email, _("The mailbox of %(authority)s is unattended", authority=authority.name),
+                queue_mail(focal.email, _l("The mailbox of %(authority)s is unattended", authority=authority.name),
                            "messaging/mailbox_unattended", recipient=focal, leaving=member, authority=authority,
                            link=link)
     audit.record("messaging.mailbox_holder_left", authority, member=member.id, remaining=len(remaining))

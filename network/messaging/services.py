@@ -12,6 +12,7 @@ from typing import IO, BinaryIO
 
 from flask import current_app, g, has_request_context, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import selectinload
 
@@ -317,7 +318,7 @@ def _store(conversation: Conversation, sender: Member, private: MemberPrivateKey
                          if m.id != sender.id and m not in notified]
         for recipient in notified:
             # Who wrote, never what: the notice carries no subject and no text.
-            queue_mail(recipient.email, _("Urgent message from %(name)s", name=sender.name), "messaging/urgent",
+            queue_mail(recipient.email, _l("Urgent message from %(name)s", name=sender.name), "messaging/urgent",
                        recipient=recipient, sender=sender,
                        link=url_for("messages.conversation", conversation_id=conversation.id, _external=True))
     audit.record("messaging.sent", conversation, actor=sender, message=message_id, recipients=len(recipients),
@@ -498,8 +499,10 @@ def _check_stored_metadata(message: Message, header: dict) -> None:
         raise MessagingError("the stored metadata differs from what the sender signed")
 
 
-_MISSING_MEMBER = "This message was encrypted to keys you had before a password reset. Enter your recovery key to read it."
-_MISSING_MAILBOX = "This message was encrypted to a version of the mailbox key that you do not hold."
+# Lazy, so that the extractor finds them (`_(a_variable)` never reaches the catalogue); translated where they are shown.
+_MISSING_MEMBER = _l("This message was encrypted to keys you had before a password reset. Enter your recovery key "
+                     "to read it.")
+_MISSING_MAILBOX = _l("This message was encrypted to a version of the mailbox key that you do not hold.")
 
 
 def _show(message: Message, reader: Member, ring: Keyring) -> ShownMessage:
@@ -517,7 +520,7 @@ def _show(message: Message, reader: Member, ring: Keyring) -> ShownMessage:
             authority_id = int(opened.header["on_behalf_of"].split(":", 1)[1])
             shown.on_behalf_of = db.session.get(Authority, authority_id)
     except lifecycle.SessionKeysUnavailable:
-        shown.problem = _(_MISSING_MEMBER)
+        shown.problem = str(_MISSING_MEMBER)
     except (MessagingCryptoError, MessagingError, ValueError, KeyError, TypeError, IndexError):
         shown.problem = _("This message failed verification: it was changed after it was sent or is not from the "
                           "member it names. Nothing of it is shown.")
@@ -534,7 +537,7 @@ def _missing_key(message: Message, reader: Member, ring: Keyring) -> str:
         return ""
     if wrap.key_version in privates:
         return ""
-    return _(_MISSING_MAILBOX) if slot.startswith("authority:") else _(_MISSING_MEMBER)
+    return str(_MISSING_MAILBOX) if slot.startswith("authority:") else str(_MISSING_MEMBER)
 
 
 def _receipt(kind: str, state: MessageRecipientState, reader: Member) -> str:

@@ -17,15 +17,18 @@ from flask import (
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from network.core import counters
 from network.core.access import current_member, ensure, requires
 from network.core.db import db
 from network.core.errors import refused_and_recorded
 from network.core.filenames import disposition
 from network.core.forms import show_domain_error
 from network.directory.models import Authority
+from network.forum.render import linked_plain_text, resolve_reference_titles, text_references
 from network.members.access import is_member, is_moderator
 from network.members.models import Member
 from network.messaging import lifecycle, mailboxes, services, verification
+from network.messaging import tasks as messaging_tasks
 from network.messaging.forms import (
     ComposeForm,
     ConfirmForm,
@@ -68,11 +71,14 @@ def _register_demo(state) -> None:
 
 
 bp.record_once(_register_demo)  # `demo load` gives the demo accounts keys and a few conversations
+bp.record_once(lambda state: messaging_tasks.register(state.app))  # the unread count in the navigation
 
 
 @bp.app_context_processor
 def messaging_helpers() -> dict:
-    return {"authority_has_mailbox": mailboxes.has_mailbox, "authority_mailbox_state": mailboxes.state}
+    return {"authority_has_mailbox": mailboxes.has_mailbox, "authority_mailbox_state": mailboxes.state,
+            # read with the bell's count, in one statement (network/core/counters.py)
+            "messages_unread": lambda: counters.navigation_count(current_member(), "unread_messages")}
 
 
 def _uploads() -> list[services.Upload]:
@@ -191,15 +197,30 @@ def conversation(conversation_id: int):
     found = _conversation_for(member, conversation_id)
     if (stop := _not_ready(member)) is not None:
         return stop
-    return _conversation_page(member, found, ReplyForm())
+    return _conversation_page(member, found, ReplyForm(), answering=True)
 
 
-def _conversation_page(member: Member, found: Conversation, form, status: int = 200):
+def _marked_like_last(form, shown: list) -> bool:
+    """A fresh reply form carries the handling instructions of the message it answers (the conversation's latest
+    message that verified), so a reply to a confidential request does not go out unmarked by oversight; the member
+    may still untick them. True when a marking was carried over."""
+    last = next((item for item in reversed(shown) if item.ok and item.header), None)
+    handling = (last.header.get("handling") or {}) if last else {}
+    form.confidential.data = bool(handling.get("confidential"))
+    form.limited_use.data = bool(handling.get("limited_use"))
+    return form.confidential.data or form.limited_use.data
+
+
+def _conversation_page(member: Member, found: Conversation, form, status: int = 200, answering: bool = False):
     shown = services.read_conversation(member, found)
+    carried = _marked_like_last(form, shown) if answering else False
+    # [[case:…]] and [[authority:…]] in the messages: links showing what the reader may see, one lookup for the page.
+    titles = resolve_reference_titles(member, text_references([item.text for item in shown if item.ok]))
     subject = next((item.subject for item in shown[:1] if item.ok), None)
     return render_template("messaging/conversation.html", conversation=found, shown=shown,
                            people=services.members_of(found), mailbox=services.mailbox_of(found), subject=subject,
-                           form=form, changed_keys=verification.changed_keys(member, found),
+                           form=form, handling_carried=carried, changed_keys=verification.changed_keys(member, found),
+                           message_html=lambda item: linked_plain_text(item.text, titles),
                            archived=services.is_archived(member, found), confirm=ConfirmForm()), status
 
 
@@ -292,8 +313,8 @@ def attachment(conversation_id: int, message_id: int, file_id: str):
         download = services.open_attachment(member, found, message, file_id)
     except (services.MessagingError, services.MessagingCryptoError, lifecycle.SessionKeysUnavailable) as error:
         message_text = getattr(error, "message", None) or _("This attachment cannot be opened.")
-        return render_template("messaging/problem.html", problem=message_text), 404 if "No such" in message_text \
-            else 409
+        missing = message_text == _("No such attachment.")  # the error's text is in the page's language too
+        return render_template("messaging/problem.html", problem=message_text), 404 if missing else 409
     # Verified whole above; streamed from the database chunk by chunk (any app server serves it).
     response = Response(stream_with_context(download.chunks()), mimetype="application/octet-stream")
     response.content_length = download.size

@@ -170,10 +170,14 @@ class DocumentLayout:
 
 
 def state_name(code: str, language: str) -> str:
-    """The State's name in the language (CLDR through Babel), else its English name, else the code."""
+    """The State's name in the language: the UN's short name in the six UN languages (the same as every page),
+    else CLDR's through Babel, else its English name, else the code."""
+    from network.core.reference import UN_LANGUAGES, un_state_name
     from network.directory.states import get_state
 
     code = (code or "").strip().upper()
+    if language in UN_LANGUAGES and un_state_name(code, language) != code:
+        return un_state_name(code, language)
     alpha_2 = code if len(code) == 2 else None
     state = get_state(code) if len(code) == 3 else None
     if state is not None:
@@ -182,7 +186,7 @@ def state_name(code: str, language: str) -> str:
         name = Locale.parse(language).territories.get(alpha_2)
         if name:
             return name
-    return state.name if state is not None else code
+    return state.iso_name if state is not None else code
 
 
 def _title(doc: RequestDocument, language: str) -> str:

@@ -18,7 +18,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from network.core.forms import Form, file_names, one_line
+from network.core.forms import Form, HelpWithSyntax, file_names, one_line
+from network.core.labels import state_label
 from network.requests import definitions
 from network.requests.services import (
     CHANNELS,
@@ -67,7 +68,7 @@ class NewRequestForm(Form):
         self.measures.choices = measures
         self.requested_state.choices = [SelectChoice("", "—")] + [SelectChoice(c, n) for c, n in states]
         self.requested_authority.choices = [SelectChoice("", _l("The competent authority (finder)"))] + [
-            SelectChoice(a.key, f"{a.state} — {a.name}") for a in authorities]
+            SelectChoice(a.key, f"{state_label(a.state)} — {a.name}", {"dir": "auto"}) for a in authorities]  # a name
 
 
 def step_form(step: definitions.StepDef) -> type[Form]:
@@ -132,7 +133,7 @@ class SettingsForm(Form):
 
 
 class ImportForm(Form):
-    file = FileField(_l("JSON Lines file"), validators=[file_names], description=_l(
-        "One request per line (docs/requests.md gives the keys). Every line is checked first: the file is imported "
-        "whole or not at all."))
+    file = FileField(_l("JSON Lines file"), validators=[file_names], description=HelpWithSyntax(_l(
+        "One request per line (%(guide)s gives the keys). Every line is checked first: the file is imported "
+        "whole or not at all."), guide="docs/requests.md"))
     submit = SubmitField(_l("Import into the register"))

@@ -123,10 +123,9 @@ class StatePanel:
 
     @property
     def form_label(self) -> str:
-        from network.core.reference import vocabulary_labels
+        from network.core.labels import label
 
-        label = vocabulary_labels("cooperation_forms").get(self.form)
-        return _(label) if label else self.form
+        return label("cooperation_forms", self.form)
 
     @property
     def requirements_html(self) -> Markup:
@@ -272,10 +271,9 @@ def language_name(code: str) -> str:
 
 
 def channel_name(code: str) -> str:
-    from network.core.reference import vocabulary_labels
+    from network.core.labels import label
 
-    label = vocabulary_labels("channels").get(code)
-    return _(label) if label else code
+    return label("channels", code)
 
 
 def checkable_requirements(panel: StatePanel, draft: DraftFacts) -> list[RequirementCheck]:

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import url_for
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext as _ln
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -112,14 +113,12 @@ def remind(now: datetime | None = None) -> int:
         if request.drafted_by is not None and request.drafted_by.status == "active":
             waiting.setdefault(request.drafted_by.id, request.drafted_by)
         for person in waiting.values():
-            queue_mail(person.email, _("Reminder: request %(ref)s has no %(what)s after %(days)d days",
-                                       ref=services._ref(request), what=_reminder_what(late), days=days),
+            queue_mail(person.email, _reminder_subject_requesting(late, services._ref(request), days),
                        "requests/reminder", recipient=person, request=request, late=late, days=days, link=link,
                        side="requesting")
         for person in mailboxes.present_holders(request.requested_authority_id):
-            queue_mail(person.email, _("Reminder: request %(ref)s from %(authority)s awaits your %(what)s",
-                                       ref=services._ref(request), authority=request.requesting_authority.name,
-                                       what=_reminder_what(late)),
+            queue_mail(person.email, _reminder_subject_requested(late, services._ref(request),
+                                                                 request.requesting_authority.name),
                        "requests/reminder", recipient=person, request=request, late=late, days=days, link=link,
                        side="requested")
         request.reminded_at = now
@@ -128,5 +127,17 @@ def remind(now: datetime | None = None) -> int:
     return reminded
 
 
-def _reminder_what(late: str) -> str:
-    return _("acknowledgement") if late == "acknowledgement" else _("status")
+def _reminder_subject_requesting(late: str, ref: str, days: int) -> object:
+    """Whole sentences (a translator never sees "has no %(what)s"), lazy: translated in each recipient's language."""
+    if late == "acknowledgement":
+        return _ln("Reminder: request %(ref)s has no acknowledgement after %(num)d day",
+                   "Reminder: request %(ref)s has no acknowledgement after %(num)d days", days, ref=ref)
+    return _ln("Reminder: request %(ref)s has no status after %(num)d day",
+               "Reminder: request %(ref)s has no status after %(num)d days", days, ref=ref)
+
+
+def _reminder_subject_requested(late: str, ref: str, authority: str) -> object:
+    if late == "acknowledgement":
+        return _l("Reminder: request %(ref)s from %(authority)s awaits your acknowledgement", ref=ref,
+                  authority=authority)
+    return _l("Reminder: request %(ref)s from %(authority)s awaits your status", ref=ref, authority=authority)

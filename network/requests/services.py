@@ -13,6 +13,7 @@ from datetime import date, datetime
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from sqlalchemy import or_, select
 
 from network.core import audit
@@ -41,7 +42,7 @@ STATUS_LABELS = {
     "info_supplied": _l("Additional information supplied"), "partly_executed": _l("Partly executed"),
     "executed": _l("Executed"), "postponed": _l("Postponed (art. 18 (25))"),
     "consultation": _l("Consultation before refusal (art. 18 (26))"),
-    "refused": _l("Refused, with reasons (art. 18 (23))"), "withdrawn": _l("Withdrawn"), "closed": _l("Closed"),
+    "refused": _l("Refused, with reasons (art. 18 (23))"), "withdrawn": _lp("request status", "Withdrawn"), "closed": _l("Closed"),
 }
 OPEN = ("sent", "received", "under_execution", "info_requested", "info_supplied", "partly_executed", "postponed",
         "consultation")
@@ -386,20 +387,20 @@ def send(member: Member, request: CooperationRequest, *, channel: str, original_
     _append_event(request, "status", "sent", "requesting", member, private, note=None, content=request.content)
     if advance_copy and request.urgent and requested.email and requested.available_24_7:
         # The 24/7 contact learns that an urgent request waits in the mailbox: never what it says.
-        queue_mail(requested.email, _("Urgent request from %(authority)s", authority=request.requesting_authority.name),
+        queue_mail(requested.email, _l("Urgent request from %(authority)s", authority=request.requesting_authority.name),
                    "requests/urgent", request=request, link=url_for("requests.record", request_id=request.id,
                                                                      _external=True))
     if advance_copy:
-        _tell_other_side(request, "requesting", _("New request from %(authority)s",
-                                                  authority=request.requesting_authority.name))
+        _tell_other_side(request, "requesting", _l("New request from %(authority)s",
+                                                   authority=request.requesting_authority.name))
     audit.record("requests.sent", request, actor=member, requested=requested.key, channel=channel,
                  urgent=request.urgent)
 
 
 def channel_label(code: str) -> str:
-    from network.core.reference import vocabulary_labels
+    from network.core.labels import label
 
-    return vocabulary_labels("channels").get(code, code)
+    return label("channels", code)
 
 
 def urgent_contact(authority: Authority) -> str:
@@ -466,8 +467,8 @@ def change_status(member: Member, request: CooperationRequest, status: str, note
         request.completed_at = now
     request.reminded_at = None
     if notify:
-        _tell_other_side(request, side, _("Request %(ref)s: %(status)s", ref=_ref(request),
-                                          status=STATUS_LABELS[status]))
+        _tell_other_side(request, side, _l("Request %(ref)s: %(status)s", ref=_ref(request),
+                                           status=STATUS_LABELS[status]))
     audit.record("requests.status", request, actor=member, status=status, side=side, seq=event.seq,
                  **({"ground": ground} if status == "refused" else {}))
     return event
@@ -481,7 +482,7 @@ def ask_status(member: Member, request: CooperationRequest, *, private: MemberPr
         raise RequestError(_("Only the requesting authority asks about an open request."))
     private = _private(member, private)
     _append_event(request, "status_query", request.status, "requesting", member, private, note=None)
-    _tell_other_side(request, "requesting", _("Question on the status of request %(ref)s", ref=_ref(request)))
+    _tell_other_side(request, "requesting", _l("Question on the status of request %(ref)s", ref=_ref(request)))
     audit.record("requests.status_query", request, actor=member)
 
 
@@ -499,7 +500,7 @@ def _ref(request: CooperationRequest) -> str:
     return request.requesting_reference or request.public_id[:10]
 
 
-def _tell_other_side(request: CooperationRequest, acting_side: str, subject: str) -> None:
+def _tell_other_side(request: CooperationRequest, acting_side: str, subject: object) -> None:
     """A mail to the other authority's present holders: who and what changed, never the content."""
     if request.imported_authority_id is not None:
         return  # one authority's own history: the other side is not on this record

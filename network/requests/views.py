@@ -11,12 +11,13 @@ from network.core.access import current_member, ensure, requires
 from network.core.db import db
 from network.core.filenames import disposition
 from network.core.forms import show_domain_error
-from network.core.reference import states
+from network.core.labels import is_state, sorted_by_name, state_choices, state_label
 from network.directory.models import Authority
 from network.members.access import is_member
 from network.members.models import Member
 from network.messaging import lifecycle, mailboxes
 from network.requests import crypto, definitions, hooks, register, services
+from network.requests import tasks as request_tasks
 from network.requests.forms import (
     ConfirmForm,
     ImportForm,
@@ -40,6 +41,7 @@ def _register_demo(state) -> None:
 
 
 bp.record_once(_register_demo)  # `demo load` adds fictional requests in each status (after messaging's keys)
+bp.record_once(lambda state: request_tasks.register(state.app))  # tasks on the home page
 
 
 @bp.app_context_processor
@@ -98,7 +100,6 @@ def statistics():
     """The member's authority (for its mailbox holders) and the whole network, from clear fields only."""
     from sqlalchemy import or_
 
-    from network.core.reference import state_name
     from network.requests import statistics as figures
 
     member = current_member()
@@ -127,7 +128,7 @@ def statistics():
     authority = db.session.get(Authority, next(iter(held))) if held else None
     return render_template("requests/statistics.html", own=own, network=network, authority=authority,
                            own_charts=charts(own) if own else None, network_charts=charts(network),
-                           grounds=services.REFUSAL_GROUNDS, state_name=state_name)
+                           grounds=services.REFUSAL_GROUNDS, state_name=state_label)
 
 
 # ---------------------------------------------------------------- drafting
@@ -138,8 +139,12 @@ def new():
     member = current_member()
     if (stop := _not_ready(member)) is not None:
         return stop
-    authorities = list(db.session.scalars(select(Authority).order_by(Authority.state, Authority.name)))
-    form = NewRequestForm(states(), [a for a in authorities if a.id != member.authority_id])
+    authorities = sorted_by_name(db.session.scalars(select(Authority).order_by(Authority.name)),
+                                 lambda a: state_label(a.state))  # by the State's name, as the picker says it
+    # The States, and a territory only where an authority of it is listed (it can be requested there).
+    places = state_choices() + sorted_by_name({(a.state, state_label(a.state)) for a in authorities
+                                               if not is_state(a.state)}, lambda entry: entry[1])
+    form = NewRequestForm(places, [a for a in authorities if a.id != member.authority_id])
     if request.method == "POST":
         if not form.validate_on_submit():
             return render_template("requests/new.html", form=form), 400

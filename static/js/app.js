@@ -55,6 +55,14 @@ document.addEventListener("DOMContentLoaded", () => {
     button.hidden = false;
     button.addEventListener("click", () => window.print());
   });
+  // The catalogue's filters: open beside the results on wide screens, behind their toggle on narrow ones.
+  const filterPanel = document.getElementById("catalogue-filter-panel");
+  if (filterPanel && window.matchMedia) {
+    const wide = window.matchMedia("(min-width: 992px)");
+    const place = () => { if (wide.matches) filterPanel.open = true; };
+    place();
+    wide.addEventListener("change", place);
+  }
   // Navigation menus: close an open menu when the reader clicks elsewhere or presses Escape.
   const menus = document.querySelectorAll(".nav-menu details");
   document.addEventListener("click", (event) => {

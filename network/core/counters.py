@@ -1,0 +1,123 @@
+"""Counts for the navigation (unread notifications, unread messages) and the member's home page ("My tasks": what
+waits for this member, by role). Each feature registers its own counts, as SQL for one member; every count a page
+asks for is read in one statement, remembered for the request: the navigation's badges cost one statement per page,
+and the home page's tasks one more at most, however many kinds there are.
+
+A count function takes the member and answers a SELECT of one number, or None when the count is not for this
+member (a role they do not have). The catalogue registers its own tasks: the network never imports it."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from flask import Flask, current_app, url_for
+from sqlalchemy import Select, select
+
+from network.core.db import db
+from network.core.memo import request_memo, watch
+
+MEMO = "network_counters"
+_EXTENSION = "network_counters"
+_watched: set[type] = set()
+
+
+@dataclass(frozen=True)
+class Counter:
+    name: str
+    count: Callable[[object], Select | None]
+    navigation: bool = False  # read on every page, with the other navigation counts
+
+
+@dataclass(frozen=True)
+class Task:
+    """A row of "My tasks": the count it shows, its text for a number, where it leads. `always`: shown at zero too
+    (the member's role gives them this work, and seeing 0 is news); otherwise only when something waits."""
+    counter: str
+    text: Callable[[int], str]
+    endpoint: str
+    position: int
+    always: bool = True
+    arguments: tuple[tuple[str, str], ...] = ()
+
+    def url(self) -> str:
+        return url_for(self.endpoint, **dict(self.arguments))
+
+
+@dataclass
+class _Registry:
+    counters: dict[str, Counter]
+    tasks: list[Task]
+
+
+def _registry(app: Flask) -> _Registry:
+    return app.extensions.setdefault(_EXTENSION, _Registry(counters={}, tasks=[]))
+
+
+def register_counter(app: Flask, name: str, count: Callable[[object], Select | None], *, navigation: bool = False,
+                     models: Iterable[type] = ()) -> None:
+    """`models`: what the count rests on; a change to one of them in the request makes the next question read again."""
+    _registry(app).counters[name] = Counter(name=name, count=count, navigation=navigation)
+    _watched.update(models)
+    watch(MEMO, *_watched)
+
+
+def register_task(app: Flask, task: Task) -> None:
+    registry = _registry(app)
+    registry.tasks = sorted([t for t in registry.tasks if t.counter != task.counter] + [task],
+                            key=lambda t: (t.position, t.counter))
+
+
+def counts(member, names: Iterable[str]) -> dict[str, int | None]:
+    """name -> the member's count, or None when it is not for them; those not yet known in this request are read
+    together, in one statement."""
+    names = list(dict.fromkeys(names))
+    known = request_memo(MEMO).setdefault(member.id, {})
+    registry = _registry(current_app)
+    queries = {}
+    for name in names:
+        if name in known:
+            continue
+        counter = registry.counters.get(name)
+        query = counter.count(member) if counter is not None else None
+        if query is None:
+            known[name] = None
+        else:
+            queries[name] = query
+    if queries:
+        labels = {name: f"c{n}" for n, name in enumerate(queries)}
+        row = db.session.execute(select(*[query.scalar_subquery().label(labels[name])
+                                          for name, query in queries.items()])).one()
+        for name in queries:
+            known[name] = int(getattr(row, labels[name]) or 0)
+    return {name: known[name] for name in names}
+
+
+def navigation_count(member, name: str) -> int:
+    """A badge of the navigation: every navigation count is read at the first one's question."""
+    if member is None:
+        return 0
+    navigation = [c.name for c in _registry(current_app).counters.values() if c.navigation]
+    return counts(member, [name, *navigation])[name] or 0
+
+
+@dataclass
+class TaskRow:
+    task: Task
+    count: int
+
+    @property
+    def text(self) -> str:
+        return self.task.text(self.count)
+
+    @property
+    def url(self) -> str:
+        return self.task.url()
+
+
+def tasks_for(member) -> list[TaskRow]:
+    """The rows of "My tasks" for this member's roles, in order (with the navigation's counts, in one statement)."""
+    registry = _registry(current_app)
+    navigation = [c.name for c in registry.counters.values() if c.navigation]
+    found = counts(member, [t.counter for t in registry.tasks] + navigation)
+    return [TaskRow(task=task, count=found[task.counter]) for task in registry.tasks
+            if found[task.counter] is not None and (task.always or found[task.counter])]

@@ -1,0 +1,46 @@
+"""The forum's counts (network/core/counters.py): the bell's unread notifications, and on the home page the flags and
+the requests to join that wait for this member as a moderator."""
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import ngettext
+from sqlalchemy import func, select
+
+from network.core.counters import Task, register_counter, register_task
+from network.forum import access, moderation, notifications
+from network.forum.models import Flag, JoinRequest, Notification
+from network.members.models import Member
+
+
+def open_flags(member: Member):
+    if not access.can_see_flag_queue(member):
+        return None
+    return (moderation._flags_query(member).where(Flag.status == "open")
+            .with_only_columns(func.count(Flag.id)).order_by(None))
+
+
+def decides_joins(member: Member) -> bool:
+    """A platform moderator decides for every group, a space moderator for their groups."""
+    return access.is_member(member) and (access.is_platform_moderator(member) or any(
+        "space_moderator" in roles for roles in access._facts(member).roles.values()))
+
+
+def join_requests(member: Member):
+    if not decides_joins(member):
+        return None
+    query = select(func.count(JoinRequest.id)).where(JoinRequest.status == "pending")
+    if not access.is_platform_moderator(member):
+        query = query.where(JoinRequest.group_id.in_(access._group_ids(member, "space_moderator")))
+    return query
+
+
+def register(app: Flask) -> None:
+    register_counter(app, "forum_notifications", notifications.unread_query, navigation=True, models=(Notification,))
+    register_counter(app, "forum_flags", open_flags, models=(Flag,))
+    register_counter(app, "forum_join_requests", join_requests, models=(JoinRequest,))
+    register_task(app, Task("forum_flags", lambda n: ngettext("%(num)d flagged post to moderate",
+                                                              "%(num)d flagged posts to moderate", n),
+                            "forum.moderation_queue", position=40))
+    register_task(app, Task("forum_join_requests", lambda n: ngettext("%(num)d request to join a forum group",
+                                                                      "%(num)d requests to join a forum group", n),
+                            "forum.index", position=45))
