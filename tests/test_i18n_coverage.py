@@ -25,6 +25,7 @@ A finding names the page, the language, the role and the English text.
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from html.parser import HTMLParser
@@ -49,7 +50,9 @@ ALLOWED = frozenset({
     "flask",    # the command an operator types (`flask --app app audit verify`), quoted in the interface's text
 })
 SKIPPED_TAGS = frozenset({"script", "style", "svg", "code", "kbd", "samp", "template", "bdi"})
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}  # as `make translations` extracts
+# As `make translations` extracts (the Makefile's -k options): gettext's defaults and the lazy forms.
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "_ln": (1, 2), "lazy_ngettext": (1, 2),
+            "_lp": ((1, "c"), 2), "lazy_pgettext": ((1, "c"), 2)}
 VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"})
 WORD = re.compile(r"\w+")
 LATIN_WORD = re.compile(r"[A-Za-z]{4,}")
@@ -128,13 +131,20 @@ def read_catalogue(language: str):
 def source_msgids() -> list:
     """Every msgid of the code and templates as `make translations` extracts it (babel.cfg), read now: a string
     added since the last extraction counts too."""
+    return [(message, where) for message, _context, where in source_messages()]
+
+
+@functools.lru_cache(maxsize=1)
+def source_messages() -> list:
+    """(msgid, context, where) of every string the code and templates hold: a word with a context ("To" as a
+    message's recipients) is its own entry of the catalogue."""
     with (ROOT / "babel.cfg").open() as handle:
         method_map, options_map = parse_mapping_cfg(handle)
     found = {}
-    for filename, lineno, message, _comments, _context in extract_from_dir(str(ROOT), method_map, options_map,
-                                                                           keywords=KEYWORDS):
-        found.setdefault(message, f"{filename}:{lineno}")
-    return list(found.items())
+    for filename, lineno, message, _comments, context in extract_from_dir(str(ROOT), method_map, options_map,
+                                                                          keywords=KEYWORDS):
+        found.setdefault((message, context), f"{filename}:{lineno}")
+    return [(message, context, where) for (message, context), where in found.items()]
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -263,7 +273,7 @@ def test_no_page_shows_english_to_the_role_in_any_translated_language(app, clock
 # ---------------------------------------------------------------- the catalogues are complete
 
 @pytest.mark.parametrize("language", TRANSLATED)
-def test_every_string_is_translated_and_none_is_fuzzy(msgids, language):
+def test_every_string_is_translated_and_none_is_fuzzy(language):
     catalogue = read_catalogue(language)
     missing = []
     for message in catalogue:
@@ -272,8 +282,8 @@ def test_every_string_is_translated_and_none_is_fuzzy(msgids, language):
         strings = _forms(message.string)
         if message.fuzzy or not strings or not all(strings):
             missing.append(f"{'fuzzy' if message.fuzzy else 'untranslated'}: {message.id!r}")
-    for msgid, where in msgids:
-        if catalogue.get(msgid) is None:
+    for msgid, context, where in source_messages():
+        if catalogue.get(msgid, context=context) is None:
             missing.append(f"new, not in the catalogue yet (make translations): {msgid!r} ({where})")
     assert not missing, f"{language}: {len(missing)} strings not translated:\n" + "\n".join(missing)
 
