@@ -211,6 +211,7 @@ def postgres_backend(url: str, ranking: str = "rum") \
                 connection.execute(sa.text("ALTER TABLE case_search SET (toast_tuple_target = 512)"))
         with Session(engine) as session:
             backend = PostgresBackend(lambda: session)
+            backend.exclusive_rebuild = True  # the full reindex as `flask search reindex --exclusive` runs it
 
             def commit() -> None:
                 session.commit()

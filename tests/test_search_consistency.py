@@ -172,6 +172,8 @@ def test_the_commands_reindex_drain_and_report(app, member, moderator):
     assert set(status) == {"cases", "posts", "authorities"} and all(s["in_step"] for s in status.values())
     result = runner.invoke(args=["search", "reindex", "--kind", "messages"])
     assert result.exit_code == 2 and "no search kind 'messages'" in result.output
+    result = runner.invoke(args=["search", "reindex", "--exclusive"])  # every engine accepts it
+    assert result.exit_code == 0 and "Indexed 1 cases" in result.output, result.output
 
 
 def test_the_whoosh_folder_is_private(app, db_backend, member, moderator):

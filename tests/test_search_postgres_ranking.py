@@ -156,14 +156,7 @@ def test_a_filter_beside_words_is_checked_on_the_rows_the_text_index_selects(bac
     assert matches.total == 40  # the Asian cases (every fifth) whose summary is "The request was executed."
 
 
-def test_a_full_rebuild_builds_the_rum_index_once_after_the_rows_and_a_failed_one_changes_nothing(backend, engine):
-    """A full rebuild drops the RUM index and creates it after the rows (maintaining it on each insert made a
-    10,000-case rebuild three times slower); a rebuild that fails half-way leaves the old rows and the index. In a
-    savepoint of the module's transaction (the rebuild's DROP INDEX holds the table until that transaction ends)."""
-    session = backend.session
-    if not _rum_available(session):
-        pytest.skip("no rum extension on this server: the GIN path alone (tested above)")
-    savepoint = session.begin_nested()
+def _statements_of(engine, action) -> list[str]:
     seen: list[str] = []
 
     def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001
@@ -171,9 +164,24 @@ def test_a_full_rebuild_builds_the_rum_index_once_after_the_rows_and_a_failed_on
 
     event.listen(engine, "before_cursor_execute", record)
     try:
-        backend.rebuild(_document(n) for n in range(1, 41))
+        action()
     finally:
         event.remove(engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_an_exclusive_rebuild_builds_the_rum_index_once_after_the_rows_and_a_failed_one_changes_nothing(backend,
+                                                                                                       engine):
+    """`search reindex --exclusive`: the RUM index is dropped and created after the rows (maintaining it on each
+    insert made a 10,000-case rebuild three times slower); a rebuild that fails half-way leaves the old rows and the
+    index. In a savepoint of the module's transaction (the DROP INDEX holds the table until that transaction ends)."""
+    session = backend.session
+    if not _rum_available(session):
+        pytest.skip("no rum extension on this server: the GIN path alone (tested above)")
+    savepoint = session.begin_nested()
+    exclusive = pb.PostgresBackend(lambda: session)
+    exclusive.exclusive_rebuild = True
+    seen = _statements_of(engine, lambda: exclusive.rebuild(_document(n) for n in range(1, 41)))
     drop = next(i for i, s in enumerate(seen) if s.startswith("DROP INDEX"))
     create = next(i for i, s in enumerate(seen) if s.startswith("CREATE INDEX"))
     inserts = [i for i, s in enumerate(seen) if "INSERT INTO case_search" in s]
@@ -186,8 +194,38 @@ def test_a_full_rebuild_builds_the_rum_index_once_after_the_rows_and_a_failed_on
         raise RuntimeError("the source failed")
 
     with pytest.raises(RuntimeError):
-        backend.rebuild(failing())
+        exclusive.rebuild(failing())
     assert session.scalar(exists)
-    assert backend.count() == 40
+    assert exclusive.count() == 40
     savepoint.rollback()
     assert backend.count() == 300
+
+
+def test_the_default_rebuild_keeps_the_index_so_readers_keep_the_old_rows(backend, engine):
+    session = backend.session
+    savepoint = session.begin_nested()
+    seen = _statements_of(engine, lambda: backend.rebuild(_document(n) for n in range(1, 41)))
+    assert not any(s.startswith(("DROP INDEX", "CREATE INDEX")) for s in seen)
+    savepoint.rollback()
+    assert backend.count() == 300
+
+
+def test_an_exclusive_rebuild_that_a_reader_holds_up_rebuilds_the_default_way_instead_of_waiting(backend, engine):
+    """A reader's open transaction on the table (a search in progress; or, in the indexer, the caller's own request
+    session) would make DROP INDEX wait for ever: after the lock timeout the rebuild keeps the index instead."""
+    session = backend.session
+    if not _rum_available(session):
+        pytest.skip("no rum extension on this server")
+    exclusive = pb.PostgresBackend(lambda: session)
+    exclusive.exclusive_rebuild = True
+    exclusive.EXCLUSIVE_LOCK_TIMEOUT = "200ms"
+    savepoint = session.begin_nested()
+    with engine.connect() as reader:
+        reader.execute(sa.text("SELECT count(*) FROM case_search"))  # holds ACCESS SHARE until it ends
+        seen = _statements_of(engine, lambda: exclusive.rebuild(_document(n) for n in range(1, 41)))
+        reader.rollback()
+    assert any(s.startswith("DROP INDEX") for s in seen)
+    assert not any(s.startswith("CREATE INDEX") for s in seen)
+    assert session.scalar(sa.text("SELECT to_regclass('ix_case_search_rank_rum') IS NOT NULL"))
+    assert exclusive.count() == 40
+    savepoint.rollback()

@@ -30,13 +30,16 @@ def _chosen(kind: str | None) -> list:
 
 @search_cli.command("reindex")
 @click.option("--kind", default=None, help=KIND_HELP)
-def reindex(kind: str | None) -> None:
-    """Rebuild indexes from the database (readers keep the old ones until each is done)."""
+@click.option("--exclusive", is_flag=True,
+              help="PostgreSQL: build the ranking index once after the rows (about three times faster); searches "
+                   "wait until the rebuild is done instead of reading the old index.")
+def reindex(kind: str | None, exclusive: bool) -> None:
+    """Rebuild indexes from the database (readers keep the old ones until each is done, unless --exclusive)."""
     for index_kind in _chosen(kind):
         with Session(db.engine) as session:
             total = index_kind.expected(session)
         with click.progressbar(length=total, label=f"Indexing {total} {index_kind.label}") as bar:
-            n = indexer.rebuild(index_kind.name, progress=bar.update)
+            n = indexer.rebuild(index_kind.name, progress=bar.update, exclusive=exclusive)
         click.echo(f"Indexed {n} {index_kind.label} with the {indexer.status(index_kind.name).backend} backend.")
 
 

@@ -38,6 +38,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG, TSQUERY
+from sqlalchemy.exc import OperationalError
 
 from network.core.clock import utcnow
 from network.search import query as ql
@@ -291,20 +292,45 @@ class PostgresBackend(PostgresIndex):
     table, lock_key, writer_class = CaseSearch, LOCK_KEY, _Writer
     total_facet = "outcome"  # every case has one outcome token: the facet pass counts the matches too
 
+    # With `exclusive_rebuild` (`flask search reindex --exclusive`, the benchmark), a full rebuild builds the RUM
+    # index once, after the rows, instead of maintaining it on every insert (10,000 cases: about three times
+    # faster; docs/decisions/0011). Dropping the index takes the table: searches wait until the rebuild commits.
+    # The default rebuild keeps the index, and readers keep the old rows until it commits.
+    exclusive_rebuild = False
+    EXCLUSIVE_LOCK_TIMEOUT = "2s"  # a reader's open transaction holds the table: then rebuild the default way
+
     def rebuild(self, docs: Iterable, progress: Callable[[int], None] | None = None) -> int:
-        """A full rebuild builds the RUM index once, after the rows, rather than maintaining it on every insert
-        (10,000 cases: 40 s with the index kept, about 13 s without; docs/decisions/0011). DDL is transactional:
-        the index is dropped and created inside the rebuild's transaction, so a failed rebuild leaves the old rows
-        and the old index, and readers wait for the rebuild (they would otherwise see the table being refilled)."""
-        if not self.has_rum():
-            return super().rebuild(docs, progress)
+        """Rebuild every row. DDL is transactional: with `exclusive_rebuild`, the index is dropped and created inside
+        a savepoint of the rebuild's transaction, so a failed rebuild leaves the old rows and the old index."""
         session = self.session
-        with session.begin_nested():  # a failure rolls the drop back with the rows, whatever the caller does next
-            session.execute(text(f"DROP INDEX IF EXISTS {RUM_INDEX}"))
+        if not (self.exclusive_rebuild and self.has_rum() and self._drop_rum_index_or_give_up()):
+            return super().rebuild(docs, progress)
+        try:
             n = super().rebuild(docs, progress)
             session.execute(text(f"CREATE INDEX {RUM_INDEX} ON case_search USING rum (rank_document "
                                  "rum_tsvector_ops)"))
+        except BaseException:
+            self._dropped.rollback()  # the old index and rows come back
+            raise
+        self._dropped.commit()
         return n
+
+    def _drop_rum_index_or_give_up(self) -> bool:
+        """Drop the RUM index in a savepoint (kept as self._dropped) within EXCLUSIVE_LOCK_TIMEOUT; False, with
+        nothing changed, when an open transaction holds the table that long (a search in progress, or the caller's
+        own session: waiting would never end)."""
+        session = self.session
+        savepoint = session.begin_nested()
+        try:
+            timeout = session.scalar(text("SELECT current_setting('lock_timeout')"))
+            session.execute(text("SELECT set_config('lock_timeout', :t, true)"), {"t": self.EXCLUSIVE_LOCK_TIMEOUT})
+            session.execute(text(f"DROP INDEX IF EXISTS {RUM_INDEX}"))
+            session.execute(text("SELECT set_config('lock_timeout', :t, true)"), {"t": timeout})
+        except OperationalError:
+            savepoint.rollback()
+            return False
+        self._dropped = savepoint
+        return True
 
     # ------------------------------------------------------------ compiling queries
 
