@@ -53,14 +53,15 @@ def configure_search(app: Flask) -> None:
 
 def configure_login(app: Flask) -> None:
     from flask import session
-    from sqlalchemy.orm import defaultload
+    from sqlalchemy.orm import defaultload, joinedload
 
     from network.directory.models import Authority
     from network.members.models import Member, RoleGrant
 
-    # The member's roles are asked on every page; their authority's designations almost never (read if asked).
+    # The member's roles are asked on every page (joined: one statement with the member, not a second one); their
+    # authority's designations almost never (read if asked).
     signed_in = (defaultload(Member.authority).lazyload(Authority.designation_rows),
-                 defaultload(Member.roles).defaultload(RoleGrant.authority).lazyload(Authority.designation_rows))
+                 joinedload(Member.roles).defaultload(RoleGrant.authority).lazyload(Authority.designation_rows))
     login = LoginManager(app)
     login.session_protection = None  # sessions are server-side records, rotated at sign-in
     login.login_view = "members.sign_in"

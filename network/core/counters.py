@@ -4,11 +4,15 @@ asks for is read in one statement, remembered for the request: the navigation's 
 and the home page's tasks one more at most, however many kinds there are.
 
 A count function takes the member and answers a SELECT of one number, or None when the count is not for this
-member (a role they do not have). The catalogue registers its own tasks: the network never imports it."""
+member (a role they do not have). A count asked on every page can instead be a template: `shape(member)` answers
+(a key, the member's values) or None, and `template(key)` a SELECT whose member values are bound parameters; the
+statement is then built once per process and key, and run with each member's values (building and keying a
+statement of nested subqueries costs more than running it). The catalogue registers its own tasks: the network
+never imports it."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field
 
 from flask import Flask, current_app, url_for
 from sqlalchemy import Select, select
@@ -24,8 +28,10 @@ _watched: set[type] = set()
 @dataclass(frozen=True)
 class Counter:
     name: str
-    count: Callable[[object], Select | None]
+    count: Callable[[object], Select | None] | None
     navigation: bool = False  # read on every page, with the other navigation counts
+    shape: Callable[[object], tuple[Hashable, dict] | None] | None = None
+    template: Callable[[Hashable], Select] | None = None
 
 
 @dataclass(frozen=True)
@@ -47,16 +53,25 @@ class Task:
 class _Registry:
     counters: dict[str, Counter]
     tasks: list[Task]
+    statements: dict[tuple, Select] = field(default_factory=dict)  # templates' statements, per names and keys
 
 
 def _registry(app: Flask) -> _Registry:
     return app.extensions.setdefault(_EXTENSION, _Registry(counters={}, tasks=[]))
 
 
-def register_counter(app: Flask, name: str, count: Callable[[object], Select | None], *, navigation: bool = False,
-                     models: Iterable[type] = ()) -> None:
-    """`models`: what the count rests on; a change to one of them in the request makes the next question read again."""
-    _registry(app).counters[name] = Counter(name=name, count=count, navigation=navigation)
+def register_counter(app: Flask, name: str, count: Callable[[object], Select | None] | None = None, *,
+                     navigation: bool = False, models: Iterable[type] = (),
+                     shape: Callable[[object], tuple[Hashable, dict] | None] | None = None,
+                     template: Callable[[Hashable], Select] | None = None) -> None:
+    """`models`: what the count rests on; a change to one of them in the request makes the next question read again.
+    Either `count`, or `shape` and `template` (see the module's docstring; the template's parameters are named after
+    the counter, so that they meet no other counter's)."""
+    if (count is None) == (template is None or shape is None):
+        raise ValueError(f"counter {name}: either count, or shape and template")
+    registry = _registry(app)
+    registry.counters[name] = Counter(name=name, count=count, navigation=navigation, shape=shape, template=template)
+    registry.statements.clear()
     _watched.update(models)
     watch(MEMO, *_watched)
 
@@ -73,11 +88,22 @@ def counts(member, names: Iterable[str]) -> dict[str, int | None]:
     names = list(dict.fromkeys(names))
     known = request_memo(MEMO).setdefault(member.id, {})
     registry = _registry(current_app)
-    queries = {}
+    queries: dict[str, Select | None] = {}  # None: a template's, built below (or kept from an earlier request)
+    keys: list[tuple[str, Hashable]] = []
+    values: dict = {}
     for name in names:
         if name in known:
             continue
         counter = registry.counters.get(name)
+        if counter is not None and counter.template is not None:
+            shaped = counter.shape(member)
+            if shaped is None:
+                known[name] = None
+                continue
+            keys.append((name, shaped[0]))
+            values.update(shaped[1])
+            queries[name] = None
+            continue
         query = counter.count(member) if counter is not None else None
         if query is None:
             known[name] = None
@@ -85,8 +111,15 @@ def counts(member, names: Iterable[str]) -> dict[str, int | None]:
             queries[name] = query
     if queries:
         labels = {name: f"c{n}" for n, name in enumerate(queries)}
-        row = db.session.execute(select(*[query.scalar_subquery().label(labels[name])
-                                          for name, query in queries.items()])).one()
+        cacheable = len(keys) == len(queries)
+        statement = registry.statements.get(tuple(keys)) if cacheable else None
+        if statement is None:
+            templates = {name: registry.counters[name].template(key) for name, key in keys}
+            statement = select(*[(query if query is not None else templates[name]).scalar_subquery()
+                                 .label(labels[name]) for name, query in queries.items()])
+            if cacheable:
+                registry.statements[tuple(keys)] = statement
+        row = db.session.execute(statement, values).one()
         for name in queries:
             known[name] = int(getattr(row, labels[name]) or 0)
     return {name: known[name] for name in names}

@@ -17,7 +17,12 @@ from network.members.models import Member
 
 
 def _group_ids(member: Member, role: str | None = None) -> Select:
-    query = select(GroupMembership.group_id).where(GroupMembership.member_id == member.id)
+    return _group_ids_of(member.id, role)
+
+
+def _group_ids_of(member_id, role: str | None = None) -> Select:
+    """member_id: a value, or a bound parameter (a statement kept per process, see visible_posts_of)."""
+    query = select(GroupMembership.group_id).where(GroupMembership.member_id == member_id)
     return query.where(GroupMembership.role == role) if role else query
 
 
@@ -91,11 +96,11 @@ def in_group(member: Member, group_id: int | None, role: str | None = None) -> b
     return bool(roles) and (role is None or role in roles)
 
 
-def _permitted_space_ids(member: Member, permission: str) -> Select:
+def _permitted_space_ids(member_id, permission: str) -> Select:
     """Spaces where a row grants the permission to all vetted members or to one of the member's groups."""
     return select(SpacePermission.space_id).where(
         _COLUMNS[permission].is_(True),
-        or_(SpacePermission.group_id.is_(None), SpacePermission.group_id.in_(_group_ids(member))))
+        or_(SpacePermission.group_id.is_(None), SpacePermission.group_id.in_(_group_ids_of(member_id))))
 
 
 def has_space_permission(member: Member | None, space: Space, permission: str) -> bool:
@@ -112,40 +117,59 @@ def has_space_permission(member: Member | None, space: Space, permission: str) -
 
 def visible_spaces(member: Member | None) -> Select:
     """The spaces whose topics the member may read."""
-    query = select(Space)
     if member is None or not is_member(member):
-        return query.where(false())
-    if is_platform_moderator(member):
+        return select(Space).where(false())
+    return _visible_spaces_of(member.id, is_platform_moderator(member))
+
+
+def _visible_spaces_of(member_id, moderator: bool) -> Select:
+    query = select(Space)
+    if moderator:
         return query
-    return query.where(or_(Space.id.in_(_permitted_space_ids(member, "see")),
-                           Space.group_id.in_(_group_ids(member, "space_moderator"))))
+    return query.where(or_(Space.id.in_(_permitted_space_ids(member_id, "see")),
+                           Space.group_id.in_(_group_ids_of(member_id, "space_moderator"))))
 
 
 def moderated_space_condition(member: Member):
     """SQL condition: the topic's space is one this member moderates."""
-    if is_platform_moderator(member):
+    return _moderated_space_condition_of(member.id, is_platform_moderator(member))
+
+
+def _moderated_space_condition_of(member_id, moderator: bool):
+    if moderator:
         return true()
-    return Space.group_id.in_(_group_ids(member, "space_moderator"))
+    return Space.group_id.in_(_group_ids_of(member_id, "space_moderator"))
 
 
 def visible_topics(member: Member | None) -> Select:
     """The topics the member may read (hidden ones only for those who moderate their space)."""
     if member is None or not is_member(member):
         return select(Topic).where(false())
-    space_ids = visible_spaces(member).with_only_columns(Space.id)
+    return _visible_topics_of(member.id, is_platform_moderator(member))
+
+
+def _visible_topics_of(member_id, moderator: bool) -> Select:
+    space_ids = _visible_spaces_of(member_id, moderator).with_only_columns(Space.id)
     return (select(Topic).join(Space, Topic.space_id == Space.id)
             .where(Topic.space_id.in_(space_ids), Topic.merged_into_id.is_(None))
-            .where(or_(Topic.hidden.is_(False), moderated_space_condition(member))))
+            .where(or_(Topic.hidden.is_(False), _moderated_space_condition_of(member_id, moderator))))
 
 
 def visible_posts(member: Member | None) -> Select:
     """The posts the member may read: of visible topics; hidden ones only to moderators of the space and the author."""
     if member is None or not is_member(member):
         return select(Post).where(false())
-    topic_ids = visible_topics(member).with_only_columns(Topic.id)
+    return visible_posts_of(member.id, is_platform_moderator(member))
+
+
+def visible_posts_of(member_id, moderator: bool) -> Select:
+    """visible_posts of a vetted member given by id (a value, or a bound parameter: a statement built once per process
+    and run with each member's id) and whether they are a platform moderator."""
+    topic_ids = _visible_topics_of(member_id, moderator).with_only_columns(Topic.id)
     return (select(Post).join(Topic, Post.topic_id == Topic.id).join(Space, Topic.space_id == Space.id)
             .where(Post.topic_id.in_(topic_ids))
-            .where(or_(Post.hidden.is_(False), Post.author_id == member.id, moderated_space_condition(member))))
+            .where(or_(Post.hidden.is_(False), Post.author_id == member_id,
+                       _moderated_space_condition_of(member_id, moderator))))
 
 
 def search_scope(member: Member) -> tuple[frozenset[int], frozenset[int]]:

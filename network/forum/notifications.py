@@ -12,7 +12,7 @@ from datetime import date
 
 from flask import current_app, has_request_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import Integer, bindparam, func, select
 
 from network.core.clock import utcnow
 from network.core.db import db
@@ -147,6 +147,24 @@ def unread_query(member: Member | None):
         return None
     return (_visible(member).where(Notification.read_at.is_(None))
             .with_only_columns(func.count(Notification.id)).order_by(None))
+
+
+BELL_MEMBER = bindparam("forum_notifications_member", type_=Integer)
+
+
+def unread_shape(member: Member | None):
+    """The bell's count as a template (network/core/counters.py): the same statement as unread_query, its member a
+    bound parameter; the key is whether the member is a platform moderator (who reads every space)."""
+    if member is None or not access.can_use_forum(member):
+        return None
+    return access.is_platform_moderator(member), {BELL_MEMBER.key: member.id}
+
+
+def unread_template(moderator: bool):
+    posts = access.visible_posts_of(BELL_MEMBER, moderator).with_only_columns(Post.id)
+    return (select(func.count(Notification.id))
+            .where(Notification.member_id == BELL_MEMBER, Notification.post_id.in_(posts),
+                   Notification.read_at.is_(None)))
 
 
 def unread_count(member: Member | None) -> int:

@@ -35,7 +35,8 @@ def join_requests(member: Member):
 
 
 def register(app: Flask) -> None:
-    register_counter(app, "forum_notifications", notifications.unread_query, navigation=True, models=(Notification,))
+    register_counter(app, "forum_notifications", navigation=True, models=(Notification,),
+                     shape=notifications.unread_shape, template=notifications.unread_template)
     register_counter(app, "forum_flags", open_flags, models=(Flag,))
     register_counter(app, "forum_join_requests", join_requests, models=(JoinRequest,))
     register_task(app, Task("forum_flags", lambda n: ngettext("%(num)d flagged post to moderate",

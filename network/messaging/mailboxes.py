@@ -178,13 +178,18 @@ def held_authority_ids(member: Member) -> set[int]:
 def held_authority_query(member: Member):
     """held_authority_ids as a query, for a statement that needs it inside (the navigation's unread count): the
     caller checks first that the member is active and has an authority."""
+    return held_authority_query_of(member.id, member.authority_id)
+
+
+def held_authority_query_of(member_id, authority_id):
+    """held_authority_query of a member given by id and authority id (values, or bound parameters)."""
     newest = (select(AuthorityMailboxKey.authority_id, func.max(AuthorityMailboxKey.key_version).label("v"))
               .group_by(AuthorityMailboxKey.authority_id).subquery())
     return (select(AuthorityKeyGrant.authority_id)
             .join(newest, (newest.c.authority_id == AuthorityKeyGrant.authority_id)
                   & (newest.c.v == AuthorityKeyGrant.key_version))
-            .where(AuthorityKeyGrant.member_id == member.id, AuthorityKeyGrant.removed_at.is_(None),
-                   AuthorityKeyGrant.authority_id == member.authority_id))
+            .where(AuthorityKeyGrant.member_id == member_id, AuthorityKeyGrant.removed_at.is_(None),
+                   AuthorityKeyGrant.authority_id == authority_id))
 
 
 def _held_authority_ids(member: Member) -> set[int]:

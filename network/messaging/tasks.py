@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_babel import ngettext
-from sqlalchemy import exists, func, literal, select
+from sqlalchemy import Integer, String, bindparam, exists, func, select
 
 from network.core.counters import Task, register_counter, register_task
 from network.members.access import is_member
@@ -20,18 +20,30 @@ from network.messaging.models import (
     MessageRecipientState,
 )
 
+MEMBER = bindparam("unread_messages_member", type_=Integer)
+AUTHORITY = bindparam("unread_messages_authority", type_=Integer)
+SLOT = bindparam("unread_messages_slot", type_=String)
 
-def unread(member: Member):
+
+def unread_shape(member: Member):
+    """The key: whether the member reads their authority's mailbox too (while they hold it)."""
     if not is_member(member):
         return None
+    if member.status == "active" and member.authority_id is not None:
+        return True, {MEMBER.key: member.id, AUTHORITY.key: member.authority_id,
+                      SLOT.key: authority_slot(member.authority_id)}
+    return False, {MEMBER.key: member.id}
+
+
+def unread_template(with_mailbox: bool):
+    """The count as one statement kept per process (network/core/counters.py), the member's values bound."""
     State = MessageRecipientState
-    mine = State.member_id == member.id
-    if member.status == "active" and member.authority_id is not None:  # the mailbox, while the member holds it
-        mine = mine | (State.member_id.is_(None) & (State.slot == authority_slot(member.authority_id))
-                       & (Message.sender_id != member.id)
-                       & literal(member.authority_id).in_(mailboxes.held_authority_query(member)))
+    mine = State.member_id == MEMBER
+    if with_mailbox:
+        mine = mine | (State.member_id.is_(None) & (State.slot == SLOT) & (Message.sender_id != MEMBER)
+                       & AUTHORITY.in_(mailboxes.held_authority_query_of(MEMBER, AUTHORITY)))
     shelved = exists().where(ConversationArchive.conversation_id == Conversation.id,
-                             ConversationArchive.member_id == member.id,
+                             ConversationArchive.member_id == MEMBER,
                              ConversationArchive.archived_at >= Conversation.last_message_at)
     return (select(func.count(State.id)).join(Message, State.message_id == Message.id)
             .join(Conversation, Message.conversation_id == Conversation.id)
@@ -39,7 +51,7 @@ def unread(member: Member):
 
 
 def register(app: Flask) -> None:
-    register_counter(app, "unread_messages", unread, navigation=True,
+    register_counter(app, "unread_messages", shape=unread_shape, template=unread_template, navigation=True,
                      models=(MessageRecipientState, ConversationArchive, AuthorityKeyGrant))
     register_task(app, Task("unread_messages", lambda n: ngettext("%(num)d unread message",
                                                                   "%(num)d unread messages", n),

@@ -131,11 +131,12 @@ def _inbox_page(archived: bool):
         return stop
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and 0 < int(page) < 100000 else 1
-    total = services.inbox_count(member, archived=archived)
+    in_inbox, in_archive = services.inbox_counts(member)  # the listing's total and the archive's badge
+    total = in_archive if archived else in_inbox
     pages = max(1, -(-total // services.INBOX_PAGE))
     rows = services.inbox(member, page=page, per_page=services.INBOX_PAGE, archived=archived)
     return render_template("messaging/inbox.html", rows=rows, page=page, pages=pages, total=total, archived=archived,
-                           in_archive=services.inbox_count(member, archived=True) if not archived else total,
+                           in_archive=in_archive,
                            confirm=ConfirmForm())
 
 
