@@ -4,7 +4,9 @@ measured on 2026-12-05 with the 164-group thesaurus (nDCG@10 over all 156 querie
 holdout 0.684 / 0.654; recall@20 0.685 / 0.652), then after issue 11's analysis and ranking (synonym groups
 weighed as concepts, State names, CJK runs cut at thesaurus terms, terms without inner stop words, agent nouns,
 elision, more thesaurus terms): all 0.758 / 0.745, holdout 0.727 / 0.717, recall@20 0.801 / 0.768, every holdout
-kind at 0.61 or more;
+kind at 0.61 or more; then with rare typos searched beside their correction, short words corrected only alone,
+phrases that find nothing loosened, 17 more thesaurus groups and PostgreSQL's concepts weighed by lexeme statistics:
+all 0.783 / 0.764, holdout 0.730 / 0.707, recall@20 0.815 / 0.789, every holdout kind at 0.61 or more;
 raise them when relevance improves, lower them only with a reason."""
 from __future__ import annotations
 
@@ -14,8 +16,11 @@ import pytest
 
 from catalogue.search import relevance
 
-FLOORS = {"whoosh": (0.745, 0.78), "postgres": (0.735, 0.75)}  # (nDCG@10, recall@20) over every query
-HOLDOUT_FLOORS = {"whoosh": 0.72, "postgres": 0.71}  # nDCG@10 over the holdout split
+FLOORS = {"whoosh": (0.775, 0.805), "postgres": (0.755, 0.78)}  # (nDCG@10, recall@20) over every query
+# nDCG@10 over the holdout split. PostgreSQL's floor went down from 0.71 to 0.70, with this reason: the changes of
+# the last round, made on the tune split alone (tune 0.755 -> 0.785), moved its untouched holdout from 0.717 to
+# 0.707; undoing one of them because of that figure would be tuning on the holdout, so the figure stands.
+HOLDOUT_FLOORS = {"whoosh": 0.725, "postgres": 0.70}
 KIND_FLOOR = 0.60  # nDCG@10 of every kind of query on the holdout split (issue 11's target)
 
 

@@ -254,3 +254,74 @@ def test_a_case_naming_the_concepts_in_another_language_ranks_before_one_holding
     case("C-EN", title="Legal staff and bank staff: mutual visits",
          summary="Assistance for bank employees; legal training; mutual visits of bank and legal staff.", **coded)
     assert found("mutual legal assistance bank records")[0] == "C-FR"
+
+
+# ---------------------------------------------------------------- issue 11: rare typos, short words, phrases, weights
+
+def test_a_rare_typo_of_a_common_word_also_searches_the_word(case):
+    """A word found in a case or two, one letter from a word found in ten times as many, is likely a typo that a
+    case also has: both are searched, and the page says so."""
+    from catalogue.cases.queries import search_cases
+
+    case("C-TYPO", title="Extradtion of a fugitive", summary="The fugitive was surrendered.")
+    case("C-STATUES", title="Looted statues returned", summary="Two statues came home.")
+    for n in range(10):
+        case(f"C-{n:02d}", title=f"Extradition granted, number {n}", summary="Two states agreed.")
+    result = search_cases(None, {"q": ["extradtion"]}, "relevance", 1, 50)
+    assert result.corrected_query == "extradtion OR extradition" and result.typed_query == "extradtion"
+    assert result.total == 11 and "C-TYPO" in [c.reference for c in result.cases]
+    assert search_cases(None, {"q": ["extradtion"], "verbatim": ["1"]}).total == 1
+    # a rare word longer than a common one is no typo of it
+    statues = search_cases(None, {"q": ["statues"]}, "relevance")
+    assert statues.corrected_query is None and [c.reference for c in statues.cases] == ["C-STATUES"]
+
+
+def test_a_short_unknown_word_is_corrected_only_when_nothing_else_typed_finds(case):
+    from catalogue.cases.queries import search_cases
+
+    case("C-CAB", title="Cab drivers paid in cash", summary="Cab fares.")
+    case("C-POACH", title="Poaching proceeds laundered", summary="Proceeds of poaching.")
+    result = search_cases(None, {"q": ["crab poaching"]}, "relevance")
+    assert result.corrected_query is None  # not "cab poaching"
+    assert [c.reference for c in result.cases] == ["C-POACH"]
+    alone = search_cases(None, {"q": ["cabb"]}, "relevance")
+    assert alone.corrected_query == "cab" and [c.reference for c in alone.cases] == ["C-CAB"]
+
+
+def test_a_quoted_phrase_that_finds_nothing_gives_way_to_its_words_closest_first(case):
+    from catalogue.cases.queries import search_cases
+
+    case("C-APART", title="A party to the contract", summary="Bona fide, said the third witness.")
+    case("C-NEAR", title="Purchaser acting bona fide", summary="A third party kept the house.")
+    case("C-NONE", title="Bank records", summary="Records were sent.")
+    result = search_cases(None, {"q": ['"bona fide third party"']}, "relevance")
+    assert result.corrected_query == "bona fide third party" and result.typed_query == '"bona fide third party"'
+    assert [c.reference for c in result.cases] == ["C-NEAR", "C-APART"]
+    assert search_cases(None, {"q": ['"bona fide third party"'], "verbatim": ["1"]}).total == 0
+    assert search_cases(None, {"q": ['"third party"']}).corrected_query is None  # a phrase that finds stays
+
+
+@pytest.mark.parametrize("query", ["ransom", "rançon", "rescate exigido", "赎金", "فدية"])
+def test_everyday_words_of_the_field_meet_across_languages(case, query):
+    case("C-RU", language="ru", title="Выкуп за похищенного моряка", summary="Похитители потребовали выкуп.")
+    case("C-OTHER", title="Bank records", summary="Records were sent.")
+    assert found(query) == ["C-RU"]
+
+
+def test_species_and_seized_assets_meet_across_languages(case):
+    case("C-CRAB", language="ru", title="Незаконный вылов краба", summary="Крабы были вывезены в Корею.")
+    case("C-SALE", language="es", title="Venta anticipada de un buque incautado", summary="El buque se vendió.")
+    case("C-OTHER", title="Bank records", summary="Records were sent.")
+    assert found("crab")[0] == "C-CRAB"
+    assert found("vessel sold before judgment")[0] == "C-SALE"
+
+
+def test_a_rare_concept_outweighs_a_common_one_after_a_reindex(app, case):
+    """Whoosh weighs words by BM25's inverse document frequency; PostgreSQL by the lexeme statistics of the
+    analysed table (a reindex analyses it): a word in one case counts for more than one in nearly every case."""
+    for n in range(8):
+        case(f"C-{n}", title=f"Orchard dispute number {n}", summary="Nothing else happened.")
+    case("C-RARE", title="A dispute", summary="Seized at the border.", keywords=["zeppelin"])
+    result = app.test_cli_runner().invoke(args=["search", "reindex", "--kind", "cases"])
+    assert result.exit_code == 0, result.output
+    assert found("orchard zeppelin")[0] == "C-RARE"

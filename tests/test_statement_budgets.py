@@ -45,12 +45,17 @@ def statements_of(app, client, path: str) -> list[str]:
 
 
 def check(app, client, path: str, grow, budget: int) -> None:
-    """The page's statements with what exists, then after grow(): the same number, and within budget."""
+    """The page's statements with what exists, then after grow(): no more, and within budget. A first
+    request warms the process's caches (PostgreSQL's lexeme statistics are read once per 10 minutes): the budget is
+    the steady state's."""
+    statements_of(app, client, path)
     before = statements_of(app, client, path)
     grow()
     after = statements_of(app, client, path)
     listing = "\n".join(re.sub(r"\s+", " ", s)[:160] for s in after)
-    assert len(after) == len(before), f"{path}: {len(before)} statements, then {len(after)}:\n{listing}"
+    # Never more; fewer may be (a search word found in a case or two is checked for a likely typo, which the same
+    # word found in many cases is not).
+    assert len(after) <= len(before), f"{path}: {len(before)} statements, then {len(after)}:\n{listing}"
     assert len(after) <= budget, f"{path}: {len(after)} statements (budget {budget}):\n{listing}"
 
 

@@ -13,9 +13,13 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 from network.search.documents import SearchDocument, fold
-from network.search.query import Query, parse
+from network.search.query import Query, parse, without_quotes
 
 SUGGEST_BELOW = 3  # "did you mean" is looked for when a query finds fewer cases than this
+SHORT_WORD = 6  # an unknown word shorter than this is corrected only when nothing else typed finds anything
+RARE_AT_MOST = 2  # a known word in this few documents the reader may see may still be a typo ...
+COMMONER = 10  # ... when a word one letter away is in this many times as many: both are searched
+FREQUENCY_CAP = 50  # candidates' frequencies are counted up to this many documents
 # Filters the engines apply themselves (facet tokens "kind:code"); year_from / year_to are a range.
 ENGINE_FILTERS = ("cooperation_form", "crime_type", "legal_basis", "requesting_state", "requested_state",
                   "region", "provision", "outcome", "language")
@@ -208,31 +212,87 @@ class SearchBackend(abc.ABC):
         single = parse(word)
         return not single or self._select(single, {}, viewer).total == 0
 
+    def _count(self, word: str, viewer: Viewer, limit: int) -> int:
+        """How many documents the viewer may see hold a folded word as written (unstemmed), counted up to `limit`
+        (PostgreSQL stops reading there: never a full count)."""
+        single = parse(word, synonyms=False)
+        return min(self._select(single, {}, viewer).total, limit) if single else 0
+
+    def _by_frequency(self, word: str, viewer: Viewer, candidates: Iterable[str]) -> list[str]:
+        """The closest candidates first (at most five); among equally close ones, those that only add the letters
+        the typed word lacks first (a letter left out is the commonest typo: "nationls" is "nationals" rather than
+        "nations"), then the more frequent in the viewer's scope (engines list candidates in no useful order)."""
+        closest = _closest_first(word, candidates)[:5]
+        if len(closest) < 2:
+            return closest
+        limit = 1 if len(word) < 6 else 2
+        distance = {c: edit_distance(word, c, limit) for c in closest}
+        counts = {c: self._count(c, viewer, FREQUENCY_CAP) for c in closest}
+        return sorted(closest, key=lambda c: (distance[c], not _omits(word, c), -counts[c]))
+
     def _corrected_text(self, query: Query, viewer: Viewer) -> str | None:
         """The typed text with each word that finds nothing the viewer may see replaced by the closest indexed
-        word that finds something they may see (so a correction never names a word of a case they cannot see)."""
+        word that finds something they may see (so a correction never names a word of a case they cannot see);
+        a short word (under SHORT_WORD letters: many words are one letter apart) only when nothing else typed
+        finds anything. A word found in very few documents (RARE_AT_MOST) next to a word one letter away found
+        in COMMONER times as many is likely a typo too, as cases have them ("extradtion"): both are searched
+        ("extradtion OR extradition"), or the correction alone when it completes a thesaurus term. A rare word
+        longer than the common one stays as typed: "statues" is no misspelt "states"."""
         import re
 
         text, changed = query.text, False
-        for word in query.plain_words[:8]:
+        rare: list[tuple[str, str, str]] = []  # (pattern, typed word, its commoner neighbour)
+        words = query.plain_words[:8]
+        unknown = {word: self._finds_nothing(fold(word), viewer) for word in words
+                   if len(fold(word)) >= 4 and not fold(word).isdigit()}
+        others_find = len(query.concepts) > len(query.plain_words) or any(
+            not unknown.get(word, False) for word in query.plain_words)
+        for word in words:
             folded = fold(word)
-            if len(folded) < 4 or folded.isdigit() or not self._finds_nothing(folded, viewer):
+            if word not in unknown:
                 continue
-            for candidate in _closest_first(folded, self._candidates(folded))[:5]:
-                if not self._finds_nothing(candidate, viewer):
-                    text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", candidate, text)
-                    changed = True
+            pattern = rf"(?<!\w){re.escape(word)}(?!\w)"
+            if unknown[word]:
+                if len(folded) < SHORT_WORD and others_find:
+                    continue
+                for candidate in self._by_frequency(folded, viewer, self._candidates(folded)):
+                    if not self._finds_nothing(candidate, viewer):
+                        text = re.sub(pattern, candidate, text)
+                        changed = True
+                        break
+                continue
+            if len(folded) < SHORT_WORD:
+                continue
+            typed = self._count(folded, viewer, RARE_AT_MOST + 1)
+            if not typed or typed > RARE_AT_MOST:
+                continue
+            wanted = COMMONER * typed
+            for candidate in [c for c in _closest_first(folded, self._candidates(folded))
+                              if len(c) >= len(folded) and edit_distance(folded, c, 1) == 1][:5]:
+                if self._count(candidate, viewer, wanted) >= wanted:
+                    rare.append((pattern, word, candidate))
                     break
+        for pattern, word, candidate in rare:  # once every unknown word is corrected
+            both = re.sub(pattern, f"{word} OR {candidate}", text)
+            replaced = re.sub(pattern, candidate, text)
+            # the correction completing a thesaurus term ("extradition of nationals") is that term
+            text = replaced if len(parse(replaced).concepts) < len(parse(both).concepts) else both
+            changed = True
         return " ".join(text.split()) if changed else None
 
     def correction(self, query: Query, filters: Mapping[str, Iterable[str]], viewer: Viewer) -> Query | None:
         """The query with its misspelt words corrected ("confiscaton" -> "confiscation"), searched instead of
-        the one typed; None when every word finds something, or nothing closer does."""
+        the one typed; None when every word finds something, or nothing closer does. A quoted phrase that finds
+        nothing (with the rest of the query) gives way to its words, optional and ranked closer together first."""
         text = self._corrected_text(query, viewer)
-        if text is None:
+        corrected = parse(text) if text is not None else None
+        if corrected and self._select(corrected, filters, viewer).total:
+            return corrected
+        loose = without_quotes(text if text is not None else query.text)
+        if loose is None or self._select(query, filters, viewer).total:
             return None
-        corrected = parse(text)
-        return corrected if corrected and self._select(corrected, filters, viewer).total else None
+        unquoted = parse(loose)
+        return unquoted if unquoted and self._select(unquoted, filters, viewer).total else None
 
     def suggestion(self, query: Query, filters: Mapping[str, Iterable[str]], viewer: Viewer, found: int) \
             -> str | None:
@@ -261,6 +321,12 @@ def edit_distance(a: str, b: str, limit: int = 2) -> int:
             return limit + 1
         previous2, previous = previous, current
     return previous[-1]
+
+
+def _omits(typed: str, word: str) -> bool:
+    """Whether `typed` is `word` with letters left out (its letters appear in `word`, in order)."""
+    letters = iter(word)
+    return len(typed) < len(word) and all(ch in letters for ch in typed)
 
 
 def _closest_first(word: str, candidates: Iterable[str]) -> list[str]:

@@ -600,6 +600,22 @@ def parse(text: str, *, synonyms: bool = True) -> Query:
     return Query(text, root, plain, concepts, tuple(pairs[:MAX_PAIRS]))
 
 
+def without_quotes(text: str) -> str | None:
+    """The typed text with its quoted phrases (not the excluded ones) as bare words, or None when it has none: what
+    is searched when a phrase finds nothing (its words, optional, closer together ranked first)."""
+    changed = False
+
+    def bare(match: re.Match) -> str:
+        nonlocal changed
+        if match.group("word") is not None or match.group("sign") in ("-", "!"):
+            return match.group(0)
+        changed = True
+        return " " + " ".join(_words(match.group("phrase"))) + " "
+
+    loose = " ".join(_TOKEN_RE.sub(bare, text).split())
+    return loose if changed and loose else None
+
+
 def without_redundant_phrase(node: Or, ranking: bool) -> tuple[Node, ...]:
     """The alternatives of an OR an engine needs. (Phrase, Synonym, ...) is a phrase spelling a synonym term: every
     document holding the phrase also holds the group's token (the indexer found it with the same analysis), so

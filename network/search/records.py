@@ -406,7 +406,7 @@ class PostgresRecordIndex(PostgresIndex):
         by_date = [SearchRecord.created_at.desc(), SearchRecord.object_id.desc()]
         ranking = None
         if tsquery is not None and sort != "date" and not ql.only_negative(matches.query.root):
-            ranking = self._compiler.rank_expression(matches.query, SearchRecord.document)
+            ranking = self._compiler.rank_expression(matches.query, SearchRecord.document, weighted=False)
         order = by_date if ranking is None else [ranking.desc(), *by_date]
         statement = select(SearchRecord.object_id).where(*where).order_by(*order)
         if limit is not None:
@@ -421,6 +421,9 @@ class PostgresRecordIndex(PostgresIndex):
 
     def _candidates(self, word: str) -> Iterator[str]:  # noqa: ARG002
         return iter(())
+
+    def _count(self, word: str, viewer, limit: int) -> int:  # noqa: ARG002 (every word is taken as common)
+        return limit
 
 
 def make_record_index(kind: str, engine: str, path: str | os.PathLike | None, session_factory,

@@ -38,11 +38,12 @@ from network.search.documents import (
     stemmer,
 )
 
-SCHEMA_VERSION = "8"  # 2: coded labels, index-time synonyms ("syn"), no "spell" field; 3: "stem" + "raw" fields;
+SCHEMA_VERSION = "9"  # 2: coded labels, index-time synonyms ("syn"), no "spell" field; 3: "stem" + "raw" fields;
 # 4: Arabic stemmed, CJK bigrams, the six-language thesaurus; 5: Snowball's Arabic stemmer;
 # 6: year facet tokens (facet counts of a text search come from the engine); 7: State groups, terms without their
 # inner stop words, more thesaurus groups (migration 5e4c0b0a1d13 empties the PostgreSQL tables alike); 8: the engine
-# moved from catalogue.search to network.search (the pickled schema names its analysers' module)
+# moved from catalogue.search to network.search (the pickled schema names its analysers' module); 9: thesaurus groups
+# for everyday words of the field (species, kinds of assets, seized assets' sale and upkeep, ransom, forced labour)
 LANGS = (*STEMMED_LANGUAGES, "raw")  # the analyses: a Snowball stemmer, or "raw" (folded but not stemmed)
 # Two fields per field group, so that a query word is looked up in 8 fields rather than 20 (each one a postings
 # list to read and score in Python, for every matching document): "stem" holds each version stemmed with its own
@@ -641,6 +642,19 @@ class WhooshBackend(SearchBackend):
         with self._searching() as searcher:
             reader = searcher.reader()
             return any(reader.doc_frequency(text_field(g, "raw"), word) > 0 for g in FIELD_GROUPS)
+
+    def _count(self, word: str, viewer: Viewer, limit: int) -> int:
+        with self._searching() as searcher:
+            reader = searcher.reader()
+            fields = [text_field(g, "raw") for g in FIELD_GROUPS]
+            if not any(reader.doc_frequency(field, word) for field in fields):
+                return 0
+            docs: set[int] = set()
+            for field in fields:
+                docs |= _term_docs(searcher, field, word)
+            docs &= _docset(searcher, self.scope(viewer))
+            docs &= self._live(searcher)
+            return min(len(docs), limit)
 
     def _candidates(self, word: str) -> Iterator[str]:
         if not self.count():

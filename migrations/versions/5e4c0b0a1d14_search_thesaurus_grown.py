@@ -1,0 +1,42 @@
+"""search thesaurus grown again (issue 11)
+
+The thesaurus gained 17 groups and many terms (kinds of assets, species, ransom, forced labour, the sale and upkeep
+of seized things, the return of cultural property, value confiscation, monitoring returned funds), so every stored
+search document may lack synonym tokens it should hold. The PostgreSQL search tables are emptied, so that the
+consistency check (`/healthz`, the first search, or `flask --app app search reindex`) rebuilds them from the
+database, as 5e4c0b0a1d13 did; the embedded Whoosh index carries its own schema version (9) and is rebuilt the same
+way. No table or column changes; on SQLite this does nothing.
+
+Revision ID: 5e4c0b0a1d14
+Revises: 9a7e1a000001
+Create Date: 2026-12-05 12:10:00
+
+"""
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = '5e4c0b0a1d14'
+down_revision = '9a7e1a000001'
+branch_labels = None
+depends_on = None
+
+SEARCH_TABLES = ("case_search", "search_records")
+
+
+def _empty_search_tables() -> None:
+    bind = op.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    present = set(sa.inspect(bind).get_table_names())
+    for table in SEARCH_TABLES:
+        if table in present:
+            op.execute(f"DELETE FROM {table}")  # noqa: S608 (a constant of this module)
+
+
+def upgrade():
+    _empty_search_tables()
+
+
+def downgrade():
+    _empty_search_tables()
