@@ -190,8 +190,10 @@ def designation_basis(code: str) -> str:
     instrument, cited, article = basis.partition(" art. ")
     if not cited:
         return basis
-    names = {"Firearms Protocol": _("Firearms Protocol"), "1988 Convention": _("1988 Drugs Convention")}
-    return _("%(instrument)s art. %(article)s", instrument=names.get(instrument, instrument), article=article)
+    from network.core.translations import gettext  # the request's catalogue, looked up once (a page cites many)
+
+    names = {"Firearms Protocol": gettext("Firearms Protocol"), "1988 Convention": gettext("1988 Drugs Convention")}
+    return gettext("%(instrument)s art. %(article)s", instrument=names.get(instrument, instrument), article=article)
 
 
 def instrument_of(designation: str) -> str:
