@@ -190,7 +190,8 @@ def designation_basis(code: str) -> str:
     instrument, cited, article = basis.partition(" art. ")
     if not cited:
         return basis
-    from network.core.translations import gettext  # the request's catalogue, looked up once (a page cites many)
+    # The request's catalogue, looked up once per page (a page cites dozens of bases).
+    from network.core.translations import gettext
 
     names = {"Firearms Protocol": gettext("Firearms Protocol"), "1988 Convention": gettext("1988 Drugs Convention")}
     return gettext("%(instrument)s art. %(article)s", instrument=names.get(instrument, instrument), article=article)
