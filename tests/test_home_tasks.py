@@ -261,3 +261,24 @@ def test_the_icons_draw_in_chromium_under_the_content_security_policy(live_serve
         ARTIFACTS.mkdir(exist_ok=True)
         tab.screenshot(path=str(ARTIFACTS / "home-tasks.png"), full_page=True)
         assert chrome.console_errors == []
+
+
+@pytest.mark.persistence
+def test_the_members_to_reconfirm_count_is_the_re_confirmations_page_s_list(app, auth, moderator, member_factory,
+                                                                           clock):
+    """One definition of "due for re-confirmation" (network/members/tasks.py) serves the page and the home count:
+    lapsed members and members whose year ends within the notice period; not the others, not the reader."""
+    from datetime import timedelta
+
+    from network.core.db import db
+
+    lapsed = member_factory(status="lapsed", name="Lapsed Member")
+    ending = member_factory(name="Ending Member")
+    ending.confirmed_until = clock.now + timedelta(days=3)
+    later = member_factory(name="Later Member")
+    later.confirmed_until = clock.now + timedelta(days=400)
+    db.session.commit()
+    client = auth.client_for(moderator)
+    listed = text_of(page(client.get("/reconfirmations")))
+    assert lapsed.name in listed and ending.name in listed and later.name not in listed
+    assert tasks_of(client)["members_to_reconfirm"] == "2 members to re-confirm"

@@ -37,17 +37,23 @@ def as_referee(member: Member):
                                                     Application.referee_decision == "")
 
 
-def to_reconfirm(member: Member):
-    """The members the re-confirmations page lists: lapsed, or whose year ends within the notice period."""
-    if not can_reconfirm_members(member):
-        return None
+def due_for_reconfirmation(member: Member):
+    """The members `member` is to re-confirm, as the re-confirmations page lists them and the home page counts
+    them: lapsed, or whose year ends within the notice period; a focal point's own authorities only."""
     horizon = utcnow() + timedelta(days=current_app.config["REVALIDATION_NOTICE_DAYS"])
-    query = select(func.count(Member.id)).where(
+    query = select(Member).where(
         Member.status.in_(("active", "lapsed")), Member.id != member.id,
         (Member.status == "lapsed") | (Member.confirmed_until.isnot(None) & (Member.confirmed_until <= horizon)))
     if not member.has_role("moderator"):
         query = query.where(Member.authority_id.in_(member.focal_point_authority_ids()))
     return query
+
+
+def to_reconfirm(member: Member):
+    """The count of the re-confirmations page's list."""
+    if not can_reconfirm_members(member):
+        return None
+    return select(func.count()).select_from(due_for_reconfirmation(member).subquery())
 
 
 def register(app: Flask) -> None:

@@ -591,13 +591,9 @@ def referee_decide(application_id: int):
 @bp.get("/reconfirmations")
 @requires(can_reconfirm_members)
 def reconfirmations():
-    member = current_member()
-    horizon = utcnow() + timedelta(days=current_app.config["REVALIDATION_NOTICE_DAYS"])
-    query = select(Member).where(Member.status.in_(("active", "lapsed")), Member.id != member.id)
-    if not member.has_role("moderator"):
-        query = query.where(Member.authority_id.in_(member.focal_point_authority_ids()))
-    due = [m for m in db.session.scalars(query.order_by(Member.confirmed_until))
-           if m.status == "lapsed" or (m.confirmed_until and m.confirmed_until <= horizon)]
+    from network.members.tasks import due_for_reconfirmation  # the home page counts the same list
+
+    due = list(db.session.scalars(due_for_reconfirmation(current_member()).order_by(Member.confirmed_until)))
     return render_template("members/reconfirmations.html", members=due, form=ConfirmForm(), now=utcnow())
 
 
