@@ -164,10 +164,13 @@ def stale_since(authority: Authority) -> date | None:
     return authority.last_verified + STALE_AFTER if authority.last_verified else None
 
 
-def stale_condition(today: date | None = None):
-    """SQL condition for stale entries, for lists and for `directory remind`."""
-    today = today or utcnow().date()
-    return (Authority.last_verified.is_(None)) | (Authority.last_verified < today - STALE_AFTER)
+def stale_condition(today: date | None = None, cutoff=None):
+    """SQL condition for stale entries, for lists and for `directory remind`. `cutoff`: the first day that is not
+    stale (default: STALE_AFTER before today), a value or a bound parameter (the home page's count, a statement
+    kept per process)."""
+    if cutoff is None:
+        cutoff = (today or utcnow().date()) - STALE_AFTER
+    return (Authority.last_verified.is_(None)) | (Authority.last_verified < cutoff)
 
 
 # ---------------------------------------------------------------- labels

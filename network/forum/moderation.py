@@ -49,8 +49,15 @@ def flag_post(member: Member, post: Post, reason: str) -> Flag:
 
 def _flags_query(moderator: Member):
     """Flags of posts in spaces this member moderates (the one rule: moderated_space_condition)."""
+    return flags_query_of(moderator.id, access.is_platform_moderator(moderator))
+
+
+def flags_query_of(member_id, platform_moderator: bool):
+    """_flags_query of a member given by id (a value, or a bound parameter: the home page's count, a statement kept
+    per process) and whether they moderate the whole forum."""
     return (select(Flag).join(Post, Flag.post_id == Post.id).join(Topic, Post.topic_id == Topic.id)
-            .join(Space, Topic.space_id == Space.id).where(access.moderated_space_condition(moderator)))
+            .join(Space, Topic.space_id == Space.id)
+            .where(access._moderated_space_condition_of(member_id, platform_moderator)))
 
 
 @dataclass

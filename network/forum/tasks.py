@@ -1,21 +1,31 @@
 """The forum's counts (network/core/counters.py): the bell's unread notifications, and on the home page the flags and
-the requests to join that wait for this member as a moderator."""
+the requests to join that wait for this member as a moderator. Statements kept per process, the member's values
+bound."""
 from __future__ import annotations
 
 from flask import Flask
 from flask_babel import ngettext
-from sqlalchemy import func, select
+from sqlalchemy import Integer, bindparam, func, select
 
 from network.core.counters import Task, register_counter, register_task
 from network.forum import access, moderation, notifications
-from network.forum.models import Flag, JoinRequest, Notification
+from network.forum.models import Flag, GroupMembership, JoinRequest, Notification
 from network.members.models import Member
 
+MODERATOR = bindparam("forum_flags_member", type_=Integer)
+DECIDER = bindparam("forum_join_requests_member", type_=Integer)
 
-def open_flags(member: Member):
+
+def _flags_shape(member: Member):
+    """The key: whether the member moderates the whole forum (otherwise their groups' spaces)."""
     if not access.can_see_flag_queue(member):
         return None
-    return (moderation._flags_query(member).where(Flag.status == "open")
+    return access.is_platform_moderator(member), {MODERATOR.key: member.id}
+
+
+def _open_flags(platform_moderator: bool):
+    """The moderation queue's open flags (moderation.queue), as one count."""
+    return (moderation.flags_query_of(MODERATOR, platform_moderator).where(Flag.status == "open")
             .with_only_columns(func.count(Flag.id)).order_by(None))
 
 
@@ -25,20 +35,25 @@ def decides_joins(member: Member) -> bool:
         "space_moderator" in roles for roles in access._facts(member).roles.values()))
 
 
-def join_requests(member: Member):
+def _join_requests_shape(member: Member):
     if not decides_joins(member):
         return None
+    return access.is_platform_moderator(member), {DECIDER.key: member.id}
+
+
+def _join_requests(platform_moderator: bool):
     query = select(func.count(JoinRequest.id)).where(JoinRequest.status == "pending")
-    if not access.is_platform_moderator(member):
-        query = query.where(JoinRequest.group_id.in_(access._group_ids(member, "space_moderator")))
+    if not platform_moderator:
+        query = query.where(JoinRequest.group_id.in_(access._group_ids_of(DECIDER, "space_moderator")))
     return query
 
 
 def register(app: Flask) -> None:
     register_counter(app, "forum_notifications", navigation=True, models=(Notification,),
                      shape=notifications.unread_shape, template=notifications.unread_template)
-    register_counter(app, "forum_flags", open_flags, models=(Flag,))
-    register_counter(app, "forum_join_requests", join_requests, models=(JoinRequest,))
+    register_counter(app, "forum_flags", shape=_flags_shape, template=_open_flags, models=(Flag, GroupMembership))
+    register_counter(app, "forum_join_requests", shape=_join_requests_shape, template=_join_requests,
+                     models=(JoinRequest, GroupMembership))
     register_task(app, Task("forum_flags", lambda n: ngettext("%(num)d flagged post to moderate",
                                                               "%(num)d flagged posts to moderate", n),
                             "forum.moderation_queue", position=40))

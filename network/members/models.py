@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from network.core.clock import utcnow
@@ -86,6 +86,13 @@ class RoleGrant(db.Model):
 
     def __repr__(self) -> str:
         return f"<RoleGrant {self.role} member={self.member_id} authority={self.authority_id}>"
+
+
+def focal_point_authorities_of(member_id):
+    """Member.focal_point_authority_ids as a query (member_id: a value or a bound parameter), for statements kept
+    per process (the home page's counts)."""
+    return select(RoleGrant.authority_id).where(RoleGrant.member_id == member_id, RoleGrant.role == "focal_point",
+                                                RoleGrant.authority_id.isnot(None))
 
 
 class RecoveryCode(db.Model):

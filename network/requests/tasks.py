@@ -1,10 +1,11 @@
 """The register's tasks on the home page (network/core/counters.py): incoming requests not yet acknowledged, and
-outgoing ones overdue by the requesting authority's reminder periods (services.overdue, here in SQL)."""
+outgoing ones overdue by the requesting authority's reminder periods (services.overdue, here in SQL). Statements kept
+per process, the member's values bound."""
 from __future__ import annotations
 
 from flask import Flask
 from flask_babel import ngettext
-from sqlalchemy import func, literal, or_, select
+from sqlalchemy import Integer, bindparam, func, literal, or_, select
 
 from network.core.clock import utcnow
 from network.core.counters import Task, register_counter, register_task
@@ -12,6 +13,7 @@ from network.core.db import db
 from network.members.access import is_member
 from network.members.models import Member
 from network.messaging import mailboxes
+from network.messaging.models import AuthorityKeyGrant
 from network.requests import services
 from network.requests.models import CooperationRequest, RequestEvent, RequestSettings
 
@@ -20,40 +22,47 @@ ACKNOWLEDGE_DAYS = RequestSettings.acknowledge_days.default.arg
 STATUS_DAYS = RequestSettings.status_days.default.arg
 
 
-def _held(member: Member):
-    if member.status != "active" or member.authority_id is None:
+MEMBER = bindparam("requests_member", type_=Integer)
+AUTHORITY = bindparam("requests_authority", type_=Integer)
+NOW = bindparam("requests_now", type_=CooperationRequest.__table__.c.sent_at.type)
+
+
+def _shape(member: Member):
+    """The key: whether the member may hold their authority's mailbox (an active member)."""
+    if not is_member(member) or member.authority_id is None:
+        return None
+    return member.status == "active", {MEMBER.key: member.id, AUTHORITY.key: member.authority_id, NOW.key: utcnow()}
+
+
+def _held(active: bool):
+    if not active:
         return select(literal(0)).where(literal(False))
-    return mailboxes.held_authority_query(member)
+    return mailboxes.held_authority_query_of(MEMBER, AUTHORITY)
 
 
 def _at_least_days_ago(moment, days):
     """`moment` is `days` days (a column) or more before now: (now - moment).days >= days, as services.overdue."""
-    now = literal(utcnow())
     if db.engine.dialect.name == "postgresql":
-        return moment <= now - func.make_interval(0, 0, 0, days)
-    return func.julianday(now) - func.julianday(moment) >= days
+        return moment <= NOW - func.make_interval(0, 0, 0, days)
+    return func.julianday(NOW) - func.julianday(moment) >= days
 
 
-def incoming(member: Member):
-    if not is_member(member) or member.authority_id is None:
-        return None
+def _incoming(active: bool):
     Request = CooperationRequest
     return select(func.count(Request.id)).where(Request.imported_authority_id.is_(None), Request.status == "sent",
-                                                Request.requested_authority_id.in_(_held(member)))
+                                                Request.requested_authority_id.in_(_held(active)))
 
 
-def overdue(member: Member):
-    if not is_member(member) or member.authority_id is None:
-        return None
+def _overdue(active: bool):
     Request = CooperationRequest
-    held = _held(member)
+    held = _held(active)
     acknowledge = func.coalesce(RequestSettings.acknowledge_days, ACKNOWLEDGE_DAYS)
     status = func.coalesce(RequestSettings.status_days, STATUS_DAYS)
     last = func.coalesce(Request.last_event_at, Request.sent_at)
     return (select(func.count(Request.id))
             .outerjoin(RequestSettings, RequestSettings.authority_id == Request.requesting_authority_id)
             .where(Request.imported_authority_id.is_(None), Request.status.in_(services.OPEN),
-                   or_(Request.drafted_by_id == member.id, Request.requesting_authority_id.in_(held)),
+                   or_(Request.drafted_by_id == MEMBER, Request.requesting_authority_id.in_(held)),
                    Request.requested_authority_id.notin_(held),
                    or_((Request.status == "sent") & Request.sent_at.isnot(None)
                        & _at_least_days_ago(Request.sent_at, acknowledge),
@@ -61,8 +70,10 @@ def overdue(member: Member):
 
 
 def register(app: Flask) -> None:
-    register_counter(app, "requests_incoming", incoming, models=(CooperationRequest, RequestEvent))
-    register_counter(app, "requests_overdue", overdue, models=(CooperationRequest, RequestEvent, RequestSettings))
+    register_counter(app, "requests_incoming", shape=_shape, template=_incoming,
+                     models=(CooperationRequest, RequestEvent, AuthorityKeyGrant))
+    register_counter(app, "requests_overdue", shape=_shape, template=_overdue,
+                     models=(CooperationRequest, RequestEvent, RequestSettings, AuthorityKeyGrant))
     register_task(app, Task("requests_incoming", lambda n: ngettext("%(num)d incoming request to acknowledge",
                                                                     "%(num)d incoming requests to acknowledge", n),
                             "requests.index", position=75, arguments=(("direction", "incoming"), ("status", "sent"))))
