@@ -7,6 +7,7 @@ from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from network.core import counters
 from network.core.access import current_member, ensure, requires
 from network.core.clock import utcnow
 from network.core.db import db
@@ -31,8 +32,8 @@ bp.record_once(lambda state: directory_tasks.register(state.app))  # tasks on th
 @bp.app_context_processor
 def directory_change_helpers() -> dict:
     def waiting_changes() -> int:
-        member = current_member()
-        return changes.waiting_count() if member and can_review_directory(member) else 0
+        """The moderators' badge: read with the navigation's other counts, in one statement."""
+        return counters.navigation_count(current_member(), "directory_to_review")
 
     return {"directory_changes_waiting": waiting_changes}
 

@@ -84,11 +84,6 @@ def review_queue() -> list[AuthorityChange]:
                                    .order_by(AuthorityChange.proposed_at, AuthorityChange.id)))
 
 
-def waiting_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(AuthorityChange)
-                             .where(AuthorityChange.status == "proposed")) or 0
-
-
 def changes_of(authority: Authority, limit: int = 20) -> list[AuthorityChange]:
     """The authority's proposals, newest first."""
     return list(db.session.scalars(select(AuthorityChange).where(AuthorityChange.authority_id == authority.id)

@@ -40,7 +40,7 @@ def _to_review(_key):
 def register(app: Flask) -> None:
     register_counter(app, "directory_to_reconfirm", shape=_to_reconfirm_shape, template=_to_reconfirm,
                      models=(Authority, RoleGrant))
-    register_counter(app, "directory_to_review", shape=_to_review_shape, template=_to_review,
+    register_counter(app, "directory_to_review", shape=_to_review_shape, template=_to_review, navigation=True,
                      models=(AuthorityChange,))
     register_task(app, Task("directory_to_review", lambda n: ngettext("%(num)d directory change to review",
                                                                       "%(num)d directory changes to review", n),

@@ -8,7 +8,7 @@ from datetime import timedelta
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from network.core.audit import record
 from network.core.clock import utcnow
@@ -261,8 +261,3 @@ def movable_targets(moderator: Member, topic: Topic) -> list[Space]:
     return [s for s in spaces if s.id != topic.space_id and access.can_moderate_space(moderator, s)]
 
 
-def open_flag_count(moderator: Member) -> int:
-    if not access.can_see_flag_queue(moderator):
-        return 0
-    return db.session.scalar(_flags_query(moderator).where(Flag.status == "open")
-                             .with_only_columns(func.count(Flag.id)).order_by(None)) or 0

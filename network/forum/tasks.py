@@ -51,7 +51,8 @@ def _join_requests(platform_moderator: bool):
 def register(app: Flask) -> None:
     register_counter(app, "forum_notifications", navigation=True, models=(Notification,),
                      shape=notifications.unread_shape, template=notifications.unread_template)
-    register_counter(app, "forum_flags", shape=_flags_shape, template=_open_flags, models=(Flag, GroupMembership))
+    register_counter(app, "forum_flags", shape=_flags_shape, template=_open_flags, navigation=True,
+                     models=(Flag, GroupMembership))
     register_counter(app, "forum_join_requests", shape=_join_requests_shape, template=_join_requests,
                      models=(JoinRequest, GroupMembership))
     register_task(app, Task("forum_flags", lambda n: ngettext("%(num)d flagged post to moderate",

@@ -98,7 +98,7 @@ def forum_rules() -> dict:
     return {"forum_rules": {name: (lambda *objects, rule=rule: bool(member and rule(member, *objects)))
                             for name, rule in access.TEMPLATE_RULES.items()},
             "forum_bell": lambda: counters.navigation_count(member, "forum_notifications"),
-            "forum_flags_waiting": lambda: moderation.open_flag_count(member) if member else 0}
+            "forum_flags_waiting": lambda: counters.navigation_count(member, "forum_flags")}
 
 
 # ---------------------------------------------------------------- helpers

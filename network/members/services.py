@@ -5,6 +5,7 @@ They raise MembershipError (a DomainError) with a message fit for the user, befo
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -298,19 +299,22 @@ def answer_information(token: str, answer: str) -> Application:
     return application
 
 
-def vetting_queue() -> list[Application]:
-    """Applications waiting for a decision, oldest first."""
-    return list(
-        db.session.scalars(
-            select(Application).where(Application.status.in_(("submitted", "info_requested")))
+@functools.cache
+def _vetting_queue_statement():
+    """One statement object for the process (SQLAlchemy remembers its cache key on it: keying the loader options
+    anew on every request cost more than running the statement)."""
+    return (select(Application).where(Application.status.in_(("submitted", "info_requested")))
             .order_by(Application.submitted_at, Application.id)
             # The queue shows each one's vouches (one statement) and the applicant's name and authority: not the
             # focal points who vouched, the applicant's roles, nor the authority's designations.
             .options(selectinload(Application.vouches).lazyload(Vouch.focal_point),
                      defaultload(Application.member).lazyload(Member.roles),
-                     defaultload(Application.member).defaultload(Member.authority).lazyload(Authority.designation_rows))
-        )
-    )
+                     defaultload(Application.member).defaultload(Member.authority).lazyload(Authority.designation_rows)))
+
+
+def vetting_queue() -> list[Application]:
+    """Applications waiting for a decision, oldest first."""
+    return list(db.session.scalars(_vetting_queue_statement()))
 
 
 def remind_moderators() -> int:
