@@ -100,12 +100,14 @@ def configure_templates(app: Flask) -> None:
     from network.core.access import current_member
     from network.core.labels import state_label  # the UN's name of a State, in the page's language
     from network.core.markdown import headings_from, render_markdown
+    from network.core.navigation import configure_navigation
     from network.members.access import TEMPLATE_RULES
 
     Bootstrap5(app)
     app.config["BOOTSTRAP_SERVE_LOCAL"] = True
     app.jinja_env.filters["markdown"] = render_markdown  # rendered, then sanitised with an allow-list (nh3)
     app.jinja_env.filters["headings_from"] = headings_from  # Markdown's headings below the page's own
+    configure_navigation(app)  # a member's navigation bar, kept rendered per process
 
     @app.context_processor
     def access_rules() -> dict:

@@ -125,12 +125,16 @@ def counts(member, names: Iterable[str]) -> dict[str, int | None]:
     return {name: known[name] for name in names}
 
 
+def navigation_names() -> list[str]:
+    """The counts every page's navigation shows (its badges)."""
+    return [c.name for c in _registry(current_app).counters.values() if c.navigation]
+
+
 def navigation_count(member, name: str) -> int:
     """A badge of the navigation: every navigation count is read at the first one's question."""
     if member is None:
         return 0
-    navigation = [c.name for c in _registry(current_app).counters.values() if c.navigation]
-    return counts(member, [name, *navigation])[name] or 0
+    return counts(member, [name, *navigation_names()])[name] or 0
 
 
 @dataclass
@@ -150,7 +154,6 @@ class TaskRow:
 def tasks_for(member) -> list[TaskRow]:
     """The rows of "My tasks" for this member's roles, in order (with the navigation's counts, in one statement)."""
     registry = _registry(current_app)
-    navigation = [c.name for c in registry.counters.values() if c.navigation]
-    found = counts(member, [t.counter for t in registry.tasks] + navigation)
+    found = counts(member, [t.counter for t in registry.tasks] + navigation_names())
     return [TaskRow(task=task, count=found[task.counter]) for task in registry.tasks
             if found[task.counter] is not None and (task.always or found[task.counter])]
