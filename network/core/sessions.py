@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
 from itsdangerous import BadSignature, Signer
-from sqlalchemy import ForeignKey, LargeBinary, String, delete, select, update
+from sqlalchemy import ForeignKey, LargeBinary, String, bindparam, delete, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.datastructures import CallbackDict
 
@@ -36,6 +36,10 @@ class WebSession(db.Model):
 
     def __repr__(self) -> str:
         return f"<WebSession member={self.member_id} since={self.created_at:%Y-%m-%d %H:%M}>"
+
+
+# Read on every request: one statement object for the process, whose cache key SQLAlchemy computes once.
+_RECORD = select(WebSession.__table__).where(WebSession.__table__.c.id == bindparam("session_id"))
 
 
 class ServerSession(CallbackDict, SessionMixin):
@@ -127,7 +131,7 @@ class ServerSessionInterface(SessionInterface):
             return ServerSession()
         session_id = token_digest(token)
         with db.engine.connect() as connection:
-            row = connection.execute(select(WebSession.__table__).where(WebSession.id == session_id)).mappings().first()
+            row = connection.execute(_RECORD, {"session_id": session_id}).mappings().first()
         if row is None:
             return ServerSession()
         now = utcnow()
