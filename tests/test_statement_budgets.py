@@ -267,7 +267,7 @@ def test_the_vetting_queue_does_not_grow_with_its_applications(app, auth, modera
         db.session.commit()
 
     apply(0)
-    check(app, client, "/vetting", lambda: [apply(n) for n in range(1, 6)], budget=8)
+    check(app, client, "/vetting", lambda: [apply(n) for n in range(1, 6)], budget=5)
 
 
 # ---------------------------------------------------------------- what a request remembers, and forgets
