@@ -338,3 +338,76 @@ def test_the_demo_announcements_are_read_only_for_members(app, member_factory, m
     space = db.session.scalar(select(Space).where(Space.slug == "announcements"))
     assert not space.restricted and len(space.permissions) == 2
     assert access.can_see_space(member, space) and not access.can_create_topic(member, space)
+
+
+# ---------------------------------------------------------------- the filters in SQL and the rules agree
+
+def _world_of_posts(forum):
+    """Posts of every kind: own and others', hidden, in an open and a restricted space, a hidden topic, a merged
+    topic, and a locked topic."""
+    from network.core.db import db
+    from network.forum import moderation, services
+
+    member, insider, space_moderator = forum["member"], forum["insider"], forum["space_moderator"]
+    open_topic, secret = forum["open_topic"], forum["secret"]
+    services.reply(insider, open_topic, "The insider's reply.")
+    hidden = services.reply(forum["outsider"], open_topic, "A reply a moderator hides.")
+    services.hide_post(forum["moderator"], hidden, "Off topic")
+    services.reply(space_moderator, secret, "The space moderator's reply.")
+    hidden_secret = services.reply(insider, secret, "An insider's reply the space moderator hides.")
+    services.hide_post(space_moderator, hidden_secret, "Off topic")
+    hidden_topic = services.create_topic(insider, forum["regional"], "A topic its moderator hides", "Hidden.")
+    services.moderate_topic(space_moderator, hidden_topic, "hide", "Duplicate")
+    locked = services.create_topic(member, forum["mla"], "A locked topic of the member's", "Locked now.")
+    services.reply(insider, locked, "Before the lock.")
+    services.moderate_topic(forum["moderator"], locked, "lock")
+    merged = services.create_topic(insider, forum["general"], "A topic merged into another", "Merged.")
+    moderation.merge_topic(forum["moderator"], merged, open_topic)
+    db.session.commit()
+    return [open_topic, secret, hidden_topic, locked]
+
+
+def test_the_visibility_filters_are_flat_statements_that_give_what_the_rules_allow(app, forum):
+    """Each filter names the member's groups and spaces as lists of ids, not as nested subqueries (building and keying
+    those cost a page more than running it), and selects exactly the spaces, topics and posts the object rules let
+    each kind of member read."""
+    from network.core.db import db
+    from network.forum import access
+    from network.forum.models import Post, Space, Topic
+
+    readers = ("member", "insider", "outsider", "space_moderator", "moderator")
+    with app.test_request_context("/forum/"):  # hiding a post mails its author a link
+        _world_of_posts(forum)
+        for name in readers:
+            reader = forum[name]
+            for query, model, rule in ((access.visible_spaces(reader), Space, access.can_see_space),
+                                       (access.visible_topics(reader), Topic, access.can_read_topic),
+                                       (access.visible_posts(reader), Post, access.can_read_post)):
+                assert str(query).count("SELECT") == 1, (name, model.__name__, str(query))
+                everything = db.session.scalars(select(model)).unique().all()
+                expected = {row.id for row in everything if rule(reader, row)
+                            and (model is not Topic or row.merged_into_id is None)
+                            and (model is not Post or row.topic.merged_into_id is None)}
+                assert set(db.session.scalars(query.with_only_columns(model.id))) == expected, (name, model.__name__)
+
+
+def test_the_rules_of_a_page_of_posts_answer_as_each_post_s_own_rules(app, forum):
+    from network.core.db import db
+    from network.forum import access
+    from network.forum.models import Post
+
+    readers = ("member", "insider", "outsider", "space_moderator", "moderator")
+    answers = set()
+    with app.test_request_context("/forum/"):
+        topics = _world_of_posts(forum)
+        for topic in topics:
+            posts = db.session.scalars(select(Post).where(Post.topic_id == topic.id)).unique().all()
+            stranger = db.session.scalars(select(Post).where(Post.topic_id != topic.id)).unique().first()
+            for name in readers:
+                reader = forum[name]
+                rules = access.post_rules(reader, topic, [*posts, stranger])
+                for post in (*posts, stranger):
+                    assert rules[post.id] == (access.can_edit_post(reader, post), access.can_flag(reader, post)), \
+                        (name, topic.title, post.body_markdown)
+                answers.update(rules.values())
+    assert answers == {(True, False), (False, True), (False, False)}  # every answer a post can have (own: no flag)

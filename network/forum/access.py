@@ -7,7 +7,9 @@ its group) always may. Hidden topics and posts: those who moderate the space (an
 sees why it was hidden)."""
 from __future__ import annotations
 
-from sqlalchemy import Select, false, func, or_, select, true
+from typing import NamedTuple
+
+from sqlalchemy import Select, false, or_, select, true
 
 from network.core.clock import utcnow
 from network.core.memo import request_memo, watch
@@ -49,7 +51,7 @@ class _Facts:
         self.member = member
         self._roles: dict[int, set[str]] | None = None
         self._spaces: dict[str, set[int]] | None = None
-        self.silenced: dict = {}  # "until" -> the end of a current silence, once asked
+        self.silenced: dict = {}  # "current" -> the current silence (or None), once asked
 
     @property
     def roles(self) -> dict[int, set[str]]:
@@ -79,6 +81,11 @@ class _Facts:
                     if granted:
                         self._spaces[name].add(space_id)
         return self._spaces
+
+    @property
+    def moderated_groups(self) -> list[int]:
+        """The groups the member is a space moderator of (their spaces are the member's to moderate), in order."""
+        return sorted(group_id for group_id, roles in self.roles.items() if "space_moderator" in roles)
 
 
 def _facts(member: Member) -> _Facts:
@@ -114,12 +121,32 @@ def has_space_permission(member: Member | None, space: Space, permission: str) -
 
 
 # ---------------------------------------------------------------- queries (one filter per kind of object)
+# For a member at hand, the filters name the member's groups and the spaces their permission rows open as lists of
+# ids, the facts above (read once per request): a page runs several of these statements, and building and keying
+# the same rule as nested subqueries cost more CPU than running them (a list's length does not change the statement's
+# cache key). The `_of` forms keep the subqueries, for a statement built once per process with the member a bound
+# parameter (the bell: visible_posts_of).
+
+def _sees_space(member: Member):
+    """SQL condition on Space: the vetted member sees it (has_space_permission's "see", in SQL)."""
+    if is_platform_moderator(member):
+        return true()
+    return or_(Space.id.in_(sorted(_facts(member).spaces["see"])), _moderates_space(member))
+
+
+def _moderates_space(member: Member):
+    """SQL condition on Space: the vetted member moderates it (can_moderate_space, in SQL)."""
+    if is_platform_moderator(member):
+        return true()
+    groups = _facts(member).moderated_groups
+    return Space.group_id.in_(groups) if groups else false()
+
 
 def visible_spaces(member: Member | None) -> Select:
     """The spaces whose topics the member may read."""
     if member is None or not is_member(member):
         return select(Space).where(false())
-    return _visible_spaces_of(member.id, is_platform_moderator(member))
+    return select(Space).where(_sees_space(member))
 
 
 def _visible_spaces_of(member_id, moderator: bool) -> Select:
@@ -132,7 +159,7 @@ def _visible_spaces_of(member_id, moderator: bool) -> Select:
 
 def moderated_space_condition(member: Member):
     """SQL condition: the topic's space is one this member moderates."""
-    return _moderated_space_condition_of(member.id, is_platform_moderator(member))
+    return _moderates_space(member)
 
 
 def _moderated_space_condition_of(member_id, moderator: bool):
@@ -141,11 +168,17 @@ def _moderated_space_condition_of(member_id, moderator: bool):
     return Space.group_id.in_(_group_ids_of(member_id, "space_moderator"))
 
 
+def _readable_topic_conditions(member: Member) -> tuple:
+    """SQL conditions on Topic joined with its Space: can_read_topic, and not merged into another topic."""
+    return (_sees_space(member), Topic.merged_into_id.is_(None),
+            or_(Topic.hidden.is_(False), _moderates_space(member)))
+
+
 def visible_topics(member: Member | None) -> Select:
     """The topics the member may read (hidden ones only for those who moderate their space)."""
     if member is None or not is_member(member):
         return select(Topic).where(false())
-    return _visible_topics_of(member.id, is_platform_moderator(member))
+    return select(Topic).join(Space, Topic.space_id == Space.id).where(*_readable_topic_conditions(member))
 
 
 def _visible_topics_of(member_id, moderator: bool) -> Select:
@@ -159,7 +192,9 @@ def visible_posts(member: Member | None) -> Select:
     """The posts the member may read: of visible topics; hidden ones only to moderators of the space and the author."""
     if member is None or not is_member(member):
         return select(Post).where(false())
-    return visible_posts_of(member.id, is_platform_moderator(member))
+    return (select(Post).join(Topic, Post.topic_id == Topic.id).join(Space, Topic.space_id == Space.id)
+            .where(*_readable_topic_conditions(member))
+            .where(or_(Post.hidden.is_(False), Post.author_id == member.id, _moderates_space(member))))
 
 
 def visible_posts_of(member_id, moderator: bool) -> Select:
@@ -174,14 +209,20 @@ def visible_posts_of(member_id, moderator: bool) -> Select:
 
 def search_scope(member: Member) -> tuple[frozenset[int], frozenset[int]]:
     """(the spaces the member may read, those they moderate) as ids: what the search engine's query applies, so that
-    it gives exactly the posts of visible_posts (the engine also knows each post's author, topic and hiding)."""
+    it gives exactly the posts of visible_posts (the engine also knows each post's author, topic and hiding). The
+    permitted spaces are the request's facts; only the spaces of the groups they moderate (or, for a platform
+    moderator, every space) are read."""
     from network.core.db import db
 
     if member is None or not is_member(member):
         return frozenset(), frozenset()
-    seen = frozenset(db.session.scalars(visible_spaces(member).with_only_columns(Space.id)))
-    moderated = frozenset(db.session.scalars(select(Space.id).where(moderated_space_condition(member))))
-    return seen, moderated & seen
+    if is_platform_moderator(member):
+        every = frozenset(db.session.scalars(select(Space.id)))
+        return every, every
+    groups = _facts(member).moderated_groups
+    moderated = frozenset(db.session.scalars(select(Space.id).where(Space.group_id.in_(groups)))) if groups \
+        else frozenset()
+    return frozenset(_facts(member).spaces["see"]) | moderated, moderated
 
 
 # ---------------------------------------------------------------- object rules
@@ -206,23 +247,34 @@ def can_read_topic(member: Member | None, topic: Topic) -> bool:
     return not topic.hidden or can_moderate_space(member, topic.space)
 
 
+def _may_read_post(member: Member, post: Post, moderates: bool) -> bool:
+    """can_read_post, once the post's topic is readable; `moderates`: the member moderates its space."""
+    return not post.hidden or post.author_id == member.id or moderates
+
+
 def can_read_post(member: Member | None, post: Post) -> bool:
-    if not can_read_topic(member, post.topic):
-        return False
-    return not post.hidden or post.author_id == member.id or can_moderate_space(member, post.topic.space)
+    return can_read_topic(member, post.topic) and _may_read_post(member, post,
+                                                                 can_moderate_space(member, post.topic.space))
+
+
+def current_silence(member: Member) -> Silence | None:
+    """The member's current forum silence (the one ending last), or None: read once per request."""
+    from network.core.db import db
+
+    asked = _facts(member).silenced
+    if "current" not in asked:
+        asked["current"] = db.session.scalar(select(Silence).where(Silence.member_id == member.id,
+                                                                   Silence.until > utcnow())
+                                             .order_by(Silence.until.desc()).limit(1))
+    return asked["current"]
 
 
 def silenced_until(member: Member | None):
     """When the member's forum silence ends, or None: a silenced member reads but does not post."""
     if member is None:
         return None
-    from network.core.db import db
-
-    asked = _facts(member).silenced
-    if "until" not in asked:
-        asked["until"] = db.session.scalar(select(func.max(Silence.until)).where(Silence.member_id == member.id,
-                                                                                 Silence.until > utcnow()))
-    return asked["until"]
+    silence = current_silence(member)
+    return silence.until if silence is not None else None
 
 
 def can_create_topic(member: Member | None, space: Space) -> bool:
@@ -249,9 +301,14 @@ def can_manage_groups(member: Member | None) -> bool:
     return member is not None and (is_platform_moderator(member) or is_admin(member))
 
 
+def _may_flag(member: Member, post: Post) -> bool:
+    """can_flag, once the post is readable."""
+    return post.author_id != member.id and not post.hidden
+
+
 def can_flag(member: Member | None, post: Post) -> bool:
     """Any reader flags a visible post that is not their own."""
-    return can_read_post(member, post) and post.author_id != member.id and not post.hidden
+    return can_read_post(member, post) and _may_flag(member, post)
 
 
 def can_see_flag_queue(member: Member | None) -> bool:
@@ -273,13 +330,37 @@ def can_propose_case(member: Member | None, topic: Topic) -> bool:
             and topic.author_id == member.id)
 
 
+def _may_edit(member: Member, post: Post, topic: Topic, moderates: bool) -> bool:
+    """can_edit_post, once the post is readable; `moderates`: the member moderates the topic's space (a lock does not
+    stop them)."""
+    return post.author_id == member.id and (moderates or not topic.locked)
+
+
 def can_edit_post(member: Member | None, post: Post) -> bool:
     """Authors edit their own posts (a hidden one too, to put it right) while the topic is open."""
-    if not can_read_post(member, post):
-        return False
-    if can_moderate_space(member, post.topic.space):
-        return post.author_id == member.id
-    return post.author_id == member.id and not post.topic.locked
+    return can_read_post(member, post) and _may_edit(member, post, post.topic,
+                                                     can_moderate_space(member, post.topic.space))
+
+
+class PostRules(NamedTuple):
+    edit: bool  # can_edit_post
+    flag: bool  # can_flag
+
+
+def post_rules(member: Member | None, topic: Topic, posts: list[Post]) -> dict[int, PostRules]:
+    """can_edit_post and can_flag for each post of a page of the topic, with the topic's part of the rules (reading
+    the topic, moderating its space) asked once rather than twice per post: the same answers as the rules."""
+    topic_readable = can_read_topic(member, topic)
+    moderates = topic_readable and can_moderate_space(member, topic.space)
+    rules = {}
+    for post in posts:
+        if post.topic_id != topic.id:  # not of this topic: its own topic's rules
+            rules[post.id] = PostRules(can_edit_post(member, post), can_flag(member, post))
+            continue
+        readable = topic_readable and _may_read_post(member, post, moderates)
+        rules[post.id] = PostRules(readable and _may_edit(member, post, topic, moderates),
+                                   readable and _may_flag(member, post))
+    return rules
 
 
 def can_mark_answer(member: Member | None, topic: Topic) -> bool:

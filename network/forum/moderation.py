@@ -154,8 +154,7 @@ def silence_member(moderator: Member, member: Member, days: int, reason: str) ->
 
 
 def current_silence(member: Member) -> Silence | None:
-    return db.session.scalar(select(Silence).where(Silence.member_id == member.id, Silence.until > utcnow())
-                             .order_by(Silence.until.desc()).limit(1))
+    return access.current_silence(member)  # the rules' own answer (can_reply asks it too): read once per request
 
 
 def suspend_author(moderator: Member, member: Member, reason: str) -> None:

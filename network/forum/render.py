@@ -81,11 +81,18 @@ def render_post(text: str | None) -> Markup:
 RENDER_VERSION = 1  # of the mention and reference links above; bump when they change
 
 
+_versions: dict[tuple, str] = {}  # what renderer_version rests on -> its answer (a page asks it twice per post)
+
+
 def renderer_version() -> str:
     """The version stored HTML must carry to be shown: the Markdown renderer's, this module's, and the public
     address the links are built on."""
-    address = hashlib.sha256(current_app.config["PUBLIC_URL"].encode()).hexdigest()[:8]
-    return f"{markdown.renderer_version()}; forum {RENDER_VERSION}; {address}"
+    key = (markdown.renderer_version(), RENDER_VERSION, current_app.config["PUBLIC_URL"])
+    found = _versions.get(key)
+    if found is None:
+        address = hashlib.sha256(key[2].encode()).hexdigest()[:8]
+        found = _versions[key] = f"{key[0]}; forum {key[1]}; {address}"
+    return found
 
 
 class StoresRenderedBody(Protocol):
@@ -167,11 +174,16 @@ def prefetch_reference_titles(reader: Member | None, items: list) -> None:
     _titles_of_this_request().update(resolve_reference_titles(reader, wanted))
 
 
+def has_references(html: str) -> bool:
+    """Whether the HTML may hold a reference link (most posts have none: nothing to title, no reader to ask for)."""
+    return "/cases/" in html or "/directory/" in html
+
+
 def titled_references(html: Markup, reader: Member | None) -> Markup:
     """The post's HTML with each reference link showing the title of the case or the name of the authority (the
     code kept as the link's title attribute), where the reader may see it."""
     text = str(html)
-    if "/cases/" not in text and "/directory/" not in text:
+    if not has_references(text):
         return html
     known = _titles_of_this_request()
     missing = [pair for pair in _references(text) if pair not in known]

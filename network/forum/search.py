@@ -9,17 +9,19 @@ merging) queues every post of the topic."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import func, inspect, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, contains_eager, defaultload, joinedload
 
 from network.core.db import db
+from network.directory.models import Authority
 from network.forum import access
-from network.forum.models import Post, Topic
+from network.forum.models import Post, Space, Topic
+from network.members.models import Member
 from network.search.kinds import Group, IndexKind, Item
 from network.search.records import (
     NOBODY,
@@ -147,18 +149,30 @@ def reader_scope(member) -> Rule:
 
 @dataclass(frozen=True)
 class SearchResults:
-    """A page of forum search results: post ids best first, the total in the reader's scope, and for each post
-    on the page its best passage as safe HTML (escaped text, matches in <mark>)."""
+    """A page of forum search results: post ids best first, the total in the reader's scope, the posts of the page
+    that the visibility filter gives once more (in order), and for each of them its best passage as safe HTML
+    (escaped text, matches in <mark>)."""
 
     total: int
     post_ids: list[int]
     snippets: dict[int, Markup]
+    posts: list[Post] = field(default_factory=list)
+
+
+# What a result shows of its post: the topic's title, the space's name (both from the visibility filter's joins,
+# no statement more) and the author's name; not the topic's author, the space's group, nor the author's roles and
+# authority's designations (a statement each, loaded for nothing).
+RESULT_ONLY = (contains_eager(Post.topic).lazyload(Topic.author),
+               contains_eager(Post.topic).contains_eager(Topic.space).lazyload(Space.group),
+               defaultload(Post.author).lazyload(Member.roles),
+               defaultload(Post.author).defaultload(Member.authority).lazyload(Authority.designation_rows))
 
 
 def search_posts(member, text: str, author_id: int | None = None, page: int = 1, per_page: int = 20) \
         -> SearchResults:
     """Posts in the member's scope matching the query (the search box's language) and the author, best first
-    (newest first without words), one page of them with their snippets."""
+    (newest first without words), one page of them with their snippets. The engine applied the reader's rule in its
+    query; the posts of the page are read through the visibility filter once more, in one statement."""
     query = parse(text)
     if not query and author_id is None:
         return SearchResults(0, [], {})
@@ -166,17 +180,12 @@ def search_posts(member, text: str, author_id: int | None = None, page: int = 1,
     filters = {"author": [author_id]} if author_id is not None else {}
     hits = index_of(KIND).search(query, filters, page=(page, per_page), viewer=reader_scope(member),
                                  suggest=False)
-    posts = {post.id: post for post in db.session.scalars(select(Post).where(Post.id.in_(hits.page_ids)))}
-    snippets = {post_id: snippet(plain_text(posts[post_id].body_markdown or ""), query.root)
-                for post_id in hits.page_ids if post_id in posts}
-    return SearchResults(hits.total, list(hits.page_ids), snippets)
-
-
-def visible_page(member, found: SearchResults) -> list[Post]:
-    """The posts of a page of results, in order, read through the visibility filter once more."""
     rows = {post.id: post for post in db.session.scalars(
-        access.visible_posts(member).where(Post.id.in_(found.post_ids))).unique()}
-    return [rows[post_id] for post_id in found.post_ids if post_id in rows]
+        access.visible_posts(member).where(Post.id.in_(hits.page_ids)).options(*RESULT_ONLY)).unique()} \
+        if hits.page_ids else {}
+    posts = [rows[post_id] for post_id in hits.page_ids if post_id in rows]
+    snippets = {post.id: snippet(plain_text(post.body_markdown or ""), query.root) for post in posts}
+    return SearchResults(hits.total, list(hits.page_ids), snippets, posts)
 
 
 def box(member, text: str, size: int, page: int = 1) -> Group | None:
@@ -186,7 +195,7 @@ def box(member, text: str, size: int, page: int = 1) -> Group | None:
     found = search_posts(member, text, None, page, size)
     items = [Item(post.topic.title, url_for("forum.topic", topic_id=post.topic_id, post=post.id) + f"#post-{post.id}",
                   post.author.name if post.author else "", found.snippets.get(post.id, ""))
-             for post in visible_page(member, found)]
+             for post in found.posts]
     return Group(KIND, str(_l("Forum posts")), found.total, url_for("forum.search", q=text), items)
 
 

@@ -11,7 +11,7 @@ import click
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import defaultload, selectinload
+from sqlalchemy.orm import aliased, defaultload, selectinload
 
 from network.core import counters
 from network.core.access import current_member, ensure, requires
@@ -46,7 +46,13 @@ from network.forum.forms import (
     TopicForm,
 )
 from network.forum.models import Attachment, Flag, ForumGroup, JoinRequest, Notification, Post, Space, Topic
-from network.forum.render import post_html, prefetch_reference_titles, quote, titled_references
+from network.forum.render import (
+    has_references,
+    post_html,
+    prefetch_reference_titles,
+    quote,
+    titled_references,
+)
 from network.forum.services import ForumError
 from network.members.demo import register_loader
 from network.members.models import Member
@@ -89,7 +95,8 @@ bp.record_once(_register_upload_limit)
 def stored_post_html(post):
     """A post's (or a revision's) stored HTML, rendered again only if its text or the renderer changed; its
     [[case:…]] and [[authority:…]] links show the titles this reader may see."""
-    return titled_references(post_html(post), current_member())
+    html = post_html(post)
+    return titled_references(html, current_member()) if has_references(html) else html
 
 
 @bp.app_context_processor
@@ -108,12 +115,17 @@ def _page() -> int:
     return min(max(page, 1), 10_000)
 
 
-# What a byline shows of a post's or a topic's author: the name and the authority's name; not the author's roles,
-# nor the authority's designations (each one more statement per page, loaded for nothing; read if ever asked for).
-BYLINE_ONLY = (defaultload(Post.author).lazyload(Member.roles),
-               defaultload(Post.author).defaultload(Member.authority).lazyload(Authority.designation_rows))
-TOPIC_BYLINE_ONLY = (defaultload(Topic.author).lazyload(Member.roles),
-                     defaultload(Topic.author).defaultload(Member.authority).lazyload(Authority.designation_rows))
+# What a byline shows of a post's or a topic's author: the name, the state and the authority's name; not the rest of
+# the member and the authority (their JSON columns decoded for every row), the author's roles, nor the authority's
+# designations (each one more statement per page, loaded for nothing; read if ever asked for).
+BYLINE_ONLY = (defaultload(Post.author).load_only(Member.name, Member.state, Member.authority_other)
+               .lazyload(Member.roles),
+               defaultload(Post.author).defaultload(Member.authority).load_only(Authority.name)
+               .lazyload(Authority.designation_rows))
+TOPIC_BYLINE_ONLY = (defaultload(Topic.author).load_only(Member.name, Member.state, Member.authority_other)
+                     .lazyload(Member.roles),
+                     defaultload(Topic.author).defaultload(Member.authority).load_only(Authority.name)
+                     .lazyload(Authority.designation_rows))
 
 
 def _space_or_404(slug: str) -> Space:
@@ -252,7 +264,12 @@ def space_subscription(slug: str):
 def _render_topic(topic: Topic, reply_form: ReplyForm, status: int = 200):
     member = current_member()
     posts_query = access.visible_posts(member).where(Post.topic_id == topic.id)
-    total = db.session.scalar(posts_query.with_only_columns(func.count(Post.id)).order_by(None))
+    # The count of the posts shown, and the opening post's id (of all the posts: no "Mark as the answer" on it), in one
+    # statement; not the opening post itself, its author and their roles.
+    opening = aliased(Post)
+    total, opening_id = db.session.execute(posts_query.with_only_columns(
+        func.count(Post.id), select(func.min(opening.id)).where(opening.topic_id == topic.id).scalar_subquery())
+        .order_by(None)).one()
     pages = max(math.ceil(total / POSTS_PER_PAGE), 1)
     wanted = request.args.get("post", type=int)
     if wanted:
@@ -264,8 +281,6 @@ def _render_topic(topic: Topic, reply_form: ReplyForm, status: int = 200):
     page = min(page, pages)
     posts = list(db.session.scalars(posts_query.order_by(Post.id).offset((page - 1) * POSTS_PER_PAGE)
                                     .limit(POSTS_PER_PAGE).options(*BYLINE_ONLY)).unique())
-    # Only the opening post's id is needed (no "Mark as the answer" on it): not the post, its author and their roles.
-    opening_id = db.session.scalar(select(Post.id).where(Post.topic_id == topic.id).order_by(Post.id).limit(1))
     answer = None
     if topic.solved_post_id:
         candidate = db.session.get(Post, topic.solved_post_id)
@@ -289,6 +304,7 @@ def _render_topic(topic: Topic, reply_form: ReplyForm, status: int = 200):
         can_propose=hooks.case_draft_handler() is not None and access.can_propose_case(member, topic),
         topic_rules={"moderate": moderates,  # once, not once per post
                      "reply": access.can_reply(member, topic), "mark_answer": access.can_mark_answer(member, topic)},
+        post_rules=access.post_rules(member, topic, posts),
     ), status
 
 
@@ -738,9 +754,7 @@ def search():
             author, author_id = None, None
     page = max(1, min(request.args.get("page", 1, type=int), 1000))
     found = forum_search.search_posts(member, text, author_id, page, SEARCH_PER_PAGE)
-    # The engine applied the visibility filter in its query; the rows shown go through it once more.
-    posts = forum_search.visible_page(member, found)
-    return render_template("forum/search.html", q=text, author=author, posts=posts, total=found.total,
+    return render_template("forum/search.html", q=text, author=author, posts=found.posts, total=found.total,
                            snippets=found.snippets, page=page, pages=max(1, math.ceil(found.total / SEARCH_PER_PAGE)))
 
 
