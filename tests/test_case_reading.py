@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -416,6 +417,41 @@ def test_statistics_figures_match_a_hand_counted_set(app, hand_counted):
         ("europe", "africa"): 1, ("europe", "americas"): 1, ("africa", "europe"): 1, ("americas", "asia"): 1,
         ("asia", "oceania"): 1, ("europe", "europe"): 1, ("americas", "africa"): 1}
     assert figures["duration_by_form"] == [("mla", 60, 3), ("extradition", 287.5, 2), ("confiscation", 90, 1)]
+
+
+def test_statistics_read_eight_columns_and_give_the_figures_of_the_whole_cases(app, hand_counted, member_factory):
+    from catalogue.cases.queries import case_figures
+    from catalogue.cases.services import visible_cases
+    from catalogue.cases.statistics import compute
+    from network.core.db import db
+
+    for reader in (None, member_factory(email="reader@justiz.example.at")):
+        rows = case_figures(reader)
+        assert compute(rows) == compute(db.session.scalars(visible_cases(reader)))
+        assert all(type(row).__name__ == "CaseFigures" for row in rows)
+    assert len(case_figures(None)) == 7
+
+
+def test_kept_pieces_of_the_catalogue_pages_show_a_case_as_it_is_now(client, moderator, publish_case):
+    """The case page's article, the listing's entries with their snippets, the filter form and the charts are
+    kept per process under their content: a change shows at once."""
+    case = publish_case(title="Yacht seized", summary="The yacht was seized in the harbour.", crime_types=["fraud"])
+    publish_case(title="Other case", crime_types=["fraud"])
+    search = "/cases?q=yacht"
+    pages = ("/cases", search, f"/cases/{case.reference}", "/cases/statistics", "/cases?crime_type=fraud")
+    before = {path: client.get(path).get_data(as_text=True) for path in pages}
+    assert "<mark>yacht</mark> was seized in the harbour" in before[search]
+    assert re.search(r'for="f-crime_type-fraud">[^<]+<span class="facet-count">2</span>', before["/cases"])
+    revise(case, moderator, title="Yacht confiscated", summary="The yacht was confiscated at sea.",
+           crime_types=["corruption"])
+    after = {path: client.get(path).get_data(as_text=True) for path in pages}
+    assert "Yacht confiscated" in after[f"/cases/{case.reference}"] and "Yacht seized" not in after[
+        f"/cases/{case.reference}"]
+    assert "(2 revisions)" in after[f"/cases/{case.reference}"]
+    assert "<mark>yacht</mark> was confiscated at sea" in after[search] and "harbour" not in after[search]
+    assert re.search(r'for="f-crime_type-fraud">[^<]+<span class="facet-count">1</span>', after["/cases"])
+    assert 'id="f-crime_type-corruption"' in after["/cases"] and 'id="f-crime_type-corruption"' not in before["/cases"]
+    assert "Corruption" in after["/cases/statistics"] and "Corruption" not in before["/cases/statistics"]
 
 
 def test_statistics_of_no_case_are_empty_not_an_error():

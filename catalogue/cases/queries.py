@@ -13,9 +13,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
+from typing import NamedTuple
 
 from markupsafe import Markup
-from sqlalchemy import ColumnElement, Select, and_, bindparam, false, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import defer
 
 from catalogue.cases import search as search
 from catalogue.cases.models import Case, CaseFacet
@@ -173,29 +187,52 @@ def filtered_query(member: Member | None, filters: Filters, sort: str = "date",
 
 def facet_counts(member: Member | None, filters: Filters, found: TextSearch | None = None) \
         -> dict[str, dict[str, int]]:
-    """Facet -> {code: number of cases}, each over the results of every filter but its own, most frequent first."""
+    """Facet -> {code: number of cases}, each over the results of every filter but its own, most frequent first.
+
+    One statement for them all, a UNION ALL: the facets no filter restricts count over the same cases, so one
+    GROUP BY (kind, code) counts those of case_facets and one each the columns; a restricted facet counts over
+    the cases of the other filters, in a part of its own. A statement's fixed cost in SQLAlchemy (building it,
+    its cache key) is most of what a small count costs: nine statements cost more than one with three parts."""
     found = found if found is not None else text_search(member, filters)
     text_ids = found.ids if found else None
-    facets: dict[str, dict[str, int]] = {}
-    for name in FACETS:
-        own = "year" if name == "year" else name
-        ids = visible_cases(member).where(*_conditions(filters, leave_out=own, text_ids=text_ids)) \
+
+    def cases_without(leave_out: str | None) -> Select:
+        return visible_cases(member).where(*_conditions(filters, leave_out=leave_out, text_ids=text_ids)) \
             .with_only_columns(Case.id)
+
+    def restricted(name: str) -> bool:
+        return bool(filters.get("year_from") or filters.get("year_to")) if name == "year" else bool(filters.get(name))
+
+    parts = []
+    shared = cases_without(None)  # the cases of every filter: what each unrestricted facet counts over
+    kinds = [FACET_FILTERS.get(name, name) for name in FACETS if name not in COLUMN_FILTERS and not restricted(name)]
+    if kinds:
+        parts.append(select(CaseFacet.kind.label("facet"), CaseFacet.code.label("code"), func.count().label("n"))
+                     .where(CaseFacet.kind.in_(kinds), CaseFacet.case_id.in_(shared))
+                     .group_by(CaseFacet.kind, CaseFacet.code))
+    for name in FACETS:
+        named = literal_column(f"'{name}'").label("facet")  # a name of FACETS, never a reader's text
         if name in COLUMN_FILTERS:
             column = COLUMN_FILTERS[name]
-            rows = db.session.execute(
-                select(column, func.count()).where(Case.id.in_(ids)).group_by(column))
-        else:
-            kind = FACET_FILTERS.get(name, name)
-            rows = db.session.execute(
-                select(CaseFacet.code, func.count()).where(CaseFacet.kind == kind, CaseFacet.case_id.in_(ids))
-                .group_by(CaseFacet.code))
-        counted = [(code, count) for code, count in rows if code]
+            ids = cases_without(name) if restricted(name) else shared
+            parts.append(select(named, column.label("code"), func.count().label("n")).where(Case.id.in_(ids))
+                         .group_by(column))
+        elif restricted(name):
+            parts.append(select(named, CaseFacet.code.label("code"), func.count().label("n"))
+                         .where(CaseFacet.kind == FACET_FILTERS.get(name, name), CaseFacet.case_id.in_(
+                             cases_without(name))).group_by(CaseFacet.code))
+    named_as = {FACET_FILTERS.get(name, name): name for name in FACETS}  # a kind of case_facets -> its facet
+    counted: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS}
+    for kind, code, count in db.session.execute(union_all(*parts)).all():
+        if code:
+            counted[named_as.get(kind, kind)].append((code, count))
+    facets: dict[str, dict[str, int]] = {}
+    for name, items in counted.items():
         if name == "year":
-            counted.sort(key=lambda item: item[0], reverse=True)
+            items.sort(key=lambda item: item[0], reverse=True)
         else:
-            counted.sort(key=lambda item: (-item[1], item[0]))
-        facets[name] = dict(counted)
+            items.sort(key=lambda item: (-item[1], item[0]))
+        facets[name] = dict(items)
     return facets
 
 
@@ -228,8 +265,21 @@ def _ranked(member: Member | None, filters: Filters, found: TextSearch, limit: i
     return ranked, len(passing)
 
 
-def _load(ids: list[int]) -> list[Case]:
-    by_id = {case.id: case for case in db.session.scalars(select(Case).where(_ids_condition(ids)))} if ids else {}
+# What a listing's entry (and its snippet) never shows: left unread for the listing page, whose twenty rows would
+# otherwise decode nine JSON lists each (a sixth of the page's time). Reading one raises: a template that starts
+# showing one must say so here, rather than read it row by row.
+NOT_LISTED = (Case.other_states, Case.legal_bases, Case.untoc_provisions, Case.other_instruments, Case.channels,
+              Case.keywords, Case.refusal_grounds, Case.source, Case.review_note)
+
+
+def _listed(listing: bool) -> list:
+    """The loader options of a page's cases: for the listing page, without what it never shows."""
+    return [defer(column, raiseload=True) for column in NOT_LISTED] if listing else []
+
+
+def _load(ids: list[int], options: list | None = None) -> list[Case]:
+    statement = select(Case).where(_ids_condition(ids)).options(*(options or ()))
+    by_id = {case.id: case for case in db.session.scalars(statement)} if ids else {}
     return [by_id[i] for i in ids if i in by_id]
 
 
@@ -242,14 +292,15 @@ def matching_cases(member: Member | None, filters: Filters, sort: str = "date") 
 
 
 def search_cases(member: Member | None, filters: Filters | Mapping[str, list[str]], sort: str = "date",
-                 page: int = 1, per_page: int = 20) -> SearchPage:
-    """One page of the visible cases matching the text query and the filters, with facet counts."""
+                 page: int = 1, per_page: int = 20, *, listing: bool = False) -> SearchPage:
+    """One page of the visible cases matching the text query and the filters, with facet counts. `listing`: the
+    cases are for the listing page or the one box, which show only some of their fields (NOT_LISTED is not read)."""
     if not isinstance(filters, Filters):
         filters = parse_filters(filters, strict=True)
     per_page = max(1, min(int(per_page), MAX_PER_PAGE))
     page = max(1, int(page))
     if filters.q and (sort == "relevance" or sort not in SORTS):  # by relevance: the engine's page
-        fast = _engine_page(member, filters, page, per_page)
+        fast = _engine_page(member, filters, page, per_page, listing)
         if fast is not None:
             return fast
     # By date or title (or nothing searchable was typed): SQL over the text query's matches.
@@ -258,7 +309,7 @@ def search_cases(member: Member | None, filters: Filters | Mapping[str, list[str
     sort = sort if sort in ("date", "title") else "date"
     query = filtered_query(member, filters, sort, found)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    cases = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
+    cases = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page).options(*_listed(listing))))
     result = SearchPage(total, cases, facet_counts(member, filters, found), sort)
     if searching:
         result.snippets = search.snippets(cases, found.query)
@@ -269,7 +320,8 @@ def search_cases(member: Member | None, filters: Filters | Mapping[str, list[str
     return result
 
 
-def _engine_page(member: Member | None, filters: Filters, page: int, per_page: int) -> SearchPage | None:
+def _engine_page(member: Member | None, filters: Filters, page: int, per_page: int, listing: bool = False) \
+        -> SearchPage | None:
     """A text query sorted by relevance, served by the search engine alone: it selects once, ranks only the page
     and counts the facets over the same selection (each without its own filter), under the reader's scope; None
     when nothing searchable was typed (the listing then shows every case)."""
@@ -278,7 +330,7 @@ def _engine_page(member: Member | None, filters: Filters, page: int, per_page: i
     if not query:
         return None
     found = search.page(viewer, query, dict(filters.values), FACETS, page, per_page)
-    cases = _load(found.page_ids)
+    cases = _load(found.page_ids, _listed(listing))
     facets = {name: found.facets.get(name, {}) for name in FACETS}
     facets["year"] = dict(sorted(facets["year"].items(), reverse=True))
     result = SearchPage(found.total, cases, facets, "relevance")
@@ -297,12 +349,53 @@ def filtered_cases(member: Member | None, filters: Filters | Mapping[str, list[s
     return result.total, result.cases, result.facets
 
 
+# ---------------------------------------------------------------- statistics
+
+class CaseFigures(NamedTuple):
+    """What the statistics read of a case (statistics.CaseLike): eight columns, not the whole row with its texts
+    and nine JSON lists."""
+
+    requesting_state: str
+    requested_state: str
+    cooperation_forms: list[str]
+    crime_types: list[str]
+    legal_bases: list[str]
+    request_date: date | None
+    decision_date: date | None
+    completion_date: date | None
+
+    year = property(Case.year.fget)  # the same rules as a Case's
+    duration_days = property(Case.duration_days.fget)
+
+
+def case_figures(member: Member | None) -> list[CaseFigures]:
+    """The visible cases as the statistics read them."""
+    columns = (Case.requesting_state, Case.requested_state, Case.cooperation_forms, Case.crime_types,
+               Case.legal_bases, Case.request_date, Case.decision_date, Case.completion_date)
+    return [CaseFigures(*row) for row in db.session.execute(visible_cases(member).with_only_columns(*columns))]
+
+
 # ---------------------------------------------------------------- related cases
 
 RELATED_KINDS = ("cooperation_form", "crime_type", "requesting_state", "requested_state")
 
 
-def related_cases(member: Member | None, case: Case, limit: int = 5) -> list[Case]:
+class RelatedCase(NamedTuple):
+    """What the case page shows of a related case: a line, not the whole row with its texts and JSON lists."""
+
+    reference: str
+    title: str
+    requesting_state: str
+    requested_state: str
+    cooperation_forms: list[str]
+    request_date: date | None
+    decision_date: date | None
+    completion_date: date | None
+
+    year = property(Case.year.fget)  # the same rule as a Case's
+
+
+def related_cases(member: Member | None, case: Case, limit: int = 5) -> list[RelatedCase]:
     """Visible cases sharing forms of cooperation, crime types or States with `case`, most shared values first.
     A State counts as shared whether it requests or is requested in either case."""
     states = tuple(s for s in (case.requesting_state, case.requested_state) if s)
@@ -315,6 +408,6 @@ def related_cases(member: Member | None, case: Case, limit: int = 5) -> list[Cas
     shared = func.count().label("shared")
     scores = (select(CaseFacet.case_id, shared).where(or_(*wanted), CaseFacet.case_id.in_(ids))
               .group_by(CaseFacet.case_id).subquery())
-    query = (select(Case).join(scores, scores.c.case_id == Case.id)
+    query = (select(*(getattr(Case, name) for name in RelatedCase._fields)).join(scores, scores.c.case_id == Case.id)
              .order_by(scores.c.shared.desc(), Case.published_at.desc(), Case.id.desc()).limit(limit))
-    return list(db.session.scalars(query))
+    return [RelatedCase(*row) for row in db.session.execute(query)]

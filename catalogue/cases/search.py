@@ -18,7 +18,7 @@ from network.core.labels import state_label
 from network.search import engine_models as _engine_tables  # noqa: F401 (case_search, search_words: in the metadata)
 from network.search.backend import SearchBackend, SearchHits, Viewer
 from network.search.documents import SearchDocument, case_document
-from network.search.highlight import case_snippet
+from network.search.highlight import case_snippet, matcher_for
 from network.search.kinds import Group, IndexKind, Item
 from network.search.query import Query, parse
 from network.search.services import engine_choice, ensure_checked, index_of, state_key, whoosh_path
@@ -73,7 +73,7 @@ def box(member, text: str, size: int, page: int = 1) -> Group:
     """The catalogue's group of the one box, corrected like the catalogue's own search."""
     from catalogue.cases import queries
 
-    found = queries.search_cases(member, {"q": [text]}, "relevance", page, size)
+    found = queries.search_cases(member, {"q": [text]}, "relevance", page, size, listing=True)
     searched = found.corrected_query or text
     items = [Item(case.title, url_for("catalogue.case_page", reference=case.reference),
                   " · ".join(str(p) for p in (state_label(case.requesting_state), state_label(case.requested_state),
@@ -151,4 +151,5 @@ def suggestion(query: Query, filters: dict, viewer: Viewer, found: int) -> str |
 
 
 def snippets(cases: Iterable, query: Query) -> dict[int, Markup]:
-    return {case.id: case_snippet(case, query.root) for case in cases}
+    matcher = matcher_for(query.root)  # one for the page
+    return {case.id: case_snippet(case, query.root, matcher=matcher) for case in cases}

@@ -1,18 +1,21 @@
 """Reading the catalogue: the listing with filters and facets, the case page, history, print view, exports, statistics."""
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import math
 from urllib.parse import urlencode
 
 import pycountry
 from flask import Blueprint, Response, abort, render_template, request, url_for
+from sqlalchemy import func, select
 
 from catalogue.cases import charts, queries, revisions
 from catalogue.cases import search as search_services
 from catalogue.cases.exports import write_csv, write_jsonl
-from catalogue.cases.models import Case  # also the tables, for migrations
-from catalogue.cases.services import can_read_case, find_case, visible_cases
+from catalogue.cases.models import INTERCHANGE_FIELDS, Case, CaseRevision  # also the tables, for migrations
+from catalogue.cases.services import can_read_case
 from catalogue.cases.statistics import compute
 from network.core.access import current_member, ensure, public
 from network.core.db import db
@@ -22,6 +25,7 @@ from network.core.labels import sorted_by_name, state_label
 from network.core.reference import REGION_CODES, provision_subject, region_of
 from network.core.reference import language_name as reference_language_name
 from network.core.translations import gettext as _  # the request's catalogue, found once
+from network.core.translations import request_translations
 
 bp = Blueprint("catalogue", __name__, url_prefix="/cases")
 
@@ -33,23 +37,45 @@ VOCABULARY_OF = {"cooperation_form": "cooperation_forms", "crime_type": "crime_t
 
 # ---------------------------------------------------------------- labels for templates
 
+LABELS_KEPT = 20_000  # (catalogue, kind, code) -> label; codes come from the data files and the cases
+_labels: dict[tuple, str] = {}
+
+
 def label(kind: str, code: str) -> str:
     """The label of a code in the reader's language: a vocabulary kind (cooperation_forms, ...), a listing filter
     name, "state", "region" or "language". States and vocabularies come from the data files (network.core.labels),
-    so the facet, the case page and the pickers say the same."""
+    so the facet, the case page and the pickers say the same.
+
+    Reference data never changes in a process, and a page asks for a hundred labels (facets, States, badges):
+    each is looked up once per process and language (the request's catalogue, as cached_fragment keys it),
+    instead of finding the reader's language again for every one."""
+    key = (request_translations(), kind, code)
+    found = _labels.get(key)
+    if found is None:
+        found = _label(kind, code)
+        if len(_labels) < LABELS_KEPT:  # a filter value typed in a URL is looked up, not kept beyond the bound
+            _labels[key] = found
+    return found
+
+
+def _label(kind: str, code: str) -> str:
     kind = VOCABULARY_OF.get(kind, kind)
     if kind in ("state", "requesting_state", "requested_state"):
         return state_label(code)
     if kind == "region":
         return vocabulary_label("regions", code) if code != "unknown" else _("Unknown region")
     if kind == "language":
-        return language_name(code)
+        return _language_name(code)
     return vocabulary_label(kind, code)
 
 
 def language_name(code: str) -> str:
     """A case's language named in the reader's language (Babel's CLDR names: "espagnol", "西班牙语", "الإسبانية"); in
-    English, the ISO 639 name."""
+    English, the ISO 639 name. Kept like a label."""
+    return label("language", code)
+
+
+def _language_name(code: str) -> str:
     base = code.split("-")[0]
     if (reader := current_language()) != "en":
         return reference_language_name(base, reader)
@@ -58,18 +84,37 @@ def language_name(code: str) -> str:
 
 
 def result_key(case: Case) -> tuple:
-    """Everything a case's entry in the listing shows without a search snippet (`case_result` in
-    catalogue/list.html): the key under which the rendered entry is kept (network.core.caching.cached_fragment).
-    A field added to the entry is added here."""
+    """Everything a case's entry in the listing shows besides a search snippet (`case_result` in
+    catalogue/list.html; the template adds the snippet): the key under which the rendered entry is kept
+    (network.core.caching.cached_fragment). A field added to the entry is added here."""
     return ("case_result", case.id, case.reference, case.title, case.requesting_state, case.requested_state,
             case.year, case.outcome, case.visibility, tuple(case.cooperation_forms or ()),
             tuple(case.crime_types or ()), case.summary)
 
 
+def filters_key(facets: dict, filters: queries.Filters, sort: str) -> tuple:
+    """Everything the filter form of the listing shows (`filter_form` in catalogue/list.html): the counts, the
+    filters chosen and the order, digested. The form's options are a pure function of these and the language."""
+    content = [facets, sorted(filters.values.items()), filters.q, filters.verbatim, sort]
+    digest = hashlib.blake2b(json.dumps(content, sort_keys=True).encode(), digest_size=20).digest()
+    return ("catalogue_filters", digest)
+
+
+def case_article_key(case: Case, version: dict, revision_count: int) -> tuple:
+    """Everything the article of a case page shows (`case_article` in catalogue/case.html): every field of the
+    interchange format, the workflow state and publication date, the language version shown and the number of
+    revisions, digested (the texts stay out of the key). A field added to the article is added here."""
+    content = [case.status, case.published_at, revision_count, sorted(version.items())]
+    content += [getattr(case, name) for name in INTERCHANGE_FIELDS]
+    digest = hashlib.blake2b(json.dumps(content, sort_keys=True, default=str).encode(), digest_size=20).digest()
+    return ("case_article", case.id, digest)
+
+
 @bp.app_context_processor
 def catalogue_helpers() -> dict:
     return {"case_label": label, "provision_subject": provision_subject, "region_of": region_of,
-            "language_name": language_name, "result_key": result_key}
+            "language_name": language_name, "result_key": result_key, "case_article_key": case_article_key,
+            "filters_key": filters_key}
 
 
 # ---------------------------------------------------------------- the listing and its exports
@@ -129,14 +174,14 @@ def listing():
         abort(429)
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and 0 < int(page) < 100000 else 1
-    result = queries.search_cases(member, filters, _sort(), page, PER_PAGE)
+    result = queries.search_cases(member, filters, _sort(), page, PER_PAGE, listing=True)
     total, facets = result.total, result.facets
     pages = max(1, math.ceil(total / PER_PAGE))
 
     def state_options(name: str) -> list[tuple[str, str, int]]:
         """The States of a select: those in the results (counted without this filter), and the chosen ones."""
         counts = {**{code: 0 for code in filters.get(name)}, **facets[name]}
-        return sorted_by_name(((code, state_label(code), n) for code, n in counts.items()), lambda option: option[1])
+        return sorted_by_name(((code, label("state", code), n) for code, n in counts.items()), lambda option: option[1])
 
     return render_template(
         "catalogue/list.html", cases=result.cases, total=total, facets=facets, filters=filters, page=page,
@@ -183,10 +228,27 @@ def export_jsonl():
 
 # ---------------------------------------------------------------- statistics
 
+CHARTS_KEPT = 64  # the figures of a few scopes (visitors, members) in a few languages
+_charts: dict[tuple, tuple[dict, list[str]]] = {}
+
+
 @bp.get("/statistics")
 @public
 def statistics():
-    figures = compute(db.session.scalars(visible_cases(current_member())))
+    figures = compute(queries.case_figures(current_member()))
+    # The charts are a pure function of the figures and the language: kept per process under both (the figures
+    # themselves, not a version: other figures, from a change or another scope, are another key).
+    key = (request_translations(), repr(figures))
+    found = _charts.get(key)
+    if found is None:
+        if len(_charts) >= CHARTS_KEPT:
+            _charts.clear()
+        found = _charts[key] = _charts_of(figures)
+    chart, region_names = found
+    return render_template("catalogue/stats.html", figures=figures, chart=chart, region_names=region_names)
+
+
+def _charts_of(figures: dict) -> tuple[dict, list[str]]:
     regions = figures["regions"]
     region_names = [label("region", code) for code in regions]
     chart = {
@@ -204,18 +266,23 @@ def statistics():
                                      _("Median duration in days, request to completion, by form of cooperation"),
                                      unit=_("days")),
     }
-    return render_template("catalogue/stats.html", figures=figures, chart=chart, region_names=region_names)
+    return chart, region_names
 
 
 # ---------------------------------------------------------------- one case
 
 def _readable_case(reference: str) -> Case:
     """The case the URL names, or 404 when absent or not visible to the reader (never 403)."""
-    case = find_case(reference)
-    if case is None:
+    return _readable_row(reference)[0]
+
+
+def _readable_row(reference: str, *columns) -> tuple:
+    """(The case the URL names, then `columns` of it read in the same statement), or 404 as _readable_case."""
+    found = db.session.execute(select(Case, *columns).where(Case.reference == reference)).first()
+    if found is None:
         abort(404)
-    ensure(can_read_case(current_member(), case))
-    return case
+    ensure(can_read_case(current_member(), found[0]))
+    return tuple(found)
 
 
 def _version(case: Case) -> dict:
@@ -231,9 +298,12 @@ def _version(case: Case) -> dict:
 @bp.get("/<reference>")
 @public
 def case_page(reference: str):
-    case = _readable_case(reference)
+    # How many revisions, not the revisions (each holds the whole case as JSON), with the case.
+    counted = select(func.count()).where(CaseRevision.case_id == Case.id).scalar_subquery()
+    case, revision_count = _readable_row(reference, counted)
     related = queries.related_cases(current_member(), case)
-    return render_template("catalogue/case.html", case=case, version=_version(case), related=related)
+    return render_template("catalogue/case.html", case=case, version=_version(case), related=related,
+                           revision_count=revision_count)
 
 
 @bp.get("/<reference>/print")

@@ -3,6 +3,7 @@ escaped first and only then the matches wrapped in <mark>, so nothing a case con
 from __future__ import annotations
 
 import functools
+import hashlib
 
 from markupsafe import Markup, escape
 
@@ -43,6 +44,9 @@ class Matcher:
         matcher._setup(words, prefixes)
         return matcher
 
+    def __bool__(self) -> bool:
+        return bool(self.words or self.prefixes)
+
     def stems(self, lang: str) -> set[str]:
         if lang not in self._stems:
             self._stems[lang] = {stemmer(lang)(w) for w in self.words}
@@ -73,9 +77,6 @@ def matcher_for(root: Node | None) -> Matcher:
     """The matcher of a query, shared by the requests that ask the same words (its answers never change)."""
     words, prefixes = positive_terms(root)
     return _shared_matcher(frozenset(words), tuple(sorted(prefixes)))
-
-    def __bool__(self) -> bool:
-        return bool(self.words or self.prefixes)
 
 
 def _cut(text: str, length: int) -> Markup:
@@ -121,18 +122,38 @@ def highlight(text: str, lang: str, matcher: Matcher, length: int = LENGTH) -> t
     return marked, out
 
 
-def case_snippet(case, root: Node | None, length: int = LENGTH) -> Markup:
-    """The best passage of a case for the query: of its summary, a translation's summary or its lessons."""
-    matcher = matcher_for(root)
+SNIPPETS_KEPT = 5_000  # per process; a snippet is about 300 bytes
+_snippets: dict[tuple, Markup] = {}
+
+
+def case_snippet(case, root: Node | None, length: int = LENGTH, matcher: Matcher | None = None) -> Markup:
+    """The best passage of a case for the query: of its summary, a translation's summary or its lessons.
+
+    A snippet is a pure function of the query's terms and the texts, and a listing asks for the same ones again
+    (the next reader of a popular search, the pages of one search): each is kept per process under the terms and
+    a digest of the texts, so an edited case gives a new key and never an old snippet. `matcher`: the query's,
+    when the caller has it (a page of results shares one)."""
+    matcher = matcher if matcher is not None else matcher_for(root)
+    if not matcher:
+        return _cut(case.summary or "", length)
     texts = [(case.language, case.summary)]
     texts += [(lang, str(t.get("summary") or "")) for lang, t in sorted((case.translations or {}).items())
               if isinstance(t, dict)]
     texts += [(case.language, case.obstacles), (case.language, case.solutions),
               (case.language, case.lessons_learned)]
-    best = (0, _cut(case.summary or "", length))
-    if matcher:
+    digest = hashlib.blake2b(digest_size=20)
+    for lang, text in texts:
+        digest.update(f"{lang}\x00{len(text or '')}\x00{text or ''}\x00".encode())
+    key = (matcher.words, matcher.prefixes, length, digest.digest())
+    found = _snippets.get(key)
+    if found is None:
+        best = (0, _cut(case.summary or "", length))
         for lang, text in texts:
-            found = highlight(text, lang, matcher, length)
-            if found[0] > best[0]:
-                best = found
-    return best[1]
+            candidate = highlight(text, lang, matcher, length)
+            if candidate[0] > best[0]:
+                best = candidate
+        found = best[1]
+        if len(_snippets) >= SNIPPETS_KEPT:
+            _snippets.clear()  # all at once: no iteration that another thread's insertion could break
+        _snippets[key] = found
+    return found
