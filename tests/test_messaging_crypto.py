@@ -780,3 +780,30 @@ def test_a_loaded_envelope_is_checked_once_and_any_copy_of_it_again(envelope):
         load_envelope(dataclasses.replace(loaded, nonce=b"short"))  # a copy is checked again
     copy = dataclasses.replace(loaded)
     assert load_envelope(copy) is not copy and load_envelope(copy) == loaded
+
+
+def test_stored_bytes_are_parsed_once_per_process_read_only_and_verified_at_every_opening(envelope, alice, bob, carol):
+    """A page shows the same stored envelopes on every request: parsed once, the parsed envelope is shared, so nothing
+    can change it (its header is what the signature covered); the signature is still checked at every opening."""
+    from network.messaging.envelope import load_envelope
+
+    data = envelope.to_bytes()
+    loaded = load_envelope(data)
+    assert load_envelope(bytes(bytearray(data))) is loaded
+    for change in (lambda: loaded.header.__setitem__("urgent", True),
+                   lambda: loaded.header.update(urgent=True),
+                   lambda: loaded.header["handling"].__setitem__("confidential", False),
+                   lambda: loaded.header["recipients"].append(alice.slot),
+                   lambda: loaded.header["recipients"].sort(reverse=True)):
+        with pytest.raises(TypeError):
+            change()
+    assert loaded.header["urgent"] is False and loaded.header["recipients"] == [bob.slot, carol.slot]
+    assert loaded.header["handling"] == {"confidential": True, "limited_use": True}
+    copy = loaded.to_dict()["header"] | {"urgent": True}  # copies are ordinary dicts again
+    copy["handling"]["confidential"] = False
+    assert loaded.header["handling"]["confidential"] is True and json.loads(loaded.to_bytes()) == json.loads(data)
+    assert open_message(data, bob.slot, bob.private, alice.public).body == CANARY
+    with pytest.raises(BadSignature):
+        open_message(data, bob.slot, bob.private, carol.public)  # parsed already: the signature is checked again
+    with pytest.raises(BadSignature):
+        verify_envelope(data, carol.public)

@@ -108,6 +108,27 @@ def test_keys_are_sealed_under_the_session_token_and_die_with_the_session(app, a
     assert second.get("/messages/recovery-key").status_code == 200
 
 
+def test_the_session_keys_are_unsealed_once_per_request_and_not_kept_beyond_it(app, ready, member_factory,
+                                                                                 other_authority, monkeypatch):
+    """A conversation's page asks for the session's keys several times (is messaging ready, the keyring, each receipt
+    it signs): they are unsealed once per request and key set, and unsealed again by the next request."""
+    from network.messaging import lifecycle
+
+    alice, bob = member_factory(), member_factory(authority=other_authority)
+    a, b = ready(alice), ready(bob)
+    conversation_id = send(a, [bob])
+    for n in range(3):
+        submit(a, f"/messages/{conversation_id}/reply", {"text": f"Step {n}"}, page=f"/messages/{conversation_id}")
+    unsealed = []
+    original = lifecycle.unseal_from_session
+    monkeypatch.setattr(lifecycle, "unseal_from_session",
+                        lambda *args, **kw: unsealed.append(1) or original(*args, **kw))
+    for visit in (1, 2):  # the first visit signs four delivery and four read receipts
+        page = b.get(f"/messages/{conversation_id}")
+        assert page.status_code == 200 and _html(page).count("Signature verified") == 4
+        assert len(unsealed) == visit
+
+
 def test_a_session_without_keys_is_told_to_sign_in_again(app, auth, member):
     client = auth.client_for(member)
     with client.session_transaction() as session:

@@ -152,13 +152,37 @@ def test_a_conversation_and_the_inbox_do_not_grow_with_messages(app, auth, membe
             assert submit(client, f"/messages/{conversation}/reply", {"text": f"Step {n}"},
                           page=f"/messages/{conversation}").status_code == 302
 
-    check(app, writer, f"/messages/{conversation}", grow_messages, budget=16)
+    check(app, writer, f"/messages/{conversation}", grow_messages, budget=13)
 
     def grow_conversations():
         for n in range(3):
             send(reader, [member], subject=f"Another request {n}", text="News.")
 
-    check(app, writer, "/messages/", grow_conversations, budget=16)
+    check(app, writer, "/messages/", grow_conversations, budget=12)
+
+
+def test_a_conversation_does_not_grow_with_its_participants(app, auth, member, member_factory, other_authority):
+    """A group's page reads every participant's key sets and the reader's key verifications, and every sender's
+    public keys, in one statement each: not a few statements per participant or per sender."""
+    from tests.test_messaging_flow import confirm_recovery_key, send
+
+    writer = auth.client_for(member)
+    confirm_recovery_key(writer)
+    others = [member_factory(authority=other_authority) for _ in range(4)]
+    clients = []
+    for other in others:
+        clients.append(auth.client_for(other))
+        confirm_recovery_key(clients[-1])
+    pair = send(writer, others[:1], subject="Two of us", text="A question.")
+    group = send(writer, others, subject="Five of us", text="A question.")
+    for client, conversation in [(clients[0], pair)] + [(client, group) for client in clients]:
+        assert submit(client, f"/messages/{conversation}/reply", {"text": "An answer."},
+                      page=f"/messages/{conversation}").status_code == 302
+    statements_of(app, writer, f"/messages/{pair}")
+    two = statements_of(app, writer, f"/messages/{pair}")
+    five = statements_of(app, writer, f"/messages/{group}")
+    listing = "\n".join(re.sub(r"\s+", " ", s)[:160] for s in five)
+    assert len(five) <= len(two), f"{len(two)} statements for two people, {len(five)} for five:\n{listing}"
 
 
 # ---------------------------------------------------------------- the catalogue

@@ -6,7 +6,9 @@ import copy
 import hashlib
 import hmac
 import os
-from collections.abc import Iterator, Mapping, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -41,6 +43,7 @@ from network.messaging.formats import (
     expect_time,
     expect_version,
     parse_canonical,
+    read_only,
 )
 from network.messaging.keys import (
     AuthorityPrivateKey,
@@ -60,7 +63,7 @@ _HEADER_OPTIONAL = ("on_behalf_of", "in_reply_to", "attachments")
 def _validate_header(header: Any) -> dict:
     """The header is metadata the server sees and the sender signs. Content (subject, text, file names)
     belongs in the encrypted body, never here, so unknown fields are refused."""
-    header = copy.deepcopy(expect_fields(header, _HEADER_REQUIRED, _HEADER_OPTIONAL, what="header"))
+    header = expect_fields(header, _HEADER_REQUIRED, _HEADER_OPTIONAL, what="header")
     expect_version(header, [SUITE_MESSAGE], what="header")
     for name in ("message_id", "conversation_id", "sender"):
         expect_identifier(header[name], field=name)
@@ -88,7 +91,7 @@ def _validate_header(header: Any) -> dict:
         ids = [_validate_stream_header(item)["file_id"] for item in attachments]
         if len(set(ids)) != len(ids):
             raise MalformedRecord("attachments: file ids must be unique")
-    return header
+    return read_only(header)  # a deep copy nothing can change: it is signed, and may be shared (load_envelope)
 
 
 def _wrap_info(header: Mapping, slot: str, key_version: int, purpose: str, file_id: str | None = None) -> bytes:
@@ -183,8 +186,17 @@ class Envelope:
             "wraps": [{"slot": w.slot, "key_version": w.key_version, "digest": w.digest()} for w in self.wraps],
         }
 
+    def _memo(self, name: str, compute: Callable[[], Any]) -> Any:
+        """compute() once per object, for an envelope from_dict built: its fields are bytes, tuples of frozen wraps
+        and a read-only header, so what is derived from them cannot go stale. Any other envelope computes again."""
+        if not self._validated:
+            return compute()
+        if name not in self.__dict__:
+            self.__dict__[name] = compute()  # frozen dataclass: set once, here
+        return self.__dict__[name]
+
     def signing_input(self) -> bytes:
-        return domain("envelope-signature") + canonical(self._signed_part())
+        return self._memo("_signing_input", lambda: domain("envelope-signature") + canonical(self._signed_part()))
 
     def to_dict(self) -> dict:
         return {"v": FORMAT_VERSION, "suite": SUITE_MESSAGE, "header": copy.deepcopy(self.header),
@@ -197,7 +209,11 @@ class Envelope:
 
     def digest(self) -> str:
         """What receipts name: SHA-256 over the canonical envelope, signature included."""
-        return b64e(hashlib.sha256(domain("envelope-digest") + self.to_bytes()).digest())
+        return self._memo("_digest",
+                          lambda: b64e(hashlib.sha256(domain("envelope-digest") + self.to_bytes()).digest()))
+
+    def content_aad(self) -> bytes:
+        return self._memo("_content_aad", lambda: _content_aad(self.header))
 
     @classmethod
     def from_dict(cls, record: Any) -> Envelope:
@@ -228,13 +244,43 @@ class Envelope:
         return cls.from_dict(parse_canonical(data))
 
 
+# Stored envelopes parsed in this process, by their exact bytes: a conversation's page shows the same envelopes on
+# every request, and parsing one (strict canonical JSON, every field checked) cost more than verifying its signature.
+# Only what the database holds is kept (signed metadata, ciphertext, wrapped keys: never a key or a plaintext), and a
+# parsed envelope cannot be changed (Envelope is frozen, its header read-only). Its signature is still verified, and
+# its body decrypted, on every opening.
+PARSED_BUDGET = 8 * 1024 * 1024  # bytes of stored envelopes kept parsed, per process
+_parsed: OrderedDict[bytes, Envelope] = OrderedDict()
+_parsed_size = 0
+_parsed_lock = threading.Lock()
+
+
+def _parse_stored(data: bytes) -> Envelope:
+    global _parsed_size
+    with _parsed_lock:
+        found = _parsed.get(data)
+        if found is not None:
+            _parsed.move_to_end(data)
+            return found
+    envelope = Envelope.from_bytes(data)  # raises on anything malformed: nothing is kept
+    if len(data) <= PARSED_BUDGET // 16:
+        with _parsed_lock:
+            if data not in _parsed:
+                _parsed[data] = envelope
+                _parsed_size += len(data)
+                while _parsed_size > PARSED_BUDGET:
+                    _parsed_size -= len(_parsed.popitem(last=False)[0])
+    return envelope
+
+
 def load_envelope(envelope: Envelope | Mapping | bytes) -> Envelope:
     """An Envelope from its stored forms. An Envelope object is re-validated too (structure is never assumed),
-    unless from_dict built it: reading a page of messages would otherwise check each stored envelope twice."""
+    unless from_dict built it: reading a page of messages would otherwise check each stored envelope twice. Stored
+    bytes are parsed once per process (_parse_stored)."""
     if isinstance(envelope, Envelope):
         return envelope if envelope._validated else Envelope.from_dict(envelope.to_dict())
     if isinstance(envelope, bytes | bytearray | memoryview):
-        return Envelope.from_bytes(bytes(envelope))
+        return _parse_stored(bytes(envelope))
     return Envelope.from_dict(envelope)
 
 
@@ -377,7 +423,7 @@ def _decrypt_body(envelope: Envelope, content_key: bytes) -> bytes:
     if len(content_key) != KEY_LENGTH or not hmac.compare_digest(_commitment(content_key), envelope.commit):
         raise ContentTampered("the content key is not the one the sender committed to")
     try:
-        return AESGCM(content_key).decrypt(envelope.nonce, envelope.ct, _content_aad(envelope.header))
+        return AESGCM(content_key).decrypt(envelope.nonce, envelope.ct, envelope.content_aad())
     except InvalidTag as error:
         raise ContentTampered("the message body does not match its header") from error
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -125,6 +126,56 @@ def _check_canonical_types(value: Any) -> None:
             _check_canonical_types(item)
         return
     raise MalformedRecord(f"value of type {type(value).__name__} has no canonical form")
+
+
+def _refuse_change(self, *args, **kwargs):
+    raise TypeError("a signed record read from storage cannot be changed: copy it first")
+
+
+class ReadOnlyDict(dict):
+    """A dict that refuses every change: what a parsed envelope hands out, shared by every request of the process
+    (envelope.load_envelope), so that its header cannot drift from the signing input computed for it. A dict still
+    (canonical JSON, `==`, `|` as before); copies (copy, deepcopy, `|`, dict()) are ordinary dicts again."""
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _refuse_change
+
+    def __copy__(self) -> dict:
+        return dict(self)
+
+    def __deepcopy__(self, memo: dict) -> dict:
+        return {key: copy.deepcopy(value, memo) for key, value in self.items()}
+
+    def __reduce_ex__(self, protocol):
+        return dict, (dict(self),)
+
+
+class ReadOnlyList(list):
+    """A list that refuses every change: see ReadOnlyDict."""
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse_change
+    append = extend = insert = pop = remove = clear = sort = reverse = _refuse_change
+
+    def __copy__(self) -> list:
+        return list(self)
+
+    def __deepcopy__(self, memo: dict) -> list:
+        return [copy.deepcopy(value, memo) for value in self]
+
+    def __reduce_ex__(self, protocol):
+        return list, (list(self),)
+
+
+def read_only(value: Any) -> Any:
+    """A deep copy of a JSON value in which no dict or list can be changed."""
+    if isinstance(value, dict):
+        return ReadOnlyDict((key, read_only(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return ReadOnlyList(read_only(item) for item in value)
+    if isinstance(value, tuple):
+        return tuple(read_only(item) for item in value)
+    return value
 
 
 def parse_canonical(data: bytes) -> Any:

@@ -14,6 +14,7 @@ from network.core import audit
 from network.core.clock import utcnow
 from network.core.db import db
 from network.core.errors import DomainError
+from network.core.memo import request_memo
 from network.members.models import Member
 from network.messaging.formats import (
     InvalidRecoveryKey,
@@ -177,12 +178,22 @@ def finish_sign_in(member: Member, carried: dict) -> None:
         session[SESSION_RECOVERY_KEY] = carried["recovery_key"]
 
 
+SESSION_KEYS_MEMO = "messaging_session_keys"  # member id -> (what was unsealed, the keys), for one request only
+
+
 def session_private_keys(member: Member) -> dict[int, MemberPrivateKeys]:
-    """key_version -> private keys, for this request only. SessionKeysUnavailable if the session holds none."""
+    """key_version -> private keys, for this request only. SessionKeysUnavailable if the session holds none.
+    Unsealed once per request (a page asks several times: the readiness check, the keyring, each receipt signed),
+    again whenever the sealed records or the session's token change; the memo dies with the request."""
     sealed = session.get(SESSION_KEYS)
     if not sealed:
         raise SessionKeysUnavailable("no messaging keys in this session: sign in again")
-    return {private.key_version: private for private in _unseal_all(member, sealed)}
+    seen = (getattr(session, "token", None), json.dumps(sealed, sort_keys=True, default=str))
+    memo = request_memo(SESSION_KEYS_MEMO)
+    known = memo.get(member.id)
+    if known is None or known[0] != seen:
+        known = memo[member.id] = (seen, {private.key_version: private for private in _unseal_all(member, sealed)})
+    return dict(known[1])  # the caller's own dict (restore_with_recovery_key adds to it)
 
 
 def has_session_keys(member: Member) -> bool:

@@ -2,6 +2,7 @@
 signed delivery and read receipts, urgent notices that never carry content, export bundles."""
 from __future__ import annotations
 
+import functools
 import json
 import re
 import uuid
@@ -13,8 +14,9 @@ from typing import IO, BinaryIO
 from flask import current_app, g, has_request_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, inspect, select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from network.core import audit
 from network.core.clock import utcnow
@@ -545,9 +547,8 @@ def _missing_key(message: Message, reader: Member, ring: Keyring) -> str:
     return str(_MISSING_MAILBOX) if slot.startswith("authority:") else str(_MISSING_MEMBER)
 
 
-def _receipt(kind: str, state: MessageRecipientState, reader: Member) -> str:
+def _receipt(kind: str, state: MessageRecipientState, reader: Member, private: MemberPrivateKeys) -> str:
     envelope = stored_envelope(state.message)
-    _current, private = lifecycle.current_private(reader)
     on_behalf_of = state.slot if state.member_id is None else None
     return json.dumps(sign_receipt(kind, state.message.public_id, envelope.digest(), member_slot(reader.id),
                                    utc_timestamp(utcnow()), private, on_behalf_of=on_behalf_of))
@@ -560,22 +561,31 @@ def _my_states(ring: Keyring, messages: list[Message]) -> list[MessageRecipientS
             if s.member_id == ring.reader.id or (s.member_id is None and s.slot in held and m.sender_id != ring.reader.id)]
 
 
-def mark_delivered(reader: Member, messages: list[Message], privates: Keyring | dict) -> None:
+def _signing_key(reader: Member) -> Callable[[], MemberPrivateKeys]:
+    """The reader's current private keys for signing receipts: looked up (their key sets, the session's keys) at
+    the first receipt signed, then kept for the others, not once per receipt."""
+    return functools.cache(lambda: lifecycle.current_private(reader)[1])
+
+
+def mark_delivered(reader: Member, messages: list[Message], privates: Keyring | dict,
+                   signing_key: Callable[[], MemberPrivateKeys] | None = None) -> None:
     """The messages reached the reader's session: a delivery receipt signed with the reader's own key (on behalf
     of the mailbox, for a mailbox's copy)."""
+    signing_key = signing_key or _signing_key(reader)
     for state in _my_states(_keys_for(privates, reader), messages):
         if state.delivered_at is None:
             state.delivered_at = utcnow()
-            state.delivery_receipt = _receipt("delivered", state, reader)
+            state.delivery_receipt = _receipt("delivered", state, reader, signing_key())
 
 
 def mark_read(reader: Member, messages: list[Message], privates: Keyring | dict) -> None:
     ring = _keys_for(privates, reader)
-    mark_delivered(reader, messages, ring)
+    signing_key = _signing_key(reader)
+    mark_delivered(reader, messages, ring, signing_key)
     for state in _my_states(ring, messages):
         if state.read_at is None:
             state.read_at = utcnow()
-            state.read_receipt = _receipt("read", state, reader)
+            state.read_receipt = _receipt("read", state, reader, signing_key())
 
 
 def _receipt_signer(state: MessageRecipientState, record: dict) -> int | None:
@@ -634,6 +644,8 @@ def read_conversation(reader: Member, conversation: Conversation) -> list[ShownM
                  selectinload(Message.states).selectinload(MessageRecipientState.member)
                  .defaultload(Member.authority).lazyload(Authority.designation_rows))  # names, not roles
     ).all()
+    _attach(conversation, messages)
+    _prime_sender_keys(messages)
     for message in messages:
         missing = _missing_key(message, reader, ring)
         item = ShownMessage(message=message, problem=missing) if missing else _show(message, reader, ring)
@@ -645,6 +657,21 @@ def read_conversation(reader: Member, conversation: Conversation) -> list[ShownM
         shown.append(item)
     mark_read(reader, [item.message for item in shown if item.ok], ring)
     return shown
+
+
+def _attach(conversation: Conversation, messages: list[Message]) -> None:
+    """The messages just loaded are the whole conversation, in its order: set them as conversation.messages (the
+    key-change warning reads them) and each one's conversation, and its sender when a participant (the page names
+    them), so that none of these is asked of the database again, nor looked up in the session per message."""
+    if "messages" in inspect(conversation).unloaded:
+        set_committed_value(conversation, "messages", list(messages))
+    people = {p.member_id: p.member for p in conversation.participants if p.member_id}
+    for message in messages:
+        unloaded = inspect(message).unloaded
+        if "conversation" in unloaded:
+            set_committed_value(message, "conversation", conversation)
+        if "sender" in unloaded and message.sender_id in people:
+            set_committed_value(message, "sender", people[message.sender_id])
 
 
 @dataclass
@@ -716,17 +743,27 @@ def inbox_counts(reader: Member) -> tuple[int, int]:
     return row[0] or 0, row[1] or 0
 
 
-def _inbox_messages(reader: Member, held: set[str], conversation_ids: list[int]) -> tuple[dict[int, Message],
-                                                                                           set[int], list[Message]]:
+def _inbox_messages(reader: Member, held: set[str], conversation_ids: list[int]) -> tuple[
+        dict[int, Message], set[int], dict[int, int], list[Message]]:
     """For the conversations listed: each one's first message (the subject is in it), the ids of those with an
-    urgent message, and the messages that may need a delivery receipt (those first messages, and those of which a
-    copy of the reader's, or of a mailbox they hold, is not yet delivered: _my_states in SQL, a deleted sender being
-    not the reader), in conversation then message order, their states loaded. The database picks them out: loading
-    every message of every conversation listed, envelopes and states, cost more than the rest of the page once
-    conversations grow long."""
-    firsts = db.session.execute(
-        select(Message.conversation_id, func.min(Message.id), func.count(Message.id).filter(Message.urgent))
+    urgent message, how many copies of the reader's (or of a mailbox they hold, not of their own messages) each has
+    unread (counted in the same statement), and the messages that may need a delivery receipt (those first messages,
+    and those of which a copy of the reader's, or of a mailbox they hold, is not yet delivered: _my_states in SQL, a
+    deleted sender being not the reader), in conversation then message order, their states loaded. The database picks
+    them out: loading every message of every conversation listed, envelopes and states, cost more than the rest of
+    the page once conversations grow long."""
+    unread = MessageRecipientState.member_id == reader.id
+    if held:
+        unread = unread | (MessageRecipientState.slot.in_(held) & (Message.sender_id != reader.id))
+    # A message joins once per unread copy of the reader's: the first id is the same, the unread count is the number
+    # of such copies, and the urgent count is only ever compared with zero.
+    counted = db.session.execute(
+        select(Message.conversation_id, func.min(Message.id), func.count(Message.id).filter(Message.urgent),
+               func.count(MessageRecipientState.id))
+        .outerjoin(MessageRecipientState, (MessageRecipientState.message_id == Message.id) & unread
+                   & MessageRecipientState.read_at.is_(None))
         .where(Message.conversation_id.in_(conversation_ids)).group_by(Message.conversation_id)).all()
+    firsts = [(conversation_id, first_id, urgent) for conversation_id, first_id, urgent, _unread in counted]
     mine = MessageRecipientState.member_id == reader.id
     if held:
         mine = mine | (MessageRecipientState.member_id.is_(None) & MessageRecipientState.slot.in_(held)
@@ -742,6 +779,7 @@ def _inbox_messages(reader: Member, held: set[str], conversation_ids: list[int])
     place = {conversation_id: n for n, conversation_id in enumerate(conversation_ids)}
     return ({conversation_id: loaded[first_id] for conversation_id, first_id, _urgent in firsts},
             {conversation_id for conversation_id, _first_id, urgent in firsts if urgent},
+            {conversation_id: copies for conversation_id, _first_id, _urgent, copies in counted if copies},
             sorted(loaded.values(), key=lambda m: (place[m.conversation_id], m.id)))
 
 
@@ -778,24 +816,17 @@ def inbox(reader: Member, page: int = 1, per_page: int = INBOX_PAGE, archived: b
     held = ring.held_slots()
     conversations = list(db.session.scalars(
         visible_conversations(reader, archived=archived)
-        # The people and mailboxes of each row: their names, not the members' roles or any authority's designations.
-        .options(selectinload(Conversation.participants).selectinload(ConversationParticipant.member)
+        # The people and mailboxes of each row, joined to the participants in one statement: their names, not the
+        # members' roles or any authority's designations.
+        .options(selectinload(Conversation.participants).joinedload(ConversationParticipant.member)
                  .lazyload(Member.roles),
-                 selectinload(Conversation.participants).selectinload(ConversationParticipant.member)
+                 selectinload(Conversation.participants).joinedload(ConversationParticipant.member)
                  .defaultload(Member.authority).lazyload(Authority.designation_rows),
-                 selectinload(Conversation.participants).selectinload(ConversationParticipant.authority)
+                 selectinload(Conversation.participants).joinedload(ConversationParticipant.authority)
                  .lazyload(Authority.designation_rows))
         .limit(per_page).offset((max(page, 1) - 1) * per_page)))
     listed = [c.id for c in conversations] or [0]
-    mine = MessageRecipientState.member_id == reader.id
-    if held:
-        mine = mine | (MessageRecipientState.slot.in_(held) & (Message.sender_id != reader.id))
-    unread = dict(db.session.execute(
-        select(Message.conversation_id, func.count(MessageRecipientState.id))
-        .join(MessageRecipientState, MessageRecipientState.message_id == Message.id)
-        .where(mine, MessageRecipientState.read_at.is_(None), Message.conversation_id.in_(listed))
-        .group_by(Message.conversation_id)).all())
-    firsts, urgent, candidates = _inbox_messages(reader, held, listed)
+    firsts, urgent, unread, candidates = _inbox_messages(reader, held, listed)
     _prime_sender_keys(list(firsts.values()))
     rows = []
     for conversation in conversations:

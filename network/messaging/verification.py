@@ -13,7 +13,7 @@ from network.members.models import Member
 from network.messaging import lifecycle
 from network.messaging.formats import MessagingCryptoError, member_slot
 from network.messaging.keys import safety_number
-from network.messaging.models import Conversation, KeyVerification
+from network.messaging.models import Conversation, KeyVerification, MemberKeys
 
 VERIFIED, UNVERIFIED, CHANGED = "verified", "unverified", "changed"
 
@@ -48,10 +48,14 @@ def status(member: Member, other: Member) -> str:
     """verified: the member compared the number for the other's present key; changed: they compared it for a key
     the other no longer uses; unverified: never compared."""
     mark = _mark(member, other)
+    return _status(mark, lifecycle.current_keys(other) if mark is not None else None)
+
+
+def _status(mark: KeyVerification | None, current: MemberKeys | None) -> str:
+    """status, given the member's mark for the other and the other's current key set."""
     if mark is None:
         return UNVERIFIED
-    keys = lifecycle.current_keys(other)
-    if keys is None or lifecycle.public_keys(keys).fingerprint != mark.fingerprint:
+    if current is None or lifecycle.public_keys(current).fingerprint != mark.fingerprint:
         return CHANGED
     return VERIFIED
 
@@ -88,14 +92,23 @@ def _first_key_version(conversation: Conversation, other: Member) -> int | None:
 
 def changed_keys(reader: Member, conversation: Conversation) -> list[Member]:
     """Participants whose key changed: since the reader verified it, or since the conversation began (a new key set
-    after a password reset), unless the reader verified the new key. The reader should compare the number again."""
+    after a password reset), unless the reader verified the new key. The reader should compare the number again.
+    The reader's marks and the others' key sets are read in one statement each, however many take part."""
+    others = [p.member for p in conversation.participants if p.member is not None and p.member.id != reader.id]
+    if not others:
+        return []
+    ids = [other.id for other in others]
+    marks = {mark.other_id: mark for mark in db.session.scalars(
+        select(KeyVerification).where(KeyVerification.member_id == reader.id, KeyVerification.other_id.in_(ids)))}
+    live: dict[int, MemberKeys] = {}
+    for keys in db.session.scalars(select(MemberKeys).where(MemberKeys.member_id.in_(ids),
+                                                            MemberKeys.retired_at.is_(None))
+                                   .order_by(MemberKeys.key_version)):
+        live[keys.member_id] = keys  # the newest set not retired: lifecycle.current_keys
     changed = []
-    for participant in conversation.participants:
-        other = participant.member
-        if other is None or other.id == reader.id:
-            continue
-        state = status(reader, other)
-        current = lifecycle.current_keys(other)
+    for other in others:
+        current = live.get(other.id)
+        state = _status(marks.get(other.id), current)
         first = _first_key_version(conversation, other)
         if state == CHANGED or (state != VERIFIED and current is not None and first is not None
                                 and first != current.key_version):
