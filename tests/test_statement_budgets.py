@@ -250,7 +250,7 @@ def test_the_directory_does_not_grow_with_its_authorities(app, auth, member, aut
         for state in ("FRA", "BRA", "PHL", "MEX", "ESP", "DEU"):
             authority_factory(state, domains=(f"justice.example.{state.lower()}",))
 
-    check(app, client, "/directory/", grow, budget=10)
+    check(app, client, "/directory/", grow, budget=5)
 
 
 def test_the_finder_and_an_authority_page_do_not_grow_with_the_directory(app, auth, member, authority,
@@ -270,11 +270,11 @@ def test_the_finder_and_an_authority_page_do_not_grow_with_the_directory(app, au
         for n in range(4):
             designate(authority_factory("AUT", name=f"Regional prosecutor {n}", domains=(f"r{n}.example.at",)))
 
-    check(app, client, "/directory/finder?state=AUT&form=extradition&urgent=no", grow, budget=10)
+    check(app, client, "/directory/finder?state=AUT&form=extradition&urgent=no", grow, budget=7)
     more = iter(range(10, 20))
     check(app, client, f"/directory/{authority.key}",
           lambda: [designate(authority_factory("AUT", name=f"Court {n}", domains=(f"c{n}.example.at",)))
-                   for n in (next(more), next(more))], budget=11)
+                   for n in (next(more), next(more))], budget=7)
 
 
 def test_the_vetting_queue_does_not_grow_with_its_applications(app, auth, moderator, member_factory):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from network.core.db import db
 from network.core.reference import vocabulary_labels
@@ -130,7 +131,8 @@ def find_competent(state: str | State, form: str, urgent: bool = False) -> Finde
     if form not in ROUTES:
         raise FinderError(f"unknown form of cooperation {form!r}")
     route = ROUTES[form]
-    authorities = list(db.session.scalars(select(Authority).where(Authority.state == found_state.code)))
+    authorities = list(db.session.scalars(select(Authority).where(Authority.state == found_state.code)  # one statement
+                                          .options(joinedload(Authority.designation_rows))).unique())
     authorities.sort(key=lambda a: ((not a.available_24_7) if urgent else False, a.name.lower(), a.key))
 
     answer = FinderAnswer(state=found_state, form=form, urgent=urgent, route=route)

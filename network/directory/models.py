@@ -5,6 +5,7 @@ import, an export, a version and a proposed change are the same dict (`Authority
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -40,6 +41,20 @@ def is_public_suffix(domain: str) -> bool:
     """True for a domain anyone can register names under (the Public Suffix List), and for a bare label."""
     domain = domain.lower().strip(".")
     return "." not in domain or bool(_suffixes().is_public(domain))
+
+
+@functools.cache
+def _designation_order() -> dict[str, int]:
+    from network.core.reference import vocabulary_labels
+
+    return {code: n for n, code in enumerate(vocabulary_labels("designations"))}
+
+
+def in_vocabulary_order(codes: Iterable[str]) -> tuple[str, ...]:
+    """Designation codes in the vocabulary's order (an unknown code last). The vocabulary is reference data: its
+    order is read once per process."""
+    order = _designation_order()
+    return tuple(sorted(codes, key=lambda code: (order.get(code, 99), code)))
 
 
 class Authority(db.Model):
@@ -92,10 +107,7 @@ class Authority(db.Model):
     @property
     def designations(self) -> list[str]:
         """Codes in the vocabulary's order, however the rows were added."""
-        from network.core.reference import vocabulary_labels
-
-        order = {code: n for n, code in enumerate(vocabulary_labels("designations"))}
-        return sorted((row.code for row in self.designation_rows), key=lambda code: (order.get(code, 99), code))
+        return list(in_vocabulary_order(row.code for row in self.designation_rows))
 
     def set_designations(self, codes: list[str]) -> None:
         """Keep the rows whose code stays, drop the others, add the new ones (no churn of unchanged rows)."""

@@ -7,17 +7,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
+from typing import NamedTuple, TypeVar
 
-from sqlalchemy import func, inspect, or_, select
-from sqlalchemy.orm import lazyload, load_only
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import and_, func, or_, select, true
 
+from network.core.clock import utcnow
 from network.core.db import db
-from network.core.labels import sort_key
 from network.core.text import single_line
-from network.directory.models import Authority, AuthorityDesignation
-from network.directory.services import designation_labels, instrument_of, is_stale, stale_condition
-from network.directory.states import REGIONAL_GROUPS, all_states
+from network.directory.models import Authority, AuthorityDesignation, in_vocabulary_order
+from network.directory.services import (
+    STALE_AFTER,
+    designation_labels,
+    instrument_of,
+    is_stale,
+    stale_condition,
+)
+from network.directory.states import REGIONAL_GROUPS, all_states, name_order
 
 FILTERS = ("q", "state", "region", "group", "designation", "instrument", "channel", "language", "available_24_7",
            "stale")
@@ -26,6 +32,7 @@ REGIONS = ("africa", "americas", "asia", "europe", "oceania")
 CHANNELS = ("direct", "diplomatic", "interpol", "network")
 MAX_PER_PAGE = 100
 MAX_VALUES = 50
+T = TypeVar("T")
 
 
 class DirectoryQueryError(ValueError):
@@ -106,21 +113,9 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-LISTED_COLUMNS = (Authority.id, Authority.key, Authority.state, Authority.name, Authority.last_verified,
-                  Authority.languages, Authority.channels)  # what sorting, filtering and counting read
-
-
-def filtered_authorities(filters: DirectoryFilters | None = None, whole: bool = True) -> list[Authority]:
-    """Every entry matching the filters, by State name then authority name. Readers are vetted members (the
-    directory has no per-entry visibility: the route and API scope decide who reads it at all).
-
-    With whole=False the entries come with only the columns that sorting, filtering and counting read, and without
-    their designation rows: the directory page counts every match but shows one page of them, which it completes
-    with `load_entries`."""
-    filters = filters or DirectoryFilters()
-    query = select(Authority)
-    if not whole:
-        query = query.options(load_only(*LISTED_COLUMNS), lazyload(Authority.designation_rows))
+def _conditions(filters: DirectoryFilters) -> list:
+    """The filters SQL applies (State, region, group, designation, instrument, name, 24/7, staleness)."""
+    conditions: list = []
     states = all_states()
     wanted_states = set(filters.get("state"))
     if filters.get("region"):
@@ -130,56 +125,94 @@ def filtered_authorities(filters: DirectoryFilters | None = None, whole: bool = 
         in_group = {code for code, state in states.items() if state.regional_group in filters.get("group")}
         wanted_states = (wanted_states & in_group) if (filters.get("state") or filters.get("region")) else in_group
     if filters.get("state") or filters.get("region") or filters.get("group"):
-        query = query.where(Authority.state.in_(sorted(wanted_states)))
+        conditions.append(Authority.state.in_(sorted(wanted_states)))
     designations = set(filters.get("designation"))
     if filters.get("instrument"):
         by_instrument = {code for code in designation_labels() if instrument_of(code) in filters.get("instrument")}
         designations = (designations & by_instrument) if filters.get("designation") else by_instrument
     if filters.get("designation") or filters.get("instrument"):
-        query = query.where(Authority.id.in_(
+        conditions.append(Authority.id.in_(
             select(AuthorityDesignation.authority_id).where(AuthorityDesignation.code.in_(sorted(designations)))))
     if filters.q:
         words = [w for w in filters.q.lower().split() if w][:10]
         for word in words:
             pattern = f"%{_like_escape(word)}%"
-            query = query.where(or_(func.lower(Authority.name).like(pattern, escape="\\"),
-                                    func.lower(Authority.parent_body).like(pattern, escape="\\"),
-                                    func.lower(Authority.key).like(pattern, escape="\\")))
+            conditions.append(or_(func.lower(Authority.name).like(pattern, escape="\\"),
+                                  func.lower(Authority.parent_body).like(pattern, escape="\\"),
+                                  func.lower(Authority.key).like(pattern, escape="\\")))
     if filters.available_24_7:
-        query = query.where(Authority.available_24_7.is_(True))
+        conditions.append(Authority.available_24_7.is_(True))
     if filters.stale is True:
-        query = query.where(stale_condition())
+        conditions.append(stale_condition())
     elif filters.stale is False:
-        query = query.where(~stale_condition())
-    found = list(db.session.scalars(query))
+        conditions.append(~stale_condition())
+    return conditions
+
+
+def _narrowed_and_sorted(found: list[T], filters: DirectoryFilters) -> list[T]:
+    """The list-valued filters (channels, languages), then the directory's order: by the State's name as the
+    reader's language writes and sorts it ("Viet Nam", "Türkiye"...), then the authority's name. A State code the
+    lists do not know comes last."""
     if filters.get("channel"):
         found = [a for a in found if set(a.channels or ()) & set(filters.get("channel"))]
     if filters.get("language"):
         wanted = set(filters.get("language"))
         found = [a for a in found if {lang.lower().split("-")[0] for lang in a.languages or ()}
                  & {lang.split("-")[0] for lang in wanted}]
-    # By the State's name as the reader's language writes and sorts it ("Viet Nam", "Türkiye"...), one key a State.
-    state_keys = {code: sort_key(states[code].name if code in states else code) for code in {a.state for a in found}}
-    found.sort(key=lambda a: (state_keys[a.state], a.name.lower(), a.key))
-    return found
+    order = name_order()
+    last = len(order)
+    return sorted(found, key=lambda a: (order.get(a.state, last), a.state, a.name.lower(), a.key))
 
 
-def load_entries(authorities: list[Authority]) -> None:
-    """Complete entries loaded with whole=False: their other columns in one statement, their designation rows in
-    another (not one of each per entry)."""
-    if not authorities:
-        return
-    # Both statements run for every entry shown, loaded or not: the page's count of statements stays the same.
-    ids = [a.id for a in authorities]
-    db.session.execute(select(Authority).where(Authority.id.in_(ids))  # rows fill in only what an object lacks
-                       .options(lazyload(Authority.designation_rows))).all()
-    missing = [a for a in authorities if "designation_rows" in inspect(a).unloaded]
-    rows: dict[int, list[AuthorityDesignation]] = {authority_id: [] for authority_id in ids}
-    for row in db.session.scalars(select(AuthorityDesignation).where(AuthorityDesignation.authority_id.in_(list(rows)))
-                                  .order_by(AuthorityDesignation.code)):
-        rows[row.authority_id].append(row)
-    for authority in missing:
-        set_committed_value(authority, "designation_rows", rows[authority.id])
+def filtered_authorities(filters: DirectoryFilters | None = None) -> list[Authority]:
+    """Every entry matching the filters, in the directory's order. Readers are vetted members (the directory has
+    no per-entry visibility: the route and API scope decide who reads it at all)."""
+    filters = filters or DirectoryFilters()
+    return _narrowed_and_sorted(list(db.session.scalars(select(Authority).where(*_conditions(filters)))), filters)
+
+
+ENTRY_COLUMNS = (Authority.id, Authority.key, Authority.state, Authority.name, Authority.parent_body, Authority.email,
+                 Authority.available_24_7, Authority.last_verified, Authority.languages, Authority.channels)
+
+
+class Entry(NamedTuple):
+    """An entry as the directory's list shows and counts it (`authority_item` in directory/macros.html reads it
+    as it reads an Authority): columns, not a loaded object with its relationships (a tuple: a few hundred are
+    made per request)."""
+
+    id: int
+    key: str
+    state: str
+    name: str
+    parent_body: str
+    email: str
+    available_24_7: bool
+    last_verified: date | None
+    languages: tuple[str, ...]
+    channels: tuple[str, ...]
+    designations: tuple[str, ...]  # in the vocabulary's order, as Authority.designations
+    stale: bool
+
+
+def listing(filters: DirectoryFilters) -> tuple[list[Entry], list[Entry]]:
+    """(the entries matching the filters in the directory's order, every entry of the directory), read in one
+    statement: the directory is small, and its page counts every match and offers filter choices over the whole
+    directory; each row says whether it matches the SQL filters, and carries its designations."""
+    conditions = _conditions(filters)
+    codes = (select(func.aggregate_strings(AuthorityDesignation.code, ","))
+             .where(AuthorityDesignation.authority_id == Authority.id).scalar_subquery())
+    rows = db.session.execute(select(*ENTRY_COLUMNS, codes.label("designations"),
+                                     (and_(*conditions) if conditions else true()).label("matches")))
+    cutoff = utcnow().date() - STALE_AFTER  # is_stale's rule
+    every, matching = [], []
+    for *columns, verified, languages, channels, designations, matches in rows:
+        entry = Entry(*columns, verified, tuple(languages or ()), tuple(channels or ()),
+                      in_vocabulary_order(designations.split(",")) if designations else (),
+                      verified is None or verified < cutoff)
+        every.append(entry)
+        if matches:
+            matching.append(entry)
+    return _narrowed_and_sorted(matching, filters), every
 
 
 def paged(items: list, page: int, per_page: int) -> tuple[int, list]:

@@ -12,8 +12,8 @@ from pathlib import Path
 import pycountry
 from flask_babel import lazy_gettext as _l
 
-from network.core.labels import label, state_label
-from network.core.reference import is_state
+from network.core.labels import label, reader_language, state_label
+from network.core.reference import collation_key, is_state, un_state_name
 
 GROUPS_PATH = Path(__file__).resolve().parent.parent / "reference" / "un_regional_groups.csv"
 REGIONS_PATH = Path(__file__).resolve().parent.parent / "reference" / "regions.csv"
@@ -85,6 +85,46 @@ def all_states() -> dict[str, State]:
 
 def get_state(code: str) -> State | None:
     return all_states().get((code or "").upper())
+
+
+@functools.cache
+def _names(language: str) -> dict[str, str]:
+    return {code: name if (name := un_state_name(code, language)) != code else state.iso_name
+            for code, state in all_states().items()}
+
+
+@functools.cache
+def _by_name(language: str) -> tuple[str, ...]:
+    names = _names(language)
+    return tuple(sorted(names, key=lambda code: collation_key(names[code], language)))
+
+
+@functools.cache
+def _order(language: str) -> dict[str, int]:
+    return {code: n for n, code in enumerate(_by_name(language))}
+
+
+def state_names() -> dict[str, str]:
+    """Code -> `State.name` of every State in the reader's language. A list page asks once, not once per State
+    (each `State.name` finds the page's language again); the table is built once per process and language."""
+    return _names(reader_language())
+
+
+def codes_by_name() -> tuple[str, ...]:
+    """The code of every State (territories too), in the reader's order of State names."""
+    return _by_name(reader_language())
+
+
+@functools.cache
+def state_codes() -> frozenset[str]:
+    """The codes of the Member and observer States (`State.is_state`), not of territories."""
+    return frozenset(code for code in all_states() if is_state(code))
+
+
+def name_order() -> dict[str, int]:
+    """Code -> place of every State in the reader's order of State names (network.core.labels.sorted_by_name's):
+    what sorts a list by State name without a collation key per State and request."""
+    return _order(reader_language())
 
 
 def states_in_group(group: str) -> list[State]:

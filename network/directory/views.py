@@ -8,13 +8,13 @@ from urllib.parse import urlencode
 import pycountry
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy import select
-from sqlalchemy.orm import defaultload
+from sqlalchemy.orm import joinedload
 
 from network.core.access import requires
 from network.core.clock import utcnow
 from network.core.db import db
 from network.core.i18n import current_language
-from network.core.labels import label, sorted_by_name
+from network.core.labels import label
 from network.core.reference import language_name as reference_language_name
 from network.core.translations import gettext as _  # the request's catalogue, found once
 from network.core.urls import link_url
@@ -23,7 +23,16 @@ from network.directory.finder import ROUTES, FinderError, cooperation_forms, fin
 from network.directory.hours import local_time
 from network.directory.models import Authority
 from network.directory.services import designation_basis, designation_labels, is_stale, stale_since
-from network.directory.states import NO_GROUP, REGIONAL_GROUPS, State, all_states, get_state
+from network.directory.states import (
+    NO_GROUP,
+    REGIONAL_GROUPS,
+    all_states,
+    codes_by_name,
+    get_state,
+    name_order,
+    state_codes,
+    state_names,
+)
 from network.members.access import can_read_directory
 
 bp = Blueprint("directory", __name__, url_prefix="/directory")
@@ -75,14 +84,6 @@ def group_label(code: str) -> str:
     return label("regional_groups", code) if code in REGIONAL_GROUPS else _("Not in a UN regional group")
 
 
-def entry_key(authority: Authority, show_state: bool = False) -> tuple:
-    """Everything an entry's list item (`authority_item` in directory/macros.html) shows: the key under which the
-    rendered item is kept (network.core.caching.cached_fragment). A field added to the item is added here."""
-    return ("authority_item", show_state, authority.id, authority.key, authority.name, authority.state,
-            authority.parent_body, tuple(authority.designations), authority.available_24_7, authority.last_verified,
-            is_stale(authority), tuple(authority.languages or ()), authority.email)
-
-
 @bp.context_processor
 def directory_helpers() -> dict:
     return {
@@ -96,7 +97,6 @@ def directory_helpers() -> dict:
         "region_name": region_name,
         "group_label": group_label,
         "is_stale": is_stale,
-        "entry_key": entry_key,
         "stale_since": stale_since,
         "get_state": get_state,
     }
@@ -124,43 +124,44 @@ def _url_with(endpoint: str, drop: tuple[str, ...] = ("page",), **changes: objec
     return url_for(endpoint) + ("?" + urlencode(pairs) if pairs else "")
 
 
-def state_index(authorities: list[Authority], browse: str) -> list[tuple[str, str, list[tuple[State, int, int]]]]:
-    """[(group or region code, its label, [(State, authorities, stale authorities)])] for the States listed."""
+def state_index(entries: list[queries.Entry], browse: str,
+                names: dict[str, str]) -> tuple[tuple[str, str, tuple[tuple[str, str, int, int], ...]], ...]:
+    """((group or region code, its label, ((State code, its name, authorities, stale authorities), ...)), ...) for
+    the States listed, each section in the reader's order of State names (tuples: the key of the rendered index)."""
     states = all_states()
     counts: dict[str, list[int]] = {}
-    for authority in authorities:
-        entry = counts.setdefault(authority.state, [0, 0])
-        entry[0] += 1
-        entry[1] += int(is_stale(authority))
-    sections: dict[str, list[tuple[State, int, int]]] = {}
-    for code, (total, stale) in counts.items():
-        state = states.get(code)
-        if state is None:
-            continue
+    for entry in entries:
+        found = counts.setdefault(entry.state, [0, 0])
+        found[0] += 1
+        found[1] += int(entry.stale)
+    order = name_order()
+    sections: dict[str, list[tuple[str, str, int, int]]] = {}
+    for code in sorted((code for code in counts if code in states), key=order.__getitem__):
+        state = states[code]
         key = state.regional_group if browse == "group" else (state.region or "")
-        sections.setdefault(key, []).append((state, total, stale))
+        sections.setdefault(key, []).append((code, names[code], *counts[code]))
     if browse == "group":
-        order = [*REGIONAL_GROUPS, NO_GROUP]
-        labels = {key: group_label(key) for key in order}
+        order_of_sections = [*REGIONAL_GROUPS, NO_GROUP]
+        labels = {key: group_label(key) for key in order_of_sections}
     else:
-        order = [*queries.REGIONS, ""]
-        labels = {key: region_name(key) for key in order}
-    return [(key, labels[key], sorted_by_name(sections[key], lambda entry: entry[0].name))
-            for key in order if key in sections]
+        order_of_sections = [*queries.REGIONS, ""]
+        labels = {key: region_name(key) for key in order_of_sections}
+    return tuple((key, labels[key], tuple(sections[key])) for key in order_of_sections if key in sections)
 
 
-def _options_in_directory(filters: queries.DirectoryFilters) -> tuple[list[tuple[str, str]], list[tuple[str, str, int]]]:
-    """The filter's choices over the whole directory, read in one statement: (language code, name) and
-    (State code, name, entries), each with what is chosen even if no entry has it."""
+def _options_in_directory(filters: queries.DirectoryFilters, every: list[queries.Entry], names: dict[str, str],
+                          ) -> tuple[list[tuple[str, str]], tuple[tuple[str, str, int], ...]]:
+    """The filter's choices over the whole directory: (language code, name) and (State code, name, entries), each
+    with what is chosen even if no entry has it."""
     languages = set(filters.get("language"))
     counts: dict[str, int] = dict.fromkeys(filters.get("state"), 0)
-    for state, spoken in db.session.execute(select(Authority.state, Authority.languages)):
-        languages.update(code.lower() for code in spoken or ())
-        counts[state] = counts.get(state, 0) + 1
-    states = all_states()
+    for entry in every:
+        languages.update(code.lower() for code in entry.languages)
+        counts[entry.state] = counts.get(entry.state, 0) + 1
+    order = name_order()
     return (sorted(((code, language_label(code)) for code in languages), key=lambda entry: entry[1]),
-            sorted_by_name(((code, states[code].name, n) for code, n in counts.items() if code in states),
-                           lambda entry: entry[1]))
+            tuple((code, names[code], counts[code]) for code in sorted(counts, key=lambda code: order.get(code, -1))
+                  if code in names))
 
 
 @bp.get("/")
@@ -169,16 +170,17 @@ def index():
     filters = _filters()
     browse = request.args.get("browse", "group")
     browse = browse if browse in BROWSE_BY else "group"
-    found = queries.filtered_authorities(filters, whole=False)  # every match is counted, one page shown
+    found, every = queries.listing(filters)  # every match is counted, one page shown
     page = _page_number()
     total, shown = queries.paged(found, page, PER_PAGE)
-    queries.load_entries(shown)
     pages = max(1, math.ceil(total / PER_PAGE))
-    language_options, state_options = _options_in_directory(filters)
+    names = state_names()
+    language_options, state_options = _options_in_directory(filters, every, names)
     return render_template(
-        "directory/index.html", filters=filters, browse=browse, total=total, results=queries.by_state(shown),
-        state_count=len({a.state for a in found}), stale_total=queries.stale_count(found),
-        index=state_index(found, browse), page=page, pages=pages,
+        "directory/index.html", filters=filters, browse=browse, total=total,
+        results=[(code, names.get(code, code), tuple(entries)) for code, entries in queries.by_state(shown)],
+        state_count=len({a.state for a in found}), stale_total=sum(entry.stale for entry in found),
+        index=state_index(found, browse, names), page=page, pages=pages,
         page_url=lambda n: _url_with("directory.index", page=n),
         browse_url=lambda b: _url_with("directory.index", browse=b),
         print_url=_url_with("directory.print_view", drop=("page", "browse")),
@@ -203,15 +205,16 @@ def state(code: str):
 
 
 def _members_of(authority: Authority) -> list[tuple[object, bool]]:
-    """The authority's active members on the network, focal points first: (member, is focal point)."""
+    """The authority's active members on the network, focal points first: (name and position, is focal point),
+    read in one statement (not the members with their roles and the roles' authorities)."""
     from network.members.models import Member, RoleGrant
 
-    members = db.session.scalars(  # with their roles (who is a focal point); not their authorities' designations
-        select(Member).where(Member.authority_id == authority.id, Member.status == "active")
-        .options(defaultload(Member.authority).lazyload(Authority.designation_rows),
-                 defaultload(Member.roles).defaultload(RoleGrant.authority).lazyload(Authority.designation_rows)))
-    people = [(member, member.has_role("focal_point", authority.id)) for member in members]
-    return sorted(people, key=lambda entry: (not entry[1], entry[0].name.lower()))
+    focal = select(RoleGrant.id).where(RoleGrant.member_id == Member.id, RoleGrant.role == "focal_point",
+                                       RoleGrant.authority_id == authority.id).exists()
+    people = db.session.execute(select(Member.name, Member.position, focal.label("focal"))
+                                .where(Member.authority_id == authority.id, Member.status == "active"))
+    return sorted(((person, bool(person.focal)) for person in people),
+                  key=lambda entry: (not entry[1], entry[0].name.lower()))
 
 
 # ---------------------------------------------------------------- the finder
@@ -251,12 +254,13 @@ def finder():
     with_entries = set(db.session.scalars(select(Authority.state).distinct()))
     # The UN's names in the reader's language and order; a territory only if an authority of it is listed
     # (Hong Kong SAR has its own central authority), never among the States without entries.
-    states = sorted_by_name(all_states().values(), lambda state: state.name)
+    names, listed = state_names(), state_codes() - with_entries
     return render_template(
-        "directory/finder.html", answer=answer, problems=problems, chosen_state=state_code, chosen_form=form,
-        urgent=urgent, forms=cooperation_forms(), routes=ROUTES,
-        states_with_entries=[s for s in states if s.code in with_entries],
-        states_without_entries=[s for s in states if s.code not in with_entries and s.is_state],
+        "directory/finder.html", answer=answer, problems=problems, chosen_form=form, urgent=urgent,
+        chosen_state=state_code if state_code in names else "",  # one of the options, or none of them
+        forms=cooperation_forms(), routes=ROUTES,
+        states_with_entries=tuple((code, names[code]) for code in codes_by_name() if code in with_entries),
+        states_without_entries=[(code, names[code]) for code in codes_by_name() if code in listed],
         local_time=local_time,
     ), (400 if problems else 200)
 
@@ -306,7 +310,8 @@ def _filter_summary(filters: queries.DirectoryFilters) -> list[str]:
 @bp.get("/<key>")
 @requires(can_read_directory)
 def authority(key: str):
-    found = db.session.scalar(select(Authority).where(Authority.key == key))
+    found = db.session.scalars(select(Authority).where(Authority.key == key)  # with its designations
+                               .options(joinedload(Authority.designation_rows))).unique().first()
     if found is None:
         abort(404)
     return render_template("directory/authority.html", authority=found, people=_members_of(found),
