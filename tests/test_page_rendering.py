@@ -135,3 +135,20 @@ def test_nothing_is_kept_in_debug_mode_where_templates_are_being_edited(app):
     finally:
         app.debug = False
     assert not caching._fragments
+
+
+def test_kept_pieces_stay_within_their_bytes(app, monkeypatch):
+    """Keys can hold typed values (a filter's text), so the pieces kept are bounded in characters, not only in
+    number: the oldest go first, and a piece larger than the whole bound is rendered but never kept."""
+    from network.core import caching
+
+    monkeypatch.setattr(caching, "FRAGMENT_BYTES", 10_000)
+    caching._fragments.clear()
+    with app.test_request_context("/"):
+        for n in range(30):
+            assert caching.cached_fragment(("piece", n), lambda n=n: f"{n:04d}" * 250) == f"{n:04d}" * 250
+        kept = list(caching._fragments.values())
+        assert sum(len(piece) for piece in kept) <= 10_000 and len(kept) == 10
+        assert [str(piece)[:4] for piece in kept] == [f"{n:04d}" for n in range(20, 30)]  # the newest
+        assert caching.cached_fragment(("huge",), lambda: "x" * 20_000) == "x" * 20_000
+        assert ("huge",) not in {key[1:] for key in caching._fragments} and len(caching._fragments) == 10

@@ -83,8 +83,10 @@ def cache_headers(response: Response) -> Response:
 
 # ---------------------------------------------------------------- rendered fragments
 
-FRAGMENTS_KEPT = 4_000  # per process; a directory entry's item is about 1 KB
+FRAGMENTS_KEPT = 4_000  # per process; pieces weigh 1-10 KB (a case's list item, a directory's filter choices)
+FRAGMENT_BYTES = 16 * 1024 * 1024  # and no more characters than this in all: keys hold typed values (filters)
 _fragments: dict[tuple, Markup] = {}
+_fragment_size = [0]  # the characters kept
 
 
 def cached_fragment(key: tuple[Hashable, ...], render: Callable[..., str], *args: object) -> Markup:
@@ -102,9 +104,14 @@ def cached_fragment(key: tuple[Hashable, ...], render: Callable[..., str], *args
     found = _fragments.get(full)
     if found is None:
         found = Markup(render(*args))  # noqa: S704 (a macro's output, autoescaped)
-        if len(_fragments) >= FRAGMENTS_KEPT:
-            del _fragments[next(iter(_fragments))]
-        _fragments[full] = found
+        if not _fragments:  # emptied (a test clears it)
+            _fragment_size[0] = 0
+        if len(found) <= FRAGMENT_BYTES:  # a larger piece is never kept (and makes no room)
+            while _fragments and (len(_fragments) >= FRAGMENTS_KEPT
+                                  or _fragment_size[0] + len(found) > FRAGMENT_BYTES):
+                _fragment_size[0] -= len(_fragments.pop(next(iter(_fragments))))
+            _fragments[full] = found
+            _fragment_size[0] += len(found)
     return found
 
 

@@ -34,11 +34,12 @@ def _language_of(locale: object) -> str:
 
 def reader_language() -> str:
     """The UN language of the page being served ("en", "fr", "ar"...): Flask-Babel's locale (which follows
-    `in_language` for e-mails); English outside a request."""
-    from flask_babel import get_locale
+    `in_language` for e-mails); English outside a request. Asked once per label or State name shown: the locale is
+    looked up once per request."""
+    from network.core.translations import request_locale
 
     try:
-        locale = get_locale()
+        locale = request_locale()
     except RuntimeError:  # no application context
         locale = None
     return _language_of(locale) if locale is not None else "en"

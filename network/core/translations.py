@@ -19,12 +19,13 @@ from typing import Any
 
 from babel.support import Translations
 from flask import Flask, has_request_context, request
-from flask_babel import get_translations
+from flask_babel import get_locale, get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
 _KEY = "network_translations"
+_LOCALE_KEY = "network_locale"
 _MAX_KEPT = 20_000  # literal strings kept per process, all catalogues together: a bound against dynamic strings
 
 # (catalogue, autoescape, message) -> the translated string, escaped and %-formatted as Jinja would
@@ -46,7 +47,20 @@ def request_translations() -> Any:
 def forget_request_translations() -> None:
     """After a change of locale inside a request (`force_locale`): the next string looks the catalogue up again."""
     if has_request_context():
-        vars(request._get_current_object()).pop(_KEY, None)
+        state = vars(request._get_current_object())
+        state.pop(_KEY, None)
+        state.pop(_LOCALE_KEY, None)
+
+
+def request_locale() -> Any:
+    """Flask-Babel's locale of the current request, looked up once per request (like the catalogue; forgotten
+    with it when `in_language` switches); each time outside a request."""
+    if not has_request_context():
+        return get_locale()
+    state = vars(request._get_current_object())
+    if _LOCALE_KEY not in state:
+        state[_LOCALE_KEY] = get_locale()
+    return state[_LOCALE_KEY]
 
 
 def gettext(message: str, **variables: Any) -> str:
