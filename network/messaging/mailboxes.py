@@ -89,29 +89,26 @@ def state(authority: Authority | None) -> str:
 
 
 def _prefetch_states(authority_ids: list[int]) -> dict[int, str]:
-    """The mailbox state of each of these authorities in three statements, not three per authority; remembered for
-    the request."""
+    """The mailbox state of each of these authorities in two statements (the current keys; the live grants of
+    present officers), not three per authority; remembered for the request."""
     memo = request_memo(STATE_MEMO)
     wanted = list(dict.fromkeys(a for a in authority_ids if a not in memo))
     keys = prefetch_current_keys(wanted)
     opened = {a: keys[a].key_version for a in wanted if keys.get(a) is not None}
-    holders_of: dict[int, set[int]] = {a: set() for a in opened}
-    if opened:
+    reading: set[int] = set()
+    if opened:  # a live grant of the current key to a present officer (is_present: active, of the authority)
         for grant in db.session.execute(
-                select(AuthorityKeyGrant.authority_id, AuthorityKeyGrant.member_id, AuthorityKeyGrant.key_version)
-                .where(AuthorityKeyGrant.authority_id.in_(opened), AuthorityKeyGrant.removed_at.is_(None))):
+                select(AuthorityKeyGrant.authority_id, AuthorityKeyGrant.key_version)
+                .join(Member, Member.id == AuthorityKeyGrant.member_id)
+                .where(AuthorityKeyGrant.authority_id.in_(opened), AuthorityKeyGrant.removed_at.is_(None),
+                       Member.status == "active", Member.authority_id == AuthorityKeyGrant.authority_id)):
             if grant.key_version == opened[grant.authority_id]:
-                holders_of[grant.authority_id].add(grant.member_id)
-    member_ids = set().union(*holders_of.values()) if holders_of else set()
-    present = {(m.id, m.authority_id) for m in db.session.execute(
-        select(Member.id, Member.authority_id).where(Member.id.in_(member_ids), Member.status == "active"))
-    } if member_ids else set()
+                reading.add(grant.authority_id)
     for authority_id in wanted:
         if authority_id not in opened:
             memo[authority_id] = "closed"
         else:
-            reading = any((m, authority_id) in present for m in holders_of[authority_id])
-            memo[authority_id] = "open" if reading else "unattended"
+            memo[authority_id] = "open" if authority_id in reading else "unattended"
     return memo
 
 
