@@ -8,6 +8,7 @@ browsers read the address differently), no user name before the host (https://tr
 leads to evil.example), and at most MAX_LENGTH characters (the size of the column that stores it)."""
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import unicodedata
@@ -81,6 +82,13 @@ def url_problem(url: str) -> str | None:
     return _host_problem(host)
 
 
+@functools.lru_cache(maxsize=4096)
+def _linkable(url: str) -> bool:
+    """url_problem depends on the text alone: each address is checked once per process (25-35 µs each, and an
+    authority's page shows several on every request)."""
+    return url_problem(url) is None
+
+
 def link_url(url: object) -> str | None:
     """The address if a page may show it as a link, else None (the page shows it as text): the `link_url` filter."""
-    return url if isinstance(url, str) and url_problem(url) is None else None
+    return url if isinstance(url, str) and len(url) <= MAX_LENGTH and _linkable(url) else None
