@@ -77,3 +77,28 @@ def test_a_new_role_a_new_name_and_another_member(app, auth, member, member_fact
     other = member_factory(name="Someone Else")
     theirs = header_of(auth.client_for(other).get("/cases"))
     assert "Someone Else" in theirs and "Renamed Member" not in theirs and "/vetting" not in theirs
+
+
+def test_a_visitor_s_kept_bar_brings_them_back_to_this_page(app, client):
+    from urllib.parse import parse_qs, urlsplit
+
+    def backs(header: str) -> list[str]:
+        links = lxml_html.fromstring(header).xpath('//a[@hreflang]/@href')
+        assert len(links) == 6
+        return [parse_qs(urlsplit(link).query)["next"][0] for link in links]
+
+    first = header_of(client.get("/cases"))
+    kept = header_of(client.get("/cases?q=extradición&cooperation_form=mla&lang=en"))
+    assert navigation._MARK not in first + kept
+    assert backs(first) == ["/cases"] * 6
+    assert backs(kept) == ["/cases?q=extradici%C3%B3n&cooperation_form=mla"] * 6
+    app.debug = True
+    try:
+        fresh = header_of(client.get("/cases?q=extradición&cooperation_form=mla&lang=en"))
+    finally:
+        app.debug = False
+    assert backs(fresh) == backs(kept)
+    link = re.compile(r'href="/language/[^"]*"')
+    assert link.sub("", fresh) == link.sub("", kept)
+    french = header_of(client.get("/cases?lang=fr"))
+    assert french != first and 'aria-current="true">Français' in french

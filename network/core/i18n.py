@@ -172,12 +172,13 @@ def here_without_language() -> str:
     return f"{request.path}?{urlencode(query)}"
 
 
-def language_choices() -> list[dict[str, str]]:
+def language_choices(back: str | None = None) -> list[dict[str, str]]:
     """The language menu: each served language named in itself, with the link a visitor follows (a member's menu
-    posts a form instead, so that the choice is stored in their profile under CSRF protection)."""
+    posts a form instead, so that the choice is stored in their profile under CSRF protection). `back`: where the
+    links bring the reader back to (default: this page)."""
     if not has_request_context():
         return []
-    back = here_without_language()
+    back = back or here_without_language()
     current = current_language()
     return [{"code": code, "name": AUTONYMS[code], "current": code == current,
              "dir": text_direction(code), "href": url_for("language.switch", code=code, next=back)}

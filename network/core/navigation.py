@@ -1,4 +1,4 @@
-"""A signed-in member's navigation bar, rendered once and kept per process (issue 14).
+"""The navigation bar, rendered once and kept per process (issue 14): a signed-in member's, and a visitor's.
 
 The bar costs about a millisecond to render (some 90 template calls: menus, rules, translated labels, URLs), on every
 page a member opens, and it is the same from page to page until something it shows changes. It is kept under a key
@@ -10,21 +10,22 @@ corrected. Per member, so one member's bar is never shown to another.
 
 Two things on the bar change with every page and are not in it: the forms' CSRF token and the page the language
 menu brings the member back to. The bar is rendered with marks in their place, and the marks are replaced on the
-way out (escaped as the template would)."""
+way out (escaped as the template would). A visitor's bar is the same for every visitor in a language, but for the
+page its language links come back to: a mark too."""
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from urllib.parse import quote
 
 from flask import Flask, current_app, request
-from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from network.core import counters
 from network.core.access import current_member
 from network.core.i18n import here_without_language
-from network.core.translations import request_translations
+from network.core.translations import request_locale, request_translations
 
 KEPT = 2_000  # bars per process (about 6 KB each): the members active on one worker, in a few languages
 _bars: dict[tuple, str] = {}
@@ -49,7 +50,7 @@ def _nav_rules() -> tuple[tuple[str, Callable], ...]:
 
 def navigation_key(member) -> tuple:
     registry = counters.navigation_names()
-    return ("navigation", str(get_locale()), request_translations(), request.script_root, member.id, member.name,
+    return ("navigation", str(request_locale()), request_translations(), request.script_root, member.id, member.name,
             tuple(bool(rule(member)) for _name, rule in _nav_rules()),
             tuple(counters.counts(member, registry).items()))
 
@@ -64,12 +65,30 @@ def member_navigation(render: Callable[..., str]) -> Markup:
     bar = _bars.get(key)
     if bar is None:
         bar = str(render(CSRF_MARK, BACK_MARK))
-        if len(_bars) >= KEPT:
-            del _bars[next(iter(_bars))]
-        _bars[key] = bar
+        _keep(key, bar)
     return Markup(bar.replace(CSRF_MARK, str(escape(generate_csrf())))  # noqa: S704 (marks replaced by escaped text)
                   .replace(BACK_MARK, str(escape(here_without_language()))))
 
 
+def visitor_navigation(render: Callable[..., str]) -> Markup:
+    """A visitor's bar: the same for every visitor in a language, but for the page its language links bring them
+    back to (the mark, replaced by this page's address, percent-encoded as a query value)."""
+    if current_app.debug:
+        return Markup(render("", ""))  # noqa: S704 (a macro's output, autoescaped)
+    key = ("visitor-navigation", str(request_locale()), request_translations(), request.script_root)
+    bar = _bars.get(key)
+    if bar is None:
+        bar = str(render("", BACK_MARK))
+        _keep(key, bar)
+    back = quote(here_without_language(), safe="/")
+    return Markup(bar.replace(BACK_MARK, str(escape(back))))  # noqa: S704 (the mark replaced by escaped text)
+
+
+def _keep(key: tuple, bar: str) -> None:
+    if len(_bars) >= KEPT:
+        del _bars[next(iter(_bars))]
+    _bars[key] = bar
+
+
 def configure_navigation(app: Flask) -> None:
-    app.jinja_env.globals["member_navigation"] = member_navigation
+    app.jinja_env.globals.update(member_navigation=member_navigation, visitor_navigation=visitor_navigation)
