@@ -203,6 +203,9 @@ def postgres_backend(url: str, ranking: str = "rum") \
     try:
         CaseSearch.__table__.create(engine)
         SearchWord.__table__.create(engine)
+        with engine.begin() as connection:  # as migration 5e4c0b0a1d15 does (PostgreSQL only: not in the models)
+            connection.execute(sa.text("CREATE INDEX ix_case_search_filed_on ON case_search "
+                                       "(filed_on DESC NULLS LAST, case_id DESC)"))
         if ranking == "rum":  # as the migration does (its statements, not imported: a migration is frozen)
             with engine.begin() as connection:
                 connection.execute(sa.text("CREATE EXTENSION IF NOT EXISTS rum"))

@@ -51,6 +51,9 @@ class SearchHits:
         self.suggestion = suggestion
         self.query = query  # the query searched: the one typed, or its correction
         self.corrected_from = corrected_from  # the text typed, when a correction was searched instead
+        # False when the facet counts are estimates from a sample of many matches (PostgreSQL above
+        # postgres_backend.EXACT_FACETS): the total stays exact; a page shows such counts as approximate.
+        self.facets_exact = True
 
     @property
     def ids(self) -> list[int]:
@@ -69,6 +72,7 @@ class Matches:
     query: Query | None = None
     filters: Mapping[str, Iterable[str]] = field(default_factory=dict)
     viewer: Viewer = field(default_factory=Viewer)
+    facets_exact: bool = True  # set by _facet_counts: False when it estimated the counts from a sample
 
 
 class IndexWriter(abc.ABC):
@@ -175,7 +179,8 @@ class SearchBackend(abc.ABC):
         if kinds and self.total_facet:  # one pass counts the facets and, by a facet every document has once, all
             matches = self._select(parsed, filters or {}, viewer, count=False)
             counted = self._facet_counts(matches, (*kinds, self.total_facet))
-            matches.total = sum(counted.get(self.total_facet, {}).values())
+            # an engine that counted the matches in that pass set the total (exact even when the facets are not)
+            matches.total = matches.total or sum(counted.get(self.total_facet, {}).values())
         else:
             matches = self._select(parsed, filters or {}, viewer)
         hits = SearchHits(ids=lambda: self._ids(matches), total=matches.total, query=parsed, corrected_from=typed)
@@ -187,6 +192,7 @@ class SearchBackend(abc.ABC):
             hits.facets = {kind: counted.get(kind, {}) for kind in kinds}
         elif kinds:
             hits.facets = self._facet_counts(matches, kinds) if matches.total else {kind: {} for kind in kinds}
+        hits.facets_exact = matches.facets_exact
         if suggest and parsed and matches.total < SUGGEST_BELOW:
             hits.suggestion = self.suggestion(parsed, filters or {}, viewer, found=matches.total)
         return hits

@@ -8,16 +8,18 @@ them, so both engines agree and no extension (unaccent) is needed. The index liv
 transactional, and any number of app servers and writers share it.
 
 Reading a page (issue 11): one selection per request. The matches are found through the GIN index on `document`
-(never filtered row by row against that TOASTed vector); the facet counts and the total come from one GROUP BY over
-the same conditions; only the page is ranked. Where the rum extension is installed (migration 5e4c0b0a1d12), the
-best candidates come in rank order straight from a RUM index on `rank_document` (`<=>`: the rank is computed from
-positions and weights stored in the index, no row is read to rank it), and only those get the full score; without
-it, ts_rank picks them over the matching rows (the GIN path)."""
+(never filtered row by row against that TOASTed vector); the total and the facet counts come from one pass over
+the same conditions (exact up to EXACT_FACETS matches, estimated from a sample above); only the page is ranked.
+Where the rum extension is installed (migration 5e4c0b0a1d12), the best candidates come in rank order straight from
+a RUM index on `rank_document` (`<=>`: the rank is computed from positions and weights stored in the index, no row
+is read to rank it), and only those get the full score; without it, ts_rank picks them over the matching rows (the
+GIN path)."""
 from __future__ import annotations
 
 import math
 import re
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import reduce
@@ -148,6 +150,16 @@ STATS_SECONDS = 600.0
 # (database URL, column) -> (read at, lexeme -> share, the smallest share listed, rows)
 _STATS: dict[tuple[str, str], tuple[float, dict[str, float], float, float]] = {}
 _LEXEME_RE = re.compile(r"'((?:[^']|'')*)'")
+# Facet counts (_facet_counts): exact up to EXACT_FACETS matches; above, estimated from a sample of the matches: the
+# rows whose hashed id falls in the first of SAMPLE_PARTS (buckets of SAMPLE_BUCKETS: 1 in 16), then the next parts
+# (1 in 8, 1 in 4) until the sample holds MIN_SAMPLE rows (a quarter of 5,001 matches holds 1,250). 2,500 rows put
+# a facet held by a tenth of the matches within about 6 % of its count (one standard error), one held by 1 % within
+# about 20 %.
+EXACT_FACETS = 5000
+SAMPLE_BUCKETS = 16
+SAMPLE_PARTS = ((0,), (1,), (2, 3))
+MIN_SAMPLE = 2500
+FACET_SEPARATOR = "\n"  # between facet tokens in the sample (tokens are "kind:code", codes of the vocabulary)
 ADD_WORDS = text("INSERT INTO search_words (word) SELECT unnest(CAST(:words AS varchar(60)[])) "
                  "ON CONFLICT (word) DO NOTHING")
 
@@ -167,6 +179,16 @@ def rank(vector, tsquery):
     """ts_rank with RANK_WEIGHTS (a constant array of the statement: no user input)."""
     weights = literal_column("'{" + ",".join(f"{w:g}" for w in RANK_WEIGHTS) + "}'::float4[]")
     return func.ts_rank(weights, vector, tsquery)
+
+
+def _filtered(filters: Mapping[str, Iterable[str]]) -> bool:
+    """Whether a facet filter is set (the facets' GIN index can select: year_from / year_to cannot)."""
+    return any(filters.get(kind) for kind in ENGINE_FILTERS)
+
+
+def _tokens(joined: str | None) -> Counter:
+    """Facet tokens joined by FACET_SEPARATOR, counted."""
+    return Counter(token for token in (joined or "").split(FACET_SEPARATOR) if token)
 
 
 def _synonyms_of(query: ql.Query) -> list[ql.Synonym]:
@@ -306,7 +328,7 @@ class PostgresIndex(SearchBackend):
 
 class PostgresBackend(PostgresIndex):
     table, lock_key, writer_class = CaseSearch, LOCK_KEY, _Writer
-    total_facet = "outcome"  # every case has one outcome token: the facet pass counts the matches too
+    total_facet = "outcome"  # a search with facets selects once: _facet_counts sets the exact total itself
 
     # With `exclusive_rebuild` (`flask search reindex --exclusive`, the benchmark), a full rebuild builds the RUM
     # index once, after the rows, instead of maintaining it on every insert (10,000 cases: about three times
@@ -480,13 +502,16 @@ class PostgresBackend(PostgresIndex):
     # ------------------------------------------------------------ reading
 
     @contextmanager
-    def _through_index(self, tsquery) -> Iterator[None]:
+    def _through_index(self, tsquery, filtered: bool = False) -> Iterator[None]:
         """For a text query, statements that read the GIN index rather than scan the table. Words found in half
         the catalogue make a sequential scan look cheaper to the planner, but it evaluates `document @@ query` on
         every row, fetching and decompressing each TOASTed document (at 100,000 cases: 440,000 buffers for one
         query, against 28,000 by the bitmap index scan, whose exact matches need no recheck). Set for this
-        statement only (transaction-local, then restored), so the rest of the request plans as usual."""
-        if tsquery is None:
+        statement only (transaction-local, then restored), so the rest of the request plans as usual. The same
+        for facet filters without words (`filtered`): a filter keeping 60,000 of 100,000 cases was a scan testing
+        `facets && codes` on every row (two to four times the time of the facets' GIN index, whose matches need
+        no recheck either), and the newest first are read from ix_case_search_filed_on rather than sorted."""
+        if tsquery is None and not filtered:
             yield
             return
         session = self.session
@@ -505,13 +530,13 @@ class PostgresBackend(PostgresIndex):
             where.append(CaseSearch.document.op("@@")(tsquery))  # the GIN index; nothing is ranked here
         total = 0
         if count:
-            with self._through_index(tsquery):
+            with self._through_index(tsquery, _filtered(filters)):
                 total = self.session.scalar(select(func.count()).select_from(CaseSearch).where(*where)) or 0
         return Matches(total=total, handle=(where, tsquery), query=query, filters=filters, viewer=viewer)
 
     def _ids(self, matches: Matches) -> list[int]:
         where, tsquery = matches.handle
-        with self._through_index(tsquery):
+        with self._through_index(tsquery, _filtered(matches.filters)):
             return list(self.session.scalars(select(CaseSearch.case_id).where(*where)))
 
     def lexeme_shares(self, column: str = "rank_document") -> tuple[dict[str, float], float, float] | None:
@@ -550,18 +575,28 @@ class PostgresBackend(PostgresIndex):
             return min(self._share(item, shares, floor) for item in node.items)
         return 1.0
 
-    def concept_weights(self, nodes: list) -> list[float] | None:
-        """Each concept's weight: the square root of its inverse document frequency (-ln of its share), over their
-        mean (so the scores keep their scale beside SYNONYM_RANK); None without statistics."""
+    def concept_weights(self, nodes: list, groups: list[ql.Synonym] = ()) -> tuple[list[float], list[float]] | None:
+        """Each concept's weight, and each synonym group's of `groups`: the square root of its inverse document
+        frequency (-ln of its share), over the concepts' mean (so the scores keep their scale beside SYNONYM_RANK);
+        None without statistics. A group weighs by its own rarity, as each term does in BM25 (the Whoosh backend):
+        a rare group ("aut dedere", met in the words "extradition nationals") is worth more than the common words
+        that spell it (it weighed as its concept, whose most common word set its share: tuning split nDCG@10
+        0.787 -> 0.793)."""
         stats = self.lexeme_shares() if len(nodes) > 1 else None
         if stats is None:
             return None
         shares, floor, _rows = stats
-        # the square root of BM25's idf: the full idf let a rare word of a question outweigh every other concept
-        # (tuning split nDCG@10: none 0.781, -ln(share) 0.779, ln(1 + 1/share) 0.781, its square root 0.785)
-        idf = [math.sqrt(-math.log(min(max(self._share(node, shares, floor), 1e-6), 0.99))) for node in nodes]
-        mean = sum(idf) / len(idf)
-        return [w / mean for w in idf] if mean > 0 else None
+
+        def idf(node) -> float:
+            # the square root of BM25's idf: the full idf let a rare word of a question outweigh every other concept
+            # (tuning split nDCG@10: none 0.781, -ln(share) 0.779, ln(1 + 1/share) 0.781, its square root 0.785)
+            return math.sqrt(-math.log(min(max(self._share(node, shares, floor), 1e-6), 0.99)))
+
+        weights = [idf(node) for node in nodes]
+        mean = sum(weights) / len(weights)
+        if mean <= 0:
+            return None
+        return [w / mean for w in weights], [idf(group) / mean for group in groups]
 
     def rank_expression(self, query: ql.Query, vector, weighted: bool = True):
         """The score of a row: ts_rank of `vector` for each of the query's concepts, weighed by how rare the concept
@@ -573,20 +608,17 @@ class PostgresBackend(PostgresIndex):
         if not compiled:
             return None
         concepts = [c for _node, c in compiled]
-        weights = self.concept_weights([node for node, _c in compiled]) if weighted else None
+        groups = _synonyms_of(query)
+        found = self.concept_weights([node for node, _c in compiled], groups) if weighted else None
+        weights, group_weights = found if found is not None else (None, [1.0] * len(groups))
         if weights is None or len(set(weights)) == 1:
             score = rank(vector, reduce(func.tsquery_or, concepts))
         else:  # each concept's rank weighed by how rare it is
             score = reduce(lambda a, b: a + b, [literal(w, Float) * rank(vector, c)
                                                 for w, c in zip(weights, concepts, strict=True)])
-        groups = _synonyms_of(query)
         if groups and SYNONYM_RANK:
-            group_weight = {}
-            for (node, _c), w in zip(compiled, weights or [1.0] * len(compiled), strict=True):
-                for group in _synonyms_of(ql.Query("", node, concepts=(node,))):
-                    group_weight.setdefault(group.group, w)
-            held_synonyms = [literal(group_weight.get(g.group, 1.0), Float)
-                             * cast(cast(vector.op("@@")(self.compile(g)), Integer), Float) for g in groups]
+            held_synonyms = [literal(w, Float) * cast(cast(vector.op("@@")(self.compile(g)), Integer), Float)
+                             for g, w in zip(groups, group_weights, strict=True)]
             score = score + SYNONYM_RANK * reduce(lambda a, b: a + b, held_synonyms)
         if len(concepts) > 1:
             held = reduce(lambda a, b: a + b, [cast(vector.op("@@")(c), Integer) for c in concepts])
@@ -599,7 +631,11 @@ class PostgresBackend(PostgresIndex):
 
     def _top(self, matches: Matches, sort: str, limit: int | None) -> list[int]:
         where, tsquery = matches.handle
-        by_date = [CaseSearch.filed_on.desc().nulls_last(), CaseSearch.case_id.desc()]
+        # Beside words, the date is an expression ix_case_search_filed_on cannot serve (filed_on + 0): walking
+        # that index the planner would test `document @@` (a TOASTed vector) on every row it passes, and its
+        # estimate of how soon the page is full is a guess (a text query finds its matches through the GIN index).
+        dated = CaseSearch.filed_on if tsquery is None else CaseSearch.filed_on + literal_column("0", Integer)
+        by_date = [dated.desc().nulls_last(), CaseSearch.case_id.desc()]
         ranking = None
         if tsquery is not None and sort != "date" and not ql.only_negative(matches.query.root):
             ranking = self.rank_expression(matches.query, CaseSearch.rank_document)
@@ -614,7 +650,7 @@ class PostgresBackend(PostgresIndex):
             statement = statement.limit(limit)
             if ranking is not None and matches.total > max(RANK_CANDIDATES, 5 * limit):
                 statement = self._two_phase(matches, where, limit, by_date)
-        with self._through_index(tsquery):
+        with self._through_index(tsquery, _filtered(matches.filters)):
             return list(self.session.scalars(statement))
 
     def has_rum(self) -> bool:
@@ -689,19 +725,54 @@ class PostgresBackend(PostgresIndex):
                 .limit(limit))
 
     def _facet_counts(self, matches: Matches, kinds: Iterable[str]) -> dict[str, dict[str, int]]:
-        """One GROUP BY over the facet tokens of the matching rows (same conditions; no list of ids)."""
+        """The facet counts and the exact total (same conditions; no list of ids). The facet tokens of the first
+        EXACT_FACETS + 1 matching rows come back first, joined into one text: when there are no more, they are all
+        and are counted exactly (one statement that reads no further). Above, one pass counts the matches and joins
+        the tokens of a fixed sample of them (rows whose hashed id falls in given buckets: SAMPLE_PARTS, taken in
+        order until MIN_SAMPLE rows); the counts are estimated from it (each scaled by the matches over the sampled
+        matches, at least 1, at most the total) and `matches.facets_exact` says so. Why: counting every token of
+        90,000 matches (a million, unnested and hashed by the executor) took 150 ms of a 50 ms budget
+        (docs/decisions/0011), and a second pass over the matches costs what the first did."""
         kinds = tuple(kinds)
         counts: dict[str, dict[str, int]] = {kind: {} for kind in kinds}
         where, tsquery = matches.handle
-        token = func.unnest(CaseSearch.facets).label("token")
-        tokens = select(token).where(*where).subquery()
-        with self._through_index(tsquery):
-            rows = self.session.execute(select(tokens.c.token, func.count()).group_by(tokens.c.token)).all()
+        joined = func.array_to_string(CaseSearch.facets, literal(FACET_SEPARATOR, String))
+        with self._through_index(tsquery, _filtered(matches.filters)):
+            first = select(joined.label("tokens")).where(*where).limit(EXACT_FACETS + 1).subquery()
+            found, tokens = self.session.execute(select(
+                func.count(), func.string_agg(first.c.tokens, literal(FACET_SEPARATOR, String)))).one()
+            if found <= EXACT_FACETS:
+                matches.total = found
+                rows = list(_tokens(tokens).items())
+            else:
+                bucket = func.hashint4(CaseSearch.case_id).op("&")(literal(SAMPLE_BUCKETS - 1, Integer))
+                parts = [bucket.in_(part) for part in SAMPLE_PARTS]
+                row = self.session.execute(select(
+                    func.count(), *[func.count().filter(part) for part in parts],
+                    *[func.string_agg(joined, literal(FACET_SEPARATOR, String)).filter(part) for part in parts],
+                ).where(*where)).one()
+                matches.total = row[0]
+                sampled, sample = 0, Counter()
+                for n, part_tokens in zip(row[1:1 + len(parts)], row[1 + len(parts):], strict=True):
+                    sampled, sample = sampled + n, sample + _tokens(part_tokens)
+                    if sampled >= MIN_SAMPLE:
+                        break
+                rows = self._estimated(matches.total, sampled, sample)
+                matches.facets_exact = False
         for value, n in sorted(rows, key=lambda row: (-row[1], row[0])):
             kind, _sep, code = value.partition(":")
             if kind in counts:
                 counts[kind][code] = n
         return counts
+
+    @staticmethod
+    def _estimated(total: int, sampled: int, seen: Counter) -> list[tuple[str, int]]:
+        """Each token's count in the sample scaled to the matches: never 0 for a token seen, never above the
+        total (a token the sample missed is not listed)."""
+        if not sampled:
+            return []
+        scale = total / sampled
+        return [(token, min(total, max(1, round(n * scale)))) for token, n in seen.items()]
 
     def _has_word(self, word: str) -> bool:
         return self.session.scalar(select(SearchWord.word).where(SearchWord.word == word[:60])) is not None

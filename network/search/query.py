@@ -277,7 +277,9 @@ def group_of(words: tuple[str, ...]) -> str | None:
     return None
 
 
+@functools.cache
 def _longest_key() -> int:
+    """The most words a thesaurus term has (the synonym table is read once per process, and so is this)."""
     return max((len(key) for key in synonym_table()[1]["raw"]), default=1)
 
 
@@ -345,6 +347,18 @@ class _Clause:
         return self.items[0] if len(self.items) == 1 else Or(tuple(self.items))
 
 
+def _run_words(clause: _Clause) -> tuple[str, ...]:
+    """The words an optional clause of one bare token adds to a run that may spell a synonym term: a word, or the
+    words of a hyphenated token ("non-conviction based forfeiture" spells the term "non-conviction based
+    forfeiture"); nothing for anything else. An optional phrase is always a hyphenated token: quotes require."""
+    if clause.occur != "should" or len(clause.items) != 1:
+        return ()
+    item = clause.items[0]
+    if isinstance(item, Term):
+        return () if item.prefix else (item.word,)
+    return item.words if isinstance(item, Phrase) else ()
+
+
 def _expand(clauses: list[_Clause]) -> list[_Clause]:
     """Runs of bare optional words that spell a synonym term become one clause (those words as a phrase OR the
     group's canonical token), longest match first; a quoted phrase, a required or an excluded word that spells a
@@ -356,10 +370,9 @@ def _expand(clauses: list[_Clause]) -> list[_Clause]:
         matched = False
         for length in range(min(longest, len(clauses) - i), 1, -1):
             run = clauses[i:i + length]
-            if not all(c.occur == "should" and len(c.items) == 1 and isinstance(c.items[0], Term)
-                       and not c.items[0].prefix for c in run):
+            if not all(_run_words(c) for c in run):
                 continue
-            words = tuple(c.items[0].word for c in run)
+            words = tuple(w for c in run for w in _run_words(c))
             name = group_of(words)
             if name:  # the words stay optional alternatives too: a case holding some of them still counts
                 alternatives = (_alternative(words), Synonym(name),
@@ -421,8 +434,12 @@ def _bare(clause: _Clause) -> str | None:
 
 
 def _is_stop(clause: _Clause) -> bool:
+    """A bare word that is a stop word, or a hyphenated token of stop words only ("peut-elle", "est-ce")."""
     word = _bare(clause)
-    return clause.occur == "should" and word is not None and fold(word) in stop_words()
+    if clause.occur == "should" and word is not None:
+        return fold(word) in stop_words()
+    item = clause.items[0] if clause.occur == "should" and len(clause.items) == 1 else None
+    return isinstance(item, Phrase) and all(fold(w) in stop_words() for w in item.words)
 
 
 # ---------------------------------------------------------------- parsing
