@@ -105,3 +105,37 @@ def test_nul_bytes_in_filters_never_give_500(client, cases):
 def test_exports_keep_the_search(client, cases):
     body = client.get("/cases/export.jsonl?q=fugitive").get_data(as_text=True)
     assert '"C-EXT"' in body and '"C-MLA"' not in body
+
+
+def test_estimated_facet_counts_say_so_on_the_page_and_in_the_api(app, client, cases, monkeypatch):
+    """Facet counts are exact (`facets_exact`), unless the engine estimated them over very many matches
+    (PostgreSQL above EXACT_FACETS, lowered here): the API says so and the page marks each count "≈"."""
+    from network.search import postgres_backend
+
+    api = client.get("/api/v1/cases?q=extradition").get_json()
+    assert api["facets_exact"] is True and api["facets"]["cooperation_form"]
+    exact = api["facets"]
+    assert 'class="facet-estimate"' not in client.get("/cases?q=extradition").get_data(as_text=True)
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        return  # Whoosh counts every match, always
+    monkeypatch.setattr(postgres_backend, "EXACT_FACETS", 1)
+    monkeypatch.setattr(postgres_backend, "SAMPLE_PARTS", (tuple(range(postgres_backend.SAMPLE_BUCKETS)),))
+    api = client.get("/api/v1/cases?q=extradition").get_json()
+    assert api["facets_exact"] is False and api["total"] == 2
+    assert api["facets"] == exact  # the "sample" is every match: each estimate is the count
+    html = client.get("/cases?q=extradition").get_data(as_text=True)
+    assert html.count('class="facet-estimate"') >= 2 and "(≈ " in html
+
+
+def test_kept_listing_statements_keep_each_reader_in_their_scope(client, auth, member, cases):
+    """The listing's statements without words are kept per process under the reader's scope and the filters: a
+    vetted member's kept listing never answers a visitor, nor the other way round, and a page is the page asked."""
+    member_client = auth.client_for(member)
+    for _ in range(2):
+        visitor = client.get("/cases?sort=title").get_data(as_text=True)
+        vetted = member_client.get("/cases?sort=title").get_data(as_text=True)
+        assert "C-MEM" not in refs(visitor) and "C-MEM" in refs(vetted)
+        assert client.get("/api/v1/cases?sort=title").get_json()["total"] == len(refs(visitor)) == 3
+    first = client.get("/api/v1/cases?per_page=1&page=1").get_json()["results"]
+    second = client.get("/api/v1/cases?per_page=1&page=2").get_json()["results"]
+    assert first and second and first != second

@@ -87,7 +87,7 @@ def list_cases():
     result = queries.search_cases(api_member("catalogue:read"), filters, sort, page, per_page)
     return jsonify(total=result.total, page=page, per_page=per_page,
                    results=[case_summary(c, result.snippets.get(c.id)) for c in result.cases],
-                   corrected_query=result.corrected_query, facets=result.facets)
+                   corrected_query=result.corrected_query, facets=result.facets, facets_exact=result.facets_exact)
 
 
 @bp.get("/cases/<reference>")
@@ -233,7 +233,7 @@ def _openapi_fragment() -> str:
                 "CaseDraft": draft,
                 "CaseSummary": summary,
                 "CaseList": {
-                    "type": "object", "required": ["total", "page", "per_page", "results", "facets"],
+                    "type": "object", "required": ["total", "page", "per_page", "results", "facets", "facets_exact"],
                     "additionalProperties": False,
                     "properties": {
                         "total": {"type": "integer", "minimum": 0}, "page": {"type": "integer", "minimum": 1},
@@ -253,6 +253,13 @@ def _openapi_fragment() -> str:
                             "additionalProperties": facet,
                             "description": "Code -> number of cases, each over the results of q and every "
                                            "filter except the facet's own.",
+                        },
+                        "facets_exact": {
+                            "type": "boolean",
+                            "description": "false when the search engine estimated the facet counts from a sample "
+                                           "because q found very many cases (PostgreSQL, above 5,000 matches): each "
+                                           "count is then approximate (at least 1, at most total). total is always "
+                                           "exact.",
                         },
                     },
                 },

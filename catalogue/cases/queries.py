@@ -11,6 +11,7 @@ the ids of every matching case (unranked). Those ids are one more condition here
 stay this module's exact SQL; sorting by relevance asks the engine to rank only the first pages' worth."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -33,7 +34,7 @@ from sqlalchemy.orm import defer
 
 from catalogue.cases import search as search
 from catalogue.cases.models import Case, CaseFacet
-from catalogue.cases.services import search_viewer, visible_cases
+from catalogue.cases.services import _vetted, search_viewer, visible_cases, visible_to
 from network.core.db import db
 from network.members.models import Member
 from network.search.backend import SUGGEST_BELOW
@@ -195,9 +196,57 @@ def facet_counts(member: Member | None, filters: Filters, found: TextSearch | No
     its cache key) is most of what a small count costs: nine statements cost more than one with three parts."""
     found = found if found is not None else text_search(member, filters)
     text_ids = found.ids if found else None
+    if text_ids is None:  # the same statement for every reader of this scope and these filters
+        statement = _kept_facet_statement(_vetted(member), _frozen(filters))
+    else:
+        statement = _facet_statement(_vetted(member), filters, text_ids)
+    named_as = {FACET_FILTERS.get(name, name): name for name in FACETS}  # a kind of case_facets -> its facet
+    counted: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS}
+    for kind, code, count in db.session.execute(statement).all():
+        if code:
+            counted[named_as.get(kind, kind)].append((code, count))
+    facets: dict[str, dict[str, int]] = {}
+    for name, items in counted.items():
+        if name == "year":
+            items.sort(key=lambda item: item[0], reverse=True)
+        else:
+            items.sort(key=lambda item: (-item[1], item[0]))
+        facets[name] = dict(items)
+    return facets
 
+
+# Listing statements without a text query, kept per process under the reader's scope and the filters (and the page):
+# a statement's building and its cache key (a walk SQLAlchemy remembers on the statement object) cost more than
+# running it; the values are in the key, so a kept statement is exactly the one that would be built.
+KEPT_STATEMENTS = 256
+
+
+def _frozen(filters: Filters) -> tuple:
+    return tuple(sorted(filters.values.items())), filters.q, filters.verbatim
+
+
+def _thawed(frozen: tuple) -> Filters:
+    values, q, verbatim = frozen
+    return Filters(dict(values), q, verbatim)
+
+
+@functools.lru_cache(maxsize=KEPT_STATEMENTS)
+def _kept_facet_statement(vetted: bool, frozen: tuple):
+    return _facet_statement(vetted, _thawed(frozen), None)
+
+
+@functools.lru_cache(maxsize=KEPT_STATEMENTS)
+def _kept_listing_statements(vetted: bool, frozen: tuple, sort: str, limit: int, offset: int, listing: bool):
+    """(The count, the page) of a listing without a text query."""
+    query = visible_to(vetted).where(*_conditions(_thawed(frozen))).order_by(*_ordering(sort))
+    return (select(func.count()).select_from(query.order_by(None).subquery()),
+            query.limit(limit).offset(offset).options(*_listed(listing)))
+
+
+def _facet_statement(vetted: bool, filters: Filters, text_ids: list[int] | None):
+    """facet_counts' statement."""
     def cases_without(leave_out: str | None) -> Select:
-        return visible_cases(member).where(*_conditions(filters, leave_out=leave_out, text_ids=text_ids)) \
+        return visible_to(vetted).where(*_conditions(filters, leave_out=leave_out, text_ids=text_ids)) \
             .with_only_columns(Case.id)
 
     def restricted(name: str) -> bool:
@@ -221,19 +270,7 @@ def facet_counts(member: Member | None, filters: Filters, found: TextSearch | No
             parts.append(select(named, CaseFacet.code.label("code"), func.count().label("n"))
                          .where(CaseFacet.kind == FACET_FILTERS.get(name, name), CaseFacet.case_id.in_(
                              cases_without(name))).group_by(CaseFacet.code))
-    named_as = {FACET_FILTERS.get(name, name): name for name in FACETS}  # a kind of case_facets -> its facet
-    counted: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS}
-    for kind, code, count in db.session.execute(union_all(*parts)).all():
-        if code:
-            counted[named_as.get(kind, kind)].append((code, count))
-    facets: dict[str, dict[str, int]] = {}
-    for name, items in counted.items():
-        if name == "year":
-            items.sort(key=lambda item: item[0], reverse=True)
-        else:
-            items.sort(key=lambda item: (-item[1], item[0]))
-        facets[name] = dict(items)
-    return facets
+    return union_all(*parts)
 
 
 @dataclass
@@ -249,6 +286,7 @@ class SearchPage:
     suggestion: str | None = None
     corrected_query: str | None = None  # the corrected query searched instead of the one typed
     typed_query: str | None = None  # what was typed, when corrected
+    facets_exact: bool = True  # False: the search engine estimated the facet counts (very many matches)
 
 
 def _ranked(member: Member | None, filters: Filters, found: TextSearch, limit: int | None = None) \
@@ -307,9 +345,15 @@ def search_cases(member: Member | None, filters: Filters | Mapping[str, list[str
     found = text_search(member, filters)
     searching = found is not None and found.ids is not None
     sort = sort if sort in ("date", "title") else "date"
-    query = filtered_query(member, filters, sort, found)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    cases = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page).options(*_listed(listing))))
+    if found is None:
+        counting, paging = _kept_listing_statements(_vetted(member), _frozen(filters), sort, per_page,
+                                                    (page - 1) * per_page, listing)
+    else:
+        query = filtered_query(member, filters, sort, found)
+        counting = select(func.count()).select_from(query.order_by(None).subquery())
+        paging = query.limit(per_page).offset((page - 1) * per_page).options(*_listed(listing))
+    total = db.session.scalar(counting) or 0
+    cases = list(db.session.scalars(paging))
     result = SearchPage(total, cases, facet_counts(member, filters, found), sort)
     if searching:
         result.snippets = search.snippets(cases, found.query)
@@ -333,7 +377,7 @@ def _engine_page(member: Member | None, filters: Filters, page: int, per_page: i
     cases = _load(found.page_ids, _listed(listing))
     facets = {name: found.facets.get(name, {}) for name in FACETS}
     facets["year"] = dict(sorted(facets["year"].items(), reverse=True))
-    result = SearchPage(found.total, cases, facets, "relevance")
+    result = SearchPage(found.total, cases, facets, "relevance", facets_exact=found.facets_exact)
     result.snippets = search.snippets(cases, query)
     if typed is not None:
         result.corrected_query, result.typed_query = query.text, typed

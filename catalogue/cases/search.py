@@ -120,7 +120,8 @@ def page(viewer: Viewer, query: Query, filters: dict, facets: tuple[str, ...], n
         -> SearchHits:
     """One page of the cases the query finds with these filters in the viewer's scope, best first, and the
     facet counts asked for, each over the results of every filter except its own: one selection for the page
-    and the facets no filter restricts, one more for each facet whose filter is set."""
+    and the facets no filter restricts, one more for each facet whose filter is set. `facets_exact`: whether every
+    count is exact (an engine estimates them over very many matches)."""
     engine = backend()
     hits = engine.search(query, filters, facets=tuple(k for k in facets if not _restricts(k, filters)),
                          page=(number, size), viewer=viewer, suggest=False)
@@ -128,8 +129,9 @@ def page(viewer: Viewer, query: Query, filters: dict, facets: tuple[str, ...], n
         if _restricts(kind, filters):
             others = {k: v for k, v in filters.items()
                       if k != kind and not (kind == "year" and k in ("year_from", "year_to"))}
-            hits.facets[kind] = engine.search(query, others, facets=(kind,), viewer=viewer, suggest=False) \
-                .facets.get(kind, {})
+            counted = engine.search(query, others, facets=(kind,), viewer=viewer, suggest=False)
+            hits.facets[kind] = counted.facets.get(kind, {})
+            hits.facets_exact = hits.facets_exact and counted.facets_exact
     return hits
 
 

@@ -137,8 +137,13 @@ def _vetted(member: Member | None) -> bool:
 def visible_cases(member: Member | None) -> Select:
     """The published cases a reader may see: public ones for anyone, all of them for vetted members.
     Every list, search, export, statistic and API answer starts from this query."""
+    return visible_to(_vetted(member))
+
+
+def visible_to(vetted: bool) -> Select:
+    """visible_cases of a reader who is (or is not) a vetted member: the rule depends on nothing else."""
     query = select(Case).where(Case.status == "published")
-    if not _vetted(member):
+    if not vetted:
         query = query.where(Case.visibility == "public")
     return query
 

@@ -92,10 +92,11 @@ def result_key(case: Case) -> tuple:
             tuple(case.crime_types or ()), case.summary)
 
 
-def filters_key(facets: dict, filters: queries.Filters, sort: str) -> tuple:
-    """Everything the filter form of the listing shows (`filter_form` in catalogue/list.html): the counts, the
-    filters chosen and the order, digested. The form's options are a pure function of these and the language."""
-    content = [facets, sorted(filters.values.items()), filters.q, filters.verbatim, sort]
+def filters_key(facets: dict, filters: queries.Filters, sort: str, exact: bool = True) -> tuple:
+    """Everything the filter form of the listing shows (`filter_form` in catalogue/list.html): the counts (and
+    whether they are exact), the filters chosen and the order, digested. The form's options are a pure function of
+    these and the language."""
+    content = [facets, exact, sorted(filters.values.items()), filters.q, filters.verbatim, sort]
     digest = hashlib.blake2b(json.dumps(content, sort_keys=True).encode(), digest_size=20).digest()
     return ("catalogue_filters", digest)
 
@@ -194,7 +195,7 @@ def listing():
         if result.typed_query else None,
         csv_url=_listing_url("catalogue.export_csv", drop=("page",)),
         jsonl_url=_listing_url("catalogue.export_jsonl", drop=("page",)),
-        region_codes=REGION_CODES, state_options=state_options,
+        region_codes=REGION_CODES, state_options=state_options, facets_exact=result.facets_exact,
     )
 
 
