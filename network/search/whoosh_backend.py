@@ -9,15 +9,17 @@ import heapq
 import itertools
 import os
 import threading
+import weakref
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh import scoring
 from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
 from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
+from whoosh.filedb.filestore import FileStorage
 from whoosh.lang import has_stopwords
 from whoosh.matching import FilterMatcher
 from whoosh.support.charset import accent_map
@@ -52,9 +54,12 @@ LANGS = (*STEMMED_LANGUAGES, "raw")  # the analyses: a Snowball stemmer, or "raw
 # "raw" every version folded but not stemmed (prefixes, names, languages without a stemmer).
 KINDS = ("stem", "raw")
 BATCH = 500
-# The rebuild's in-memory pool. 256 MB rebuilt 10,000 cases no faster than 64 MB (back to back on a busy machine:
-# 47 and 66 s against 45 and 56 s) for twice the peak RSS (454 MB against 224 MB; the target is 300 MB).
-WRITER_LIMIT_MB = 64
+# The rebuild's in-memory pool (by Whoosh's reckoning; the Python objects take about twice that). 256 MB rebuilt
+# 10,000 cases no faster than 64 MB (back to back on a busy machine: 47 and 66 s against 45 and 56 s) for twice the
+# peak RSS (454 MB against 224 MB; the target is 300 MB); 64, 32, 16 and 8 MB rebuilt 2,500 cases in the same CPU
+# time (17.2, 16.8, 16.3, 16.3 s) with peak RSS 191, 153, 134 and 125 MB. The pool's memory is freed but mostly
+# stays with the process (the allocator's arenas are pinned by the objects that outlive it), so it is kept small.
+WRITER_LIMIT_MB = 16
 # BM25F; keywords are short lists, and many cases have none, so their length says nothing: no normalisation.
 K1, B = 1.2, 0.75
 FIELD_B = {f"keywords_{kind}": 0.0 for kind in KINDS}
@@ -77,7 +82,7 @@ def analyzer(lang: str):
         return chain
     stop = StopFilter(lang=lang, minsize=1) if has_stopwords(lang) else \
         StopFilter(stoplist=frozenset(fold(w) for w in ql.QUESTION_WORDS.get(lang, "").split()), minsize=1)
-    return chain | stop | StemFilter(stemfn=stemmer(lang))
+    return chain | stop | StemFilter(stemfn=stemmer(lang), cachesize=None)  # stemmer() has its own cache
 
 
 ANALYZERS = {lang: analyzer(lang) for lang in LANGS}
@@ -165,17 +170,19 @@ def _leaves(query: wq.Query) -> list[wq.Query] | None:
     return [] if query is wq.NullQuery else None
 
 
-POSTINGS_CACHE = 200_000  # postings kept decoded per segment reader (about 10 MB), most recently read terms
+POSTINGS_CACHE = 200_000  # postings kept decoded per segment reader (1.6 MB), most recently read terms
 
 
 def _postings(reader, field: str, term: bytes) -> list[tuple[Sequence[int], Sequence[float]]]:
     """The (document numbers, weights) blocks of a term, decoded once per segment reader (which lives as long as
-    the index is unchanged) for the most recently read terms: the words people search for are few."""
+    the index is unchanged) for the most recently read terms: the words people search for are few. Kept as
+    arrays of C numbers (8 bytes a posting; Python lists of ints and floats took about 70): Whoosh stores weights
+    as 32-bit floats, so nothing is rounded."""
     cache = reader.__dict__.setdefault("_postings_cache", {})
     key = (field, term)
     blocks = cache.pop(key, None)
     if blocks is None:
-        blocks = [(list(ids), list(weights)) for ids, weights in _read_postings(reader, field, term)]
+        blocks = [(array("I", ids), array("f", weights)) for ids, weights in _read_postings(reader, field, term)]
         size = sum(len(ids) for ids, _weights in blocks)
         total = reader.__dict__.get("_postings_cached", 0) + size
         while cache and total > POSTINGS_CACHE:  # the least recently read go first
@@ -226,15 +233,22 @@ def _adjacent(reader, field: str, first: str, second: str, docnums: list[int]) -
 # Fields whose terms restrict most searches (the reader's scope, filters): their document sets are kept with the
 # searcher, which lives as long as the index is unchanged.
 CACHED_FIELDS = frozenset({"status", "visibility", "facets"})
+# Document numbers kept in those sets per searcher (about 85 bytes each), the most recently used sets first: a
+# count of sets did not bound them, as year ranges are the reader's to choose (2,000 sets of 10,000 documents).
+DOCSETS_CACHE = 200_000
 
 
 def _cached(searcher, key: tuple, compute: Callable[[], set[int]]) -> frozenset[int]:
     cache = searcher.__dict__.setdefault("_docsets", {})
-    if key not in cache:
-        if len(cache) > 2000:
-            cache.clear()
-        cache[key] = frozenset(compute())
-    return cache[key]
+    found = cache.pop(key, None)
+    if found is None:
+        found = frozenset(compute())
+        total = searcher.__dict__.get("_docsets_held", 0) + len(found)
+        while cache and total > DOCSETS_CACHE:  # the least recently used go first
+            total -= len(cache.pop(next(iter(cache))))
+        searcher.__dict__["_docsets_held"] = total
+    cache[key] = found
+    return found
 
 
 def _term_docs(searcher, field: str, text) -> set[int] | frozenset[int]:
@@ -300,6 +314,17 @@ def _docset(searcher, query: wq.Query) -> set[int]:
     return set(searcher.docs_for_query(query))  # phrases: Whoosh's own matchers
 
 
+class _Storage(FileStorage):
+    """The index folder, read through open files rather than mmap (see WhooshBackend._open). A file is closed when
+    the object reading it goes: a searcher kept by a thread that ended, or by a backend that was dropped, is never
+    closed, and a map went quietly with its last reference where an open file warns (ResourceWarning)."""
+
+    def open_file(self, name, **kwargs):
+        opened = super().open_file(name, **kwargs)
+        weakref.finalize(opened, opened.file.close)  # runs before the file's own finalizer, even in a cycle
+        return opened
+
+
 class WhooshBackend(SearchBackend):
     name = "whoosh"
 
@@ -318,10 +343,14 @@ class WhooshBackend(SearchBackend):
         os.chmod(self.path, 0o700)  # the schema is a pickle: nobody else may write (or read) it
         marker = self.path / "schema-version"
         current = marker.exists() and marker.read_text().strip() == SCHEMA_VERSION
-        if current and whoosh_index.exists_in(str(self.path)):
-            self._index = whoosh_index.open_dir(str(self.path))
+        # Read through file reads, not mmap: Whoosh copies each file of an mmapped segment into a BytesIO when a
+        # reader opens it, so every searcher held the whole index (37 MB at 10,000 cases) twice, as its own heap
+        # copy and as the mapped pages.
+        storage = _Storage(str(self.path), supports_mmap=False)
+        if current and storage.index_exists():
+            self._index = storage.open_index()
         else:  # new, or made by an older schema: start empty (the count check then rebuilds it)
-            self._index = whoosh_index.create_in(str(self.path), make_schema())
+            self._index = storage.create_index(make_schema())
             marker.write_text(SCHEMA_VERSION)
         return self._index
 
@@ -611,15 +640,20 @@ class WhooshBackend(SearchBackend):
     @staticmethod
     def _norms(searcher, cache: dict, field: str) -> Callable[[int], float]:
         """BM25's length normalisation K1 * (1 - B + B * length / average length) of a field by document number,
-        computed once per index generation as documents are met."""
-        values = cache.setdefault("norms", {}).setdefault(field, {})
+        computed once per index generation as documents are met, into an array of doubles (0: not computed yet; a
+        norm is at least K1 * (1 - B)): a dict of them held about 11 MB at 10,000 cases (nine fields), an array
+        holds 80 KB a field."""
+        norms = cache.setdefault("norms", {})
+        values = norms.get(field)
+        if values is None:
+            values = norms[field] = array("d", bytes(8 * searcher.doc_count_all()))
         b, k1 = FIELD_B.get(field, B), K1
         average = searcher.avg_field_length(field) or 1
         leaves = [(offset, leaf.reader()) for leaf, offset in searcher.leaf_searchers()]
 
         def norm(docnum: int) -> float:
-            value = values.get(docnum)
-            if value is None:
+            value = values[docnum]
+            if not value:
                 offset, reader = next((o, r) for o, r in reversed(leaves) if o <= docnum)
                 value = values[docnum] = k1 * (1 - b + b * reader.doc_field_length(docnum - offset, field) / average)
             return value
