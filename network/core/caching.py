@@ -14,6 +14,7 @@ item) keyed by everything the piece shows, so that a changed row gives a new key
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable, Hashable
 from pathlib import Path
 
@@ -87,6 +88,7 @@ FRAGMENTS_KEPT = 4_000  # per process; pieces weigh 1-10 KB (a case's list item,
 FRAGMENT_BYTES = 16 * 1024 * 1024  # and no more characters than this in all: keys hold typed values (filters)
 _fragments: dict[tuple, Markup] = {}
 _fragment_size = [0]  # the characters kept
+_keeping = threading.Lock()
 
 
 def cached_fragment(key: tuple[Hashable, ...], render: Callable[..., str], *args: object) -> Markup:
@@ -104,14 +106,15 @@ def cached_fragment(key: tuple[Hashable, ...], render: Callable[..., str], *args
     found = _fragments.get(full)
     if found is None:
         found = Markup(render(*args))  # noqa: S704 (a macro's output, autoescaped)
-        if not _fragments:  # emptied (a test clears it)
-            _fragment_size[0] = 0
-        if len(found) <= FRAGMENT_BYTES:  # a larger piece is never kept (and makes no room)
-            while _fragments and (len(_fragments) >= FRAGMENTS_KEPT
-                                  or _fragment_size[0] + len(found) > FRAGMENT_BYTES):
-                _fragment_size[0] -= len(_fragments.pop(next(iter(_fragments))))
-            _fragments[full] = found
-            _fragment_size[0] += len(found)
+        with _keeping:  # threads of one process evict one at a time
+            if not _fragments:  # emptied (a test clears it)
+                _fragment_size[0] = 0
+            if len(found) <= FRAGMENT_BYTES and full not in _fragments:  # a larger piece is never kept
+                while _fragments and (len(_fragments) >= FRAGMENTS_KEPT
+                                      or _fragment_size[0] + len(found) > FRAGMENT_BYTES):
+                    _fragment_size[0] -= len(_fragments.pop(next(iter(_fragments))))
+                _fragments[full] = found
+                _fragment_size[0] += len(found)
     return found
 
 

@@ -15,6 +15,7 @@ page its language links come back to: a mark too."""
 from __future__ import annotations
 
 import secrets
+import threading
 from collections.abc import Callable
 from urllib.parse import quote
 
@@ -29,6 +30,7 @@ from network.core.translations import request_locale, request_translations
 
 KEPT = 2_000  # bars per process (about 6 KB each): the members active on one worker, in a few languages
 _bars: dict[tuple, str] = {}
+_keeping = threading.Lock()
 _MARK = secrets.token_hex(8)  # unguessable, so that no text a member writes can hold it
 CSRF_MARK = f"csrf{_MARK}"
 BACK_MARK = f"back{_MARK}"
@@ -85,9 +87,10 @@ def visitor_navigation(render: Callable[..., str]) -> Markup:
 
 
 def _keep(key: tuple, bar: str) -> None:
-    if len(_bars) >= KEPT:
-        del _bars[next(iter(_bars))]
-    _bars[key] = bar
+    with _keeping:  # threads of one process (the development server, a threaded worker) evict one at a time
+        while len(_bars) >= KEPT:
+            del _bars[next(iter(_bars))]
+        _bars[key] = bar
 
 
 def configure_navigation(app: Flask) -> None:
