@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping
 
 from flask import Flask
@@ -51,21 +52,67 @@ def configure_search(app: Flask) -> None:
     configure_search_layer(app, [CASES, POSTS, AUTHORITIES])
 
 
+SHAPES_KEPT = 10_000  # sessions whose badges' shape a process remembers (a few hundred bytes each)
+
+
 def configure_login(app: Flask) -> None:
     from flask import session
-    from sqlalchemy import Integer, bindparam, select
+    from sqlalchemy import Integer, bindparam, exists, select
     from sqlalchemy.orm import defaultload, joinedload
 
+    from network.core import counters
+    from network.core.memo import request_memo
+    from network.core.sessions import read_with_record, record_columns
     from network.directory.models import Authority
+    from network.forum import access as forum_access
+    from network.forum.models import GroupMembership
     from network.members.models import Member, RoleGrant
 
     # The member's roles are asked on every page (joined: one statement with the member, not a second one); their
-    # authority's designations almost never (read if asked). One statement object for the process: SQLAlchemy keys
-    # its compiled form by a walk over the statement and its loader options, remembered on the object (built anew
-    # for every request, as session.get does, the walk cost a quarter of a millisecond on every page).
-    signed_in = select(Member).where(Member.id == bindparam("member_id", type_=Integer)).options(
-        defaultload(Member.authority).lazyload(Authority.designation_rows),
-        joinedload(Member.roles).defaultload(RoleGrant.authority).lazyload(Authority.designation_rows))
+    # authority's designations almost never (read if asked), nor the authorities of the member's own role grants
+    # (the member management page). One statement object for the process: SQLAlchemy keys its compiled form by a walk
+    # over the statement and its loader options, remembered on the object (built anew for every request, as
+    # session.get does, the walk cost a quarter of a millisecond on every page).
+    options = (defaultload(Member.authority).lazyload(Authority.designation_rows),
+               joinedload(Member.roles).lazyload(RoleGrant.authority))
+    signed_in = select(Member).where(Member.id == bindparam("member_id", type_=Integer)).options(*options)
+    # Every signed-in page reads the session's record, the member, their roles and whether they moderate a forum group
+    # (the navigation's flag queue): one statement, in the request's transaction (issue 14; it was three statements,
+    # the record's on a connection of its own). The record decides: no record (signed out, revoked, expired, the
+    # member suspended or closed), no member.
+    # The navigation's badges come with them when the session's previous request tells their shape (the member's
+    # values they are counted with, network/core/counters.py), used only if it is still the shape of the member read.
+    record = record_columns()
+    moderates = exists().where(GroupMembership.member_id == Member.id, GroupMembership.role == "space_moderator")
+    with_record = (select(*record, Member, moderates.label("moderates_forum_group"))
+                   .select_from(record.id.table).outerjoin(Member, Member.id == record.member_id)
+                   .where(record.id == bindparam("session_id")).options(*options))
+    with_badges: dict[tuple, object] = {}  # the statement per shape of the badges (a few: by roles)
+    shapes: dict[str, tuple] = {}  # session id -> the badges' shape at its last request (bounded)
+
+    def prepare(session_id: str):
+        shape = shapes.get(session_id)
+        if shape is None:
+            return with_record, {}, None
+        statement = with_badges.get(shape[0])
+        if statement is None:
+            statement = with_badges[shape[0]] = with_record.add_columns(*counters.navigation_columns(shape[0]))
+        return statement, shape[1], shape
+
+    def take(row, shape):
+        return None if row.Member is None else (row.Member, bool(row.moderates_forum_group), shape, row)
+
+    def remember(session_id: str, shape: tuple | None) -> None:
+        with keeping:
+            if shape is None:
+                shapes.pop(session_id, None)
+                return
+            while len(shapes) >= SHAPES_KEPT:
+                del shapes[next(iter(shapes))]
+            shapes[session_id] = shape
+
+    keeping = threading.Lock()
+    read_with_record(app, prepare, take)
     login = LoginManager(app)
     login.session_protection = None  # sessions are server-side records, rotated at sign-in
     login.login_view = "members.sign_in"
@@ -73,15 +120,26 @@ def configure_login(app: Flask) -> None:
     @login.user_loader
     def load_member(member_id: str) -> Member | None:
         """A member counts as signed in only after the second factor; an applicant only as an applicant."""
-        member = (db.session.execute(signed_in, {"member_id": int(member_id)}).unique().scalar_one_or_none()
-                  if member_id.isdigit() else None)
+        companion = getattr(session, "companion", None)  # read with the session's record, in this request
+        if companion is not None and str(companion[0].id) == member_id:
+            member = companion[0]
+            request_memo(forum_access.MODERATES)[member.id] = companion[1]
+        else:
+            companion = None
+            member = (db.session.execute(signed_in, {"member_id": int(member_id)}).unique().scalar_one_or_none()
+                      if member_id.isdigit() else None)
         if member is None:
             return None
-        if member.status == "active" and session.get("mfa_ok"):
-            return member
-        if member.status == "pending" and session.get("applicant"):
-            return member
-        return None
+        if not ((member.status == "active" and session.get("mfa_ok"))
+                or (member.status == "pending" and session.get("applicant"))):
+            return None
+        if companion is not None:
+            shape = counters.navigation_shape(member)
+            if shape is not None and shape == companion[2]:
+                counters.prefetch(member, shape[0], companion[3])
+            elif session.session_id:
+                remember(session.session_id, shape)
+        return member
 
 
 def configure_i18n(app: Flask) -> None:

@@ -14,13 +14,15 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 
-from flask import Flask, current_app, url_for
-from sqlalchemy import Select, select
+from flask import Flask, current_app, has_request_context, request, url_for
+from sqlalchemy import Select, event, select
+from sqlalchemy.engine import Engine
 
 from network.core.db import db
 from network.core.memo import request_memo, watch
 
 MEMO = "network_counters"
+PREFETCHED = "network_counters_prefetched"  # the navigation's counts read with the signed-in member (app.py)
 _EXTENSION = "network_counters"
 _watched: set[type] = set()
 
@@ -74,6 +76,7 @@ def register_counter(app: Flask, name: str, count: Callable[[object], Select | N
     registry.statements.clear()
     _watched.update(models)
     watch(MEMO, *_watched)
+    watch(PREFETCHED, *_watched)
 
 
 def register_task(app: Flask, task: Task) -> None:
@@ -87,6 +90,10 @@ def counts(member, names: Iterable[str]) -> dict[str, int | None]:
     together, in one statement."""
     names = list(dict.fromkeys(names))
     known = request_memo(MEMO).setdefault(member.id, {})
+    prefetched = request_memo(PREFETCHED).pop(member.id, None)
+    if prefetched is not None and not vars(request._get_current_object()).get(_WROTE):
+        for name, count in prefetched.items():
+            known.setdefault(name, count)
     registry = _registry(current_app)
     queries: dict[str, Select | None] = {}  # None: a template's, built below (or kept from an earlier request)
     keys: list[tuple[str, Hashable]] = []
@@ -123,6 +130,53 @@ def counts(member, names: Iterable[str]) -> dict[str, int | None]:
         for name in queries:
             known[name] = int(getattr(row, labels[name]) or 0)
     return {name: known[name] for name in names}
+
+
+# ---------------------------------------------------------------- the navigation's counts, read with the member
+# Every signed-in page shows the navigation's badges. Their statements are templates (the member's values bound), so
+# they can be read as columns of the statement that reads the session's record and the member (app.py), one statement
+# instead of two: for that, the shape (the templates' keys and values) is predicted from the session's previous
+# request, and the counts are used only if the shape computed from the member just read is the same, and only until
+# the request writes anything (a topic read marks its notifications read: the badge must show it).
+
+_WROTE = "network_counters_wrote"
+
+
+def navigation_shape(member) -> tuple[tuple, dict] | None:
+    """The navigation counts' (name, key) pairs (key None: not for this member) and their bound values; None if a
+    navigation count is not a template."""
+    registry = _registry(current_app)
+    keys, values = [], {}
+    for name in navigation_names():
+        counter = registry.counters[name]
+        if counter.template is None:
+            return None
+        shaped = counter.shape(member)
+        keys.append((name, None if shaped is None else shaped[0]))
+        if shaped is not None:
+            values.update(shaped[1])
+    return tuple(keys), values
+
+
+def navigation_columns(keys: tuple) -> list:
+    """Labelled scalar subqueries `navigation_<name>` of the counts in keys that are for the member."""
+    registry = _registry(current_app)
+    return [registry.counters[name].template(key).scalar_subquery().label(f"navigation_{name}")
+            for name, key in keys if key is not None]
+
+
+def prefetch(member, keys: tuple, row) -> None:
+    """The counts read with the member (keys: navigation_shape's, the shape they were read with, checked by the
+    caller), used by `counts` unless the request writes first."""
+    request_memo(PREFETCHED)[member.id] = {
+        name: None if key is None else int(getattr(row, f"navigation_{name}") or 0) for name, key in keys}
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _note_writes(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ARG001 (the event's)
+    """Any statement but a SELECT in a request ends the use of prefetched counts (written or not: a SAVEPOINT too)."""
+    if not statement.lstrip()[:6].upper() == "SELECT" and has_request_context():
+        vars(request._get_current_object())[_WROTE] = True
 
 
 def navigation_names() -> list[str]:

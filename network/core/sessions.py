@@ -8,12 +8,13 @@ of forms write nothing to the database."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
 from itsdangerous import BadSignature, Signer
-from sqlalchemy import ForeignKey, LargeBinary, String, bindparam, delete, select, update
+from sqlalchemy import ForeignKey, LargeBinary, Row, String, bindparam, delete, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.datastructures import CallbackDict
 
@@ -40,6 +41,22 @@ class WebSession(db.Model):
 
 # Read on every request: one statement object for the process, whose cache key SQLAlchemy computes once.
 _RECORD = select(WebSession.__table__).where(WebSession.__table__.c.id == bindparam("session_id"))
+_RECORD_COLUMNS = tuple(column.key for column in WebSession.__table__.c)
+_COMPANION = "network_session_companion"
+
+
+def read_with_record(app: Flask, prepare: Callable[[str], tuple], take: Callable[[Row, object], object]) -> None:
+    """Read what every signed-in request needs with the session's record, in the same statement and in the request's
+    transaction (issue 14: the signed-in member, its roles and its navigation's questions, app.py):
+    `prepare(session_id)` answers (statement, parameters, context), the statement selecting the record's columns
+    (`record_columns()`) and more, its rows found by the bound parameter "session_id"; `take(row, context)` answers
+    what the session keeps of the rest (`ServerSession.companion`, for this request only)."""
+    app.extensions[_COMPANION] = (prepare, take)
+
+
+def record_columns():
+    """The record's columns, for a statement given to `read_with_record`."""
+    return WebSession.__table__.c
 
 
 class ServerSession(CallbackDict, SessionMixin):
@@ -55,6 +72,7 @@ class ServerSession(CallbackDict, SessionMixin):
         self.modified = False
         self.rotate = False
         self.expired = False
+        self.companion = None  # read with the record (read_with_record): this request's, never stored
 
     def regenerate(self) -> None:
         """A new token at once (so keys sealed for this session can be derived from it in this request);
@@ -130,8 +148,16 @@ class ServerSessionInterface(SessionInterface):
         if not token or len(token) > 100:
             return ServerSession()
         session_id = token_digest(token)
-        with db.engine.connect() as connection:
-            row = connection.execute(_RECORD, {"session_id": session_id}).mappings().first()
+        companion, reading = None, app.extensions.get(_COMPANION)
+        if reading is None:
+            with db.engine.connect() as connection:
+                row = connection.execute(_RECORD, {"session_id": session_id}).mappings().first()
+        else:  # with the signed-in member, in the request's own transaction: one statement, no second connection
+            prepare, take = reading
+            statement, parameters, context = prepare(session_id)
+            found = db.session.execute(statement, {**parameters, "session_id": session_id}).unique().first()
+            row = None if found is None else {name: found._mapping[name] for name in _RECORD_COLUMNS}
+            companion = None if found is None else take(found, context)
         if row is None:
             return ServerSession()
         now = utcnow()
@@ -147,7 +173,9 @@ class ServerSessionInterface(SessionInterface):
             data = json.loads(open_with_key(_data_key(token), row["data"], session_id))
         except (SealError, ValueError):
             return ServerSession()
-        return ServerSession(data, token=token, record=dict(row))
+        opened = ServerSession(data, token=token, record=dict(row))
+        opened.companion = companion
+        return opened
 
     def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
         name = self.get_cookie_name(app)

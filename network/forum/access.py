@@ -317,7 +317,18 @@ def can_see_flag_queue(member: Member | None) -> bool:
         return False
     if is_platform_moderator(member):
         return True
-    return any("space_moderator" in roles for roles in _facts(member).roles.values())
+    return moderates_a_group(member)
+
+
+# Whether the signed-in member is a space moderator of some group: every page's navigation asks it (the flag queue),
+# so it is read with the member (app.py, one statement) and kept here for the request, forgotten on any change to a
+# membership; otherwise the member's facts answer.
+MODERATES = watch("forum_moderates", GroupMembership)
+
+
+def moderates_a_group(member: Member) -> bool:
+    known = request_memo(MODERATES).get(member.id)
+    return known if known is not None else any("space_moderator" in roles for roles in _facts(member).roles.values())
 
 
 def can_suspend_from_forum(member: Member | None) -> bool:

@@ -31,8 +31,7 @@ def _open_flags(platform_moderator: bool):
 
 def decides_joins(member: Member) -> bool:
     """A platform moderator decides for every group, a space moderator for their groups."""
-    return access.is_member(member) and (access.is_platform_moderator(member) or any(
-        "space_moderator" in roles for roles in access._facts(member).roles.values()))
+    return access.is_member(member) and (access.is_platform_moderator(member) or access.moderates_a_group(member))
 
 
 def _join_requests_shape(member: Member):

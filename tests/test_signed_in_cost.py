@@ -1,0 +1,88 @@
+"""What every signed-in page pays before its own content (issue 14): the session's record, the member, their roles,
+the navigation's questions and its badges are read in one statement; and reading less never means reading stale: a
+revoked session, a suspended member, a role or a forum group's moderation granted or withdrawn show on the very next
+request, and a badge after the page's own writes."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.test_navigation import header_of
+from tests.test_statement_budgets import statements_of
+
+pytestmark = pytest.mark.persistence
+
+MINIMAL = "/account/password"  # a form, and nothing read for it: what is left is what every page pays
+
+
+def test_a_minimal_signed_in_page_runs_one_statement_and_reads_nothing_stale(app, auth, member):
+    """The record, the member, their roles, whether they moderate a forum group and the badges in one statement (it
+    was four: the record on a connection of its own, the member with their roles, their forum groups, the badges);
+    and a revoked session, a suspended member, a role or a forum group's moderation granted or withdrawn show on the
+    very next request."""
+    from network.core.db import db
+    from network.core.sessions import WebSession
+    from network.forum.models import ForumGroup, GroupMembership
+    from network.members.models import RoleGrant
+
+    client = auth.client_for(member)
+    for _ in range(3):  # whatever a process keeps from one request to the next is kept by now
+        assert "/vetting" not in header_of(client.get(MINIMAL))
+    statements = statements_of(app, client, MINIMAL)
+    listing = "\n".join(re.sub(r"\s+", " ", s)[:160] for s in statements)
+    assert len(statements) == 1, listing
+    assert "web_sessions" in statements[0] and "members" in statements[0], listing
+
+    grant = RoleGrant(member_id=member.id, role="moderator")
+    db.session.add(grant)
+    db.session.commit()
+    assert "/vetting" in header_of(client.get(MINIMAL))
+    db.session.delete(grant)
+    db.session.commit()
+    assert "/vetting" not in header_of(client.get(MINIMAL))
+
+    group = ForumGroup(slug="judges", name="Judges")
+    db.session.add(group)
+    db.session.flush()
+    moderation = GroupMembership(group_id=group.id, member_id=member.id, role="space_moderator")
+    db.session.add(moderation)
+    db.session.commit()
+    assert "/forum/moderation" in header_of(client.get(MINIMAL))
+    moderation.role = "member"
+    db.session.commit()
+    assert "/forum/moderation" not in header_of(client.get(MINIMAL))
+
+    member.status = "suspended"  # even with its sessions left in place (the services delete them too)
+    db.session.commit()
+    assert client.get(MINIMAL).status_code == 302
+    member.status = "active"
+    db.session.commit()
+
+    client = auth.client_for(member)
+    assert client.get(MINIMAL).status_code == 200
+    db.session.execute(WebSession.__table__.delete().where(WebSession.member_id == member.id))
+    db.session.commit()
+    assert client.get(MINIMAL).status_code == 302
+
+
+def test_a_page_that_reads_notifications_shows_the_bell_without_them(app, auth, member, member_factory):
+    """The badges come with the member, at the start of the request; a page that writes (a topic read marks its
+    notifications read) counts them again before the navigation shows them. (A guard: it passed before the badges
+    came with the member; it fails if they are used after a write.)"""
+    from network.core.db import db
+    from network.forum import services
+    from network.forum.models import Space
+
+    space = Space(slug="general", name="General", description="For everyone", position=1)
+    db.session.add(space)
+    db.session.commit()
+    asked = services.create_topic(member, space, "Video hearings", "How long did it take?")
+    services.reply(member_factory(name="Another Member"), asked, "Six weeks.")
+    db.session.commit()
+    client = auth.client_for(member)
+    for _ in range(3):  # the badges' shape is known by now: they are read with the member
+        assert 'text-bg-danger">1<' in header_of(client.get(MINIMAL))
+    topic = header_of(client.get(f"/forum/topics/{asked.id}"))
+    assert "forum-bell" in topic and 'text-bg-danger">1<' not in topic
+    assert 'text-bg-danger">1<' not in header_of(client.get(MINIMAL))
