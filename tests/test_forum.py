@@ -183,11 +183,17 @@ def test_posts_are_paginated_and_a_post_link_opens_its_page(app, auth, forum):
 
 
 @pytest.mark.parametrize("query", ["?page=abc", "?page=-4", "?page=99999999999", "?post=-1", "?post=abc",
-                                   "?quote=abc", "?quote=999999"])
+                                   "?quote=abc", "?quote=999999", "?quote=99999999999999999999999",
+                                   "?post=99999999999999999999999"])
 def test_odd_query_strings_never_break_the_topic_page(auth, forum, query):
     client = auth.client_for(forum["member"])
     assert client.get(f"/forum/topics/{forum['open_topic'].id}{query}").status_code == 200
     assert client.get(f"/forum/spaces/general{query}").status_code == 200
+
+
+def test_a_topic_number_larger_than_any_id_is_not_found(auth, forum):
+    client = auth.client_for(forum["member"])
+    assert client.get("/forum/topics/99999999999999999999999").status_code == 404
 
 
 # ---------------------------------------------------------------- reading state, watch and mute, feed

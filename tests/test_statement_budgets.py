@@ -89,7 +89,9 @@ def test_a_topic_page_does_not_grow_with_its_posts(app, auth, member, space_with
             services.reply(authors[n % 4], topic, f"Reply {n}: see [the Convention](https://www.unodc.org/).")
         db.session.commit()
 
-    check(app, client, f"/forum/topics/{topic.id}", grow, budget=14)
+    # the session with its member, the topic with its counts, reading mark and subscription, the member's rules, the
+    # page of posts
+    check(app, client, f"/forum/topics/{topic.id}", grow, budget=4)
 
 
 def test_a_space_page_does_not_grow_with_its_topics(app, auth, member, space_with_topic):
@@ -105,7 +107,8 @@ def test_a_space_page_does_not_grow_with_its_topics(app, auth, member, space_wit
             services.reply(authors[(n + 1) % 4], topic, "An answer.")
         db.session.commit()
 
-    check(app, client, f"/forum/spaces/{space.slug}", grow, budget=15)
+    # the session, the space with its counts and subscription, the member's rules, the page of topics with their rows
+    check(app, client, f"/forum/spaces/{space.slug}", grow, budget=4)
 
 
 def test_the_forum_index_does_not_grow_with_its_spaces(app, auth, member, space_with_topic):
@@ -131,7 +134,8 @@ def test_the_forum_index_does_not_grow_with_its_spaces(app, auth, member, space_
             services.create_topic(authors[n + 1], opened, f"Topic {n}", "A question.")
         db.session.commit()
 
-    check(app, client, "/forum/", grow, budget=13)
+    # the session, the member's rules, the spaces with their counts and latest topics, the groups that see them
+    check(app, client, "/forum/", grow, budget=4)
 
 
 # ---------------------------------------------------------------- messaging
@@ -238,7 +242,8 @@ def test_a_forum_search_does_not_grow_with_its_hits(app, auth, member, space_wit
             services.reply(authors[n % 4], topic, f"Extradition step {n}: the hearing was held by video.")
         db.session.commit()
 
-    check(app, client, "/forum/search?q=extradition", grow, budget=8)  # the hits through the filter: one statement
+    # the session, the member's rules, the hits through the filter (PostgreSQL's search two more)
+    check(app, client, "/forum/search?q=extradition", grow, budget=5)
 
 
 # ---------------------------------------------------------------- directory and vetting
@@ -368,3 +373,18 @@ def test_public_pages_revalidate_with_an_etag_for_visitors_and_are_never_stored_
         answer = signed_in.get(path)
         assert answer.headers["Cache-Control"] == "no-store" and "ETag" not in answer.headers
         assert signed_in.get(path, headers={"If-None-Match": answer.headers.get("ETag", "*")}).status_code == 200
+def test_the_forum_rules_of_a_request_rest_on_one_statement(app, member, space_with_topic):
+    """The member's groups, the permission rows that reach them and their current silence are read together, once
+    per request, whatever the page asks of the rules (it was a statement for each)."""
+    from network.forum import access
+
+    space, topic = space_with_topic["space"], space_with_topic["topic"]
+    with app.test_request_context("/forum/"):  # loads the member, the topic and its space
+        assert access.can_reply(member, topic) and access.can_see_space(member, topic.space)
+    with app.test_request_context("/forum/"), counted(app) as statements:
+        assert access.can_see_space(member, space) and access.can_reply(member, topic)
+        assert access.silenced_until(member) is None and not access.can_see_flag_queue(member)
+        assert access.can_create_topic(member, space) and not access.can_moderate_space(member, space)
+    assert len(statements) == 1, statements
+
+

@@ -9,7 +9,22 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from sqlalchemy import Select, false, or_, select, true
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    cast,
+    false,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
 
 from network.core.clock import utcnow
 from network.core.memo import request_memo, watch
@@ -44,43 +59,84 @@ _COLUMNS = {"see": SpacePermission.can_see, "reply": SpacePermission.can_reply, 
 MEMO = watch("forum_access", GroupMembership, SpacePermission, Silence)
 
 
+def _facts_statement() -> Select:
+    """The member's group roles, the permission rows that reach them (or all vetted members) and their current
+    silence, in one statement built once per process (the member and the time bound): rows of (kind, id, role, see,
+    reply, create), kind 0 a membership (group id, role), 1 a permission row (space id, grants), 2 the silence ending
+    last (its id)."""
+    global _FACTS
+    if _FACTS is None:
+        no_text, no_flag = cast(null(), String), cast(null(), Boolean)
+        groups = select(GroupMembership.group_id).where(GroupMembership.member_id == _FACTS_MEMBER)
+        last_silence = (select(Silence.id).where(Silence.member_id == _FACTS_MEMBER, Silence.until > _FACTS_NOW)
+                        .order_by(Silence.until.desc(), Silence.id.desc()).limit(1).scalar_subquery())
+        _FACTS = union_all(
+            select(literal_column("0", Integer).label("kind"), GroupMembership.group_id.label("ref"),
+                   GroupMembership.role.label("role"), no_flag.label("see"), no_flag.label("reply"),
+                   no_flag.label("create_"))
+            .where(GroupMembership.member_id == _FACTS_MEMBER),
+            select(literal_column("1", Integer), SpacePermission.space_id, no_text, SpacePermission.can_see,
+                   SpacePermission.can_reply, SpacePermission.can_create)
+            .where(or_(SpacePermission.group_id.is_(None), SpacePermission.group_id.in_(groups))),
+            select(literal_column("2", Integer), Silence.id, no_text, no_flag, no_flag, no_flag)
+            .where(Silence.id == last_silence))
+    return _FACTS
+
+
+_FACTS = None
+_FACTS_MEMBER = bindparam("forum_facts_member", type_=Integer)
+_FACTS_NOW = bindparam("forum_facts_now", type_=Silence.__table__.c.until.type)
+
+
 class _Facts:
-    """The member's groups, the spaces their permission rows open and a current silence: each read on first need."""
+    """The member's groups, the spaces their permission rows open and a current silence: read together, in one
+    statement, on first need."""
 
     def __init__(self, member: Member) -> None:
         self.member = member
         self._roles: dict[int, set[str]] | None = None
-        self._spaces: dict[str, set[int]] | None = None
+        self._spaces: dict[str, set[int]] = {}
+        self._silence_id: int | None = None
         self.silenced: dict = {}  # "current" -> the current silence (or None), once asked
+
+    def _read(self) -> None:
+        from network.core.db import db
+
+        roles: dict[int, set[str]] = {}
+        spaces: dict[str, set[int]] = {name: set() for name in PERMISSIONS}
+        self._silence_id = None
+        for kind, ref, role, see, reply, create in db.session.execute(
+                _facts_statement(), {_FACTS_MEMBER.key: self.member.id, _FACTS_NOW.key: utcnow()}):
+            if kind == 0:
+                roles.setdefault(ref, set()).add(role)
+            elif kind == 1:
+                for name, granted in (("see", see), ("reply", reply), ("create", create)):
+                    if granted:
+                        spaces[name].add(ref)
+            else:
+                self._silence_id = ref
+        self._roles, self._spaces = roles, spaces
 
     @property
     def roles(self) -> dict[int, set[str]]:
         """Group id -> the member's roles in it."""
         if self._roles is None:
-            from network.core.db import db
-
-            self._roles = {}
-            for group_id, role in db.session.execute(select(GroupMembership.group_id, GroupMembership.role)
-                                                     .where(GroupMembership.member_id == self.member.id)):
-                self._roles.setdefault(group_id, set()).add(role)
+            self._read()
         return self._roles
 
     @property
     def spaces(self) -> dict[str, set[int]]:
         """Permission -> the spaces where a row grants it to all vetted members or to one of the member's groups."""
-        if self._spaces is None:
-            from network.core.db import db
-
-            self._spaces = {name: set() for name in PERMISSIONS}
-            rows = db.session.execute(
-                select(SpacePermission.space_id, SpacePermission.can_see, SpacePermission.can_reply,
-                       SpacePermission.can_create)
-                .where(or_(SpacePermission.group_id.is_(None), SpacePermission.group_id.in_(list(self.roles)))))
-            for space_id, see, reply, create in rows:
-                for name, granted in (("see", see), ("reply", reply), ("create", create)):
-                    if granted:
-                        self._spaces[name].add(space_id)
+        if self._roles is None:
+            self._read()
         return self._spaces
+
+    @property
+    def silence_id(self) -> int | None:
+        """The id of the member's current silence (the one ending last), or None."""
+        if self._roles is None:
+            self._read()
+        return self._silence_id
 
     @property
     def moderated_groups(self) -> list[int]:
@@ -94,6 +150,20 @@ def _facts(member: Member) -> _Facts:
     if facts is None:
         facts = memo[member.id] = _Facts(member)
     return facts
+
+
+class PageFacts(NamedTuple):
+    platform_moderator: bool
+    seen: list[int]  # the spaces a permission row lets the member see
+    moderated_groups: list[int]  # the groups they are a space moderator of
+
+
+def page_facts(member: Member) -> PageFacts:
+    """What a statement kept per process binds of the member's rules (_sees_space and _moderates_space, as values)."""
+    if is_platform_moderator(member):  # sees and moderates every space: the statement binds no list
+        return PageFacts(True, [], [])
+    facts = _facts(member)
+    return PageFacts(False, sorted(facts.spaces["see"]), facts.moderated_groups)
 
 
 def in_group(member: Member, group_id: int | None, role: str | None = None) -> bool:
@@ -207,6 +277,68 @@ def visible_posts_of(member_id, moderator: bool) -> Select:
                        _moderated_space_condition_of(member_id, moderator))))
 
 
+# The posts of one topic the member may read (checked first: can_read_topic), a statement kept per process: the
+# topic, the member and the page's offset bound. visible_posts' rule once the topic is readable: every post to those
+# who moderate its space, otherwise the posts that are not hidden and the member's own.
+PAGE_TOPIC = bindparam("forum_page_topic", type_=Integer)
+PAGE_MEMBER = bindparam("forum_page_member", type_=Integer)
+PAGE_OFFSET = bindparam("forum_page_offset", type_=Integer)
+PAGE_BEFORE = bindparam("forum_page_before", type_=Integer)
+_topic_posts: dict[tuple, Select] = {}
+
+
+def readable_posts_of_topic(moderates: bool, per_page: int, options: tuple = ()) -> Select:
+    """A page of posts of a readable topic, oldest first (PAGE_TOPIC, PAGE_MEMBER, PAGE_OFFSET bound);
+    `moderates`: the member moderates the topic's space."""
+    key = (moderates, per_page, options)
+    found = _topic_posts.get(key)
+    if found is None:
+        found = _topic_posts[key] = (_readable_of_topic(select(Post), moderates).order_by(Post.id)
+                                     .offset(PAGE_OFFSET).limit(per_page).options(*options))
+    return found
+
+
+def readable_posts_before(moderates: bool) -> Select:
+    """How many posts of a readable topic the member may read before a post (PAGE_TOPIC, PAGE_MEMBER, PAGE_BEFORE
+    bound): which page shows it."""
+    key = (moderates, "before")
+    found = _topic_posts.get(key)
+    if found is None:
+        found = _topic_posts[key] = _readable_of_topic(select(func.count(Post.id)), moderates).where(
+            Post.id < PAGE_BEFORE)
+    return found
+
+
+def _readable_of_topic(query: Select, moderates: bool) -> Select:
+    query = query.where(Post.topic_id == PAGE_TOPIC)
+    return query if moderates else query.where(or_(Post.hidden.is_(False), Post.author_id == PAGE_MEMBER))
+
+
+PAGE_SEEN = bindparam("forum_page_seen", expanding=True)
+PAGE_GROUPS = bindparam("forum_page_groups", expanding=True)
+_kept_visible_posts: dict[bool, Select] = {}
+
+
+def page_parameters(member: Member) -> dict:
+    """The values kept_visible_posts binds for this member (page_facts)."""
+    facts = page_facts(member)
+    return {PAGE_MEMBER.key: member.id, PAGE_SEEN.key: facts.seen, PAGE_GROUPS.key: facts.moderated_groups}
+
+
+def kept_visible_posts(platform_moderator: bool) -> Select:
+    """visible_posts of a vetted member, built once per process with the member's values bound (page_parameters):
+    the same rule, as _sees_space and _moderates_space give it with the member's facts as lists."""
+    found = _kept_visible_posts.get(platform_moderator)
+    if found is None:
+        moderates = true() if platform_moderator else Space.group_id.in_(PAGE_GROUPS)
+        sees = true() if platform_moderator else or_(Space.id.in_(PAGE_SEEN), moderates)
+        found = _kept_visible_posts[platform_moderator] = (
+            select(Post).join(Topic, Post.topic_id == Topic.id).join(Space, Topic.space_id == Space.id)
+            .where(sees, Topic.merged_into_id.is_(None), or_(Topic.hidden.is_(False), moderates))
+            .where(or_(Post.hidden.is_(False), Post.author_id == PAGE_MEMBER, moderates)))
+    return found
+
+
 def search_scope(member: Member) -> tuple[frozenset[int], frozenset[int]]:
     """(the spaces the member may read, those they moderate) as ids: what the search engine's query applies, so that
     it gives exactly the posts of visible_posts (the engine also knows each post's author, topic and hiding). The
@@ -261,11 +393,11 @@ def current_silence(member: Member) -> Silence | None:
     """The member's current forum silence (the one ending last), or None: read once per request."""
     from network.core.db import db
 
-    asked = _facts(member).silenced
+    facts = _facts(member)
+    asked = facts.silenced
     if "current" not in asked:
-        asked["current"] = db.session.scalar(select(Silence).where(Silence.member_id == member.id,
-                                                                   Silence.until > utcnow())
-                                             .order_by(Silence.until.desc()).limit(1))
+        found = facts.silence_id  # read with the member's groups, in the same statement
+        asked["current"] = db.session.get(Silence, found) if found is not None else None
     return asked["current"]
 
 

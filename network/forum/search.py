@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from sqlalchemy import func, inspect, select
+from sqlalchemy import bindparam, func, inspect, select
 from sqlalchemy.orm import Session, contains_eager, defaultload, joinedload
 
+from network.core.caching import cached_fragment
 from network.core.db import db
+from network.core.markdown import source_digest
 from network.directory.models import Authority
 from network.forum import access
 from network.forum.models import Post, Space, Topic
@@ -168,6 +170,23 @@ RESULT_ONLY = (contains_eager(Post.topic).lazyload(Topic.author),
                defaultload(Post.author).defaultload(Member.authority).lazyload(Authority.designation_rows))
 
 
+PAGE_POSTS = bindparam("forum_result_posts", expanding=True)
+_results: dict[bool, object] = {}
+
+
+def _results_statement(platform_moderator: bool):
+    """The posts of a page of results, read through the visibility filter (kept per process, the values bound)."""
+    found = _results.get(platform_moderator)
+    if found is None:
+        found = _results[platform_moderator] = (access.kept_visible_posts(platform_moderator)
+                                                .where(Post.id.in_(PAGE_POSTS)).options(*RESULT_ONLY))
+    return found
+
+
+def _snippet(markdown: str, root) -> str:
+    return snippet(plain_text(markdown), root)
+
+
 def search_posts(member, text: str, author_id: int | None = None, page: int = 1, per_page: int = 20) \
         -> SearchResults:
     """Posts in the member's scope matching the query (the search box's language) and the author, best first
@@ -181,10 +200,13 @@ def search_posts(member, text: str, author_id: int | None = None, page: int = 1,
     hits = index_of(KIND).search(query, filters, page=(page, per_page), viewer=reader_scope(member),
                                  suggest=False)
     rows = {post.id: post for post in db.session.scalars(
-        access.visible_posts(member).where(Post.id.in_(hits.page_ids)).options(*RESULT_ONLY)).unique()} \
-        if hits.page_ids else {}
+        _results_statement(access.is_platform_moderator(member)),
+        {**access.page_parameters(member), PAGE_POSTS.key: list(hits.page_ids)}).unique()} if hits.page_ids else {}
     posts = [rows[post_id] for post_id in hits.page_ids if post_id in rows]
-    snippets = {post.id: snippet(plain_text(post.body_markdown or ""), query.root) for post in posts}
+    # A post's best passage for this query depends on its text and the query alone: kept per process under both (the
+    # text by its digest), and asked for only once the post is known readable.
+    snippets = {post.id: cached_fragment(("forum snippet", text, source_digest(post.body_markdown or "")),
+                                         _snippet, post.body_markdown or "", query.root) for post in posts}
     return SearchResults(hits.total, list(hits.page_ids), snippets, posts)
 
 

@@ -194,6 +194,20 @@ def mark_read(member: Member, topic: Topic, up_to_post_id: int, read: TopicRead 
     db.session.flush()
 
 
+def mark_read_from(member: Member, topic: Topic, up_to_post_id: int, last_read: int | None) -> None:
+    """mark_read, knowing how far the member had read (`last_read`, None: never opened): no statement unless the
+    mark moves on."""
+    if last_read is None:
+        db.session.add(TopicRead(member_id=member.id, topic_id=topic.id, last_read_post_id=up_to_post_id,
+                                 read_at=utcnow()))
+        db.session.flush()
+    elif up_to_post_id > last_read:
+        db.session.execute(TopicRead.__table__.update()
+                           .where(TopicRead.member_id == member.id, TopicRead.topic_id == topic.id,
+                                  TopicRead.last_read_post_id < up_to_post_id)
+                           .values(last_read_post_id=up_to_post_id, read_at=utcnow()))
+
+
 def last_read_post_id(member: Member, topic: Topic) -> int:
     value = db.session.scalar(select(TopicRead.last_read_post_id).where(TopicRead.member_id == member.id,
                                                                         TopicRead.topic_id == topic.id))

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import io
 import math
+from types import SimpleNamespace
 
 import click
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select
-from sqlalchemy.orm import aliased, defaultload, selectinload
+from sqlalchemy import Integer, String, bindparam, func, or_, select, true
+from sqlalchemy.orm import aliased, defaultload
 
 from network.core import counters
 from network.core.access import current_member, ensure, requires
@@ -45,7 +46,17 @@ from network.forum.forms import (
     SubscriptionForm,
     TopicForm,
 )
-from network.forum.models import Attachment, Flag, ForumGroup, JoinRequest, Notification, Post, Space, Topic
+from network.forum.models import (
+    Attachment,
+    Flag,
+    ForumGroup,
+    JoinRequest,
+    Notification,
+    Post,
+    Space,
+    SpacePermission,
+    Topic,
+)
 from network.forum.render import (
     has_references,
     post_html,
@@ -62,6 +73,7 @@ bp = Blueprint("forum", __name__, url_prefix="/forum")
 TOPICS_PER_PAGE = 25
 POSTS_PER_PAGE = 20
 SEARCH_PER_PAGE = 20
+MAX_ID = 2**31 - 1  # no row has a larger id; a larger number in an address would overflow the database's integer
 
 
 def _register_demo(state) -> None:
@@ -169,46 +181,145 @@ def _topic_url(topic: Topic, post: Post | None = None) -> str:
 
 # ---------------------------------------------------------------- spaces
 
+# The forum index's spaces with what each shows, in one statement kept per process (the member, the spaces they see
+# by a permission row and the groups they moderate bound; a platform moderator's statement apart): the topics and
+# posts the member may read there, the latest of those topics, and whether the member asked to join its group.
+PAGE_SEEN, PAGE_GROUPS = access.PAGE_SEEN, access.PAGE_GROUPS
+
+
+def _index_statement(platform_moderator: bool):
+    key = ("index", platform_moderator)
+    found = _HEAD.get(key)
+    if found is None:
+        member_id = access.PAGE_MEMBER
+        moderates = true() if platform_moderator else Space.group_id.in_(PAGE_GROUPS)
+        sees = true() if platform_moderator else or_(Space.id.in_(PAGE_SEEN), moderates)
+        readable = (Topic.space_id == Space.id, sees, Topic.merged_into_id.is_(None),
+                    or_(Topic.hidden.is_(False), moderates))
+        latest = aliased(Topic)
+        latest_id = (select(Topic.id).where(*readable).order_by(Topic.last_post_at.desc(), Topic.id.desc()).limit(1)
+                     .scalar_subquery())
+        found = _HEAD[key] = (
+            select(Space,
+                   select(func.count(Topic.id)).where(*readable).scalar_subquery().label("topics"),
+                   select(func.count(Post.id)).join(Topic, Post.topic_id == Topic.id)
+                   .where(*readable, or_(Post.hidden.is_(False), Post.author_id == member_id, moderates))
+                   .scalar_subquery().label("posts"),
+                   latest.id.label("latest_id"), latest.title.label("latest_title"),
+                   Space.group_id.in_(select(JoinRequest.group_id).where(JoinRequest.member_id == member_id,
+                                                                         JoinRequest.status == "pending"))
+                   .label("pending"))
+            .outerjoin(latest, latest.id == latest_id)
+            .order_by(Space.restricted, Space.position, Space.name))
+    return found
+
+
+def _seen_by_statement():
+    """The groups that see each restricted space, by name (a padlock names them; Space.seen_by, as plain rows)."""
+    found = _HEAD.get("seen by")
+    if found is None:
+        found = _HEAD["seen by"] = (select(SpacePermission.space_id, ForumGroup.name)
+                                    .join(ForumGroup, SpacePermission.group_id == ForumGroup.id)
+                                    .join(Space, SpacePermission.space_id == Space.id)
+                                    .where(Space.restricted.is_(True), SpacePermission.can_see.is_(True))
+                                    .order_by(SpacePermission.id))
+    return found
+
+
 @bp.get("/")
 @requires(can_use_forum)
 def index():
     member = current_member()
-    spaces = list(db.session.scalars(select(Space).order_by(Space.restricted, Space.position, Space.name)
-                                     .options(selectinload(Space.permissions))))  # a padlock names who sees it
+    facts = access.page_facts(member)
+    rows = db.session.execute(_index_statement(facts.platform_moderator),
+                              {access.PAGE_MEMBER.key: member.id, PAGE_SEEN.key: facts.seen,
+                               PAGE_GROUPS.key: facts.moderated_groups}).all()
+    spaces = [row[0] for row in rows]
     visible = {space.id for space in spaces if access.can_see_space(member, space)}
-    counts = services.space_counts(member, [s for s in spaces if s.id in visible])
-    # The latest topic of every visible space in one statement (not one per space), and only what the page shows:
-    # loading Topic objects would bring their author, the author's roles and authority with them.
-    ranked = (access.visible_topics(member).where(Topic.space_id.in_(visible))
-              .with_only_columns(Topic.space_id, Topic.id, Topic.title, func.row_number().over(
-                  partition_by=Topic.space_id, order_by=(Topic.last_post_at.desc(), Topic.id.desc())).label("rank"))
-              .subquery())
-    latest = {row.space_id: row for row in db.session.execute(
-        select(ranked.c.space_id, ranked.c.id, ranked.c.title).where(ranked.c.rank == 1))}
-    pending = {group_id for (group_id,) in db.session.execute(
-        select(JoinRequest.group_id).where(JoinRequest.member_id == member.id, JoinRequest.status == "pending"))}
+    counts = {row[0].id: (row.topics, row.posts) for row in rows if row[0].id in visible}
+    latest = {row[0].id: SimpleNamespace(id=row.latest_id, title=row.latest_title)
+              for row in rows if row[0].id in visible and row.latest_id is not None}
+    pending = {row[0].group_id for row in rows if row.pending}
+    seen_by: dict[int, list[str]] = {}
+    for space_id, name in db.session.execute(_seen_by_statement()):
+        seen_by.setdefault(space_id, []).append(name)
     return render_template("forum/index.html", spaces=spaces, visible=visible, counts=counts, latest=latest,
-                           pending=pending, join_form=JoinForm())
+                           pending=pending, seen_by=seen_by, join_form=JoinForm())
+
+
+# The space page's space with what it shows (its readable topics counted, hidden ones apart, and the member's
+# subscription), and a page of its topics with what each row shows (the replies the member may read, whether the
+# latest of them is newer than the member's reading mark, the member's subscription): two statements kept per
+# process, the values bound.
+PAGE_SLUG = bindparam("forum_page_slug", type_=String)
+PAGE_SPACE = bindparam("forum_page_space", type_=Integer)
+
+
+def _space_statement():
+    found = _HEAD.get("space")
+    if found is None:
+        from network.forum.models import Subscription
+
+        topics = select(func.count(Topic.id)).where(Topic.space_id == Space.id, Topic.merged_into_id.is_(None))
+        found = _HEAD["space"] = select(
+            Space,
+            topics.where(Topic.hidden.is_(False)).scalar_subquery().label("topics"),
+            topics.where(Topic.hidden.is_(True)).scalar_subquery().label("hidden_topics"),
+            select(Subscription.level).where(Subscription.member_id == access.PAGE_MEMBER,
+                                             Subscription.topic_id.is_(None), Subscription.space_id == Space.id)
+            .scalar_subquery().label("level"),
+        ).where(Space.slug == PAGE_SLUG)
+    return found
+
+
+def _space_topics_statement(moderates: bool):
+    key = ("space topics", moderates)
+    found = _HEAD.get(key)
+    if found is None:
+        from network.forum.models import Subscription, TopicRead
+
+        member_id = access.PAGE_MEMBER
+        posts = select(Post.id).where(Post.topic_id == Topic.id)
+        if not moderates:
+            posts = posts.where(or_(Post.hidden.is_(False), Post.author_id == member_id))
+        query = select(
+            Topic,
+            posts.with_only_columns(func.count(Post.id)).scalar_subquery().label("posts"),
+            posts.with_only_columns(func.max(Post.id)).scalar_subquery().label("latest"),
+            select(TopicRead.last_read_post_id).where(TopicRead.member_id == member_id,
+                                                      TopicRead.topic_id == Topic.id).scalar_subquery().label("read"),
+            select(Subscription.level).where(Subscription.member_id == member_id, Subscription.topic_id == Topic.id)
+            .scalar_subquery().label("level"),
+        ).where(Topic.space_id == PAGE_SPACE, Topic.merged_into_id.is_(None))
+        if not moderates:
+            query = query.where(Topic.hidden.is_(False))
+        found = _HEAD[key] = (query.order_by(Topic.pinned.desc(), Topic.last_post_at.desc(), Topic.id.desc())
+                              .offset(access.PAGE_OFFSET).limit(TOPICS_PER_PAGE).options(*TOPIC_BYLINE_ONLY))
+    return found
 
 
 @bp.get("/spaces/<slug>")
 @requires(can_use_forum)
 def space(slug: str):
     member = current_member()
-    found = _space_or_404(slug)
+    head = db.session.execute(_space_statement(), {PAGE_SLUG.key: slug, access.PAGE_MEMBER.key: member.id}).first()
+    if head is None:
+        abort(404)
+    found = head[0]
     if not access.can_see_space(member, found):
         pending = services.pending_request(member, found.group) if found.group else None
         return render_template("forum/space_locked.html", space=found, pending=pending, join_form=JoinForm())
-    query = access.visible_topics(member).where(Topic.space_id == found.id)
-    total = db.session.scalar(query.with_only_columns(func.count(Topic.id)).order_by(None))
+    moderates = access.can_moderate_space(member, found)
+    total = head.topics + (head.hidden_topics if moderates else 0)
     pages = max(math.ceil(total / TOPICS_PER_PAGE), 1)
     page = min(_page(), pages)
-    topics = list(db.session.scalars(query.order_by(Topic.pinned.desc(), Topic.last_post_at.desc(), Topic.id.desc())
-                                     .offset((page - 1) * TOPICS_PER_PAGE).limit(TOPICS_PER_PAGE)
-                                     .options(*TOPIC_BYLINE_ONLY)).unique())
-    return render_template("forum/space.html", space=found, rows=services.topic_rows(member, topics), page=page,
-                           pages=pages, total=total, level=services.subscription_level(member, space=found),
-                           subscription_form=SubscriptionForm())
+    rows = [] if total == 0 else [
+        services.TopicRow(row[0], max(row.posts - 1, 0), (row.latest or 0) > (row.read or 0), row.level or "")
+        for row in db.session.execute(_space_topics_statement(moderates),
+                                      {PAGE_SPACE.key: found.id, access.PAGE_MEMBER.key: member.id,
+                                       access.PAGE_OFFSET.key: (page - 1) * TOPICS_PER_PAGE}).unique()]
+    return render_template("forum/space.html", space=found, rows=rows, page=page, pages=pages, total=total,
+                           level=head.level or "")
 
 
 @bp.route("/spaces/<slug>/new", methods=["GET", "POST"])
@@ -261,46 +372,94 @@ def space_subscription(slug: str):
 
 
 
-def _render_topic(topic: Topic, reply_form: ReplyForm, status: int = 200):
+# What the topic page reads of a topic besides the topic itself, in the statement that loads it (kept per process,
+# the topic and the member bound): the count of its posts and of the hidden posts not the member's (the posts the
+# member may read follow from whether they moderate its space), its opening post's id, how far the member has read
+# it, their subscription, the first post of it with a notification left unread, and whether any of its posts has a
+# file.
+_HEAD: dict[str, object] = {}
+
+
+def _topic_head_statement():
+    found = _HEAD.get("topic")
+    if found is None:
+        from network.forum.models import Subscription, TopicRead
+
+        topic_id, member_id = access.PAGE_TOPIC, access.PAGE_MEMBER
+
+        def scalar(query):
+            return query.scalar_subquery()
+
+        found = _HEAD["topic"] = select(
+            Topic,
+            scalar(select(func.count(Post.id)).where(Post.topic_id == topic_id)).label("posts"),
+            scalar(select(func.count(Post.id)).where(Post.topic_id == topic_id, Post.hidden.is_(True),
+                                                     or_(Post.author_id.is_(None), Post.author_id != member_id)))
+            .label("hidden_posts"),
+            scalar(select(func.min(Post.id)).where(Post.topic_id == topic_id)).label("opening_id"),
+            scalar(select(TopicRead.last_read_post_id).where(TopicRead.member_id == member_id,
+                                                             TopicRead.topic_id == topic_id)).label("last_read"),
+            scalar(select(Subscription.level).where(Subscription.member_id == member_id,
+                                                    Subscription.topic_id == topic_id,
+                                                    Subscription.space_id.is_(None))).label("level"),
+            scalar(select(func.min(Notification.post_id)).where(Notification.member_id == member_id,
+                                                                Notification.topic_id == topic_id,
+                                                                Notification.read_at.is_(None))).label("unread_from"),
+            scalar(select(func.count(Attachment.id)).join(Post, Attachment.post_id == Post.id)
+                   .where(Post.topic_id == topic_id)).label("files"),
+        ).where(Topic.id == topic_id).options(*TOPIC_BYLINE_ONLY)
+    return found
+
+
+def _topic_head(topic_id: int):
+    """The topic (None if there is none) and what the page reads with it (_topic_head_statement), in one statement."""
     member = current_member()
-    posts_query = access.visible_posts(member).where(Post.topic_id == topic.id)
-    # The count of the posts shown, and the opening post's id (of all the posts: no "Mark as the answer" on it), in one
-    # statement; not the opening post itself, its author and their roles.
-    opening = aliased(Post)
-    total, opening_id = db.session.execute(posts_query.with_only_columns(
-        func.count(Post.id), select(func.min(opening.id)).where(opening.topic_id == topic.id).scalar_subquery())
-        .order_by(None)).one()
+    return db.session.execute(_topic_head_statement(), {access.PAGE_TOPIC.key: topic_id,
+                                                        access.PAGE_MEMBER.key: member.id}).one_or_none()
+
+
+def _render_topic(topic: Topic, reply_form: ReplyForm, status: int = 200, head=None):
+    member = current_member()
+    if head is None or head[0] is not topic:
+        head = _topic_head(topic.id)
+    moderates = access.can_moderate_space(member, topic.space)
+    # The posts the member may read (the topic is readable: the caller checked it; a merged one shows none).
+    total = 0 if topic.merged_into_id is not None else head.posts - (0 if moderates else head.hidden_posts)
+    opening_id = head.opening_id
     pages = max(math.ceil(total / POSTS_PER_PAGE), 1)
     wanted = request.args.get("post", type=int)
-    if wanted:
-        before = db.session.scalar(posts_query.where(Post.id < wanted).with_only_columns(func.count(Post.id))
-                                   .order_by(None))
+    if wanted and total:
+        before = db.session.scalar(access.readable_posts_before(moderates),
+                                   {access.PAGE_TOPIC.key: topic.id, access.PAGE_MEMBER.key: member.id,
+                                    access.PAGE_BEFORE.key: min(wanted, MAX_ID)})  # an id, not any number
         page = before // POSTS_PER_PAGE + 1
     else:
         page = _page()
     page = min(page, pages)
-    posts = list(db.session.scalars(posts_query.order_by(Post.id).offset((page - 1) * POSTS_PER_PAGE)
-                                    .limit(POSTS_PER_PAGE).options(*BYLINE_ONLY)).unique())
+    posts = [] if total == 0 else list(db.session.scalars(
+        access.readable_posts_of_topic(moderates, POSTS_PER_PAGE, BYLINE_ONLY),
+        {access.PAGE_TOPIC.key: topic.id, access.PAGE_MEMBER.key: member.id,
+         access.PAGE_OFFSET.key: (page - 1) * POSTS_PER_PAGE}).unique())
     answer = None
     if topic.solved_post_id:
-        candidate = db.session.get(Post, topic.solved_post_id)
+        candidate = db.session.get(Post, topic.solved_post_id)  # on this page: no statement
         answer = candidate if candidate is not None and access.can_read_post(member, candidate) else None
-    reading = services.reading_state(member, topic)  # read once: for the "new" marks, then moved on
-    last_read = reading.last_read_post_id if reading is not None else 0
+    last_read = head.last_read or 0  # read once: for the "new" marks, then moved on
     if posts:
-        services.mark_read(member, topic, max(p.id for p in posts), read=reading)
-        notifications.mark_topic_read(member, topic, max(p.id for p in posts))  # the bell counts what is left
+        services.mark_read_from(member, topic, posts[-1].id, head.last_read)  # the posts come oldest first
+        if head.unread_from is not None and head.unread_from <= posts[-1].id:  # the bell counts what is left
+            notifications.mark_topic_read(member, topic, posts[-1].id)
     prefetch_reference_titles(member, posts + ([answer] if answer else []))  # one lookup for the page's links
-    moderates = access.can_moderate_space(member, topic.space)
-    move_form = MoveForm()  # shown to the space's moderators only: the spaces are not read for anyone else
-    move_form.space.choices = [(s.slug, s.name) for s in moderation.movable_targets(member, topic)] if moderates else []
+    move_form = None  # shown to the space's moderators only: the form is not built, nor the spaces read, for others
+    if moderates:
+        move_form = MoveForm()
+        move_form.space.choices = [(s.slug, s.name) for s in moderation.movable_targets(member, topic)]
+    shown = [p.id for p in posts] + ([answer.id] if answer else [])
     return render_template(
         "forum/topic.html", topic=topic, posts=posts, page=page, pages=pages, total=total, answer=answer,
-        opening_id=opening_id, last_read=last_read, reply_form=reply_form,
-        level=services.subscription_level(member, topic=topic), subscription_form=SubscriptionForm(),
-        button_form=ButtonForm(), hide_form=HideForm(), moderate_form=ModerateTopicForm(),
-        files=attachments.of_posts([p.id for p in posts] + ([answer.id] if answer else [])),
-        silence=moderation.current_silence(member), move_form=move_form, merge_form=MergeForm(),
+        opening_id=opening_id, last_read=last_read, reply_form=reply_form, level=head.level or "",
+        files=attachments.of_posts(shown) if head.files else {},
+        silence=moderation.current_silence(member), move_form=move_form,
         can_propose=hooks.case_draft_handler() is not None and access.can_propose_case(member, topic),
         topic_rules={"moderate": moderates,  # once, not once per post
                      "reply": access.can_reply(member, topic), "mark_answer": access.can_mark_answer(member, topic)},
@@ -311,16 +470,18 @@ def _render_topic(topic: Topic, reply_form: ReplyForm, status: int = 200):
 @bp.get("/topics/<int:topic_id>")
 @requires(can_use_forum)
 def topic(topic_id: int):
-    found = _readable_topic(topic_id)
+    head = _topic_head(topic_id) if topic_id <= MAX_ID else None
+    found = head[0] if head is not None else None
+    ensure(found is not None and access.can_read_topic(current_member(), found))
     if found.merged_into_id is not None:
         return redirect(url_for("forum.topic", topic_id=found.merged_into_id), 301)
     form = ReplyForm()
     quoted = request.args.get("quote", type=int)
-    if quoted:
+    if quoted and 0 < quoted <= MAX_ID:
         post = db.session.get(Post, quoted)
         if post is not None and post.topic_id == found.id and access.can_read_post(current_member(), post):
             form.body.data = quote(post.author.name if post.author else _("A former member"), post.body_markdown)
-    return _render_topic(found, form)
+    return _render_topic(found, form, head=head)
 
 
 @bp.post("/topics/<int:topic_id>/reply")
