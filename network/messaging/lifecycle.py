@@ -14,8 +14,9 @@ from network.core import audit
 from network.core.clock import utcnow
 from network.core.db import db
 from network.core.errors import DomainError
-from network.core.memo import request_memo
+from network.core.memo import request_memo, watch
 from network.members.models import Member
+from network.messaging import kept
 from network.messaging.formats import (
     InvalidRecoveryKey,
     KeyUnlockError,
@@ -49,9 +50,41 @@ class KeysError(DomainError):
 
 # ---------------------------------------------------------------- key sets
 
+# member id -> their key sets, for one request; forgotten as soon as a key set is added or changed in the session
+KEY_SETS_MEMO = watch("messaging_key_sets", MemberKeys)
+
+
 def key_sets(member: Member) -> list[MemberKeys]:
-    return list(db.session.scalars(
-        select(MemberKeys).where(MemberKeys.member_id == member.id).order_by(MemberKeys.key_version)))
+    """The member's key sets, oldest first: read once per request (several members' at once with
+    remember_key_sets)."""
+    memo = request_memo(KEY_SETS_MEMO)
+    if member.id not in memo:
+        memo[member.id] = list(db.session.scalars(
+            select(MemberKeys).where(MemberKeys.member_id == member.id).order_by(MemberKeys.key_version)))
+    return list(memo[member.id])
+
+
+def key_sets_of(member_ids) -> dict[int, list[MemberKeys]]:
+    """key_sets of several members: those not read yet in this request, in one statement."""
+    memo = request_memo(KEY_SETS_MEMO)
+    missing = {member_id for member_id in member_ids if member_id not in memo}
+    if missing:
+        remember_key_sets(list(db.session.scalars(select(MemberKeys).where(MemberKeys.member_id.in_(missing)))),
+                          missing)
+        memo = request_memo(KEY_SETS_MEMO)
+    return {member_id: list(memo.get(member_id, [])) for member_id in member_ids}
+
+
+def remember_key_sets(rows: list[MemberKeys], member_ids) -> None:
+    """Every key set of these members, read by the caller in one statement (ordered by key version): what key_sets
+    answers for them for the rest of the request."""
+    memo = request_memo(KEY_SETS_MEMO)
+    found: dict[int, list[MemberKeys]] = {member_id: [] for member_id in member_ids}
+    for row in rows:
+        if row.member_id in found and row not in found[row.member_id]:
+            found[row.member_id].append(row)
+    for member_id, rows_of in found.items():
+        memo[member_id] = sorted(rows_of, key=lambda keys: keys.key_version)
 
 
 def current_keys(member: Member) -> MemberKeys | None:
@@ -90,6 +123,7 @@ def create_key_set(member: Member, password: str) -> tuple[MemberKeys, MemberPri
     )
     db.session.add(keys)
     db.session.flush()
+    kept.PLAINTEXTS.forget_member(member.id)  # what this process kept opened for them: keys changed
     audit.record("messaging.keys_created", member, actor=member, key_version=version,
                  fingerprint=public.fingerprint)
     return keys, private, recovery_key
@@ -277,6 +311,7 @@ def restore_with_recovery_key(member: Member, recovery_key: str, password: str) 
     if not restored:
         raise KeysError(_("This recovery key does not open any of your earlier keys."), field="recovery_key")
     session[SESSION_KEYS] = _seal_all(member, list(unlocked.values()))
+    kept.PLAINTEXTS.forget_member(member.id)
     audit.record("messaging.keys_restored", member, actor=member, key_versions=restored)
     return restored
 
@@ -300,6 +335,7 @@ def retire_on_reset(member: Member) -> None:
     """Password reset: the server cannot unwrap the keys without the old password, so the current set is retired.
     The next sign-in makes a new set; messages sent to the old one need the recovery key."""
     now = utcnow()
+    kept.PLAINTEXTS.forget_member(member.id)
     for keys in key_sets(member):
         if keys.retired_at is None:
             keys.retired_at = now

@@ -8,12 +8,14 @@ authority's focal points are told to open it again, which makes a new key versio
 stay with the officers who held them; one of those who comes back can be granted the new version and read both."""
 from __future__ import annotations
 
+import functools
 import json
 
 from flask import has_request_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import Integer, bindparam, case, func, select
+from sqlalchemy.orm import aliased
 
 from network.core import audit
 from network.core.clock import utcnow
@@ -22,7 +24,7 @@ from network.core.errors import DomainError
 from network.core.memo import request_memo, watch
 from network.directory.models import Authority
 from network.members.models import Member
-from network.messaging import lifecycle
+from network.messaging import kept, lifecycle
 from network.messaging.formats import MessagingCryptoError, SessionKeysUnavailable, authority_slot
 from network.messaging.keys import (
     AuthorityPrivateKey,
@@ -88,27 +90,39 @@ def state(authority: Authority | None) -> str:
     return memo[authority.id]
 
 
+def state_expression():
+    """The mailbox state of `Authority.id` in SQL ('closed', 'open', 'unattended', as `state`), for a statement that
+    reads authorities: the newest key version, and a live grant of it to a present officer (active, of the
+    authority)."""
+    key, grant, officer = aliased(AuthorityMailboxKey), aliased(AuthorityKeyGrant), aliased(Member)  # not the outer's
+    newest = (select(func.max(key.key_version)).where(key.authority_id == Authority.id)
+              .correlate(Authority).scalar_subquery())
+    read = (select(grant.id).join(officer, officer.id == grant.member_id)
+            .where(grant.authority_id == Authority.id, grant.key_version == newest, grant.removed_at.is_(None),
+                   officer.status == "active", officer.authority_id == grant.authority_id)
+            .correlate(Authority).exists())
+    return case((newest.is_(None), "closed"), (read, "open"), else_="unattended")
+
+
+@functools.cache
+def _states_statement():
+    """The states of the authorities `ids`: one statement object for the process (the ids bound per request)."""
+    return select(Authority.id, state_expression()).where(Authority.id.in_(bindparam("ids", expanding=True)))
+
+
+def remember_states(states: dict[int, str]) -> None:
+    """States read with the authorities themselves (`state_expression` as a column): kept for the request."""
+    request_memo(STATE_MEMO).update(states)
+
+
 def _prefetch_states(authority_ids: list[int]) -> dict[int, str]:
-    """The mailbox state of each of these authorities in two statements (the current keys; the live grants of
-    present officers), not three per authority; remembered for the request."""
+    """The mailbox state of each of these authorities in one statement, not three per authority; remembered for the
+    request."""
     memo = request_memo(STATE_MEMO)
     wanted = list(dict.fromkeys(a for a in authority_ids if a not in memo))
-    keys = prefetch_current_keys(wanted)
-    opened = {a: keys[a].key_version for a in wanted if keys.get(a) is not None}
-    reading: set[int] = set()
-    if opened:  # a live grant of the current key to a present officer (is_present: active, of the authority)
-        for grant in db.session.execute(
-                select(AuthorityKeyGrant.authority_id, AuthorityKeyGrant.key_version)
-                .join(Member, Member.id == AuthorityKeyGrant.member_id)
-                .where(AuthorityKeyGrant.authority_id.in_(opened), AuthorityKeyGrant.removed_at.is_(None),
-                       Member.status == "active", Member.authority_id == AuthorityKeyGrant.authority_id)):
-            if grant.key_version == opened[grant.authority_id]:
-                reading.add(grant.authority_id)
+    found = dict(db.session.execute(_states_statement(), {"ids": wanted}).tuples().all()) if wanted else {}
     for authority_id in wanted:
-        if authority_id not in opened:
-            memo[authority_id] = "closed"
-        else:
-            memo[authority_id] = "open" if authority_id in reading else "unattended"
+        memo[authority_id] = found.get(authority_id, "closed")
     return memo
 
 
@@ -189,8 +203,14 @@ def held_authority_query_of(member_id, authority_id):
                    AuthorityKeyGrant.authority_id == authority_id))
 
 
+@functools.cache
+def _held_statement():
+    """held_authority_query with bound values, built once per process (its cache key too)."""
+    return held_authority_query_of(bindparam("held_member", type_=Integer), bindparam("held_authority", type_=Integer))
+
+
 def _held_authority_ids(member: Member) -> set[int]:
-    return set(db.session.scalars(held_authority_query(member)))
+    return set(db.session.scalars(_held_statement(), {"held_member": member.id, "held_authority": member.authority_id}))
 
 
 def can_open(member: Member, authority: Authority) -> bool:
@@ -341,6 +361,7 @@ def remove(remover: Member, authority: Authority, leaving: Member) -> int:
     now = utcnow()
     for old in _live_grants(authority.id, leaving.id):
         old.removed_at, old.removed_by_id = now, remover.id
+    kept.PLAINTEXTS.forget_member(leaving.id)  # what this process kept opened for them
     new_version = current_key(authority.id).key_version + 1
     public, private = generate_authority_keys(authority.id, key_version=new_version)
     db.session.add(AuthorityMailboxKey(authority_id=authority.id, key_version=new_version,
@@ -358,6 +379,7 @@ def member_left(member: Member) -> None:
     """Called when a member stops being an active officer of an authority (suspended, lapsed, account closed). For
     the mailbox they held: tell the remaining holders to remove them (which renews the key), or, if none remains,
     tell the authority's focal points that the mailbox is unattended and can be opened again."""
+    kept.PLAINTEXTS.forget_member(member.id)
     from network.core.mail import queue_mail
     from network.members.services import focal_points_of
 

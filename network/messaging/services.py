@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, BinaryIO
 
-from flask import current_app, g, has_request_context, url_for
+from flask import current_app, has_request_context, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, inspect, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Integer, bindparam, event, exists, func, inspect, select
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from network.core import audit
@@ -23,10 +23,11 @@ from network.core.clock import utcnow
 from network.core.db import db
 from network.core.errors import DomainError
 from network.core.mail import queue_mail
+from network.core.memo import request_memo, watch
 from network.core.storage import BlobMissing, DatabaseStorage, FolderStorage
 from network.directory.models import Authority
 from network.members.models import Member
-from network.messaging import lifecycle, mailboxes
+from network.messaging import kept, lifecycle, mailboxes
 from network.messaging.bundle import dump_bundle, export_bundle
 from network.messaging.envelope import (
     Envelope,
@@ -110,6 +111,32 @@ def _shelved(member: Member):
     return exists().where(ConversationArchive.conversation_id == Conversation.id,
                           ConversationArchive.member_id == member.id,
                           ConversationArchive.archived_at >= Conversation.last_message_at)
+
+
+@functools.cache
+def _conversation_statement():
+    """conversation_for_reading's statement, built once per process (its cache key too): the values are bound."""
+    person = joinedload(Conversation.participants).joinedload(ConversationParticipant.member)
+    return (select(Conversation, ConversationArchive.archived_at)
+            .outerjoin(ConversationArchive, (ConversationArchive.conversation_id == Conversation.id)
+                       & (ConversationArchive.member_id == bindparam("reading_member", type_=Integer)))
+            .where(Conversation.id == bindparam("reading_conversation", type_=Integer))
+            .options(person.lazyload(Member.roles),
+                     person.defaultload(Member.authority).lazyload(Authority.designation_rows),
+                     joinedload(Conversation.participants).joinedload(ConversationParticipant.authority)
+                     .lazyload(Authority.designation_rows)))
+
+
+def conversation_for_reading(reader: Member, conversation_id: int) -> tuple[Conversation | None, bool]:
+    """The conversation, its participants with their members and mailboxes (names, not roles or designations), and
+    whether the reader archived it (is_archived), in one statement; (None, False) when there is no such
+    conversation. Access is the caller's to check (is_participant)."""
+    row = db.session.execute(_conversation_statement(),
+                             {"reading_conversation": conversation_id, "reading_member": reader.id}).unique().first()
+    if row is None:
+        return None, False
+    conversation, archived_at = row
+    return conversation, archived_at is not None and archived_at >= conversation.last_message_at
 
 
 def is_archived(member: Member, conversation: Conversation) -> bool:
@@ -455,12 +482,14 @@ def stored_envelope(message: Message) -> Envelope:
     return envelope
 
 
-PUBLIC_KEYS_CACHE = "messaging_public_keys"  # in flask.g: (member id, key version) -> MemberPublicKeys
+# (member id, key version) -> MemberPublicKeys, for one request (on the request, not in flask.g: an application
+# context may outlive a request, and a key set replaced in the database must be read again at the next one)
+PUBLIC_KEYS_CACHE = watch("messaging_public_keys", MemberKeys)
 
 
 def _member_public(member_id: int, key_version: int) -> MemberPublicKeys | None:
     """A member's public keys of one version, looked up once per request."""
-    cache = g.setdefault(PUBLIC_KEYS_CACHE, {}) if has_request_context() else {}
+    cache = request_memo(PUBLIC_KEYS_CACHE)
     if (member_id, key_version) not in cache:
         keys = db.session.scalar(select(MemberKeys).where(MemberKeys.member_id == member_id,
                                                           MemberKeys.key_version == key_version))
@@ -498,6 +527,53 @@ def open_stored(message: Message, reader: Member, privates: Keyring | dict[int, 
     return opened
 
 
+KEPT_SEALER = "messaging_kept_sealer"  # member id -> (session token, kept.Sealer), for one request
+
+
+def _kept_sealer(reader: Member) -> kept.Sealer | None:
+    """This session's key for the plaintexts it keeps (network/messaging/kept.py); None outside a signed-in request,
+    and then nothing is kept."""
+    token = getattr(session, "token", None) if has_request_context() else None
+    if not token:
+        return None
+    memo = request_memo(KEPT_SEALER)
+    found = memo.get(reader.id)
+    if found is None or found[0] != token:
+        found = memo[reader.id] = (token, kept.Sealer(token, reader.id))
+    return found[1]
+
+
+def _opened_for_reading(message: Message, reader: Member, ring: Keyring, keep: bool = True) -> tuple[dict, bytes]:
+    """The signed header and the decrypted body, for showing: as open_stored does it, or as this session verified and
+    decrypted it before (kept in this process's memory, sealed under the session, keyed by the exact envelope, the
+    reader's slot and key version and the sender's key: network/messaging/kept.py). The clear columns are checked
+    against the signed header every time. Raises as open_stored does."""
+    sealer = _kept_sealer(reader) if keep else None
+    if sealer is None:
+        opened = open_stored(message, reader, ring)
+        return opened.header, opened.body
+    envelope = stored_envelope(message)
+    slot, _privates = _reader_slot(envelope, ring)
+    sender = _sender_public(message, envelope)
+    key = (reader.id, message.id, message.public_id, message.conversation.public_id, envelope.digest(), slot,
+           envelope.wrap_for(slot).key_version, message.sender_id, sender.key_version, sender.fingerprint,
+           sealer.key_id)
+    body = kept.PLAINTEXTS.get(key, sealer)
+    if body is not None:
+        _check_stored_metadata(message, envelope.header)
+        return envelope.header, body
+    opened = open_stored(message, reader, ring)
+    kept.PLAINTEXTS.put(key, sealer, opened.body)
+    return opened.header, opened.body
+
+
+@event.listens_for(Message, "after_delete")
+def _forget_deleted(_mapper, _connection, message: Message) -> None:
+    """A deleted message's plaintext is not kept in this process (another process's copy is keyed by the envelope
+    and only ever looked up for a row the database still holds)."""
+    kept.PLAINTEXTS.forget_message(message.id)
+
+
 def _check_stored_metadata(message: Message, header: dict) -> None:
     """The clear columns the server uses must agree with the signed header: a changed column is tampering too."""
     recipients = sorted(state.slot for state in message.states)
@@ -512,19 +588,20 @@ _MISSING_MEMBER = _l("This message was encrypted to keys you had before a passwo
 _MISSING_MAILBOX = _l("This message was encrypted to a version of the mailbox key that you do not hold.")
 
 
-def _show(message: Message, reader: Member, ring: Keyring) -> ShownMessage:
+def _show(message: Message, reader: Member, ring: Keyring, keep: bool = True) -> ShownMessage:
+    """The message as the reader sees it (keep=False: verified and decrypted now, not as kept from before)."""
     shown = ShownMessage(message=message)
     try:
-        opened = open_stored(message, reader, ring)
-        content = json.loads(opened.body.decode("utf-8"))
-        shown.header, shown.subject, shown.text = opened.header, str(content.get("subject", "")), str(content["text"])
+        header, body = _opened_for_reading(message, reader, ring, keep)
+        content = json.loads(body.decode("utf-8"))
+        shown.header, shown.subject, shown.text = header, str(content.get("subject", "")), str(content["text"])
         files = content.get("files", [])
-        signed_ids = [item["file_id"] for item in opened.attachments]
+        signed_ids = [item["file_id"] for item in header.get("attachments", [])]
         if [f["id"] for f in files] != signed_ids:
             raise MessagingError("the attachments listed differ from those signed")
         shown.files = [{"id": f["id"], "name": str(f["name"]), "size": int(f["size"])} for f in files]
-        if "on_behalf_of" in opened.header:
-            authority_id = int(opened.header["on_behalf_of"].split(":", 1)[1])
+        if "on_behalf_of" in header:
+            authority_id = int(header["on_behalf_of"].split(":", 1)[1])
             shown.on_behalf_of = db.session.get(Authority, authority_id)
     except lifecycle.SessionKeysUnavailable:
         shown.problem = str(_MISSING_MEMBER)
@@ -609,8 +686,13 @@ def _receipt_checked(state: MessageRecipientState, raw: str | None, envelope: En
         keys = _member_public(signer, int(record.get("key_version")))
         if keys is None:
             return False
+        # A receipt that verified is kept under everything the check read (kept.py): not checked again per page.
+        checked = (raw, state.message.public_id, envelope.digest(), signer, keys.key_version, keys.fingerprint)
+        if checked in kept.RECEIPTS:
+            return True
         verify_receipt(record, keys, message_id=state.message.public_id,
                        envelope_digest=envelope.digest(), recipient=record["recipient"])
+        kept.RECEIPTS.add(checked)
     except (ReceiptInvalid, ValueError, TypeError, MessagingCryptoError):
         return False
     return True
@@ -634,16 +716,37 @@ def _states_for_sender(message: Message) -> list[dict]:
             for state in message.states]
 
 
+@functools.cache
+def _messages_statement():
+    return (select(Message).where(Message.conversation_id == bindparam("reading_conversation", type_=Integer))
+            .order_by(Message.id))
+
+
+@functools.cache
+def _copies_statement():
+    """Every copy (recipient state) of a conversation's messages, in their order: read with a join on the
+    conversation, not an IN list of message ids (a statement built once per process)."""
+    return (select(MessageRecipientState).join(Message, Message.id == MessageRecipientState.message_id)
+            .where(Message.conversation_id == bindparam("reading_conversation", type_=Integer))
+            .order_by(MessageRecipientState.id))
+
+
 def read_conversation(reader: Member, conversation: Conversation) -> list[ShownMessage]:
     """Every message verified and decrypted in the reader's session; the reader's copies marked read."""
     ring = keyring(reader, conversation)
     shown = []
-    messages = db.session.scalars(  # every message's copies and their members in one statement each, not per message
-        select(Message).where(Message.conversation_id == conversation.id).order_by(Message.id)
-        .options(selectinload(Message.states).selectinload(MessageRecipientState.member).lazyload(Member.roles),
-                 selectinload(Message.states).selectinload(MessageRecipientState.member)
-                 .defaultload(Member.authority).lazyload(Authority.designation_rows))  # names, not roles
-    ).all()
+    # every message's copies in one statement, not per message; the copies' members are the participants, in the
+    # session already (conversation_for_reading): taken from it
+    messages = db.session.scalars(_messages_statement(), {"reading_conversation": conversation.id}).all()
+    copies: dict[int, list[MessageRecipientState]] = {message.id: [] for message in messages}
+    for state in db.session.scalars(_copies_statement(), {"reading_conversation": conversation.id}):
+        copies.setdefault(state.message_id, []).append(state)
+    for message in messages:
+        if "states" in inspect(message).unloaded:
+            set_committed_value(message, "states", copies[message.id])
+        for state in message.states:
+            if "message" in inspect(state).unloaded:
+                set_committed_value(state, "message", message)
     _attach(conversation, messages)
     _prime_sender_keys(messages)
     for message in messages:
@@ -743,6 +846,85 @@ def inbox_counts(reader: Member) -> tuple[int, int]:
     return row[0] or 0, row[1] or 0
 
 
+@dataclass
+class InboxListing:
+    """One page of the member's conversations (participants loaded), and how many the inbox and the archive hold."""
+
+    conversations: list[Conversation]
+    in_inbox: int
+    in_archive: int
+
+
+@functools.cache
+def _listing_statement(archived: bool):
+    """inbox_listing's statement (visible_conversations with the counts of inbox_counts), built once per process
+    with its values bound: building it and its cache key cost more than running it."""
+    reader = bindparam("inbox_reader", type_=Integer)
+    mine = select(ConversationParticipant.conversation_id).where(
+        (ConversationParticipant.member_id == reader)
+        | ConversationParticipant.authority_id.in_(bindparam("inbox_held", expanding=True)))
+    shelved = exists().where(ConversationArchive.conversation_id == Conversation.id,
+                             ConversationArchive.member_id == reader,
+                             ConversationArchive.archived_at >= Conversation.last_message_at)
+    listed = select(Conversation).where(Conversation.id.in_(mine))
+    in_inbox = listed.with_only_columns(func.count(Conversation.id)).where(~shelved).scalar_subquery()
+    in_archive = listed.with_only_columns(func.count(Conversation.id)).where(shelved).scalar_subquery()
+    person = selectinload(Conversation.participants).joinedload(ConversationParticipant.member)
+    return (listed.where(shelved if archived else ~shelved).add_columns(in_inbox, in_archive)
+            .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
+            # The people and mailboxes of each row, joined to the participants in one statement: their names, not
+            # the members' roles or any authority's designations.
+            .options(person.lazyload(Member.roles),
+                     person.defaultload(Member.authority).lazyload(Authority.designation_rows),
+                     selectinload(Conversation.participants).joinedload(ConversationParticipant.authority)
+                     .lazyload(Authority.designation_rows))
+            .limit(bindparam("inbox_limit", type_=Integer)).offset(bindparam("inbox_offset", type_=Integer)))
+
+
+def inbox_listing(reader: Member, page: int = 1, per_page: int = INBOX_PAGE, archived: bool = False) -> InboxListing:
+    """The page's conversations, newest first, with the inbox's and the archive's counts as two columns of the same
+    statement (inbox_counts again only when the page lists nothing), and their participants."""
+    rows = db.session.execute(_listing_statement(bool(archived)), {
+        "inbox_reader": reader.id, "inbox_held": sorted(mailboxes.held_authority_ids(reader)) or [0],
+        "inbox_limit": per_page, "inbox_offset": (max(page, 1) - 1) * per_page}).all()
+    if not rows:
+        return InboxListing([], *inbox_counts(reader))
+    return InboxListing([row[0] for row in rows], rows[0][1] or 0, rows[0][2] or 0)
+
+
+@functools.cache
+def _inbox_messages_statement(holds_mailboxes: bool):
+    """_inbox_messages' statement, built once per process (with or without the mailboxes' copies) with its values
+    bound: the messages and the counts in one statement, each first message carrying its conversation's counts, a
+    message that is only pending carrying none."""
+    reader = bindparam("inbox_reader", type_=Integer)
+    listed = Message.conversation_id.in_(bindparam("inbox_conversations", expanding=True))
+    held = MessageRecipientState.slot.in_(bindparam("inbox_held_slots", expanding=True))
+    unread = MessageRecipientState.member_id == reader
+    if holds_mailboxes:
+        unread = unread | (held & (Message.sender_id != reader))
+    # A message joins once per unread copy of the reader's: the first id is the same, the unread count is the number
+    # of such copies, and the urgent count is only ever compared with zero.
+    counted = (
+        select(Message.conversation_id, func.min(Message.id).label("first_id"),
+               func.count(Message.id).filter(Message.urgent).label("urgent"),
+               func.count(MessageRecipientState.id).label("unread"))
+        .outerjoin(MessageRecipientState, (MessageRecipientState.message_id == Message.id) & unread
+                   & MessageRecipientState.read_at.is_(None))
+        .where(listed).group_by(Message.conversation_id)).subquery()
+    mine = MessageRecipientState.member_id == reader
+    if holds_mailboxes:
+        mine = mine | (MessageRecipientState.member_id.is_(None) & held
+                       & (Message.sender_id.is_(None) | (Message.sender_id != reader)))
+    pending = (select(MessageRecipientState.message_id)
+               .join(Message, MessageRecipientState.message_id == Message.id)
+               .where(mine, MessageRecipientState.delivered_at.is_(None), listed))
+    return (select(Message, counted.c.urgent, counted.c.unread)
+            .outerjoin(counted, counted.c.first_id == Message.id)
+            .where(listed, counted.c.first_id.is_not(None) | Message.id.in_(pending))
+            .options(selectinload(Message.states)))
+
+
 def _inbox_messages(reader: Member, held: set[str], conversation_ids: list[int]) -> tuple[
         dict[int, Message], set[int], dict[int, int], list[Message]]:
     """For the conversations listed: each one's first message (the subject is in it), the ids of those with an
@@ -752,35 +934,18 @@ def _inbox_messages(reader: Member, held: set[str], conversation_ids: list[int])
     deleted sender being not the reader), in conversation then message order, their states loaded. The database picks
     them out: loading every message of every conversation listed, envelopes and states, cost more than the rest of
     the page once conversations grow long."""
-    unread = MessageRecipientState.member_id == reader.id
+    values = {"inbox_reader": reader.id, "inbox_conversations": list(conversation_ids)}
     if held:
-        unread = unread | (MessageRecipientState.slot.in_(held) & (Message.sender_id != reader.id))
-    # A message joins once per unread copy of the reader's: the first id is the same, the unread count is the number
-    # of such copies, and the urgent count is only ever compared with zero.
-    counted = db.session.execute(
-        select(Message.conversation_id, func.min(Message.id), func.count(Message.id).filter(Message.urgent),
-               func.count(MessageRecipientState.id))
-        .outerjoin(MessageRecipientState, (MessageRecipientState.message_id == Message.id) & unread
-                   & MessageRecipientState.read_at.is_(None))
-        .where(Message.conversation_id.in_(conversation_ids)).group_by(Message.conversation_id)).all()
-    firsts = [(conversation_id, first_id, urgent) for conversation_id, first_id, urgent, _unread in counted]
-    mine = MessageRecipientState.member_id == reader.id
-    if held:
-        mine = mine | (MessageRecipientState.member_id.is_(None) & MessageRecipientState.slot.in_(held)
-                       & (Message.sender_id.is_(None) | (Message.sender_id != reader.id)))
-    pending = (select(MessageRecipientState.message_id)
-               .join(Message, MessageRecipientState.message_id == Message.id)
-               .where(mine, MessageRecipientState.delivered_at.is_(None),
-                      Message.conversation_id.in_(conversation_ids)))
-    first_ids = {first_id for _conversation_id, first_id, _urgent in firsts}
-    loaded = {m.id: m for m in db.session.scalars(
-        select(Message).where(Message.id.in_(first_ids or {0}) | Message.id.in_(pending))
-        .options(selectinload(Message.states)))}
+        values["inbox_held_slots"] = sorted(held)
+    rows = db.session.execute(_inbox_messages_statement(bool(held)), values).all()
+    firsts = {message.conversation_id: (message, urgent, copies) for message, urgent, copies in rows
+              if urgent is not None}
     place = {conversation_id: n for n, conversation_id in enumerate(conversation_ids)}
-    return ({conversation_id: loaded[first_id] for conversation_id, first_id, _urgent in firsts},
-            {conversation_id for conversation_id, _first_id, urgent in firsts if urgent},
-            {conversation_id: copies for conversation_id, _first_id, _urgent, copies in counted if copies},
-            sorted(loaded.values(), key=lambda m: (place[m.conversation_id], m.id)))
+    return ({conversation_id: first for conversation_id, (first, _urgent, _copies) in firsts.items()},
+            {conversation_id for conversation_id, (_first, urgent, _copies) in firsts.items() if urgent},
+            {conversation_id: copies for conversation_id, (_first, _urgent, copies) in firsts.items() if copies},
+            sorted({message.id: message for message, _urgent, _copies in rows}.values(),
+                   key=lambda m: (place[m.conversation_id], m.id)))
 
 
 def _prime_sender_keys(messages: list[Message]) -> None:
@@ -789,7 +954,7 @@ def _prime_sender_keys(messages: list[Message]) -> None:
     are cached: any other case is left to _member_public, so what each row shows does not change."""
     if not has_request_context():
         return
-    cache = g.setdefault(PUBLIC_KEYS_CACHE, {})
+    cache = request_memo(PUBLIC_KEYS_CACHE)
     wanted = set()
     for message in messages:
         try:
@@ -800,7 +965,8 @@ def _prime_sender_keys(messages: list[Message]) -> None:
             wanted.add((message.sender_id, version))
     if not wanted:
         return
-    for keys in db.session.scalars(select(MemberKeys).where(MemberKeys.member_id.in_({m for m, _v in wanted}))):
+    # read with the reader's and the participants' key sets when the page read those already
+    for keys in (row for rows in lifecycle.key_sets_of({m for m, _v in wanted}).values() for row in rows):
         if (keys.member_id, keys.key_version) in wanted:
             try:
                 cache[(keys.member_id, keys.key_version)] = lifecycle.public_keys(keys)
@@ -808,23 +974,17 @@ def _prime_sender_keys(messages: list[Message]) -> None:
                 pass
 
 
-def inbox(reader: Member, page: int = 1, per_page: int = INBOX_PAGE, archived: bool = False) -> list[InboxRow]:
+def inbox(reader: Member, page: int = 1, per_page: int = INBOX_PAGE, archived: bool = False,
+          listing: InboxListing | None = None) -> list[InboxRow]:
     """Metadata for one page of conversations, newest first (who, when, unread); subjects decrypted in the reader's
     session only. Listing counts as delivery: delivery receipts are signed here for the messages listed. Only the
-    messages needed are loaded (_inbox_messages): the first of each conversation and the undelivered ones."""
+    messages needed are loaded (_inbox_messages): the first of each conversation and the undelivered ones.
+    listing: the page's conversations as inbox_listing read them (else read here)."""
     ring = keyring(reader)
     held = ring.held_slots()
-    conversations = list(db.session.scalars(
-        visible_conversations(reader, archived=archived)
-        # The people and mailboxes of each row, joined to the participants in one statement: their names, not the
-        # members' roles or any authority's designations.
-        .options(selectinload(Conversation.participants).joinedload(ConversationParticipant.member)
-                 .lazyload(Member.roles),
-                 selectinload(Conversation.participants).joinedload(ConversationParticipant.member)
-                 .defaultload(Member.authority).lazyload(Authority.designation_rows),
-                 selectinload(Conversation.participants).joinedload(ConversationParticipant.authority)
-                 .lazyload(Authority.designation_rows))
-        .limit(per_page).offset((max(page, 1) - 1) * per_page)))
+    if listing is None:
+        listing = inbox_listing(reader, page=page, per_page=per_page, archived=archived)
+    conversations = listing.conversations
     listed = [c.id for c in conversations] or [0]
     firsts, urgent, unread, candidates = _inbox_messages(reader, held, listed)
     _prime_sender_keys(list(firsts.values()))
@@ -894,7 +1054,7 @@ def report_message(reporter: Member, conversation: Conversation, message: Messag
         raise MessagingError(_("You are not in this conversation."))
     if message.sender_id == reporter.id:
         raise MessagingError(_("You cannot report your own message."))
-    shown = _show(message, reporter, keyring(reporter, conversation))
+    shown = _show(message, reporter, keyring(reporter, conversation), keep=False)  # what is forwarded: verified now
     if not shown.ok:
         raise MessagingError(_("Only a message that verified and that you can read can be reported."))
     forwarded = (shown.subject + "\n\n" if shown.subject else "") + shown.text

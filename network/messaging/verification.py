@@ -2,13 +2,15 @@
 shown in every conversation with a member whose key changed since."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, select
 
 from network.core import audit
 from network.core.clock import utcnow
 from network.core.db import db
+from network.core.memo import request_memo, watch
 from network.members.models import Member
 from network.messaging import lifecycle
 from network.messaging.formats import MessagingCryptoError, member_slot
@@ -90,6 +92,32 @@ def _first_key_version(conversation: Conversation, other: Member) -> int | None:
     return None
 
 
+# reader id -> {other member id: the reader's mark for them, or None}, for one request
+MARKS_MEMO = watch("messaging_key_marks", KeyVerification)
+
+
+@functools.cache
+def _keys_and_marks():
+    """remember_keys_of's statement, built once per process: the values are bound."""
+    return (select(MemberKeys, KeyVerification)
+            .outerjoin(KeyVerification, (KeyVerification.member_id == bindparam("marks_reader", type_=Integer))
+                       & (KeyVerification.other_id == MemberKeys.member_id))
+            .where(MemberKeys.member_id.in_(bindparam("marks_members", expanding=True)))
+            .order_by(MemberKeys.member_id, MemberKeys.key_version))
+
+
+def remember_keys_of(reader: Member, conversation: Conversation) -> None:
+    """The key sets of the reader and of every member of the conversation, with the reader's marks for them, in one
+    statement: what lifecycle.key_sets (the readiness check, the senders' keys) and changed_keys read for the rest
+    of the request. A mark is unique per pair and joins each key set of the member it names."""
+    ids = {reader.id} | {p.member_id for p in conversation.participants if p.member_id}
+    rows = db.session.execute(_keys_and_marks(), {"marks_reader": reader.id, "marks_members": sorted(ids)}).all()
+    lifecycle.remember_key_sets([keys for keys, _mark in rows], ids)
+    marks = {other_id: None for other_id in ids - {reader.id}}
+    marks.update({mark.other_id: mark for _keys, mark in rows if mark is not None})
+    request_memo(MARKS_MEMO)[reader.id] = marks
+
+
 def changed_keys(reader: Member, conversation: Conversation) -> list[Member]:
     """Participants whose key changed: since the reader verified it, or since the conversation began (a new key set
     after a password reset), unless the reader verified the new key. The reader should compare the number again.
@@ -98,13 +126,15 @@ def changed_keys(reader: Member, conversation: Conversation) -> list[Member]:
     if not others:
         return []
     ids = [other.id for other in others]
-    marks = {mark.other_id: mark for mark in db.session.scalars(
-        select(KeyVerification).where(KeyVerification.member_id == reader.id, KeyVerification.other_id.in_(ids)))}
+    marks = request_memo(MARKS_MEMO).get(reader.id)
+    if marks is None or not set(ids) <= set(marks):
+        marks = {mark.other_id: mark for mark in db.session.scalars(
+            select(KeyVerification).where(KeyVerification.member_id == reader.id, KeyVerification.other_id.in_(ids)))}
     live: dict[int, MemberKeys] = {}
-    for keys in db.session.scalars(select(MemberKeys).where(MemberKeys.member_id.in_(ids),
-                                                            MemberKeys.retired_at.is_(None))
-                                   .order_by(MemberKeys.key_version)):
-        live[keys.member_id] = keys  # the newest set not retired: lifecycle.current_keys
+    for rows in lifecycle.key_sets_of(ids).values():
+        for keys in rows:  # oldest first
+            if keys.retired_at is None:
+                live[keys.member_id] = keys  # the newest set not retired: lifecycle.current_keys
     changed = []
     for other in others:
         current = live.get(other.id)

@@ -127,14 +127,21 @@ def archived():
 
 def _inbox_page(archived: bool):
     member = current_member()
-    if (stop := _not_ready(member)) is not None:
-        return stop
+    if not lifecycle.has_session_keys(member):
+        return render_template("messaging/locked.html")
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and 0 < int(page) < 100000 else 1
-    in_inbox, in_archive = services.inbox_counts(member)  # the listing's total and the archive's badge
-    total = in_archive if archived else in_inbox
+    # Read before the readiness check (nothing is written until services.inbox): the listing with the inbox's total
+    # and the archive's badge, then the key sets of the reader and of those who began the conversations listed (the
+    # first messages' senders, whose keys verify the subjects) in one statement.
+    listing = services.inbox_listing(member, page=page, per_page=services.INBOX_PAGE, archived=archived)
+    lifecycle.key_sets_of({member.id} | {c.created_by_id for c in listing.conversations if c.created_by_id})
+    if (stop := _not_ready(member)) is not None:
+        return stop
+    in_archive = listing.in_archive
+    total = in_archive if archived else listing.in_inbox
     pages = max(1, -(-total // services.INBOX_PAGE))
-    rows = services.inbox(member, page=page, per_page=services.INBOX_PAGE, archived=archived)
+    rows = services.inbox(member, page=page, per_page=services.INBOX_PAGE, archived=archived, listing=listing)
     return render_template("messaging/inbox.html", rows=rows, page=page, pages=pages, total=total, archived=archived,
                            in_archive=in_archive,
                            confirm=ConfirmForm())
@@ -195,10 +202,14 @@ def compose():
 @requires(is_member)
 def conversation(conversation_id: int):
     member = current_member()
-    found = _conversation_for(member, conversation_id)
+    found, archived = services.conversation_for_reading(member, conversation_id)
+    if found is None:
+        abort(404)
+    ensure(services.is_participant(member, found))  # 404 for everyone else, moderators and admins included
+    verification.remember_keys_of(member, found)  # every key set the page reads, and the reader's marks, at once
     if (stop := _not_ready(member)) is not None:
         return stop
-    return _conversation_page(member, found, ReplyForm(), answering=True)
+    return _conversation_page(member, found, ReplyForm(), answering=True, archived=archived)
 
 
 def _marked_like_last(form, shown: list) -> bool:
@@ -212,7 +223,8 @@ def _marked_like_last(form, shown: list) -> bool:
     return form.confidential.data or form.limited_use.data
 
 
-def _conversation_page(member: Member, found: Conversation, form, status: int = 200, answering: bool = False):
+def _conversation_page(member: Member, found: Conversation, form, status: int = 200, answering: bool = False,
+                       archived: bool | None = None):
     shown = services.read_conversation(member, found)
     carried = _marked_like_last(form, shown) if answering else False
     # [[case:…]] and [[authority:…]] in the messages: links showing what the reader may see, one lookup for the page.
@@ -222,7 +234,8 @@ def _conversation_page(member: Member, found: Conversation, form, status: int = 
                            people=services.members_of(found), mailbox=services.mailbox_of(found), subject=subject,
                            form=form, handling_carried=carried, changed_keys=verification.changed_keys(member, found),
                            message_html=lambda item: linked_plain_text(item.text, titles),
-                           archived=services.is_archived(member, found), confirm=ConfirmForm()), status
+                           archived=services.is_archived(member, found) if archived is None else archived,
+                           confirm=ConfirmForm()), status
 
 
 @bp.post("/<int:conversation_id>/reply")
