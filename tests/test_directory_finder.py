@@ -164,6 +164,49 @@ def test_a_request_that_is_not_urgent_leaves_out_the_urgent_procedure(reader, di
     assert re.search(r"Local time <strong><time[^>]*>10:00</time></strong>\s*\(Europe/Paris\), ", html)
 
 
+def main_of(page: str) -> str:
+    return page[page.index("<main"):page.index("</main>")]
+
+
+@pytest.mark.persistence
+def test_a_kept_answer_card_follows_the_minute_the_entry_and_the_mailbox(app, reader, directory, clock):
+    """Answer cards are kept per process under what they show: the next minute shows the next local time, a change
+    written straight into the database shows at once, and so does a mailbox that opens; kept equals rendered."""
+    from sqlalchemy import select, update
+
+    from network.core import caching
+    from network.core.db import db
+    from network.directory.models import Authority
+    from network.messaging.models import AuthorityMailboxKey
+
+    path = "/directory/finder?state=FRA&form=extradition&urgent=0"
+    caching._fragments.clear()
+    first = reader.get(path).get_data(as_text=True)
+    assert re.search(r"<time[^>]*>10:00</time>", first)
+    assert [key[2] for key in caching._fragments if key[1] == "finder_card"] == [
+        a.id for a in db.session.scalars(select(Authority).where(Authority.key.in_(("FRA-EXT", "FRA-DRUGS")))
+                                         .order_by(Authority.key.desc()))]  # competent, then the alternative
+    assert main_of(reader.get(path).get_data(as_text=True)) == main_of(first)  # (the bar holds a fresh CSRF token)
+    clock.advance(minutes=1)
+    assert re.search(r"<time[^>]*>10:01</time>", reader.get(path).get_data(as_text=True))
+    with db.engine.begin() as connection:  # another process's change
+        connection.execute(update(Authority).where(Authority.key == "FRA-EXT").values(phone="+33 1 00 00 00 00"))
+    changed = reader.get(path).get_data(as_text=True)
+    assert "+33 1 00 00 00 00" in changed and "This authority has not opened its mailbox yet" in changed
+    caching._fragments.clear()
+    assert main_of(reader.get(path).get_data(as_text=True)) == main_of(changed)
+
+    extradition = db.session.scalar(select(Authority).where(Authority.key == "FRA-EXT"))
+    # A key whose holders have all left: the mailbox is unattended (the state alone; its own tests open real ones).
+    db.session.add(AuthorityMailboxKey(authority_id=extradition.id, key_version=1, public_key="{}"))
+    db.session.commit()
+    page = reader.get(path).get_data(as_text=True)
+    card = page[page.index('aria-labelledby="fa-FRA-EXT"'):]
+    card = card[:card.index("</section>")]
+    assert "No officer of this authority reads its mailbox at present" in card
+    assert "This authority has not opened its mailbox yet" not in card
+
+
 def test_no_designated_authority_is_said_plainly_with_the_central_authority_suggested(reader, directory):
     html = reader.get("/directory/finder?state=KEN&form=extradition&urgent=0").get_data(as_text=True)
     assert ("The directory records no authority of Kenya designated as “Authority for extradition” "

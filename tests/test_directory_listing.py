@@ -16,6 +16,11 @@ QUERIES = ["", "designation=untoc_mla_central", "instrument=DRUGS1988", "channel
            "group=western_european_others&stale=1", "q=nothing+like+this"]
 
 
+def main_of(page: str) -> str:
+    """The page without the navigation bar, whose forms carry a CSRF token signed with the second."""
+    return page[page.index("<main"):page.index("</main>")]
+
+
 @pytest.mark.persistence
 def test_the_listing_is_the_filtered_query_read_as_columns(app, directory):  # noqa: F811
     """The page's one statement (every entry, each with whether it matches) gives the entries, the order and the
@@ -63,9 +68,10 @@ def test_the_list_pages_pieces_are_rendered_once_and_again_when_what_they_show_c
     caching._fragments.clear()
     first = reader.get("/directory/").get_data(as_text=True)
     kinds = Counter(key[1] for key in caching._fragments)
-    assert kinds == {"directory_filter_choices": 1, "directory_state_index": 1, "directory_state_entries": 5}
-    assert reader.get("/directory/").get_data(as_text=True) == first
-    assert len(caching._fragments) == 7  # nothing rendered again
+    assert kinds == {"directory_index": 1, "directory_filter_choices": 1, "directory_state_index": 1,
+                     "directory_state_entries": 5}
+    assert main_of(reader.get("/directory/").get_data(as_text=True)) == main_of(first)  # (the bar: a fresh token)
+    assert len(caching._fragments) == 8  # nothing rendered again
 
     authority_factory("BRA", name="Departamento de Recuperação de Ativos", key="BRA-DRCI")
     page = reader.get("/directory/").get_data(as_text=True)
@@ -75,34 +81,73 @@ def test_the_list_pages_pieces_are_rendered_once_and_again_when_what_they_show_c
     assert '/directory/states/BRA">Brazil</a>' in page and 'id="state-BRA"' in page
     assert "Departamento de Recuperação de Ativos" in page
     assert Counter(key[1] for key in caching._fragments) == {
-        "directory_filter_choices": 2, "directory_state_index": 2, "directory_state_entries": 6}
+        "directory_index": 2, "directory_filter_choices": 2, "directory_state_index": 2, "directory_state_entries": 6}
 
 
-def test_the_finders_state_choices_follow_the_chosen_state_and_the_directory(app, reader, directory,  # noqa: F811
-                                                                            authority_factory):
-    """Some 200 options kept under the States with entries and the chosen State: each answer shows its own choice,
-    and a State's first entry moves it among the States in the directory."""
-    import re
+@pytest.mark.persistence
+def test_the_kept_list_page_follows_the_database_the_day_and_the_address(app, reader, directory, clock):  # noqa: F811
+    """The list page's content is kept under the version of what its statement read: a change written straight
+    into the database (not through this process's objects) shows on the next request, as does the day an entry
+    turns stale; each address (filters, page, browse) has its own page; a kept page is the page rendered afresh."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
 
     from network.core import caching
-
-    def options(query: str) -> tuple[str, str]:
-        page = reader.get(f"/directory/finder?{query}").get_data(as_text=True)
-        listed = page[page.index('<optgroup label="In the directory">'):]
-        missing = listed[listed.index('<optgroup label="No authority recorded yet">'):]
-        return listed[:listed.index("</optgroup>")], missing[:missing.index("</optgroup>")]
+    from network.core.db import db
+    from network.directory.models import Authority
+    from network.directory.queries import DirectoryFilters, read_listing
 
     caching._fragments.clear()
-    listed, missing = options("state=FRA&form=mla")
-    assert '<option value="FRA" selected>France</option>' in listed and " selected" not in missing
-    assert '<option value="BRA">Brazil</option>' in missing
-    listed, missing = options("state=KEN&form=mla")
-    assert '<option value="KEN" selected>Kenya</option>' in listed and '<option value="FRA">France</option>' in listed
-    listed, missing = options("state=zzz&form=mla")  # not a State: nothing chosen, the same options as none
-    assert " selected" not in listed + missing
-    assert options("")[0] == listed
-    authority_factory("BRA", name="Departamento de Recuperação de Ativos", key="BRA-DRCI")
-    listed, missing = options("state=BRA&form=mla")
-    assert '<option value="BRA" selected>Brazil</option>' in listed and 'value="BRA"' not in missing
-    assert len([key for key in caching._fragments if key[1] == "finder_state_choices"]) == 4
-    assert not re.search(r"<option[^>]*selected[^>]*>[^<]*</option>.*selected", listed + missing, re.S)
+    first = reader.get("/directory/").get_data(as_text=True)
+    assert "Office of the Director of Public Prosecutions" in first
+    with db.engine.begin() as connection:  # another process's change: no object of this session knows it
+        connection.execute(update(Authority).where(Authority.key == "KEN-ODPP").values(name="Office of the DPP"))
+    page = reader.get("/directory/").get_data(as_text=True)
+    assert "Office of the DPP" in page and "Office of the Director of Public Prosecutions" not in page
+    caching._fragments.clear()
+    assert main_of(reader.get("/directory/").get_data(as_text=True)) == main_of(page)  # kept == rendered afresh
+
+    filtered = reader.get("/directory/?state=KEN").get_data(as_text=True)
+    assert 'value="http://localhost/directory/?state=KEN"' in filtered and "Bureau de l&#39;entraide" not in filtered
+    assert main_of(reader.get("/directory/").get_data(as_text=True)) == main_of(page)
+
+    verified = clock.now.date() - timedelta(days=365)  # stale tomorrow
+    with db.engine.begin() as connection:
+        connection.execute(update(Authority).where(Authority.key == "KEN-ODPP").values(last_verified=verified))
+    fresh = reader.get("/directory/?state=KEN").get_data(as_text=True)
+    assert "stale-badge" not in fresh and "is-stale" not in fresh
+    with app.test_request_context("/directory/"):
+        today = read_listing(DirectoryFilters())
+        clock.advance(days=1)
+        tomorrow = read_listing(DirectoryFilters())
+    assert tomorrow.version != today.version  # the page's key
+    assert [e.stale for e in today.every if e.key == "KEN-ODPP"] == [False]
+    assert [e.stale for e in tomorrow.every if e.key == "KEN-ODPP"] == [True]
+
+
+@pytest.mark.persistence
+def test_the_authority_pages_kept_column_follows_the_entry(app, reader, directory):  # noqa: F811
+    """The entry's own column (designations, what a request needs, requirements, laws, treaties) is kept under what
+    it shows: a change written straight into the database shows on the next request."""
+    from sqlalchemy import update
+
+    from network.core import caching
+    from network.core.db import db
+    from network.directory.models import Authority
+
+    def column(page: str) -> str:
+        return page[page.index('id="h-designations"'):page.index('<div class="col-lg-4">')]
+
+    caching._fragments.clear()
+    first = reader.get("/directory/FRA-MOJ").get_data(as_text=True)
+    assert [key[1] for key in caching._fragments] == ["authority_main"]
+    assert "Loi 2004-204" in column(first) and "<strong>Dual criminality</strong>" in column(first)
+    assert column(reader.get("/directory/FRA-MOJ").get_data(as_text=True)) == column(first)
+    with db.engine.begin() as connection:  # another process's change
+        connection.execute(update(Authority).where(Authority.key == "FRA-MOJ").values(
+            legal_requirements="Only **certified** copies.", national_laws=[{"title": "Loi 2025-1"}]))
+    changed = column(reader.get("/directory/FRA-MOJ").get_data(as_text=True))
+    assert "<strong>certified</strong>" in changed and "Loi 2025-1" in changed and "Loi 2004-204" not in changed
+    caching._fragments.clear()
+    assert column(reader.get("/directory/FRA-MOJ").get_data(as_text=True)) == changed

@@ -8,11 +8,12 @@ confiscation (art. 13); the 1988 Convention's designations are offered as altern
 enforcement cooperation (art. 27) goes from police to police and has no designation under the Convention."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import aliased, joinedload
 
 from network.core.db import db
 from network.core.reference import vocabulary_labels
@@ -96,6 +97,7 @@ class FinderAnswer:
     alternatives: list[Authority] = field(default_factory=list)  # hold one of route.alternatives
     suggestions: list[Authority] = field(default_factory=list)  # when no authority is competent
     suggestion_kind: str = ""  # "mla_central", "other" or "none" when there are no competent authorities
+    states_in_directory: frozenset[str] | None = None  # the codes of the States with entries (None: not read)
 
     @property
     def found(self) -> bool:
@@ -122,6 +124,32 @@ def _holding(authorities: list[Authority], codes: tuple[str, ...]) -> list[Autho
     return [a for a in authorities if set(a.designations) & set(codes)]
 
 
+@functools.cache
+def _authorities_statement():
+    """The State's authorities with their designations, each row with the codes of every State with entries (the
+    finder's list of States) and the authority's mailbox state (its "Write to this authority"): one statement
+    object for the process, the State bound per request."""
+    from network.messaging.mailboxes import state_expression
+
+    listed = aliased(Authority)
+    states = select(listed.state).distinct().subquery()
+    in_directory = select(func.aggregate_strings(states.c.state, ",")).scalar_subquery()
+    return (select(Authority, in_directory.label("in_directory"), state_expression().label("mailbox"))
+            .where(Authority.state == bindparam("state")).options(joinedload(Authority.designation_rows)))
+
+
+def authorities_of(state: str) -> tuple[list[Authority], frozenset[str] | None]:
+    """The State's authorities (designations loaded, mailbox states remembered for the request) and the codes of
+    the States with entries, in one statement; None for the codes when the State has no entry (no row to carry
+    them)."""
+    from network.messaging.mailboxes import remember_states
+
+    rows = db.session.execute(_authorities_statement(), {"state": state}).unique().all()
+    remember_states({authority.id: mailbox for authority, _codes, mailbox in rows})
+    return ([authority for authority, _codes, _mailbox in rows],
+            frozenset(rows[0].in_directory.split(",")) if rows else None)
+
+
 def find_competent(state: str | State, form: str, urgent: bool = False) -> FinderAnswer:
     """The competent authorities of the State for the form of cooperation. Raises FinderError for an unknown
     State or form. When urgent, authorities reachable 24/7 come first."""
@@ -131,11 +159,10 @@ def find_competent(state: str | State, form: str, urgent: bool = False) -> Finde
     if form not in ROUTES:
         raise FinderError(f"unknown form of cooperation {form!r}")
     route = ROUTES[form]
-    authorities = list(db.session.scalars(select(Authority).where(Authority.state == found_state.code)  # one statement
-                                          .options(joinedload(Authority.designation_rows))).unique())
+    authorities, in_directory = authorities_of(found_state.code)
     authorities.sort(key=lambda a: ((not a.available_24_7) if urgent else False, a.name.lower(), a.key))
 
-    answer = FinderAnswer(state=found_state, form=form, urgent=urgent, route=route)
+    answer = FinderAnswer(state=found_state, form=form, urgent=urgent, route=route, states_in_directory=in_directory)
     answer.competent = _holding(authorities, route.designations) if route.designations else []
     answer.alternatives = [a for a in _holding(authorities, route.alternatives) if a not in answer.competent]
     if answer.competent:

@@ -5,6 +5,7 @@ Office hours are free text in the interchange format. The common written forms a
 text says no day and time range we can read, only the local time is shown, never a guess."""
 from __future__ import annotations
 
+import functools
 import re
 import zoneinfo
 from dataclasses import dataclass
@@ -52,6 +53,7 @@ def _weekday(word: str) -> int:
     return DAYS.index(word.lower()[:3])
 
 
+@functools.lru_cache(maxsize=1024)  # a text always reads the same; callers only read the schedule
 def parse_office_hours(text: str | None) -> Schedule | None:
     """The weekly schedule the text describes, or None when it names no day with a time range."""
     schedule: Schedule = {}

@@ -43,6 +43,15 @@ def is_public_suffix(domain: str) -> bool:
     return "." not in domain or bool(_suffixes().is_public(domain))
 
 
+def matches_domain(domains: Iterable[str] | None, email: str) -> bool:
+    """Does the address belong to one of these official domains (or a subdomain of one)? A domain under which anyone
+    can register ("com", "co.uk", "gv.at": a public suffix) never counts: it would match every applicant of that
+    suffix."""
+    domain = email.rsplit("@", 1)[-1].lower()
+    return any(domain == d or domain.endswith("." + d)
+               for d in (d.lower().strip(".") for d in domains or []) if not is_public_suffix(d))
+
+
 @functools.cache
 def _designation_order() -> dict[str, int]:
     from network.core.reference import vocabulary_labels
@@ -97,12 +106,8 @@ class Authority(db.Model):
         return f"<Authority {self.key}>"
 
     def matches_domain(self, email: str) -> bool:
-        """Does the address belong to one of the authority's official domains (or a subdomain of one)? A domain
-        under which anyone can register ("com", "co.uk", "gv.at": a public suffix) never counts: it would match
-        every applicant of that suffix."""
-        domain = email.rsplit("@", 1)[-1].lower()
-        return any(domain == d or domain.endswith("." + d)
-                   for d in (d.lower().strip(".") for d in self.email_domains or []) if not is_public_suffix(d))
+        """Does the address belong to one of the authority's official domains (or a subdomain of one)?"""
+        return matches_domain(self.email_domains, email)
 
     @property
     def designations(self) -> list[str]:

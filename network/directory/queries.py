@@ -5,12 +5,16 @@ The directory is small (a few hundred entries worldwide), so designations and th
 filtered in SQL and the list-valued fields (languages, channels) in Python over that narrowed set."""
 from __future__ import annotations
 
+import functools
+import itertools
+import json
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple, TypeVar
 
-from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy import Text, and_, cast, func, or_, select, true
 
 from network.core.clock import utcnow
 from network.core.db import db
@@ -171,14 +175,10 @@ def filtered_authorities(filters: DirectoryFilters | None = None) -> list[Author
     return _narrowed_and_sorted(list(db.session.scalars(select(Authority).where(*_conditions(filters)))), filters)
 
 
-ENTRY_COLUMNS = (Authority.id, Authority.key, Authority.state, Authority.name, Authority.parent_body, Authority.email,
-                 Authority.available_24_7, Authority.last_verified, Authority.languages, Authority.channels)
-
-
 class Entry(NamedTuple):
     """An entry as the directory's list shows and counts it (`authority_item` in directory/macros.html reads it
     as it reads an Authority): columns, not a loaded object with its relationships (a tuple: a few hundred are
-    made per request)."""
+    made each time the directory changes)."""
 
     id: int
     key: str
@@ -194,25 +194,77 @@ class Entry(NamedTuple):
     stale: bool
 
 
+class Listing(NamedTuple):
+    """The directory as one request read it: `version` numbers what was read (every entry's columns and designations,
+    and the day that makes an entry stale) in this process, so that pieces rendered from it can be kept under that
+    number; `every` is every entry, `matching` the ids the SQL filters keep."""
+
+    version: int
+    every: tuple[Entry, ...]
+    matching: frozenset[int]
+
+
+KEPT_LISTINGS = 16  # versions kept per process (the directory's entries as read, a few hundred tuples each)
+_kept_listings: dict[tuple, tuple[int, tuple[Entry, ...]]] = {}
+_versions = itertools.count(1)
+_keeping = threading.Lock()
+_LIST_COLUMNS = (Authority.id, Authority.key, Authority.state, Authority.name, Authority.parent_body, Authority.email,
+                 Authority.available_24_7, Authority.last_verified,
+                 # as stored (text): a row is then a key of its own, and is parsed only when it changed
+                 cast(Authority.languages, Text), cast(Authority.channels, Text))
+
+
+def _listing_statement(conditions: list):
+    codes = (select(func.aggregate_strings(AuthorityDesignation.code, ","))
+             .where(AuthorityDesignation.authority_id == Authority.id).scalar_subquery())
+    return (select((and_(*conditions) if conditions else true()).label("matches"), *_LIST_COLUMNS,
+                   codes.label("designations"))
+            .order_by(Authority.id))
+
+
+_every_entry = functools.cache(lambda: _listing_statement([]))  # the page without filters: built once per process
+
+
+def _as_tuple(stored: str | None) -> tuple[str, ...]:
+    return tuple(json.loads(stored) or ()) if stored else ()
+
+
+def _entries(rows: tuple[tuple, ...], cutoff: date) -> tuple[Entry, ...]:
+    return tuple(Entry(*columns, verified, _as_tuple(languages), _as_tuple(channels),
+                       in_vocabulary_order(designations.split(",")) if designations else (),
+                       verified is None or verified < cutoff)
+                 for *columns, verified, languages, channels, designations in rows)
+
+
+def read_listing(filters: DirectoryFilters) -> Listing:
+    """Every entry of the directory, each with whether it matches the SQL filters, in one statement. The entries
+    are made again only when what was read changed (or the day did): the same rows on the same day give the same
+    version, and any change (in this process, another one, or straight in the database) a new one."""
+    conditions = _conditions(filters)
+    rows = db.session.execute(_listing_statement(conditions) if conditions else _every_entry()).all()
+    cutoff = utcnow().date() - STALE_AFTER  # is_stale's rule
+    key = (cutoff, tuple(row[1:] for row in rows))
+    found = _kept_listings.get(key)
+    if found is None:
+        found = (next(_versions), _entries(key[1], cutoff))
+        with _keeping:
+            while len(_kept_listings) >= KEPT_LISTINGS:
+                _kept_listings.pop(next(iter(_kept_listings)))
+            _kept_listings[key] = found
+    return Listing(found[0], found[1], frozenset(row[1] for row in rows if row[0]))
+
+
+def matching_entries(kept: Listing, filters: DirectoryFilters) -> list[Entry]:
+    """The entries matching every filter, in the directory's order."""
+    return _narrowed_and_sorted([entry for entry in kept.every if entry.id in kept.matching], filters)
+
+
 def listing(filters: DirectoryFilters) -> tuple[list[Entry], list[Entry]]:
     """(the entries matching the filters in the directory's order, every entry of the directory), read in one
     statement: the directory is small, and its page counts every match and offers filter choices over the whole
-    directory; each row says whether it matches the SQL filters, and carries its designations."""
-    conditions = _conditions(filters)
-    codes = (select(func.aggregate_strings(AuthorityDesignation.code, ","))
-             .where(AuthorityDesignation.authority_id == Authority.id).scalar_subquery())
-    rows = db.session.execute(select(*ENTRY_COLUMNS, codes.label("designations"),
-                                     (and_(*conditions) if conditions else true()).label("matches")))
-    cutoff = utcnow().date() - STALE_AFTER  # is_stale's rule
-    every, matching = [], []
-    for *columns, verified, languages, channels, designations, matches in rows:
-        entry = Entry(*columns, verified, tuple(languages or ()), tuple(channels or ()),
-                      in_vocabulary_order(designations.split(",")) if designations else (),
-                      verified is None or verified < cutoff)
-        every.append(entry)
-        if matches:
-            matching.append(entry)
-    return _narrowed_and_sorted(matching, filters), every
+    directory."""
+    kept = read_listing(filters)
+    return matching_entries(kept, filters), list(kept.every)
 
 
 def paged(items: list, page: int, per_page: int) -> tuple[int, list]:

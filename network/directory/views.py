@@ -2,15 +2,19 @@
 the print-ready directory."""
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import math
 from urllib.parse import urlencode
 
 import pycountry
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from network.core.access import requires
+from network.core.caching import cached_fragment
 from network.core.clock import utcnow
 from network.core.db import db
 from network.core.i18n import current_language
@@ -34,6 +38,9 @@ from network.directory.states import (
     state_names,
 )
 from network.members.access import can_read_directory
+from network.messaging.mailboxes import remember_states
+from network.messaging.mailboxes import state as mailbox_state_of
+from network.messaging.mailboxes import state_expression as mailbox_state
 
 bp = Blueprint("directory", __name__, url_prefix="/directory")
 # Every template that shows a stored address as a link asks this filter first: an address the URL rule refuses
@@ -149,7 +156,7 @@ def state_index(entries: list[queries.Entry], browse: str,
     return tuple((key, labels[key], tuple(sections[key])) for key in order_of_sections if key in sections)
 
 
-def _options_in_directory(filters: queries.DirectoryFilters, every: list[queries.Entry], names: dict[str, str],
+def _options_in_directory(filters: queries.DirectoryFilters, every: tuple[queries.Entry, ...], names: dict[str, str],
                           ) -> tuple[list[tuple[str, str]], tuple[tuple[str, str, int], ...]]:
     """The filter's choices over the whole directory: (language code, name) and (State code, name, entries), each
     with what is chosen even if no entry has it."""
@@ -167,17 +174,32 @@ def _options_in_directory(filters: queries.DirectoryFilters, every: list[queries
 @bp.get("/")
 @requires(can_read_directory)
 def index():
+    """The list page. Its content is kept per process under the directory as read (the version of one statement's
+    rows, which holds the day that makes an entry stale), the address (filters, page, browse, the shared link) and the
+    language (cached_fragment's key): the same for every reader, who are all vetted members (no entry is hidden from
+    any of them). Only the empty directory's advice depends on the reader (an administrator is told how to import):
+    it is never kept."""
     filters = _filters()
+    kept = queries.read_listing(filters)
+    if not kept.every and not filters:
+        content = _index_content(filters, kept)
+    else:
+        content = cached_fragment(("directory_index", kept.version, request.url, request.query_string),  # as shown,
+                                  _index_content, filters, kept)  # and as parsed
+    return render_template("directory/index.html", content=content)
+
+
+def _index_content(filters: queries.DirectoryFilters, kept: queries.Listing) -> str:
     browse = request.args.get("browse", "group")
     browse = browse if browse in BROWSE_BY else "group"
-    found, every = queries.listing(filters)  # every match is counted, one page shown
+    found = queries.matching_entries(kept, filters)  # every match is counted, one page shown
     page = _page_number()
     total, shown = queries.paged(found, page, PER_PAGE)
     pages = max(1, math.ceil(total / PER_PAGE))
     names = state_names()
-    language_options, state_options = _options_in_directory(filters, every, names)
+    language_options, state_options = _options_in_directory(filters, kept.every, names)
     return render_template(
-        "directory/index.html", filters=filters, browse=browse, total=total,
+        "directory/index_content.html", filters=filters, browse=browse, total=total,
         results=[(code, names.get(code, code), tuple(entries)) for code, entries in queries.by_state(shown)],
         state_count=len({a.state for a in found}), stale_total=sum(entry.stale for entry in found),
         index=state_index(found, browse, names), page=page, pages=pages,
@@ -204,15 +226,23 @@ def state(code: str):
                            stale_total=queries.stale_count(authorities))
 
 
+@functools.cache
+def _people_statement():
+    """An authority's active members, name, position and whether a focal point of it: one statement object for the
+    process (the authority bound per request)."""
+    from network.members.models import Member, RoleGrant
+
+    authority_id = bindparam("authority_id")
+    focal = select(RoleGrant.id).where(RoleGrant.member_id == Member.id, RoleGrant.role == "focal_point",
+                                       RoleGrant.authority_id == authority_id).exists()
+    return (select(Member.name, Member.position, focal.label("focal"))
+            .where(Member.authority_id == authority_id, Member.status == "active"))
+
+
 def _members_of(authority: Authority) -> list[tuple[object, bool]]:
     """The authority's active members on the network, focal points first: (name and position, is focal point),
     read in one statement (not the members with their roles and the roles' authorities)."""
-    from network.members.models import Member, RoleGrant
-
-    focal = select(RoleGrant.id).where(RoleGrant.member_id == Member.id, RoleGrant.role == "focal_point",
-                                       RoleGrant.authority_id == authority.id).exists()
-    people = db.session.execute(select(Member.name, Member.position, focal.label("focal"))
-                                .where(Member.authority_id == authority.id, Member.status == "active"))
+    people = db.session.execute(_people_statement(), {"authority_id": authority.id})
     return sorted(((person, bool(person.focal)) for person in people),
                   key=lambda entry: (not entry[1], entry[0].name.lower()))
 
@@ -240,6 +270,24 @@ def _finder_question() -> tuple[str, str, bool, list[str]]:
     return state_code, form, urgent_value in YES, problems
 
 
+_CARD_FIELDS = ("key", "name", "parent_body", "email", "phone", "time_zone", "office_hours", "available_24_7",
+                "accepts_untoc_as_legal_basis", "urgent_requests", "last_verified")
+
+
+def _card_key(authority: Authority, highlight: tuple[str, ...], form: str, urgent: bool) -> tuple:
+    """Everything an answer card shows (templates/directory/finder.html): the authority's fields, designations,
+    languages, channels and legal requirements (by digest), its staleness today, its mailbox's state, the marks the
+    answer puts on it, and the minute (the card's local time and whether the office is open)."""
+    requirements = _digest(authority.legal_requirements)
+    return ("finder_card", authority.id, *(getattr(authority, name) for name in _CARD_FIELDS), requirements,
+            tuple(authority.designations), tuple(authority.languages or ()), tuple(authority.channels or ()),
+            is_stale(authority), mailbox_state_of(authority), tuple(highlight), form == "law_enforcement", urgent,
+            utcnow().replace(second=0, microsecond=0))
+
+
+_states_in_directory = functools.cache(lambda: select(Authority.state).distinct())  # built once per process
+
+
 @bp.get("/finder")
 @requires(can_read_directory)
 def finder():
@@ -251,7 +299,8 @@ def finder():
             answer = find_competent(state_code, form, urgent)
         except FinderError:  # checked above; kept so a race with reference data never becomes a 500
             problems.append(_("The finder could not answer this question. Check the State and the form."))
-    with_entries = set(db.session.scalars(select(Authority.state).distinct()))
+    with_entries = answer.states_in_directory if answer and answer.states_in_directory is not None else set(
+        db.session.scalars(_states_in_directory()))  # read with the answer's authorities when there are some
     # The UN's names in the reader's language and order; a territory only if an authority of it is listed
     # (Hong Kong SAR has its own central authority), never among the States without entries.
     names, listed = state_names(), state_codes() - with_entries
@@ -261,7 +310,7 @@ def finder():
         forms=cooperation_forms(), routes=ROUTES,
         states_with_entries=tuple((code, names[code]) for code in codes_by_name() if code in with_entries),
         states_without_entries=[(code, names[code]) for code in codes_by_name() if code in listed],
-        local_time=local_time,
+        local_time=local_time, card_key=_card_key,
     ), (400 if problems else 200)
 
 
@@ -307,12 +356,35 @@ def _filter_summary(filters: queries.DirectoryFilters) -> list[str]:
 
 # ---------------------------------------------------------------- one authority
 
+@functools.cache
+def _authority_statement():
+    """The authority with its designations and its mailbox's state (the page's "Write to this authority"): one
+    statement object for the process, the key bound per request."""
+    return (select(Authority, mailbox_state().label("mailbox")).where(Authority.key == bindparam("key"))
+            .options(joinedload(Authority.designation_rows)))
+
+
+def _main_key(authority: Authority) -> tuple:
+    """Everything the authority page's own column shows (designations, what a request needs, the legal
+    requirements by digest, laws and treaties)."""
+    return ("authority_main", authority.id, tuple(authority.designations), tuple(authority.languages or ()),
+            tuple(authority.channels or ()), authority.accepts_untoc_as_legal_basis, authority.urgent_requests,
+            authority.available_24_7, _digest(authority.legal_requirements),
+            _digest(json.dumps(authority.national_laws or [], sort_keys=True)), tuple(authority.treaties or ()))
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
 @bp.get("/<key>")
 @requires(can_read_directory)
 def authority(key: str):
-    found = db.session.scalars(select(Authority).where(Authority.key == key)  # with its designations
-                               .options(joinedload(Authority.designation_rows))).unique().first()
-    if found is None:
+    row = db.session.execute(_authority_statement(), {"key": key}).unique().first()
+    if row is None:
         abort(404)
+    found = row.Authority
+    remember_states({found.id: row.mailbox})
     return render_template("directory/authority.html", authority=found, people=_members_of(found),
+                           main_key=_main_key(found),
                            state=get_state(found.state), clock=local_time(found.time_zone, found.office_hours))

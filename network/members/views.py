@@ -621,7 +621,7 @@ def reconfirm(member_id: int):
 @bp.get("/vetting")
 @requires(can_vet_members)
 def vetting_queue():
-    return render_template("members/vetting_queue.html", applications=services.vetting_queue(), now=utcnow(),
+    return render_template("members/vetting_queue.html", applications=services.vetting_queue_page(), now=utcnow(),
                            reminder_hours=current_app.config["VETTING_REMINDER_HOURS"])
 
 
