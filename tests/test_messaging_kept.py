@@ -98,6 +98,9 @@ def test_a_page_shown_again_is_not_decrypted_again_and_no_other_member_reads_wha
     later = auth.client_for(bob)
     assert CANARY + " text" in _html(later.get(f"/messages/{conversation_id}"))
     assert len(opened) == 2 and len(_kept_for(bob.id)) == 2
+    # Signing out drops what the process kept of the member's at once (not only when it ages); others' stay.
+    assert submit(c, "/sign-out", page="/messages/").status_code == 302
+    assert _kept_for(carol.id) == [] and len(_kept_for(bob.id)) == 2
 
 
 def test_a_kept_message_is_not_shown_once_its_row_its_envelope_or_its_senders_key_changed_nor_kept_after_a_reset(

@@ -75,6 +75,7 @@ from network.members.forms import (
 )
 from network.members.models import Application, Member, RoleGrant
 from network.members.services import MembershipError, Throttled
+from network.messaging import kept as kept_messages
 from network.messaging import lifecycle as messaging_keys
 
 bp = Blueprint("members", __name__)
@@ -380,6 +381,7 @@ def sign_out():
     member = current_member()
     if member is not None:
         audit.record("sign_out", member, actor=member)
+        kept_messages.PLAINTEXTS.forget_member(member.id)  # this process's opened messages of the member, at once
         logout_user()
     session.clear()
     flash(_("You are signed out."), "info")
