@@ -474,6 +474,7 @@ def test_common_passwords_of_policy_length_are_rejected_for_being_common(app):
             assert problems and "common" in problems[0], variant
 
 
+@pytest.mark.config(ARGON2_TIME_COST=2, ARGON2_MEMORY_COST=19456)  # the tests' own default is the cheapest cost
 def test_stored_hashes_are_argon2id_with_enough_memory_and_passes(member):
     from config import defaults
 
