@@ -9,7 +9,9 @@ phrases that find nothing loosened, 17 more thesaurus groups and PostgreSQL's co
 all 0.783 / 0.764, holdout 0.730 / 0.707, recall@20 0.815 / 0.789, every holdout kind at 0.61 or more; then with
 synonym groups weighed by their own rarity on PostgreSQL, 14 groups of the Conventions' terms and hyphenated words
 joining their term (tuned on the tune split alone): all 0.792 / 0.779, holdout 0.737 / 0.731, recall@20 0.833 /
-0.810, every holdout kind at 0.60 or more; raise them when relevance improves, lower them only with a reason."""
+0.810, every holdout kind at 0.60 or more; then with COORDINATION 0.7 and PostgreSQL's concepts weighed by their
+full idf (tuned on the tune split alone, the holdout not run): tune split 0.820 / 0.811 (before: 0.812 / 0.796);
+raise them when relevance improves, lower them only with a reason."""
 from __future__ import annotations
 
 from collections import Counter
@@ -24,6 +26,7 @@ FLOORS = {"whoosh": (0.785, 0.825), "postgres": (0.77, 0.80)}  # (nDCG@10, recal
 # tuning on the holdout. The next round brought it to 0.731.
 HOLDOUT_FLOORS = {"whoosh": 0.73, "postgres": 0.725}
 KIND_FLOOR = 0.60  # nDCG@10 of every kind of query on the holdout split (issue 11's target)
+TUNE_FLOORS = {"whoosh": 0.815, "postgres": 0.805}  # nDCG@10 over the tune split
 
 
 def test_the_set_has_three_hundred_cases_in_six_languages_and_150_queries_of_seven_kinds():
@@ -57,6 +60,7 @@ def test_the_evaluation_set_stays_above_its_floors_and_misspellings_always_find(
     assert parts["all"]["misspelling"].zero == 0.0
     assert parts["all"]["question"].zero == 0.0  # a question never finds nothing when cases share its terms
     assert parts["all"]["all"].zero <= 0.05
+    assert parts["tune"]["all"].ndcg >= TUNE_FLOORS[backend], relevance.kind_table([report])
     assert parts["holdout"]["all"].ndcg >= HOLDOUT_FLOORS[backend], relevance.kind_table([report])
     assert min(parts["holdout"][kind].ndcg for kind in relevance.KINDS) >= KIND_FLOOR, relevance.kind_table([report])
 

@@ -21,8 +21,11 @@ WEIGHTS = {"title": 4.0, "keywords": 3.0, "summary": 2.0, "body": 1.0}
 # multiplied by (concepts it holds / concepts typed) ** COORDINATION, so holding more of the query's concepts
 # outranks holding one rare word many times, and by (1 + PROXIMITY * share of adjacent typed words it holds as a
 # phrase), so words close together outrank the same words scattered.
-COORDINATION = 1.0  # with the synonym groups weighed as concepts (SYNONYM_BOOST, SYNONYM_RANK), 2.0 over-rewarded
-# concepts held literally: tuning split nDCG@10 0.733 -> 0.750 (Whoosh), 0.722 -> 0.735 (PostgreSQL)
+COORDINATION = 0.7  # with the synonym groups weighed as concepts (SYNONYM_BOOST, SYNONYM_RANK), 2.0 over-rewarded
+# concepts held literally: tuning split nDCG@10 0.733 -> 0.750 (Whoosh), 0.722 -> 0.735 (PostgreSQL); then 1.0 -> 0.7
+# (a question's many words no longer sink a case holding its few key concepts): 0.812 -> 0.820 (Whoosh, questions
+# 0.755 -> 0.792), 0.802 -> 0.811 (PostgreSQL, concepts weighed by their full idf; questions 0.716 -> 0.752);
+# 0.5: Whoosh 0.820, misspellings lower
 PROXIMITY = 0.5
 # Languages with a stemmer in both engines; any other language is analysed without stemming ("simple"). Chinese
 # (and Japanese and Korean) text has no spaces between words: it is cut into overlapping character bigrams
