@@ -127,6 +127,28 @@ def test_estimated_facet_counts_say_so_on_the_page_and_in_the_api(app, client, c
     assert html.count('class="facet-estimate"') >= 2 and "(≈ " in html
 
 
+def test_an_estimated_total_says_so_on_the_page_in_the_api_and_in_the_one_box(app, client, cases, monkeypatch):
+    """The total is exact (`total_exact`) unless the engine estimated it over very many matches (PostgreSQL above
+    EXACT_TOTAL, lowered here): the API says so, the page and the one box mark it "≈" and link no last page."""
+    from network.search import postgres_backend
+
+    api = client.get("/api/v1/cases?q=extradition").get_json()
+    assert api["total_exact"] is True and api["total"] == 2
+    assert "≈" not in client.get("/search?q=extradition").get_data(as_text=True)
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        return  # Whoosh counts every match, always
+    monkeypatch.setattr(postgres_backend, "EXACT_TOTAL", 1)
+    monkeypatch.setattr(postgres_backend, "EXACT_FACETS", 1)  # the page's facets count the total too
+    monkeypatch.setattr(postgres_backend, "SAMPLE_PARTS", (tuple(range(postgres_backend.SAMPLE_BUCKETS)),))
+    api = client.get("/api/v1/cases?q=extradition").get_json()
+    assert api["total_exact"] is False and api["total"] == 2  # the "sample" is every match
+    html = client.get("/cases?q=extradition").get_data(as_text=True)
+    heading = html[html.index('id="results-heading"'):].split("</h2>")[0]
+    assert 'class="facet-estimate"' in heading and "≈" in heading
+    box = client.get("/search?q=extradition").get_data(as_text=True)
+    assert "≈" in box and "See all 2 results" not in box
+
+
 def test_kept_listing_statements_keep_each_reader_in_their_scope(client, auth, member, cases):
     """The listing's statements without words are kept per process under the reader's scope and the filters: a
     vetted member's kept listing never answers a visitor, nor the other way round, and a page is the page asked."""

@@ -92,15 +92,14 @@ def statements(engine):
 def test_up_to_the_threshold_every_facet_is_counted_exactly(backend, viewer, text):
     hits = backend.search(text, facets=FACETS, page=(1, 10), viewer=viewer)
     total, counts = _exact(viewer, text or None)
-    assert hits.facets_exact is True
+    assert hits.facets_exact is True and hits.total_exact is True
     assert hits.total == total
     assert hits.facets == counts
 
 
 def _expected_estimates(backend, viewer: Viewer, word: str, buckets: tuple[int, ...]) -> dict[str, dict[str, int]]:
-    """The estimates a sample of these hash buckets gives: each count in the sample times matches / sampled."""
-    ids = set(backend.session.scalars(sa.text("SELECT case_id FROM case_search WHERE hashint4(case_id) & 15 IN "
-                                              "(SELECT unnest(CAST(:b AS int[])))"), {"b": list(buckets)}))
+    """The estimates a sample of these buckets gives: each count in the sample times matches / sampled."""
+    ids = {d.id for d in DOCUMENTS if pb.sample_bucket(d.id) in buckets}
     found = [d for d in DOCUMENTS if _visible(d, viewer) and any(word in v.title.lower() or word in v.summary.lower()
                                                                   for v in d.versions)]
     sample = [d for d in found if d.id in ids]
@@ -122,10 +121,11 @@ def test_above_the_threshold_the_counts_are_estimates_from_a_sample_and_say_so(b
     total, counts = _exact(viewer, "treaty")
     assert total > 50
     assert hits.facets_exact is False
-    assert hits.total == total  # the total is never estimated
+    assert hits.total == total and hits.total_exact  # the total is exact up to EXACT_TOTAL
     assert len(hits.page_ids) == 10
-    # the first rows, then one pass that counts the matches and joins a sample's tokens: no GROUP BY over them
-    assert sum("hashint4" in s for s in statements) == 1
+    # the first rows, then one statement that joins the sample's tokens (its rows selected in the GIN index),
+    # then the total (at most EXACT_TOTAL: counted exactly): no GROUP BY over them
+    assert sum("string_agg" in s for s in statements) == 2
     assert not any("unnest" in s for s in statements)
     assert hits.facets == _expected_estimates(backend, viewer, "treaty", (0,))
     # a facet every match holds is estimated as the total; each estimate is at least 1 and at most the total
@@ -145,7 +145,7 @@ def test_a_sample_smaller_than_min_sample_takes_in_the_next_parts(backend, monke
     hits = backend.search("treaty", facets=FACETS, viewer=VETTED)
     total, counts = _exact(VETTED, "treaty")
     assert hits.facets_exact is False and hits.total == total
-    assert sum("hashint4" in s for s in statements) == 1  # still one pass over the matches
+    assert sum("string_agg" in s for s in statements) == 4  # the first rows, then one statement per part
     assert hits.facets == _expected_estimates(backend, VETTED, "treaty", (0, 1, 2, 3))
     assert set(hits.facets["region"]) == set(counts["region"])
 
@@ -161,3 +161,108 @@ def test_without_words_the_counts_and_the_newest_first_come_from_the_indexes(bac
     assert hits.page_ids == [d.id for d in kept[:10]]
     # the statements of a filtered page are planned with the facets' index (a scan would test every row)
     assert sum("set_config('enable_seqscan', 'off'" in s for s in statements) >= 2
+
+
+def _estimated_total(viewer: Viewer, word: str | None, buckets: tuple[int, ...], keep=lambda d: True) -> int:
+    """The total the sample of these buckets gives: the visible matches in them times 16 / the buckets."""
+    sampled = sum(1 for d in DOCUMENTS if _visible(d, viewer) and keep(d) and pb.sample_bucket(d.id) in buckets
+                  and (word is None or any(word in v.title.lower() for v in d.versions)))
+    return round(sampled * pb.SAMPLE_BUCKETS / len(buckets))
+
+
+@pytest.mark.parametrize("viewer", [ANONYMOUS, VETTED], ids=["anonymous", "vetted"])
+@pytest.mark.parametrize("facets", [(), FACETS], ids=["total only", "with facets"])
+def test_above_exact_total_the_total_is_estimated_from_the_sample_and_says_so(backend, monkeypatch, viewer, facets):
+    """Above EXACT_TOTAL the total is the sample's count scaled (Elasticsearch's track_total_hits), never below
+    EXACT_TOTAL + 1, drawn under the reader's scope; up to it, it stays exact (total_exact True)."""
+    monkeypatch.setattr(pb, "EXACT_FACETS", 20)
+    monkeypatch.setattr(pb, "EXACT_TOTAL", 60)
+    monkeypatch.setattr(pb, "MIN_TOTAL_SAMPLE", 5)
+    monkeypatch.setattr(pb, "MIN_SAMPLE", 5)
+    hits = backend.search("treaty", facets=facets, page=(1, 10), viewer=viewer)
+    total, _counts = _exact(viewer, "treaty")
+    assert total > 2 * 60
+    assert hits.total_exact is False
+    assert hits.total == max(61, _estimated_total(viewer, "treaty", (0,)))
+    assert hits.total != total  # an estimate (of 360 or 270 matches: 1 in 16 of them scaled)
+    assert len(hits.page_ids) == 10
+    # the scope holds in the estimate: an anonymous reader's counts only public, published cases
+    if not viewer.vetted:
+        assert hits.total < _estimated_total(VETTED, "treaty", (0,))
+    # up to EXACT_TOTAL the total stays exact
+    few = backend.search("yacht", facets=facets, page=(1, 10), viewer=viewer)
+    assert few.total_exact is True and few.total == _exact(viewer, "yacht")[0] <= 60
+    # the default thresholds: exact
+    monkeypatch.setattr(pb, "EXACT_TOTAL", 10_000)
+    assert backend.search("treaty", facets=facets, viewer=viewer).total == total
+
+
+def test_text_filters_and_scope_are_one_condition_of_the_text_index(backend, statements):
+    """A text query with facet filters selects through the selector lexemes of `document` (scope, filters): the
+    count, the facets and the page read no `facets &&` condition row by row, and every count is exact."""
+    filters = {"region": ["europe", "asia"], "outcome": ["granted"]}
+    hits = backend.search("treaty", filters, facets=FACETS, page=(1, 10), viewer=ANONYMOUS)
+    kept = [d for d in DOCUMENTS if _visible(d, ANONYMOUS) and d.facets[1] in ("region:europe", "region:asia")
+            and "outcome:granted" in d.facets]
+    assert hits.total == len(kept) and hits.total_exact and hits.facets_exact
+    assert set(hits.page_ids) <= {d.id for d in kept} and len(hits.page_ids) == 10
+    assert hits.facets["region"] == dict(Counter(d.facets[1].partition(":")[2] for d in kept))
+    assert not any("&&" in s for s in statements)
+    # a filter code is a quoted lexeme, whatever it holds: it finds nothing and breaks nothing
+    for code in ("x' | '~:s:draft", "a\\' & !'b", "x" * 300, ""):
+        assert backend.search("treaty", {"region": [code]}, facets=FACETS, page=(1, 10)).total == 0
+
+
+def test_the_migration_gives_stored_rows_the_selector_lexemes_the_writer_gives(backend):
+    """Migration 5e4c0b0a1d17 adds the selector lexemes to rows indexed before it, from their own columns: the
+    same lexemes the writer gives (the sample bucket computed the same way in SQL and in Python)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = next(Path(__file__).resolve().parent.parent.glob("migrations/versions/5e4c0b0a1d17_*.py"))
+    spec = importlib.util.spec_from_file_location("selector_migration", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    session = backend.session
+    written = dict(session.execute(sa.text("SELECT case_id, CAST(document AS text) FROM case_search")).all())
+
+    class Op:  # alembic's op, on the backend's session (rolled back with the module)
+        @staticmethod
+        def get_bind():
+            return session.connection()
+
+        @staticmethod
+        def execute(statement):
+            session.execute(sa.text(statement))
+
+    migration.op = Op
+    migration.downgrade()
+    stripped = dict(session.execute(sa.text("SELECT case_id, CAST(document AS text) FROM case_search")).all())
+    assert all("~:" not in document for document in stripped.values())
+    migration.upgrade()
+    migrated = dict(session.execute(sa.text("SELECT case_id, CAST(document AS text) FROM case_search")).all())
+    assert migrated == written
+    assert "'~:b:1'" in written[16] and "'~:s:draft'" in written[10] and "'~:f:region:oceania'" in written[4]
+
+
+def test_a_sample_far_above_exact_total_skips_the_exact_count(backend, monkeypatch, statements):
+    """The sample is counted first: when it puts the total above ESTIMATE_ABOVE times EXACT_TOTAL, the matches are
+    not counted one by one (no statement reading the first EXACT_TOTAL + 1); below, they are."""
+    monkeypatch.setattr(pb, "EXACT_TOTAL", 60)
+    monkeypatch.setattr(pb, "MIN_TOTAL_SAMPLE", 5)
+    monkeypatch.setattr(pb, "ESTIMATE_ABOVE", 1)  # the sample's estimate (about 340) is above 60
+    hits = backend.search("treaty", viewer=VETTED)
+    assert hits.total_exact is False and hits.total == max(61, _estimated_total(VETTED, "treaty", (0,)))
+    assert not any(" AS one " in s for s in statements)
+    statements.clear()
+    monkeypatch.setattr(pb, "ESTIMATE_ABOVE", 10)  # 600: the matches may be at most 60, so they are counted
+    assert backend.search("treaty", viewer=VETTED).total == hits.total
+    assert any(" AS one " in s for s in statements)
+
+
+def test_a_table_smaller_than_the_estimates_threshold_is_counted_in_one_statement(backend, statements):
+    """Where the table cannot hold many more than EXACT_TOTAL rows (every catalogue but a very large one), the total
+    is one count that stops at EXACT_TOTAL + 1: no sample is counted first (it was three statements more)."""
+    hits = backend.search("treaty", viewer=VETTED)
+    assert hits.total == _exact(VETTED, "treaty")[0] and hits.total_exact
+    assert sum("count(" in s.lower() for s in statements) == 1, statements

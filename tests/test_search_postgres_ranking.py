@@ -99,6 +99,7 @@ def test_the_rum_path_and_the_gin_path_give_the_page_full_ranking_gives(backend,
         monkeypatch.setattr(backend, "has_rum", lambda: False)
     monkeypatch.setattr(pb, "RANK_CANDIDATES", 10)
     monkeypatch.setattr(pb, "RUM_MIN_FILTERED", 0)
+    monkeypatch.setattr(pb, "RUM_MIN_SHARE", 0)  # the RUM index whatever share of the text's matches a filter keeps
     full = backend.ranked(q, filters, viewer=VETTED)  # every match ranked (no limit: ts_rank on every row)
     scores = _scores(backend, q)
     for number in (1, 2, 3):
@@ -121,6 +122,26 @@ def test_few_matches_behind_a_filter_are_ranked_without_the_rum_index(backend, s
     hits = backend.search("yacht", {"region": ["asia"]}, page=(1, 7), viewer=VETTED, suggest=False)
     assert 0 < hits.total < pb.RUM_MIN_FILTERED and len(hits.page_ids) == 7
     assert not any("<=>" in s for s in statements)
+
+
+def test_a_filter_keeping_a_small_share_of_many_text_matches_is_ranked_without_the_rum_index(backend, statements,
+                                                                                           monkeypatch):
+    """Enough matches behind the filter, but a small share of the text's: the RUM index would rank every text
+    match, ts_rank ranks only those the GIN index selects with the filter. A large share: the RUM index."""
+    if not _rum_available(backend.session):
+        pytest.skip("the rum extension is not installed")
+    monkeypatch.setattr(pb, "RUM_MIN_FILTERED", 10)
+    monkeypatch.setattr(pb, "RANK_CANDIDATES", 10)
+    # "yacht": 150 of 300 cases; in Asia: 30 of them (0.2 of the text's matches, below RUM_MIN_SHARE at 0.5)
+    monkeypatch.setattr(pb, "RUM_MIN_SHARE", 0.5)
+    hits = backend.search("yacht", {"region": ["asia"]}, page=(1, 3), viewer=VETTED, suggest=False)
+    assert hits.total > 10 and len(hits.page_ids) == 3
+    assert not any("<=>" in s for s in statements)
+    statements.clear()
+    monkeypatch.setattr(pb, "RUM_MIN_SHARE", 0.1)
+    assert backend.search("yacht", {"region": ["asia"]}, page=(1, 3), viewer=VETTED, suggest=False).page_ids \
+        == hits.page_ids
+    assert any("<=>" in s for s in statements)
 
 
 @pytest.mark.parametrize("rum", [True, False])

@@ -87,7 +87,8 @@ def list_cases():
     result = queries.search_cases(api_member("catalogue:read"), filters, sort, page, per_page)
     return jsonify(total=result.total, page=page, per_page=per_page,
                    results=[case_summary(c, result.snippets.get(c.id)) for c in result.cases],
-                   corrected_query=result.corrected_query, facets=result.facets, facets_exact=result.facets_exact)
+                   corrected_query=result.corrected_query, facets=result.facets, facets_exact=result.facets_exact,
+                   total_exact=result.total_exact)
 
 
 @bp.get("/cases/<reference>")
@@ -233,10 +234,20 @@ def _openapi_fragment() -> str:
                 "CaseDraft": draft,
                 "CaseSummary": summary,
                 "CaseList": {
-                    "type": "object", "required": ["total", "page", "per_page", "results", "facets", "facets_exact"],
+                    "type": "object", "required": ["total", "total_exact", "page", "per_page", "results", "facets",
+                                 "facets_exact"],
                     "additionalProperties": False,
                     "properties": {
-                        "total": {"type": "integer", "minimum": 0}, "page": {"type": "integer", "minimum": 1},
+                        "total": {"type": "integer", "minimum": 0},
+                        "total_exact": {
+                            "type": "boolean",
+                            "description": "false when the search engine estimated total because q found more "
+                                           "cases than it counts exactly (PostgreSQL, above 10,000 matches, as "
+                                           "Elasticsearch's track_total_hits): total is then an estimate "
+                                           "(within a few per cent, never 10,000 or less). Pages past the real "
+                                           "end answer no results.",
+                        },
+                        "page": {"type": "integer", "minimum": 1},
                         "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
                         "results": {"type": "array", "items": {"$ref": "#/components/schemas/CaseSummary"}},
                         "corrected_query": {
@@ -258,8 +269,7 @@ def _openapi_fragment() -> str:
                             "type": "boolean",
                             "description": "false when the search engine estimated the facet counts from a sample "
                                            "because q found very many cases (PostgreSQL, above 5,000 matches): each "
-                                           "count is then approximate (at least 1, at most total). total is always "
-                                           "exact.",
+                                           "count is then approximate (at least 1, at most total).",
                         },
                     },
                 },

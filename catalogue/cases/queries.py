@@ -312,6 +312,7 @@ NOT_LISTED = (Case.other_states, Case.legal_bases, Case.untoc_provisions, Case.o
 
 def _listed(listing: bool) -> list:
     """The loader options of a page's cases: for the listing page, without what it never shows."""
+    total_exact: bool = True  # False: the search engine estimated the total (more than it counts exactly)
     return [defer(column, raiseload=True) for column in NOT_LISTED] if listing else []
 
 
@@ -377,7 +378,8 @@ def _engine_page(member: Member | None, filters: Filters, page: int, per_page: i
     cases = _load(found.page_ids, _listed(listing))
     facets = {name: found.facets.get(name, {}) for name in FACETS}
     facets["year"] = dict(sorted(facets["year"].items(), reverse=True))
-    result = SearchPage(found.total, cases, facets, "relevance", facets_exact=found.facets_exact)
+    result = SearchPage(found.total, cases, facets, "relevance", facets_exact=found.facets_exact,
+                        total_exact=found.total_exact)
     result.snippets = search.snippets(cases, query)
     if typed is not None:
         result.corrected_query, result.typed_query = query.text, typed

@@ -80,7 +80,7 @@ def box(member, text: str, size: int, page: int = 1) -> Group:
                                               case.year) if p),
                   found.snippets.get(case.id, "")) for case in found.cases]
     return Group(KIND, str(_l("Catalogue cases")), found.total, url_for("catalogue.listing", q=searched), items,
-                 corrected=found.corrected_query, typed=found.typed_query)
+                 corrected=found.corrected_query, typed=found.typed_query, total_exact=found.total_exact)
 
 
 CASES = IndexKind(name=KIND, label="cases", changed=changed, documents=documents, all_documents=all_documents,
@@ -91,6 +91,12 @@ CASES = IndexKind(name=KIND, label="cases", changed=changed, documents=documents
 
 def backend() -> SearchBackend:
     return index_of(KIND)
+
+
+def reading():
+    """A block holding one request's searches (correction, facets, page): the engine shares per-statement work
+    across them (SearchBackend.reading)."""
+    return backend().reading()
 
 
 def find(viewer: Viewer, text: str, correct: bool = True) -> tuple[Query, SearchHits | None]:

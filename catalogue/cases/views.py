@@ -197,6 +197,7 @@ def listing():
         jsonl_url=_listing_url("catalogue.export_jsonl", drop=("page",)),
         region_codes=REGION_CODES, state_options=state_options, facets_exact=result.facets_exact,
     )
+        total_exact=result.total_exact,
 
 
 def _export_cases() -> list[Case]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 from network.search.documents import SearchDocument, fold
@@ -54,6 +54,9 @@ class SearchHits:
         # False when the facet counts are estimates from a sample of many matches (PostgreSQL above
         # postgres_backend.EXACT_FACETS): the total stays exact; a page shows such counts as approximate.
         self.facets_exact = True
+        # False when the total is an estimate (PostgreSQL above postgres_backend.EXACT_TOTAL matches, as
+        # Elasticsearch's track_total_hits): a page shows it as approximate ("about 85,000").
+        self.total_exact = True
 
     @property
     def ids(self) -> list[int]:
@@ -73,6 +76,7 @@ class Matches:
     filters: Mapping[str, Iterable[str]] = field(default_factory=dict)
     viewer: Viewer = field(default_factory=Viewer)
     facets_exact: bool = True  # set by _facet_counts: False when it estimated the counts from a sample
+    total_exact: bool = True  # False when the engine estimated the total (PostgreSQL above EXACT_TOTAL matches)
 
 
 class IndexWriter(abc.ABC):
@@ -193,9 +197,15 @@ class SearchBackend(abc.ABC):
         elif kinds:
             hits.facets = self._facet_counts(matches, kinds) if matches.total else {kind: {} for kind in kinds}
         hits.facets_exact = matches.facets_exact
+        hits.total_exact = matches.total_exact
         if suggest and parsed and matches.total < SUGGEST_BELOW:
             hits.suggestion = self.suggestion(parsed, filters or {}, viewer, found=matches.total)
         return hits
+
+    def reading(self) -> AbstractContextManager[None]:
+        """A block of searches for one reader's request: an engine may share per-statement work across them
+        (PostgreSQL: its planner setting, word lookups). Nothing is kept beyond the block."""
+        return nullcontext()
 
     def ranked(self, query: str | Query, filters: Mapping[str, Iterable[str]] | None = None,
                viewer: Viewer = ANONYMOUS, limit: int | None = None, sort: str = "relevance") -> list[int]:

@@ -41,6 +41,7 @@ class Group:
     items: list[Item] = field(default_factory=list)
     corrected: str | None = None
     typed: str | None = None
+    total_exact: bool = True  # False: the engine estimated the total (very many matches)
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,10 @@ them, so both engines agree and no extension (unaccent) is needed. The index liv
 transactional, and any number of app servers and writers share it.
 
 Reading a page (issue 11): one selection per request. The matches are found through the GIN index on `document`
-(never filtered row by row against that TOASTed vector); the total and the facet counts come from one pass over
-the same conditions (exact up to EXACT_FACETS matches, estimated from a sample above); only the page is ranked.
+(never filtered row by row against that TOASTed vector); the reader's scope, the facet filters and a sample bucket
+are lexemes of `document` too (selector_lexemes), so that counting and selecting is one condition of that index;
+the total is exact up to EXACT_TOTAL matches and the facet counts up to EXACT_FACETS, both estimated from a sample
+above (SearchHits.total_exact, facets_exact); only the page is ranked.
 Where the rum extension is installed (migration 5e4c0b0a1d12), the best candidates come in rank order straight from
 a RUM index on `rank_document` (`<=>`: the rank is computed from positions and weights stored in the index, no row
 is read to rank it), and only those get the full score; without it, ts_rank picks them over the matching rows (the
@@ -99,12 +101,14 @@ _SYNONYMS_SQL = "setweight(array_to_tsvector(CAST(:synonyms AS text[])), 'B')"
 # candidate. ts_rank reads a lexeme without positions as one occurrence of weight D (its fixed "position 0"), so
 # its rank is what it was. setweight() had no effect on lexemes without positions.
 _RANK_SYNONYMS_SQL = "CAST(:rank_synonyms AS tsvector)"
+# The selector lexemes of `document` (selector_lexemes): no position, no weight (never ranked: rank_document has none).
+_SELECTORS_SQL = "array_to_tsvector(CAST(:selectors AS text[]))"
 UPSERT = text(f"""
 INSERT INTO case_search (case_id, status, visibility, submitter_id, reviewer_id, filed_on, year, facets, document,
                          rank_document, indexed_at)
 VALUES (:case_id, :status, :visibility, :submitter_id, :reviewer_id, :filed_on, :year,
         CAST(:facets AS varchar(60)[]),
-        {_SLOT_SQL} || {_SYNONYMS_SQL},
+        {_SLOT_SQL} || {_SYNONYMS_SQL} || {_SELECTORS_SQL},
         {_RANK_SQL} || {_RANK_SYNONYMS_SQL},
         :indexed_at)
 ON CONFLICT (case_id) DO UPDATE SET status = excluded.status, visibility = excluded.visibility,
@@ -115,6 +119,7 @@ ON CONFLICT (case_id) DO UPDATE SET status = excluded.status, visibility = exclu
 # Planner setting for the statements of a text query (restored after each, within the transaction).
 SEQSCAN_OFF = text("SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true)")
 SEQSCAN_RESTORE = text("SELECT set_config('enable_seqscan', :previous, true)")
+READING = "search_reading"  # session.info key of PostgresBackend.reading(): the setting to restore, words looked up
 # The analysed alternatives of words and phrases (PostgresBackend._analysed): tsquery text PostgreSQL wrote itself.
 _ANALYSED: dict[tuple[str, str], tuple[str, ...]] = {}
 ANALYSED_MAX = 50_000
@@ -124,6 +129,13 @@ RANK_CANDIDATES = 200  # above this many matches, the best this many (or five pa
 # against the filters: a filter keeping few of the text's matches makes it read many rows to find its candidates
 # (134 matches of 84,000: every one read, 1.6 s). Below this many matches ts_rank over the matches costs less.
 RUM_MIN_FILTERED = 2000
+# ... and only when the filters keep at least this share of the text's matches (estimated from the lexeme statistics):
+# the RUM index ranks every text match (about 4-8 us each under load) where ts_rank over the filtered matches, selected
+# in the GIN index, costs about 30 us each. Measured on the kept 100,000-case table: "bank records" in French or
+# Russian (23,600 of about 68,000: 0.35) 266 ms by RUM against 653 ms; "MLA bank records" with one crime type (5,800
+# of about 90,000: 0.06) 593 ms against 188 ms; "central authority draft" with two filters (16,000 of 95,000)
+# 760 against 569 ms (load average 13).
+RUM_MIN_SHARE = 0.2
 # The RUM index on rank_document: created by migration 5e4c0b0a1d12 only where the extension exists, so it is not in
 # the models (network.core.db.OPTIONAL_INDEXES names it for comparisons).
 RUM_INDEX = "ix_case_search_rank_rum"
@@ -151,15 +163,53 @@ STATS_SECONDS = 600.0
 _STATS: dict[tuple[str, str], tuple[float, dict[str, float], float, float]] = {}
 _LEXEME_RE = re.compile(r"'((?:[^']|'')*)'")
 # Facet counts (_facet_counts): exact up to EXACT_FACETS matches; above, estimated from a sample of the matches: the
-# rows whose hashed id falls in the first of SAMPLE_PARTS (buckets of SAMPLE_BUCKETS: 1 in 16), then the next parts
-# (1 in 8, 1 in 4) until the sample holds MIN_SAMPLE rows (a quarter of 5,001 matches holds 1,250). 2,500 rows put
-# a facet held by a tenth of the matches within about 6 % of its count (one standard error), one held by 1 % within
-# about 20 %.
+# rows of the first of SAMPLE_PARTS (buckets of SAMPLE_BUCKETS: 1 in 16), then the next parts (1 in 8, 1 in 4) until
+# the sample holds MIN_SAMPLE rows (a quarter of 5,001 matches holds 1,250). 2,500 rows put a facet held by a tenth of
+# the matches within about 6 % of its count (one standard error), one held by 1 % within about 20 %.
 EXACT_FACETS = 5000
 SAMPLE_BUCKETS = 16
 SAMPLE_PARTS = ((0,), (1,), (2, 3))
 MIN_SAMPLE = 2500
+# The total: exact up to EXACT_TOTAL matches (a count that stops reading there); above, estimated from the sample
+# buckets (at least MIN_TOTAL_SAMPLE sampled matches: a standard error of about 3 %) and `total_exact` says so, as
+# Elasticsearch counts exactly up to its default track_total_hits of 10,000. Counting every match read the heap page
+# of each (the reader's scope): 5,074 pages for a word in two thirds of 100,000 cases.
+EXACT_TOTAL = 10_000
+MIN_TOTAL_SAMPLE = 1000
+# The sample is read first; the exact count (up to EXACT_TOTAL + 1) is skipped when the sample puts the total above
+# this many times EXACT_TOTAL: a 1-in-16 sample of at most 10,000 matches holds about 625 of them, and would have to hold three times its
+# share (1,875 or more) to skip it.
+ESTIMATE_ABOVE = 3  # times EXACT_TOTAL
+# A case's sample bucket: runs of SAMPLE_RUN consecutive case ids share one, so that a bucket's rows lie together on
+# the table's pages (a rebuild writes them in id order) and a sample of 1 in 16 reads about 1 page in 12, where a
+# hashed id put a sampled row on 7 pages in 10. Each case is in one bucket: the sample is 1 in 16 of every run.
+SAMPLE_RUN = 16
 FACET_SEPARATOR = "\n"  # between facet tokens in the sample (tokens are "kind:code", codes of the vocabulary)
+# Selector lexemes of `document` (issue 11, item 5): the reader-scope fields, each facet token and the sample bucket,
+# so that a text query, the reader's scope, the facet filters and a sample are one condition of the text's GIN index
+# (intersected there: only the rows that match all are read) instead of conditions tested on every text match's row.
+# "~:" begins no word and no synonym lexeme ("~" and letters or digits). The columns keep the same values: a row is
+# checked through them where it is read anyway (the RUM path, the newest first without words).
+SELECTOR = "~:"
+SELECTOR_MAX = 60  # facet tokens are varchar(60): a longer filter code matches nothing
+
+
+def sample_bucket(case_id: int) -> int:
+    """The sample bucket of a case (SAMPLE_RUN consecutive ids share one; the migration computes the same)."""
+    return (int(case_id) // SAMPLE_RUN) % SAMPLE_BUCKETS
+
+
+def selector_lexemes(case_id: int, status: str, visibility: str, facets: Iterable[str]) -> list[str]:
+    """The selector lexemes of a case's `document`: its status, its visibility, its sample bucket, its facets."""
+    return [f"{SELECTOR}s:{status}", f"{SELECTOR}v:{visibility}", f"{SELECTOR}b:{sample_bucket(case_id)}",
+            *(f"{SELECTOR}f:{token}" for token in facets)]
+
+
+def _quoted(lexeme: str) -> str:
+    """A lexeme in tsquery input syntax, quoted (a filter code is whatever the request said)."""
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
 ADD_WORDS = text("INSERT INTO search_words (word) SELECT unnest(CAST(:words AS varchar(60)[])) "
                  "ON CONFLICT (word) DO NOTHING")
 
@@ -243,6 +293,7 @@ def _row(doc: SearchDocument, now) -> dict:
                reviewer_id=doc.reviewer_id, filed_on=doc.when, year=doc.year, facets=list(doc.facets),
                synonyms=[synonym_lexeme(g) for g in ql.document_synonyms(doc)], indexed_at=now)
     row["rank_synonyms"] = " ".join(positioned(lexeme) for lexeme in row["synonyms"])
+    row["selectors"] = selector_lexemes(doc.id, doc.status, doc.visibility, doc.facets)
     return row
 
 
@@ -511,15 +562,41 @@ class PostgresBackend(PostgresIndex):
         for facet filters without words (`filtered`): a filter keeping 60,000 of 100,000 cases was a scan testing
         `facets && codes` on every row (two to four times the time of the facets' GIN index, whose matches need
         no recheck either), and the newest first are read from ix_case_search_filed_on rather than sorted."""
-        if tsquery is None and not filtered:
+        if tsquery is None and not filtered:  # (tsquery True: a selection, always through the index)
             yield
             return
         session = self.session
+        reading = session.info.get(READING)
+        if reading is not None:  # inside reading(): set once for the whole search, restored when it ends
+            if "previous" not in reading:
+                reading["previous"] = session.execute(SEQSCAN_OFF).one()[0]
+            yield
+            return
         previous = session.execute(SEQSCAN_OFF).one()[0]
         try:
             yield
         finally:
             session.execute(SEQSCAN_RESTORE, {"previous": previous})
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """The statements of one search (its correction, its facets, its page) under one planner setting: the
+        setting of _through_index is made by the first statement that needs it and restored once at the end (a
+        search page ran three pairs of set and restore: six round trips of its twelve); and each word's presence
+        in search_words is looked up once (a correction asks about a typed word twice). Nothing outlives the
+        block: what it keeps is in the session's info, dropped at its end."""
+        session = self.session
+        if READING in session.info:  # already inside one
+            yield
+            return
+        reading: dict = {}
+        session.info[READING] = reading
+        try:
+            yield
+        finally:
+            del session.info[READING]
+            if "previous" in reading:
+                session.execute(SEQSCAN_RESTORE, {"previous": reading["previous"]})
 
     def _select(self, query: ql.Query, filters, viewer: Viewer, count: bool = True) -> Matches:
         where = [self.scope(viewer), *self.filter_conditions(filters, indexed=not query)]
@@ -528,14 +605,77 @@ class PostgresBackend(PostgresIndex):
             self.prepare(query)
             tsquery = self.compile(query.root)
             where.append(CaseSearch.document.op("@@")(tsquery))  # the GIN index; nothing is ranked here
-        total = 0
+        matches = Matches(total=0, handle=(where, tsquery), query=query, filters=filters, viewer=viewer)
         if count:
-            with self._through_index(tsquery, _filtered(filters)):
-                total = self.session.scalar(select(func.count()).select_from(CaseSearch).where(*where)) or 0
-        return Matches(total=total, handle=(where, tsquery), query=query, filters=filters, viewer=viewer)
+            self._count_total(matches)
+        return matches
+
+    def selector(self, viewer: Viewer, filters: Mapping[str, Iterable[str]], tsquery=None,
+                 buckets: Iterable[int] | None = None):
+        """A tsquery of selector lexemes for what `scope(viewer)` and the facet filters select (and only the rows of
+        the sample `buckets`, if given), AND-ed with `tsquery`: one condition of the text's GIN index. Built as
+        tsquery input text, every lexeme quoted, and bound as a parameter (the filter codes come from the request)."""
+        parts = [_quoted(f"{SELECTOR}s:published")]
+        if not viewer.vetted:
+            parts.append(_quoted(f"{SELECTOR}v:public"))
+        for kind in ENGINE_FILTERS:
+            codes = [f"{kind}:{c}" for c in filters.get(kind) or ()]
+            if codes:
+                parts.append("( " + " | ".join(_quoted(f"{SELECTOR}f:{c}") if len(c) <= SELECTOR_MAX else NOTHING
+                                              for c in codes) + " )")
+        if buckets is not None:
+            parts.append("( " + " | ".join(_quoted(f"{SELECTOR}b:{int(b)}") for b in buckets) + " )")
+        condition = cast(bindparam(None, " & ".join(parts), type_=String), TSQUERY)
+        return condition if tsquery is None else func.tsquery_and(tsquery, condition)
+
+    def _selection(self, matches: Matches, buckets: Iterable[int] | None = None) -> list:
+        """The conditions selecting `matches` (or their rows in the sample `buckets`) through the text's GIN index
+        alone: the selector lexemes and the text in one tsquery, the years on the rows it hands over."""
+        _where, tsquery = matches.handle
+        years = {kind: matches.filters.get(kind) for kind in ("year_from", "year_to") if matches.filters.get(kind)}
+        return [CaseSearch.document.op("@@")(self.selector(matches.viewer, matches.filters, tsquery, buckets)),
+                *self.filter_conditions(years)]
+
+    def _count_total(self, matches: Matches) -> None:
+        """Sets the total of `matches`: exact up to EXACT_TOTAL, above it an estimate from the sample buckets (at
+        least MIN_TOTAL_SAMPLE sampled matches, never below EXACT_TOTAL + 1) and `matches.total_exact` False.
+        Where the table may hold many more than EXACT_TOTAL rows (its statistics say so), the sample is counted
+        first (its rows intersected inside the GIN index: only they are read) and the exact count, a count that stops
+        reading at EXACT_TOTAL + 1, only when the sample does not put the total above ESTIMATE_ABOVE times
+        EXACT_TOTAL: counting the first 10,001 of 67,000 matches read 1,227 heap pages, the sample 664. A smaller
+        table (or one never analysed) is counted exactly first: one statement, the sample only if it overflows."""
+        stats = self.lexeme_shares()
+        sample_first = stats is not None and stats[2] > ESTIMATE_ABOVE * EXACT_TOTAL
+        with self._through_index(True):
+            estimate = self._sampled_total(matches) if sample_first else None
+            found = EXACT_TOTAL + 1
+            if estimate is None or estimate <= ESTIMATE_ABOVE * EXACT_TOTAL:
+                first = select(literal(1, Integer).label("one")).where(*self._selection(matches)) \
+                    .limit(EXACT_TOTAL + 1).subquery()
+                found = self.session.scalar(select(func.count()).select_from(first)) or 0
+            if found > EXACT_TOTAL and estimate is None:
+                estimate = self._sampled_total(matches)
+        if found <= EXACT_TOTAL:
+            matches.total = found
+        else:
+            matches.total = max(EXACT_TOTAL + 1, round(estimate))
+            matches.total_exact = False
+
+    def _sampled_total(self, matches: Matches) -> float:
+        """The total of `matches` estimated from the sample buckets (SAMPLE_PARTS until MIN_TOTAL_SAMPLE are found)."""
+        sampled = buckets = 0
+        for part in SAMPLE_PARTS:
+            sampled += self.session.scalar(select(func.count()).select_from(CaseSearch)
+                                           .where(*self._selection(matches, part))) or 0
+            buckets += len(part)
+            if sampled >= MIN_TOTAL_SAMPLE:
+                break
+        return sampled * SAMPLE_BUCKETS / buckets
 
     def _ids(self, matches: Matches) -> list[int]:
         where, tsquery = matches.handle
+        if tsquery is not None:
+            where = self._selection(matches)
         with self._through_index(tsquery, _filtered(matches.filters)):
             return list(self.session.scalars(select(CaseSearch.case_id).where(*where)))
 
@@ -576,8 +716,8 @@ class PostgresBackend(PostgresIndex):
         return 1.0
 
     def concept_weights(self, nodes: list, groups: list[ql.Synonym] = ()) -> tuple[list[float], list[float]] | None:
-        """Each concept's weight, and each synonym group's of `groups`: the square root of its inverse document
-        frequency (-ln of its share), over the concepts' mean (so the scores keep their scale beside SYNONYM_RANK);
+        """Each concept's weight, and each synonym group's of `groups`: its inverse document frequency (-ln of its
+        share), over the concepts' mean (so the scores keep their scale beside SYNONYM_RANK);
         None without statistics. A group weighs by its own rarity, as each term does in BM25 (the Whoosh backend):
         a rare group ("aut dedere", met in the words "extradition nationals") is worth more than the common words
         that spell it (it weighed as its concept, whose most common word set its share: tuning split nDCG@10
@@ -648,6 +788,8 @@ class PostgresBackend(PostgresIndex):
             order = [ranking.desc(), *by_date]
         if ranking is not None and limit is not None and self._rum_pays(matches, limit):
             return self._rum_top(matches, where, limit, by_date)
+        if tsquery is not None:  # the text's GIN index intersects the scope and the filters: only matches are read
+            where = self._selection(matches)
         statement = select(CaseSearch.case_id).where(*where).order_by(*order)
         if limit is not None:
             statement = statement.limit(limit)
@@ -671,7 +813,24 @@ class PostgresBackend(PostgresIndex):
         if matches.total <= max(RANK_CANDIDATES, 5 * limit) or not self.has_rum():
             return False
         filtered = any(matches.filters.get(kind) for kind in (*ENGINE_FILTERS, "year_from", "year_to"))
-        return not filtered or matches.total >= RUM_MIN_FILTERED
+        if not filtered:
+            return True
+        if matches.total < RUM_MIN_FILTERED:
+            return False
+        text_matches = self._text_matches(matches.query)
+        return text_matches is None or matches.total >= RUM_MIN_SHARE * text_matches
+
+    def _text_matches(self, query: ql.Query) -> float | None:
+        """An estimate of the rows whose ranking vector holds any of the query's concepts (what the RUM index
+        ranks), from the lexeme statistics as if the concepts were independent; None without statistics."""
+        stats = self.lexeme_shares()
+        if stats is None:
+            return None
+        shares, floor, rows = stats
+        missing = 1.0
+        for node in query.concepts:
+            missing *= 1.0 - min(1.0, self._share(node, shares, floor))
+        return rows * (1.0 - missing)
 
     def _rum_top(self, matches: Matches, where: list, limit: int, by_date: list) -> list[int]:
         """The page through the RUM index: the best candidates in rank order from the index (`<=>`, RUM's rank of
@@ -728,38 +887,47 @@ class PostgresBackend(PostgresIndex):
                 .limit(limit))
 
     def _facet_counts(self, matches: Matches, kinds: Iterable[str]) -> dict[str, dict[str, int]]:
-        """The facet counts and the exact total (same conditions; no list of ids). The facet tokens of the first
-        EXACT_FACETS + 1 matching rows come back first, joined into one text: when there are no more, they are all
-        and are counted exactly (one statement that reads no further). Above, one pass counts the matches and joins
-        the tokens of a fixed sample of them (rows whose hashed id falls in given buckets: SAMPLE_PARTS, taken in
-        order until MIN_SAMPLE rows); the counts are estimated from it (each scaled by the matches over the sampled
-        matches, at least 1, at most the total) and `matches.facets_exact` says so. Why: counting every token of
-        90,000 matches (a million, unnested and hashed by the executor) took 150 ms of a 50 ms budget
-        (docs/decisions/0011), and a second pass over the matches costs what the first did."""
+        """The facet counts and the total (same conditions; no list of ids), every statement one condition of the
+        text's GIN index (selector lexemes: the scope, the filters and a sample are intersected there). The facet
+        tokens of the first EXACT_FACETS + 1 matching rows come back first, joined into one text: when there are no
+        more, they are all and are counted exactly (one statement that reads no further). Above, the tokens of a
+        fixed sample of the matches (the rows of the sample buckets SAMPLE_PARTS, taken in order until MIN_SAMPLE
+        rows; only those rows are read) give the counts, each scaled by the matches over the sampled matches (at
+        least 1, at most the total), and `matches.facets_exact` says so. The total is then counted exactly when the
+        sample says it may be at most EXACT_TOTAL (a count that stops reading after EXACT_TOTAL + 1), and is the
+        sample's estimate otherwise (`matches.total_exact` False). Why: counting every token of 90,000 matches (a
+        million, unnested and hashed by the executor) took 150 ms of a 50 ms budget, and reading every match's row
+        to count it 60-140 ms (docs/decisions/0011)."""
         kinds = tuple(kinds)
         counts: dict[str, dict[str, int]] = {kind: {} for kind in kinds}
-        where, tsquery = matches.handle
-        joined = func.array_to_string(CaseSearch.facets, literal(FACET_SEPARATOR, String))
-        with self._through_index(tsquery, _filtered(matches.filters)):
-            first = select(joined.label("tokens")).where(*where).limit(EXACT_FACETS + 1).subquery()
-            found, tokens = self.session.execute(select(
-                func.count(), func.string_agg(first.c.tokens, literal(FACET_SEPARATOR, String)))).one()
+        separator = literal(FACET_SEPARATOR, String)
+        joined = func.array_to_string(CaseSearch.facets, separator)
+        session = self.session
+        with self._through_index(True):
+            first = select(joined.label("tokens")).where(*self._selection(matches)).limit(EXACT_FACETS + 1).subquery()
+            found, tokens = session.execute(select(func.count(), func.string_agg(first.c.tokens, separator))).one()
             if found <= EXACT_FACETS:
                 matches.total = found
                 rows = list(_tokens(tokens).items())
             else:
-                bucket = func.hashint4(CaseSearch.case_id).op("&")(literal(SAMPLE_BUCKETS - 1, Integer))
-                parts = [bucket.in_(part) for part in SAMPLE_PARTS]
-                row = self.session.execute(select(
-                    func.count(), *[func.count().filter(part) for part in parts],
-                    *[func.string_agg(joined, literal(FACET_SEPARATOR, String)).filter(part) for part in parts],
-                ).where(*where)).one()
-                matches.total = row[0]
-                sampled, sample = 0, Counter()
-                for n, part_tokens in zip(row[1:1 + len(parts)], row[1 + len(parts):], strict=True):
-                    sampled, sample = sampled + n, sample + _tokens(part_tokens)
+                sampled, buckets, sample = 0, 0, Counter()
+                for part in SAMPLE_PARTS:
+                    n, part_tokens = session.execute(select(func.count(), func.string_agg(joined, separator))
+                                                     .where(*self._selection(matches, part))).one()
+                    sampled, buckets, sample = sampled + n, buckets + len(part), sample + _tokens(part_tokens)
                     if sampled >= MIN_SAMPLE:
                         break
+                estimate = sampled * SAMPLE_BUCKETS / buckets
+                counted = EXACT_TOTAL + 1
+                if estimate <= ESTIMATE_ABOVE * EXACT_TOTAL:  # may be at most EXACT_TOTAL: counted, reading no further
+                    first = select(literal(1, Integer).label("one")).where(*self._selection(matches)) \
+                        .limit(EXACT_TOTAL + 1).subquery()
+                    counted = session.scalar(select(func.count()).select_from(first)) or 0
+                if counted <= EXACT_TOTAL:
+                    matches.total = counted
+                else:
+                    matches.total = max(EXACT_TOTAL + 1, round(estimate))
+                    matches.total_exact = False
                 rows = self._estimated(matches.total, sampled, sample)
                 matches.facets_exact = False
         for value, n in sorted(rows, key=lambda row: (-row[1], row[0])):
@@ -778,7 +946,11 @@ class PostgresBackend(PostgresIndex):
         return [(token, min(total, max(1, round(n * scale)))) for token, n in seen.items()]
 
     def _has_word(self, word: str) -> bool:
-        return self.session.scalar(select(SearchWord.word).where(SearchWord.word == word[:60])) is not None
+        reading = self.session.info.get(READING)
+        known = reading.setdefault("words", {}) if reading is not None else {}  # once per word in reading()
+        if word not in known:
+            known[word] = self.session.scalar(select(SearchWord.word).where(SearchWord.word == word[:60])) is not None
+        return known[word]
 
     def _count(self, word: str, viewer: Viewer, limit: int) -> int:
         """Rows holding the word as written (the "simple" configuration's lexeme), read up to `limit` only; a word
