@@ -471,6 +471,25 @@ def test_statistics_page_counts_only_the_cases_the_reader_sees(client, auth, mem
     assert "8 published cases" in member_html and "Piracy" in member_html
 
 
+def test_kept_statistics_are_computed_once_per_set_of_rows_and_never_cross_scopes(client, auth, member_factory,
+                                                                                  hand_counted, monkeypatch):
+    """The figures are kept per process under the rows the reader's scope reads: a visitor and a vetted member each
+    get their own (computed once each), however their requests alternate; a change reads other rows."""
+    from catalogue.cases import views
+    from catalogue.cases.statistics import compute
+
+    monkeypatch.setattr(views, "_figures", {})
+    computed = []
+    monkeypatch.setattr(views, "compute", lambda cases: computed.append(1) or compute(cases))
+    reader = auth.client_for(member_factory(email="reader@justiz.example.at"))
+    for _ in range(2):
+        html = client.get("/cases/statistics").get_data(as_text=True)
+        assert "7 published cases" in html and "Piracy" not in html
+        member_html = reader.get("/cases/statistics").get_data(as_text=True)
+        assert "8 published cases" in member_html and "Piracy" in member_html
+    assert len(computed) == 2
+
+
 # ---------------------------------------------------------------- charts
 
 def test_svg_charts_are_well_formed_and_escape_their_labels():

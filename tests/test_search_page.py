@@ -161,3 +161,31 @@ def test_kept_listing_statements_keep_each_reader_in_their_scope(client, auth, m
     first = client.get("/api/v1/cases?per_page=1&page=1").get_json()["results"]
     second = client.get("/api/v1/cases?per_page=1&page=2").get_json()["results"]
     assert first and second and first != second
+
+
+def test_a_search_page_restores_the_planner_setting_and_keeps_nothing_after_it(app, cases):
+    """One planner setting for a search's statements (PostgreSQL: set by the first that needs it, restored at the
+    end of the search) and words looked up once inside it: after the search, nothing of it is left in the session."""
+    from sqlalchemy import event, text
+
+    from catalogue.cases.queries import search_cases
+    from network.core.db import db
+
+    settings = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        if "set_config('enable_seqscan', 'off'" in statement:
+            settings.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        for args, sort in (({"q": ["extradition"]}, "relevance"), ({"q": ["extradtion"]}, "date"),
+                           ({"q": ["extradition"], "cooperation_form": ["extradition"]}, "relevance")):
+            settings.clear()
+            assert search_cases(None, args, sort).total
+            assert len(settings) <= 1  # PostgreSQL: once for the search (it was once per statement)
+            assert "search_reading" not in db.session.info
+            if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+                assert db.session.scalar(text("SELECT current_setting('enable_seqscan')")) == "on"
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)

@@ -12,6 +12,7 @@ stay this module's exact SQL; sorting by relevance asks the engine to rank only 
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,16 +22,18 @@ from markupsafe import Markup
 from sqlalchemy import (
     ColumnElement,
     Select,
+    Text,
     and_,
     bindparam,
+    cast,
     false,
     func,
     literal_column,
+    null,
     or_,
     select,
     union_all,
 )
-from sqlalchemy.orm import defer
 
 from catalogue.cases import search as search
 from catalogue.cases.models import Case, CaseFacet
@@ -171,10 +174,11 @@ class TextSearch:
 def text_search(member: Member | None, filters: Filters) -> TextSearch | None:
     if not filters.q:
         return None
-    query, hits = search.find(search_viewer(member), filters.q, correct=not filters.verbatim)
-    if hits is None:
-        return TextSearch(query, None)
-    return TextSearch(query, hits.ids, hits.corrected_from)
+    with search.reading():
+        query, hits = search.find(search_viewer(member), filters.q, correct=not filters.verbatim)
+        if hits is None:
+            return TextSearch(query, None)
+        return TextSearch(query, hits.ids, hits.corrected_from)
 
 
 def filtered_query(member: Member | None, filters: Filters, sort: str = "date",
@@ -188,21 +192,31 @@ def filtered_query(member: Member | None, filters: Filters, sort: str = "date",
 
 def facet_counts(member: Member | None, filters: Filters, found: TextSearch | None = None) \
         -> dict[str, dict[str, int]]:
-    """Facet -> {code: number of cases}, each over the results of every filter but its own, most frequent first.
+    """Facet -> {code: number of cases}, each over the results of every filter but its own, most frequent first."""
+    return _facets_and_total(member, filters, found)[0]
 
-    One statement for them all, a UNION ALL: the facets no filter restricts count over the same cases, so one
-    GROUP BY (kind, code) counts those of case_facets and one each the columns; a restricted facet counts over
-    the cases of the other filters, in a part of its own. A statement's fixed cost in SQLAlchemy (building it,
-    its cache key) is most of what a small count costs: nine statements cost more than one with three parts."""
+
+def _facets_and_total(member: Member | None, filters: Filters, found: TextSearch | None = None) \
+        -> tuple[dict[str, dict[str, int]], int]:
+    """(facet_counts, how many cases match every filter), from one statement, a UNION ALL: the facets no filter
+    restricts count over the same cases, so one GROUP BY (kind, code) counts those of case_facets and one each the
+    columns; a restricted facet counts over the cases of the other filters, in a part of its own. The total is the
+    sum of a column facet no filter restricts (every case has one value there, NULL included), or a part of its own
+    when both are restricted. A statement's fixed cost (building it, its cache key, on PostgreSQL a round trip) is
+    most of what a small count costs: nine statements cost more than one with three parts."""
     found = found if found is not None else text_search(member, filters)
     text_ids = found.ids if found else None
     if text_ids is None:  # the same statement for every reader of this scope and these filters
         statement = _kept_facet_statement(_vetted(member), _frozen(filters))
     else:
         statement = _facet_statement(_vetted(member), filters, text_ids)
+    totalled = _totalled_by(filters)
     named_as = {FACET_FILTERS.get(name, name): name for name in FACETS}  # a kind of case_facets -> its facet
     counted: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS}
+    total = 0
     for kind, code, count in db.session.execute(statement).all():
+        if kind == totalled:
+            total += count
         if code:
             counted[named_as.get(kind, kind)].append((code, count))
     facets: dict[str, dict[str, int]] = {}
@@ -212,7 +226,16 @@ def facet_counts(member: Member | None, filters: Filters, found: TextSearch | No
         else:
             items.sort(key=lambda item: (-item[1], item[0]))
         facets[name] = dict(items)
-    return facets
+    return facets, total
+
+
+TOTAL = "total"  # the part of the facets' statement that counts the cases, when no column facet can
+
+
+def _totalled_by(filters: Filters) -> str:
+    """The part of the facets' statement whose counts add up to the cases matching every filter: a column facet
+    (one value per case) no filter restricts, else the TOTAL part."""
+    return next((name for name in COLUMN_FILTERS if not filters.get(name)), TOTAL)
 
 
 # Listing statements without a text query, kept per process under the reader's scope and the filters (and the page):
@@ -236,11 +259,10 @@ def _kept_facet_statement(vetted: bool, frozen: tuple):
 
 
 @functools.lru_cache(maxsize=KEPT_STATEMENTS)
-def _kept_listing_statements(vetted: bool, frozen: tuple, sort: str, limit: int, offset: int, listing: bool):
-    """(The count, the page) of a listing without a text query."""
+def _kept_listing_page(vetted: bool, frozen: tuple, sort: str, limit: int, offset: int, listing: bool):
+    """The page of a listing without a text query (its total comes with the facets)."""
     query = visible_to(vetted).where(*_conditions(_thawed(frozen))).order_by(*_ordering(sort))
-    return (select(func.count()).select_from(query.order_by(None).subquery()),
-            query.limit(limit).offset(offset).options(*_listed(listing)))
+    return _paged(query, limit, offset, listing)
 
 
 def _facet_statement(vetted: bool, filters: Filters, text_ids: list[int] | None):
@@ -270,6 +292,9 @@ def _facet_statement(vetted: bool, filters: Filters, text_ids: list[int] | None)
             parts.append(select(named, CaseFacet.code.label("code"), func.count().label("n"))
                          .where(CaseFacet.kind == FACET_FILTERS.get(name, name), CaseFacet.case_id.in_(
                              cases_without(name))).group_by(CaseFacet.code))
+    if _totalled_by(filters) == TOTAL:
+        parts.append(select(literal_column(f"'{TOTAL}'").label("facet"), null().label("code"),
+                            func.count().label("n")).where(Case.id.in_(shared)))
     return union_all(*parts)
 
 
@@ -279,7 +304,7 @@ class SearchPage:
     snippets (escaped HTML with <mark>) and a "did you mean" suggestion."""
 
     total: int
-    cases: list[Case]
+    cases: list  # Case, or ListedCase for a listing
     facets: dict[str, dict[str, int]]
     sort: str
     snippets: dict[int, Markup] = field(default_factory=dict)
@@ -287,6 +312,7 @@ class SearchPage:
     corrected_query: str | None = None  # the corrected query searched instead of the one typed
     typed_query: str | None = None  # what was typed, when corrected
     facets_exact: bool = True  # False: the search engine estimated the facet counts (very many matches)
+    total_exact: bool = True  # False: the search engine estimated the total (more than it counts exactly)
 
 
 def _ranked(member: Member | None, filters: Filters, found: TextSearch, limit: int | None = None) \
@@ -303,22 +329,62 @@ def _ranked(member: Member | None, filters: Filters, found: TextSearch, limit: i
     return ranked, len(passing)
 
 
-# What a listing's entry (and its snippet) never shows: left unread for the listing page, whose twenty rows would
-# otherwise decode nine JSON lists each (a sixth of the page's time). Reading one raises: a template that starts
-# showing one must say so here, rather than read it row by row.
-NOT_LISTED = (Case.other_states, Case.legal_bases, Case.untoc_provisions, Case.other_instruments, Case.channels,
-              Case.keywords, Case.refusal_grounds, Case.source, Case.review_note)
+class ListedCase(NamedTuple):
+    """What a listing's entry shows of a case (`case_result` in catalogue/list.html, views.result_key, the one
+    box's item), read as plain columns: twenty ORM instances (each tracked by the session, expired at the request's
+    commit, their JSON lists decoded) cost a third of the listing page. The texts a search snippet reads come last,
+    read only for a text query (None otherwise): a template that starts showing another field adds it here."""
+
+    id: int
+    reference: str
+    title: str
+    summary: str
+    requesting_state: str
+    requested_state: str
+    cooperation_forms: list[str]
+    crime_types: list[str]
+    request_date: date | None
+    decision_date: date | None
+    completion_date: date | None
+    outcome: str | None
+    visibility: str
+    language: str | None = None
+    translations: dict | None = None
+    obstacles: str | None = None
+    solutions: str | None = None
+    lessons_learned: str | None = None
+
+    year = property(Case.year.fget)  # the same rule as a Case's
 
 
-def _listed(listing: bool) -> list:
-    """The loader options of a page's cases: for the listing page, without what it never shows."""
-    total_exact: bool = True  # False: the search engine estimated the total (more than it counts exactly)
-    return [defer(column, raiseload=True) for column in NOT_LISTED] if listing else []
+SNIPPET_FIELDS = ("language", "translations", "obstacles", "solutions", "lessons_learned")
 
 
-def _load(ids: list[int], options: list | None = None) -> list[Case]:
-    statement = select(Case).where(_ids_condition(ids)).options(*(options or ()))
-    by_id = {case.id: case for case in db.session.scalars(statement)} if ids else {}
+def _listed_columns(snippets: bool) -> list:
+    names = ListedCase._fields if snippets else ListedCase._fields[:-len(SNIPPET_FIELDS)]
+    return [getattr(Case, name) for name in names]
+
+
+def _paged(query: Select, limit: int, offset: int, listing: bool, snippets: bool = False) -> Select:
+    """A page of `query` (a Select of Case): whole cases, or for a listing (`listing`) the columns of ListedCase
+    (with the snippets' texts when `snippets`)."""
+    paged = query.limit(limit).offset(offset)
+    return paged.with_only_columns(*_listed_columns(snippets)) if listing else paged
+
+
+def _cases(statement: Select, listing: bool) -> list:
+    if listing:
+        return [ListedCase(*row) for row in db.session.execute(statement)]
+    return list(db.session.scalars(statement))
+
+
+def _load(ids: list[int], listing: bool = False, snippets: bool = False) -> list:
+    """The cases of `ids` in that order (whole, or as ListedCase for a listing)."""
+    if not ids:
+        return []
+    condition = _ids_condition(ids)
+    statement = (select(*_listed_columns(snippets)) if listing else select(Case)).where(condition)
+    by_id = {case.id: case for case in _cases(statement, listing)}
     return [by_id[i] for i in ids if i in by_id]
 
 
@@ -333,7 +399,7 @@ def matching_cases(member: Member | None, filters: Filters, sort: str = "date") 
 def search_cases(member: Member | None, filters: Filters | Mapping[str, list[str]], sort: str = "date",
                  page: int = 1, per_page: int = 20, *, listing: bool = False) -> SearchPage:
     """One page of the visible cases matching the text query and the filters, with facet counts. `listing`: the
-    cases are for the listing page or the one box, which show only some of their fields (NOT_LISTED is not read)."""
+    cases are for the listing page or the one box, which show only some of their fields: ListedCase rows."""
     if not isinstance(filters, Filters):
         filters = parse_filters(filters, strict=True)
     per_page = max(1, min(int(per_page), MAX_PER_PAGE))
@@ -347,15 +413,14 @@ def search_cases(member: Member | None, filters: Filters | Mapping[str, list[str
     searching = found is not None and found.ids is not None
     sort = sort if sort in ("date", "title") else "date"
     if found is None:
-        counting, paging = _kept_listing_statements(_vetted(member), _frozen(filters), sort, per_page,
-                                                    (page - 1) * per_page, listing)
+        paging = _kept_listing_page(_vetted(member), _frozen(filters), sort, per_page, (page - 1) * per_page,
+                                    listing)
     else:
-        query = filtered_query(member, filters, sort, found)
-        counting = select(func.count()).select_from(query.order_by(None).subquery())
-        paging = query.limit(per_page).offset((page - 1) * per_page).options(*_listed(listing))
-    total = db.session.scalar(counting) or 0
-    cases = list(db.session.scalars(paging))
-    result = SearchPage(total, cases, facet_counts(member, filters, found), sort)
+        paging = _paged(filtered_query(member, filters, sort, found), per_page, (page - 1) * per_page, listing,
+                        snippets=searching)
+    facets, total = _facets_and_total(member, filters, found)
+    cases = _cases(paging, listing)
+    result = SearchPage(total, cases, facets, sort)
     if searching:
         result.snippets = search.snippets(cases, found.query)
         if found.corrected_from is not None:
@@ -371,11 +436,12 @@ def _engine_page(member: Member | None, filters: Filters, page: int, per_page: i
     and counts the facets over the same selection (each without its own filter), under the reader's scope; None
     when nothing searchable was typed (the listing then shows every case)."""
     viewer = search_viewer(member)
-    query, typed = search.corrected(viewer, filters.q, correct=not filters.verbatim)
-    if not query:
-        return None
-    found = search.page(viewer, query, dict(filters.values), FACETS, page, per_page)
-    cases = _load(found.page_ids, _listed(listing))
+    with search.reading():  # the correction, the page and its facets: one planner setting, each word looked up once
+        query, typed = search.corrected(viewer, filters.q, correct=not filters.verbatim)
+        if not query:
+            return None
+        found = search.page(viewer, query, dict(filters.values), FACETS, page, per_page)
+    cases = _load(found.page_ids, listing, snippets=True)
     facets = {name: found.facets.get(name, {}) for name in FACETS}
     facets["year"] = dict(sorted(facets["year"].items(), reverse=True))
     result = SearchPage(found.total, cases, facets, "relevance", facets_exact=found.facets_exact,
@@ -416,9 +482,30 @@ class CaseFigures(NamedTuple):
 
 def case_figures(member: Member | None) -> list[CaseFigures]:
     """The visible cases as the statistics read them."""
-    columns = (Case.requesting_state, Case.requested_state, Case.cooperation_forms, Case.crime_types,
-               Case.legal_bases, Case.request_date, Case.decision_date, Case.completion_date)
-    return [CaseFigures(*row) for row in db.session.execute(visible_cases(member).with_only_columns(*columns))]
+    return figures_of(case_figure_rows(member))
+
+
+FIGURE_LISTS = (Case.cooperation_forms, Case.crime_types, Case.legal_bases)  # JSON lists, read as their text
+
+
+def case_figure_rows(member: Member | None) -> tuple[tuple, ...]:
+    """The visible cases' CaseFigures columns as plain values, the JSON lists as their text (undecoded): the same
+    rows give the same figures, so the statistics page keeps its figures under these rows (views.statistics)
+    rather than decoding three lists a case and counting again on every request."""
+    return tuple(tuple(row) for row in db.session.execute(_figure_statement(_vetted(member))))
+
+
+@functools.lru_cache(maxsize=2)
+def _figure_statement(vetted: bool) -> Select:
+    columns = (Case.requesting_state, Case.requested_state, *(cast(c, Text) for c in FIGURE_LISTS),
+               Case.request_date, Case.decision_date, Case.completion_date)
+    return visible_to(vetted).with_only_columns(*columns).order_by(Case.id)
+
+
+def figures_of(rows: tuple[tuple, ...]) -> list[CaseFigures]:
+    """case_figure_rows as CaseFigures (the lists decoded)."""
+    return [CaseFigures(a, b, json.loads(forms or "[]"), json.loads(crimes or "[]"), json.loads(bases or "[]"), *dates)
+            for a, b, forms, crimes, bases, *dates in rows]
 
 
 # ---------------------------------------------------------------- related cases
@@ -444,16 +531,25 @@ class RelatedCase(NamedTuple):
 def related_cases(member: Member | None, case: Case, limit: int = 5) -> list[RelatedCase]:
     """Visible cases sharing forms of cooperation, crime types or States with `case`, most shared values first.
     A State counts as shared whether it requests or is requested in either case."""
-    states = tuple(s for s in (case.requesting_state, case.requested_state) if s)
+    states = [s for s in (case.requesting_state, case.requested_state) if s]
+    values = {"case_id": case.id, "forms": list(case.cooperation_forms or ()),
+              "crimes": list(case.crime_types or ()), "states": states}
+    return [RelatedCase(*row) for row in db.session.execute(_related_statement(_vetted(member), limit), values)]
+
+
+@functools.lru_cache(maxsize=8)
+def _related_statement(vetted: bool, limit: int) -> Select:
+    """related_cases' statement, built once per process for a scope (the case's values bound): building it and its
+    cache key cost more than running it."""
     wanted = [
-        and_(CaseFacet.kind == "cooperation_form", CaseFacet.code.in_(tuple(case.cooperation_forms or ()))),
-        and_(CaseFacet.kind == "crime_type", CaseFacet.code.in_(tuple(case.crime_types or ()))),
-        and_(CaseFacet.kind.in_(("requesting_state", "requested_state")), CaseFacet.code.in_(states)),
+        and_(CaseFacet.kind == "cooperation_form", CaseFacet.code.in_(bindparam("forms", expanding=True))),
+        and_(CaseFacet.kind == "crime_type", CaseFacet.code.in_(bindparam("crimes", expanding=True))),
+        and_(CaseFacet.kind.in_(("requesting_state", "requested_state")),
+             CaseFacet.code.in_(bindparam("states", expanding=True))),
     ]
-    ids = visible_cases(member).where(Case.id != case.id).with_only_columns(Case.id)
+    ids = visible_to(vetted).where(Case.id != bindparam("case_id")).with_only_columns(Case.id)
     shared = func.count().label("shared")
     scores = (select(CaseFacet.case_id, shared).where(or_(*wanted), CaseFacet.case_id.in_(ids))
               .group_by(CaseFacet.case_id).subquery())
-    query = (select(*(getattr(Case, name) for name in RelatedCase._fields)).join(scores, scores.c.case_id == Case.id)
-             .order_by(scores.c.shared.desc(), Case.published_at.desc(), Case.id.desc()).limit(limit))
-    return [RelatedCase(*row) for row in db.session.execute(query)]
+    return (select(*(getattr(Case, name) for name in RelatedCase._fields)).join(scores, scores.c.case_id == Case.id)
+            .order_by(scores.c.shared.desc(), Case.published_at.desc(), Case.id.desc()).limit(limit))

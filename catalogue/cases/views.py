@@ -1,6 +1,7 @@
 """Reading the catalogue: the listing with filters and facets, the case page, history, print view, exports, statistics."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -9,7 +10,7 @@ from urllib.parse import urlencode
 
 import pycountry
 from flask import Blueprint, Response, abort, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from catalogue.cases import charts, queries, revisions
 from catalogue.cases import search as search_services
@@ -196,8 +197,8 @@ def listing():
         csv_url=_listing_url("catalogue.export_csv", drop=("page",)),
         jsonl_url=_listing_url("catalogue.export_jsonl", drop=("page",)),
         region_codes=REGION_CODES, state_options=state_options, facets_exact=result.facets_exact,
-    )
         total_exact=result.total_exact,
+    )
 
 
 def _export_cases() -> list[Case]:
@@ -232,22 +233,34 @@ def export_jsonl():
 
 CHARTS_KEPT = 64  # the figures of a few scopes (visitors, members) in a few languages
 _charts: dict[tuple, tuple[dict, list[str]]] = {}
+FIGURES_KEPT = 16  # the figures of a few sets of rows (visitors', vetted members'; before and after a change)
+_figures: dict[str, dict] = {}
 
 
 @bp.get("/statistics")
 @public
 def statistics():
-    figures = compute(queries.case_figures(current_member()))
-    # The charts are a pure function of the figures and the language: kept per process under both (the figures
-    # themselves, not a version: other figures, from a change or another scope, are another key).
-    key = (request_translations(), repr(figures))
-    found = _charts.get(key)
-    if found is None:
+    # The figures are a pure function of the rows read (the reader's visible cases, lists undecoded): kept per
+    # process under a digest of the rows (another scope or a change reads other rows: another key; the rows
+    # themselves would weigh megabytes at 10,000 cases), which keys the charts (with the language) and the
+    # rendered sections (cached_fragment) too.
+    rows = queries.case_figure_rows(current_member())
+    digest = hashlib.blake2b(repr(rows).encode(), digest_size=20).hexdigest()
+    figures = _figures.get(digest)
+    if figures is None:
+        figures = compute(queries.figures_of(rows))
+        if len(_figures) >= FIGURES_KEPT:
+            _figures.clear()
+        _figures[digest] = figures
+    key = (request_translations(), digest)
+    kept = _charts.get(key)
+    if kept is None:
         if len(_charts) >= CHARTS_KEPT:
             _charts.clear()
-        found = _charts[key] = _charts_of(figures)
-    chart, region_names = found
-    return render_template("catalogue/stats.html", figures=figures, chart=chart, region_names=region_names)
+        kept = _charts[key] = _charts_of(figures)
+    chart, region_names = kept
+    return render_template("catalogue/stats.html", figures=figures, chart=chart, region_names=region_names,
+                           sections_key=("catalogue_statistics", digest))
 
 
 def _charts_of(figures: dict) -> tuple[dict, list[str]]:
@@ -275,12 +288,21 @@ def _charts_of(figures: dict) -> tuple[dict, list[str]]:
 
 def _readable_case(reference: str) -> Case:
     """The case the URL names, or 404 when absent or not visible to the reader (never 403)."""
-    return _readable_row(reference)[0]
+    return _readable_row(reference, _case_statement(False))[0]
 
 
-def _readable_row(reference: str, *columns) -> tuple:
-    """(The case the URL names, then `columns` of it read in the same statement), or 404 as _readable_case."""
-    found = db.session.execute(select(Case, *columns).where(Case.reference == reference)).first()
+@functools.lru_cache(maxsize=2)
+def _case_statement(counting_revisions: bool) -> Select:
+    """The case of a reference (bound), and how many revisions it has (not the revisions: each holds the whole case
+    as JSON) when `counting_revisions`: built once per process."""
+    columns = [select(func.count()).where(CaseRevision.case_id == Case.id).scalar_subquery()] \
+        if counting_revisions else []
+    return select(Case, *columns).where(Case.reference == bindparam("reference"))
+
+
+def _readable_row(reference: str, statement: Select) -> tuple:
+    """The row of `statement` (a Case first) for the reference the URL names, or 404 as _readable_case."""
+    found = db.session.execute(statement, {"reference": reference}).first()
     if found is None:
         abort(404)
     ensure(can_read_case(current_member(), found[0]))
@@ -300,9 +322,7 @@ def _version(case: Case) -> dict:
 @bp.get("/<reference>")
 @public
 def case_page(reference: str):
-    # How many revisions, not the revisions (each holds the whole case as JSON), with the case.
-    counted = select(func.count()).where(CaseRevision.case_id == Case.id).scalar_subquery()
-    case, revision_count = _readable_row(reference, counted)
+    case, revision_count = _readable_row(reference, _case_statement(True))
     related = queries.related_cases(current_member(), case)
     return render_template("catalogue/case.html", case=case, version=_version(case), related=related,
                            revision_count=revision_count)
