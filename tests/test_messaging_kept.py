@@ -1,6 +1,7 @@
 """Messages kept opened (network/messaging/kept.py): a page shown again does not verify and decrypt every message
 again, yet what is kept is sealed under the session that opened it, bounded, aged, never another member's, and never
 shown for a message that changed, whose sender's key changed, that was deleted, or once the reader's keys changed."""
+# ruff: noqa: F811 -- the `ready` fixture is imported from test_messaging_flow and requested by name
 from __future__ import annotations
 
 import json
@@ -8,7 +9,7 @@ import json
 import pytest
 
 from tests.conftest import submit
-from tests.test_messaging_flow import CANARY, _html, confirm_recovery_key, send
+from tests.test_messaging_flow import CANARY, _html, ready, send  # noqa: F401 (ready: a fixture)
 
 
 @pytest.fixture(autouse=True)
@@ -20,15 +21,6 @@ def _empty_keeps():
     yield
     kept.PLAINTEXTS.clear()
     kept.RECEIPTS.clear()
-
-
-@pytest.fixture
-def ready(auth):
-    def make(member):
-        client = auth.client_for(member)
-        confirm_recovery_key(client)
-        return client
-    return make
 
 
 def _kept_for(member_id: int) -> list[tuple]:

@@ -3,6 +3,7 @@ its decision chosen on purpose, the empty directory, heading levels in legal req
 and system, replies that keep the handling instructions, and reference links that show what they point to (to the
 readers who may see it). The layout items (navigation bar at 1280 px, catalogue on a phone, heading sizes) are
 checked in a browser: test_browser_ui_polish.py."""
+# ruff: noqa: F811 -- the `ready` fixture is imported from test_messaging_flow and requested by name
 from __future__ import annotations
 
 import re
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 from network.core.clock import utcnow
 from network.core.db import db
 from tests.conftest import submit
+from tests.test_messaging_flow import ready  # noqa: F401 (a fixture)
 
 FIREFOX_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
 
@@ -168,15 +170,6 @@ def test_the_security_page_names_sessions_by_browser_and_system_with_the_full_st
 
 # ---------------------------------------------------------------- 6. replies keep the handling instructions
 
-@pytest.fixture
-def ready(auth):
-    from tests.test_messaging_flow import confirm_recovery_key
-
-    def make(member):
-        client = auth.client_for(member)
-        confirm_recovery_key(client)
-        return client
-    return make
 
 
 def _checked(page: str, name: str) -> bool:
