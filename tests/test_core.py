@@ -140,6 +140,24 @@ def test_demo_commands_refuse_outside_demo_mode(app):
     assert "demo mode" in result.output
 
 
+@pytest.mark.persistence
+def test_demo_load_leaves_postgresql_with_statistics_of_what_it_loaded(app):
+    """After the bulk load the planner and the search (its words' shares) have statistics at once, as after a
+    restore: PostgreSQL's autovacuum would analyse the tables only later, if it runs at all."""
+    from sqlalchemy import text
+
+    app.config["DEMO_MODE"] = True
+    if db.engine.dialect.name != "postgresql":
+        return  # SQLite plans without statistics
+    started = db.session.scalar(text("SELECT now()"))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    analysed = db.session.execute(text("SELECT relname, last_analyze FROM pg_stat_user_tables WHERE relname IN "
+                                       "('members', 'case_search')")).all()
+    assert len(analysed) == 2 and all(last is not None and last >= started for _name, last in analysed), analysed
+
+
 def test_demo_load_is_idempotent_and_writes_private_accounts_file(app):
     from network.members.models import Application, Member
 
