@@ -3,6 +3,7 @@ sample of the matches in the same pass that counts them (the total stays exact, 
 reader's scope in both; pages without words read the newest first from ix_case_search_filed_on. PostgreSQL only:
 run on the migrated test database, inside a transaction rolled back at the end. The thresholds are lowered so
 that 400 cases stand for 100,000."""
+# ruff: noqa: F811 -- the engine and statements fixtures come from tests/search_postgres_support.py
 from __future__ import annotations
 
 from collections import Counter
@@ -10,12 +11,11 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
 from network.search import postgres_backend as pb
 from network.search.backend import ANONYMOUS, Viewer
 from network.search.documents import SearchDocument, Version
+from tests.search_postgres_support import engine, indexed, statements  # noqa: F401 (fixtures)
 
 VETTED = Viewer(vetted=True)
 FACETS = ("cooperation_form", "region", "outcome", "crime_type")
@@ -59,32 +59,9 @@ def _exact(viewer: Viewer, word: str | None = None) -> tuple[int, dict[str, dict
 
 
 @pytest.fixture(scope="module")
-def engine(postgres_migrated):
-    engine = sa.create_engine(postgres_migrated)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture(scope="module")
 def backend(engine):
-    with Session(engine) as session:
-        backend = pb.PostgresBackend(lambda: session)
-        backend.rebuild(DOCUMENTS)
-        session.execute(sa.text("ANALYZE case_search"))
+    with indexed(engine, DOCUMENTS) as backend:
         yield backend
-        session.rollback()
-
-
-@pytest.fixture
-def statements(engine):
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.mark.parametrize("viewer", [ANONYMOUS, VETTED], ids=["anonymous", "vetted"])

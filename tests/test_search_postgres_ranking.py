@@ -2,6 +2,7 @@
 exists, the GIN path where it does not (both give the page full ranking gives), and text queries with filters
 selected through the text's GIN index. PostgreSQL only: these are the PostgreSQL engine's own plans, run on the
 migrated test database (inside a transaction rolled back at the end)."""
+# ruff: noqa: F811 -- the engine and statements fixtures come from tests/search_postgres_support.py
 from __future__ import annotations
 
 from datetime import date
@@ -9,11 +10,11 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.orm import Session
 
 from network.search import postgres_backend as pb
 from network.search.backend import Viewer
 from network.search.documents import SearchDocument, Version
+from tests.search_postgres_support import engine, indexed, statements  # noqa: F401 (fixtures)
 
 VETTED = Viewer(vetted=True)
 TITLES = ("Yacht confiscation and yacht sale", "Yacht confiscation", "Bank records of a shell company",
@@ -34,37 +35,14 @@ def _document(n: int) -> SearchDocument:
 
 
 @pytest.fixture(scope="module")
-def engine(postgres_migrated):
-    engine = sa.create_engine(postgres_migrated)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture(scope="module")
 def backend(engine):
     """300 cases indexed in a transaction of their own, rolled back when the module is done."""
-    with Session(engine) as session:
-        backend = pb.PostgresBackend(lambda: session)
-        backend.rebuild(_document(n) for n in range(1, 301))
-        session.execute(sa.text("ANALYZE case_search"))
+    with indexed(engine, (_document(n) for n in range(1, 301))) as backend:
         yield backend
-        session.rollback()
 
 
 def _rum_available(session) -> bool:
     return bool(session.scalar(sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'rum'")))
-
-
-@pytest.fixture
-def statements(engine):
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(engine, "before_cursor_execute", record)
 
 
 def test_the_migration_gives_ranking_a_rum_index_where_the_server_offers_rum(backend):
