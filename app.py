@@ -25,6 +25,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     instance_path = (overrides or {}).get("INSTANCE_PATH") or os.environ.get("NETWORK_INSTANCE_PATH")
     app = Flask(__name__, instance_relative_config=True, instance_path=str(instance_path) if instance_path else None)
     configure_settings(app, overrides)
+    configure_routing(app)  # before any route is added
     secure_files_at_rest(app)  # instance folder 0700, files 0600: before anything is written there
     configure_database(app)
     configure_sessions(app)
@@ -53,6 +54,21 @@ def configure_search(app: Flask) -> None:
 
 
 SHAPES_KEPT = 10_000  # sessions whose badges' shape a process remembers (a few hundred bytes each)
+
+
+def configure_routing(app: Flask) -> None:
+    """Every <int:...> of an address names a row: a number above the database's integer matches no route (404) and
+    never reaches a query (SQLite overflows on it, PostgreSQL refuses it): one rule for every route."""
+    from werkzeug.routing import IntegerConverter
+
+    from network.core.forms import LARGEST_INTEGER
+
+    class RowNumber(IntegerConverter):
+        def __init__(self, map, *args, **kwargs):  # noqa: A002 (werkzeug's name)
+            kwargs.setdefault("max", LARGEST_INTEGER)
+            super().__init__(map, *args, **kwargs)
+
+    app.url_map.converters["int"] = RowNumber
 
 
 def configure_login(app: Flask) -> None:

@@ -6,6 +6,7 @@ subject in forms, imports and the API; a byte-order mark refused with its line n
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -415,3 +416,21 @@ def test_a_nul_in_any_field_of_a_case_is_refused_by_the_api_naming_the_field(app
     assert any(p.startswith("summary:") and "NUL" in p for p in problems), problems
     assert any(p.startswith("keywords.1:") for p in problems), problems
     assert count(Case) == 0
+
+
+def test_a_number_larger_than_any_row_in_any_address_is_not_found(app, auth, admin):
+    """Every route with a number in its address, asked by the platform's administrator: a number
+    above the database's integer names nothing (404), never an overflow in a query (500) nor a page."""
+    from werkzeug.routing import IntegerConverter
+
+    client = auth.client_for(admin)
+    tried = 0
+    for rule in app.url_map.iter_rules():
+        numbers = [name for name, converter in rule._converters.items() if isinstance(converter, IntegerConverter)]
+        if not numbers or "GET" not in rule.methods or rule.endpoint == "static":
+            continue
+        path = re.sub(r"<(?:[^:>]+:)?(\w+)>", lambda m, numbers=numbers: "1" + "0" * 20 if m.group(1) in numbers else "x",
+                      rule.rule)
+        assert client.get(path).status_code == 404, path
+        tried += 1
+    assert tried >= 20  # the forum, messages, requests, the directory's changes, the catalogue's files...

@@ -11,7 +11,7 @@ from network.core import counters
 from network.core.access import current_member, ensure, requires
 from network.core.clock import utcnow
 from network.core.db import db
-from network.core.forms import show_domain_error
+from network.core.forms import LARGEST_INTEGER, show_domain_error
 from network.directory import changes
 from network.directory import tasks as directory_tasks
 from network.directory.change_forms import ApproveForm, EntryForm, ReconfirmForm, ReturnForm
@@ -52,11 +52,10 @@ def _authority_or_404(key: str) -> Authority:
     return authority
 
 
-MAX_ID = 2**31 - 1  # larger numbers in a URL name nothing (and PostgreSQL's integer would refuse them)
 
 
 def _change_or_404(change_id: int) -> AuthorityChange:
-    change = changes.get_change(change_id) if change_id <= MAX_ID else None
+    change = changes.get_change(change_id)  # at most the database's integer (app.configure_routing)
     if change is None:
         abort(404)
     return change
@@ -122,7 +121,7 @@ def propose(key: str):
 def _returned_to_start_from(authority: Authority) -> AuthorityChange | None:
     """?from=<id>: start again from one of the authority's returned proposals."""
     wanted = request.args.get("from", type=int)
-    if wanted is None or not 0 < wanted <= MAX_ID:
+    if wanted is None or not 0 < wanted <= LARGEST_INTEGER:
         return None
     change = changes.get_change(wanted)
     if change is None or change.authority_id != authority.id or change.status != "returned":
@@ -257,7 +256,7 @@ def history(key: str):
 @requires(can_read_directory)
 def version(key: str, number: int):
     authority = _authority_or_404(key)
-    shown = get_version(authority, number) if number <= MAX_ID else None
+    shown = get_version(authority, number)  # at most the database's integer (app.configure_routing)
     if shown is None:
         abort(404)
     previous = get_version(authority, number - 1) if number > 1 else None

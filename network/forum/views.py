@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased, defaultload
 from network.core import counters
 from network.core.access import current_member, ensure, requires
 from network.core.db import db
-from network.core.forms import show_domain_error
+from network.core.forms import LARGEST_INTEGER, show_domain_error
 from network.core.mail import deliver_queued
 from network.directory.models import Authority
 from network.forum import access, attachments, hooks, moderation, notifications, services
@@ -73,7 +73,6 @@ bp = Blueprint("forum", __name__, url_prefix="/forum")
 TOPICS_PER_PAGE = 25
 POSTS_PER_PAGE = 20
 SEARCH_PER_PAGE = 20
-MAX_ID = 2**31 - 1  # no row has a larger id; a larger number in an address would overflow the database's integer
 
 
 def _register_demo(state) -> None:
@@ -431,7 +430,7 @@ def _render_topic(topic: Topic, reply_form: ReplyForm, status: int = 200, head=N
     if wanted and total:
         before = db.session.scalar(access.readable_posts_before(moderates),
                                    {access.PAGE_TOPIC.key: topic.id, access.PAGE_MEMBER.key: member.id,
-                                    access.PAGE_BEFORE.key: min(wanted, MAX_ID)})  # an id, not any number
+                                    access.PAGE_BEFORE.key: min(wanted, LARGEST_INTEGER)})  # an id, not any number
         page = before // POSTS_PER_PAGE + 1
     else:
         page = _page()
@@ -470,14 +469,14 @@ def _render_topic(topic: Topic, reply_form: ReplyForm, status: int = 200, head=N
 @bp.get("/topics/<int:topic_id>")
 @requires(can_use_forum)
 def topic(topic_id: int):
-    head = _topic_head(topic_id) if topic_id <= MAX_ID else None
+    head = _topic_head(topic_id)  # the route's number is at most the database's integer (app.configure_routing)
     found = head[0] if head is not None else None
     ensure(found is not None and access.can_read_topic(current_member(), found))
     if found.merged_into_id is not None:
         return redirect(url_for("forum.topic", topic_id=found.merged_into_id), 301)
     form = ReplyForm()
     quoted = request.args.get("quote", type=int)
-    if quoted and 0 < quoted <= MAX_ID:
+    if quoted and 0 < quoted <= LARGEST_INTEGER:
         post = db.session.get(Post, quoted)
         if post is not None and post.topic_id == found.id and access.can_read_post(current_member(), post):
             form.body.data = quote(post.author.name if post.author else _("A former member"), post.body_markdown)
