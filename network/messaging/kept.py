@@ -17,18 +17,12 @@ check read): a sender's page shows the same receipts on every opening.
 """
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
-from network.messaging.formats import KEY_LENGTH, NONCE_LENGTH, domain
+from network.core.crypto import SealError, derive_key, open_with_key, seal_with_key
 
 ENTRIES = 4096  # plaintexts kept per process
 BUDGET = 4 * 1024 * 1024  # bytes of sealed plaintext kept per process
@@ -37,22 +31,21 @@ LARGEST = 64 * 1024  # a longer message is opened again each time (it would crow
 
 
 class Sealer:
-    """One session's key for what it keeps: derived from the session cookie's token, for one member."""
+    """One session's key for what it keeps: derived from the session cookie's token, for one member; values sealed
+    as every sealed value of the platform is (network.core.crypto, the key bound as the context)."""
 
     def __init__(self, token: str, member_id: int):
-        key = HKDF(algorithm=hashes.SHA256(), length=KEY_LENGTH + 16, salt=None,
-                   info=domain("kept-plaintext") + str(member_id).encode("ascii")).derive(token.encode("utf-8"))
-        self.aead = AESGCM(key[:KEY_LENGTH])
-        self.key_id = key[KEY_LENGTH:].hex()  # names the session in the keys (not a secret: it opens nothing)
+        key = derive_key(token.encode("utf-8"), f"network/messaging/kept-plaintext/{member_id}", 32 + 16)
+        self.key = key[:32]
+        self.key_id = key[32:].hex()  # names the session in the keys (not a secret: it opens nothing)
 
-    def seal(self, plaintext: bytes, bound: bytes) -> bytes:
-        nonce = os.urandom(NONCE_LENGTH)
-        return nonce + self.aead.encrypt(nonce, plaintext, bound)
+    def seal(self, plaintext: bytes, bound: str) -> bytes:
+        return seal_with_key(self.key, plaintext, bound)
 
-    def open(self, sealed: bytes, bound: bytes) -> bytes | None:
+    def open(self, sealed: bytes, bound: str) -> bytes | None:
         try:
-            return self.aead.decrypt(sealed[:NONCE_LENGTH], sealed[NONCE_LENGTH:], bound)
-        except InvalidTag:
+            return open_with_key(self.key, sealed, bound)
+        except SealError:
             return None
 
 
@@ -83,12 +76,12 @@ class KeptPlaintexts:
                 self._drop(key)
                 return None
             self._kept.move_to_end(key)
-        return sealer.open(found[1], repr(key).encode("utf-8"))
+        return sealer.open(found[1], repr(key))
 
     def put(self, key: tuple, sealer: Sealer, plaintext: bytes) -> None:
         if len(plaintext) > LARGEST:
             return
-        sealed = sealer.seal(plaintext, repr(key).encode("utf-8"))
+        sealed = sealer.seal(plaintext, repr(key))
         with self._lock:
             if key in self._kept:
                 self._drop(key)
