@@ -7,6 +7,8 @@ and the top functions by cumulative and own time printed.
     .venv/bin/python benchmarks/profile_pages.py --keep /tmp/demo forum       # build once, keep the folder ...
     .venv/bin/python benchmarks/profile_pages.py --reuse /tmp/demo forum      # ... and profile it again later
     .venv/bin/python benchmarks/profile_pages.py --no-profile --repeat 5 home-member inbox   # timings only
+    .venv/bin/python benchmarks/profile_pages.py --database-url postgresql://postgres@127.0.0.1:5432/prof_x forum
+        # on PostgreSQL: the database must exist and be empty; with --keep its address is kept for --reuse
 
 A page is a name of pages.py (forum, topic, inbox, conversation-20 ...), `home-member` (/ signed in) or a path
 (requested as the member). The CPU time is the process's (time.process_time), so other work on the machine
@@ -30,9 +32,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pages as bench  # noqa: E402 (the same platform and sign-in as the load benchmark)
 
 
-def build(folder: str) -> dict:
-    """The demonstration platform in folder, with the long topic and conversation; the paths are kept beside it."""
-    env = bench.platform_environment(folder, 5000, None)
+def build(folder: str, database_url: str | None = None) -> dict:
+    """The demonstration platform in folder (and in database_url if given), with the long topic and conversation;
+    the paths and the database's address are kept beside it."""
+    if database_url:
+        (Path(folder) / "bench-database.txt").write_text(database_url)
+    env = bench.platform_environment(folder, 5000, database_url)
     bench.progress(f"Creating the demonstration platform in {folder}")
     bench.flask(env, "db", "upgrade")
     bench.flask(env, "demo", "load")
@@ -48,7 +53,8 @@ def build(folder: str) -> dict:
 
 
 def reuse(folder: str) -> dict:
-    env = bench.platform_environment(folder, 5000, None)
+    kept = Path(folder) / "bench-database.txt"
+    env = bench.platform_environment(folder, 5000, kept.read_text().strip() if kept.exists() else None)
     os.environ.clear()
     os.environ.update(env)
     from app import create_app
@@ -95,6 +101,7 @@ def main() -> None:
     parser.add_argument("--no-profile", action="store_true", help="timings and statements only")
     parser.add_argument("--keep", help="build the platform in this folder and keep it")
     parser.add_argument("--reuse", help="profile a platform built before with --keep")
+    parser.add_argument("--database-url", help="an empty PostgreSQL database to build the platform in")
     args = parser.parse_args()
 
     if args.reuse:
@@ -102,7 +109,7 @@ def main() -> None:
     else:
         folder = args.keep or tempfile.mkdtemp(prefix="bench-profile-")
         Path(folder).mkdir(parents=True, exist_ok=True)
-        platform = build(folder)
+        platform = build(folder, args.database_url)
     app, paths = platform["app"], platform["paths"]
     clients = signed_in_clients(app, platform["accounts"])
     counter = bench.Statements(app)
