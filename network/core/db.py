@@ -1,6 +1,9 @@
-"""The database: one SQLAlchemy instance, SQLite pragmas for durability, one commit per request."""
+"""The database: one SQLAlchemy instance, SQLite pragmas for durability, one commit per request (on PostgreSQL, a
+transaction only once the request writes), pooled PostgreSQL connections the server closed replaced before use."""
 from __future__ import annotations
 
+import select as selectors
+from collections.abc import Sequence
 from datetime import datetime
 
 from flask import Flask, Response, g
@@ -8,6 +11,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from network.core.clock import utcnow
@@ -58,6 +62,158 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:  # noqa: ARG00
     cursor.close()
 
 
+# PostgreSQL: a transaction only from the first statement that may change something. A request that only reads
+# (most GETs) then costs its statements and nothing else, where psycopg would send BEGIN before the first and the
+# commit a COMMIT after the last (two of a page's four to eight round trips). Reads are the same either way: at
+# READ COMMITTED, the level the app runs at, every statement of a transaction sees its own snapshot, so reads
+# outside one see exactly what they would see inside; and everything from the first write to the commit or the
+# rollback (the write, what is read after it, every later write) is one transaction as before. "May change
+# something" is decided on the SQL text (never holding user input: values are bound): anything but a SELECT, and a
+# SELECT that locks (FOR UPDATE / SHARE, advisory locks) or sets a setting for the transaction (set_config), since a
+# lock or a setting outside a transaction would end with the statement.
+_MAY_WRITE = ("for update", "for share", "for no key update", "for key share", "advisory", "set_config")
+_READS_ONLY: dict[str, bool] = {}
+
+
+def reads_only(statement: str) -> bool:
+    known = _READS_ONLY.get(statement)
+    if known is None:
+        lowered = statement.lstrip().lower()
+        known = lowered.startswith("select") and not any(word in lowered for word in _MAY_WRITE)
+        if len(_READS_ONLY) < 10_000:  # the app's statements are a few hundred; literal SQL must not grow it forever
+            _READS_ONLY[statement] = known
+    return known
+
+
+def _transaction_when_needed(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ARG001
+    """before_cursor_execute of a PostgreSQL engine: psycopg's autocommit on for a read (not a streamed one) while no
+    transaction is open, off (psycopg then sends BEGIN with the statement) for anything else. A connection given an isolation level
+    of its own (AUTOCOMMIT for VACUUM, SERIALIZABLE) is left as it was set."""
+    dbapi_connection = conn.connection.dbapi_connection
+    if "isolation_level" in conn._execution_options:  # noqa: SLF001 (SQLAlchemy keeps them there)
+        return
+    # A streamed read (yield_per, stream_results) runs on a server-side cursor, which lives in a transaction.
+    if reads_only(statement) and not (context is not None and context._is_server_side):  # noqa: SLF001
+        if not dbapi_connection.autocommit and dbapi_connection.info.transaction_status == _IDLE:
+            dbapi_connection.autocommit = True
+    elif dbapi_connection.autocommit:
+        dbapi_connection.autocommit = False
+
+
+def _dropped_by_server(dbapi_connection, connection_record, connection_proxy) -> None:  # noqa: ARG001
+    """Pool checkout of a PostgreSQL engine: a pooled connection the server closed while it sat idle (a restart, a
+    failover, idle_session_timeout, a terminated backend) has the server's farewell or the end of the stream waiting
+    to be read, where a live idle connection has nothing. Such a connection is replaced before use (the pool tries a
+    new one on DisconnectionError), without the round trip pool_pre_ping would add to every request; a connection
+    that dies while in use fails as before (the 503 of network/core/errors, and the pool drops it)."""
+    if dbapi_connection.closed or dbapi_connection.broken:
+        raise DisconnectionError("connection closed")
+    if not hasattr(selectors, "poll"):  # Windows
+        readable = selectors.select([dbapi_connection.fileno()], [], [], 0)[0]
+    else:
+        poller = selectors.poll()
+        poller.register(dbapi_connection.fileno(), selectors.POLLIN)
+        readable = poller.poll(0)
+    if readable:
+        raise DisconnectionError("the server closed the connection")
+
+
+class _Description(Sequence):
+    """cursor.description, its columns built when first read. SQLAlchemy reads the description of every result but
+    looks into it only the first time a compiled statement runs (then it keeps its own metadata): psycopg's list,
+    one Column object per column (its name decoded, its type looked up), cost a few microseconds a column, every
+    statement, for nothing. Holds the result it describes, so it describes that one even after the cursor moves on."""
+
+    __slots__ = ("_cursor", "_result", "_columns")
+
+    def __init__(self, cursor, result) -> None:
+        self._cursor, self._result, self._columns = cursor, result, None
+
+    def _built(self) -> list:
+        if self._columns is None:
+            from psycopg import Column
+
+            source = _ColumnSource(self._result, self._cursor._encoding, self._cursor.adapters)  # noqa: SLF001
+            self._columns = [Column(source, i) for i in range(self._result.nfields)]  # type: ignore[arg-type]
+        return self._columns
+
+    def __len__(self) -> int:
+        return self._result.nfields
+
+    def __getitem__(self, index):
+        return self._built()[index]
+
+    def __iter__(self):
+        return iter(self._built())
+
+    def __eq__(self, other: object) -> bool:
+        return list(self._built()) == other if isinstance(other, (list, tuple, _Description)) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self._built())
+
+
+class _ColumnSource:
+    """What psycopg's Column reads of a cursor: its result, encoding and adapters."""
+
+    __slots__ = ("pgresult", "_encoding", "adapters")
+
+    def __init__(self, pgresult, encoding: str, adapters) -> None:
+        self.pgresult, self._encoding, self.adapters = pgresult, encoding, adapters
+
+
+def _lazy_description_cursor():
+    import psycopg
+    from psycopg.pq import ExecStatus
+
+    rows = frozenset({ExecStatus.TUPLES_OK, ExecStatus.SINGLE_TUPLE, getattr(ExecStatus, "TUPLES_CHUNK", None)})
+
+    class LazyDescriptionCursor(psycopg.Cursor):
+        __slots__ = ()
+
+        @property
+        def description(self):  # as psycopg's, with the columns built on first use
+            result = self.pgresult
+            if result and (result.nfields or result.status in rows):
+                return _Description(self, result)
+            return None
+
+    return LazyDescriptionCursor
+
+
+def _configure_postgres(app: Flask) -> None:
+    global _IDLE, _PLAIN_CURSOR, _LAZY_CURSOR  # psycopg is imported only where PostgreSQL is used
+    import psycopg
+    from psycopg import _queries
+    from psycopg.pq import TransactionStatus
+
+    _IDLE = TransactionStatus.IDLE
+    _PLAIN_CURSOR, _LAZY_CURSOR = psycopg.Cursor, _lazy_description_cursor()
+    # psycopg rewrites a statement's %(name)s placeholders into $n once per statement text and remembers it, but
+    # only for texts up to 4 KiB; the signed-in request's first statement (session, member, roles, counts: about
+    # 5.6 KiB) was rewritten on every request (about 40 us). The app's statements are a few dozen fixed texts.
+    if getattr(_queries, "MAX_CACHED_STATEMENT_LENGTH", 0) < 32768:
+        _queries.MAX_CACHED_STATEMENT_LENGTH = 32768
+    with app.app_context():
+        for engine in db.engines.values():
+            if engine.dialect.name == "postgresql" and not event.contains(engine, "before_cursor_execute",
+                                                                         _transaction_when_needed):
+                event.listen(engine, "before_cursor_execute", _transaction_when_needed)
+                event.listen(engine.pool, "checkout", _dropped_by_server)
+                event.listen(engine.pool, "connect", _new_connection)
+
+
+def _new_connection(dbapi_connection, connection_record) -> None:  # noqa: ARG001
+    """Pool connect of a PostgreSQL engine: cursors with the lazy description (unless connect_args chose a class)."""
+    if dbapi_connection.cursor_factory is _PLAIN_CURSOR:
+        dbapi_connection.cursor_factory = _LAZY_CURSOR
+
+
+_IDLE = _PLAIN_CURSOR = _LAZY_CURSOR = None
+
+
 def hold(obj: object) -> None:
     """Serialise a check-then-act on one row (one open proposal, a status that moves once, one vouch per focal
     point): lock the row until the commit, then read it again, so what is checked next is the committed truth and a
@@ -104,6 +260,8 @@ def _commit_request(response: Response) -> Response:
 
 def configure_database(app: Flask) -> None:
     db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        _configure_postgres(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/migrations"))
     app.before_request(_fresh_request_state)
     app.after_request(_commit_request)
