@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from flask import current_app, session
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from network.core import audit
 from network.core.clock import utcnow
@@ -64,13 +65,18 @@ def key_sets(member: Member) -> list[MemberKeys]:
     return list(memo[member.id])
 
 
+# The private keys' wraps (the larger part of a key set) are read only where a password or the recovery key opens or
+# re-wraps them: pages that only read key sets (whose public keys, which version) leave them out.
+WRAPS_DEFERRED = (defer(MemberKeys.password_wrapped), defer(MemberKeys.recovery_wrapped))
+
+
 def key_sets_of(member_ids) -> dict[int, list[MemberKeys]]:
     """key_sets of several members: those not read yet in this request, in one statement."""
     memo = request_memo(KEY_SETS_MEMO)
     missing = {member_id for member_id in member_ids if member_id not in memo}
     if missing:
-        remember_key_sets(list(db.session.scalars(select(MemberKeys).where(MemberKeys.member_id.in_(missing)))),
-                          missing)
+        remember_key_sets(list(db.session.scalars(select(MemberKeys).where(MemberKeys.member_id.in_(missing))
+                                                  .options(*WRAPS_DEFERRED))), missing)
         memo = request_memo(KEY_SETS_MEMO)
     return {member_id: list(memo.get(member_id, [])) for member_id in member_ids}
 

@@ -14,8 +14,8 @@ from typing import IO, BinaryIO
 from flask import current_app, has_request_context, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, bindparam, event, exists, func, inspect, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import Integer, bindparam, event, exists, func, select
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from network.core import audit
@@ -116,21 +116,22 @@ def _shelved(member: Member):
 @functools.cache
 def _conversation_statement():
     """conversation_for_reading's statement, built once per process (its cache key too): the values are bound."""
-    person = joinedload(Conversation.participants).joinedload(ConversationParticipant.member)
+    participants = joinedload(Conversation.participants)
     return (select(Conversation, ConversationArchive.archived_at)
             .outerjoin(ConversationArchive, (ConversationArchive.conversation_id == Conversation.id)
                        & (ConversationArchive.member_id == bindparam("reading_member", type_=Integer)))
             .where(Conversation.id == bindparam("reading_conversation", type_=Integer))
-            .options(person.lazyload(Member.roles),
-                     person.defaultload(Member.authority).lazyload(Authority.designation_rows),
-                     joinedload(Conversation.participants).joinedload(ConversationParticipant.authority)
-                     .lazyload(Authority.designation_rows)))
+            # the columns the page shows (an attribute not loaded here is read when asked for)
+            .options(participants.joinedload(ConversationParticipant.member)
+                     .load_only(Member.id, Member.name, Member.status).lazyload("*"),
+                     participants.joinedload(ConversationParticipant.authority)
+                     .load_only(Authority.id, Authority.key, Authority.name, Authority.state).lazyload("*")))
 
 
 def conversation_for_reading(reader: Member, conversation_id: int) -> tuple[Conversation | None, bool]:
-    """The conversation, its participants with their members and mailboxes (names, not roles or designations), and
-    whether the reader archived it (is_archived), in one statement; (None, False) when there is no such
-    conversation. Access is the caller's to check (is_participant)."""
+    """The conversation, its participants with their members and mailboxes (names, not roles, authorities or
+    designations), and whether the reader archived it (is_archived), in one statement; (None, False) when there is
+    no such conversation. Access is the caller's to check (is_participant)."""
     row = db.session.execute(_conversation_statement(),
                              {"reading_conversation": conversation_id, "reading_member": reader.id}).unique().first()
     if row is None:
@@ -487,9 +488,11 @@ def stored_envelope(message: Message) -> Envelope:
 PUBLIC_KEYS_CACHE = watch("messaging_public_keys", MemberKeys)
 
 
-def _member_public(member_id: int, key_version: int) -> MemberPublicKeys | None:
-    """A member's public keys of one version, looked up once per request."""
-    cache = request_memo(PUBLIC_KEYS_CACHE)
+def _member_public(member_id: int, key_version: int, cache: dict | None = None) -> MemberPublicKeys | None:
+    """A member's public keys of one version, looked up once per request. cache: request_memo(PUBLIC_KEYS_CACHE), when
+    the caller looks up many while nothing changes in the session (read_conversation)."""
+    if cache is None:
+        cache = request_memo(PUBLIC_KEYS_CACHE)
     if (member_id, key_version) not in cache:
         keys = db.session.scalar(select(MemberKeys).where(MemberKeys.member_id == member_id,
                                                           MemberKeys.key_version == key_version))
@@ -497,10 +500,10 @@ def _member_public(member_id: int, key_version: int) -> MemberPublicKeys | None:
     return cache[(member_id, key_version)]
 
 
-def _sender_public(message: Message, envelope: Envelope) -> MemberPublicKeys:
+def _sender_public(message: Message, envelope: Envelope, cache: dict | None = None) -> MemberPublicKeys:
     if envelope.header["sender"] != member_slot(message.sender_id or 0):
         raise MessagingError("the envelope names another sender")
-    keys = _member_public(message.sender_id, envelope.header["sender_key_version"])
+    keys = _member_public(message.sender_id, envelope.header["sender_key_version"], cache)
     if keys is None:
         raise MessagingError("the sender's key is unknown")
     return keys
@@ -543,18 +546,23 @@ def _kept_sealer(reader: Member) -> kept.Sealer | None:
     return found[1]
 
 
-def _opened_for_reading(message: Message, reader: Member, ring: Keyring, keep: bool = True) -> tuple[dict, bytes]:
+def _opened_for_reading(message: Message, reader: Member, ring: Keyring, keep: bool = True,
+                        sealer: kept.Sealer | None = None, publics: dict | None = None) -> tuple[dict, bytes]:
     """The signed header and the decrypted body, for showing: as open_stored does it, or as this session verified and
     decrypted it before (kept in this process's memory, sealed under the session, keyed by the exact envelope, the
     reader's slot and key version and the sender's key: network/messaging/kept.py). The clear columns are checked
-    against the signed header every time. Raises as open_stored does."""
-    sealer = _kept_sealer(reader) if keep else None
+    against the signed header every time. Raises as open_stored does. sealer: _kept_sealer(reader), and publics: the
+    request's memo of public keys, when the caller opens several messages (looked up here otherwise)."""
+    if not keep:
+        sealer = None
+    elif sealer is None:
+        sealer = _kept_sealer(reader)
     if sealer is None:
         opened = open_stored(message, reader, ring)
         return opened.header, opened.body
     envelope = stored_envelope(message)
     slot, _privates = _reader_slot(envelope, ring)
-    sender = _sender_public(message, envelope)
+    sender = _sender_public(message, envelope, publics)
     key = (reader.id, message.id, message.public_id, message.conversation.public_id, envelope.digest(), slot,
            envelope.wrap_for(slot).key_version, message.sender_id, sender.key_version, sender.fingerprint,
            sealer.key_id)
@@ -588,11 +596,12 @@ _MISSING_MEMBER = _l("This message was encrypted to keys you had before a passwo
 _MISSING_MAILBOX = _l("This message was encrypted to a version of the mailbox key that you do not hold.")
 
 
-def _show(message: Message, reader: Member, ring: Keyring, keep: bool = True) -> ShownMessage:
+def _show(message: Message, reader: Member, ring: Keyring, keep: bool = True,
+          sealer: kept.Sealer | None = None, publics: dict | None = None) -> ShownMessage:
     """The message as the reader sees it (keep=False: verified and decrypted now, not as kept from before)."""
     shown = ShownMessage(message=message)
     try:
-        header, body = _opened_for_reading(message, reader, ring, keep)
+        header, body = _opened_for_reading(message, reader, ring, keep, sealer, publics)
         content = json.loads(body.decode("utf-8"))
         shown.header, shown.subject, shown.text = header, str(content.get("subject", "")), str(content["text"])
         files = content.get("files", [])
@@ -675,7 +684,8 @@ def _receipt_signer(state: MessageRecipientState, record: dict) -> int | None:
     return int(recipient.split(":", 1)[1])
 
 
-def _receipt_checked(state: MessageRecipientState, raw: str | None, envelope: Envelope) -> bool:
+def _receipt_checked(state: MessageRecipientState, raw: str | None, envelope: Envelope,
+                     publics: dict | None = None) -> bool:
     if not raw:
         return False
     try:
@@ -683,7 +693,7 @@ def _receipt_checked(state: MessageRecipientState, raw: str | None, envelope: En
         signer = _receipt_signer(state, record)
         if signer is None:
             return False
-        keys = _member_public(signer, int(record.get("key_version")))
+        keys = _member_public(signer, int(record.get("key_version")), publics)
         if keys is None:
             return False
         # A receipt that verified is kept under everything the check read (kept.py): not checked again per page.
@@ -707,54 +717,57 @@ def _state_name(state: MessageRecipientState) -> str:
     return "—"
 
 
-def _states_for_sender(message: Message) -> list[dict]:
+def _states_for_sender(message: Message, publics: dict | None = None) -> list[dict]:
     envelope = stored_envelope(message)
     return [{"member": state.member, "name": _state_name(state), "delivered_at": state.delivered_at,
              "read_at": state.read_at,
-             "delivery_proof": _receipt_checked(state, state.delivery_receipt, envelope),
-             "read_proof": _receipt_checked(state, state.read_receipt, envelope)}
+             "delivery_proof": _receipt_checked(state, state.delivery_receipt, envelope, publics),
+             "read_proof": _receipt_checked(state, state.read_receipt, envelope, publics)}
             for state in message.states]
 
 
 @functools.cache
 def _messages_statement():
-    return (select(Message).where(Message.conversation_id == bindparam("reading_conversation", type_=Integer))
-            .order_by(Message.id))
-
-
-@functools.cache
-def _copies_statement():
-    """Every copy (recipient state) of a conversation's messages, in their order: read with a join on the
-    conversation, not an IN list of message ids (a statement built once per process)."""
-    return (select(MessageRecipientState).join(Message, Message.id == MessageRecipientState.message_id)
+    """A conversation's messages in their order, each with its copies (recipient states) in theirs, as (message, copy)
+    rows: one statement, not one for the messages and another for their copies (built once per process)."""
+    return (select(Message, MessageRecipientState)
+            .outerjoin(MessageRecipientState, MessageRecipientState.message_id == Message.id)
             .where(Message.conversation_id == bindparam("reading_conversation", type_=Integer))
-            .order_by(MessageRecipientState.id))
+            .order_by(Message.id, MessageRecipientState.id))
 
 
 def read_conversation(reader: Member, conversation: Conversation) -> list[ShownMessage]:
     """Every message verified and decrypted in the reader's session; the reader's copies marked read."""
     ring = keyring(reader, conversation)
     shown = []
-    # every message's copies in one statement, not per message; the copies' members are the participants, in the
-    # session already (conversation_for_reading): taken from it
-    messages = db.session.scalars(_messages_statement(), {"reading_conversation": conversation.id}).all()
-    copies: dict[int, list[MessageRecipientState]] = {message.id: [] for message in messages}
-    for state in db.session.scalars(_copies_statement(), {"reading_conversation": conversation.id}):
-        copies.setdefault(state.message_id, []).append(state)
-    for message in messages:
-        if "states" in inspect(message).unloaded:
+    # every message with its copies in one statement, not per message; the copies' members are the participants, in
+    # the session already (conversation_for_reading): taken from it
+    copies: dict[int, list[MessageRecipientState]] = {}
+    messages = []
+    for message, state in db.session.execute(_messages_statement(), {"reading_conversation": conversation.id}):
+        if message.id not in copies:
+            messages.append(message)
+            copies[message.id] = []
+        if state is not None:
+            copies[message.id].append(state)
+    for message in messages:  # an attribute not loaded is not in the object's __dict__
+        if "states" not in vars(message):
             set_committed_value(message, "states", copies[message.id])
         for state in message.states:
-            if "message" in inspect(state).unloaded:
+            if "message" not in vars(state):
                 set_committed_value(state, "message", message)
     _attach(conversation, messages)
     _prime_sender_keys(messages)
+    # Looked up once for the page, not per message: this session's key for what it keeps, and the request's memo of
+    # public keys (nothing changes in the session until mark_read below).
+    sealer, publics = _kept_sealer(reader), request_memo(PUBLIC_KEYS_CACHE)
     for message in messages:
         missing = _missing_key(message, reader, ring)
-        item = ShownMessage(message=message, problem=missing) if missing else _show(message, reader, ring)
+        item = ShownMessage(message=message, problem=missing) if missing else _show(message, reader, ring,
+                                                                                      sealer=sealer, publics=publics)
         if message.sender_id == reader.id:
             try:
-                item.states = _states_for_sender(message)
+                item.states = _states_for_sender(message, publics)
             except MessagingCryptoError:
                 item.states = []
         shown.append(item)
@@ -765,16 +778,20 @@ def read_conversation(reader: Member, conversation: Conversation) -> list[ShownM
 def _attach(conversation: Conversation, messages: list[Message]) -> None:
     """The messages just loaded are the whole conversation, in its order: set them as conversation.messages (the
     key-change warning reads them) and each one's conversation, and its sender when a participant (the page names
-    them), so that none of these is asked of the database again, nor looked up in the session per message."""
-    if "messages" in inspect(conversation).unloaded:
+    them), and each copy's member when a participant (the sender's receipts name them), so that none of these is
+    asked of the database again, nor looked up in the session per message."""
+    if "messages" not in vars(conversation):  # not loaded: not in the object's __dict__
         set_committed_value(conversation, "messages", list(messages))
     people = {p.member_id: p.member for p in conversation.participants if p.member_id}
     for message in messages:
-        unloaded = inspect(message).unloaded
-        if "conversation" in unloaded:
+        loaded = vars(message)
+        if "conversation" not in loaded:
             set_committed_value(message, "conversation", conversation)
-        if "sender" in unloaded and message.sender_id in people:
+        if "sender" not in loaded and message.sender_id in people:
             set_committed_value(message, "sender", people[message.sender_id])
+        for state in message.states:
+            if state.member_id in people and "member" not in vars(state):
+                set_committed_value(state, "member", people[state.member_id])
 
 
 @dataclass
@@ -869,15 +886,16 @@ def _listing_statement(archived: bool):
     listed = select(Conversation).where(Conversation.id.in_(mine))
     in_inbox = listed.with_only_columns(func.count(Conversation.id)).where(~shelved).scalar_subquery()
     in_archive = listed.with_only_columns(func.count(Conversation.id)).where(shelved).scalar_subquery()
-    person = selectinload(Conversation.participants).joinedload(ConversationParticipant.member)
+    participants = joinedload(Conversation.participants)  # joined to the page's rows (the limit applies to them)
     return (listed.where(shelved if archived else ~shelved).add_columns(in_inbox, in_archive)
             .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
-            # The people and mailboxes of each row, joined to the participants in one statement: their names, not
-            # the members' roles or any authority's designations.
-            .options(person.lazyload(Member.roles),
-                     person.defaultload(Member.authority).lazyload(Authority.designation_rows),
-                     selectinload(Conversation.participants).joinedload(ConversationParticipant.authority)
-                     .lazyload(Authority.designation_rows))
+            # The people and mailboxes of each row, joined to the participants in one statement: the columns the page
+            # shows (names), not the members' authorities or roles, nor any authority's designations (an attribute
+            # not loaded here is read when asked for, as a lazy relationship is).
+            .options(participants.joinedload(ConversationParticipant.member)
+                     .load_only(Member.id, Member.name, Member.status).lazyload("*"),
+                     participants.joinedload(ConversationParticipant.authority)
+                     .load_only(Authority.id, Authority.key, Authority.name, Authority.state).lazyload("*"))
             .limit(bindparam("inbox_limit", type_=Integer)).offset(bindparam("inbox_offset", type_=Integer)))
 
 
@@ -886,7 +904,7 @@ def inbox_listing(reader: Member, page: int = 1, per_page: int = INBOX_PAGE, arc
     statement (inbox_counts again only when the page lists nothing), and their participants."""
     rows = db.session.execute(_listing_statement(bool(archived)), {
         "inbox_reader": reader.id, "inbox_held": sorted(mailboxes.held_authority_ids(reader)) or [0],
-        "inbox_limit": per_page, "inbox_offset": (max(page, 1) - 1) * per_page}).all()
+        "inbox_limit": per_page, "inbox_offset": (max(page, 1) - 1) * per_page}).unique().all()
     if not rows:
         return InboxListing([], *inbox_counts(reader))
     return InboxListing([row[0] for row in rows], rows[0][1] or 0, rows[0][2] or 0)
@@ -922,7 +940,7 @@ def _inbox_messages_statement(holds_mailboxes: bool):
     return (select(Message, counted.c.urgent, counted.c.unread)
             .outerjoin(counted, counted.c.first_id == Message.id)
             .where(listed, counted.c.first_id.is_not(None) | Message.id.in_(pending))
-            .options(selectinload(Message.states)))
+            .options(joinedload(Message.states)))  # the copies in the same statement (a few per message)
 
 
 def _inbox_messages(reader: Member, held: set[str], conversation_ids: list[int]) -> tuple[
@@ -937,7 +955,7 @@ def _inbox_messages(reader: Member, held: set[str], conversation_ids: list[int])
     values = {"inbox_reader": reader.id, "inbox_conversations": list(conversation_ids)}
     if held:
         values["inbox_held_slots"] = sorted(held)
-    rows = db.session.execute(_inbox_messages_statement(bool(held)), values).all()
+    rows = db.session.execute(_inbox_messages_statement(bool(held)), values).unique().all()
     firsts = {message.conversation_id: (message, urgent, copies) for message, urgent, copies in rows
               if urgent is not None}
     place = {conversation_id: n for n, conversation_id in enumerate(conversation_ids)}

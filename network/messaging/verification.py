@@ -103,7 +103,7 @@ def _keys_and_marks():
             .outerjoin(KeyVerification, (KeyVerification.member_id == bindparam("marks_reader", type_=Integer))
                        & (KeyVerification.other_id == MemberKeys.member_id))
             .where(MemberKeys.member_id.in_(bindparam("marks_members", expanding=True)))
-            .order_by(MemberKeys.member_id, MemberKeys.key_version))
+            .order_by(MemberKeys.member_id, MemberKeys.key_version).options(*lifecycle.WRAPS_DEFERRED))
 
 
 def remember_keys_of(reader: Member, conversation: Conversation) -> None:

@@ -15,6 +15,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from network.core import counters
@@ -230,12 +231,34 @@ def _conversation_page(member: Member, found: Conversation, form, status: int = 
     # [[case:…]] and [[authority:…]] in the messages: links showing what the reader may see, one lookup for the page.
     titles = resolve_reference_titles(member, text_references([item.text for item in shown if item.ok]))
     subject = next((item.subject for item in shown[:1] if item.ok), None)
-    return render_template("messaging/conversation.html", conversation=found, shown=shown,
+    # What each message shows beyond its header, built here rather than by a call per cell in the template: the text
+    # (escaped, references linked), the time sent, and the sender's receipts table rows.
+    # The link to report a message is the same address but for the message's number at its end.
+    proof, to_report = _("signed receipt verified"), url_for("messages.report", conversation_id=found.id, message_id=0)
+    rows = [(item, linked_plain_text(item.text, titles) if item.ok else "", item.message.sent_at.isoformat(),
+             item.message.sent_at.strftime("%Y-%m-%d %H:%M"), _receipt_rows(item.states, proof) if item.states else "",
+             f"{to_report[:-1]}{item.message.id}")
+            for item in shown]
+    return render_template("messaging/conversation.html", conversation=found, shown=shown, rows=rows,
                            people=services.members_of(found), mailbox=services.mailbox_of(found), subject=subject,
                            form=form, handling_carried=carried, changed_keys=verification.changed_keys(member, found),
-                           message_html=lambda item: linked_plain_text(item.text, titles),
                            archived=services.is_archived(member, found) if archived is None else archived,
                            confirm=ConfirmForm()), status
+
+
+def _receipt_rows(states: list[dict], proof: str) -> Markup:
+    """The rows of a sender's receipts table (who, delivered, read: when, and whether a signed receipt verified),
+    every value escaped."""
+    proved = f' <span class="text-success">({escape(proof)})</span>'
+    rows = []
+    for state in states:
+        cells = "".join(f'<td>{at.strftime("%Y-%m-%d %H:%M")} UTC{proved if checked else ""}</td>' if at else
+                        "<td>—</td>"
+                        for at, checked in ((state["delivered_at"], state["delivery_proof"]),
+                                            (state["read_at"], state["read_proof"])))
+        rows.append(f'<tr>\n                <td><bdi>{escape(state["name"])}</bdi></td>\n                {cells}\n'
+                    '              </tr>')
+    return Markup("\n              ".join(rows))  # noqa: S704 (every value escaped above)
 
 
 @bp.post("/<int:conversation_id>/reply")
