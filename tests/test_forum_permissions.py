@@ -411,3 +411,66 @@ def test_the_rules_of_a_page_of_posts_answer_as_each_post_s_own_rules(app, forum
                         (name, topic.title, post.body_markdown)
                 answers.update(rules.values())
     assert answers == {(True, False), (False, True), (False, False)}  # every answer a post can have (own: no flag)
+
+
+@pytest.mark.persistence
+def test_the_facts_a_page_reads_with_its_own_statement_are_the_facts_statement_s(app, announcements):
+    """A page's statement carries the member's forum facts (access.facts_columns, aggregated differently on each
+    database): seeded from it, the rules answer as they do from the facts statement."""
+    from network.core.db import db
+    from network.forum import access, moderation
+    from network.forum.models import GroupMembership, Space
+
+    forum = announcements
+    with app.test_request_context("/forum/"):
+        db.session.add(GroupMembership(group_id=forum["editors"].id, member_id=forum["insider"].id,
+                                       role="space_moderator"))
+        db.session.flush()
+        moderation.silence_member(forum["moderator"], forum["insider"], 3, "Cooling off")
+        db.session.commit()
+    seen = []
+    for name in ("member", "insider", "outsider", "space_moderator", "moderator", "writer"):
+        reader = forum[name]
+        with app.test_request_context("/forum/"):
+            read = access._facts(reader)
+            expected = (read.roles, read.spaces, read.silence_id)
+        with app.test_request_context("/forum/"):
+            row = db.session.execute(select(*access.facts_columns(access.PAGE_MEMBER)),
+                                     {access.PAGE_MEMBER.key: reader.id, **access.facts_values()}).one()
+            access.seed_facts(reader, row)
+            seeded = access._facts(reader)
+            assert (seeded.roles, seeded.spaces, seeded.silence_id) == expected, name
+            facts = access.page_facts(reader)
+            for space in db.session.scalars(select(Space)):
+                assert facts.sees(space) == access.can_see_space(reader, space), (name, space.slug)
+        seen.append(expected)
+    insider = seen[1]
+    assert len(insider[0]) == 2 and insider[2] is not None and insider[1]["create"]  # two groups, a silence, grants
+
+
+@pytest.mark.persistence
+def test_the_index_names_every_group_that_sees_a_restricted_space_in_the_order_of_its_rows(app, auth, forum):
+    """The groups that see a restricted space are read with the spaces and the member's rules (one statement on
+    either database): an outsider's index names them all, in the order of the space's permission rows, in the padlock
+    and the text."""
+    from network.core.db import db
+    from network.forum.models import ForumGroup, SpacePermission
+    from tests.test_statement_budgets import statements_of
+
+    regional = forum["regional"]
+    for slug, name, sees in (("zeta", "Zeta prosecutors", True), ("beta", "Beta observers", False),
+                             ("alpha", "Alpha liaison magistrates", True)):
+        group = ForumGroup(slug=slug, name=name, description="")
+        db.session.add(group)
+        db.session.flush()
+        db.session.add(SpacePermission(space_id=regional.id, group_id=group.id, can_see=sees))
+    db.session.commit()
+    names = [permission.group.name for permission in sorted(regional.permissions, key=lambda row: row.id)
+             if permission.can_see and permission.group is not None]
+    assert names[1:] == ["Zeta prosecutors", "Alpha liaison magistrates"]
+    client = auth.client_for(forum["outsider"])
+    assert len(statements_of(app, client, "/forum/")) == 2  # the session; the spaces with all that and the rules
+    page = html(client.get("/forum/"))
+    listed = ", ".join(names)
+    assert f'title="Restricted to {listed}"' in page
+    assert f"Restricted to the members of {listed}." in page and "Beta observers" not in page

@@ -169,8 +169,12 @@ def resolve_reference_titles(reader: Member | None, wanted: set[tuple[str, str]]
 def prefetch_reference_titles(reader: Member | None, items: list) -> None:
     """Resolve the reference links of every post a page shows at once (views call this before rendering), so the
     `post_html` filter finds their titles without a query per post."""
-    htmls = [str(post_html(item)) for item in items if item is not None]
-    wanted = set().union(*(_references(html) for html in htmls)) if htmls else set()
+    prefetch_titles_of(reader, [post_html(item) for item in items if item is not None])
+
+
+def prefetch_titles_of(reader: Member | None, htmls: list[Markup]) -> None:
+    """prefetch_reference_titles, for a page that has its posts' HTML (post_html) at hand already."""
+    wanted = set().union(*(_references(str(html)) for html in htmls if has_references(html))) if htmls else set()
     _titles_of_this_request().update(resolve_reference_titles(reader, wanted))
 
 

@@ -24,6 +24,7 @@ from network.forum import access, attachments, hooks, moderation, notifications,
 from network.forum import search as forum_search
 from network.forum import tasks as forum_tasks
 from network.forum.access import can_use_forum
+from network.forum.cards import post_cards
 from network.forum.forms import (
     ButtonForm,
     DecisionForm,
@@ -61,6 +62,7 @@ from network.forum.render import (
     has_references,
     post_html,
     prefetch_reference_titles,
+    prefetch_titles_of,
     quote,
     titled_references,
 )
@@ -180,10 +182,23 @@ def _topic_url(topic: Topic, post: Post | None = None) -> str:
 
 # ---------------------------------------------------------------- spaces
 
-# The forum index's spaces with what each shows, in one statement kept per process (the member, the spaces they see
-# by a permission row and the groups they moderate bound; a platform moderator's statement apart): the topics and
-# posts the member may read there, the latest of those topics, and whether the member asked to join its group.
-PAGE_SEEN, PAGE_GROUPS = access.PAGE_SEEN, access.PAGE_GROUPS
+# The forum index's spaces with what each shows, in one statement kept per process (the member bound; a platform
+# moderator's statement apart): the topics and posts the member may read there, the latest of those topics, whether
+# the member asked to join its group, the groups that see it, and the member's forum facts (access.facts_columns,
+# on every row: the rules asked later read nothing more). The spaces the member sees and the groups they moderate
+# are the facts' own rules as subqueries (access.visible_spaces_of's), since the facts are not read before it.
+
+
+NAMES_APART = "\x1f"  # between the names of _seen_by_column: whitespace to str.split, so no name holds it
+
+
+def _seen_by_column():
+    """The names of the groups that see the space, in the order of its permission rows (a padlock names them;
+    Space.seen_by), joined by NAMES_APART."""
+    names = (select(ForumGroup.name.label("name")).join(SpacePermission, SpacePermission.group_id == ForumGroup.id)
+             .where(SpacePermission.space_id == Space.id, SpacePermission.can_see.is_(True))
+             .order_by(SpacePermission.id).correlate(Space).subquery())
+    return select(func.aggregate_strings(names.c.name, NAMES_APART)).scalar_subquery().label("seen_by")
 
 
 def _index_statement(platform_moderator: bool):
@@ -191,8 +206,8 @@ def _index_statement(platform_moderator: bool):
     found = _HEAD.get(key)
     if found is None:
         member_id = access.PAGE_MEMBER
-        moderates = true() if platform_moderator else Space.group_id.in_(PAGE_GROUPS)
-        sees = true() if platform_moderator else or_(Space.id.in_(PAGE_SEEN), moderates)
+        moderates = true() if platform_moderator else access.moderated_space_condition_of(member_id)
+        sees = true() if platform_moderator else or_(access.seen_space_condition_of(member_id), moderates)
         readable = (Topic.space_id == Space.id, sees, Topic.merged_into_id.is_(None),
                     or_(Topic.hidden.is_(False), moderates))
         latest = aliased(Topic)
@@ -207,21 +222,11 @@ def _index_statement(platform_moderator: bool):
                    latest.id.label("latest_id"), latest.title.label("latest_title"),
                    Space.group_id.in_(select(JoinRequest.group_id).where(JoinRequest.member_id == member_id,
                                                                          JoinRequest.status == "pending"))
-                   .label("pending"))
+                   .label("pending"),
+                   _seen_by_column(),
+                   *access.facts_columns(member_id))
             .outerjoin(latest, latest.id == latest_id)
             .order_by(Space.restricted, Space.position, Space.name))
-    return found
-
-
-def _seen_by_statement():
-    """The groups that see each restricted space, by name (a padlock names them; Space.seen_by, as plain rows)."""
-    found = _HEAD.get("seen by")
-    if found is None:
-        found = _HEAD["seen by"] = (select(SpacePermission.space_id, ForumGroup.name)
-                                    .join(ForumGroup, SpacePermission.group_id == ForumGroup.id)
-                                    .join(Space, SpacePermission.space_id == Space.id)
-                                    .where(Space.restricted.is_(True), SpacePermission.can_see.is_(True))
-                                    .order_by(SpacePermission.id))
     return found
 
 
@@ -229,19 +234,18 @@ def _seen_by_statement():
 @requires(can_use_forum)
 def index():
     member = current_member()
+    rows = db.session.execute(_index_statement(access.is_platform_moderator(member)),
+                              {access.PAGE_MEMBER.key: member.id, **access.facts_values()}).all()
+    if rows:
+        access.seed_facts(member, rows[0])
     facts = access.page_facts(member)
-    rows = db.session.execute(_index_statement(facts.platform_moderator),
-                              {access.PAGE_MEMBER.key: member.id, PAGE_SEEN.key: facts.seen,
-                               PAGE_GROUPS.key: facts.moderated_groups}).all()
     spaces = [row[0] for row in rows]
-    visible = {space.id for space in spaces if access.can_see_space(member, space)}
+    visible = {space.id for space in spaces if facts.sees(space)}  # can_see_space, from the facts at hand
     counts = {row[0].id: (row.topics, row.posts) for row in rows if row[0].id in visible}
     latest = {row[0].id: SimpleNamespace(id=row.latest_id, title=row.latest_title)
               for row in rows if row[0].id in visible and row.latest_id is not None}
     pending = {row[0].group_id for row in rows if row.pending}
-    seen_by: dict[int, list[str]] = {}
-    for space_id, name in db.session.execute(_seen_by_statement()):
-        seen_by.setdefault(space_id, []).append(name)
+    seen_by = {row[0].id: row.seen_by.split(NAMES_APART) for row in rows if row[0].restricted and row.seen_by}
     return render_template("forum/index.html", spaces=spaces, visible=visible, counts=counts, latest=latest,
                            pending=pending, seen_by=seen_by, join_form=JoinForm())
 
@@ -267,6 +271,7 @@ def _space_statement():
             select(Subscription.level).where(Subscription.member_id == access.PAGE_MEMBER,
                                              Subscription.topic_id.is_(None), Subscription.space_id == Space.id)
             .scalar_subquery().label("level"),
+            *access.facts_columns(access.PAGE_MEMBER),  # the member's forum facts, in the same round trip
         ).where(Space.slug == PAGE_SLUG)
     return found
 
@@ -301,9 +306,11 @@ def _space_topics_statement(moderates: bool):
 @requires(can_use_forum)
 def space(slug: str):
     member = current_member()
-    head = db.session.execute(_space_statement(), {PAGE_SLUG.key: slug, access.PAGE_MEMBER.key: member.id}).first()
+    head = db.session.execute(_space_statement(), {PAGE_SLUG.key: slug, access.PAGE_MEMBER.key: member.id,
+                                                   **access.facts_values()}).first()
     if head is None:
         abort(404)
+    access.seed_facts(member, head)
     found = head[0]
     if not access.can_see_space(member, found):
         pending = services.pending_request(member, found.group) if found.group else None
@@ -406,15 +413,21 @@ def _topic_head_statement():
                                                                 Notification.read_at.is_(None))).label("unread_from"),
             scalar(select(func.count(Attachment.id)).join(Post, Attachment.post_id == Post.id)
                    .where(Post.topic_id == topic_id)).label("files"),
+            *access.facts_columns(member_id),
         ).where(Topic.id == topic_id).options(*TOPIC_BYLINE_ONLY)
     return found
 
 
 def _topic_head(topic_id: int):
-    """The topic (None if there is none) and what the page reads with it (_topic_head_statement), in one statement."""
+    """The topic (None if there is none) and what the page reads with it (_topic_head_statement), in one statement;
+    the member's forum facts come with it (access.facts_columns)."""
     member = current_member()
-    return db.session.execute(_topic_head_statement(), {access.PAGE_TOPIC.key: topic_id,
-                                                        access.PAGE_MEMBER.key: member.id}).one_or_none()
+    head = db.session.execute(_topic_head_statement(), {access.PAGE_TOPIC.key: topic_id,
+                                                        access.PAGE_MEMBER.key: member.id,
+                                                        **access.facts_values()}).one_or_none()
+    if head is not None:
+        access.seed_facts(member, head)
+    return head
 
 
 def _render_topic(topic: Topic, reply_form: ReplyForm, status: int = 200, head=None):
@@ -448,21 +461,25 @@ def _render_topic(topic: Topic, reply_form: ReplyForm, status: int = 200, head=N
         services.mark_read_from(member, topic, posts[-1].id, head.last_read)  # the posts come oldest first
         if head.unread_from is not None and head.unread_from <= posts[-1].id:  # the bell counts what is left
             notifications.mark_topic_read(member, topic, posts[-1].id)
-    prefetch_reference_titles(member, posts + ([answer] if answer else []))  # one lookup for the page's links
+    htmls = {post.id: post_html(post) for post in posts + ([answer] if answer else [])}  # once per post
+    prefetch_titles_of(member, list(htmls.values()))  # one lookup for the page's links
     move_form = None  # shown to the space's moderators only: the form is not built, nor the spaces read, for others
     if moderates:
         move_form = MoveForm()
         move_form.space.choices = [(s.slug, s.name) for s in moderation.movable_targets(member, topic)]
     shown = [p.id for p in posts] + ([answer.id] if answer else [])
+    topic_rules = {"moderate": moderates,  # once, not once per post
+                   "reply": access.can_reply(member, topic), "mark_answer": access.can_mark_answer(member, topic)}
+    cards = post_cards(member, topic, posts, answer, opening_id=opening_id, last_read=last_read, htmls=htmls,
+                       files=attachments.of_posts(shown) if head.files else {},
+                       rules=access.post_rules(member, topic, posts), topic_rules=topic_rules)
     return render_template(
-        "forum/topic.html", topic=topic, posts=posts, page=page, pages=pages, total=total, answer=answer,
+        "forum/topic.html", topic=topic, posts=posts, cards=cards, page=page, pages=pages, total=total,
+        answer=answer,
         opening_id=opening_id, last_read=last_read, reply_form=reply_form, level=head.level or "",
-        files=attachments.of_posts(shown) if head.files else {},
         silence=moderation.current_silence(member), move_form=move_form,
         can_propose=hooks.case_draft_handler() is not None and access.can_propose_case(member, topic),
-        topic_rules={"moderate": moderates,  # once, not once per post
-                     "reply": access.can_reply(member, topic), "mark_answer": access.can_mark_answer(member, topic)},
-        post_rules=access.post_rules(member, topic, posts),
+        topic_rules=topic_rules,
     ), status
 
 

@@ -1,0 +1,134 @@
+"""What the topic page shows of each post, worked out once in Python: the byline, the marks, the stored HTML with
+its reference titles, the files, and the URL of each action this reader may take (None when they may not).
+
+The template then writes each card with plain look-ups, rather than an access rule, a `url_for` and a translation
+per post and action (a page of 20 posts asked for about 150 of those), and keeps a card without a form per process
+under every value it shows (PostCard.key, cached_fragment): the next reader who sees the very same card gets it
+without rendering it. The answers are the rules' own (network.forum.access.post_rules and the topic's rules, asked
+once); the URLs are the routes' own, built once per page with a stand-in number and the post's number put in its
+place."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import url_for
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from network.forum.access import PostRules
+from network.forum.models import Attachment, Post, Topic
+from network.forum.render import has_references, post_html, titled_references
+from network.members.models import Member
+
+STAND_IN = 918273645  # a post number no URL holds otherwise: its place in a built URL is where each post's goes
+
+
+def _url_of_post(endpoint: str, **values: object):
+    """The URL of `endpoint` for any post (post_id=…), from one `url_for`: a function of the post's number."""
+    head, tail = url_for(endpoint, post_id=STAND_IN, **values).split(str(STAND_IN), 1)
+    return lambda post_id: f"{head}{post_id}{tail}"
+
+
+@dataclass(slots=True)
+class PostCard:
+    id: int
+    answer: bool  # the accepted answer, shown again under the opening post (no actions, no anchor)
+    hidden: bool
+    author: str
+    authority: str
+    state: str
+    accepted: bool  # the accepted answer, in its place in the topic
+    new: bool  # written by someone else after the reader's reading mark
+    link: str
+    created: str  # ISO
+    created_text: str
+    history_url: str | None
+    hidden_at: str
+    hidden_reason: str
+    own: bool
+    body: Markup
+    files: list[Attachment]
+    quote_url: str | None
+    edit_url: str | None
+    flag_url: str | None
+    answer_url: str | None
+    unhide_url: str | None
+    hide_url: str | None
+
+    @property
+    def forms(self) -> bool:
+        """Whether the card holds a form (with the session's CSRF token): such a card is never kept."""
+        return bool(self.answer_url or self.unhide_url or self.hide_url)
+
+    @property
+    def key(self) -> tuple:
+        """Every value the card shows, for cached_fragment: two readers share a kept card only if they see the same."""
+        return ("forum_post_card", self.id, self.answer, self.hidden, self.author, self.authority, self.state,
+                self.accepted, self.new, self.link, self.created, self.created_text, self.history_url, self.hidden_at,
+                self.hidden_reason, self.own, str(self.body),
+                tuple((file.storage_id, file.filename, file.kind, file.size) for file in self.files),
+                self.quote_url, self.edit_url, self.flag_url, self.answer_url, self.unhide_url, self.hide_url)
+
+
+def post_cards(member: Member | None, topic: Topic, posts: list[Post], answer: Post | None, *, opening_id: int | None,
+               last_read: int, htmls: dict[int, Markup], files: dict[int, list[Attachment]],
+               rules: dict[int, PostRules], topic_rules: dict[str, bool]) -> list[PostCard]:
+    """The cards of a page of the topic in the order shown: each post, and the accepted answer again under the
+    opening post when it is not the next one shown already. `htmls`: post_html of the posts, by id (as the view
+    read them to prefetch their reference titles)."""
+    topic_url = url_for("forum.topic", topic_id=topic.id)
+    history = _url_of_post("forum.post_history")
+    actions = {"edit": _url_of_post("forum.edit_post"), "flag": _url_of_post("forum.flag_post")}
+    if topic_rules["mark_answer"]:
+        actions["answer"] = _url_of_post("forum.mark_answer")
+    if topic_rules["moderate"]:
+        actions["hide"], actions["unhide"] = _url_of_post("forum.hide_post"), _url_of_post("forum.unhide_post")
+    former = _("A former member")
+    me = member.id if member is not None else None
+
+    def card(post: Post, is_answer: bool) -> PostCard:
+        post_id, hidden, author_id = post.id, post.hidden, post.author_id
+        author = post.author
+        html = htmls.get(post_id) or post_html(post)
+        if has_references(html):
+            html = titled_references(html, member)
+        created = post.created_at
+        answer_url = unhide_url = hide_url = quote_url = edit_url = flag_url = None
+        if not is_answer:
+            if topic_rules["reply"] and not hidden:
+                quote_url = f"{topic_url}?quote={post_id}#reply"
+            allowed = rules[post_id]
+            edit_url = actions["edit"](post_id) if allowed.edit else None
+            flag_url = actions["flag"](post_id) if allowed.flag else None
+            if ("answer" in actions and post_id != opening_id and not hidden
+                    and topic.solved_post_id != post_id):
+                answer_url = actions["answer"](post_id)
+            if "hide" in actions:
+                if hidden:
+                    unhide_url = actions["unhide"](post_id)
+                else:
+                    hide_url = actions["hide"](post_id)
+        return PostCard(
+            id=post_id, answer=is_answer, hidden=hidden,
+            author=author.name if author else former,
+            authority=(author.authority_name or "") if author else "",
+            state=(author.state or "") if author else "",
+            accepted=not is_answer and topic.solved_post_id == post_id,
+            new=not is_answer and post_id > last_read and (me is None or author_id != me),
+            link=f"{topic_url}?post={post_id}#post-{post_id}",
+            created=created.isoformat(), created_text=created.strftime("%Y-%m-%d %H:%M"),
+            history_url=history(post_id) if post.edited_at else None,
+            hidden_at=post.hidden_at.strftime("%Y-%m-%d %H:%M") if hidden and post.hidden_at else "",
+            hidden_reason=post.hidden_reason if hidden else "",
+            own=me is not None and author_id == me,
+            body=html, files=files.get(post_id) or [],
+            quote_url=quote_url, edit_url=edit_url, flag_url=flag_url, answer_url=answer_url,
+            unhide_url=unhide_url, hide_url=hide_url)
+
+    cards = []
+    for post in posts:
+        cards.append(card(post, False))
+        if (post.id == opening_id and answer is not None and answer.id != post.id
+                and not (len(posts) > 1 and posts[1].id == answer.id)):
+            cards.append(card(answer, True))
+    return cards
