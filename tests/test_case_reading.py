@@ -436,9 +436,10 @@ def test_kept_pieces_of_the_catalogue_pages_show_a_case_as_it_is_now(client, mod
     """The case page's article, the listing's entries with their snippets, the filter form and the charts are
     kept per process under their content: a change shows at once."""
     case = publish_case(title="Yacht seized", summary="The yacht was seized in the harbour.", crime_types=["fraud"])
-    publish_case(title="Other case", crime_types=["fraud"])
+    other = publish_case(title="Other case", crime_types=["fraud"])
     search = "/cases?q=yacht"
-    pages = ("/cases", search, f"/cases/{case.reference}", "/cases/statistics", "/cases?crime_type=fraud")
+    pages = ("/cases", search, f"/cases/{case.reference}", "/cases/statistics", "/cases?crime_type=fraud",
+             f"/cases/{other.reference}")
     before = {path: client.get(path).get_data(as_text=True) for path in pages}
     assert "<mark>yacht</mark> was seized in the harbour" in before[search]
     assert re.search(r'for="f-crime_type-fraud">[^<]+<span class="facet-count">2</span>', before["/cases"])
@@ -452,6 +453,9 @@ def test_kept_pieces_of_the_catalogue_pages_show_a_case_as_it_is_now(client, mod
     assert re.search(r'for="f-crime_type-fraud">[^<]+<span class="facet-count">1</span>', after["/cases"])
     assert 'id="f-crime_type-corruption"' in after["/cases"] and 'id="f-crime_type-corruption"' not in before["/cases"]
     assert "Corruption" in after["/cases/statistics"] and "Corruption" not in before["/cases/statistics"]
+    for path in ("/cases", "/cases?crime_type=fraud", f"/cases/{other.reference}"):  # the entries, the related cases
+        assert "Yacht seized" in before[path] and "Yacht seized" not in after[path]
+    assert "Yacht confiscated" in after["/cases"]
 
 
 def test_statistics_of_no_case_are_empty_not_an_error():

@@ -285,7 +285,7 @@ def test_the_finder_and_an_authority_page_do_not_grow_with_the_directory(app, au
     more = iter(range(10, 20))
     check(app, client, f"/directory/{authority.key}",
           lambda: [designate(authority_factory("AUT", name=f"Court {n}", domains=(f"c{n}.example.at",)))
-                   for n in (next(more), next(more))], budget=3)  # the authority with its mailbox; its people
+                   for n in (next(more), next(more))], budget=2)  # the authority with its mailbox and its people
 
 
 def test_the_vetting_queue_does_not_grow_with_its_applications(app, auth, moderator, member_factory):

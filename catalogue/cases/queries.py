@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -211,22 +212,42 @@ def _facets_and_total(member: Member | None, filters: Filters, found: TextSearch
     else:
         statement = _facet_statement(_vetted(member), filters, text_ids)
     totalled = _totalled_by(filters)
-    named_as = {FACET_FILTERS.get(name, name): name for name in FACETS}  # a kind of case_facets -> its facet
+    key = (totalled, tuple(map(tuple, db.session.execute(statement).all())))  # plain tuples: a cheap key
+    found = _kept_facets.get(key)
+    if found is None:
+        found = _counted(*key)
+        with _keeping:
+            if len(_kept_facets) >= KEPT_FACETS:
+                _kept_facets.clear()
+            _kept_facets[key] = found
+    counted, total = found
+    return {name: dict(items) for name, items in counted}, total  # the caller's own dicts
+
+
+KEPT_FACETS = 256  # the counts of a few hundred listings' rows (a hundred small tuples each), per process
+_kept_facets: dict[tuple, tuple[tuple[tuple[str, tuple[tuple[str, int], ...]], ...], int]] = {}
+_keeping = threading.Lock()
+_NAMED_AS = {FACET_FILTERS.get(name, name): name for name in FACETS}  # a kind of case_facets -> its facet
+
+
+def _counted(totalled: str, rows: tuple[tuple[str, str | None, int], ...]) \
+        -> tuple[tuple[tuple[str, tuple[tuple[str, int], ...]], ...], int]:
+    """The facet statement's rows as ((facet, ((code, count), ...) in the facet's order), ...) and the total: a pure
+    function of the rows, so a listing whose rows did not change (most requests) finds it kept rather than sorted
+    again."""
     counted: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS}
     total = 0
-    for kind, code, count in db.session.execute(statement).all():
+    for kind, code, count in rows:
         if kind == totalled:
             total += count
         if code:
-            counted[named_as.get(kind, kind)].append((code, count))
-    facets: dict[str, dict[str, int]] = {}
+            counted[_NAMED_AS.get(kind, kind)].append((code, count))
     for name, items in counted.items():
         if name == "year":
             items.sort(key=lambda item: item[0], reverse=True)
         else:
             items.sort(key=lambda item: (-item[1], item[0]))
-        facets[name] = dict(items)
-    return facets, total
+    return tuple((name, tuple(items)) for name, items in counted.items()), total
 
 
 TOTAL = "total"  # the part of the facets' statement that counts the cases, when no column facet can

@@ -9,7 +9,7 @@ import math
 from urllib.parse import urlencode
 
 import pycountry
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request
 from sqlalchemy import Select, bindparam, func, select
 
 from catalogue.cases import charts, queries, revisions
@@ -19,6 +19,7 @@ from catalogue.cases.models import INTERCHANGE_FIELDS, Case, CaseRevision  # als
 from catalogue.cases.services import can_read_case
 from catalogue.cases.statistics import compute
 from network.core.access import current_member, ensure, public
+from network.core.caching import template_url_for
 from network.core.db import db
 from network.core.i18n import current_language
 from network.core.labels import label as vocabulary_label
@@ -93,6 +94,13 @@ def result_key(case: Case) -> tuple:
             tuple(case.crime_types or ()), case.summary)
 
 
+def results_key(cases: list) -> tuple | None:
+    """The key of a page's entries kept together (`case_results` in catalogue/list.html): every entry's result_key,
+    one fragment rather than one per entry (each asked for in the template costs more than the entry's own key);
+    None when the page has no entry."""
+    return ("case_results", *map(result_key, cases)) if cases else None
+
+
 def filters_key(facets: dict, filters: queries.Filters, sort: str, exact: bool = True) -> tuple:
     """Everything the filter form of the listing shows (`filter_form` in catalogue/list.html): the counts (and
     whether they are exact), the filters chosen and the order, digested. The form's options are a pure function of
@@ -100,6 +108,12 @@ def filters_key(facets: dict, filters: queries.Filters, sort: str, exact: bool =
     content = [facets, exact, sorted(filters.values.items()), filters.q, filters.verbatim, sort]
     digest = hashlib.blake2b(json.dumps(content, sort_keys=True).encode(), digest_size=20).digest()
     return ("catalogue_filters", digest)
+
+
+def related_key(related: list[queries.RelatedCase]) -> tuple:
+    """Everything the related cases' section of a case page shows (`related_list` in catalogue/case.html): each
+    related case's fields. A field added to the section is added to RelatedCase, and so here."""
+    return ("case_related", *((*other[:4], tuple(other.cooperation_forms), *other[5:]) for other in related))
 
 
 def case_article_key(case: Case, version: dict, revision_count: int) -> tuple:
@@ -128,7 +142,7 @@ def _query_pairs(drop: tuple[str, ...] = ("page",)) -> list[tuple[str, str]]:
 
 def _listing_url(endpoint: str = "catalogue.listing", drop: tuple[str, ...] = ("page",), **changes: object) -> str:
     pairs = _query_pairs(drop=(*drop, *changes)) + [(k, str(v)) for k, v in changes.items() if v is not None]
-    return url_for(endpoint) + ("?" + urlencode(pairs) if pairs else "")
+    return template_url_for(endpoint) + ("?" + urlencode(pairs) if pairs else "")  # the path built once
 
 
 def _sort() -> str:
@@ -163,7 +177,7 @@ def _chips(filters: queries.Filters) -> list[tuple[str, str]]:
                 text = _("Article %(article)s", article=value) + (f": {subject}" if subject else "")
             else:
                 text = label(name, value)
-            chips.append((text, url_for("catalogue.listing") + ("?" + urlencode(rest) if rest else "")))
+            chips.append((text, template_url_for("catalogue.listing") + ("?" + urlencode(rest) if rest else "")))
     return chips
 
 
@@ -197,7 +211,7 @@ def listing():
         csv_url=_listing_url("catalogue.export_csv", drop=("page",)),
         jsonl_url=_listing_url("catalogue.export_jsonl", drop=("page",)),
         region_codes=REGION_CODES, state_options=state_options, facets_exact=result.facets_exact,
-        total_exact=result.total_exact,
+        total_exact=result.total_exact, results_key=None if result.snippets else results_key(result.cases),
     )
 
 
@@ -325,7 +339,7 @@ def case_page(reference: str):
     case, revision_count = _readable_row(reference, _case_statement(True))
     related = queries.related_cases(current_member(), case)
     return render_template("catalogue/case.html", case=case, version=_version(case), related=related,
-                           revision_count=revision_count)
+                           revision_count=revision_count, related_key=related_key(related))
 
 
 @bp.get("/<reference>/print")

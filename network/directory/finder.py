@@ -9,15 +9,18 @@ enforcement cooperation (art. 27) goes from police to police and has no designat
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass, field
+from datetime import date
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Text, bindparam, cast, func, select
 from sqlalchemy.orm import aliased, joinedload
 
 from network.core.db import db
 from network.core.reference import vocabulary_labels
-from network.directory.models import Authority
+from network.directory.models import Authority, AuthorityDesignation, in_vocabulary_order
 from network.directory.states import State, get_state
 
 MLA_CENTRAL = "untoc_mla_central"
@@ -85,6 +88,29 @@ ROUTES: dict[str, Route] = {
 }
 
 
+class FinderEntry(NamedTuple):
+    """An authority as the finder's page shows it (the answer card of templates/directory/finder.html reads it as it
+    reads an Authority): columns, designations and lists read once per authority, not a loaded Authority with every
+    JSON list decoded once per designation row. A field the card starts to show is added here."""
+
+    id: int
+    key: str
+    name: str
+    parent_body: str
+    email: str
+    phone: str
+    time_zone: str
+    office_hours: str
+    available_24_7: bool
+    accepts_untoc_as_legal_basis: bool | None
+    urgent_requests: str
+    legal_requirements: str
+    last_verified: date | None
+    languages: list[str]
+    channels: list[str]
+    designations: tuple[str, ...]  # in the vocabulary's order, as Authority.designations
+
+
 @dataclass
 class FinderAnswer:
     """The finder's answer: who is competent, who else may be, and whom to ask when nobody is designated."""
@@ -93,6 +119,7 @@ class FinderAnswer:
     form: str
     urgent: bool
     route: Route
+    # Authorities, or FinderEntry rows when asked for (the finder's page)
     competent: list[Authority] = field(default_factory=list)
     alternatives: list[Authority] = field(default_factory=list)  # hold one of route.alternatives
     suggestions: list[Authority] = field(default_factory=list)  # when no authority is competent
@@ -138,28 +165,55 @@ def _authorities_statement():
             .where(Authority.state == bindparam("state")).options(joinedload(Authority.designation_rows)))
 
 
-def authorities_of(state: str) -> tuple[list[Authority], frozenset[str] | None]:
+@functools.cache
+def _entries_statement():
+    """_authorities_statement's rows as FinderEntry columns: the designations aggregated, the lists as their text."""
+    from network.messaging.mailboxes import state_expression
+
+    listed = aliased(Authority)
+    states = select(listed.state).distinct().subquery()
+    in_directory = select(func.aggregate_strings(states.c.state, ",")).scalar_subquery()
+    codes = (select(func.aggregate_strings(AuthorityDesignation.code, ","))
+             .where(AuthorityDesignation.authority_id == Authority.id).scalar_subquery())
+    columns = [getattr(Authority, name) for name in FinderEntry._fields[:-3]]
+    return (select(*columns, cast(Authority.languages, Text), cast(Authority.channels, Text), codes,
+                   in_directory.label("in_directory"), state_expression().label("mailbox"))
+            .where(Authority.state == bindparam("state")))
+
+
+def _entry(row) -> FinderEntry:
+    *columns, languages, channels, codes, _in_directory, _mailbox = row
+    return FinderEntry(*columns, json.loads(languages or "null") or [], json.loads(channels or "null") or [],
+                       in_vocabulary_order(codes.split(",")) if codes else ())
+
+
+def authorities_of(state: str, entries: bool = False) -> tuple[list, frozenset[str] | None]:
     """The State's authorities (designations loaded, mailbox states remembered for the request) and the codes of
     the States with entries, in one statement; None for the codes when the State has no entry (no row to carry
-    them)."""
+    them). `entries`: FinderEntry rows rather than Authorities."""
     from network.messaging.mailboxes import remember_states
 
+    if entries:
+        rows = db.session.execute(_entries_statement(), {"state": state}).all()
+        remember_states({row.id: row.mailbox for row in rows})
+        return [_entry(row) for row in rows], frozenset(rows[0].in_directory.split(",")) if rows else None
     rows = db.session.execute(_authorities_statement(), {"state": state}).unique().all()
     remember_states({authority.id: mailbox for authority, _codes, mailbox in rows})
     return ([authority for authority, _codes, _mailbox in rows],
             frozenset(rows[0].in_directory.split(",")) if rows else None)
 
 
-def find_competent(state: str | State, form: str, urgent: bool = False) -> FinderAnswer:
+def find_competent(state: str | State, form: str, urgent: bool = False, *, entries: bool = False) -> FinderAnswer:
     """The competent authorities of the State for the form of cooperation. Raises FinderError for an unknown
-    State or form. When urgent, authorities reachable 24/7 come first."""
+    State or form. When urgent, authorities reachable 24/7 come first. `entries`: the answer holds FinderEntry rows
+    (what the finder's page shows), not Authorities."""
     found_state = state if isinstance(state, State) else get_state(state)
     if found_state is None:
         raise FinderError(f"unknown State {state!r}")
     if form not in ROUTES:
         raise FinderError(f"unknown form of cooperation {form!r}")
     route = ROUTES[form]
-    authorities, in_directory = authorities_of(found_state.code)
+    authorities, in_directory = authorities_of(found_state.code, entries)
     authorities.sort(key=lambda a: ((not a.available_24_7) if urgent else False, a.name.lower(), a.key))
 
     answer = FinderAnswer(state=found_state, form=form, urgent=urgent, route=route, states_in_directory=in_directory)

@@ -6,15 +6,18 @@ import functools
 import hashlib
 import json
 import math
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 import pycountry
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from sqlalchemy import bindparam, select
+from sqlalchemy import Text, bindparam, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import joinedload
+from sqlalchemy.sql.functions import FunctionElement
 
 from network.core.access import requires
-from network.core.caching import cached_fragment
+from network.core.caching import cached_fragment, template_url_for
 from network.core.clock import utcnow
 from network.core.db import db
 from network.core.i18n import current_language
@@ -128,7 +131,7 @@ def _query_pairs(drop: tuple[str, ...] = ()) -> list[tuple[str, str]]:
 def _url_with(endpoint: str, drop: tuple[str, ...] = ("page",), **changes: object) -> str:
     """The current query string (the filters) on another page or with some values changed."""
     pairs = _query_pairs(drop=(*drop, *changes)) + [(k, str(v)) for k, v in changes.items() if v is not None]
-    return url_for(endpoint) + ("?" + urlencode(pairs) if pairs else "")
+    return template_url_for(endpoint) + ("?" + urlencode(pairs) if pairs else "")  # the path built once
 
 
 def state_index(entries: list[queries.Entry], browse: str,
@@ -226,25 +229,48 @@ def state(code: str):
                            stale_total=queries.stale_count(authorities))
 
 
-@functools.cache
-def _people_statement():
-    """An authority's active members, name, position and whether a focal point of it: one statement object for the
-    process (the authority bound per request)."""
+class _people_rows(FunctionElement):
+    """An authority's people as one JSON text, `[[name, position, focal], ...]`, aggregated in SQL (PostgreSQL's
+    json_agg, SQLite's json_group_array): read as a column of the authority's own statement, not a statement of its
+    own (on PostgreSQL, a round trip)."""
+
+    type = Text()
+    inherit_cache = True
+
+
+@compiles(_people_rows, "postgresql")
+def _people_rows_postgresql(element, compiler, **kw):
+    return f"CAST(json_agg(json_build_array({compiler.process(element.clauses, **kw)})) AS TEXT)"  # text, not parsed
+
+
+@compiles(_people_rows)
+def _people_rows_sqlite(element, compiler, **kw):
+    return f"json_group_array(json_array({compiler.process(element.clauses, **kw)}))"
+
+
+def _people_column():
+    """An authority's active members, name, position and whether a focal point of it, as _people_rows' JSON (NULL
+    when it has none on PostgreSQL, "[]" on SQLite)."""
     from network.members.models import Member, RoleGrant
 
-    authority_id = bindparam("authority_id")
     focal = select(RoleGrant.id).where(RoleGrant.member_id == Member.id, RoleGrant.role == "focal_point",
-                                       RoleGrant.authority_id == authority_id).exists()
-    return (select(Member.name, Member.position, focal.label("focal"))
-            .where(Member.authority_id == authority_id, Member.status == "active"))
+                                       RoleGrant.authority_id == Authority.id).exists()
+    return (select(_people_rows(Member.name, Member.position, focal))
+            .where(Member.authority_id == Authority.id, Member.status == "active")
+            .correlate(Authority).scalar_subquery())
 
 
-def _members_of(authority: Authority) -> list[tuple[object, bool]]:
-    """The authority's active members on the network, focal points first: (name and position, is focal point),
-    read in one statement (not the members with their roles and the roles' authorities)."""
-    people = db.session.execute(_people_statement(), {"authority_id": authority.id})
-    return sorted(((person, bool(person.focal)) for person in people),
-                  key=lambda entry: (not entry[1], entry[0].name.lower()))
+class Person(NamedTuple):
+    """A member of the authority as its page lists them."""
+
+    name: str
+    position: str | None
+
+
+def _people(rows: str | None) -> list[tuple[Person, bool]]:
+    """The authority's active members on the network, focal points first: (name and position, is focal point)."""
+    people = ((Person(name, position), bool(focal)) for name, position, focal in json.loads(rows or "[]"))
+    return sorted(people, key=lambda entry: (not entry[1], entry[0].name.lower()))
 
 
 # ---------------------------------------------------------------- the finder
@@ -296,7 +322,7 @@ def finder():
     answer = None
     if asked and not problems:
         try:
-            answer = find_competent(state_code, form, urgent)
+            answer = find_competent(state_code, form, urgent, entries=True)
         except FinderError:  # checked above; kept so a race with reference data never becomes a 500
             problems.append(_("The finder could not answer this question. Check the State and the form."))
     with_entries = answer.states_in_directory if answer and answer.states_in_directory is not None else set(
@@ -358,10 +384,10 @@ def _filter_summary(filters: queries.DirectoryFilters) -> list[str]:
 
 @functools.cache
 def _authority_statement():
-    """The authority with its designations and its mailbox's state (the page's "Write to this authority"): one
-    statement object for the process, the key bound per request."""
-    return (select(Authority, mailbox_state().label("mailbox")).where(Authority.key == bindparam("key"))
-            .options(joinedload(Authority.designation_rows)))
+    """The authority with its designations, its mailbox's state (the page's "Write to this authority") and its people
+    on the network: one statement object for the process, the key bound per request."""
+    return (select(Authority, mailbox_state().label("mailbox"), _people_column().label("people"))
+            .where(Authority.key == bindparam("key")).options(joinedload(Authority.designation_rows)))
 
 
 def _main_key(authority: Authority) -> tuple:
@@ -385,6 +411,6 @@ def authority(key: str):
         abort(404)
     found = row.Authority
     remember_states({found.id: row.mailbox})
-    return render_template("directory/authority.html", authority=found, people=_members_of(found),
+    return render_template("directory/authority.html", authority=found, people=_people(row.people),
                            main_key=_main_key(found),
                            state=get_state(found.state), clock=local_time(found.time_zone, found.office_hours))
