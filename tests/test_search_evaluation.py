@@ -11,6 +11,8 @@ synonym groups weighed by their own rarity on PostgreSQL, 14 groups of the Conve
 joining their term (tuned on the tune split alone): all 0.792 / 0.779, holdout 0.737 / 0.731, recall@20 0.833 /
 0.810, every holdout kind at 0.60 or more; then with COORDINATION 0.7 and PostgreSQL's concepts weighed by their
 full idf (tuned on the tune split alone, the holdout not run): tune split 0.820 / 0.811 (before: 0.812 / 0.796);
+then with thesaurus groups for the court, the judgment, banks and wildlife, States' adjectives and broader concepts
+(tuned on the tune split alone): tune split 0.826 / 0.815 (cross-language 0.743 / 0.712, before 0.719 / 0.683);
 raise them when relevance improves, lower them only with a reason."""
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ FLOORS = {"whoosh": (0.785, 0.825), "postgres": (0.77, 0.80)}  # (nDCG@10, recal
 # tuning on the holdout. The next round brought it to 0.731.
 HOLDOUT_FLOORS = {"whoosh": 0.73, "postgres": 0.725}
 KIND_FLOOR = 0.60  # nDCG@10 of every kind of query on the holdout split (issue 11's target)
-TUNE_FLOORS = {"whoosh": 0.815, "postgres": 0.805}  # nDCG@10 over the tune split
+TUNE_FLOORS = {"whoosh": 0.82, "postgres": 0.81}  # nDCG@10 over the tune split
 
 
 def test_the_set_has_three_hundred_cases_in_six_languages_and_150_queries_of_seven_kinds():

@@ -340,6 +340,36 @@ def test_species_and_seized_assets_meet_across_languages(case):
     assert found("vessel sold before judgment")[0] == "C-SALE"
 
 
+@pytest.mark.parametrize(("query", "title", "language"), [
+    ("tribunal", "Judgment of the district court on the freezing", "en"),
+    ("court", "Отказ районного суда в аресте счетов", "ru"),
+    ("judgment", "判决已生效", "zh"),
+    ("jugement", "قرار المحكمة بشأن التسليم", "ar"),
+])
+def test_the_court_and_its_judgment_meet_across_languages(case, query, title, language):
+    case("C-IT", language=language, title=title, summary="-")
+    case("C-OTHER", title="Records of the company", summary="Records were sent.")
+    assert found(query) == ["C-IT"], query
+
+
+def test_a_state_is_found_by_its_adjective_in_any_un_language(case):
+    case("C-CH", language="es", title="Cuentas congeladas por las autoridades suizas", summary="-")
+    case("C-RU", language="ru", title="Запрос швейцарской прокуратуры", summary="-")
+    case("C-OTHER", title="Bank records", summary="Records were sent.")
+    for query in ("Switzerland", "Swiss", "Suisse", "Швейцария", "سويسرا", "瑞士"):
+        assert set(found(query)) == {"C-CH", "C-RU"}, query
+
+
+def test_a_case_naming_a_narrower_concept_is_found_by_the_broader_one_and_not_the_reverse(case):
+    case("C-IVORY", title="Ivory tusks seized in the port", summary="The tusks were shipped as tea.")
+    case("C-PANGOLIN", language="fr", title="Écailles de pangolin saisies", summary="-")
+    case("C-WILD", title="Poaching network dismantled", summary="-")
+    case("C-OTHER", title="Bank records", summary="Records were sent.")
+    for query in ("poaching", "braconnage", "野生动植物犯罪"):
+        assert set(found(query)) == {"C-IVORY", "C-PANGOLIN", "C-WILD"}, query
+    assert found("ivory") == ["C-IVORY"]
+
+
 def test_a_rare_concept_outweighs_a_common_one_after_a_reindex(app, case):
     """Whoosh weighs words by BM25's inverse document frequency; PostgreSQL by the lexeme statistics of the
     analysed table (a reindex analyses it): a word in one case counts for more than one in nearly every case."""

@@ -163,17 +163,21 @@ def state_group(code: str) -> str:
 @functools.cache
 def state_groups() -> dict[str, tuple[str, ...]]:
     """A synonym group per State: its names in the six UN languages (the Unicode CLDR's, through Babel) and its
-    ISO names (pycountry), so that "Lebanon" finds a case that says "Liban" or "لبنان", or whose requesting or
+    ISO names (pycountry), and the adjectives and demonyms synonyms.yaml lists for it (`demonyms:`), so that
+    "Lebanon" finds a case that says "Liban", "لبنان" or "les autorités libanaises", or whose requesting or
     requested State is Lebanon (document_synonyms adds the group of those States). Names that are also words of
     the thesaurus keep their group there (a term belongs to one group only)."""
     import pycountry
     from babel import Locale
 
     territories = {lang: Locale.parse(lang).territories for lang in UN_LANGUAGES}
+    data = yaml.safe_load(SYNONYMS_PATH.read_text(encoding="utf-8")) or {}
+    demonyms = {str(code).upper(): [str(t) for t in terms or ()] for code, terms in (data.get("demonyms") or {}).items()}
     out: dict[str, tuple[str, ...]] = {}
     for country in pycountry.countries:
         names = [getattr(country, attr, "") for attr in ("name", "common_name", "official_name")]
         names += [territories[lang].get(country.alpha_2, "") for lang in UN_LANGUAGES]
+        names += demonyms.get(country.alpha_3, [])
         names = [n for n in dict.fromkeys(names) if n and (len(fold(n)) > 2 or CJK_RE.search(n))]
         if names:
             out[state_group(country.alpha_3)] = tuple(names)
@@ -247,6 +251,27 @@ def synonyms_in(words: list[str], lang: str) -> set[str]:
     return found
 
 
+@functools.cache
+def broader_groups(path: Path = SYNONYMS_PATH) -> dict[str, tuple[str, ...]]:
+    """Group name -> the broader groups a case naming it also holds (`broader:` in synonyms.yaml), every step of
+    the chain (a narrower group's broader group's broader groups too); names that are no group are left out."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    groups = synonym_table(path)[0]
+    direct = {str(name): [str(w) for w in wider or () if str(w) in groups]
+              for name, wider in (data.get("broader") or {}).items() if str(name) in groups}
+    out: dict[str, tuple[str, ...]] = {}
+    for name in direct:
+        seen: list[str] = []
+        todo = list(direct[name])
+        while todo:
+            wider = todo.pop(0)
+            if wider not in seen and wider != name:
+                seen.append(wider)
+                todo += direct.get(wider, [])
+        out[name] = tuple(seen)
+    return out
+
+
 def document_synonyms(doc) -> list[str]:
     """The canonical tokens of the synonym groups a SearchDocument mentions (in any version and field)."""
     from network.search.documents import FIELD_GROUPS
@@ -258,6 +283,7 @@ def document_synonyms(doc) -> list[str]:
             if text:
                 found |= synonyms_in(tokens(text), version.language)
     groups = synonym_table()[0]
+    found |= {wider for name in found for wider in broader_groups().get(name, ())}
     for facet in getattr(doc, "facets", ()):  # the requesting and requested States, whatever the text calls them
         kind, _sep, code = facet.partition(":")
         if kind in ("requesting_state", "requested_state") and state_group(code) in groups:
