@@ -1,6 +1,7 @@
 """The application factory: a readable recipe, and the `flask --app app` entry point."""
 from __future__ import annotations
 
+import inspect
 import os
 import threading
 from collections.abc import Mapping
@@ -20,10 +21,24 @@ from network.core.security import configure_security
 from network.core.sessions import configure_sessions
 
 
+class Application(Flask):
+    """Flask, telling a plain function from an `async def` one by its code's flag. Flask asks `ensure_sync` of every
+    hook, context processor and view on every request (some 20 times a page, each an inspect.iscoroutinefunction
+    of 2 µs; issue 14); what is not a plain function or method (a partial, a callable object) is left to Flask."""
+
+    def ensure_sync(self, func):
+        code = getattr(func, "__code__", None)
+        if (code is not None and not code.co_flags & inspect.CO_COROUTINE
+                and getattr(func, "_is_coroutine_marker", None) is None):  # inspect.markcoroutinefunction's mark
+            return func
+        return super().ensure_sync(func)
+
+
 def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     """Build the application: settings, extensions, blueprints, commands, error pages."""
     instance_path = (overrides or {}).get("INSTANCE_PATH") or os.environ.get("NETWORK_INSTANCE_PATH")
-    app = Flask(__name__, instance_relative_config=True, instance_path=str(instance_path) if instance_path else None)
+    app = Application(__name__, instance_relative_config=True,
+                      instance_path=str(instance_path) if instance_path else None)
     configure_settings(app, overrides)
     configure_routing(app)  # before any route is added
     secure_files_at_rest(app)  # instance folder 0700, files 0600: before anything is written there
@@ -160,11 +175,11 @@ def configure_login(app: Flask) -> None:
 
 def configure_i18n(app: Flask) -> None:
     """The six UN languages: a language only if its catalogue is compiled; ?lang=, profile, cookie, browser (issue 13)."""
-    from network.core.i18n import configure_language_selection, select_locale
+    from network.core.i18n import babel_locale, configure_language_selection
     from network.core.translations import configure_template_translations
 
     configure_language_selection(app)
-    Babel(app, locale_selector=select_locale)
+    Babel(app, locale_selector=babel_locale)  # select_locale's answer, one Locale object per language (issue 14)
     configure_template_translations(app)  # templates' _(): the catalogue once per request (issue 14)
 
 

@@ -12,6 +12,7 @@ from wtforms.validators import ValidationError
 
 from network.core.db import mark_failed
 from network.core.errors import DomainError
+from network.core.security import FormCSRF
 from network.core.text import code_point, first_control
 from network.core.urls import url_problem
 
@@ -73,6 +74,9 @@ class Form(FlaskForm):
     """The base of every form of the platform, for what no field may hold whatever its own rules say: a NUL
     (U+0000) in text (no field needs one, and PostgreSQL cannot store one: it answered 500 where a field had no
     rule of its own), and a whole number beyond a database integer (it answered 500 where it named a row)."""
+
+    class Meta:
+        csrf_class = FormCSRF  # Flask-WTF's CSRF, its token signed once per session secret (network/core/security.py)
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)

@@ -20,12 +20,14 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 from flask import Flask, current_app, request
-from flask_wtf.csrf import generate_csrf
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from network.core import counters
 from network.core.access import current_member
 from network.core.i18n import here_without_language
+from network.core.security import csrf_token
 from network.core.translations import request_locale, request_translations
 
 KEPT = 2_000  # bars per process (about 6 KB each): the members active on one worker, in a few languages
@@ -34,6 +36,7 @@ _keeping = threading.Lock()
 _MARK = secrets.token_hex(8)  # unguessable, so that no text a member writes can hold it
 CSRF_MARK = f"csrf{_MARK}"
 BACK_MARK = f"back{_MARK}"
+TEMPLATE = "navigation.html"  # its macro `navigation(csrf, back)` renders the bar (with the page's context)
 
 
 def _nav_rules() -> tuple[tuple[str, Callable], ...]:
@@ -57,30 +60,40 @@ def navigation_key(member) -> tuple:
             tuple(counters.counts(member, registry).items()))
 
 
-def member_navigation(render: Callable[..., str]) -> Markup:
-    """The signed-in member's bar: `render(csrf, back)` (the template's macro) once per key, then the marks
+def _macro(context: Context) -> Callable[..., str]:
+    """The bar's macro (navigation.html's `navigation`), imported with the page's context, as `{% from
+    "navigation.html" import navigation with context %}` would: only when a bar is rendered (importing it on every
+    page cost some 40 µs, for a bar almost always kept)."""
+    template = context.environment.get_template(TEMPLATE, context.name)
+    return template.make_module(context.get_all(), True).navigation
+
+
+@pass_context
+def member_navigation(context: Context) -> Markup:
+    """The signed-in member's bar: the template's macro `navigation(csrf, back)` once per key, then the marks
     replaced by this page's CSRF token and address."""
     member = current_member()
     if current_app.debug:  # templates are being edited: nothing kept
-        return Markup(render("", ""))  # noqa: S704 (a macro's output, autoescaped)
+        return Markup(_macro(context)("", ""))  # noqa: S704 (a macro's output, autoescaped)
     key = navigation_key(member)
     bar = _bars.get(key)
     if bar is None:
-        bar = str(render(CSRF_MARK, BACK_MARK))
+        bar = str(_macro(context)(CSRF_MARK, BACK_MARK))
         _keep(key, bar)
-    return Markup(bar.replace(CSRF_MARK, str(escape(generate_csrf())))  # noqa: S704 (marks replaced by escaped text)
+    return Markup(bar.replace(CSRF_MARK, str(escape(csrf_token())))  # noqa: S704 (marks replaced by escaped text)
                   .replace(BACK_MARK, str(escape(here_without_language()))))
 
 
-def visitor_navigation(render: Callable[..., str]) -> Markup:
+@pass_context
+def visitor_navigation(context: Context) -> Markup:
     """A visitor's bar: the same for every visitor in a language, but for the page its language links bring them
     back to (the mark, replaced by this page's address, percent-encoded as a query value)."""
     if current_app.debug:
-        return Markup(render("", ""))  # noqa: S704 (a macro's output, autoescaped)
+        return Markup(_macro(context)("", ""))  # noqa: S704 (a macro's output, autoescaped)
     key = ("visitor-navigation", str(request_locale()), request_translations(), request.script_root)
     bar = _bars.get(key)
     if bar is None:
-        bar = str(render("", BACK_MARK))
+        bar = str(_macro(context)("", BACK_MARK))
         _keep(key, bar)
     back = quote(here_without_language(), safe="/")
     return Markup(bar.replace(BACK_MARK, str(escape(back))))  # noqa: S704 (the mark replaced by escaped text)
