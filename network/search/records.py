@@ -28,7 +28,7 @@ from whoosh.writing import CLEAR
 import network.search.query as ql
 import network.search.whoosh_backend as wb
 from network.core.clock import utcnow
-from network.search.backend import IndexWriter, Matches, SearchBackend
+from network.search.backend import SUGGEST_BELOW, IndexWriter, Matches, SearchBackend, SearchHits
 from network.search.documents import STEMMED_LANGUAGES, segmented, tokens
 from network.search.highlight import Matcher, highlight
 from network.search.models import SearchRecord
@@ -344,6 +344,10 @@ class _PostgresWriter(IndexWriter):
                                                             SearchRecord.object_id.in_(ids)))
 
 
+PAGE_STATEMENTS = 500  # pages' statements kept per process (PostgresRecordIndex._page_statement)
+_page_statements: dict[tuple, object] = {}
+
+
 class PostgresRecordIndex(PostgresIndex):
     """Records of one kind in search_records (a weighted tsvector with a GIN index, scope tokens in a text array
     with another), queried with the case backend's tsquery compiler (bound parameters only), ranked by ts_rank."""
@@ -394,24 +398,64 @@ class PostgresRecordIndex(PostgresIndex):
             self._compiler.prepare(query)
             tsquery = self._compiler.compile(query.root)
             where.append(SearchRecord.document.op("@@")(tsquery))
-        total = self.session.scalar(select(func.count()).select_from(SearchRecord).where(*where)) or 0
+        total = (self.session.scalar(select(func.count()).select_from(SearchRecord).where(*where)) or 0) if count else 0
         return Matches(total=total, handle=(where, tsquery), query=query, filters=filters, viewer=viewer)
+
+    def search(self, query, filters=None, facets=(), page=None, viewer=NOBODY, sort="relevance", suggest=True,
+               correct=False) -> SearchHits:
+        """A page without facets or correction (the forum's search): its ids and the total in one statement, the
+        total as a count over every match (a window, computed before the limit); otherwise as every engine."""
+        if page is None or tuple(facets) or correct:
+            return super().search(query, filters, facets, page, viewer, sort, suggest, correct)
+        parsed = query if isinstance(query, ql.Query) else parse(query)
+        filters = filters or {}
+        number, size = max(1, page[0]), max(1, page[1])
+        rows = [] if admits_nobody(viewer) else list(self.session.execute(
+            self._page_statement(parsed, filters, viewer, sort, number * size)))
+        total = rows[0][1] if rows else 0
+        if not rows and number > 1 and not admits_nobody(viewer):  # past the last page: counted on its own
+            total = self._select(parsed, filters, viewer).total
+        hits = SearchHits(ids=lambda: self._ids(self._select(parsed, filters, viewer, count=False)), total=total,
+                          query=parsed)
+        hits.page_ids = [row[0] for row in rows[(number - 1) * size:]]
+        if suggest and parsed and total < SUGGEST_BELOW:
+            hits.suggestion = self.suggestion(parsed, filters, viewer, found=total)
+        return hits
+
+    def _page_statement(self, query: ql.Query, filters: Mapping[str, Iterable], viewer: Rule, sort: str, limit: int):
+        """The first `limit` ids best first, each with the total, kept per process under everything it is made of
+        (the kind, the query, the reader's rule, the filters, the order, the limit): building it again (the rule's
+        conditions, the rank) and working out its cache key cost about a millisecond. It holds no result, only the
+        conditions of that rule, so a reader with another rule never gets it."""
+        key = (self.kind, query, viewer, tuple(sorted((k, tuple(v)) for k, v in filters.items())), sort, limit)
+        statement = _page_statements.get(key)
+        if statement is None:
+            matches = self._select(query, filters, viewer, count=False)
+            statement = self._statement(matches, sort).add_columns(func.count().over()).limit(limit)
+            if len(_page_statements) >= PAGE_STATEMENTS:
+                _page_statements.clear()  # all at once: no iteration that another thread's insertion could break
+            _page_statements[key] = statement
+        return statement
 
     def _ids(self, matches: Matches) -> list[int]:
         where, _tsquery = matches.handle
         return list(self.session.scalars(select(SearchRecord.object_id).where(*where)))
 
     def _top(self, matches: Matches, sort: str, limit: int | None) -> list[int]:
+        statement = self._statement(matches, sort)
+        if limit is not None:
+            statement = statement.limit(limit)
+        return list(self.session.scalars(statement))
+
+    def _statement(self, matches: Matches, sort: str):
+        """The ids of `matches`, best first (or newest first)."""
         where, tsquery = matches.handle
         by_date = [SearchRecord.created_at.desc(), SearchRecord.object_id.desc()]
         ranking = None
         if tsquery is not None and sort != "date" and not ql.only_negative(matches.query.root):
             ranking = self._compiler.rank_expression(matches.query, SearchRecord.document, weighted=False)
         order = by_date if ranking is None else [ranking.desc(), *by_date]
-        statement = select(SearchRecord.object_id).where(*where).order_by(*order)
-        if limit is not None:
-            statement = statement.limit(limit)
-        return list(self.session.scalars(statement))
+        return select(SearchRecord.object_id).where(*where).order_by(*order)
 
     def _facet_counts(self, matches: Matches, kinds: Iterable[str]) -> dict[str, dict[str, int]]:  # noqa: ARG002
         return {kind: {} for kind in kinds}

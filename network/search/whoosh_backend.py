@@ -5,10 +5,12 @@ database that can always be rebuilt: only the indexer writes (with a writer time
 its document count with the database. The index stores its schema with pickle: its folder is private (0700)."""
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import os
 import threading
+import time
 import weakref
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -74,6 +76,7 @@ WEIGHTING = scoring.BM25F(B=B, K1=K1, **{f"{name}_B": b for name, b in FIELD_B.i
 SYNONYM_BOOST = 80.0
 NEAR_GROUPS = ("title", "keywords", "summary")  # where closeness counts (phrases in the long body cost most)
 NEAR_CANDIDATES = 100  # the best this many (or twice the page) are re-ranked by closeness
+QUIET_NS = 2_000_000_000  # a folder unchanged this long (ns) is trusted unchanged while its modification time stays
 
 
 def analyzer(lang: str):
@@ -152,6 +155,14 @@ class _Writer(IndexWriter):
 
 def _analysed(lang: str, text: str) -> list[str]:
     return [token.text for token in ANALYZERS[lang](segmented(text))]
+
+
+@functools.lru_cache(maxsize=4096)
+def _query_analyses(text: str) -> dict[str, list[tuple[str, ...]]]:
+    """WhooshBackend._analyses, kept per process: the analysers are fixed, so the answer for a text never changes."""
+    stems = dict.fromkeys(tuple(_analysed(lang, text)) for lang in STEMMED_LANGUAGES)
+    raw = tuple(_analysed("raw", text))
+    return {"stem": [t for t in stems if t], "raw": [raw] if raw else []}
 
 
 def _leaves(query: wq.Query) -> list[wq.Query] | None:
@@ -252,6 +263,65 @@ def _cached(searcher, key: tuple, compute: Callable[[], set[int]]) -> frozenset[
     return found
 
 
+TERMS_CACHE = 100_000  # answers kept per reader: whether it holds a term, how many documents do
+
+
+def _holds(reader, field: str, term) -> bool:
+    """Whether a reader (a segment's, or the searcher's over all of them) holds a term, looked up in its term file once
+    per reader, which lives as long as the index is unchanged: a search asked about the same few terms some forty
+    times, each a hash lookup read from the file (a deleted document leaves its terms in the segment)."""
+    cache = reader.__dict__.get("_holds")
+    if cache is None:
+        cache = reader.__dict__["_holds"] = {}
+    key = (field, term)
+    found = cache.get(key)
+    if found is None:
+        found = key in reader
+        if len(cache) >= TERMS_CACHE:
+            cache.clear()
+        cache[key] = found
+    return found
+
+
+def _frequency(reader, field: str, term) -> int:
+    """reader.doc_frequency, once per reader and term (as _holds)."""
+    cache = reader.__dict__.get("_frequencies")
+    if cache is None:
+        cache = reader.__dict__["_frequencies"] = {}
+    key = (field, term)
+    found = cache.get(key)
+    if found is None:
+        found = reader.doc_frequency(field, term)
+        if len(cache) >= TERMS_CACHE:
+            cache.clear()
+        cache[key] = found
+    return found
+
+
+def _idf(searcher, field: str, term) -> float:
+    """WEIGHTING's idf of a term, once per searcher (its statistics are the searcher's index generation's)."""
+    cache = searcher.__dict__.get("_idfs")
+    if cache is None:
+        cache = searcher.__dict__["_idfs"] = {}
+    key = (field, term)
+    found = cache.get(key)
+    if found is None:
+        found = WEIGHTING.idf(searcher, field, term)
+        if len(cache) >= TERMS_CACHE:
+            cache.clear()
+        cache[key] = found
+    return found
+
+
+def _all_docs(searcher) -> frozenset[int]:
+    """The numbers of the documents not deleted, once per searcher (a reader's scope without some token starts from
+    them: Whoosh's all_doc_ids asks each document number whether it is deleted)."""
+    found = searcher.__dict__.get("_all_docs")
+    if found is None:
+        found = searcher.__dict__["_all_docs"] = frozenset(searcher.reader().all_doc_ids())
+    return found
+
+
 def _term_docs(searcher, field: str, text) -> set[int] | frozenset[int]:
     """Document numbers (deleted ones included) holding a term, from whole postings blocks."""
     if field in CACHED_FIELDS:
@@ -266,7 +336,7 @@ def _read_term_docs(searcher, field: str, text) -> set[int]:
     term = searcher.schema[field].to_bytes(text) if not isinstance(text, bytes) else text
     for leaf_searcher, offset in searcher.leaf_searchers():
         reader = leaf_searcher.reader()
-        if (field, term) not in reader:
+        if not _holds(reader, field, term):
             continue
         for ids, _weights in _postings(reader, field, term):
             if offset:
@@ -296,7 +366,7 @@ def _docset(searcher, query: wq.Query) -> set[int]:
         positives = [sub for sub in query.subqueries if not isinstance(sub, wq.Not)]
         negatives = [sub.query for sub in query.subqueries if isinstance(sub, wq.Not)]
         sets = sorted((_docset(searcher, sub) for sub in positives), key=len) if positives else []
-        found = set(sets[0]) if sets else set(searcher.reader().all_doc_ids())
+        found = set(sets[0]) if sets else set(_all_docs(searcher))
         for other in sets[1:]:
             found &= other
         for sub in negatives:
@@ -304,9 +374,9 @@ def _docset(searcher, query: wq.Query) -> set[int]:
                 found -= _docset(searcher, sub)
         return found
     if isinstance(query, wq.Every):
-        return set(searcher.reader().all_doc_ids())
+        return _all_docs(searcher)  # (callers combine sets into new ones: never changed in place)
     if isinstance(query, wq.Not):
-        return set(searcher.reader().all_doc_ids()) - _docset(searcher, query.query)
+        return _all_docs(searcher) - _docset(searcher, query.query)
     if query is wq.NullQuery or isinstance(query, type(wq.NullQuery)):
         return set()
     if isinstance(query, wq.NumericRange):  # a year filter
@@ -360,13 +430,38 @@ class WhooshBackend(SearchBackend):
         """This thread's searcher, opened once and refreshed when the index has changed: opening one reads every
         segment's term index again, a few milliseconds a search."""
         searcher = getattr(self._local, "searcher", None)
-        if searcher is not None and not searcher.up_to_date():
+        if searcher is not None and not self._current(searcher):
             searcher.close()  # (not Searcher.refresh(): reusing an empty index's reader fails in Whoosh 2.7)
             searcher = None
         if searcher is None:
+            changed = self._folder_time()  # before opening: a commit after this time changes it
             searcher = self._open().searcher(weighting=WEIGHTING)
+            self._local.quiet_since = changed if changed is not None and time.time_ns() - changed > QUIET_NS \
+                else None
         self._local.searcher = searcher
         yield searcher
+
+    def _current(self, searcher) -> bool:
+        """Whether this thread's searcher reads the latest commit. Whoosh's up_to_date lists the folder for the newest
+        table of contents (a search asked five times); a commit writes its files into the folder, which changes the
+        folder's modification time, so the listing is skipped while that time is the one of a listing that found the
+        searcher current, made when the folder had been unchanged for QUIET_NS (a commit within the same tick of
+        the filesystem's clock as the one before would leave the time as it was: a recent time is never trusted)."""
+        changed = self._folder_time()
+        if changed is None:
+            return searcher.up_to_date()
+        if changed == getattr(self._local, "quiet_since", None):
+            return True
+        current = searcher.up_to_date()
+        if current and time.time_ns() - changed > QUIET_NS:
+            self._local.quiet_since = changed
+        return current
+
+    def _folder_time(self) -> int | None:
+        try:
+            return os.stat(self.path).st_mtime_ns
+        except OSError:
+            return None
 
     # ------------------------------------------------------------ writing
 
@@ -403,10 +498,9 @@ class WhooshBackend(SearchBackend):
     @staticmethod
     def _analyses(text: str) -> dict[str, list[tuple[str, ...]]]:
         """The token lists of a query word or phrase by field kind: under each of the stemmers (distinct ones
-        only: most words stem alike in several languages) for "stem", folded for "raw"."""
-        stems = dict.fromkeys(tuple(_analysed(lang, text)) for lang in STEMMED_LANGUAGES)
-        raw = tuple(_analysed("raw", text))
-        return {"stem": [t for t in stems if t], "raw": [raw] if raw else []}
+        only: most words stem alike in several languages) for "stem", folded for "raw". Read only: the answer is
+        shared by the searches of the same words (five analyses a word, each a pass of Whoosh's filters)."""
+        return _query_analyses(text)
 
     def _term(self, node: ql.Term) -> wq.Query:
         if node.prefix:
@@ -570,7 +664,7 @@ class WhooshBackend(SearchBackend):
             for field in (text_field(group, "stem") for group in NEAR_GROUPS):
                 for first, second in variants:
                     for reader, offset in leaves:
-                        if (field, first) not in reader or (field, second) not in reader:
+                        if not (_holds(reader, field, first) and _holds(reader, field, second)):
                             continue
                         end = offset + reader.doc_count_all()
                         local = [d - offset for d in wanted if offset <= d < end and d not in held]
@@ -604,12 +698,12 @@ class WhooshBackend(SearchBackend):
                     continue
                 norms = self._norms(searcher, cache, field)
                 for term in terms:
-                    if (field, term) not in searcher.reader():
+                    if not _holds(searcher.reader(), field, term):
                         continue
-                    idf = boost * WEIGHTING.idf(searcher, field, term)
+                    idf = boost * _idf(searcher, field, term)
                     for leaf_searcher, offset in searcher.leaf_searchers():
                         reader = leaf_searcher.reader()
-                        if (field, term) not in reader:
+                        if not _holds(reader, field, term):
                             continue
                         for ids, weights in _postings(reader, field, term):
                             for docnum, tf in zip(ids, weights, strict=True):
@@ -677,13 +771,13 @@ class WhooshBackend(SearchBackend):
     def _has_word(self, word: str) -> bool:
         with self._searching() as searcher:
             reader = searcher.reader()
-            return any(reader.doc_frequency(text_field(g, "raw"), word) > 0 for g in FIELD_GROUPS)
+            return any(_frequency(reader, text_field(g, "raw"), word) > 0 for g in FIELD_GROUPS)
 
     def _count(self, word: str, viewer: Viewer, limit: int) -> int:
         with self._searching() as searcher:
             reader = searcher.reader()
             fields = [text_field(g, "raw") for g in FIELD_GROUPS]
-            if not any(reader.doc_frequency(field, word) for field in fields):
+            if not any(_frequency(reader, field, word) for field in fields):
                 return 0
             docs: set[int] = set()
             for field in fields:
