@@ -7,6 +7,8 @@ Each (backend, size) runs in a process of its own, so that its peak memory (ru_m
 driven through the SearchBackend interface with plain SearchDocuments (benchmarks/search_data.py): no Flask app and
 no cases table, so reindex figures are the engine's work, not loading cases from the database. Whoosh indexes into
 a temporary folder; PostgreSQL into a database of its own on the server of --pg-url, created and dropped here.
+Each query of the project's engines runs as the catalogue's search page runs it: in the engine's reading() block,
+the typed words' correction first, then the page and its facets (no "did you mean").
 
 tantivy (the Rust engine, benchmarks/search_tantivy.py; `pip install -r benchmarks/requirements.txt`) is the
 REFERENCE: the same documents and queries, in a process of its own like the others, with ANY-WORD (OR) semantics
@@ -36,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 from search_data import Dice, synthetic_catalogue, synthetic_document  # noqa: E402
 
 from network.search.backend import ANONYMOUS, SearchBackend, Viewer  # noqa: E402
+from network.search.query import parse  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/bench_search"
@@ -267,8 +270,19 @@ def measure(backend_name: str, size: int, queries: int, seed: int, pg_url: str, 
         update = time.perf_counter() - start - changed.seconds
 
         def run(query: BenchQuery) -> int:
-            hits = backend.search(query.text, query.filters, facets=query.facets, page=query.page,
-                                  viewer=query.viewer)
+            if backend_name == REFERENCE:
+                hits = backend.search(query.text, query.filters, facets=query.facets, page=query.page,
+                                      viewer=query.viewer)
+                return hits.total
+            # What the catalogue's search page runs (catalogue.cases.queries._engine_page): inside the engine's
+            # reading() block (PostgreSQL: one planner setting, each word looked up once), the correction of the
+            # typed words (search.corrected: without the filters), then the page and its facets, no "did you mean".
+            with backend.reading():
+                text = parse(query.text) if query.text else query.text
+                if text:
+                    text = backend.correction(text, {}, query.viewer) or text
+                hits = backend.search(text, query.filters, facets=query.facets, page=query.page,
+                                      viewer=query.viewer, suggest=False)
             if backend_name == "postgres":
                 backend.session.rollback()  # one transaction per request, as in the app
             return hits.total

@@ -140,6 +140,19 @@ def test_without_words_the_counts_and_the_newest_first_come_from_the_indexes(bac
     assert sum("set_config('enable_seqscan', 'off'" in s for s in statements) >= 2
 
 
+def test_without_words_a_year_range_selects_through_the_selector_lexemes(backend, statements):
+    """Without words, a year range is no condition the date index serves (walking it newest first passed every newer
+    case): the page's matches come from the selector lexemes' GIN index, newest first all the same."""
+    filters = {"region": ["europe", "asia"], "year_from": ["2004"], "year_to": ["2008"]}
+    hits = backend.search("", filters, facets=FACETS, page=(1, 10), viewer=ANONYMOUS)
+    kept = sorted((d for d in DOCUMENTS if _visible(d, ANONYMOUS) and d.facets[1] in ("region:europe", "region:asia")
+                   and 2004 <= d.year <= 2008), key=lambda d: (d.when, d.id), reverse=True)
+    assert hits.total == len(kept) > 10
+    assert hits.page_ids == [d.id for d in kept[:10]]
+    page = [s for s in statements if "ORDER BY" in s]
+    assert len(page) == 1 and "document @@" in page[0] and "&&" not in page[0]
+
+
 def _estimated_total(viewer: Viewer, word: str | None, buckets: tuple[int, ...], keep=lambda d: True) -> int:
     """The total the sample of these buckets gives: the visible matches in them times 16 / the buckets."""
     sampled = sum(1 for d in DOCUMENTS if _visible(d, viewer) and keep(d) and pb.sample_bucket(d.id) in buckets
@@ -235,6 +248,27 @@ def test_a_sample_far_above_exact_total_skips_the_exact_count(backend, monkeypat
     monkeypatch.setattr(pb, "ESTIMATE_ABOVE", 10)  # 600: the matches may be at most 60, so they are counted
     assert backend.search("treaty", viewer=VETTED).total == hits.total
     assert any(" AS one " in s for s in statements)
+
+
+def test_a_sample_far_above_exact_facets_skips_the_first_rows(backend, monkeypatch, statements):
+    """Where the table may hold many more than EXACT_TOTAL rows, the sample's first part is read first: when it puts
+    the matches above ESTIMATE_ABOVE times EXACT_FACETS, the first EXACT_FACETS + 1 rows are not read (the counts are
+    the sample's); below, they are."""
+    monkeypatch.setattr(pb, "EXACT_FACETS", 20)
+    monkeypatch.setattr(pb, "EXACT_TOTAL", 60)  # the table (more than 3 x 60 rows) may hold many more
+    monkeypatch.setattr(pb, "MIN_SAMPLE", 5)
+    monkeypatch.setattr(pb, "MIN_TOTAL_SAMPLE", 5)
+    hits = backend.search("treaty", facets=FACETS, viewer=VETTED)
+    assert hits.facets_exact is False
+    assert not any(" AS tokens " in s for s in statements)  # the first EXACT_FACETS + 1 rows: not read
+    assert sum("string_agg" in s for s in statements) == 1  # the sample's first part only
+    total, counts = _exact(VETTED, "treaty")
+    assert hits.facets["cooperation_form"] == {"mla": hits.total}  # every match holds it: estimated as the total
+    assert all(set(hits.facets[kind]) <= set(counts[kind]) for kind in FACETS)
+    statements.clear()
+    monkeypatch.setattr(pb, "EXACT_FACETS", 400)  # the matches may be at most that many: the first rows are read
+    hits = backend.search("treaty", facets=FACETS, viewer=VETTED)
+    assert hits.facets_exact is True and any(" AS tokens " in s for s in statements)
 
 
 def test_a_table_smaller_than_the_estimates_threshold_is_counted_in_one_statement(backend, statements):
