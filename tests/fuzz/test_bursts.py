@@ -186,12 +186,15 @@ def test_focal_points_proposing_at_once_leave_one_open_proposal(app, member_fact
     proposers = [member_factory(roles=("focal_point",), email=f"focal{index}@justiz.example.at").id
                  for index in range(N)]
     proposed = (AuthorityChange.authority_id == authority.id, AuthorityChange.status == "proposed")
+    # Read here, once: the fixture's object belongs to this thread's session, and each commit expires it; a thread
+    # touching it would refresh it through that session, at the same time as the others (not what is tested).
+    authority_id, entry = authority.id, authority.to_interchange()
 
     def propose(index: int, attempt: int):
         with app.test_request_context():
             try:
-                changes.propose(db.session.get(Authority, authority.id), db.session.get(Member, proposers[index]),
-                                {**authority.to_interchange(), "phone": f"+43 1 000 {attempt}{index}",
+                changes.propose(db.session.get(Authority, authority_id), db.session.get(Member, proposers[index]),
+                                {**entry, "phone": f"+43 1 000 {attempt}{index}",
                                  "designations": ["untoc_mla_central"]}, f"New telephone number {index}")
                 db.session.commit()
                 return "proposed"
