@@ -242,16 +242,59 @@ def _fresh_request_state() -> None:
         g.pop(key, None)
 
 
+def _wrote_nothing(session) -> bool:
+    """Whether a commit of the session would change nothing in the database: no object added, changed or deleted and
+    not flushed yet, nothing an after_commit listener waits for (session.info: the search outbox, the audit
+    checkpoint), no savepoint, and no transaction open on its connection (reads run outside one on PostgreSQL; on
+    SQLite the driver opens one at the first write). A lock taken by a read (SELECT ... FOR UPDATE) opens one too."""
+    transaction = session.get_transaction()
+    if transaction is None:
+        return not (session.new or session.deleted or session.dirty or session.info)
+    if session.new or session.deleted or session.info or session.in_nested_transaction() or session.dirty:
+        return False
+    connections = transaction._connections  # noqa: SLF001 (the connections the transaction holds, one per engine)
+    for connection, *_rest in connections.values():
+        try:
+            dbapi_connection = connection.connection.dbapi_connection
+        except Exception:  # noqa: BLE001 (invalidated or closed: let the commit decide)
+            return False
+        status = getattr(getattr(dbapi_connection, "info", None), "transaction_status", None)
+        if status is not None:  # psycopg
+            if status != _IDLE:
+                return False
+        elif getattr(dbapi_connection, "in_transaction", True):  # sqlite3 (anything else: assume a transaction)
+            return False
+    return True
+
+
+def _request_owns_app_context() -> bool:
+    """Whether the application context ends with the current request (Flask pushes one for a request when none is
+    active for the app, and pops it with the request; its teardown removes the session)."""
+    from flask.globals import _cv_request
+
+    context = _cv_request.get(None)
+    tokens = getattr(context, "_cv_tokens", None)
+    return bool(tokens) and tokens[-1][1] is not None
+
+
 def _commit_request(response: Response) -> Response:
     """The request commits once, at the end, unless it failed; then mail queued by it is handed over."""
     if response.status_code >= 500 or g.pop("request_failed", False):
         db.session.rollback()
         return response
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    session = db.session()
+    if _wrote_nothing(session):
+        # Nothing for a commit to write or end (most GETs): its flush, events and expiry are skipped (issue 14).
+        # The app context the request pushed ends with it, and its teardown closes the session; one that outlives
+        # the request (a test, a CLI command) gets the rollback, which expires the objects read as a commit would.
+        if not _request_owns_app_context():
+            session.rollback()
+    else:
+        try:
+            session.commit()
+        except Exception:
+            session.rollback()
+            raise
     from network.core.mail import deliver_queued
 
     deliver_queued()

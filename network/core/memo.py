@@ -25,6 +25,10 @@ def _memos() -> dict[str, dict]:
 
 
 def _touched(session: Session, models: tuple[type, ...]) -> bool:
+    # Most questions come from a request that has changed nothing: the session's own records of added, deleted and
+    # modified objects are empty, and building its `dirty` set (a check of every modified object) is skipped.
+    if not (session._new or session._deleted or session.identity_map._modified):  # noqa: SLF001
+        return False
     return any(isinstance(o, models) for o in (*session.new, *session.dirty, *session.deleted))
 
 
@@ -37,7 +41,7 @@ def request_memo(name: str) -> dict:
     if memo and models:
         from network.core.db import db
 
-        if _touched(db.session, models):  # changed and not flushed yet: the next question reads it
+        if _touched(db.session(), models):  # changed and not flushed yet: the next question reads it
             memo.clear()
     return memo
 

@@ -45,12 +45,12 @@ _RECORD_COLUMNS = tuple(column.key for column in WebSession.__table__.c)
 _COMPANION = "network_session_companion"
 
 
-def read_with_record(app: Flask, prepare: Callable[[str], tuple], take: Callable[[Row, object], object]) -> None:
+def read_with_record(app: Flask, prepare: Callable[[str], tuple], take: Callable[[list[Row], object], object]) -> None:
     """Read what every signed-in request needs with the session's record, in the same statement and in the request's
     transaction (issue 14: the signed-in member, its roles and its navigation's questions, app.py):
-    `prepare(session_id)` answers (statement, parameters, context), the statement selecting the record's columns
-    (`record_columns()`) and more, its rows found by the bound parameter "session_id"; `take(row, context)` answers
-    what the session keeps of the rest (`ServerSession.companion`, for this request only)."""
+    `prepare(session_id)` answers (statement, parameters, context), a Core statement selecting the record's columns
+    (`record_columns()`, by their names) and more, its rows found by the bound parameter "session_id"; `take(rows,
+    context)` answers what the session keeps of the rest (`ServerSession.companion`, for this request only)."""
     app.extensions[_COMPANION] = (prepare, take)
 
 
@@ -155,9 +155,12 @@ class ServerSessionInterface(SessionInterface):
         else:  # with the signed-in member, in the request's own transaction: one statement, no second connection
             prepare, take = reading
             statement, parameters, context = prepare(session_id)
-            found = db.session.execute(statement, {**parameters, "session_id": session_id}).unique().first()
-            row = None if found is None else {name: found._mapping[name] for name in _RECORD_COLUMNS}
-            companion = None if found is None else take(found, context)
+            session = db.session()
+            if session.autoflush:  # as Session.execute would (changes made before the request, in a test)
+                session.flush()  # nothing to flush (a request's own session): returns at once
+            found = session.connection().execute(statement, {**parameters, "session_id": session_id}).all()
+            row = None if not found else {name: found[0]._mapping[name] for name in _RECORD_COLUMNS}
+            companion = None if not found else take(found, context)
         if row is None:
             return ServerSession()
         now = utcnow()
