@@ -16,7 +16,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, bindparam, event, exists, func, select
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from network.core import audit
 from network.core.clock import utcnow
@@ -509,9 +508,11 @@ def _sender_public(message: Message, envelope: Envelope, cache: dict | None = No
     return keys
 
 
-def _reader_slot(envelope: Envelope, ring: Keyring) -> tuple[str, dict]:
+def _reader_slot(envelope: Envelope, ring: Keyring, slots: list[tuple[str, dict]] | None = None) -> tuple[str, dict]:
+    """The reader's slot in the envelope and its private keys. slots: ring.slots(), when the caller opens several
+    messages (computed here otherwise)."""
     present = {w.slot for w in envelope.wraps}
-    for slot, privates in ring.slots():
+    for slot, privates in ring.slots() if slots is None else slots:
         if slot in present:
             return slot, privates
     raise NotARecipient("this message holds no key for the reader")
@@ -547,12 +548,14 @@ def _kept_sealer(reader: Member) -> kept.Sealer | None:
 
 
 def _opened_for_reading(message: Message, reader: Member, ring: Keyring, keep: bool = True,
-                        sealer: kept.Sealer | None = None, publics: dict | None = None) -> tuple[dict, bytes]:
+                        sealer: kept.Sealer | None = None, publics: dict | None = None,
+                        slots: list[tuple[str, dict]] | None = None) -> tuple[dict, bytes]:
     """The signed header and the decrypted body, for showing: as open_stored does it, or as this session verified and
     decrypted it before (kept in this process's memory, sealed under the session, keyed by the exact envelope, the
     reader's slot and key version and the sender's key: network/messaging/kept.py). The clear columns are checked
     against the signed header every time. Raises as open_stored does. sealer: _kept_sealer(reader), and publics: the
-    request's memo of public keys, when the caller opens several messages (looked up here otherwise)."""
+    request's memo of public keys, and slots: ring.slots(), when the caller opens several messages (looked up here
+    otherwise)."""
     if not keep:
         sealer = None
     elif sealer is None:
@@ -561,7 +564,7 @@ def _opened_for_reading(message: Message, reader: Member, ring: Keyring, keep: b
         opened = open_stored(message, reader, ring)
         return opened.header, opened.body
     envelope = stored_envelope(message)
-    slot, _privates = _reader_slot(envelope, ring)
+    slot, _privates = _reader_slot(envelope, ring, slots)
     sender = _sender_public(message, envelope, publics)
     key = (reader.id, message.id, message.public_id, message.conversation.public_id, envelope.digest(), slot,
            envelope.wrap_for(slot).key_version, message.sender_id, sender.key_version, sender.fingerprint,
@@ -597,11 +600,12 @@ _MISSING_MAILBOX = _l("This message was encrypted to a version of the mailbox ke
 
 
 def _show(message: Message, reader: Member, ring: Keyring, keep: bool = True,
-          sealer: kept.Sealer | None = None, publics: dict | None = None) -> ShownMessage:
+          sealer: kept.Sealer | None = None, publics: dict | None = None,
+          slots: list[tuple[str, dict]] | None = None) -> ShownMessage:
     """The message as the reader sees it (keep=False: verified and decrypted now, not as kept from before)."""
     shown = ShownMessage(message=message)
     try:
-        header, body = _opened_for_reading(message, reader, ring, keep, sealer, publics)
+        header, body = _opened_for_reading(message, reader, ring, keep, sealer, publics, slots)
         content = json.loads(body.decode("utf-8"))
         shown.header, shown.subject, shown.text = header, str(content.get("subject", "")), str(content["text"])
         files = content.get("files", [])
@@ -620,11 +624,11 @@ def _show(message: Message, reader: Member, ring: Keyring, keep: bool = True,
     return shown
 
 
-def _missing_key(message: Message, reader: Member, ring: Keyring) -> str:
+def _missing_key(message: Message, reader: Member, ring: Keyring, slots: list[tuple[str, dict]] | None = None) -> str:
     """Why the reader cannot open a message with this session's keys ('' when they can try)."""
     try:
         envelope = stored_envelope(message)
-        slot, privates = _reader_slot(envelope, ring)
+        slot, privates = _reader_slot(envelope, ring, slots)
         wrap = envelope.wrap_for(slot)
     except MessagingCryptoError:
         return ""
@@ -726,72 +730,101 @@ def _states_for_sender(message: Message, publics: dict | None = None) -> list[di
             for state in message.states]
 
 
+class MessageRow:
+    """A message as its conversation's page reads it: the stored columns, its copies (CopyRow), its conversation and
+    its sender, as plain values rather than ORM entities (building, tracking and expiring those cost more than the
+    rest of the reading; the page changes none of them: the reader's copies to mark read are loaded as entities
+    then, read_conversation)."""
+
+    def __init__(self, id: int, public_id: str, sender_id: int | None, sent_at, urgent: bool, envelope: bytes,
+                 conversation: Conversation, sender: Member | None):
+        self.id, self.public_id, self.sender_id, self.sent_at, self.urgent = id, public_id, sender_id, sent_at, urgent
+        self.envelope, self.conversation, self.conversation_id, self.sender = envelope, conversation, conversation.id, sender
+        self.states: list[CopyRow] = []
+
+
+class CopyRow:
+    """A message's copy (its recipient state) as the page reads it: see MessageRow."""
+
+    def __init__(self, message: MessageRow, id: int, slot: str, member_id: int | None, delivered_at, read_at,
+                 delivery_receipt: str | None, read_receipt: str | None, member: Member | None):
+        self.message, self.id, self.slot, self.member_id, self.member = message, id, slot, member_id, member
+        self.delivered_at, self.read_at, self.delivery_receipt, self.read_receipt = (delivered_at, read_at,
+                                                                                     delivery_receipt, read_receipt)
+
+
 @functools.cache
 def _messages_statement():
-    """A conversation's messages in their order, each with its copies (recipient states) in theirs, as (message, copy)
-    rows: one statement, not one for the messages and another for their copies (built once per process)."""
-    return (select(Message, MessageRecipientState)
-            .outerjoin(MessageRecipientState, MessageRecipientState.message_id == Message.id)
-            .where(Message.conversation_id == bindparam("reading_conversation", type_=Integer))
-            .order_by(Message.id, MessageRecipientState.id))
+    """A conversation's messages in their order, each with its copies (recipient states) in theirs, as rows of their
+    columns: one statement, not one for the messages and another for their copies (built once per process)."""
+    message, copy = Message.__table__.c, MessageRecipientState.__table__.c
+    return (select(message.id, message.public_id, message.sender_id, message.sent_at, message.urgent, message.envelope,
+                   copy.id, copy.slot, copy.member_id, copy.delivered_at, copy.read_at, copy.delivery_receipt,
+                   copy.read_receipt)
+            .select_from(Message.__table__.outerjoin(MessageRecipientState.__table__, copy.message_id == message.id))
+            .where(message.conversation_id == bindparam("reading_conversation", type_=Integer))
+            .order_by(message.id, copy.id))
+
+
+def _person(people: dict[int, Member], member_id: int | None) -> Member | None:
+    """A participant, else the member (a holder of the mailbox who wrote for it, say) as the relationship would give
+    it; None for no one."""
+    if member_id is None:
+        return None
+    found = people.get(member_id)
+    if found is None:
+        found = people[member_id] = db.session.get(Member, member_id)
+    return found
+
+
+def conversation_messages(conversation: Conversation) -> list[MessageRow]:
+    """The conversation's messages with their copies, in their order (_messages_statement); senders and the copies'
+    members are the participants, in the session already (conversation_for_reading): taken from it."""
+    people = {p.member_id: p.member for p in conversation.participants if p.member_id}
+    messages: list[MessageRow] = []
+    message = None
+    for (message_id, public_id, sender_id, sent_at, urgent, envelope, copy_id, slot, member_id, delivered_at, read_at,
+         delivery_receipt, read_receipt) in db.session.execute(_messages_statement(),
+                                                               {"reading_conversation": conversation.id}):
+        if message is None or message.id != message_id:
+            message = MessageRow(message_id, public_id, sender_id, sent_at, urgent, envelope, conversation,
+                                 _person(people, sender_id))
+            messages.append(message)
+        if copy_id is not None:
+            message.states.append(CopyRow(message, copy_id, slot, member_id, delivered_at, read_at, delivery_receipt,
+                                          read_receipt, _person(people, member_id)))
+    return messages
 
 
 def read_conversation(reader: Member, conversation: Conversation) -> list[ShownMessage]:
     """Every message verified and decrypted in the reader's session; the reader's copies marked read."""
     ring = keyring(reader, conversation)
-    shown = []
-    # every message with its copies in one statement, not per message; the copies' members are the participants, in
-    # the session already (conversation_for_reading): taken from it
-    copies: dict[int, list[MessageRecipientState]] = {}
-    messages = []
-    for message, state in db.session.execute(_messages_statement(), {"reading_conversation": conversation.id}):
-        if message.id not in copies:
-            messages.append(message)
-            copies[message.id] = []
-        if state is not None:
-            copies[message.id].append(state)
-    for message in messages:  # an attribute not loaded is not in the object's __dict__
-        if "states" not in vars(message):
-            set_committed_value(message, "states", copies[message.id])
-        for state in message.states:
-            if "message" not in vars(state):
-                set_committed_value(state, "message", message)
-    _attach(conversation, messages)
+    messages = conversation_messages(conversation)
     _prime_sender_keys(messages)
-    # Looked up once for the page, not per message: this session's key for what it keeps, and the request's memo of
-    # public keys (nothing changes in the session until mark_read below).
-    sealer, publics = _kept_sealer(reader), request_memo(PUBLIC_KEYS_CACHE)
+    # Looked up once for the page, not per message: this session's key for what it keeps, the request's memo of
+    # public keys (nothing changes in the session until mark_read below), and the reader's slots.
+    sealer, publics, slots = _kept_sealer(reader), request_memo(PUBLIC_KEYS_CACHE), ring.slots()
+    shown = []
     for message in messages:
-        missing = _missing_key(message, reader, ring)
+        missing = _missing_key(message, reader, ring, slots)
         item = ShownMessage(message=message, problem=missing) if missing else _show(message, reader, ring,
-                                                                                      sealer=sealer, publics=publics)
+                                                                                      sealer=sealer, publics=publics,
+                                                                                      slots=slots)
         if message.sender_id == reader.id:
             try:
                 item.states = _states_for_sender(message, publics)
             except MessagingCryptoError:
                 item.states = []
         shown.append(item)
-    mark_read(reader, [item.message for item in shown if item.ok], ring)
+    # The reader's copies not yet read (or delivered), of the messages that verified: those messages loaded as
+    # entities with their copies, and marked (mark_read), in one statement; none once the conversation was read.
+    unread = {state.message.id for state in _my_states(ring, [item.message for item in shown if item.ok])
+              if state.read_at is None or state.delivered_at is None}
+    if unread:
+        mark_read(reader, list(db.session.scalars(select(Message).where(Message.id.in_(sorted(unread)))
+                                                  .options(joinedload(Message.states)).order_by(Message.id)).unique()),
+                  ring)
     return shown
-
-
-def _attach(conversation: Conversation, messages: list[Message]) -> None:
-    """The messages just loaded are the whole conversation, in its order: set them as conversation.messages (the
-    key-change warning reads them) and each one's conversation, and its sender when a participant (the page names
-    them), and each copy's member when a participant (the sender's receipts name them), so that none of these is
-    asked of the database again, nor looked up in the session per message."""
-    if "messages" not in vars(conversation):  # not loaded: not in the object's __dict__
-        set_committed_value(conversation, "messages", list(messages))
-    people = {p.member_id: p.member for p in conversation.participants if p.member_id}
-    for message in messages:
-        loaded = vars(message)
-        if "conversation" not in loaded:
-            set_committed_value(message, "conversation", conversation)
-        if "sender" not in loaded and message.sender_id in people:
-            set_committed_value(message, "sender", people[message.sender_id])
-        for state in message.states:
-            if state.member_id in people and "member" not in vars(state):
-                set_committed_value(state, "member", people[state.member_id])
 
 
 @dataclass

@@ -76,12 +76,13 @@ def mark_verified(member: Member, other: Member) -> None:
     audit.record("messaging.key_verified", other, actor=member, fingerprint=fingerprint)
 
 
-def _first_key_version(conversation: Conversation, other: Member) -> int | None:
-    """The key version the conversation first used for the member: as sender, or as a recipient's wrap."""
+def _first_key_version(messages, other: Member) -> int | None:
+    """The key version the conversation (its messages, in order) first used for the member: as sender, or as a
+    recipient's wrap."""
     from network.messaging.services import stored_envelope
 
     slot = member_slot(other.id)
-    for message in conversation.messages:
+    for message in messages:
         try:
             envelope = stored_envelope(message)
             if envelope.header["sender"] == slot:
@@ -118,10 +119,11 @@ def remember_keys_of(reader: Member, conversation: Conversation) -> None:
     request_memo(MARKS_MEMO)[reader.id] = marks
 
 
-def changed_keys(reader: Member, conversation: Conversation) -> list[Member]:
+def changed_keys(reader: Member, conversation: Conversation, messages=None) -> list[Member]:
     """Participants whose key changed: since the reader verified it, or since the conversation began (a new key set
     after a password reset), unless the reader verified the new key. The reader should compare the number again.
-    The reader's marks and the others' key sets are read in one statement each, however many take part."""
+    The reader's marks and the others' key sets are read in one statement each, however many take part. messages:
+    the conversation's, as the page read them (services.conversation_messages), else conversation.messages."""
     others = [p.member for p in conversation.participants if p.member is not None and p.member.id != reader.id]
     if not others:
         return []
@@ -139,7 +141,7 @@ def changed_keys(reader: Member, conversation: Conversation) -> list[Member]:
     for other in others:
         current = live.get(other.id)
         state = _status(marks.get(other.id), current)
-        first = _first_key_version(conversation, other)
+        first = _first_key_version(conversation.messages if messages is None else messages, other)
         if state == CHANGED or (state != VERIFIED and current is not None and first is not None
                                 and first != current.key_version):
             changed.append(other)

@@ -2,6 +2,7 @@
 mailbox access, key verification, reports to moderators, the recovery key and the export of a conversation."""
 from __future__ import annotations
 
+from babel.support import Translations
 from flask import (
     Blueprint,
     Response,
@@ -18,12 +19,13 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
-from network.core import counters
+from network.core import counters, translations
 from network.core.access import current_member, ensure, requires
 from network.core.db import db
 from network.core.errors import refused_and_recorded
 from network.core.filenames import disposition
 from network.core.forms import show_domain_error
+from network.core.i18n import isolate_filter, list_separator
 from network.directory.models import Authority
 from network.forum.render import linked_plain_text, resolve_reference_titles, text_references
 from network.members.access import is_member, is_moderator
@@ -144,8 +146,62 @@ def _inbox_page(archived: bool):
     pages = max(1, -(-total // services.INBOX_PAGE))
     rows = services.inbox(member, page=page, per_page=services.INBOX_PAGE, archived=archived, listing=listing)
     return render_template("messaging/inbox.html", rows=rows, page=page, pages=pages, total=total, archived=archived,
-                           in_archive=in_archive,
+                           in_archive=in_archive, inbox_rows=_inbox_rows,
                            confirm=ConfirmForm())
+
+
+_ROW = """
+    <tr class="{bold}">
+      <td>
+        <a href="{link}">{subject}</a>
+        {urgent}
+      </td>
+      <td>{people}{mailbox}</td>
+      <td><time datetime="{last_iso}Z">{last_text} UTC</time></td>
+      <td>{unread}</td>
+      <td class="text-end">
+        <form method="post" action="{action}">
+          {token}<input type="hidden" name="next" value="{back}">
+          <button type="submit" class="btn btn-link btn-sm p-0">{move}</button>
+        </form>
+      </td>
+    </tr>
+  """
+_ANY_ID = 918273645  # a conversation number to build the rows' addresses from (the row's own put in its place)
+
+
+def _inbox_rows(rows: list, archived: bool, token: Markup) -> Markup:
+    """The inbox's rows (the markup inbox.html held, in one pass rather than a template block per row), every value
+    escaped: the subject (or why it cannot be shown) linked to the conversation, urgent, who else takes part and the
+    mailbox, the last message's time, the unread count, and the button that archives it or brings it back."""
+    undecrypted = _as_template(translations.gettext("(cannot be decrypted in this session)"))
+    urgent_word, mailbox_word = (_as_template(translations.gettext("Urgent")),
+                                 _as_template(translations.gettext("Mailbox")))
+    urgent = f'<span class="badge text-bg-danger">{urgent_word}</span>'
+    mailbox_badge = f'<span class="badge text-bg-secondary">{mailbox_word}</span>'
+    move = _as_template(translations.gettext("Move to inbox")) if archived else _as_template(translations.gettext("Archive"))
+    separator = escape(list_separator())
+    link = url_for("messages.conversation", conversation_id=_ANY_ID).split(str(_ANY_ID))
+    action = url_for("messages.unarchive" if archived else "messages.archive",
+                     conversation_id=_ANY_ID).split(str(_ANY_ID))
+    back = "archived" if archived else "inbox"
+    out = []
+    for row in rows:
+        conversation = row.conversation
+        people = separator.join(isolate_filter(person.name) for person in row.people)
+        mailbox = ""
+        if row.mailbox:
+            mailbox = f"{separator if row.people else ''}{mailbox_badge} <bdi>{escape(row.mailbox.name)}</bdi>"
+        out.append(_ROW.format(
+            bold="fw-bold" if row.unread else "", link=escape(f"{link[0]}{conversation.id}{link[1]}"),
+            subject=f"<bdi>{escape(row.subject)}</bdi>" if row.subject is not None else f"<em>{undecrypted}</em>",
+            urgent=urgent if row.urgent else "", people=people, mailbox=mailbox,
+            last_iso=conversation.last_message_at.isoformat(),
+            last_text=conversation.last_message_at.strftime("%Y-%m-%d %H:%M"),
+            unread=f'<span class="badge text-bg-primary">{row.unread}</span>' if row.unread else "",
+            action=escape(f"{action[0]}{conversation.id}{action[1]}"), token=token, back=back, move=move))
+    return Markup("".join(out))  # noqa: S704 (every value escaped above)
+
 
 
 @bp.post("/<int:conversation_id>/archive")
@@ -231,19 +287,142 @@ def _conversation_page(member: Member, found: Conversation, form, status: int = 
     # [[case:…]] and [[authority:…]] in the messages: links showing what the reader may see, one lookup for the page.
     titles = resolve_reference_titles(member, text_references([item.text for item in shown if item.ok]))
     subject = next((item.subject for item in shown[:1] if item.ok), None)
-    # What each message shows beyond its header, built here rather than by a call per cell in the template: the text
-    # (escaped, references linked), the time sent, and the sender's receipts table rows.
-    # The link to report a message is the same address but for the message's number at its end.
-    proof, to_report = _("signed receipt verified"), url_for("messages.report", conversation_id=found.id, message_id=0)
-    rows = [(item, linked_plain_text(item.text, titles) if item.ok else "", item.message.sent_at.isoformat(),
-             item.message.sent_at.strftime("%Y-%m-%d %H:%M"), _receipt_rows(item.states, proof) if item.states else "",
-             f"{to_report[:-1]}{item.message.id}")
-            for item in shown]
-    return render_template("messaging/conversation.html", conversation=found, shown=shown, rows=rows,
-                           people=services.members_of(found), mailbox=services.mailbox_of(found), subject=subject,
-                           form=form, handling_carried=carried, changed_keys=verification.changed_keys(member, found),
+    # Each message's card (header, handling, text, files, footer, receipts) built here in one pass rather than by a
+    # template block per message (its calls, escapes and look-ups per message cost more than the rest of the page).
+    return render_template("messaging/conversation.html", conversation=found, subject=subject,
+                           cards=_message_cards(member, found, shown, titles),
+                           people=services.members_of(found), mailbox=services.mailbox_of(found),
+                           form=form, handling_carried=carried, changed_keys=verification.changed_keys(
+                               member, found, [item.message for item in shown]),
                            archived=services.is_archived(member, found) if archived is None else archived,
                            confirm=ConfirmForm()), status
+
+
+def _as_template(text: str) -> Markup:
+    """A translated string of the interface as a template's `_()` gives it: the catalogue's text is markup, as Jinja
+    takes it."""
+    return Markup(text)  # noqa: S704 (the catalogue's own text, as in a template)
+
+
+# catalogue -> the interface strings of the message cards, as a template's `_()` gives them (the catalogue's text is
+# markup, as Jinja takes it): translated once per language and process, as network/core/translations.py keeps a
+# template's literal strings
+_CARD_TEXTS: dict = {}
+
+
+def _card_texts() -> dict[str, Markup]:
+    catalogue = translations.request_translations()
+    found = _CARD_TEXTS.get(catalogue)
+    if found is None:
+        found = {name: _as_template(text) for name, text in {
+            "verified": translations.gettext("Signature verified."),
+            "report": translations.gettext("Report to the moderators"),
+            "former": translations.gettext("Former member"), "urgent": translations.gettext("Urgent"),
+            "encrypted": translations.gettext("encrypted"), "written_by": translations.gettext("written by %(name)s"),
+            "confidential": translations.gettext("CONFIDENTIAL"),
+            "confidential_text": translations.gettext(
+                "the sender requests that this request and its content be kept confidential (art. 18 (20) of the "
+                "Convention)."),
+            "limited_use": translations.gettext("LIMITATION ON USE"),
+            "limited_use_text": translations.gettext(
+                "not to be transmitted or used for investigations, prosecutions or proceedings other than those "
+                "stated without the prior consent of the sender (art. 18 (19) of the Convention)."),
+            "recipient": translations.gettext("Recipient"), "delivered": translations.gettext("Delivered"),
+            "read": translations.gettext("Read"),
+            "proof": escape(translations.gettext("signed receipt verified")),
+        }.items()}
+        if isinstance(catalogue, Translations):  # not a throwaway null catalogue
+            _CARD_TEXTS[catalogue] = found
+    return found
+
+
+_CARD = "\n    \n" + """    <article class="card mb-3 message" id="message-{id}">
+      <div class="card-header">
+        <strong>{by}
+        · <time datetime="{sent_iso}Z">{sent_text} UTC</time>
+        {urgent}
+      </div>
+      <div class="card-body">
+        {body}
+        {receipts}
+      </div>
+    </article>
+  """
+_BODY = """
+          {confidential}
+          {limited_use}
+          {subject}
+          <div class="message-text" dir="auto">{text}</div>
+          {files}
+          <p class="small text-success mb-0 mt-2">{verified}{report}</p>
+        """
+_CONFIDENTIAL = """
+            <div class="alert alert-warning handling" role="note"><strong>{}</strong> — {}</div>
+          """
+_FILES = """
+            <ul class="list-unstyled small mt-2 attachments">
+            {}
+            </ul>
+          """
+_FILE = """
+              <li><a href="{}">{}</a> ({} KB, {})</li>
+            """
+_RECEIPTS = """
+          <table class="table table-sm small mt-3 mb-0 receipts">
+            {}
+            <tbody>
+              {}
+            </tbody>
+          </table>
+        """
+
+
+def _message_cards(member: Member, found: Conversation, shown: list, titles) -> Markup:
+    """The conversation's messages as the page shows them (the markup conversation.html held), every value escaped:
+    who wrote (and for which mailbox), when, the handling instructions, the subject, the text (references linked),
+    the files, the verified signature and the link to report, or the problem; the sender's receipts."""
+    texts = _card_texts()
+    verified, report_text, former = texts["verified"], texts["report"], texts["former"]
+    urgent = f'<span class="badge text-bg-danger">{texts["urgent"]}</span>'
+    confidential = _CONFIDENTIAL.format(texts["confidential"], texts["confidential_text"])
+    limited_use = _CONFIDENTIAL.format(texts["limited_use"], texts["limited_use_text"])
+    receipts_head = (f'<thead><tr><th scope="col">{texts["recipient"]}</th><th scope="col">{texts["delivered"]}'
+                     f'</th><th scope="col">{texts["read"]}</th></tr></thead>')
+    # The link to report a message: the same address but for the message's number at its end.
+    to_report = url_for("messages.report", conversation_id=found.id, message_id=0)
+    cards = []
+    for item in shown:
+        m = item.message
+        sender = m.sender
+        if item.on_behalf_of:
+            written_by = texts["written_by"] % {
+                "name": isolate_filter(sender.name) if sender else former}
+            by = f"<bdi>{escape(item.on_behalf_of.name)}</bdi></strong> — {written_by}"
+        else:
+            by = f"<bdi>{escape(sender.name)}</bdi></strong>" if sender else f"{former}</strong>"
+        if item.ok:
+            handling = item.header["handling"]
+            files = "".join(_FILE.format(
+                escape(url_for("messages.attachment", conversation_id=found.id, message_id=m.id, file_id=f["id"])),
+                escape(f["name"]), escape(round(f["size"] / 1024, 1)), texts["encrypted"]) for f in item.files)
+            if files:
+                files = _FILES.format(files)
+            body = _BODY.format(
+                confidential=confidential if handling["confidential"] else "",
+                limited_use=limited_use if handling["limited_use"] else "",
+                subject=f'<h2 class="h5" dir="auto">{escape(item.subject)}</h2>' if item.subject else "",
+                text=linked_plain_text(item.text, titles), files=files, verified=verified,
+                report=(f' <a class="text-muted ms-2" href="{escape(f"{to_report[:-1]}{m.id}")}">{report_text}</a>'
+                        if m.sender_id != member.id else ""))
+        else:
+            body = f"""
+          <div class="alert alert-danger mb-0" role="alert">{escape(item.problem)}</div>
+        """
+        receipts = _RECEIPTS.format(receipts_head, _receipt_rows(item.states, texts["proof"])) if item.states else ""
+        cards.append(_CARD.format(id=m.id, by=by, sent_iso=m.sent_at.isoformat(),
+                                  sent_text=m.sent_at.strftime("%Y-%m-%d %H:%M"), urgent=urgent if m.urgent else "",
+                                  body=body, receipts=receipts))
+    return Markup("".join(cards))  # noqa: S704 (every value escaped above)
 
 
 def _receipt_rows(states: list[dict], proof: str) -> Markup:
