@@ -277,3 +277,26 @@ def test_a_table_smaller_than_the_estimates_threshold_is_counted_in_one_statemen
     hits = backend.search("treaty", viewer=VETTED)
     assert hits.total == _exact(VETTED, "treaty")[0] and hits.total_exact
     assert sum("count(" in s.lower() for s in statements) == 1, statements
+
+
+@pytest.mark.parametrize("viewer", [ANONYMOUS, VETTED], ids=["anonymous", "vetted"])
+@pytest.mark.parametrize("text", ["yacht", "treaty", "yacht -fraud"])
+@pytest.mark.parametrize("sort", ["relevance", "date"])
+def test_on_a_small_table_the_page_comes_with_its_facets(backend, monkeypatch, statements, viewer, text, sort):
+    """Below SMALL_TABLE rows every match is ranked in one statement, so the facets' statement reads the page too
+    (one round trip fewer); the page, the total and the counts are those of separate statements, and with more
+    matches than one statement ranks ("treaty": two phases) the page is read on its own as before."""
+    expected = []
+    for page in ((1, 10), (2, 10)):
+        hits = backend.search(text, facets=FACETS, page=page, viewer=viewer, sort=sort)
+        expected.append((hits.page_ids, hits.total, hits.facets, hits.facets_exact, hits.total_exact))
+    monkeypatch.setattr(pb.PostgresBackend, "_small", lambda self: True)
+    for page, (page_ids, total, facets, facets_exact, total_exact) in zip(((1, 10), (2, 10)), expected, strict=True):
+        statements.clear()
+        hits = backend.search(text, facets=FACETS, page=page, viewer=viewer, sort=sort)
+        assert (hits.page_ids, hits.total, hits.facets, hits.facets_exact, hits.total_exact) == \
+            (page_ids, total, facets, facets_exact, total_exact)
+        reads = [s for s in statements if "FROM case_search" in s]
+        if total <= max(pb.RANK_CANDIDATES, 5 * page[0] * page[1]):
+            assert len(reads) == 1, reads
+        assert len(page_ids) == min(10, max(0, total - (page[0] - 1) * 10))

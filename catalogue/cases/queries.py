@@ -393,19 +393,26 @@ def _paged(query: Select, limit: int, offset: int, listing: bool, snippets: bool
     return paged.with_only_columns(*_listed_columns(snippets)) if listing else paged
 
 
-def _cases(statement: Select, listing: bool) -> list:
+def _cases(statement: Select, listing: bool, parameters: dict | None = None) -> list:
     if listing:
-        return [ListedCase(*row) for row in db.session.execute(statement)]
-    return list(db.session.scalars(statement))
+        return [ListedCase(*row) for row in db.session.execute(statement, parameters)]
+    return list(db.session.scalars(statement, parameters))
+
+
+@functools.lru_cache(maxsize=4)
+def _load_statement(listing: bool, snippets: bool) -> Select:
+    """_load's statement, built once per process: the ids are bound at each execution (rendered inline, as
+    _ids_condition renders them: whole numbers, no limit on bound parameters)."""
+    ids = bindparam("ids", expanding=True, literal_execute=True)
+    return (select(*_listed_columns(snippets)) if listing else select(Case)).where(Case.id.in_(ids))
 
 
 def _load(ids: list[int], listing: bool = False, snippets: bool = False) -> list:
     """The cases of `ids` in that order (whole, or as ListedCase for a listing)."""
     if not ids:
         return []
-    condition = _ids_condition(ids)
-    statement = (select(*_listed_columns(snippets)) if listing else select(Case)).where(condition)
-    by_id = {case.id: case for case in _cases(statement, listing)}
+    by_id = {case.id: case for case in _cases(_load_statement(listing, snippets), listing,
+                                              {"ids": [int(i) for i in ids]})}
     return [by_id[i] for i in ids if i in by_id]
 
 

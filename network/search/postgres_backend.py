@@ -18,12 +18,14 @@ is read to rank it), and only those get the full score; without it, ts_rank pick
 GIN path)."""
 from __future__ import annotations
 
+import functools
 import math
 import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import reduce
 
 from sqlalchemy import (
@@ -49,7 +51,15 @@ from sqlalchemy.exc import OperationalError
 
 from network.core.clock import utcnow
 from network.search import query as ql
-from network.search.backend import ENGINE_FILTERS, IndexWriter, Matches, SearchBackend, Viewer
+from network.search.backend import (
+    ANONYMOUS,
+    ENGINE_FILTERS,
+    IndexWriter,
+    Matches,
+    SearchBackend,
+    SearchHits,
+    Viewer,
+)
 from network.search.documents import (
     COORDINATION,
     FIELD_GROUPS,
@@ -199,6 +209,31 @@ SELECTOR = "~:"
 SELECTOR_MAX = 60  # facet tokens are varchar(60): a longer filter code matches nothing
 
 
+# Statements and conditions of a search, kept per process under everything that shapes them (the query, the filters,
+# the reader, the order and the page's size, the lexeme statistics a rank weighs by): building one again (its tsquery,
+# its rank, its selector lexemes) and working out its cache key, which SQLAlchemy remembers on the statement object,
+# cost more than running it on a small catalogue. Only SQL is kept, never a result: a reader with another scope has
+# another key. Cleared all at once when full (no iteration that another thread's insertion could break).
+KEPT_STATEMENTS = 512
+_KEPT: dict[tuple, object] = {}
+
+
+def _kept(key: tuple, build: Callable[[], object]):
+    """The statement (or conditions) kept under `key`, built by `build` the first time (None too)."""
+    found = _KEPT.get(key, _KEPT)
+    if found is _KEPT:
+        found = build()
+        if len(_KEPT) >= KEPT_STATEMENTS:
+            _KEPT.clear()
+        _KEPT[key] = found
+    return found
+
+
+def _filters_key(filters: Mapping[str, Iterable[str]]) -> tuple:
+    """The filters as a key: every filter given, its values in order (an empty filter selects as none)."""
+    return tuple(sorted((kind, tuple(codes)) for kind, codes in filters.items() if codes))
+
+
 def sample_bucket(case_id: int) -> int:
     """The sample bucket of a case (SAMPLE_RUN consecutive ids share one; the migration computes the same)."""
     return (int(case_id) // SAMPLE_RUN) % SAMPLE_BUCKETS
@@ -238,6 +273,18 @@ def rank(vector, tsquery):
     return func.ts_rank(weights, vector, tsquery)
 
 
+# _top's order newest first: by filed_on, or (beside words, or a year range without words) by an expression of it
+# that ix_case_search_filed_on cannot serve (see PostgresBackend._by_date).
+_BY_DATE = {shifted: ((CaseSearch.filed_on + literal_column("0", Integer) if shifted else CaseSearch.filed_on)
+                      .desc().nulls_last(), CaseSearch.case_id.desc()) for shifted in (False, True)}
+
+
+_SEPARATOR = literal(FACET_SEPARATOR, String)
+_JOINED = func.array_to_string(CaseSearch.facets, _SEPARATOR)  # a row's facet tokens as one text
+# The page a search asks for beside its facets ((sort, limit): PostgresBackend.search), for _facet_counts.
+_PAGE: ContextVar[tuple[str, int] | None] = ContextVar("search_page", default=None)
+
+
 def _filtered(filters: Mapping[str, Iterable[str]]) -> bool:
     """Whether a facet filter is set (the facets' GIN index can select: year_from / year_to cannot)."""
     return any(filters.get(kind) for kind in ENGINE_FILTERS)
@@ -246,6 +293,24 @@ def _filtered(filters: Mapping[str, Iterable[str]]) -> bool:
 def _tokens(joined: str | None) -> Counter:
     """Facet tokens joined by FACET_SEPARATOR, counted."""
     return Counter(token for token in (joined or "").split(FACET_SEPARATOR) if token)
+
+
+KEPT_COUNTS_CHARS = 50_000  # the tokens of a few hundred matches: longer texts are counted, not kept
+
+
+def _exact_counts(joined: str) -> tuple[tuple[str, str, int], ...]:
+    """The exact counts of facet tokens joined by FACET_SEPARATOR, as (kind, code, count) most frequent first (then
+    by token): a pure function of the text, and the same matches give the same text on most requests (kept per
+    process, up to 256 texts of at most KEPT_COUNTS_CHARS)."""
+    return _kept_counts(joined) if len(joined) <= KEPT_COUNTS_CHARS else _counts_of(joined)
+
+
+def _counts_of(joined: str) -> tuple[tuple[str, str, int], ...]:
+    return tuple((*value.partition(":")[::2], n)
+                 for value, n in sorted(_tokens(joined).items(), key=lambda row: (-row[1], row[0])))
+
+
+_kept_counts = functools.lru_cache(maxsize=256)(_counts_of)
 
 
 def _synonyms_of(query: ql.Query) -> list[ql.Synonym]:
@@ -621,17 +686,42 @@ class PostgresBackend(PostgresIndex):
             if "previous" in reading:
                 session.execute(SEQSCAN_RESTORE, {"previous": reading["previous"]})
 
+    def search(self, query, filters=None, facets=(), page=None, viewer: Viewer = ANONYMOUS, sort: str = "relevance",
+               suggest: bool = True, correct: bool = False) -> SearchHits:
+        """As every engine's; on a small table (below SMALL_TABLE rows: every match is ranked in one statement), a
+        page asked for with facets is read by the facets' statement (_facet_counts), one round trip fewer."""
+        wanted = None
+        if page is not None and tuple(facets):
+            wanted = (sort, max(1, page[0]) * max(1, page[1]))  # the limit SearchBackend.search asks _top for
+        token = _PAGE.set(wanted)
+        try:
+            return super().search(query, filters, facets, page, viewer, sort, suggest, correct)
+        finally:
+            _PAGE.reset(token)
+
     def _select(self, query: ql.Query, filters, viewer: Viewer, count: bool = True) -> Matches:
-        where = [self.scope(viewer), *self.filter_conditions(filters, indexed=not query)]
-        tsquery = None
         if query:
-            self.prepare(query)
-            tsquery = self.compile(query.root)
-            where.append(CaseSearch.document.op("@@")(tsquery))  # the GIN index; nothing is ranked here
-        matches = Matches(total=0, handle=(where, tsquery), query=query, filters=filters, viewer=viewer)
+            self.prepare(query)  # (analysed once per process: the rank's weights read the analyses too)
+        where, tsquery = _kept(("select", query, _filters_key(filters), viewer),
+                               lambda: self._conditions(query, filters, viewer))
+        matches = Matches(total=0, handle=(list(where), tsquery), query=query, filters=filters, viewer=viewer)
         if count:
             self._count_total(matches)
         return matches
+
+    def _conditions(self, query: ql.Query, filters, viewer: Viewer) -> tuple[tuple, object]:
+        """_select's conditions and the query's tsquery (None without words)."""
+        where = [self.scope(viewer), *self.filter_conditions(filters, indexed=not query)]
+        tsquery = None
+        if query:
+            tsquery = self.compile(query.root)
+            where.append(CaseSearch.document.op("@@")(tsquery))  # the GIN index; nothing is ranked here
+        return tuple(where), tsquery
+
+    @staticmethod
+    def _matches_key(matches: Matches) -> tuple:
+        """Everything the conditions of `matches` are made of: the query, the filters, the reader."""
+        return matches.query, _filters_key(matches.filters), matches.viewer
 
     def selector(self, viewer: Viewer, filters: Mapping[str, Iterable[str]], tsquery=None,
                  buckets: Iterable[int] | None = None):
@@ -655,9 +745,14 @@ class PostgresBackend(PostgresIndex):
         """The conditions selecting `matches` (or their rows in the sample `buckets`) through the text's GIN index
         alone: the selector lexemes and the text in one tsquery, the years on the rows it hands over."""
         _where, tsquery = matches.handle
-        years = {kind: matches.filters.get(kind) for kind in ("year_from", "year_to") if matches.filters.get(kind)}
-        return [CaseSearch.document.op("@@")(self.selector(matches.viewer, matches.filters, tsquery, buckets)),
-                *self.filter_conditions(years)]
+        buckets = tuple(buckets) if buckets is not None else None
+
+        def build() -> tuple:
+            years = {kind: matches.filters.get(kind) for kind in ("year_from", "year_to") if matches.filters.get(kind)}
+            return (CaseSearch.document.op("@@")(self.selector(matches.viewer, matches.filters, tsquery, buckets)),
+                    *self.filter_conditions(years))
+
+        return list(_kept(("selection", *self._matches_key(matches), buckets), build))
 
     def _count_total(self, matches: Matches) -> None:
         """Sets the total of `matches`: exact up to EXACT_TOTAL, above it an estimate from the sample buckets (at
@@ -805,8 +900,34 @@ class PostgresBackend(PostgresIndex):
             score = score * (1 + PROXIMITY * cast(near, Float) / len(pairs))
         return score
 
+    def _weights_key(self, query: ql.Query) -> tuple | None:
+        """What a rank expression of `query` is weighed by beside the query: the lexeme statistics it read (their
+        database and when they were read), for a query of several concepts (concept_weights); None for one."""
+        if len(query.concepts) <= 1:
+            return None
+        self.lexeme_shares()  # read again when older than STATS_SECONDS
+        url = self._url()
+        entry = _STATS.get((url, "rank_document"))
+        return url, entry[0] if entry is not None else None
+
     def _top(self, matches: Matches, sort: str, limit: int | None) -> list[int]:
+        kept = self._kept_top(matches, sort, limit)
+        if kept is not None:
+            return kept
         where, tsquery = matches.handle
+        years, by_date = self._by_date(matches, limit)
+        ranking, _weighed_by = self._ranking(matches, sort)
+        if ranking is not None and limit is not None and self._rum_pays(matches, limit):
+            return self._rum_top(matches, where, limit, list(by_date))
+        two_phase = ranking is not None and limit is not None and matches.total > max(RANK_CANDIDATES, 5 * limit)
+        statement = self._top_statement(matches, sort, limit, two_phase)
+        with self._through_index(True if years else tsquery, _filtered(matches.filters)):
+            return list(self.session.scalars(statement))
+
+    @staticmethod
+    def _by_date(matches: Matches, limit: int | None) -> tuple[bool, tuple]:
+        """(Whether a year range without words selects through the selector lexemes, the order newest first)."""
+        _where, tsquery = matches.handle
         # Beside words, the date is an expression ix_case_search_filed_on cannot serve (filed_on + 0): walking
         # that index the planner would test `document @@` (a TOASTed vector) on every row it passes, and its
         # estimate of how soon the page is full is a guess (a text query finds its matches through the GIN index).
@@ -814,27 +935,49 @@ class PostgresBackend(PostgresIndex):
         # before the range (45,000 rows read for 2011-2015 at 100,000 cases, 110 ms); the matches come from the
         # selector lexemes' GIN index instead, and only they are sorted.
         years = tsquery is None and limit is not None and any(matches.filters.get(k) for k in ("year_from", "year_to"))
-        dated = CaseSearch.filed_on if tsquery is None and not years else \
-            CaseSearch.filed_on + literal_column("0", Integer)
-        by_date = [dated.desc().nulls_last(), CaseSearch.case_id.desc()]
-        ranking = None
-        if tsquery is not None and sort != "date" and not ql.only_negative(matches.query.root):
-            ranking = self.rank_expression(matches.query, CaseSearch.rank_document)
-        if ranking is None:
-            order = by_date
-        else:  # ranked for the matching rows only, and only the first `limit` are returned
-            order = [ranking.desc(), *by_date]
-        if ranking is not None and limit is not None and self._rum_pays(matches, limit):
-            return self._rum_top(matches, where, limit, by_date)
-        if tsquery is not None or years:  # the GIN index intersects the scope and the filters: only matches are read
-            where = self._selection(matches)
-        statement = select(CaseSearch.case_id).where(*where).order_by(*order)
-        if limit is not None:
-            statement = statement.limit(limit)
-            if ranking is not None and matches.total > max(RANK_CANDIDATES, 5 * limit):
-                statement = self._two_phase(matches, where, limit, by_date)
-        with self._through_index(True if years else tsquery, _filtered(matches.filters)):
-            return list(self.session.scalars(statement))
+        return years, _BY_DATE[tsquery is not None or years]
+
+    def _ranking(self, matches: Matches, sort: str) -> tuple[object, tuple | None]:
+        """(The rank expression of the page, or None when it is not ranked; what its weights were read from)."""
+        _where, tsquery = matches.handle
+        if tsquery is None or sort == "date" or ql.only_negative(matches.query.root):
+            return None, None
+        weighed_by = self._weights_key(matches.query)
+        return _kept(("rank", matches.query, weighed_by),
+                     lambda: self.rank_expression(matches.query, CaseSearch.rank_document)), weighed_by
+
+    def _top_statement(self, matches: Matches, sort: str, limit: int | None, two_phase: bool):
+        """_top's statement (not the RUM path's), kept under everything it is made of."""
+        where, tsquery = matches.handle
+        years, by_date = self._by_date(matches, limit)
+        ranking, weighed_by = self._ranking(matches, sort)
+
+        def build():
+            if ranking is None:
+                order = list(by_date)
+            else:  # ranked for the matching rows only, and only the first `limit` are returned
+                order = [ranking.desc(), *by_date]
+            conditions = where
+            if tsquery is not None or years:  # the GIN index intersects the scope and the filters: only matches read
+                conditions = self._selection(matches)
+            statement = select(CaseSearch.case_id).where(*conditions).order_by(*order)
+            if limit is not None:
+                statement = statement.limit(limit)
+                if two_phase:
+                    statement = self._two_phase(matches, conditions, limit, list(by_date))
+            return statement
+
+        return _kept(("top", *self._matches_key(matches), sort, limit, two_phase, weighed_by), build)
+
+    def _kept_top(self, matches: Matches, sort: str, limit: int | None) -> list[int] | None:
+        """The page _facet_counts read in its own statement (a small table: see search), when it is what _top
+        would read: the same order and size, and few enough matches that _top ranks them all in one statement
+        (neither the RUM index nor two phases)."""
+        kept = getattr(matches, "kept_top", None)
+        if kept is None or limit is None or kept[0] != (sort, limit) \
+                or matches.total > max(RANK_CANDIDATES, 5 * limit):
+            return None
+        return list(kept[1])
 
     def has_rum(self) -> bool:
         """Whether this database has the RUM index on rank_document (the rum extension may be absent: the GIN
@@ -938,8 +1081,7 @@ class PostgresBackend(PostgresIndex):
         to count it 60-140 ms (docs/decisions/0011)."""
         kinds = tuple(kinds)
         counts: dict[str, dict[str, int]] = {kind: {} for kind in kinds}
-        separator = literal(FACET_SEPARATOR, String)
-        joined = func.array_to_string(CaseSearch.facets, separator)
+        separator, joined = _SEPARATOR, _JOINED
         session = self.session
         stats = self.lexeme_shares()
         # Where the table may hold many more than EXACT_TOTAL rows and the lexeme statistics expect more than twice
@@ -962,12 +1104,29 @@ class PostgresBackend(PostgresIndex):
                 read_part(next(parts))
             found = EXACT_FACETS + 1
             if not sample_first or sampled * SAMPLE_BUCKETS / buckets <= ESTIMATE_ABOVE * EXACT_FACETS:
-                first = select(joined.label("tokens")).where(*self._selection(matches)) \
-                    .limit(EXACT_FACETS + 1).subquery()
-                found, tokens = session.execute(select(func.count(), func.string_agg(first.c.tokens, separator))).one()
+                def tokens_statement():
+                    first = select(joined.label("tokens")).where(*self._selection(matches)) \
+                        .limit(EXACT_FACETS + 1).subquery()
+                    return select(func.count(), func.string_agg(first.c.tokens, separator))
+
+                page = _PAGE.get()
+                if page is not None and self._small():  # the page too: see search
+                    sort, limit = page
+                    weighed_by = self._ranking(matches, sort)[1]
+                    statement = _kept(("facets+top", *self._matches_key(matches), sort, limit, weighed_by), lambda: (
+                        tokens_statement().add_columns(func.array(
+                            self._top_statement(matches, sort, limit, False).scalar_subquery()))))
+                    found, tokens, top = session.execute(statement).one()
+                    matches.kept_top = (page, top)
+                else:
+                    found, tokens = session.execute(_kept(("facets", *self._matches_key(matches)),
+                                                          tokens_statement)).one()
             if found <= EXACT_FACETS:
                 matches.total = found
-                rows = list(_tokens(tokens).items())
+                rows = None
+                for kind, code, n in _exact_counts(tokens or ""):
+                    if kind in counts:
+                        counts[kind][code] = n
             else:
                 for part in parts:
                     if sampled >= MIN_SAMPLE:
@@ -986,7 +1145,7 @@ class PostgresBackend(PostgresIndex):
                     matches.total_exact = False
                 rows = self._estimated(matches.total, sampled, sample)
                 matches.facets_exact = False
-        for value, n in sorted(rows, key=lambda row: (-row[1], row[0])):
+        for value, n in sorted(rows or (), key=lambda row: (-row[1], row[0])):
             kind, _sep, code = value.partition(":")
             if kind in counts:
                 counts[kind][code] = n
