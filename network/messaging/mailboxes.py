@@ -186,6 +186,22 @@ def held_authority_ids(member: Member) -> set[int]:
     return set(cache[key])
 
 
+def held_authority_key(member: Member) -> tuple[int, int] | None:
+    """What held_authority_ids keeps its answer under, or None when the member holds no mailbox without looking
+    (not active, or of no authority)."""
+    if member.status != "active" or member.authority_id is None:
+        return None
+    return member.id, member.authority_id
+
+
+def remember_held(member: Member, authority_ids: set[int]) -> None:
+    """held_authority_ids of the member as a caller read it (held_authority_query_of inside its own statement): what
+    held_authority_ids answers for the rest of the request, until a grant or a mailbox key changes."""
+    key = held_authority_key(member)
+    if key is not None:
+        request_memo(HELD_MEMO).setdefault(key, set(authority_ids))
+
+
 def held_authority_query(member: Member):
     """held_authority_ids as a query, for a statement that needs it inside (the navigation's unread count): the
     caller checks first that the member is active and has an authority."""

@@ -14,7 +14,7 @@ from typing import IO, BinaryIO
 from flask import current_app, has_request_context, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, bindparam, event, exists, func, select
+from sqlalchemy import Integer, bindparam, event, exists, func, literal, select
 from sqlalchemy.orm import joinedload
 
 from network.core import audit
@@ -906,13 +906,19 @@ class InboxListing:
 
 
 @functools.cache
-def _listing_statement(archived: bool):
+def _listing_statement(archived: bool, looks_up_held: bool):
     """inbox_listing's statement (visible_conversations with the counts of inbox_counts), built once per process
-    with its values bound: building it and its cache key cost more than running it."""
+    with its values bound: building it and its cache key cost more than running it. looks_up_held: the mailboxes the
+    reader holds (mailboxes.held_authority_ids) are read inside it, and whether they hold their authority's is a
+    column of every row, rather than read in a statement before it; otherwise they are given (inbox_held)."""
     reader = bindparam("inbox_reader", type_=Integer)
+    if looks_up_held:
+        held = mailboxes.held_authority_query_of(reader, bindparam("inbox_authority", type_=Integer))
+        holds = exists(held).label("holds_mailbox")
+    else:
+        held, holds = bindparam("inbox_held", expanding=True), literal(False).label("holds_mailbox")
     mine = select(ConversationParticipant.conversation_id).where(
-        (ConversationParticipant.member_id == reader)
-        | ConversationParticipant.authority_id.in_(bindparam("inbox_held", expanding=True)))
+        (ConversationParticipant.member_id == reader) | ConversationParticipant.authority_id.in_(held))
     shelved = exists().where(ConversationArchive.conversation_id == Conversation.id,
                              ConversationArchive.member_id == reader,
                              ConversationArchive.archived_at >= Conversation.last_message_at)
@@ -920,7 +926,7 @@ def _listing_statement(archived: bool):
     in_inbox = listed.with_only_columns(func.count(Conversation.id)).where(~shelved).scalar_subquery()
     in_archive = listed.with_only_columns(func.count(Conversation.id)).where(shelved).scalar_subquery()
     participants = joinedload(Conversation.participants)  # joined to the page's rows (the limit applies to them)
-    return (listed.where(shelved if archived else ~shelved).add_columns(in_inbox, in_archive)
+    return (listed.where(shelved if archived else ~shelved).add_columns(in_inbox, in_archive, holds)
             .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
             # The people and mailboxes of each row, joined to the participants in one statement: the columns the page
             # shows (names), not the members' authorities or roles, nor any authority's designations (an attribute
@@ -934,12 +940,20 @@ def _listing_statement(archived: bool):
 
 def inbox_listing(reader: Member, page: int = 1, per_page: int = INBOX_PAGE, archived: bool = False) -> InboxListing:
     """The page's conversations, newest first, with the inbox's and the archive's counts as two columns of the same
-    statement (inbox_counts again only when the page lists nothing), and their participants."""
-    rows = db.session.execute(_listing_statement(bool(archived)), {
-        "inbox_reader": reader.id, "inbox_held": sorted(mailboxes.held_authority_ids(reader)) or [0],
-        "inbox_limit": per_page, "inbox_offset": (max(page, 1) - 1) * per_page}).unique().all()
+    statement (inbox_counts again only when the page lists nothing), and their participants. The mailboxes the reader
+    holds are read in the same statement when they were not read in this request yet (and kept for it)."""
+    values = {"inbox_reader": reader.id, "inbox_limit": per_page, "inbox_offset": (max(page, 1) - 1) * per_page}
+    held_key = mailboxes.held_authority_key(reader)
+    looks_up_held = held_key is not None and held_key not in request_memo(mailboxes.HELD_MEMO)
+    if looks_up_held:
+        values["inbox_authority"] = reader.authority_id
+    else:
+        values["inbox_held"] = sorted(mailboxes.held_authority_ids(reader)) or [0]
+    rows = db.session.execute(_listing_statement(bool(archived), looks_up_held), values).unique().all()
     if not rows:
         return InboxListing([], *inbox_counts(reader))
+    if looks_up_held:
+        mailboxes.remember_held(reader, {reader.authority_id} if rows[0][3] else set())
     return InboxListing([row[0] for row in rows], rows[0][1] or 0, rows[0][2] or 0)
 
 
@@ -970,25 +984,51 @@ def _inbox_messages_statement(holds_mailboxes: bool):
     pending = (select(MessageRecipientState.message_id)
                .join(Message, MessageRecipientState.message_id == Message.id)
                .where(mine, MessageRecipientState.delivered_at.is_(None), listed))
-    return (select(Message, counted.c.urgent, counted.c.unread)
-            .outerjoin(counted, counted.c.first_id == Message.id)
-            .where(listed, counted.c.first_id.is_not(None) | Message.id.in_(pending))
-            .options(joinedload(Message.states)))  # the copies in the same statement (a few per message)
+    # The messages and their copies (a few per message) as rows of their columns, in the same statement: see
+    # MessageRow (the copies to mark delivered are loaded as entities then, inbox).
+    copies = MessageRecipientState.__table__.alias("inbox_copies")
+    message, copy = Message.__table__.c, copies.c
+    return (select(message.id, message.public_id, message.conversation_id, message.sender_id, message.sent_at,
+                   message.urgent, message.envelope, counted.c.urgent, counted.c.unread, copy.id, copy.slot,
+                   copy.member_id, copy.delivered_at, copy.read_at, copy.delivery_receipt, copy.read_receipt)
+            .select_from(Message.__table__.outerjoin(counted, counted.c.first_id == message.id)
+                         .outerjoin(copies, copy.message_id == message.id))
+            .where(listed, counted.c.first_id.is_not(None) | message.id.in_(pending))
+            .order_by(message.id, copy.id))
 
 
-def _inbox_messages(reader: Member, held: set[str], conversation_ids: list[int]) -> tuple[
-        dict[int, Message], set[int], dict[int, int], list[Message]]:
+def _inbox_messages(reader: Member, held: set[str], conversation_ids: list[int],
+                    conversations: dict[int, Conversation] | None = None) -> tuple[
+        dict[int, MessageRow], set[int], dict[int, int], list[MessageRow]]:
     """For the conversations listed: each one's first message (the subject is in it), the ids of those with an
     urgent message, how many copies of the reader's (or of a mailbox they hold, not of their own messages) each has
     unread (counted in the same statement), and the messages that may need a delivery receipt (those first messages,
     and those of which a copy of the reader's, or of a mailbox they hold, is not yet delivered: _my_states in SQL, a
     deleted sender being not the reader), in conversation then message order, their states loaded. The database picks
     them out: loading every message of every conversation listed, envelopes and states, cost more than the rest of
-    the page once conversations grow long."""
+    the page once conversations grow long.
+    The messages are MessageRow (their copies CopyRow), their conversations those given (read here otherwise), their
+    senders and the copies' members the conversations' participants (None for anyone else: the inbox shows neither)."""
     values = {"inbox_reader": reader.id, "inbox_conversations": list(conversation_ids)}
     if held:
         values["inbox_held_slots"] = sorted(held)
-    rows = db.session.execute(_inbox_messages_statement(bool(held)), values).unique().all()
+    conversations = dict(conversations or {})
+    rows = []  # (message, urgent, unread copies)
+    message = None
+    for (message_id, public_id, conversation_id, sender_id, sent_at, urgent_flag, envelope, urgent, copies, copy_id,
+         slot, member_id, delivered_at, read_at, delivery_receipt,
+         read_receipt) in db.session.execute(_inbox_messages_statement(bool(held)), values):
+        if message is None or message.id != message_id:
+            conversation = conversations.get(conversation_id)
+            if conversation is None:
+                conversation = conversations[conversation_id] = db.session.get(Conversation, conversation_id)
+            people = {p.member_id: p.member for p in conversation.participants if p.member_id}
+            message = MessageRow(message_id, public_id, sender_id, sent_at, urgent_flag, envelope, conversation,
+                                 people.get(sender_id) if sender_id is not None else None)
+            rows.append((message, urgent, copies))
+        if copy_id is not None:
+            message.states.append(CopyRow(message, copy_id, slot, member_id, delivered_at, read_at, delivery_receipt,
+                                          read_receipt, people.get(member_id) if member_id is not None else None))
     firsts = {message.conversation_id: (message, urgent, copies) for message, urgent, copies in rows
               if urgent is not None}
     place = {conversation_id: n for n, conversation_id in enumerate(conversation_ids)}
@@ -1037,7 +1077,7 @@ def inbox(reader: Member, page: int = 1, per_page: int = INBOX_PAGE, archived: b
         listing = inbox_listing(reader, page=page, per_page=per_page, archived=archived)
     conversations = listing.conversations
     listed = [c.id for c in conversations] or [0]
-    firsts, urgent, unread, candidates = _inbox_messages(reader, held, listed)
+    firsts, urgent, unread, candidates = _inbox_messages(reader, held, listed, {c.id: c for c in conversations})
     _prime_sender_keys(list(firsts.values()))
     rows = []
     for conversation in conversations:
@@ -1050,8 +1090,14 @@ def inbox(reader: Member, page: int = 1, per_page: int = INBOX_PAGE, archived: b
                              people=[m for m in members_of(conversation) if m.id != reader.id],
                              subject=subject, unread=unread.get(conversation.id, 0),
                              urgent=conversation.id in urgent, mailbox=mailbox_of(conversation)))
-    undelivered = [m for m in candidates if any(s.delivered_at is None for s in _my_states(ring, [m]))]
-    mark_delivered(reader, [m for m in undelivered if not _missing_key(m, reader, ring)], ring)
+    # The messages with a copy of the reader's not yet delivered (that they hold the key for): loaded as entities with
+    # their copies, and marked (mark_delivered), in one statement; none once the inbox was listed.
+    undelivered = [m.id for m in candidates if any(s.delivered_at is None for s in _my_states(ring, [m]))
+                   and not _missing_key(m, reader, ring)]
+    if undelivered:
+        loaded = {m.id: m for m in db.session.scalars(select(Message).where(Message.id.in_(undelivered))
+                                                      .options(joinedload(Message.states))).unique()}
+        mark_delivered(reader, [loaded[i] for i in undelivered if i in loaded], ring)
     return rows
 
 
