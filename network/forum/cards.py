@@ -83,7 +83,13 @@ def post_cards(member: Member | None, topic: Topic, posts: list[Post], answer: P
         actions["answer"] = _url_of_post("forum.mark_answer")
     if topic_rules["moderate"]:
         actions["hide"], actions["unhide"] = _url_of_post("forum.hide_post"), _url_of_post("forum.unhide_post")
-    former = _("A former member")
+    former: list[str] = []  # "A former member", translated only for a page that shows one
+
+    def former_member() -> str:
+        if not former:
+            former.append(_("A former member"))
+        return former[0]
+
     me = member.id if member is not None else None
 
     def card(post: Post, is_answer: bool) -> PostCard:
@@ -110,7 +116,7 @@ def post_cards(member: Member | None, topic: Topic, posts: list[Post], answer: P
                     hide_url = actions["hide"](post_id)
         return PostCard(
             id=post_id, answer=is_answer, hidden=hidden,
-            author=author.name if author else former,
+            author=author.name if author else former_member(),
             authority=(author.authority_name or "") if author else "",
             state=(author.state or "") if author else "",
             accepted=not is_answer and topic.solved_post_id == post_id,
