@@ -266,51 +266,36 @@ def _cached(searcher, key: tuple, compute: Callable[[], set[int]]) -> frozenset[
 TERMS_CACHE = 100_000  # answers kept per reader: whether it holds a term, how many documents do
 
 
+def _kept(owner, name: str, key: tuple, compute):
+    """compute(), kept in the owner's (a reader's or a searcher's) table `name` under key: owners live as long as the
+    index is unchanged, and a table holds at most TERMS_CACHE answers (emptied when full)."""
+    cache = owner.__dict__.get(name)
+    if cache is None:
+        cache = owner.__dict__[name] = {}
+    found = cache.get(key)
+    if found is None:
+        found = compute()
+        if len(cache) >= TERMS_CACHE:
+            cache.clear()
+        cache[key] = found
+    return found
+
+
 def _holds(reader, field: str, term) -> bool:
     """Whether a reader (a segment's, or the searcher's over all of them) holds a term, looked up in its term file once
     per reader, which lives as long as the index is unchanged: a search asked about the same few terms some forty
     times, each a hash lookup read from the file (a deleted document leaves its terms in the segment)."""
-    cache = reader.__dict__.get("_holds")
-    if cache is None:
-        cache = reader.__dict__["_holds"] = {}
-    key = (field, term)
-    found = cache.get(key)
-    if found is None:
-        found = key in reader
-        if len(cache) >= TERMS_CACHE:
-            cache.clear()
-        cache[key] = found
-    return found
+    return _kept(reader, "_holds", (field, term), lambda: (field, term) in reader)
 
 
 def _frequency(reader, field: str, term) -> int:
     """reader.doc_frequency, once per reader and term (as _holds)."""
-    cache = reader.__dict__.get("_frequencies")
-    if cache is None:
-        cache = reader.__dict__["_frequencies"] = {}
-    key = (field, term)
-    found = cache.get(key)
-    if found is None:
-        found = reader.doc_frequency(field, term)
-        if len(cache) >= TERMS_CACHE:
-            cache.clear()
-        cache[key] = found
-    return found
+    return _kept(reader, "_frequencies", (field, term), lambda: reader.doc_frequency(field, term))
 
 
 def _idf(searcher, field: str, term) -> float:
     """WEIGHTING's idf of a term, once per searcher (its statistics are the searcher's index generation's)."""
-    cache = searcher.__dict__.get("_idfs")
-    if cache is None:
-        cache = searcher.__dict__["_idfs"] = {}
-    key = (field, term)
-    found = cache.get(key)
-    if found is None:
-        found = WEIGHTING.idf(searcher, field, term)
-        if len(cache) >= TERMS_CACHE:
-            cache.clear()
-        cache[key] = found
-    return found
+    return _kept(searcher, "_idfs", (field, term), lambda: WEIGHTING.idf(searcher, field, term))
 
 
 def _all_docs(searcher) -> frozenset[int]:
