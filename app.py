@@ -253,12 +253,11 @@ def configure_i18n(app: Flask) -> None:
 
 
 def configure_templates(app: Flask) -> None:
-    from flask_babel import get_locale
-
     from network.core.access import current_member
     from network.core.labels import state_label  # the UN's name of a State, in the page's language
     from network.core.markdown import headings_from, render_markdown
     from network.core.navigation import configure_navigation
+    from network.core.translations import request_locale  # Flask-Babel's, looked up once per request
     from network.members.access import TEMPLATE_RULES
 
     Bootstrap5(app)
@@ -272,7 +271,7 @@ def configure_templates(app: Flask) -> None:
         member = current_member()
         rules = {name: (lambda *objects, rule=rule: bool(member and rule(member, *objects)))
                  for name, rule in TEMPLATE_RULES.items()}
-        return {"rules": rules, "me": member, "state_name": state_label, "locale": str(get_locale() or "en")}
+        return {"rules": rules, "me": member, "state_name": state_label, "locale": str(request_locale() or "en")}
 
 
 def configure_blueprints(app: Flask) -> None:

@@ -86,3 +86,45 @@ def test_a_page_that_reads_notifications_shows_the_bell_without_them(app, auth, 
     topic = header_of(client.get(f"/forum/topics/{asked.id}"))
     assert "forum-bell" in topic and 'text-bg-danger">1<' not in topic
     assert 'text-bg-danger">1<' not in header_of(client.get(MINIMAL))
+
+
+def test_the_signed_in_statement_is_found_compiled_without_the_engines_cache(app, auth, member):
+    """The signed-in statement (record, member, roles, badges) is kept for the process and finds its compiled form in
+    a cache of its own, by identity: the engine's cache, which hashes a statement's whole cache key at every
+    execution (some 4,000 elements for this one), is not asked for it. Reading stays the same: one statement."""
+    from network.core.db import db
+
+    client = auth.client_for(member)
+    for _ in range(3):
+        assert client.get(MINIMAL).status_code == 200
+    engine = db.engine
+    engine.clear_compiled_cache()
+    assert client.get(MINIMAL).status_code == 200
+    compiled = [str(getattr(entry, "string", entry)) for entry in engine._compiled_cache.values()]  # noqa: SLF001
+    assert not [text for text in compiled if "web_sessions" in text], compiled
+    assert len(statements_of(app, client, MINIMAL)) == 1
+
+
+def test_a_kept_statements_cache_answers_only_for_the_same_key_object_and_dialect():
+    """The kept cache recognises a statement's cache key by identity: an equal key of another object, another
+    dialect or other column keys is a miss (compiled anew and kept), never another statement's compiled form; and it
+    keeps a few entries, not more."""
+    from network.core.db import _KeptCompiled
+
+    cache = _KeptCompiled()
+    dialect, other_dialect = object(), object()
+    key = tuple(["select", ("members", "id")])
+    equal = tuple(["select", ("members", "id")])  # built apart: not the constant Python would share
+    assert equal == key and equal is not key
+    cache[(dialect, key, (), False, False)] = "compiled"
+    assert cache.get((dialect, key, (), False, False)) == "compiled"
+    assert cache.get((dialect, equal, (), False, False)) is None
+    assert cache.get((other_dialect, key, (), False, False)) is None
+    assert cache.get((dialect, key, ("id",), False, False)) is None
+    assert cache.get((dialect, key, (), False, True), "missing") == "missing"
+    keys = [("select", n) for n in range(20)]
+    for n, each in enumerate(keys):
+        cache[(dialect, each, (), False, False)] = n
+    assert cache.get((dialect, keys[-1], (), False, False)) == 19
+    assert cache.get((dialect, keys[0], (), False, False)) is None
+    assert len(cache._entries) == _KeptCompiled.KEPT  # noqa: SLF001

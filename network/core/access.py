@@ -18,7 +18,8 @@ Requirement = Callable[..., bool]
 
 def current_member():
     """The signed-in member, or None."""
-    return current_user._get_current_object() if current_user.is_authenticated else None
+    user = current_user._get_current_object()  # resolved once (a page asks some ten times; issue 14)
+    return user if user.is_authenticated else None
 
 
 def requires(*requirements: Requirement, fresh: bool = False):

@@ -18,7 +18,7 @@ from flask import Flask, current_app, has_request_context, request, url_for
 from sqlalchemy import Select, event, select
 from sqlalchemy.engine import Engine
 
-from network.core.db import db
+from network.core.db import db, kept_options
 from network.core.memo import request_memo, watch
 
 MEMO = "network_counters"
@@ -56,10 +56,12 @@ class _Registry:
     counters: dict[str, Counter]
     tasks: list[Task]
     statements: dict[tuple, Select] = field(default_factory=dict)  # templates' statements, per names and keys
+    navigation: tuple[str, ...] | None = None  # the navigation's counts (navigation_names), found once
 
 
 def _registry(app: Flask) -> _Registry:
-    return app.extensions.setdefault(_EXTENSION, _Registry(counters={}, tasks=[]))
+    found = app.extensions.get(_EXTENSION)  # asked several times a page: no throwaway registry built each time
+    return found if found is not None else app.extensions.setdefault(_EXTENSION, _Registry(counters={}, tasks=[]))
 
 
 def register_counter(app: Flask, name: str, count: Callable[[object], Select | None] | None = None, *,
@@ -74,6 +76,7 @@ def register_counter(app: Flask, name: str, count: Callable[[object], Select | N
     registry = _registry(app)
     registry.counters[name] = Counter(name=name, count=count, navigation=navigation, shape=shape, template=template)
     registry.statements.clear()
+    registry.navigation = None
     _watched.update(models)
     watch(MEMO, *_watched)
     watch(PREFETCHED, *_watched)
@@ -126,7 +129,8 @@ def counts(member, names: Iterable[str]) -> dict[str, int | None]:
                                  .label(labels[name]) for name, query in queries.items()])
             if cacheable:
                 registry.statements[tuple(keys)] = statement
-        row = db.session.execute(statement, values).one()
+        options = kept_options(statement) if cacheable else {}  # a kept statement: its compiled form found by identity
+        row = db.session.execute(statement, values, execution_options=options).one()
         for name in queries:
             known[name] = int(getattr(row, labels[name]) or 0)
     return {name: known[name] for name in names}
@@ -181,7 +185,10 @@ def _note_writes(conn, cursor, statement, parameters, context, executemany) -> N
 
 def navigation_names() -> list[str]:
     """The counts every page's navigation shows (its badges)."""
-    return [c.name for c in _registry(current_app).counters.values() if c.navigation]
+    registry = _registry(current_app)
+    if registry.navigation is None:
+        registry.navigation = tuple(c.name for c in registry.counters.values() if c.navigation)
+    return list(registry.navigation)
 
 
 def navigation_count(member, name: str) -> int:

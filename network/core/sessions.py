@@ -20,7 +20,7 @@ from werkzeug.datastructures import CallbackDict
 
 from network.core.clock import utcnow
 from network.core.crypto import SealError, derive_key, new_token, open_with_key, seal_with_key, token_digest
-from network.core.db import db
+from network.core.db import db, kept_options
 
 
 class WebSession(db.Model):
@@ -158,8 +158,10 @@ class ServerSessionInterface(SessionInterface):
             session = db.session()
             if session.autoflush:  # as Session.execute would (changes made before the request, in a test)
                 session.flush()  # nothing to flush (a request's own session): returns at once
-            found = session.connection().execute(statement, {**parameters, "session_id": session_id}).all()
-            row = None if not found else {name: found[0]._mapping[name] for name in _RECORD_COLUMNS}
+            found = session.connection().execute(statement, {**parameters, "session_id": session_id},
+                                                 execution_options=kept_options(statement)).all()
+            mapping = found[0]._mapping if found else None  # one RowMapping, not one per column
+            row = None if mapping is None else {name: mapping[name] for name in _RECORD_COLUMNS}
             companion = None if not found else take(found, context)
         if row is None:
             return ServerSession()
