@@ -157,6 +157,54 @@ def test_the_question_itself_cannot_be_its_answer(app, forum):
         services.mark_answer(forum["member"], services.first_post(forum["open_topic"]))
 
 
+@pytest.mark.persistence
+def test_an_accepted_answer_on_a_later_page_shows_under_the_opening_post_unless_it_is_hidden(app, auth, forum):
+    from network.core.db import db
+    from network.forum import services
+    from network.forum.models import Post
+
+    topic = forum["open_topic"]
+    replies = [services.reply(forum["insider"], topic, f"Numbered reply {n:02d}") for n in range(30)]
+    services.mark_answer(forum["member"], replies[25])  # on the second page of 20
+    db.session.commit()
+    reader = auth.client_for(forum["outsider"])
+    first = html(reader.get(f"/forum/topics/{topic.id}"))
+    assert "Numbered reply 25" in first and first.index("Accepted answer") < first.index("Numbered reply 00")
+    assert f'id="post-{replies[25].id}"' not in first  # shown again without its anchor: its place is on page 2
+    second = html(reader.get(f"/forum/topics/{topic.id}?page=2"))
+    assert f'id="post-{replies[25].id}"' in second and "See the accepted answer at the top of the topic" in second
+    db.session.execute(Post.__table__.update().where(Post.id == replies[25].id).values(hidden=True))  # still marked
+    db.session.commit()
+    assert "Numbered reply 25" not in html(reader.get(f"/forum/topics/{topic.id}"))  # a hidden answer is not shown
+    moderated = html(auth.client_for(forum["moderator"]).get(f"/forum/topics/{topic.id}"))
+    assert moderated.index("Numbered reply 25") < moderated.index("Numbered reply 00")
+
+
+@pytest.mark.persistence
+def test_post_bylines_are_escaped_and_a_former_member_s_post_keeps_its_place(app, auth, forum, member_factory):
+    from network.core.db import db
+    from network.forum import services
+    from network.forum.models import Post
+
+    hostile = member_factory(name='<script>alert("x")</script> \u202eRTL & "quoted"', authority=None,
+                             email="hostile@example.org")
+    hostile.authority_other = "<b>Ministry</b> & 'Co'"
+    topic = forum["open_topic"]
+    services.reply(hostile, topic, "A reply from the hostile name.")
+    services.reply(forum["outsider"], topic, "A reply from an authority's member.")
+    gone = services.reply(forum["insider"], topic, "A reply whose author left.")
+    db.session.commit()
+    db.session.execute(Post.__table__.update().where(Post.id == gone.id).values(author_id=None))
+    db.session.commit()
+    page = html(auth.client_for(forum["member"]).get(f"/forum/topics/{topic.id}"))
+    assert "<script>alert" not in page and "<b>Ministry</b>" not in page
+    assert '&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; \u202eRTL &amp; &#34;quoted&#34;' in page
+    assert "&lt;b&gt;Ministry&lt;/b&gt; &amp; &#39;Co&#39;" in page
+    assert "Central Authority Unit</bdi> (NGA)" in page  # the authority's name and state
+    card = page[page.index(f'id="post-{gone.id}"'):]
+    assert card.index("A former member") < card.index("A reply whose author left.")
+
+
 def test_the_quote_button_prefills_the_reply_with_a_markdown_quote(auth, forum):
     from network.forum.services import first_post
 

@@ -339,9 +339,10 @@ def visible_posts_of(member_id, moderator: bool) -> Select:
                        _moderated_space_condition_of(member_id, moderator))))
 
 
-# The posts of one topic the member may read (checked first: can_read_topic), a statement kept per process: the
-# topic, the member and the page's offset bound. visible_posts' rule once the topic is readable: every post to those
-# who moderate its space, otherwise the posts that are not hidden and the member's own.
+# The posts of one topic the member may read (checked first: can_read_topic), in statements kept per process (the
+# topic page's, network.forum.views): the topic, the member and the page's offset bound. visible_posts' rule once
+# the topic is readable: every post to those who moderate its space, otherwise the posts that are not hidden and the
+# member's own.
 PAGE_TOPIC = bindparam("forum_page_topic", type_=Integer)
 PAGE_MEMBER = bindparam("forum_page_member", type_=Integer)
 PAGE_OFFSET = bindparam("forum_page_offset", type_=Integer)
@@ -349,15 +350,12 @@ PAGE_BEFORE = bindparam("forum_page_before", type_=Integer)
 _topic_posts: dict[tuple, Select] = {}
 
 
-def readable_posts_of_topic(moderates: bool, per_page: int, options: tuple = ()) -> Select:
-    """A page of posts of a readable topic, oldest first (PAGE_TOPIC, PAGE_MEMBER, PAGE_OFFSET bound);
-    `moderates`: the member moderates the topic's space."""
-    key = (moderates, per_page, options)
-    found = _topic_posts.get(key)
-    if found is None:
-        found = _topic_posts[key] = (_readable_of_topic(select(Post), moderates).order_by(Post.id)
-                                     .offset(PAGE_OFFSET).limit(per_page).options(*options))
-    return found
+def readable_of_topic(query: Select, moderates: bool) -> Select:
+    """The posts of a readable topic the member may read, on any query from posts (of Post, of a count, of the columns
+    of the topic page's plain rows): PAGE_TOPIC and PAGE_MEMBER bound; `moderates`: the member moderates the topic's
+    space."""
+    query = query.where(Post.topic_id == PAGE_TOPIC)
+    return query if moderates else query.where(or_(Post.hidden.is_(False), Post.author_id == PAGE_MEMBER))
 
 
 def readable_posts_before(moderates: bool) -> Select:
@@ -366,14 +364,9 @@ def readable_posts_before(moderates: bool) -> Select:
     key = (moderates, "before")
     found = _topic_posts.get(key)
     if found is None:
-        found = _topic_posts[key] = _readable_of_topic(select(func.count(Post.id)), moderates).where(
+        found = _topic_posts[key] = readable_of_topic(select(func.count(Post.id)), moderates).where(
             Post.id < PAGE_BEFORE)
     return found
-
-
-def _readable_of_topic(query: Select, moderates: bool) -> Select:
-    query = query.where(Post.topic_id == PAGE_TOPIC)
-    return query if moderates else query.where(or_(Post.hidden.is_(False), Post.author_id == PAGE_MEMBER))
 
 
 PAGE_SEEN = bindparam("forum_page_seen", expanding=True)
@@ -449,6 +442,16 @@ def _may_read_post(member: Member, post: Post, moderates: bool) -> bool:
 def can_read_post(member: Member | None, post: Post) -> bool:
     return can_read_topic(member, post.topic) and _may_read_post(member, post,
                                                                  can_moderate_space(member, post.topic.space))
+
+
+def can_read_post_in(member: Member | None, topic: Topic, post) -> bool:
+    """can_read_post with the post's topic at hand: `post` a Post or a plain row of one (its id, topic_id, author_id
+    and hidden; network.forum.cards.PostRow); a post of another topic is asked of its own."""
+    if post.topic_id != topic.id:
+        from network.core.db import db
+
+        return can_read_post(member, db.session.get(Post, post.id))
+    return can_read_topic(member, topic) and _may_read_post(member, post, can_moderate_space(member, topic.space))
 
 
 def current_silence(member: Member) -> Silence | None:

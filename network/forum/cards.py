@@ -10,11 +10,14 @@ place."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
 
 from flask import url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from network.directory.models import Authority
 from network.forum.access import PostRules
 from network.forum.models import Attachment, Post, Topic
 from network.forum.render import has_references, post_html, titled_references
@@ -27,6 +30,54 @@ def _url_of_post(endpoint: str, **values: object):
     """The URL of `endpoint` for any post (post_id=…), from one `url_for`: a function of the post's number."""
     head, tail = url_for(endpoint, post_id=STAND_IN, **values).split(str(STAND_IN), 1)
     return lambda post_id: f"{head}{post_id}{tail}"
+
+
+class Byline(NamedTuple):
+    """What a card shows of a post's author: Member's own attribute names (name, state, authority_name)."""
+    name: str
+    state: str
+    authority_name: str
+
+
+@dataclass(slots=True)
+class PostRow:
+    """A post of a topic page read as a plain row with its author's byline (POST_ROW_COLUMNS), not as a Post and a
+    Member: loading 20 of each through the ORM cost more CPU than the rest of the page's work. It has the attributes
+    of Post that the rules (access.post_rules), post_html and the cards read; post_html never stores anything through
+    it (the view renders a post whose stored HTML is out of date through its Post: render.stored_html_is_current)."""
+    id: int
+    topic_id: int
+    author_id: int | None
+    hidden: bool
+    hidden_at: datetime | None
+    hidden_reason: str
+    created_at: datetime
+    edited_at: datetime | None
+    body_markdown: str
+    body_html: str | None
+    body_html_version: str | None
+    body_html_digest: str | None
+    author: Byline | None  # None: a former member (the post kept, its author gone)
+
+
+# A post's columns, then its author's byline (Member.authority_name: the authority's name if the member has one, the
+# text they typed otherwise); select them from Post outer-joined to Member and Authority (post_rows_from).
+POST_ROW_COLUMNS = (Post.id, Post.topic_id, Post.author_id, Post.hidden, Post.hidden_at, Post.hidden_reason,
+                    Post.created_at, Post.edited_at, Post.body_markdown, Post.body_html, Post.body_html_version,
+                    Post.body_html_digest, Member.id, Member.name, Member.state, Member.authority_other,
+                    Authority.id, Authority.name)
+
+
+def post_rows_from(query):
+    """`query` (a select of POST_ROW_COLUMNS) reading from posts, their authors and their authorities."""
+    return (query.join_from(Post, Member, Member.id == Post.author_id, isouter=True)
+            .join_from(Member, Authority, Authority.id == Member.authority_id, isouter=True))
+
+
+def post_rows(rows) -> list[PostRow]:
+    """PostRows of the rows of a select of POST_ROW_COLUMNS."""
+    return [PostRow(*row[:12], author=None if row[12] is None else Byline(
+        row[13], row[14], row[17] if row[16] is not None else row[15])) for row in rows]
 
 
 @dataclass(slots=True)
@@ -70,8 +121,8 @@ class PostCard:
                 self.quote_url, self.edit_url, self.flag_url, self.answer_url, self.unhide_url, self.hide_url)
 
 
-def post_cards(member: Member | None, topic: Topic, posts: list[Post], answer: Post | None, *, opening_id: int | None,
-               last_read: int, htmls: dict[int, Markup], files: dict[int, list[Attachment]],
+def post_cards(member: Member | None, topic: Topic, posts: list[PostRow | Post], answer: PostRow | Post | None, *,
+               opening_id: int | None, last_read: int, htmls: dict[int, Markup], files: dict[int, list[Attachment]],
                rules: dict[int, PostRules], topic_rules: dict[str, bool]) -> list[PostCard]:
     """The cards of a page of the topic in the order shown: each post, and the accepted answer again under the
     opening post when it is not the next one shown already. `htmls`: post_html of the posts, by id (as the view
@@ -95,7 +146,7 @@ def post_cards(member: Member | None, topic: Topic, posts: list[Post], answer: P
     def card(post: Post, is_answer: bool) -> PostCard:
         post_id, hidden, author_id = post.id, post.hidden, post.author_id
         author = post.author
-        html = htmls.get(post_id) or post_html(post)
+        html = htmls[post_id] if post_id in htmls else post_html(post)
         if has_references(html):
             html = titled_references(html, member)
         created = post.created_at

@@ -105,11 +105,17 @@ class StoresRenderedBody(Protocol):
 def post_html(item: StoresRenderedBody) -> Markup:
     """The safe HTML of a post (or of a revision of one): the stored HTML, rendered again first if the text or the
     renderer changed since (the request's commit keeps it)."""
-    version, digest = renderer_version(), markdown.source_digest(item.body_markdown)
-    if item.body_html is None or item.body_html_version != version or item.body_html_digest != digest:
+    if not stored_html_is_current(item):
         item.body_html = str(render_post(item.body_markdown))
-        item.body_html_version, item.body_html_digest = version, digest
+        item.body_html_version, item.body_html_digest = renderer_version(), markdown.source_digest(item.body_markdown)
     return Markup(item.body_html)  # noqa: S704 (rendered by render_post: markdown-it, then nh3)
+
+
+def stored_html_is_current(item: StoresRenderedBody) -> bool:
+    """Whether the item's stored HTML may be shown as it is (post_html renders it again otherwise): rendered from its
+    present text by the present renderer."""
+    return (item.body_html is not None and item.body_html_version == renderer_version()
+            and item.body_html_digest == markdown.source_digest(item.body_markdown))
 
 
 def quote(author_name: str, text: str) -> str:

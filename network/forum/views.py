@@ -11,8 +11,9 @@ from types import SimpleNamespace
 import click
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import Integer, String, bindparam, func, or_, select, true
-from sqlalchemy.orm import aliased, defaultload
+from sqlalchemy.orm import aliased, defaultload, lazyload
 
 from network.core import counters
 from network.core.access import current_member, ensure, requires
@@ -24,7 +25,7 @@ from network.forum import access, attachments, hooks, moderation, notifications,
 from network.forum import search as forum_search
 from network.forum import tasks as forum_tasks
 from network.forum.access import can_use_forum
-from network.forum.cards import post_cards
+from network.forum.cards import POST_ROW_COLUMNS, PostRow, post_cards, post_rows, post_rows_from
 from network.forum.forms import (
     ButtonForm,
     DecisionForm,
@@ -64,6 +65,7 @@ from network.forum.render import (
     prefetch_reference_titles,
     prefetch_titles_of,
     quote,
+    stored_html_is_current,
     titled_references,
 )
 from network.forum.services import ForumError
@@ -123,18 +125,21 @@ def forum_rules() -> dict:
 
 # ---------------------------------------------------------------- helpers
 
+def _run(statement, values: dict):
+    """db.session.execute of one of the statements the pages below keep per process, with its values: the one place
+    that runs them (to give them execution options of their own)."""
+    return db.session.execute(statement, values)
+
+
 def _page() -> int:
     page = request.args.get("page", 1, type=int) or 1
     return min(max(page, 1), 10_000)
 
 
-# What a byline shows of a post's or a topic's author: the name, the state and the authority's name; not the rest of
-# the member and the authority (their JSON columns decoded for every row), the author's roles, nor the authority's
-# designations (each one more statement per page, loaded for nothing; read if ever asked for).
-BYLINE_ONLY = (defaultload(Post.author).load_only(Member.name, Member.state, Member.authority_other)
-               .lazyload(Member.roles),
-               defaultload(Post.author).defaultload(Member.authority).load_only(Authority.name)
-               .lazyload(Authority.designation_rows))
+# What a byline shows of a topic's author: the name, the state and the authority's name; not the rest of the member
+# and the authority (their JSON columns decoded for every row), the author's roles, nor the authority's designations
+# (each one more statement per page, loaded for nothing; read if ever asked for). The topic page's posts are plain
+# rows (network.forum.cards.PostRow).
 TOPIC_BYLINE_ONLY = (defaultload(Topic.author).load_only(Member.name, Member.state, Member.authority_other)
                      .lazyload(Member.roles),
                      defaultload(Topic.author).defaultload(Member.authority).load_only(Authority.name)
@@ -234,8 +239,8 @@ def _index_statement(platform_moderator: bool):
 @requires(can_use_forum)
 def index():
     member = current_member()
-    rows = db.session.execute(_index_statement(access.is_platform_moderator(member)),
-                              {access.PAGE_MEMBER.key: member.id, **access.facts_values()}).all()
+    rows = _run(_index_statement(access.is_platform_moderator(member)),
+                {access.PAGE_MEMBER.key: member.id, **access.facts_values()}).all()
     if rows:
         access.seed_facts(member, rows[0])
     facts = access.page_facts(member)
@@ -306,8 +311,8 @@ def _space_topics_statement(moderates: bool):
 @requires(can_use_forum)
 def space(slug: str):
     member = current_member()
-    head = db.session.execute(_space_statement(), {PAGE_SLUG.key: slug, access.PAGE_MEMBER.key: member.id,
-                                                   **access.facts_values()}).first()
+    head = _run(_space_statement(), {PAGE_SLUG.key: slug, access.PAGE_MEMBER.key: member.id,
+                                     **access.facts_values()}).first()
     if head is None:
         abort(404)
     access.seed_facts(member, head)
@@ -321,9 +326,9 @@ def space(slug: str):
     page = min(_page(), pages)
     rows = [] if total == 0 else [
         services.TopicRow(row[0], max(row.posts - 1, 0), (row.latest or 0) > (row.read or 0), row.level or "")
-        for row in db.session.execute(_space_topics_statement(moderates),
-                                      {PAGE_SPACE.key: found.id, access.PAGE_MEMBER.key: member.id,
-                                       access.PAGE_OFFSET.key: (page - 1) * TOPICS_PER_PAGE}).unique()]
+        for row in _run(_space_topics_statement(moderates),
+                        {PAGE_SPACE.key: found.id, access.PAGE_MEMBER.key: member.id,
+                         access.PAGE_OFFSET.key: (page - 1) * TOPICS_PER_PAGE}).unique()]
     return render_template("forum/space.html", space=found, rows=rows, page=page, pages=pages, total=total,
                            level=head.level or "")
 
@@ -414,7 +419,7 @@ def _topic_head_statement():
             scalar(select(func.count(Attachment.id)).join(Post, Attachment.post_id == Post.id)
                    .where(Post.topic_id == topic_id)).label("files"),
             *access.facts_columns(member_id),
-        ).where(Topic.id == topic_id).options(*TOPIC_BYLINE_ONLY)
+        ).where(Topic.id == topic_id).options(lazyload(Topic.author))  # the page shows no byline of the topic
     return found
 
 
@@ -422,12 +427,42 @@ def _topic_head(topic_id: int):
     """The topic (None if there is none) and what the page reads with it (_topic_head_statement), in one statement;
     the member's forum facts come with it (access.facts_columns)."""
     member = current_member()
-    head = db.session.execute(_topic_head_statement(), {access.PAGE_TOPIC.key: topic_id,
-                                                        access.PAGE_MEMBER.key: member.id,
-                                                        **access.facts_values()}).one_or_none()
+    head = _run(_topic_head_statement(), {access.PAGE_TOPIC.key: topic_id, access.PAGE_MEMBER.key: member.id,
+                                          **access.facts_values()}).one_or_none()
     if head is not None:
         access.seed_facts(member, head)
     return head
+
+
+# A page of the posts of a readable topic as plain rows with their authors' bylines (network.forum.cards.PostRow), and
+# one such post by its id (the accepted answer, when it is not on the page): statements kept per process.
+_PAGE_POST = bindparam("forum_page_post", type_=Integer)
+
+
+def _post_rows_statement(moderates: bool):
+    key = ("post rows", moderates)
+    found = _HEAD.get(key)
+    if found is None:
+        found = _HEAD[key] = (access.readable_of_topic(post_rows_from(select(*POST_ROW_COLUMNS)), moderates)
+                              .order_by(Post.id).offset(access.PAGE_OFFSET).limit(POSTS_PER_PAGE))
+    return found
+
+
+def _post_row_statement():
+    found = _HEAD.get("post row")
+    if found is None:
+        found = _HEAD["post row"] = post_rows_from(select(*POST_ROW_COLUMNS)).where(Post.id == _PAGE_POST)
+    return found
+
+
+def _html_of(post: PostRow) -> Markup:
+    """post_html of a post read as a plain row; one whose stored HTML is out of date is rendered again through its
+    Post, which stores it (the request commits)."""
+    if stored_html_is_current(post):
+        return Markup(post.body_html)  # noqa: S704 (rendered by render_post: markdown-it, then nh3)
+    html = post_html(db.session.get(Post, post.id))
+    post.body_html = str(html)
+    return html
 
 
 def _render_topic(topic: Topic, reply_form: ReplyForm, status: int = 200, head=None):
@@ -448,20 +483,22 @@ def _render_topic(topic: Topic, reply_form: ReplyForm, status: int = 200, head=N
     else:
         page = _page()
     page = min(page, pages)
-    posts = [] if total == 0 else list(db.session.scalars(
-        access.readable_posts_of_topic(moderates, POSTS_PER_PAGE, BYLINE_ONLY),
-        {access.PAGE_TOPIC.key: topic.id, access.PAGE_MEMBER.key: member.id,
-         access.PAGE_OFFSET.key: (page - 1) * POSTS_PER_PAGE}).unique())
+    posts = [] if total == 0 else post_rows(_run(
+        _post_rows_statement(moderates), {access.PAGE_TOPIC.key: topic.id, access.PAGE_MEMBER.key: member.id,
+                                          access.PAGE_OFFSET.key: (page - 1) * POSTS_PER_PAGE}))
     answer = None
     if topic.solved_post_id:
-        candidate = db.session.get(Post, topic.solved_post_id)  # on this page: no statement
-        answer = candidate if candidate is not None and access.can_read_post(member, candidate) else None
+        candidate = next((post for post in posts if post.id == topic.solved_post_id), None)  # on this page
+        if candidate is None:
+            candidate = next(iter(post_rows(_run(_post_row_statement(), {_PAGE_POST.key: topic.solved_post_id}))),
+                             None)
+        answer = candidate if candidate is not None and access.can_read_post_in(member, topic, candidate) else None
     last_read = head.last_read or 0  # read once: for the "new" marks, then moved on
     if posts:
         services.mark_read_from(member, topic, posts[-1].id, head.last_read)  # the posts come oldest first
         if head.unread_from is not None and head.unread_from <= posts[-1].id:  # the bell counts what is left
             notifications.mark_topic_read(member, topic, posts[-1].id)
-    htmls = {post.id: post_html(post) for post in posts + ([answer] if answer else [])}  # once per post
+    htmls = {post.id: _html_of(post) for post in posts + ([answer] if answer else [])}  # once per post
     prefetch_titles_of(member, list(htmls.values()))  # one lookup for the page's links
     move_form = None  # shown to the space's moderators only: the form is not built, nor the spaces read, for others
     if moderates:
