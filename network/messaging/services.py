@@ -26,7 +26,7 @@ from network.core.memo import request_memo, watch
 from network.core.storage import BlobMissing, DatabaseStorage, FolderStorage
 from network.directory.models import Authority
 from network.members.models import Member
-from network.messaging import kept, lifecycle, mailboxes
+from network.messaging import kept, lifecycle, mailboxes, verification
 from network.messaging.bundle import dump_bundle, export_bundle
 from network.messaging.envelope import (
     Envelope,
@@ -51,6 +51,7 @@ from network.messaging.models import (
     Conversation,
     ConversationArchive,
     ConversationParticipant,
+    KeyVerification,
     MemberKeys,
     Message,
     MessageRecipientState,
@@ -112,30 +113,126 @@ def _shelved(member: Member):
                           ConversationArchive.archived_at >= Conversation.last_message_at)
 
 
+class PersonRow:
+    """A participant member as the messaging pages read them (id, name, status), a plain value rather than an ORM
+    entity (building, tracking and expiring entities cost more than the rest of the listing; the pages change none)."""
+
+    __slots__ = ("id", "name", "status")
+
+    def __init__(self, id: int, name: str, status: str):
+        self.id, self.name, self.status = id, name, status
+
+
+class MailboxRow:
+    """An authority mailbox taking part, as the messaging pages read it (id, key, name, state): see PersonRow."""
+
+    __slots__ = ("id", "key", "name", "state")
+
+    def __init__(self, id: int, key: str, name: str, state: str):
+        self.id, self.key, self.name, self.state = id, key, name, state
+
+
+class ParticipantRow:
+    """A conversation's participant (a member or a mailbox) as the messaging pages read it: see PersonRow."""
+
+    __slots__ = ("member_id", "authority_id", "member", "authority")
+
+    def __init__(self, member_id: int | None, authority_id: int | None, member: PersonRow | None,
+                 authority: MailboxRow | None):
+        self.member_id, self.authority_id, self.member, self.authority = member_id, authority_id, member, authority
+
+
+class ConversationRow:
+    """A conversation as the inbox and the conversation's page read it (its columns and its participants, in their
+    order), plain values: see PersonRow. Pages that change a conversation load the entity (views._conversation_for)."""
+
+    __slots__ = ("id", "public_id", "created_by_id", "last_message_at", "participants")
+
+    def __init__(self, id: int, public_id: str, created_by_id: int | None, last_message_at):
+        self.id, self.public_id, self.created_by_id, self.last_message_at = id, public_id, created_by_id, last_message_at
+        self.participants: list[ParticipantRow] = []
+
+
+def _participant_columns():
+    """The columns of a participant joined to a conversation: who (member or mailbox) and the names shown."""
+    p, m, a = ConversationParticipant.__table__.c, Member.__table__.c, Authority.__table__.c
+    return (p.member_id, p.authority_id, m.name, m.status, a.key, a.name, a.state)
+
+
+def _joined_participants(source, conversation_id):
+    """source outer-joined with the conversation's participants, their members and their mailboxes."""
+    p, m, a = ConversationParticipant.__table__.c, Member.__table__.c, Authority.__table__.c
+    return (source.outerjoin(ConversationParticipant.__table__, p.conversation_id == conversation_id)
+            .outerjoin(Member.__table__, m.id == p.member_id).outerjoin(Authority.__table__, a.id == p.authority_id))
+
+
+def _add_participant(conversation: ConversationRow, people: dict, mailboxes_seen: dict, member_id, authority_id,
+                     member_name, member_status, authority_key, authority_name, authority_state) -> None:
+    """A participant row of _participant_columns added to its conversation (one PersonRow per member, one MailboxRow
+    per mailbox, however many conversations they take part in)."""
+    if member_id is None and authority_id is None:
+        return  # a conversation without participants (the outer join's empty row)
+    person = mailbox = None
+    if member_id is not None and member_name is not None:
+        person = people.get(member_id)
+        if person is None:
+            person = people[member_id] = PersonRow(member_id, member_name, member_status)
+    if authority_id is not None and authority_name is not None:
+        mailbox = mailboxes_seen.get(authority_id)
+        if mailbox is None:
+            mailbox = mailboxes_seen[authority_id] = MailboxRow(authority_id, authority_key, authority_name,
+                                                                authority_state)
+    conversation.participants.append(ParticipantRow(member_id, authority_id, person, mailbox))
+
+
 @functools.cache
 def _conversation_statement():
-    """conversation_for_reading's statement, built once per process (its cache key too): the values are bound."""
-    participants = joinedload(Conversation.participants)
-    return (select(Conversation, ConversationArchive.archived_at)
-            .outerjoin(ConversationArchive, (ConversationArchive.conversation_id == Conversation.id)
-                       & (ConversationArchive.member_id == bindparam("reading_member", type_=Integer)))
-            .where(Conversation.id == bindparam("reading_conversation", type_=Integer))
-            # the columns the page shows (an attribute not loaded here is read when asked for)
-            .options(participants.joinedload(ConversationParticipant.member)
-                     .load_only(Member.id, Member.name, Member.status).lazyload("*"),
-                     participants.joinedload(ConversationParticipant.authority)
-                     .load_only(Authority.id, Authority.key, Authority.name, Authority.state).lazyload("*")))
+    """conversation_for_reading's statement, built once per process (its cache key too): the values are bound. Each
+    participant member joins their key sets (all of them, their wraps left out) and the reader's mark for them: what
+    verification.remember_keys_of would read in a statement of its own."""
+    c, archived = Conversation.__table__.c, ConversationArchive.__table__.c
+    p, keys, marks = (ConversationParticipant.__table__.c, MemberKeys.__table__.c, KeyVerification.__table__.c)
+    reader = bindparam("reading_member", type_=Integer)
+    source = Conversation.__table__.outerjoin(
+        ConversationArchive.__table__, (archived.conversation_id == c.id) & (archived.member_id == reader))
+    source = (_joined_participants(source, c.id)
+              .outerjoin(MemberKeys.__table__, keys.member_id == p.member_id)
+              .outerjoin(KeyVerification.__table__, (marks.member_id == reader) & (marks.other_id == p.member_id)))
+    return (select(c.id, c.public_id, c.created_by_id, c.last_message_at, archived.archived_at, p.id,
+                   *_participant_columns(), MemberKeys, KeyVerification)
+            .select_from(source)
+            .where(c.id == bindparam("reading_conversation", type_=Integer))
+            .order_by(p.id, keys.key_version).options(*lifecycle.WRAPS_DEFERRED))
 
 
-def conversation_for_reading(reader: Member, conversation_id: int) -> tuple[Conversation | None, bool]:
+def conversation_for_reading(reader: Member, conversation_id: int) -> tuple[ConversationRow | None, bool]:
     """The conversation, its participants with their members and mailboxes (names, not roles, authorities or
-    designations), and whether the reader archived it (is_archived), in one statement; (None, False) when there is
-    no such conversation. Access is the caller's to check (is_participant)."""
-    row = db.session.execute(_conversation_statement(),
-                             {"reading_conversation": conversation_id, "reading_member": reader.id}).unique().first()
-    if row is None:
+    designations), and whether the reader archived it (is_archived), in one statement, as plain rows
+    (ConversationRow); (None, False) when there is no such conversation. Access is the caller's to check
+    (is_participant). The same statement reads the participant members' key sets and the reader's marks for them,
+    kept for the request (verification.remember_keys_read) when the reader is one of them."""
+    rows = db.session.execute(_conversation_statement(),
+                              {"reading_conversation": conversation_id, "reading_member": reader.id}).all()
+    if not rows:
         return None, False
-    conversation, archived_at = row
+    conversation = ConversationRow(*rows[0][:4])
+    people: dict = {}
+    seen: dict = {}
+    participant_ids: set = set()
+    key_sets: list[MemberKeys] = []
+    marks: dict = {}
+    for row in rows:
+        if row[5] not in participant_ids:
+            participant_ids.add(row[5])
+            _add_participant(conversation, people, seen, *row[6:13])
+        if row[13] is not None:
+            key_sets.append(row[13])
+        if row[14] is not None:
+            marks[row[14].other_id] = row[14]
+    members = {p.member_id for p in conversation.participants if p.member_id}
+    if reader.id in members:
+        verification.remember_keys_read(reader, members, key_sets, marks)
+    archived_at = rows[0][4]
     return conversation, archived_at is not None and archived_at >= conversation.last_message_at
 
 
@@ -900,7 +997,7 @@ def inbox_counts(reader: Member) -> tuple[int, int]:
 class InboxListing:
     """One page of the member's conversations (participants loaded), and how many the inbox and the archive hold."""
 
-    conversations: list[Conversation]
+    conversations: list[ConversationRow]
     in_inbox: int
     in_archive: int
 
@@ -910,7 +1007,9 @@ def _listing_statement(archived: bool, looks_up_held: bool):
     """inbox_listing's statement (visible_conversations with the counts of inbox_counts), built once per process
     with its values bound: building it and its cache key cost more than running it. looks_up_held: the mailboxes the
     reader holds (mailboxes.held_authority_ids) are read inside it, and whether they hold their authority's is a
-    column of every row, rather than read in a statement before it; otherwise they are given (inbox_held)."""
+    column of every row, rather than read in a statement before it; otherwise they are given (inbox_held).
+    The page's conversations (limited in a subquery) are joined to their participants, members and mailboxes: the
+    columns the page shows (names), as plain rows (ConversationRow), not entities."""
     reader = bindparam("inbox_reader", type_=Integer)
     if looks_up_held:
         held = mailboxes.held_authority_query_of(reader, bindparam("inbox_authority", type_=Integer))
@@ -925,23 +1024,31 @@ def _listing_statement(archived: bool, looks_up_held: bool):
     listed = select(Conversation).where(Conversation.id.in_(mine))
     in_inbox = listed.with_only_columns(func.count(Conversation.id)).where(~shelved).scalar_subquery()
     in_archive = listed.with_only_columns(func.count(Conversation.id)).where(shelved).scalar_subquery()
-    participants = joinedload(Conversation.participants)  # joined to the page's rows (the limit applies to them)
-    return (listed.where(shelved if archived else ~shelved).add_columns(in_inbox, in_archive, holds)
+    page = (listed.with_only_columns(Conversation.id, Conversation.public_id, Conversation.created_by_id,
+                                     Conversation.last_message_at)
+            .where(shelved if archived else ~shelved)
+            .add_columns(in_inbox.label("in_inbox"), in_archive.label("in_archive"), holds)
             .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
-            # The people and mailboxes of each row, joined to the participants in one statement: the columns the page
-            # shows (names), not the members' authorities or roles, nor any authority's designations (an attribute
-            # not loaded here is read when asked for, as a lazy relationship is).
-            .options(participants.joinedload(ConversationParticipant.member)
-                     .load_only(Member.id, Member.name, Member.status).lazyload("*"),
-                     participants.joinedload(ConversationParticipant.authority)
-                     .load_only(Authority.id, Authority.key, Authority.name, Authority.state).lazyload("*"))
-            .limit(bindparam("inbox_limit", type_=Integer)).offset(bindparam("inbox_offset", type_=Integer)))
+            .limit(bindparam("inbox_limit", type_=Integer)).offset(bindparam("inbox_offset", type_=Integer))
+            .subquery("inbox_page"))
+    # The key sets of the reader and of each conversation's creator (whose first message carries the subject), all of
+    # them (their wraps left out), joined to their participant rows: what lifecycle.key_sets_of would read after.
+    p, keys = ConversationParticipant.__table__.c, MemberKeys.__table__.c
+    source = _joined_participants(page, page.c.id).outerjoin(
+        MemberKeys.__table__, (keys.member_id == p.member_id)
+        & ((p.member_id == reader) | (p.member_id == page.c.created_by_id)))
+    return (select(page.c.id, page.c.public_id, page.c.created_by_id, page.c.last_message_at, page.c.in_inbox,
+                   page.c.in_archive, page.c.holds_mailbox, p.id, *_participant_columns(), MemberKeys)
+            .select_from(source)
+            .order_by(page.c.last_message_at.desc(), page.c.id.desc(), p.id, keys.key_version)
+            .options(*lifecycle.WRAPS_DEFERRED))
 
 
 def inbox_listing(reader: Member, page: int = 1, per_page: int = INBOX_PAGE, archived: bool = False) -> InboxListing:
     """The page's conversations, newest first, with the inbox's and the archive's counts as two columns of the same
-    statement (inbox_counts again only when the page lists nothing), and their participants. The mailboxes the reader
-    holds are read in the same statement when they were not read in this request yet (and kept for it)."""
+    statement (inbox_counts again only when the page lists nothing), and their participants, as plain rows
+    (ConversationRow). The mailboxes the reader holds are read in the same statement when they were not read in this
+    request yet (and kept for it)."""
     values = {"inbox_reader": reader.id, "inbox_limit": per_page, "inbox_offset": (max(page, 1) - 1) * per_page}
     held_key = mailboxes.held_authority_key(reader)
     looks_up_held = held_key is not None and held_key not in request_memo(mailboxes.HELD_MEMO)
@@ -949,12 +1056,32 @@ def inbox_listing(reader: Member, page: int = 1, per_page: int = INBOX_PAGE, arc
         values["inbox_authority"] = reader.authority_id
     else:
         values["inbox_held"] = sorted(mailboxes.held_authority_ids(reader)) or [0]
-    rows = db.session.execute(_listing_statement(bool(archived), looks_up_held), values).unique().all()
+    rows = db.session.execute(_listing_statement(bool(archived), looks_up_held), values).all()
     if not rows:
         return InboxListing([], *inbox_counts(reader))
     if looks_up_held:
-        mailboxes.remember_held(reader, {reader.authority_id} if rows[0][3] else set())
-    return InboxListing([row[0] for row in rows], rows[0][1] or 0, rows[0][2] or 0)
+        mailboxes.remember_held(reader, {reader.authority_id} if rows[0][6] else set())
+    conversations: list[ConversationRow] = []
+    conversation = None
+    people: dict = {}
+    seen: dict = {}
+    participant_ids: set = set()
+    key_sets: list[MemberKeys] = []
+    for row in rows:
+        if conversation is None or conversation.id != row[0]:
+            conversation = ConversationRow(*row[:4])
+            conversations.append(conversation)
+        if row[7] not in participant_ids:
+            if row[7] is not None:
+                participant_ids.add(row[7])
+            _add_participant(conversation, people, seen, *row[8:15])
+        if row[15] is not None:
+            key_sets.append(row[15])
+    # Every key set of the reader and of the creators who still take part came with their rows: kept for the request.
+    lifecycle.remember_key_sets(key_sets, {p.member_id for c in conversations for p in c.participants
+                                           if p.member_id is not None
+                                           and p.member_id in (reader.id, c.created_by_id)})
+    return InboxListing(conversations, rows[0][4] or 0, rows[0][5] or 0)
 
 
 @functools.cache

@@ -112,11 +112,22 @@ def remember_keys_of(reader: Member, conversation: Conversation) -> None:
     statement: what lifecycle.key_sets (the readiness check, the senders' keys) and changed_keys read for the rest
     of the request. A mark is unique per pair and joins each key set of the member it names."""
     ids = {reader.id} | {p.member_id for p in conversation.participants if p.member_id}
+    known = request_memo(MARKS_MEMO).get(reader.id)
+    if known is not None and ids - {reader.id} <= set(known) and ids <= set(request_memo(lifecycle.KEY_SETS_MEMO)):
+        return  # read with the conversation (services.conversation_for_reading)
     rows = db.session.execute(_keys_and_marks(), {"marks_reader": reader.id, "marks_members": sorted(ids)}).all()
-    lifecycle.remember_key_sets([keys for keys, _mark in rows], ids)
-    marks = {other_id: None for other_id in ids - {reader.id}}
-    marks.update({mark.other_id: mark for _keys, mark in rows if mark is not None})
-    request_memo(MARKS_MEMO)[reader.id] = marks
+    remember_keys_read(reader, ids, [keys for keys, _mark in rows],
+                       {mark.other_id: mark for _keys, mark in rows if mark is not None})
+
+
+def remember_keys_read(reader: Member, member_ids: set[int], key_sets: list[MemberKeys],
+                       marks: dict[int, KeyVerification]) -> None:
+    """What remember_keys_of keeps, as a caller read it within its own statement: every key set of these members
+    (the reader among them), oldest first, and the reader's marks for them (by the member they name)."""
+    lifecycle.remember_key_sets(key_sets, member_ids)
+    found: dict = {other_id: None for other_id in member_ids - {reader.id}}
+    found.update(marks)
+    request_memo(MARKS_MEMO)[reader.id] = found
 
 
 def changed_keys(reader: Member, conversation: Conversation, messages=None) -> list[Member]:

@@ -26,6 +26,7 @@ from network.core.errors import refused_and_recorded
 from network.core.filenames import disposition
 from network.core.forms import show_domain_error
 from network.core.i18n import isolate_filter, list_separator
+from network.core.security import csrf_token
 from network.directory.models import Authority
 from network.forum.render import linked_plain_text, resolve_reference_titles, text_references
 from network.members.access import is_member, is_moderator
@@ -135,8 +136,9 @@ def _inbox_page(archived: bool):
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and 0 < int(page) < 100000 else 1
     # Read before the readiness check (nothing is written until services.inbox): the listing with the inbox's total
-    # and the archive's badge, then the key sets of the reader and of those who began the conversations listed (the
-    # first messages' senders, whose keys verify the subjects) in one statement.
+    # and the archive's badge, with the key sets of the reader and of those who began the conversations listed (the
+    # first messages' senders, whose keys verify the subjects) in the same statement; any not read there (a creator
+    # who left, a reader taking part only through a mailbox) in one more.
     listing = services.inbox_listing(member, page=page, per_page=services.INBOX_PAGE, archived=archived)
     lifecycle.key_sets_of({member.id} | {c.created_by_id for c in listing.conversations if c.created_by_id})
     if (stop := _not_ready(member)) is not None:
@@ -147,7 +149,7 @@ def _inbox_page(archived: bool):
     rows = services.inbox(member, page=page, per_page=services.INBOX_PAGE, archived=archived, listing=listing)
     return render_template("messaging/inbox.html", rows=rows, page=page, pages=pages, total=total, archived=archived,
                            in_archive=in_archive, inbox_rows=_inbox_rows,
-                           confirm=ConfirmForm())
+                           confirm=TOKEN_ONLY)
 
 
 _ROW = """
@@ -263,7 +265,7 @@ def conversation(conversation_id: int):
     if found is None:
         abort(404)
     ensure(services.is_participant(member, found))  # 404 for everyone else, moderators and admins included
-    verification.remember_keys_of(member, found)  # every key set the page reads, and the reader's marks, at once
+    verification.remember_keys_of(member, found)  # every key set the page reads, and the reader's marks (read with it)
     if (stop := _not_ready(member)) is not None:
         return stop
     return _conversation_page(member, found, ReplyForm(), answering=True, archived=archived)
@@ -295,7 +297,19 @@ def _conversation_page(member: Member, found: Conversation, form, status: int = 
                            form=form, handling_carried=carried, changed_keys=verification.changed_keys(
                                member, found, [item.message for item in shown]),
                            archived=services.is_archived(member, found) if archived is None else archived,
-                           confirm=ConfirmForm()), status
+                           confirm=TOKEN_ONLY), status
+
+
+class _TokenOnly:
+    """What the inbox's and a conversation's buttons take of a ConfirmForm (the CSRF token alone): its hidden tag, the
+    same markup, without building a form for every page shown (checked on the POST by ConfirmForm, as before)."""
+
+    @staticmethod
+    def hidden_tag() -> Markup:
+        return Markup('<input id="csrf_token" name="csrf_token" type="hidden" value="{}">').format(csrf_token())
+
+
+TOKEN_ONLY = _TokenOnly()
 
 
 def _as_template(text: str) -> Markup:
