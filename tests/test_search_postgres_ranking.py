@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 
 from network.search import postgres_backend as pb
 from network.search.backend import Viewer
@@ -228,3 +229,93 @@ def test_an_exclusive_rebuild_that_a_reader_holds_up_rebuilds_the_default_way_in
     assert session.scalar(sa.text("SELECT to_regclass('ix_case_search_rank_rum') IS NOT NULL"))
     assert exclusive.count() == 40
     savepoint.rollback()
+
+
+def _max_score_document(n: int) -> SearchDocument:
+    """A common word in nearly every title, thrice in most (the best by a rank without the concepts' weights), a rare
+    word in the summary of every 25th case only (12 cases, equally ranked, several on the same date: ties)."""
+    rare = n % 25 == 0
+    title = "Yacht" if rare else "Villa" if n % 10 == 0 else "Yacht yacht yacht"
+    summary = "A zebra was seen." if rare else "Nothing was seen."
+    return SearchDocument(id=n, when=date(2000 + n % 4, 1, 1), year=2000 + n % 4, facets=["region:asia"],
+                          versions=[Version("en", title=title, summary=summary)])
+
+
+@pytest.fixture
+def max_score_table(backend, monkeypatch):
+    """The module's table replaced by _max_score_document's 300 cases in a savepoint (analysed: the rank weighs the
+    concepts by the statistics), the process's kept statements and statistics set aside meanwhile."""
+    session = backend.session
+    monkeypatch.setattr(pb, "_STATS", {})
+    monkeypatch.setattr(pb, "_KEPT", {})
+    savepoint = session.begin_nested()
+    backend.rebuild(_max_score_document(n) for n in range(1, 301))
+    session.execute(sa.text("ANALYZE case_search"))
+    monkeypatch.setattr(pb, "RANK_CANDIDATES", 10)  # the other paths pick 10 candidates (five pages of 2)
+    monkeypatch.setattr(pb, "MAX_SCORE_ROWS", 50)  # rare: in at most 50 of 300 rows
+    yield backend
+    savepoint.rollback()
+    session.execute(sa.text("ANALYZE case_search"))
+
+
+@pytest.mark.parametrize("rum", [True, False])
+def test_a_rare_concept_beside_a_common_one_gives_the_exact_page_by_max_score(max_score_table, statements,
+                                                                              monkeypatch, rum):
+    """"zebra yacht": the candidates by a rank without weights were the cases saying "yacht" thrice, where the
+    full score (the rare concept weighs far more) puts the 12 zebra cases first. Ranking those fully and checking that
+    the last of the page beats what any case without "zebra" can score gives the page of the full ranking, ties on
+    the rare word in the full ranking's order (newest, then id), on the RUM path and the GIN path alike."""
+    backend = max_score_table
+    if not rum or not _rum_available(backend.session):
+        monkeypatch.setattr(backend, "has_rum", lambda: False)
+    full = backend.ranked("zebra yacht", {}, viewer=VETTED)
+    assert set(full[:12]) == {n for n in range(25, 301, 25)}
+    statements.clear()
+    page = backend.search("zebra yacht", {}, page=(1, 7), viewer=VETTED, suggest=False).page_ids
+    assert page == full[:7]
+    assert not any("<=>" in s for s in statements)
+    assert backend.search("zebra yacht", {"region": ["asia"]}, page=(1, 7), viewer=VETTED,
+                          suggest=False).page_ids == full[:7]
+
+
+def test_max_score_gives_way_when_the_rare_concept_cannot_fill_the_page(max_score_table):
+    """12 cases hold "zebra": a page of 14 needs cases without it, which the bound cannot order: the usual path ranks."""
+    backend = max_score_table
+    matches = backend._select(pb.ql.parse("zebra yacht"), {}, VETTED)
+    assert backend._max_score_top(matches, 7) == backend.ranked("zebra yacht", {}, viewer=VETTED)[:7]
+    assert backend._max_score_top(matches, 14) is None
+    single = backend._select(pb.ql.parse("zebra"), {}, VETTED)  # one concept: nothing to prune
+    assert backend._max_score_top(single, 7) is None
+
+
+def test_the_item_bound_holds_for_postgresql_s_ts_rank(backend):
+    """RANK_ITEM_BOUND against ts_rank itself: one lexeme at every weight pattern the bound's cases consider (all at
+    the top weight; a lower weight first, then the top weight up to PostgreSQL's 256 positions)."""
+    vectors = ["'x':" + ",".join(f"{i}A" for i in range(1, 257)),
+               "'x':1B," + ",".join(f"{i}A" for i in range(2, 257)),
+               "'x':1B,2B," + ",".join(f"{i}A" for i in range(3, 257)),
+               "'x':1C", "'x':1A"]
+    ranks = [backend.session.scalar(sa.select(pb.rank(sa.cast(v, TSVECTOR), sa.cast("x", TSQUERY))))
+             for v in vectors]
+    assert max(ranks) <= pb.RANK_ITEM_BOUND
+    assert max(ranks) >= 0.99 * pb.RANK_ITEM_BOUND  # and close: a loose bound prunes nothing
+
+
+@pytest.mark.parametrize("rum", [True, False])
+def test_the_candidates_vectors_are_copied_once_for_the_full_score(backend, statements, monkeypatch, rum):
+    """The full score names rank_document six or seven times and each mention of the TOASTed column fetched it
+    again: the candidates' vectors are copied into memory (`|| ''`) once, in the subquery that picks them (RUM)
+    or above the cut (GIN path: below it, every match would be copied). The page is the same."""
+    if not rum or not _rum_available(backend.session):
+        monkeypatch.setattr(backend, "has_rum", lambda: False)
+    monkeypatch.setattr(pb, "RANK_CANDIDATES", 10)
+    monkeypatch.setattr(pb, "MAX_SCORE_ROWS", 0)  # no concept rare: the RUM or GIN path ranks
+    full = backend.ranked("yacht confiscation", {}, viewer=VETTED)
+    scores = _scores(backend, "yacht confiscation")
+    statements.clear()
+    page = backend.search("yacht confiscation", {}, page=(1, 7), viewer=VETTED, suggest=False).page_ids
+    assert [scores[i] for i in page] == [scores[i] for i in full[:7]]
+    ranked = [s for s in statements if "ts_rank" in s]
+    assert len(ranked) == 1 and "rank_document ||" in ranked[0], ranked
+    if not rum or not _rum_available(backend.session):  # the copy after the cut: of the cut's column, not the table's
+        assert "case_search.rank_document ||" not in ranked[0]

@@ -42,7 +42,8 @@ from catalogue.cases.services import _vetted, search_viewer, visible_cases, visi
 from network.core.db import db
 from network.members.models import Member
 from network.search.backend import SUGGEST_BELOW
-from network.search.query import Query
+from network.search.documents import fold
+from network.search.query import Query, parse
 
 # Filter name -> CaseFacet kind (the list-like fields, derived on every save).
 FACET_FILTERS = {
@@ -464,11 +465,18 @@ def _engine_page(member: Member | None, filters: Filters, page: int, per_page: i
     and counts the facets over the same selection (each without its own filter), under the reader's scope; None
     when nothing searchable was typed (the listing then shows every case)."""
     viewer = search_viewer(member)
+    typed_query = parse(filters.q)
+    if not typed_query:
+        return None
     with search.reading():  # the correction, the page and its facets: one planner setting, each word looked up once
-        query, typed = search.corrected(viewer, filters.q, correct=not filters.verbatim)
-        if not query:
-            return None
-        found = search.page(viewer, query, dict(filters.values), FACETS, page, per_page)
+        found = None
+        if not filters.verbatim and _one_word(typed_query):
+            # The page first: its total answers what the correction asks of the word (whether it finds anything the
+            # reader may see), and a word that needs no correction is then searched once, with no lookup of its own.
+            found = search.page(viewer, typed_query, dict(filters.values), FACETS, page, per_page)
+        query, typed = search.corrected(viewer, typed_query, correct=not filters.verbatim)
+        if found is None or typed is not None:
+            found = search.page(viewer, query, dict(filters.values), FACETS, page, per_page)
     cases = _load(found.page_ids, listing, snippets=True)
     facets = {name: found.facets.get(name, {}) for name in FACETS}
     facets["year"] = dict(sorted(facets["year"].items(), reverse=True))
@@ -480,6 +488,12 @@ def _engine_page(member: Member | None, filters: Filters, page: int, per_page: i
     elif filters.verbatim and found.total < SUGGEST_BELOW:
         result.suggestion = search.suggestion(query, dict(filters.values), viewer, found.total)
     return result
+
+
+def _one_word(query: Query) -> bool:
+    """Whether the query is one typed word, the text a correction searches when it asks whether that word finds
+    anything (SearchBackend._finds_nothing)."""
+    return len(query.plain_words) == 1 and fold(query.plain_words[0]) == query.text
 
 
 def filtered_cases(member: Member | None, filters: Filters | Mapping[str, list[str]], sort: str = "date",

@@ -111,10 +111,10 @@ def find(viewer: Viewer, text: str, correct: bool = True) -> tuple[Query, Search
     return hits.query or query, hits
 
 
-def corrected(viewer: Viewer, text: str, correct: bool = True) -> tuple[Query, str | None]:
+def corrected(viewer: Viewer, text: str | Query, correct: bool = True) -> tuple[Query, str | None]:
     """The query to search for what was typed (None as the query when nothing searchable was typed), and the
-    text typed when that query is its correction."""
-    query = parse(text)
+    text typed when that query is its correction (`text` may be parsed already)."""
+    query = text if isinstance(text, Query) else parse(text)
     if not query:
         return query, None
     ensure_checked(KIND)
@@ -128,6 +128,7 @@ def page(viewer: Viewer, query: Query, filters: dict, facets: tuple[str, ...], n
     facet counts asked for, each over the results of every filter except its own: one selection for the page
     and the facets no filter restricts, one more for each facet whose filter is set. `facets_exact`: whether every
     count is exact (an engine estimates them over very many matches)."""
+    ensure_checked(KIND)
     engine = backend()
     hits = engine.search(query, filters, facets=tuple(k for k in facets if not _restricts(k, filters)),
                          page=(number, size), viewer=viewer, suggest=False)

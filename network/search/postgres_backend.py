@@ -37,6 +37,7 @@ from sqlalchemy import (
     case,
     cast,
     delete,
+    exists,
     false,
     func,
     literal,
@@ -46,7 +47,7 @@ from sqlalchemy import (
     text,
     true,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG, TSQUERY
+from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG, TSQUERY, TSVECTOR
 from sqlalchemy.exc import OperationalError
 
 from network.core.clock import utcnow
@@ -67,6 +68,7 @@ from network.search.documents import (
     PROXIMITY,
     STEMMED_LANGUAGES,
     SearchDocument,
+    fold,
     segmented,
 )
 from network.search.engine_models import CaseSearch, SearchWord
@@ -127,11 +129,15 @@ ON CONFLICT (case_id) DO UPDATE SET status = excluded.status, visibility = exclu
     rank_document = excluded.rank_document, indexed_at = excluded.indexed_at
 """)  # noqa: S608 (only this module's constants are formatted in: configurations, field groups, letters)
 # Planner setting for the statements of a text query (restored after each, within the transaction). The same round
-# trip reads the table's size (pg_class.reltuples, -1 when never counted): below SMALL_TABLE rows the setting is not
-# made (_through_index), as a scan of so few rows costs no more than the index and the two round trips cost more.
-SEQSCAN_OFF = text("SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true), "
-                   "(SELECT reltuples FROM pg_class WHERE oid = to_regclass('case_search'))")
+# trip reads the table's size (pg_class.reltuples): below SMALL_TABLE rows the setting is not made (_through_index),
+# as a scan of so few rows costs no more than the index and the two round trips cost more. A table never analysed
+# (reltuples -1: autovacuum analyses a table only after 50 changed rows, so a small catalogue may never be) has its
+# rows counted instead, up to SMALL_TABLE only: such a table had the setting made, and restored, on every search.
 SMALL_TABLE = 200
+SEQSCAN_OFF = text("SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true), "
+                   "(SELECT CASE WHEN c.reltuples >= 0 THEN c.reltuples ELSE CAST(coalesce(array_length(ARRAY("
+                   "SELECT 1 FROM case_search LIMIT :small), 1), 0) AS real) END "
+                   "FROM pg_class c WHERE c.oid = to_regclass('case_search'))")
 _ROWS: dict[str, tuple[float, float]] = {}  # database URL -> (read at, case_search's reltuples), for STATS_SECONDS
 SEQSCAN_RESTORE = text("SELECT set_config('enable_seqscan', :previous, true)")
 READING = "search_reading"  # session.info key of PostgresBackend.reading(): the setting to restore, words looked up
@@ -151,6 +157,56 @@ RUM_MIN_FILTERED = 2000
 # of about 90,000: 0.06) 593 ms against 188 ms; "central authority draft" with two filters (16,000 of 95,000)
 # 760 against 569 ms (load average 13).
 RUM_MIN_SHARE = 0.2
+# Max-score pruning (PostgresBackend._max_score_top): a concept expected in at most this many rows is rare; the matches
+# holding a rare concept are scored in full (about 20-40 us each) when the others cannot reach the page.
+MAX_SCORE_ROWS = 4000
+MAX_SCORE_MARGIN = 1e-5  # ts_rank is a float4: a bound in double precision beaten by this much more
+_PI2_6 = math.pi ** 2 / 6
+
+
+def _item_bound(weights: tuple[float, ...]) -> float:
+    """The most ts_rank (normalization 0) gives one query item found once in a vector: PostgreSQL's calc_rank_or adds,
+    for the entry of a lexeme, (wjm + sum(w_j / (j + 1)^2) - wjm / (jm + 1)^2) / 1.64493406685 over its positions j,
+    wjm the greatest weight, first met at jm; all positions at the top weight give top * pi^2/6, a greater weight
+    first met at jm >= 1 (every earlier one at most the next weight) top * (1 + pi^2/6) - (top - next) * H(jm) -
+    top / (jm + 1)^2, H(n) the sum of 1/i^2 up to n. It divides the sum over the query's items by their number, so
+    a concept's rank is at most this; calc_rank_and (a phrase's words) gives at most 1."""
+    top = max(weights)
+    below = max((w for w in weights if w < top), default=0.0)
+    best, harmonic = top * _PI2_6, 0.0
+    for jm in range(1, 10_000):
+        harmonic += 1.0 / (jm * jm)
+        best = max(best, top * (1 + _PI2_6) - (top - below) * harmonic - top / ((jm + 1) * (jm + 1)))
+    return max(best / 1.64493406685, 1.0)
+
+
+
+def _in_memory(vector):
+    """A TOASTed vector fetched and decompressed once, as a copy in memory (`|| ''`): a score names the vector six or
+    seven times, and each mention of the column itself fetched and decompressed it again (about 20 buffers a row
+    ranked; the copy, made in a subquery that is kept apart, serves every mention)."""
+    return vector.op("||")(cast(literal("", String), TSVECTOR))
+
+
+def _has_prefix(node) -> bool:
+    if isinstance(node, ql.Term):
+        return node.prefix
+    if isinstance(node, ql.Not):
+        return _has_prefix(node.item)
+    if isinstance(node, (ql.And, ql.Or)):
+        return any(_has_prefix(item) for item in node.items)
+    return False
+
+
+def _implied_groups(node) -> set[str]:
+    """The synonym groups whose lexeme alone matches a concept's rank tsquery (the concept, or an alternative of it)."""
+    if isinstance(node, ql.Synonym):
+        return {node.group}
+    if isinstance(node, ql.Or):
+        return {item.group for item in ql.without_redundant_phrase(node, True) if isinstance(item, ql.Synonym)}
+    return set()
+
+
 # The RUM index on rank_document: created by migration 5e4c0b0a1d12 only where the extension exists, so it is not in
 # the models (network.core.db.OPTIONAL_INDEXES names it for comparisons).
 RUM_INDEX = "ix_case_search_rank_rum"
@@ -256,6 +312,16 @@ ADD_WORDS = text("INSERT INTO search_words (word) SELECT unnest(CAST(:words AS v
                  "ON CONFLICT (word) DO NOTHING")
 
 
+HAS_WORDS = text("SELECT word FROM search_words WHERE word = ANY(CAST(:words AS varchar(60)[]))")
+
+
+@functools.lru_cache(maxsize=1024)
+def _root_of(word: str) -> ql.Node | None:
+    """The root of a word parsed alone, as SearchBackend._finds_nothing searches it (parsing is a pure function of the
+    text: the synonyms are read once per process)."""
+    return ql.parse(word).root
+
+
 # ts_rank's weights of the letters {D, C, B, A} (PostgreSQL's defaults). A concept held through its synonym group
 # (the case names it in any language, in any words of the thesaurus) adds SYNONYM_RANK to the score, as the Whoosh
 # backend weighs its "syn" field (whoosh_backend.SYNONYM_BOOST): with the synonyms' lexemes at weight B only, a case
@@ -265,6 +331,7 @@ ADD_WORDS = text("INSERT INTO search_words (word) SELECT unnest(CAST(:words AS v
 # of the additive bonus: 0.631 (then, with COORDINATION 1 and the rest of issue 11's analysis: 0.5 and 1.5 -> 0.735).
 RANK_WEIGHTS = (0.1, 0.2, 0.4, 1.0)
 SYNONYM_RANK = 0.5
+RANK_ITEM_BOUND = _item_bound(RANK_WEIGHTS)  # a concept's ts_rank at most (_max_score_split)
 
 
 def rank(vector, tsquery):
@@ -653,7 +720,7 @@ class PostgresBackend(PostgresIndex):
 
     def _seqscan_off(self) -> str:
         """Sets enable_seqscan off for the transaction; returns its setting before, and notes the table's size."""
-        previous, _set, rows = self.session.execute(SEQSCAN_OFF).one()
+        previous, _set, rows = self.session.execute(SEQSCAN_OFF, {"small": SMALL_TABLE}).one()
         _ROWS[self._url()] = (time.monotonic(), float(rows) if rows is not None else -1.0)
         return previous
 
@@ -695,9 +762,31 @@ class PostgresBackend(PostgresIndex):
             wanted = (sort, max(1, page[0]) * max(1, page[1]))  # the limit SearchBackend.search asks _top for
         token = _PAGE.set(wanted)
         try:
-            return super().search(query, filters, facets, page, viewer, sort, suggest, correct)
+            hits = super().search(query, filters, facets, page, viewer, sort, suggest, correct)
         finally:
             _PAGE.reset(token)
+        self._note_found(hits, filters or {}, viewer)
+        return hits
+
+    def _note_found(self, hits: SearchHits, filters, viewer: Viewer) -> None:
+        """Inside reading(): what a search's total says of its query in the reader's scope, for a correction that
+        asks about the same text (_finds_nothing): it finds something (a total above 0; filters only narrow), or,
+        searched without filters, nothing. The catalogue searches a single typed word first, then corrects it
+        (catalogue.cases.queries._engine_page): the correction then needs no lookup of its own."""
+        reading = self.session.info.get(READING)
+        searched = hits.query
+        if reading is not None and searched and (hits.total or not _filters_key(filters)):
+            reading.setdefault("finds", {})[(viewer, searched.text)] = (searched.root, bool(hits.total))
+
+    def _finds_nothing(self, word: str, viewer: Viewer) -> bool:
+        """As every engine's, without a lookup when a search in this reading() block searched the word alone
+        (_note_found): one that found something answers False; one without filters that found nothing leaves the
+        word's presence in search_words to decide, as SearchBackend._finds_nothing does."""
+        reading = self.session.info.get(READING)
+        known = reading.get("finds", {}).get((viewer, word)) if reading is not None else None
+        if known is None or _root_of(word) != known[0]:
+            return super()._finds_nothing(word, viewer)
+        return not known[1] and not self._has_word(word)
 
     def _select(self, query: ql.Query, filters, viewer: Viewer, count: bool = True) -> Matches:
         if query:
@@ -917,6 +1006,10 @@ class PostgresBackend(PostgresIndex):
         where, tsquery = matches.handle
         years, by_date = self._by_date(matches, limit)
         ranking, _weighed_by = self._ranking(matches, sort)
+        if ranking is not None and limit is not None and matches.total > max(RANK_CANDIDATES, 5 * limit):
+            bounded = self._max_score_top(matches, limit)
+            if bounded is not None:
+                return bounded
         if ranking is not None and limit is not None and self._rum_pays(matches, limit):
             return self._rum_top(matches, where, limit, list(by_date))
         two_phase = ranking is not None and limit is not None and matches.total > max(RANK_CANDIDATES, 5 * limit)
@@ -1031,7 +1124,9 @@ class PostgresBackend(PostgresIndex):
         # handed over (it deems both as cheap), decompressing documents a filter then refused.
         *cheap, text_condition = where
         checked = case((and_(true(), *cheap), text_condition), else_=false())
-        candidates = (select(CaseSearch.case_id.label("case_id"), CaseSearch.rank_document.label("rank_document"),
+        # (the vector in memory for the full score: _in_memory; the index hands over rows in order, no sort below)
+        candidates = (select(CaseSearch.case_id.label("case_id"),
+                             _in_memory(CaseSearch.rank_document).label("rank_document"),
                              CaseSearch.filed_on.label("filed_on"))
                       .where(CaseSearch.rank_document.op("@@")(rank_query), checked)
                       .order_by(distance).limit(wanted).subquery())
@@ -1058,14 +1153,94 @@ class PostgresBackend(PostgresIndex):
         full score (a containment test per concept and per adjacent pair, each a pass over the vector)."""
         concepts = [c for c in (self.compile(n, ranking=True) for n in matches.query.concepts) if c is not None]
         plain = rank(CaseSearch.rank_document, reduce(func.tsquery_or, concepts))
-        candidates = (select(CaseSearch.case_id.label("case_id"), CaseSearch.rank_document.label("rank_document"),
-                             CaseSearch.filed_on.label("filed_on"))
-                      .where(*where).order_by(plain.desc(), *by_date)
-                      .limit(max(RANK_CANDIDATES, 5 * limit)).subquery())
+        picked = (select(CaseSearch.case_id.label("case_id"), CaseSearch.rank_document.label("rank_document"),
+                         CaseSearch.filed_on.label("filed_on"))
+                  .where(*where).order_by(plain.desc(), *by_date)
+                  .limit(max(RANK_CANDIDATES, 5 * limit)).subquery())
+        # the candidates' vectors in memory (_in_memory), made after the cut: below the sort, for every match, each
+        # would be one more fetch
+        candidates = select(picked.c.case_id, _in_memory(picked.c.rank_document).label("rank_document"),
+                            picked.c.filed_on).offset(0).subquery()
         full = self.rank_expression(matches.query, candidates.c.rank_document)
         return (select(candidates.c.case_id)
                 .order_by(full.desc(), candidates.c.filed_on.desc().nulls_last(), candidates.c.case_id.desc())
                 .limit(limit))
+
+    def _max_score_split(self, query: ql.Query) -> tuple[list, list, float] | None:
+        """For _max_score_top: (the compiled rank tsqueries of the rare concepts, their nodes, the upper bound of the
+        full score of any row whose rank_document holds none of them), or None when the query does not split so.
+        Rare: expected in at most MAX_SCORE_ROWS rows (lexeme statistics). The bound follows rank_expression term by
+        term: each other concept's ts_rank at most RANK_ITEM_BOUND (no prefix among them: a prefix item adds one
+        term per lexeme it matches) times its weight, SYNONYM_RANK times the weight of every synonym group a rare
+        concept does not imply, the coordination factor of the other concepts alone (a row holding none of the rare
+        ones holds at most those), the closeness factor as if every pair were held."""
+        stats = self.lexeme_shares()
+        if stats is None or len(query.concepts) < 2:
+            return None
+        shares, floor, rows = stats
+        compiled = [(node, c) for node, c in ((node, self.compile(node, ranking=True)) for node in query.concepts)
+                    if c is not None]
+        if len(compiled) < 2:
+            return None
+        nodes = [node for node, _c in compiled]
+        groups = _synonyms_of(query)
+        found = self.concept_weights(nodes, groups)
+        weights, group_weights = found if found is not None else (None, [1.0] * len(groups))
+        uniform = weights is None or len(set(weights)) == 1
+        rare = [i for i, node in enumerate(nodes) if self._share(node, shares, floor) * rows <= MAX_SCORE_ROWS]
+        common = [i for i in range(len(nodes)) if i not in rare]
+        if not rare or not common or sum(self._share(nodes[i], shares, floor) for i in rare) * rows > MAX_SCORE_ROWS \
+                or any(_has_prefix(nodes[i]) for i in common):
+            return None
+        implied = {group for i in rare for group in _implied_groups(nodes[i])}  # held: the row holds a rare concept
+        bound = RANK_ITEM_BOUND * (1.0 if uniform else sum(weights[i] for i in common))
+        if groups and SYNONYM_RANK:
+            bound += SYNONYM_RANK * sum(w for g, w in zip(groups, group_weights, strict=True) if g.group not in implied)
+        bound *= (len(common) / len(nodes)) ** COORDINATION
+        if query.pairs:
+            bound *= 1 + PROXIMITY
+        return [compiled[i][1] for i in rare], [nodes[i] for i in rare], bound
+
+    def _max_score_top(self, matches: Matches, limit: int) -> list[int] | None:
+        """The page by the full score, exactly, from the matches holding a rare concept (max-score pruning, as
+        engines with block-max indexes do): every match whose rank_document holds one of the query's rare concepts
+        (_max_score_split: a few thousand rows at most, selected with the scope and the filters in the text's GIN
+        index) is scored in full, ordered as the full ranking orders (score, newest, id); when the last of the
+        first `limit` scores more than any row holding none of them can (the split's bound), the page is the one
+        ranking every match gives, ties included. Otherwise None (the caller ranks as before). Why: the RUM index
+        ranks every posting of the common words ("JIT trafficking": 30,000 rows for "trafficking", where the 2,300
+        holding "JIT" hold the page), and picks its candidates by a rank without the concepts' weights, which left
+        cases of the common word only on that page (docs/decisions/0011)."""
+        split = _kept(("max-score", matches.query, self._weights_key(matches.query)),
+                      lambda: self._max_score_split(matches.query))
+        if split is None:
+            return None
+        rare_queries, _nodes, bound = split
+        rare = reduce(func.tsquery_or, rare_queries)
+        _where, tsquery = matches.handle
+
+        def build():
+            years = {kind: matches.filters.get(kind) for kind in ("year_from", "year_to") if matches.filters.get(kind)}
+            # rank_document's lexemes are among document's: a row holding a rare concept in the one holds it in the
+            # other, so the GIN index intersects it with the query, the scope and the filters
+            selected = self.selector(matches.viewer, matches.filters, func.tsquery_and(tsquery, rare))
+            # the vector read once a row (_in_memory; OFFSET 0 keeps the subquery apart)
+            rows = (select(CaseSearch.case_id, CaseSearch.filed_on,
+                           _in_memory(CaseSearch.rank_document).label("vector"))
+                    .where(CaseSearch.document.op("@@")(selected), *self.filter_conditions(years),
+                           CaseSearch.rank_document.op("@@")(rare))
+                    .offset(0).subquery())
+            score = self.rank_expression(matches.query, rows.c.vector).label("score")
+            return (select(rows.c.case_id, score)
+                    .order_by(score.desc(), rows.c.filed_on.desc().nulls_last(), rows.c.case_id.desc())
+                    .limit(bindparam("max_score_limit", type_=Integer)))
+
+        statement = _kept(("max-score top", *self._matches_key(matches), self._weights_key(matches.query)), build)
+        with self._through_index(True):
+            rows = self.session.execute(statement, {"max_score_limit": limit}).all()
+        if len(rows) < limit or (rows[-1][1] or 0.0) <= bound * (1 + MAX_SCORE_MARGIN):
+            return None
+        return [case_id for case_id, _score in rows]
 
     def _facet_counts(self, matches: Matches, kinds: Iterable[str]) -> dict[str, dict[str, int]]:
         """The facet counts and the total (same conditions; no list of ids), every statement one condition of the
@@ -1185,6 +1360,34 @@ class PostgresBackend(PostgresIndex):
         scale = total / sampled
         return [(token, min(total, max(1, round(n * scale)))) for token, n in seen.items()]
 
+    def _corrected_text(self, query: ql.Query, viewer: Viewer) -> str | None:
+        """As every engine's, the typed words it asks about looked up first in one statement (inside reading())."""
+        self._look_up_words(query, viewer)
+        return super()._corrected_text(query, viewer)
+
+    def _look_up_words(self, query: ql.Query, viewer: Viewer) -> None:
+        """Inside reading(): whether search_words holds each typed word SearchBackend._corrected_text asks about
+        (the first 8 plain words of 4 letters or more, folded, not numbers), in one statement for them all where
+        _has_word made one each; a word a search of the block answered for (_finds_nothing) is not asked."""
+        reading = self.session.info.get(READING)
+        if reading is None:
+            return
+        known = reading.setdefault("words", {})
+        finds = reading.get("finds", {})
+        words = []
+        for typed in query.plain_words[:8]:
+            word = fold(typed)
+            if len(word) < 4 or word.isdigit() or word in known or word in words:
+                continue
+            answered = finds.get((viewer, word))
+            if answered is not None and answered[1] and _root_of(word) == answered[0]:
+                continue
+            words.append(word)
+        if words:
+            held = set(self.session.scalars(HAS_WORDS, {"words": sorted({w[:60] for w in words})}))
+            for word in words:
+                known[word] = word[:60] in held
+
     def _has_word(self, word: str) -> bool:
         reading = self.session.info.get(READING)
         known = reading.setdefault("words", {}) if reading is not None else {}  # once per word in reading()
@@ -1198,20 +1401,44 @@ class PostgresBackend(PostgresIndex):
         stats = self.lexeme_shares("document")
         if stats is not None and stats[0].get(word, 0.0) * stats[2] >= limit:
             return limit
-        if not self._has_word(word):
+        reading = self.session.info.get(READING)
+        known = reading.setdefault("words", {}) if reading is not None else {}  # as _has_word's
+        present = known.get(word)
+        if present is False:
             return 0
-        tsquery = func.plainto_tsquery(_config("simple"), bindparam(None, word[:60], type_=String))
+        # A word not looked up yet is looked up by the same statement (its count is 0 without it, as before): a
+        # round trip fewer for every word a correction weighs (each candidate, each rare typed word).
+        statement = _kept(("word count", viewer.vetted, present is None),
+                          lambda: self._count_statement(viewer, present is None))
+        with self._through_index(True):
+            row = self.session.execute(statement, {"word": word[:60], "limit": limit}).one()
+        if present is None:
+            known[word] = present = bool(row[0])
+        return (row[-1] or 0) if present else 0
+
+    def _count_statement(self, viewer: Viewer, looked_up: bool):
+        """_count's statement (the word and the limit bound): the count, after whether search_words holds the word
+        when `looked_up`."""
+        word = bindparam("word", type_=String)
+        tsquery = func.plainto_tsquery(_config("simple"), word)
         rows = select(CaseSearch.case_id).where(self.scope(viewer), CaseSearch.document.op("@@")(tsquery)) \
-            .limit(limit).subquery()
-        with self._through_index(tsquery):
-            return self.session.scalar(select(func.count()).select_from(rows)) or 0
+            .limit(bindparam("limit", type_=Integer)).subquery()
+        counted = select(func.count()).select_from(rows).scalar_subquery()
+        if not looked_up:
+            return select(counted)
+        return select(exists(select(SearchWord.word).where(SearchWord.word == word)), counted)
 
     def _candidates(self, word: str) -> Iterator[str]:
-        """Words of a similar length sharing the first letter, or the second (a typo in the first letter)."""
+        """Words of a similar length sharing the first letter, or the second (a typo in the first letter). Inside
+        reading(), each is known to be in search_words (_has_word then looks none of them up again)."""
         n = len(word)
         statement = select(SearchWord.word).where(
             func.length(SearchWord.word).between(n - 2, n + 2),
             or_(SearchWord.word.startswith(word[0], autoescape=True),
                 func.substr(SearchWord.word, 2, 1) == word[1:2]),
         ).limit(20000)
-        yield from self.session.scalars(statement)
+        words = list(self.session.scalars(statement))
+        reading = self.session.info.get(READING)
+        if reading is not None:
+            reading.setdefault("words", {}).update(dict.fromkeys(words, True))
+        yield from words
