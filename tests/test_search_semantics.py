@@ -36,6 +36,19 @@ def test_stop_words_and_question_words_leave_free_text_but_not_quotes():
     assert "of" in str(parse('"proceeds of crime"').root)
 
 
+def test_the_generic_verbs_of_a_question_leave_free_text_but_stay_in_documents_and_quotes():
+    from network.search.query import parse, stop_words
+
+    assert parse("What happens if the formal extradition request arrives late?").plain_words == (
+        "formal", "extradition", "request", "arrives", "late")
+    assert parse("How do I send an urgent request?").concepts == parse("urgent request").concepts
+    assert set(parse("¿Qué pasa si el banco avisa al titular?").plain_words) == {"banco", "avisa", "titular"}
+    assert parse("Quelles preuves obtenir contre des brouteurs ?").plain_words == ("preuves", "contre", "brouteurs")
+    assert parse("send").root is not None  # nothing else typed: the word is the query
+    assert "send" in str(parse('"send"').root)
+    assert "send" not in stop_words()  # the documents' analysis and the thesaurus terms keep them
+
+
 def test_nothing_typed_can_break_the_parser():
     from network.search.query import parse
 
