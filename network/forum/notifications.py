@@ -160,13 +160,6 @@ def unread_shape(member: Member | None):
     return access.is_platform_moderator(member), {BELL_MEMBER.key: member.id}
 
 
-def unread_template(moderator: bool):
-    posts = access.visible_posts_of(BELL_MEMBER, moderator).with_only_columns(Post.id)
-    return (select(func.count(Notification.id))
-            .where(Notification.member_id == BELL_MEMBER, Notification.post_id.in_(posts),
-                   Notification.read_at.is_(None)))
-
-
 def unread_count(member: Member | None) -> int:
     query = unread_query(member)
     return (db.session.scalar(query) or 0) if query is not None else 0

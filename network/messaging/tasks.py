@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_babel import ngettext
-from sqlalchemy import Integer, String, bindparam, exists, func, select
+from sqlalchemy import Integer, String, bindparam, case, exists, func, select
 
 from network.core.counters import Task, register_counter, register_task
 from network.members.access import is_member
 from network.members.models import Member
-from network.messaging import mailboxes
 from network.messaging.formats import authority_slot
 from network.messaging.models import (
     AuthorityKeyGrant,
+    AuthorityMailboxKey,
     Conversation,
     ConversationArchive,
     Message,
@@ -35,19 +35,35 @@ def unread_shape(member: Member):
     return False, {MEMBER.key: member.id}
 
 
-def unread_template(with_mailbox: bool):
-    """The count as one statement kept per process (network/core/counters.py), the member's values bound."""
+def _holds_mailbox():
+    """The member holds their authority's mailbox (mailboxes.held_authority_query_of): a grant not removed, of the
+    authority's newest key version; each key read by its index, not the newest versions of every authority built."""
+    newest = (select(func.max(AuthorityMailboxKey.key_version))
+              .where(AuthorityMailboxKey.authority_id == AUTHORITY).scalar_subquery())
+    return exists().where(AuthorityKeyGrant.member_id == MEMBER, AuthorityKeyGrant.authority_id == AUTHORITY,
+                          AuthorityKeyGrant.removed_at.is_(None), AuthorityKeyGrant.key_version == newest)
+
+
+def _unread(*conditions):
     State = MessageRecipientState
-    mine = State.member_id == MEMBER
-    if with_mailbox:
-        mine = mine | (State.member_id.is_(None) & (State.slot == SLOT) & (Message.sender_id != MEMBER)
-                       & AUTHORITY.in_(mailboxes.held_authority_query_of(MEMBER, AUTHORITY)))
     shelved = exists().where(ConversationArchive.conversation_id == Conversation.id,
                              ConversationArchive.member_id == MEMBER,
                              ConversationArchive.archived_at >= Conversation.last_message_at)
     return (select(func.count(State.id)).join(Message, State.message_id == Message.id)
             .join(Conversation, Message.conversation_id == Conversation.id)
-            .where(mine, State.read_at.is_(None), ~shelved))
+            .where(*conditions, State.read_at.is_(None), ~shelved))
+
+
+def unread_template(with_mailbox: bool):
+    """The count as one statement kept per process (network/core/counters.py), the member's values bound: their own
+    copies, plus the mailbox's copies others sent, counted only while they hold it (a member of an authority who
+    does not hold its mailbox, the most of them, reads no mailbox copy); each count read by its own index."""
+    State = MessageRecipientState
+    own = _unread(State.member_id == MEMBER)
+    if not with_mailbox:
+        return own
+    mailbox = _unread(State.member_id.is_(None), State.slot == SLOT, Message.sender_id != MEMBER)
+    return select(own.scalar_subquery() + case((_holds_mailbox(), mailbox.scalar_subquery()), else_=0))
 
 
 def register(app: Flask) -> None:
