@@ -134,3 +134,23 @@ def test_a_pooled_connection_the_server_closed_is_replaced_before_use(app, auth,
                 break
             time.sleep(0.02)
     assert client.get("/forum/").status_code == 200
+
+
+def test_pooled_connections_plan_prepared_statements_once_and_a_search_plans_per_run(app, db_backend):
+    """A page's statements are planned once per connection (their plans do not depend on the keys they are run
+    with); a search's statements get per-run plans back inside its own transaction, and only there."""
+    if db_backend != "postgresql":
+        pytest.skip("PostgreSQL only: plan_cache_mode")
+    from network.core.db import db
+    from network.search.postgres_backend import SEQSCAN_OFF, SEQSCAN_RESTORE
+
+    db.session.commit()
+    db.engine.dispose()  # new connections: the pool's connect hook sets it
+    assert db.session.scalar(text("SHOW plan_cache_mode")) == "force_generic_plan"
+    previous = db.session.execute(SEQSCAN_OFF, {"small": 200}).one()[0]
+    assert db.session.scalar(text("SHOW plan_cache_mode")) == "auto"
+    assert db.session.scalar(text("SHOW enable_seqscan")) == "off"
+    db.session.execute(SEQSCAN_RESTORE, {"previous": previous})
+    db.session.commit()
+    assert db.session.scalar(text("SHOW plan_cache_mode")) == "force_generic_plan"
+    assert db.session.scalar(text("SHOW enable_seqscan")) == "on"

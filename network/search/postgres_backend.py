@@ -134,7 +134,10 @@ ON CONFLICT (case_id) DO UPDATE SET status = excluded.status, visibility = exclu
 # (reltuples -1: autovacuum analyses a table only after 50 changed rows, so a small catalogue may never be) has its
 # rows counted instead, up to SMALL_TABLE only: such a table had the setting made, and restored, on every search.
 SMALL_TABLE = 200
+# (and per-run plans for the search's statements, within its transaction: a connection plans prepared statements
+# once, network/core/db.GENERIC_PLANS, and a search's plan depends on its words)
 SEQSCAN_OFF = text("SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true), "
+                   "set_config('plan_cache_mode', 'auto', true), "
                    "(SELECT CASE WHEN c.reltuples >= 0 THEN c.reltuples ELSE CAST(coalesce(array_length(ARRAY("
                    "SELECT 1 FROM case_search LIMIT :small), 1), 0) AS real) END "
                    "FROM pg_class c WHERE c.oid = to_regclass('case_search'))")
@@ -720,7 +723,7 @@ class PostgresBackend(PostgresIndex):
 
     def _seqscan_off(self) -> str:
         """Sets enable_seqscan off for the transaction; returns its setting before, and notes the table's size."""
-        previous, _set, rows = self.session.execute(SEQSCAN_OFF, {"small": SMALL_TABLE}).one()
+        previous, _set, _plans, rows = self.session.execute(SEQSCAN_OFF, {"small": SMALL_TABLE}).one()
         _ROWS[self._url()] = (time.monotonic(), float(rows) if rows is not None else -1.0)
         return previous
 
