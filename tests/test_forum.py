@@ -260,6 +260,74 @@ def test_unread_markers_and_the_feed_clear_once_read(app, auth, forum):
     assert forum["open_topic"].title not in html(client.get("/forum/new"))
 
 
+def kept_fragments(kind: str) -> list[tuple]:
+    from network.core import caching
+
+    return [key for key in caching._fragments if key[1] == kind]
+
+
+def test_topic_list_rows_are_kept_per_process_and_follow_every_change_and_reader(app, auth, forum):
+    from network.core.db import db
+    from network.forum import services
+    from network.forum.models import Topic
+
+    topic = forum["open_topic"]
+    services.reply(forum["insider"], topic, "A fresh answer")
+    db.session.commit()
+    outsider, member = auth.client_for(forum["outsider"]), auth.client_for(forum["member"])
+    member.get(f"/forum/topics/{topic.id}")  # the member has read it all; the outsider has not
+    assert "forum-topic-unread" in html(outsider.get("/forum/spaces/general"))
+    assert kept_fragments("forum_topic_row")  # the row is kept ...
+    assert "forum-topic-unread" not in html(member.get("/forum/spaces/general"))  # ... under its reader's marks
+    hostile = '<script>alert("t")</script> ‮RTL & "quoted"'
+    db.session.execute(Topic.__table__.update().where(Topic.id == topic.id).values(title=hostile, locked=True))
+    db.session.commit()
+    for page in (html(member.get("/forum/spaces/general")), html(outsider.get("/forum/new"))):
+        assert "<script>alert" not in page and "How do I reach a central authority fast?" not in page
+        assert "&lt;script&gt;alert(&#34;t&#34;)&lt;/script&gt; ‮RTL &amp; &#34;quoted&#34;" in page
+        assert "Locked</span>" in page
+    assert '<a href="/forum/spaces/general"><bdi>General</bdi></a>' in html(outsider.get("/forum/new"))
+    assert '<a href="/forum/spaces/general"><bdi>General</bdi></a>' not in html(member.get("/forum/spaces/general"))
+
+
+def test_the_index_keeps_the_cards_of_spaces_a_member_sees_but_never_a_join_form(app, auth, forum):
+    from network.core.db import db
+    from network.forum import services
+
+    insider, outsider = auth.client_for(forum["insider"]), auth.client_for(forum["outsider"])
+    first = html(insider.get("/forum/"))
+    assert RESTRICTED_TITLE in first and "Request to join" not in first
+    assert kept_fragments("forum_index_space")
+    assert RESTRICTED_TITLE not in html(outsider.get("/forum/"))  # not the insider's kept card
+    page = html(outsider.get("/forum/"))
+    assert "Request to join" in page and csrf_token(page) in page.split("Request to join", 1)[1]
+    services.reply(forum["member"], forum["open_topic"], "One more post")
+    db.session.commit()
+    assert "1 topic · 2 posts" in html(insider.get("/forum/"))  # the counts changed: a new card, never the old one
+
+
+def test_a_topic_read_without_a_quote_builds_no_reply_form_once_its_fields_are_kept(app, auth, forum, monkeypatch):
+    from network.forum import views
+
+    built = []
+
+    class CountedReplyForm(views.ReplyForm):
+        def __init__(self, *args, **kwargs):
+            built.append(1)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(views, "ReplyForm", CountedReplyForm)
+    client = auth.client_for(forum["member"])
+    path = f"/forum/topics/{forum['open_topic'].id}"
+    client.get(path)  # the reply form's fields rendered once, and kept
+    built.clear()
+    page = html(client.get(path))
+    assert built == []
+    assert '<textarea aria-describedby="body-help" class="form-control" dir="auto" id="body"' in page
+    quoted = html(client.get(f"{path}?quote={views.services.first_post(forum['open_topic']).id}"))
+    assert built == [1] and "&gt; Looking for advice." in quoted
+
+
 def test_muting_a_topic_or_space_leaves_it_out_of_the_feed_and_watching_brings_it_first(app, auth, forum):
     from network.core.db import db
     from network.forum import services

@@ -18,10 +18,10 @@ from typing import Protocol
 
 from flask import current_app, url_for
 from markupsafe import Markup, escape
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from network.core import markdown
-from network.core.db import db
+from network.core.db import db, kept_options
 from network.core.markdown import render_markdown
 from network.members.models import Member
 
@@ -111,10 +111,10 @@ def post_html(item: StoresRenderedBody) -> Markup:
     return Markup(item.body_html)  # noqa: S704 (rendered by render_post: markdown-it, then nh3)
 
 
-def stored_html_is_current(item: StoresRenderedBody) -> bool:
+def stored_html_is_current(item: StoresRenderedBody, version: str | None = None) -> bool:
     """Whether the item's stored HTML may be shown as it is (post_html renders it again otherwise): rendered from its
-    present text by the present renderer."""
-    return (item.body_html is not None and item.body_html_version == renderer_version()
+    present text by the present renderer. `version`: renderer_version(), when the caller asks it once for many."""
+    return (item.body_html is not None and item.body_html_version == (version or renderer_version())
             and item.body_html_digest == markdown.source_digest(item.body_markdown))
 
 
@@ -156,7 +156,6 @@ def resolve_reference_titles(reader: Member | None, wanted: set[tuple[str, str]]
     (one query).
     Every link is in the answer: "" for one the reader may not follow (or that leads nowhere), which keeps its bare
     code."""
-    from network.directory.models import Authority
     from network.forum.hooks import case_titles_resolver
     from network.members.access import can_read_directory
 
@@ -167,9 +166,27 @@ def resolve_reference_titles(reader: Member | None, wanted: set[tuple[str, str]]
         titles.update({("cases", reference): title for reference, title in resolver(reader, cases).items()})
     authorities = {key for path, key in wanted if path == "directory"}
     if authorities and reader is not None and can_read_directory(reader):
-        rows = db.session.execute(select(Authority.key, Authority.name).where(Authority.key.in_(sorted(authorities))))
+        statement = _authority_names_statement()
+        rows = db.session.execute(statement, {_AUTHORITY_KEYS.key: sorted(authorities)},
+                                  execution_options=kept_options(statement))
         titles.update({("directory", key): name for key, name in rows if name})
     return titles
+
+
+# The names of the authorities a page's links name: a statement built once per process, the keys bound as a list
+# (the same SQL as an IN of the keys), its compiled form found by identity (kept_options).
+_AUTHORITY_KEYS = bindparam("forum_authority_keys", expanding=True)
+_kept_statements: dict[str, object] = {}
+
+
+def _authority_names_statement():
+    found = _kept_statements.get("authority names")
+    if found is None:
+        from network.directory.models import Authority
+
+        found = _kept_statements["authority names"] = select(Authority.key, Authority.name).where(
+            Authority.key.in_(_AUTHORITY_KEYS))
+    return found
 
 
 def prefetch_reference_titles(reader: Member | None, items: list) -> None:

@@ -573,6 +573,15 @@ class TopicRow:
     unread: bool
     level: str
 
+    def key(self, show_space: bool) -> tuple:
+        """Every value the row of a topic list shows (templates/forum/macros.html, topic_row), for cached_fragment:
+        two readers share a kept row only if they see the same."""
+        topic = self.topic
+        return ("forum_topic_row", topic.id, topic.title, topic.pinned, topic.locked, topic.hidden,
+                topic.is_question, topic.solved_post_id is not None, self.unread, self.level, self.replies,
+                topic.author.name if topic.author else None, topic.last_post_at,
+                (topic.space.slug, topic.space.name) if show_space else None)
+
 
 def topic_rows(member: Member, topics: list[Topic]) -> list[TopicRow]:
     """Reply counts (of posts the member may read), unread markers and subscription levels for a page of topics."""

@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased, defaultload, lazyload
 
 from network.core import counters
 from network.core.access import current_member, ensure, requires
-from network.core.db import db
+from network.core.db import db, kept_options
 from network.core.forms import LARGEST_INTEGER, show_domain_error
 from network.core.mail import deliver_queued
 from network.directory.models import Authority
@@ -65,6 +65,7 @@ from network.forum.render import (
     prefetch_reference_titles,
     prefetch_titles_of,
     quote,
+    renderer_version,
     stored_html_is_current,
     titled_references,
 )
@@ -127,8 +128,9 @@ def forum_rules() -> dict:
 
 def _run(statement, values: dict):
     """db.session.execute of one of the statements the pages below keep per process, with its values: the one place
-    that runs them (to give them execution options of their own)."""
-    return db.session.execute(statement, values)
+    that runs them, each with a compiled cache of its own (kept_options: found by identity, its cache key not hashed
+    again on every page)."""
+    return db.session.execute(statement, values, execution_options=kept_options(statement))
 
 
 def _page() -> int:
@@ -252,7 +254,25 @@ def index():
     pending = {row[0].group_id for row in rows if row.pending}
     seen_by = {row[0].id: row.seen_by.split(NAMES_APART) for row in rows if row[0].restricted and row.seen_by}
     return render_template("forum/index.html", spaces=spaces, visible=visible, counts=counts, latest=latest,
-                           pending=pending, seen_by=seen_by, join_form=JoinForm())
+                           pending=pending, seen_by=seen_by, join_form=JoinForm(),
+                           keys=_index_card_keys(member, spaces, visible, counts, latest, seen_by))
+
+
+def _index_card_keys(member: Member, spaces: list[Space], visible: set[int], counts: dict, latest: dict,
+                     seen_by: dict) -> dict[int, tuple]:
+    """Every value the index's card of a space the member sees shows (templates/forum/index.html, space_card), by
+    space, for cached_fragment: two readers share a kept card only if they see the same. A space the member does not
+    see has none: its card holds the form to ask to join (the session's CSRF token)."""
+    keys = {}
+    for space in spaces:
+        if space.id in visible:
+            group, last = space.group, latest.get(space.id)
+            keys[space.id] = (
+                "forum_index_space", space.id, space.slug, space.name, space.description, space.restricted,
+                tuple(seen_by.get(space.id, ())), (group.slug, group.name) if group else None,
+                counts.get(space.id, (0, 0)), (last.id, last.title) if last else None,
+                bool(space.restricted and group and access.can_decide_join(member, group)))
+    return keys
 
 
 # The space page's space with what it shows (its readable topics counted, hidden ones apart, and the member's
@@ -455,18 +475,37 @@ def _post_row_statement():
     return found
 
 
-def _html_of(post: PostRow) -> Markup:
-    """post_html of a post read as a plain row; one whose stored HTML is out of date is rendered again through its
-    Post, which stores it (the request commits)."""
-    if stored_html_is_current(post):
+def _html_of(post: PostRow, version: str) -> Markup:
+    """post_html of a post read as a plain row (`version`: the renderer's, render.renderer_version); one whose stored
+    HTML is out of date is rendered again through its Post, which stores it (the request commits)."""
+    if stored_html_is_current(post, version):
         return Markup(post.body_html)  # noqa: S704 (rendered by render_post: markdown-it, then nh3)
     html = post_html(db.session.get(Post, post.id))
     post.body_html = str(html)
     return html
 
 
-def _render_topic(topic: Topic, reply_form: ReplyForm, status: int = 200, head=None):
+class _BlankReplyForm:
+    """The reply form with nothing typed in it (a topic read without a quote), built only if the template asks for its
+    fields: the kept fragment of those fields (cached_fragment) usually spares building it on every page."""
+
+    errors: dict = {}
+
+    def __init__(self) -> None:
+        self._form: ReplyForm | None = None
+
+    def __getattr__(self, name: str):
+        if self._form is None:
+            self._form = ReplyForm()
+        return getattr(self._form, name)
+
+
+def _render_topic(topic: Topic, reply_form: ReplyForm | None, status: int = 200, head=None):
+    """The topic page; `reply_form` None: the reply form with nothing typed (_BlankReplyForm)."""
     member = current_member()
+    reply_typed = reply_form is not None and bool(reply_form.errors or reply_form.body.data)
+    if reply_form is None:
+        reply_form = _BlankReplyForm()
     if head is None or head[0] is not topic:
         head = _topic_head(topic.id)
     moderates = access.can_moderate_space(member, topic.space)
@@ -476,9 +515,9 @@ def _render_topic(topic: Topic, reply_form: ReplyForm, status: int = 200, head=N
     pages = max(math.ceil(total / POSTS_PER_PAGE), 1)
     wanted = request.args.get("post", type=int)
     if wanted and total:
-        before = db.session.scalar(access.readable_posts_before(moderates),
-                                   {access.PAGE_TOPIC.key: topic.id, access.PAGE_MEMBER.key: member.id,
-                                    access.PAGE_BEFORE.key: min(wanted, LARGEST_INTEGER)})  # an id, not any number
+        before = _run(access.readable_posts_before(moderates),
+                      {access.PAGE_TOPIC.key: topic.id, access.PAGE_MEMBER.key: member.id,
+                       access.PAGE_BEFORE.key: min(wanted, LARGEST_INTEGER)}).scalar()  # an id, not any number
         page = before // POSTS_PER_PAGE + 1
     else:
         page = _page()
@@ -498,7 +537,8 @@ def _render_topic(topic: Topic, reply_form: ReplyForm, status: int = 200, head=N
         services.mark_read_from(member, topic, posts[-1].id, head.last_read)  # the posts come oldest first
         if head.unread_from is not None and head.unread_from <= posts[-1].id:  # the bell counts what is left
             notifications.mark_topic_read(member, topic, posts[-1].id)
-    htmls = {post.id: _html_of(post) for post in posts + ([answer] if answer else [])}  # once per post
+    version = renderer_version()
+    htmls = {post.id: _html_of(post, version) for post in posts + ([answer] if answer else [])}  # once per post
     prefetch_titles_of(member, list(htmls.values()))  # one lookup for the page's links
     move_form = None  # shown to the space's moderators only: the form is not built, nor the spaces read, for others
     if moderates:
@@ -513,7 +553,8 @@ def _render_topic(topic: Topic, reply_form: ReplyForm, status: int = 200, head=N
     return render_template(
         "forum/topic.html", topic=topic, posts=posts, cards=cards, page=page, pages=pages, total=total,
         answer=answer,
-        opening_id=opening_id, last_read=last_read, reply_form=reply_form, level=head.level or "",
+        opening_id=opening_id, last_read=last_read, reply_form=reply_form, reply_typed=reply_typed,
+        level=head.level or "",
         silence=moderation.current_silence(member), move_form=move_form,
         can_propose=hooks.case_draft_handler() is not None and access.can_propose_case(member, topic),
         topic_rules=topic_rules,
@@ -528,11 +569,12 @@ def topic(topic_id: int):
     ensure(found is not None and access.can_read_topic(current_member(), found))
     if found.merged_into_id is not None:
         return redirect(url_for("forum.topic", topic_id=found.merged_into_id), 301)
-    form = ReplyForm()
+    form = None  # nothing typed: _BlankReplyForm
     quoted = request.args.get("quote", type=int)
     if quoted and 0 < quoted <= LARGEST_INTEGER:
         post = db.session.get(Post, quoted)
         if post is not None and post.topic_id == found.id and access.can_read_post(current_member(), post):
+            form = ReplyForm()
             form.body.data = quote(post.author.name if post.author else _("A former member"), post.body_markdown)
     return _render_topic(found, form, head=head)
 
