@@ -187,3 +187,22 @@ def test_a_changed_receipt_is_not_shown_as_verified_after_it_was_kept_and_a_repo
     url = f"/messages/{conversation_id}/report/{reported.id}"
     assert submit(a, url, {"reason": "Spam.", "disclose": "y"}).status_code == 302
     assert opened
+
+
+def test_the_inbox_looks_up_the_readers_slots_and_the_sessions_key_once_for_the_page_not_per_row(
+        app, ready, member_factory, monkeypatch):
+    from network.messaging import services
+
+    alice, bob = member_factory(), member_factory()
+    a, b = ready(alice), ready(bob)
+    for n in range(3):
+        send(a, [bob], subject=f"{CANARY} subject {n}")
+    assert CANARY + " subject 2" in _html(b.get("/messages/"))  # opened, and kept for the next showing
+
+    slots, sealers = [], []
+    real_slots, real_sealer = services.Keyring.slots, services._kept_sealer
+    monkeypatch.setattr(services.Keyring, "slots", lambda ring: slots.append(1) or real_slots(ring))
+    monkeypatch.setattr(services, "_kept_sealer", lambda reader: sealers.append(1) or real_sealer(reader))
+    page = _html(b.get("/messages/"))
+    assert all(f"{CANARY} subject {n}" in page for n in range(3))  # every subject still shown
+    assert slots == [1] and sealers == [1]  # once for the page, not per conversation listed

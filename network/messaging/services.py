@@ -1206,12 +1206,15 @@ def inbox(reader: Member, page: int = 1, per_page: int = INBOX_PAGE, archived: b
     listed = [c.id for c in conversations] or [0]
     firsts, urgent, unread, candidates = _inbox_messages(reader, held, listed, {c.id: c for c in conversations})
     _prime_sender_keys(list(firsts.values()))
+    # Looked up once for the page, not per row (as read_conversation does): this session's key for what it keeps,
+    # the request's memo of public keys and the reader's slots; nothing changes in the session until mark_delivered.
+    sealer, publics, slots = _kept_sealer(reader), request_memo(PUBLIC_KEYS_CACHE), ring.slots()
     rows = []
     for conversation in conversations:
         first = firsts.get(conversation.id)
         subject = None
-        if first is not None and not _missing_key(first, reader, ring):
-            shown = _show(first, reader, ring)
+        if first is not None and not _missing_key(first, reader, ring, slots):
+            shown = _show(first, reader, ring, sealer=sealer, publics=publics, slots=slots)
             subject = shown.subject if shown.ok else None
         rows.append(InboxRow(conversation=conversation,
                              people=[m for m in members_of(conversation) if m.id != reader.id],
@@ -1220,7 +1223,7 @@ def inbox(reader: Member, page: int = 1, per_page: int = INBOX_PAGE, archived: b
     # The messages with a copy of the reader's not yet delivered (that they hold the key for): loaded as entities with
     # their copies, and marked (mark_delivered), in one statement; none once the inbox was listed.
     undelivered = [m.id for m in candidates if any(s.delivered_at is None for s in _my_states(ring, [m]))
-                   and not _missing_key(m, reader, ring)]
+                   and not _missing_key(m, reader, ring, slots)]
     if undelivered:
         loaded = {m.id: m for m in db.session.scalars(select(Message).where(Message.id.in_(undelivered))
                                                       .options(joinedload(Message.states))).unique()}
