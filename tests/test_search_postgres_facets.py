@@ -297,6 +297,6 @@ def test_on_a_small_table_the_page_comes_with_its_facets(backend, monkeypatch, s
         assert (hits.page_ids, hits.total, hits.facets, hits.facets_exact, hits.total_exact) == \
             (page_ids, total, facets, facets_exact, total_exact)
         reads = [s for s in statements if "FROM case_search" in s]
-        if total <= max(pb.RANK_CANDIDATES, 5 * page[0] * page[1]):
+        if total <= max(pb.FULLY_RANKED, 5 * page[0] * page[1]):
             assert len(reads) == 1, reads
         assert len(page_ids) == min(10, max(0, total - (page[0] - 1) * 10))

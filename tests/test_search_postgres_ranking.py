@@ -77,6 +77,7 @@ def test_the_rum_path_and_the_gin_path_give_the_page_full_ranking_gives(backend,
     if not _rum_available(backend.session):  # the GIN path alone is then what this server can run
         monkeypatch.setattr(backend, "has_rum", lambda: False)
     monkeypatch.setattr(pb, "RANK_CANDIDATES", 10)
+    monkeypatch.setattr(pb, "FULLY_RANKED", 10)
     monkeypatch.setattr(pb, "RUM_MIN_FILTERED", 0)
     monkeypatch.setattr(pb, "RUM_MIN_SHARE", 0)  # the RUM index whatever share of the text's matches a filter keeps
     full = backend.ranked(q, filters, viewer=VETTED)  # every match ranked (no limit: ts_rank on every row)
@@ -111,6 +112,7 @@ def test_a_filter_keeping_a_small_share_of_many_text_matches_is_ranked_without_t
         pytest.skip("the rum extension is not installed")
     monkeypatch.setattr(pb, "RUM_MIN_FILTERED", 10)
     monkeypatch.setattr(pb, "RANK_CANDIDATES", 10)
+    monkeypatch.setattr(pb, "FULLY_RANKED", 10)
     # "yacht": 150 of 300 cases; in Asia: 30 of them (0.2 of the text's matches, below RUM_MIN_SHARE at 0.5)
     monkeypatch.setattr(pb, "RUM_MIN_SHARE", 0.5)
     hits = backend.search("yacht", {"region": ["asia"]}, page=(1, 3), viewer=VETTED, suggest=False)
@@ -132,6 +134,7 @@ def test_with_more_matches_than_candidates_the_best_candidates_get_the_full_scor
     if not rum or not _rum_available(backend.session):
         monkeypatch.setattr(backend, "has_rum", lambda: False)
     monkeypatch.setattr(pb, "RANK_CANDIDATES", 20)
+    monkeypatch.setattr(pb, "FULLY_RANKED", 20)
     full = backend.ranked("yacht confiscation", {}, viewer=VETTED)
     best = set(full[:50])
     assert len(full) > 100 and best == {n for n in range(1, 301) if n % 6 == 0}
@@ -252,6 +255,7 @@ def max_score_table(backend, monkeypatch):
     backend.rebuild(_max_score_document(n) for n in range(1, 301))
     session.execute(sa.text("ANALYZE case_search"))
     monkeypatch.setattr(pb, "RANK_CANDIDATES", 10)  # the other paths pick 10 candidates (five pages of 2)
+    monkeypatch.setattr(pb, "FULLY_RANKED", 10)
     monkeypatch.setattr(pb, "MAX_SCORE_ROWS", 50)  # rare: in at most 50 of 300 rows
     yield backend
     savepoint.rollback()
@@ -301,6 +305,24 @@ def test_the_item_bound_holds_for_postgresql_s_ts_rank(backend):
     assert max(ranks) >= 0.99 * pb.RANK_ITEM_BOUND  # and close: a loose bound prunes nothing
 
 
+def test_a_concept_scores_what_its_items_hold_however_many_alternatives_it_has(backend):
+    """"treaty" ranks as 'treati' | 'treaty' (the English stem, the word unstemmed) and ts_rank averages over a
+    tsquery's items: a case holding the stem in its title scored half what one holding "legal" (one lexeme under
+    every configuration) did, and "basis" ('basi' | 'bas' | 'basis') a third. Each concept's rank is the sum of its
+    items' (PostgresBackend._rank_scale)."""
+    def score(q: str, vector: str) -> float:
+        query = pb.ql.parse(q)
+        backend.prepare(query)
+        return backend.session.scalar(sa.select(backend.rank_expression(query, sa.cast(vector, TSVECTOR))))
+
+    legal = score("legal", "'legal':1A")
+    assert legal > 0
+    assert score("treaty", "'treati':1A") == pytest.approx(legal)
+    assert score("basis", "'basi':1A") == pytest.approx(legal)
+    # several concepts (weighed alike: no statistics for these words in the module's table)
+    assert score("treaty legal", "'treati':1A") == pytest.approx(score("treaty legal", "'legal':1A"))
+
+
 @pytest.mark.parametrize("rum", [True, False])
 def test_the_candidates_vectors_are_copied_once_for_the_full_score(backend, statements, monkeypatch, rum):
     """The full score names rank_document six or seven times and each mention of the TOASTed column fetched it
@@ -309,6 +331,7 @@ def test_the_candidates_vectors_are_copied_once_for_the_full_score(backend, stat
     if not rum or not _rum_available(backend.session):
         monkeypatch.setattr(backend, "has_rum", lambda: False)
     monkeypatch.setattr(pb, "RANK_CANDIDATES", 10)
+    monkeypatch.setattr(pb, "FULLY_RANKED", 10)
     monkeypatch.setattr(pb, "MAX_SCORE_ROWS", 0)  # no concept rare: the RUM or GIN path ranks
     full = backend.ranked("yacht confiscation", {}, viewer=VETTED)
     scores = _scores(backend, "yacht confiscation")
@@ -319,3 +342,24 @@ def test_the_candidates_vectors_are_copied_once_for_the_full_score(backend, stat
     assert len(ranked) == 1 and "rank_document ||" in ranked[0], ranked
     if not rum or not _rum_available(backend.session):  # the copy after the cut: of the cut's column, not the table's
         assert "case_search.rank_document ||" not in ranked[0]
+
+
+def test_up_to_fully_ranked_matches_every_match_gets_the_full_score(backend, statements, monkeypatch):
+    """More matches than candidates but no more than FULLY_RANKED: no candidates picked by one unweighted rank (whose
+    ties make the cut in the table's physical order), neither through the RUM index nor in two phases, but the full
+    score on every match: the page full ranking gives, the same on every run."""
+    monkeypatch.setattr(pb, "RANK_CANDIDATES", 10)  # fewer candidates than matches
+    monkeypatch.setattr(pb, "RUM_MIN_FILTERED", 0)
+    monkeypatch.setattr(pb, "RUM_MIN_SHARE", 0)
+    full = backend.ranked("yacht", {}, viewer=VETTED)
+    assert 5 * 7 < len(full) <= pb.FULLY_RANKED
+    scores = _scores(backend, "yacht")
+    picked = []
+    for name in ("_rum_top", "_two_phase", "_max_score_top"):
+        original = getattr(pb.PostgresBackend, name)
+        monkeypatch.setattr(pb.PostgresBackend, name,
+                            lambda self, *a, _name=name, _original=original, **k: picked.append(_name) or
+                            _original(self, *a, **k))
+    page = backend.search("yacht", {}, page=(1, 7), viewer=VETTED, suggest=False).page_ids
+    assert picked == []
+    assert [scores[i] for i in page] == [scores[i] for i in full[:7]]

@@ -190,6 +190,7 @@ def test_with_many_matches_the_best_candidates_get_the_full_score(app, db_backen
              summary="A yacht was mentioned once." if n % 2 else "A confiscation was ordered.")
     full = found("yacht confiscation")
     monkeypatch.setattr(postgres_backend, "RANK_CANDIDATES", 2)
+    monkeypatch.setattr(postgres_backend, "FULLY_RANKED", 2)
     monkeypatch.setattr(whoosh_backend, "NEAR_CANDIDATES", 2)
     from catalogue.cases.queries import search_cases
 

@@ -148,7 +148,11 @@ READING = "search_reading"  # session.info key of PostgresBackend.reading(): the
 _ANALYSED: dict[tuple[str, str], tuple[str, ...]] = {}
 ANALYSED_MAX = 50_000
 NOTHING = "'~'"  # a lexeme no document holds (synonym lexemes are "~" and a group name): a word that analyses to nothing
-RANK_CANDIDATES = 200  # above this many matches, the best this many (or five pages) by ts_rank get the full score
+RANK_CANDIDATES = 200  # above FULLY_RANKED matches, the best this many (or five pages) by ts_rank get the full score
+FULLY_RANKED = 1000  # up to this many matches (or five pages), every match gets the full score: exact, and the
+# same page on every run (above, the candidates are the best by one unweighted rank, and which of its ties make the
+# cut follows the table's physical order: a question of 229 matches in the evaluation set moved by 0.2 nDCG from one
+# table to the next); ranking a thousand rows costs a few milliseconds
 # With filters, the RUM index hands candidates over in rank order among every text match and each is then checked
 # against the filters: a filter keeping few of the text's matches makes it read many rows to find its candidates
 # (134 matches of 84,000: every one read, 1.6 s). Below this many matches ts_rank over the matches costs less.
@@ -332,8 +336,10 @@ def _root_of(word: str) -> ql.Node | None:
 # another language.
 # Tuned on the evaluation set's tuning split: 0 -> nDCG@10 0.639, 0.5 -> 0.711, 1.5 -> 0.711; B at 1.0 instead
 # of the additive bonus: 0.631 (then, with COORDINATION 1 and the rest of issue 11's analysis: 0.5 and 1.5 -> 0.735).
+# With each concept's rank summed over its items (PostgresBackend._rank_scale: two or three times the averaged rank),
+# 0.5 -> 0.808, 2 -> 0.820, 3 -> 0.822, 4 -> 0.820, 6 -> 0.817.
 RANK_WEIGHTS = (0.1, 0.2, 0.4, 1.0)
-SYNONYM_RANK = 0.5
+SYNONYM_RANK = 3.0
 RANK_ITEM_BOUND = _item_bound(RANK_WEIGHTS)  # a concept's ts_rank at most (_max_score_split)
 
 
@@ -961,9 +967,42 @@ class PostgresBackend(PostgresIndex):
             return None
         return [w / mean for w in weights], [idf(group) / mean for group in groups]
 
+    def _rank_items(self, node) -> frozenset[str]:
+        """The distinct items (lexemes, prefixes) of a node's rank tsquery (compile(ranking=True)), as read from the
+        analysed alternatives (prepare() analysed every word first)."""
+        if isinstance(node, ql.Term):
+            if node.prefix:
+                return frozenset({words_only(node.word) + ":*"})
+            alternatives = _ANALYSED.get(("plain", words_only(node.word)), ())
+            return frozenset(m for a in alternatives for m in _LEXEME_RE.findall(a)) or frozenset({NOTHING})
+        if isinstance(node, ql.Phrase):
+            return frozenset().union(*(self._rank_items(ql.Term(w)) for w in node.words))
+        if isinstance(node, ql.Synonym):
+            return frozenset({synonym_lexeme(node.group)})
+        if isinstance(node, ql.Or):
+            return frozenset().union(*(self._rank_items(i) for i in ql.without_redundant_phrase(node, True)))
+        if isinstance(node, ql.And):
+            return frozenset().union(*(self._rank_items(i) for i in node.items if not isinstance(i, ql.Not)))
+        return frozenset()
+
+    def _rank_scale(self, node) -> int:
+        """What a concept's ts_rank is multiplied by so that it sums what its items score rather than averaging it:
+        PostgreSQL's calc_rank_or divides by the number of distinct items of the tsquery, and a concept's items are
+        its alternatives (each stemmer's lexeme, the unstemmed word, its synonym group's lexeme), of which a case
+        holds one or two. Averaged, "treaty" ('treati' | 'treaty') weighed half, "basis" ('basi' | 'bas' | 'basis')
+        a third of "without" ('without'), however relevant: a question's filler words outranked its subject
+        (tuning split nDCG@10 0.816 -> 0.822 with SYNONYM_RANK 0.5 -> 3, questions 0.755 -> 0.779; as Whoosh sums
+        its alternatives' BM25F). A tsquery whose top is AND (a phrase, ranked by calc_rank_and) is not averaged: 1."""
+        if isinstance(node, ql.Or) and len(ql.without_redundant_phrase(node, True)) == 1:
+            return self._rank_scale(ql.without_redundant_phrase(node, True)[0])
+        if isinstance(node, (ql.And, ql.Phrase)):
+            return 1
+        return max(1, len(self._rank_items(node)))
+
     def rank_expression(self, query: ql.Query, vector, weighted: bool = True):
         """The score of a row: ts_rank of `vector` for each of the query's concepts, weighed by how rare the concept
-        is (concept_weights; `weighted` False, or no statistics: one ts_rank for them all), plus SYNONYM_RANK for
+        is (concept_weights; `weighted` False, or no statistics: all alike) and summed over its items (_rank_scale),
+        plus SYNONYM_RANK for
         each synonym group held (weighed as its concept), times the share of concepts it holds to the power
         COORDINATION and the closeness bonus (documents.py says why; the constants both engines use)."""
         compiled = [(node, c) for node, c in ((node, self.compile(node, ranking=True)) for node in query.concepts)
@@ -974,11 +1013,11 @@ class PostgresBackend(PostgresIndex):
         groups = _synonyms_of(query)
         found = self.concept_weights([node for node, _c in compiled], groups) if weighted else None
         weights, group_weights = found if found is not None else (None, [1.0] * len(groups))
-        if weights is None or len(set(weights)) == 1:
-            score = rank(vector, reduce(func.tsquery_or, concepts))
-        else:  # each concept's rank weighed by how rare it is
-            score = reduce(lambda a, b: a + b, [literal(w, Float) * rank(vector, c)
-                                                for w, c in zip(weights, concepts, strict=True)])
+        # each concept's rank (the sum of its items': _rank_scale) weighed by how rare the concept is
+        weights = weights or [1.0] * len(concepts)
+        scales = [self._rank_scale(node) for node, _c in compiled]
+        score = reduce(lambda a, b: a + b, [literal(w * k, Float) * rank(vector, c)
+                                            for w, k, c in zip(weights, scales, concepts, strict=True)])
         if groups and SYNONYM_RANK:
             held_synonyms = [literal(w, Float) * cast(cast(vector.op("@@")(self.compile(g)), Integer), Float)
                              for g, w in zip(groups, group_weights, strict=True)]
@@ -1009,13 +1048,13 @@ class PostgresBackend(PostgresIndex):
         where, tsquery = matches.handle
         years, by_date = self._by_date(matches, limit)
         ranking, _weighed_by = self._ranking(matches, sort)
-        if ranking is not None and limit is not None and matches.total > max(RANK_CANDIDATES, 5 * limit):
+        if ranking is not None and limit is not None and matches.total > max(FULLY_RANKED, 5 * limit):
             bounded = self._max_score_top(matches, limit)
             if bounded is not None:
                 return bounded
         if ranking is not None and limit is not None and self._rum_pays(matches, limit):
             return self._rum_top(matches, where, limit, list(by_date))
-        two_phase = ranking is not None and limit is not None and matches.total > max(RANK_CANDIDATES, 5 * limit)
+        two_phase = ranking is not None and limit is not None and matches.total > max(FULLY_RANKED, 5 * limit)
         statement = self._top_statement(matches, sort, limit, two_phase)
         with self._through_index(True if years else tsquery, _filtered(matches.filters)):
             return list(self.session.scalars(statement))
@@ -1071,7 +1110,7 @@ class PostgresBackend(PostgresIndex):
         (neither the RUM index nor two phases)."""
         kept = getattr(matches, "kept_top", None)
         if kept is None or limit is None or kept[0] != (sort, limit) \
-                or matches.total > max(RANK_CANDIDATES, 5 * limit):
+                or matches.total > max(FULLY_RANKED, 5 * limit):
             return None
         return list(kept[1])
 
@@ -1087,7 +1126,7 @@ class PostgresBackend(PostgresIndex):
     def _rum_pays(self, matches: Matches, limit: int) -> bool:
         """Whether the RUM index should pick the candidates: it exists, there are more matches than candidates
         (fewer are all ranked anyway), and with filters, enough matches that few text matches are read in vain."""
-        if matches.total <= max(RANK_CANDIDATES, 5 * limit) or not self.has_rum():
+        if matches.total <= max(FULLY_RANKED, 5 * limit) or not self.has_rum():
             return False
         filtered = any(matches.filters.get(kind) for kind in (*ENGINE_FILTERS, "year_from", "year_to"))
         if not filtered:
@@ -1174,7 +1213,7 @@ class PostgresBackend(PostgresIndex):
         full score of any row whose rank_document holds none of them), or None when the query does not split so.
         Rare: expected in at most MAX_SCORE_ROWS rows (lexeme statistics). The bound follows rank_expression term by
         term: each other concept's ts_rank at most RANK_ITEM_BOUND (no prefix among them: a prefix item adds one
-        term per lexeme it matches) times its weight, SYNONYM_RANK times the weight of every synonym group a rare
+        term per lexeme it matches) times its items (_rank_scale) and its weight, SYNONYM_RANK times the weight of every synonym group a rare
         concept does not imply, the coordination factor of the other concepts alone (a row holding none of the rare
         ones holds at most those), the closeness factor as if every pair were held."""
         stats = self.lexeme_shares()
@@ -1189,14 +1228,15 @@ class PostgresBackend(PostgresIndex):
         groups = _synonyms_of(query)
         found = self.concept_weights(nodes, groups)
         weights, group_weights = found if found is not None else (None, [1.0] * len(groups))
-        uniform = weights is None or len(set(weights)) == 1
         rare = [i for i, node in enumerate(nodes) if self._share(node, shares, floor) * rows <= MAX_SCORE_ROWS]
         common = [i for i in range(len(nodes)) if i not in rare]
         if not rare or not common or sum(self._share(nodes[i], shares, floor) for i in rare) * rows > MAX_SCORE_ROWS \
                 or any(_has_prefix(nodes[i]) for i in common):
             return None
         implied = {group for i in rare for group in _implied_groups(nodes[i])}  # held: the row holds a rare concept
-        bound = RANK_ITEM_BOUND * (1.0 if uniform else sum(weights[i] for i in common))
+        # a concept's score is at most RANK_ITEM_BOUND per item (its rank times its items: _rank_scale)
+        bound = RANK_ITEM_BOUND * sum((1.0 if weights is None else weights[i]) * self._rank_scale(nodes[i])
+                                      for i in common)
         if groups and SYNONYM_RANK:
             bound += SYNONYM_RANK * sum(w for g, w in zip(groups, group_weights, strict=True) if g.group not in implied)
         bound *= (len(common) / len(nodes)) ** COORDINATION
