@@ -22,13 +22,13 @@ import pytest
 
 from catalogue.search import relevance
 
-FLOORS = {"whoosh": (0.785, 0.825), "postgres": (0.77, 0.80)}  # (nDCG@10, recall@20) over every query
+FLOORS = {"whoosh": (0.785, 0.825), "postgres": (0.79, 0.80)}  # (nDCG@10, recall@20) over every query
 # nDCG@10 over the holdout split. PostgreSQL's floor once went down from 0.71 to 0.70: changes made on the tune split
 # alone moved its untouched holdout from 0.717 to 0.707, and undoing one because of that figure would have been
-# tuning on the holdout. The next round brought it to 0.731.
-HOLDOUT_FLOORS = {"whoosh": 0.73, "postgres": 0.725}
+# tuning on the holdout. The next round brought it to 0.731, and PostgreSQL's concept scaling to 0.740.
+HOLDOUT_FLOORS = {"whoosh": 0.73, "postgres": 0.735}
 KIND_FLOOR = 0.60  # nDCG@10 of every kind of query on the holdout split (issue 11's target)
-TUNE_FLOORS = {"whoosh": 0.82, "postgres": 0.81}  # nDCG@10 over the tune split
+TUNE_FLOORS = {"whoosh": 0.82, "postgres": 0.812}  # nDCG@10 over the tune split
 
 
 def test_the_set_has_three_hundred_cases_in_six_languages_and_150_queries_of_seven_kinds():
