@@ -345,6 +345,13 @@ def app(request, db_backend, tmp_path, smtp_server, sqlite_template):
     if db_backend == "postgresql":
         url = request.getfixturevalue("postgres_migrated")
         _truncate_postgres(url)
+        # What the search backend keeps per database address (lexeme statistics, table size: for 10 minutes) was
+        # read from the tables just emptied: a new test is a new catalogue. (A test's ranking could otherwise
+        # follow the statistics of the one before it.)
+        from network.search import postgres_backend
+
+        postgres_backend._STATS.clear()  # noqa: SLF001
+        postgres_backend._ROWS.clear()  # noqa: SLF001
     else:
         target = tmp_path / "network.db"
         shutil.copyfile(sqlite_template, target)
