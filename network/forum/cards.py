@@ -2,11 +2,14 @@
 its reference titles, the files, and the URL of each action this reader may take (None when they may not).
 
 The template then writes each card with plain look-ups, rather than an access rule, a `url_for` and a translation
-per post and action (a page of 20 posts asked for about 150 of those), and keeps a card without a form per process
-under every value it shows (PostCard.key, cached_fragment): the next reader who sees the very same card gets it
-without rendering it. The answers are the rules' own (network.forum.access.post_rules and the topic's rules, asked
-once); the URLs are the routes' own, built once per page with a stand-in number and the post's number put in its
-place."""
+per post and action (a page of 20 posts asked for about 150 of those), and keeps each card per process under every
+value it shows (PostCard.key, cached_fragment; a card with forms with a slot for the reader's CSRF token): the next
+reader who sees the very same card gets it without rendering it. The answers are the rules' own
+(network.forum.access.post_rules and the topic's rules, asked once); the URLs are the routes' own, built once per page
+with a stand-in number and the post's number put in its place.
+
+The topic page's topic, the space page's space and topics and the index's spaces are plain rows too (TopicLine,
+SpaceLine), with the attribute names of the entities they stand for."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,7 +22,7 @@ from markupsafe import Markup
 
 from network.directory.models import Authority
 from network.forum.access import PostRules
-from network.forum.models import Attachment, Post, Topic
+from network.forum.models import Attachment, ForumGroup, Post, Space, Topic
 from network.forum.render import has_references, post_html, titled_references
 from network.members.models import Member
 
@@ -30,6 +33,11 @@ def _url_of_post(endpoint: str, **values: object):
     """The URL of `endpoint` for any post (post_id=…), from one `url_for`: a function of the post's number."""
     head, tail = url_for(endpoint, post_id=STAND_IN, **values).split(str(STAND_IN), 1)
     return lambda post_id: f"{head}{post_id}{tail}"
+
+
+class AuthorName(NamedTuple):
+    """What a topic list's row shows of a topic's author (Member's attribute name)."""
+    name: str
 
 
 class Byline(NamedTuple):
@@ -80,6 +88,77 @@ def post_rows(rows) -> list[PostRow]:
         row[13], row[14], row[17] if row[16] is not None else row[15])) for row in rows]
 
 
+# ---------------------------------------------------------------- a topic, its space and its group as plain rows
+
+class GroupLine(NamedTuple):
+    """What the forum's pages show of a space's group (ForumGroup's own attribute names)."""
+    id: int
+    slug: str
+    name: str
+
+
+@dataclass(slots=True)
+class SpaceLine:
+    """A space read as a plain row with its group (SPACE_LINE_COLUMNS), not as a Space: Space's attribute names, for
+    the rules (network.forum.access) and the templates; `seen_by` as Space.seen_by gives it, read in the same
+    statement (None when the statement did not read it)."""
+    id: int
+    slug: str
+    name: str
+    description: str
+    restricted: bool
+    group_id: int | None
+    position: int
+    created_at: datetime
+    group: GroupLine | None
+    seen_by: list[str] | None = None
+
+
+# A space's columns and its group's (outer-joined: select them from Space joined to ForumGroup, space_lines_from).
+SPACE_LINE_COLUMNS = (Space.id, Space.slug, Space.name, Space.description, Space.restricted, Space.group_id,
+                      Space.position, Space.created_at, ForumGroup.id, ForumGroup.slug, ForumGroup.name)
+
+
+def space_lines_from(query):
+    """`query` (a select with SPACE_LINE_COLUMNS) reading from spaces and their groups."""
+    return query.join_from(Space, ForumGroup, ForumGroup.id == Space.group_id, isouter=True)
+
+
+def space_line(row, seen_by: list[str] | None = None) -> SpaceLine:
+    """The SpaceLine of the SPACE_LINE_COLUMNS at the start of `row`."""
+    return SpaceLine(*row[:8], group=None if row[8] is None else GroupLine(*row[8:11]), seen_by=seen_by)
+
+
+@dataclass(slots=True)
+class TopicLine:
+    """A topic read as a plain row (TOPIC_LINE_COLUMNS), not as a Topic: Topic's attribute names, for the rules and
+    the templates, with its space (a SpaceLine) and what a page shows of its author (None: not read, or a former
+    member)."""
+    id: int
+    space_id: int
+    author_id: int | None
+    title: str
+    is_question: bool
+    solved_post_id: int | None
+    locked: bool
+    pinned: bool
+    hidden: bool
+    created_at: datetime
+    last_post_at: datetime
+    merged_into_id: int | None
+    space: SpaceLine | None = None
+    author: Byline | AuthorName | None = None
+
+    @property
+    def solved(self) -> bool:
+        return self.solved_post_id is not None
+
+
+TOPIC_LINE_COLUMNS = (Topic.id, Topic.space_id, Topic.author_id, Topic.title, Topic.is_question, Topic.solved_post_id,
+                      Topic.locked, Topic.pinned, Topic.hidden, Topic.created_at, Topic.last_post_at,
+                      Topic.merged_into_id)
+
+
 @dataclass(slots=True)
 class PostCard:
     id: int
@@ -108,7 +187,8 @@ class PostCard:
 
     @property
     def forms(self) -> bool:
-        """Whether the card holds a form (with the session's CSRF token): such a card is never kept."""
+        """Whether the card holds a form (with the session's CSRF token): such a card is kept with a slot for the token
+        (views.kept_with_forms)."""
         return bool(self.answer_url or self.unhide_url or self.hide_url)
 
     @property

@@ -167,8 +167,9 @@ def resolve_reference_titles(reader: Member | None, wanted: set[tuple[str, str]]
     authorities = {key for path, key in wanted if path == "directory"}
     if authorities and reader is not None and can_read_directory(reader):
         statement = _authority_names_statement()
-        rows = db.session.execute(statement, {_AUTHORITY_KEYS.key: sorted(authorities)},
-                                  execution_options=kept_options(statement))
+        db.session.flush()  # as the session's execute would; the rows read on its connection (no ORM layers to pass)
+        rows = db.session.connection().execute(statement, {_AUTHORITY_KEYS.key: sorted(authorities)},
+                                               execution_options=kept_options(statement))
         titles.update({("directory", key): name for key, name in rows if name})
     return titles
 

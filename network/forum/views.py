@@ -13,19 +13,33 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import Integer, String, bindparam, func, or_, select, true
-from sqlalchemy.orm import aliased, defaultload, lazyload
+from sqlalchemy.orm import aliased, defaultload
 
 from network.core import counters
 from network.core.access import current_member, ensure, requires
+from network.core.caching import cached_fragment
 from network.core.db import db, kept_options
 from network.core.forms import LARGEST_INTEGER, show_domain_error
 from network.core.mail import deliver_queued
+from network.core.security import csrf_token
 from network.directory.models import Authority
 from network.forum import access, attachments, hooks, moderation, notifications, services
 from network.forum import search as forum_search
 from network.forum import tasks as forum_tasks
 from network.forum.access import can_use_forum
-from network.forum.cards import POST_ROW_COLUMNS, PostRow, post_cards, post_rows, post_rows_from
+from network.forum.cards import (
+    POST_ROW_COLUMNS,
+    SPACE_LINE_COLUMNS,
+    TOPIC_LINE_COLUMNS,
+    AuthorName,
+    PostRow,
+    TopicLine,
+    post_cards,
+    post_rows,
+    post_rows_from,
+    space_line,
+    space_lines_from,
+)
 from network.forum.forms import (
     ButtonForm,
     DecisionForm,
@@ -124,13 +138,35 @@ def forum_rules() -> dict:
             "forum_flags_waiting": lambda: counters.navigation_count(member, "forum_flags")}
 
 
+# A kept piece of a page that holds forms is kept with this slot where each form's CSRF token goes (the session's
+# own), the reader's token put in its place each time (kept_with_forms). A raw tag: no text a member wrote reaches a
+# page as one (escaped, or dropped by the sanitiser of posts).
+TOKEN_SLOT = Markup("<forum-csrf-token-slot>")
+
+
+@bp.app_template_global("forum_kept_with_forms")
+def kept_with_forms(key: tuple, render, *args) -> Markup:
+    """cached_fragment of a piece that holds forms (a post's card with its actions, a closed space's card with its
+    request to join): kept under `key` (every value it shows, the CSRF token aside) as `render(*args, TOKEN_SLOT)`
+    writes it, and shown with this reader's token in each form."""
+    return cached_fragment(key, render, *args, TOKEN_SLOT).replace(TOKEN_SLOT, csrf_token())
+
+
 # ---------------------------------------------------------------- helpers
 
-def _run(statement, values: dict):
-    """db.session.execute of one of the statements the pages below keep per process, with its values: the one place
-    that runs them, each with a compiled cache of its own (kept_options: found by identity, its cache key not hashed
-    again on every page)."""
-    return db.session.execute(statement, values, execution_options=kept_options(statement))
+def _rows(statement, values: dict):
+    """The rows of one of the statements the pages below keep per process, with its values: the one place that runs
+    them, each with a compiled cache of its own (kept_options: found by identity, its cache key not hashed again on
+    every page). They read plain columns (no entity to load), run on the session's connection: the rows as the
+    database gives them, without the ORM's execution and result layers (about 0.1 ms of CPU a statement); anything
+    pending is flushed first, as the session's own execute would."""
+    db.session.flush()
+    return db.session.connection().execute(statement, values, execution_options=kept_options(statement))
+
+
+# Where a plain row's topic ends and its space begins (TopicLine, SpaceLine), in the statements that read both.
+TOPIC_LINE_END = len(TOPIC_LINE_COLUMNS)
+SPACE_LINE_END = TOPIC_LINE_END + len(SPACE_LINE_COLUMNS)
 
 
 def _page() -> int:
@@ -221,18 +257,19 @@ def _index_statement(platform_moderator: bool):
         latest_id = (select(Topic.id).where(*readable).order_by(Topic.last_post_at.desc(), Topic.id.desc()).limit(1)
                      .scalar_subquery())
         found = _HEAD[key] = (
-            select(Space,
-                   select(func.count(Topic.id)).where(*readable).scalar_subquery().label("topics"),
-                   select(func.count(Post.id)).join(Topic, Post.topic_id == Topic.id)
-                   .where(*readable, or_(Post.hidden.is_(False), Post.author_id == member_id, moderates))
-                   .scalar_subquery().label("posts"),
-                   latest.id.label("latest_id"), latest.title.label("latest_title"),
-                   Space.group_id.in_(select(JoinRequest.group_id).where(JoinRequest.member_id == member_id,
-                                                                         JoinRequest.status == "pending"))
-                   .label("pending"),
-                   _seen_by_column(),
-                   *access.facts_columns(member_id))
-            .outerjoin(latest, latest.id == latest_id)
+            space_lines_from(select(
+                *SPACE_LINE_COLUMNS,
+                select(func.count(Topic.id)).where(*readable).scalar_subquery().label("topics"),
+                select(func.count(Post.id)).join(Topic, Post.topic_id == Topic.id)
+                .where(*readable, or_(Post.hidden.is_(False), Post.author_id == member_id, moderates))
+                .scalar_subquery().label("posts"),
+                latest.id.label("latest_id"), latest.title.label("latest_title"),
+                Space.group_id.in_(select(JoinRequest.group_id).where(JoinRequest.member_id == member_id,
+                                                                      JoinRequest.status == "pending"))
+                .label("pending"),
+                _seen_by_column(),
+                *access.facts_columns(member_id)))
+            .join_from(Space, latest, latest.id == latest_id, isouter=True)
             .order_by(Space.restricted, Space.position, Space.name))
     return found
 
@@ -241,44 +278,53 @@ def _index_statement(platform_moderator: bool):
 @requires(can_use_forum)
 def index():
     member = current_member()
-    rows = _run(_index_statement(access.is_platform_moderator(member)),
-                {access.PAGE_MEMBER.key: member.id, **access.facts_values()}).all()
+    rows = _rows(_index_statement(access.is_platform_moderator(member)),
+                 {access.PAGE_MEMBER.key: member.id, **access.facts_values()}).all()
     if rows:
         access.seed_facts(member, rows[0])
     facts = access.page_facts(member)
-    spaces = [row[0] for row in rows]
+    spaces = [space_line(row) for row in rows]
     visible = {space.id for space in spaces if facts.sees(space)}  # can_see_space, from the facts at hand
-    counts = {row[0].id: (row.topics, row.posts) for row in rows if row[0].id in visible}
-    latest = {row[0].id: SimpleNamespace(id=row.latest_id, title=row.latest_title)
-              for row in rows if row[0].id in visible and row.latest_id is not None}
-    pending = {row[0].group_id for row in rows if row.pending}
-    seen_by = {row[0].id: row.seen_by.split(NAMES_APART) for row in rows if row[0].restricted and row.seen_by}
+    counts = {space.id: (row.topics, row.posts) for space, row in zip(spaces, rows, strict=True)
+              if space.id in visible}
+    latest = {space.id: SimpleNamespace(id=row.latest_id, title=row.latest_title)
+              for space, row in zip(spaces, rows, strict=True) if space.id in visible and row.latest_id is not None}
+    pending = {space.group_id for space, row in zip(spaces, rows, strict=True) if row.pending}
+    seen_by = {space.id: row.seen_by.split(NAMES_APART) for space, row in zip(spaces, rows, strict=True)
+               if space.restricted and row.seen_by}
     return render_template("forum/index.html", spaces=spaces, visible=visible, counts=counts, latest=latest,
-                           pending=pending, seen_by=seen_by, join_form=JoinForm(),
-                           keys=_index_card_keys(member, spaces, visible, counts, latest, seen_by))
+                           pending=pending, seen_by=seen_by, join_form=_FormWhenAsked(JoinForm),
+                           keys=_index_card_keys(member, spaces, visible, counts, latest, seen_by, pending))
 
 
 def _index_card_keys(member: Member, spaces: list[Space], visible: set[int], counts: dict, latest: dict,
-                     seen_by: dict) -> dict[int, tuple]:
-    """Every value the index's card of a space the member sees shows (templates/forum/index.html, space_card), by
-    space, for cached_fragment: two readers share a kept card only if they see the same. A space the member does not
-    see has none: its card holds the form to ask to join (the session's CSRF token)."""
+                     seen_by: dict, pending: set[int] | None = None) -> dict[int, tuple]:
+    """Every value the index's card of each space shows (templates/forum/index.html, space_card), by space, for
+    cached_fragment: two readers share a kept card only if they see the same. The card of a space the member does not
+    see holds the form to ask to join: kept with a slot for the session's CSRF token (kept_with_forms)."""
     keys = {}
     for space in spaces:
+        group = space.group
         if space.id in visible:
-            group, last = space.group, latest.get(space.id)
+            last = latest.get(space.id)
             keys[space.id] = (
                 "forum_index_space", space.id, space.slug, space.name, space.description, space.restricted,
                 tuple(seen_by.get(space.id, ())), (group.slug, group.name) if group else None,
                 counts.get(space.id, (0, 0)), (last.id, last.title) if last else None,
                 bool(space.restricted and group and access.can_decide_join(member, group)))
+        else:
+            keys[space.id] = (
+                "forum_index_closed_space", space.id, space.slug, space.name, space.description, space.restricted,
+                tuple(seen_by.get(space.id, ())), (group.slug, group.name) if group else None,
+                space.group_id in (pending or ()))
     return keys
 
 
 # The space page's space with what it shows (its readable topics counted, hidden ones apart, and the member's
 # subscription), and a page of its topics with what each row shows (the replies the member may read, whether the
 # latest of them is newer than the member's reading mark, the member's subscription): two statements kept per
-# process, the values bound.
+# process, the values bound. The space (with the groups that see it) and its topics (with their author's name) are
+# plain rows (SpaceLine, TopicLine), not entities.
 PAGE_SLUG = bindparam("forum_page_slug", type_=String)
 PAGE_SPACE = bindparam("forum_page_space", type_=Integer)
 
@@ -289,15 +335,15 @@ def _space_statement():
         from network.forum.models import Subscription
 
         topics = select(func.count(Topic.id)).where(Topic.space_id == Space.id, Topic.merged_into_id.is_(None))
-        found = _HEAD["space"] = select(
-            Space,
+        found = _HEAD["space"] = space_lines_from(select(
+            *SPACE_LINE_COLUMNS, _seen_by_column(),
             topics.where(Topic.hidden.is_(False)).scalar_subquery().label("topics"),
             topics.where(Topic.hidden.is_(True)).scalar_subquery().label("hidden_topics"),
             select(Subscription.level).where(Subscription.member_id == access.PAGE_MEMBER,
                                              Subscription.topic_id.is_(None), Subscription.space_id == Space.id)
             .scalar_subquery().label("level"),
             *access.facts_columns(access.PAGE_MEMBER),  # the member's forum facts, in the same round trip
-        ).where(Space.slug == PAGE_SLUG)
+        )).where(Space.slug == PAGE_SLUG)
     return found
 
 
@@ -312,18 +358,19 @@ def _space_topics_statement(moderates: bool):
         if not moderates:
             posts = posts.where(or_(Post.hidden.is_(False), Post.author_id == member_id))
         query = select(
-            Topic,
+            *TOPIC_LINE_COLUMNS, Member.name.label("author_name"),
             posts.with_only_columns(func.count(Post.id)).scalar_subquery().label("posts"),
             posts.with_only_columns(func.max(Post.id)).scalar_subquery().label("latest"),
             select(TopicRead.last_read_post_id).where(TopicRead.member_id == member_id,
                                                       TopicRead.topic_id == Topic.id).scalar_subquery().label("read"),
             select(Subscription.level).where(Subscription.member_id == member_id, Subscription.topic_id == Topic.id)
             .scalar_subquery().label("level"),
-        ).where(Topic.space_id == PAGE_SPACE, Topic.merged_into_id.is_(None))
+        ).outerjoin(Member, Member.id == Topic.author_id).where(Topic.space_id == PAGE_SPACE,
+                                                                 Topic.merged_into_id.is_(None))
         if not moderates:
             query = query.where(Topic.hidden.is_(False))
         found = _HEAD[key] = (query.order_by(Topic.pinned.desc(), Topic.last_post_at.desc(), Topic.id.desc())
-                              .offset(access.PAGE_OFFSET).limit(TOPICS_PER_PAGE).options(*TOPIC_BYLINE_ONLY))
+                              .offset(access.PAGE_OFFSET).limit(TOPICS_PER_PAGE))
     return found
 
 
@@ -331,12 +378,12 @@ def _space_topics_statement(moderates: bool):
 @requires(can_use_forum)
 def space(slug: str):
     member = current_member()
-    head = _run(_space_statement(), {PAGE_SLUG.key: slug, access.PAGE_MEMBER.key: member.id,
-                                     **access.facts_values()}).first()
+    head = _rows(_space_statement(), {PAGE_SLUG.key: slug, access.PAGE_MEMBER.key: member.id,
+                                      **access.facts_values()}).first()
     if head is None:
         abort(404)
     access.seed_facts(member, head)
-    found = head[0]
+    found = space_line(head, head.seen_by.split(NAMES_APART) if head.seen_by else [])
     if not access.can_see_space(member, found):
         pending = services.pending_request(member, found.group) if found.group else None
         return render_template("forum/space_locked.html", space=found, pending=pending, join_form=JoinForm())
@@ -345,10 +392,12 @@ def space(slug: str):
     pages = max(math.ceil(total / TOPICS_PER_PAGE), 1)
     page = min(_page(), pages)
     rows = [] if total == 0 else [
-        services.TopicRow(row[0], max(row.posts - 1, 0), (row.latest or 0) > (row.read or 0), row.level or "")
-        for row in _run(_space_topics_statement(moderates),
-                        {PAGE_SPACE.key: found.id, access.PAGE_MEMBER.key: member.id,
-                         access.PAGE_OFFSET.key: (page - 1) * TOPICS_PER_PAGE}).unique()]
+        services.TopicRow(TopicLine(*row[:TOPIC_LINE_END], space=found,
+                                    author=None if row.author_name is None else AuthorName(row.author_name)),
+                          max(row.posts - 1, 0), (row.latest or 0) > (row.read or 0), row.level or "")
+        for row in _rows(_space_topics_statement(moderates),
+                         {PAGE_SPACE.key: found.id, access.PAGE_MEMBER.key: member.id,
+                          access.PAGE_OFFSET.key: (page - 1) * TOPICS_PER_PAGE})]
     return render_template("forum/space.html", space=found, rows=rows, page=page, pages=pages, total=total,
                            level=head.level or "")
 
@@ -403,11 +452,12 @@ def space_subscription(slug: str):
 
 
 
-# What the topic page reads of a topic besides the topic itself, in the statement that loads it (kept per process,
+# What the topic page reads of a topic besides the topic itself, in the statement that reads it (kept per process,
 # the topic and the member bound): the count of its posts and of the hidden posts not the member's (the posts the
 # member may read follow from whether they moderate its space), its opening post's id, how far the member has read
 # it, their subscription, the first post of it with a notification left unread, and whether any of its posts has a
-# file.
+# file. The topic, its space (with the groups that see it) and the space's group are plain rows (TopicLine), not
+# entities: loading the three through the ORM cost more CPU than running the statement.
 _HEAD: dict[str, object] = {}
 
 
@@ -421,8 +471,8 @@ def _topic_head_statement():
         def scalar(query):
             return query.scalar_subquery()
 
-        found = _HEAD["topic"] = select(
-            Topic,
+        found = _HEAD["topic"] = space_lines_from(select(
+            *TOPIC_LINE_COLUMNS, *SPACE_LINE_COLUMNS, _seen_by_column(),
             scalar(select(func.count(Post.id)).where(Post.topic_id == topic_id)).label("posts"),
             scalar(select(func.count(Post.id)).where(Post.topic_id == topic_id, Post.hidden.is_(True),
                                                      or_(Post.author_id.is_(None), Post.author_id != member_id)))
@@ -439,19 +489,26 @@ def _topic_head_statement():
             scalar(select(func.count(Attachment.id)).join(Post, Attachment.post_id == Post.id)
                    .where(Post.topic_id == topic_id)).label("files"),
             *access.facts_columns(member_id),
-        ).where(Topic.id == topic_id).options(lazyload(Topic.author))  # the page shows no byline of the topic
+        ).join_from(Topic, Space, Space.id == Topic.space_id)).where(Topic.id == topic_id)
     return found
 
 
 def _topic_head(topic_id: int):
-    """The topic (None if there is none) and what the page reads with it (_topic_head_statement), in one statement;
-    the member's forum facts come with it (access.facts_columns)."""
+    """The row of the topic (None if there is none) and what the page reads with it (_topic_head_statement), in one
+    statement; the member's forum facts come with it (access.facts_columns). The topic itself: _topic_line."""
     member = current_member()
-    head = _run(_topic_head_statement(), {access.PAGE_TOPIC.key: topic_id, access.PAGE_MEMBER.key: member.id,
-                                          **access.facts_values()}).one_or_none()
+    head = _rows(_topic_head_statement(), {access.PAGE_TOPIC.key: topic_id, access.PAGE_MEMBER.key: member.id,
+                                           **access.facts_values()}).one_or_none()
     if head is not None:
         access.seed_facts(member, head)
     return head
+
+
+def _topic_line(head) -> TopicLine:
+    """The topic of a row of _topic_head_statement, with its space and the space's group (the page shows no byline
+    of the topic)."""
+    seen_by = head.seen_by.split(NAMES_APART) if head.seen_by else []
+    return TopicLine(*head[:TOPIC_LINE_END], space=space_line(head[TOPIC_LINE_END:SPACE_LINE_END], seen_by))
 
 
 # A page of the posts of a readable topic as plain rows with their authors' bylines (network.forum.cards.PostRow), and
@@ -485,28 +542,31 @@ def _html_of(post: PostRow, version: str) -> Markup:
     return html
 
 
-class _BlankReplyForm:
-    """The reply form with nothing typed in it (a topic read without a quote), built only if the template asks for its
-    fields: the kept fragment of those fields (cached_fragment) usually spares building it on every page."""
+class _FormWhenAsked:
+    """A form with nothing typed in it (the reply form of a topic read without a quote, the index's request to join),
+    built only if the template asks for its fields: the kept fragments that show them (cached_fragment) usually
+    spare building it on every page."""
 
     errors: dict = {}
 
-    def __init__(self) -> None:
-        self._form: ReplyForm | None = None
+    def __init__(self, form_class: type = ReplyForm) -> None:
+        self._form_class = form_class
+        self._form = None
 
     def __getattr__(self, name: str):
         if self._form is None:
-            self._form = ReplyForm()
+            self._form = self._form_class()
         return getattr(self._form, name)
 
 
-def _render_topic(topic: Topic, reply_form: ReplyForm | None, status: int = 200, head=None):
-    """The topic page; `reply_form` None: the reply form with nothing typed (_BlankReplyForm)."""
+def _render_topic(topic: Topic | TopicLine, reply_form: ReplyForm | None, status: int = 200, head=None):
+    """The topic page; `reply_form` None: the reply form with nothing typed (_FormWhenAsked); `head`: the topic's
+    row of _topic_head, when the caller read it."""
     member = current_member()
     reply_typed = reply_form is not None and bool(reply_form.errors or reply_form.body.data)
     if reply_form is None:
-        reply_form = _BlankReplyForm()
-    if head is None or head[0] is not topic:
+        reply_form = _FormWhenAsked()
+    if head is None:
         head = _topic_head(topic.id)
     moderates = access.can_moderate_space(member, topic.space)
     # The posts the member may read (the topic is readable: the caller checked it; a merged one shows none).
@@ -515,21 +575,21 @@ def _render_topic(topic: Topic, reply_form: ReplyForm | None, status: int = 200,
     pages = max(math.ceil(total / POSTS_PER_PAGE), 1)
     wanted = request.args.get("post", type=int)
     if wanted and total:
-        before = _run(access.readable_posts_before(moderates),
+        before = _rows(access.readable_posts_before(moderates),
                       {access.PAGE_TOPIC.key: topic.id, access.PAGE_MEMBER.key: member.id,
                        access.PAGE_BEFORE.key: min(wanted, LARGEST_INTEGER)}).scalar()  # an id, not any number
         page = before // POSTS_PER_PAGE + 1
     else:
         page = _page()
     page = min(page, pages)
-    posts = [] if total == 0 else post_rows(_run(
+    posts = [] if total == 0 else post_rows(_rows(
         _post_rows_statement(moderates), {access.PAGE_TOPIC.key: topic.id, access.PAGE_MEMBER.key: member.id,
                                           access.PAGE_OFFSET.key: (page - 1) * POSTS_PER_PAGE}))
     answer = None
     if topic.solved_post_id:
         candidate = next((post for post in posts if post.id == topic.solved_post_id), None)  # on this page
         if candidate is None:
-            candidate = next(iter(post_rows(_run(_post_row_statement(), {_PAGE_POST.key: topic.solved_post_id}))),
+            candidate = next(iter(post_rows(_rows(_post_row_statement(), {_PAGE_POST.key: topic.solved_post_id}))),
                              None)
         answer = candidate if candidate is not None and access.can_read_post_in(member, topic, candidate) else None
     last_read = head.last_read or 0  # read once: for the "new" marks, then moved on
@@ -552,6 +612,7 @@ def _render_topic(topic: Topic, reply_form: ReplyForm | None, status: int = 200,
                        rules=access.post_rules(member, topic, posts), topic_rules=topic_rules)
     return render_template(
         "forum/topic.html", topic=topic, posts=posts, cards=cards, page=page, pages=pages, total=total,
+        cards_key=("forum_post_cards", *(card.key for card in cards)),
         answer=answer,
         opening_id=opening_id, last_read=last_read, reply_form=reply_form, reply_typed=reply_typed,
         level=head.level or "",
@@ -565,15 +626,15 @@ def _render_topic(topic: Topic, reply_form: ReplyForm | None, status: int = 200,
 @requires(can_use_forum)
 def topic(topic_id: int):
     head = _topic_head(topic_id)  # the route's number is at most the database's integer (app.configure_routing)
-    found = head[0] if head is not None else None
+    found = _topic_line(head) if head is not None else None
     ensure(found is not None and access.can_read_topic(current_member(), found))
     if found.merged_into_id is not None:
         return redirect(url_for("forum.topic", topic_id=found.merged_into_id), 301)
-    form = None  # nothing typed: _BlankReplyForm
+    form = None  # nothing typed: _FormWhenAsked
     quoted = request.args.get("quote", type=int)
     if quoted and 0 < quoted <= LARGEST_INTEGER:
         post = db.session.get(Post, quoted)
-        if post is not None and post.topic_id == found.id and access.can_read_post(current_member(), post):
+        if post is not None and post.topic_id == found.id and access.can_read_post_in(current_member(), found, post):
             form = ReplyForm()
             form.body.data = quote(post.author.name if post.author else _("A former member"), post.body_markdown)
     return _render_topic(found, form, head=head)
