@@ -3,8 +3,11 @@ statement: names escaped however they are written, and a participant's changed k
 # ruff: noqa: F811 -- the `ready` fixture is imported from test_messaging_flow and requested by name
 from __future__ import annotations
 
+import re
+
 from tests.conftest import submit
 from tests.test_messaging_flow import CANARY, _html, ready, send  # noqa: F401 (ready: a fixture)
+from tests.test_messaging_mailboxes import people  # noqa: F401 (a fixture)
 
 HOSTILE = '<script>alert("x")</script> O\'Brien & \u202eevil\u202c'
 
@@ -61,3 +64,139 @@ def test_the_buttons_token_is_the_markup_of_a_confirm_form(app, ready, member_fa
     assert submit(b, f"/messages/{conversation_id}/unarchive", {"next": "conversation"},
                   page=f"/messages/{conversation_id}").status_code == 302
     assert CANARY + " subject" in _html(b.get("/messages/"))
+
+
+def _without_tokens(page: str) -> str:
+    return re.sub(r'(name="csrf_token"[^>]*value=)"[^"]*"', r"\1", page)
+
+
+def test_a_conversation_page_reads_its_messages_with_the_conversation_in_one_statement(app, ready, member_factory):
+    """The signed-in request's statement and one more: the conversation, its people, their key sets and the reader's
+    marks, and its messages with their copies, however many messages it holds."""
+    from tests.test_statement_budgets import statements_of
+
+    alice, bob = member_factory(), member_factory()
+    a, b = ready(alice), ready(bob)
+    conversation_id = send(a, [bob])
+    page = f"/messages/{conversation_id}"
+    for n in range(3):
+        assert submit(b if n % 2 == 0 else a, f"{page}/reply", {"text": f"Step {n}"}, page=page).status_code == 302
+    statements = statements_of(app, a, page)
+    assert len(statements) == 2, "\n".join(re.sub(r"\s+", " ", s)[:160] for s in statements)
+    seen = _html(a.get(page))
+    assert CANARY + " text" in seen and all(f"Step {n}" in seen for n in range(3))
+
+
+def test_the_messages_read_with_the_conversation_are_its_messages_and_none_for_a_non_participant(
+        app, ready, member_factory):
+    from network.core.db import db
+    from network.members.models import Member
+    from network.messaging import services
+    from network.messaging.models import Conversation
+
+    alice, bob, carol = member_factory(), member_factory(), member_factory()
+    a, b = ready(alice), ready(bob)
+    c = ready(carol)
+    conversation_id = send(a, [bob], urgent=True)
+    page = f"/messages/{conversation_id}"
+    assert submit(b, f"{page}/reply", {"text": "An answer."}, page=page).status_code == 302
+    assert c.get(page).status_code == 404  # the same refusal as before: no such conversation, for anyone else
+
+    def columns(messages):
+        return [(m.id, m.public_id, m.sender_id, m.sent_at, m.urgent, bytes(m.envelope),
+                 m.sender.id if m.sender else None,
+                 [(s.id, s.slot, s.member_id, s.delivered_at, s.read_at, s.delivery_receipt, s.read_receipt,
+                   s.member.id if s.member else None) for s in m.states]) for m in messages]
+
+    with app.test_request_context():
+        reader = db.session.get(Member, bob.id)
+        found, archived = services.conversation_for_reading(reader, conversation_id)
+        assert found.message_rows and not archived and services.is_participant(reader, found)
+        read_with_it = columns(services.conversation_messages(found))
+        read_alone = columns(services.conversation_messages(db.session.get(Conversation, conversation_id)))
+        assert read_with_it == read_alone and len(read_with_it) == 2 and read_with_it[0][4]
+        outsider = db.session.get(Member, carol.id)
+        found, _archived = services.conversation_for_reading(outsider, conversation_id)
+        assert found is not None and found.message_rows == [] and not services.is_participant(outsider, found)
+        assert services.conversation_for_reading(reader, conversation_id + 1000) == (None, False)
+
+
+def test_a_conversation_opened_to_read_builds_no_reply_form_while_its_fields_are_kept(
+        app, ready, member_factory, monkeypatch):
+    """The reply form is blank on a conversation opened to read, its handling boxes ticked like the message it
+    answers: its fields' kept markup serves without building the form; with nothing kept, a form is built and gives
+    the same page."""
+    from network.core import caching
+    from network.messaging import views
+
+    alice, bob = member_factory(), member_factory()
+    a, b = ready(alice), ready(bob)
+    conversation_id = send(a, [bob], confidential=True)
+    page = f"/messages/{conversation_id}"
+    b.get(page)  # read: the flashed message shown, the copy marked read, the unread badge gone
+    first = _without_tokens(_html(b.get(page)))
+    built = []
+
+    class CountedReplyForm(views.ReplyForm):
+        def __init__(self, *args, **kwargs):
+            built.append(1)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(views, "ReplyForm", CountedReplyForm)
+    again = _without_tokens(_html(b.get(page)))
+    assert built == [] and again == first
+    assert 'id="handling-carried"' in again
+    assert "checked" in re.search(r'<input[^>]*id="confidential"[^>]*>', again).group(0)
+    assert "checked" not in re.search(r'<input[^>]*id="limited_use"[^>]*>', again).group(0)
+    caching._fragments.clear()
+    cold = _without_tokens(_html(b.get(page)))
+    assert built == [1] and cold == first
+    # a reply sent back with an error shows the form as it was typed, not the kept fields
+    refused = submit(b, f"{page}/reply", {"text": "", "urgent": "y"}, page=page)
+    assert refused.status_code == 400 and "Write your reply." in _html(refused)
+
+
+def test_the_inbox_reads_its_messages_with_the_listing_as_it_would_alone_for_a_mailbox_holder_too(
+        app, people, ready):
+    """The listing's statement carries the messages the page needs (first messages, counts, copies not yet
+    delivered): the same rows as their own statement reads, for the mailboxes the reader holds whether the listing
+    looked them up or was given them; the inbox page is the signed-in request's statement and that one."""
+    from network.core.db import db
+    from network.members.models import Member
+    from network.messaging import mailboxes, services
+    from tests.test_messaging_mailboxes import open_mailbox, write
+    from tests.test_statement_budgets import statements_of
+
+    focal, f = people["focal"]
+    writer, w = people["writer"]
+    open_mailbox(f)
+    to_mailbox = write(w)
+    assert submit(w, f"/messages/{to_mailbox}/reply", {"text": "More."},
+                  page=f"/messages/{to_mailbox}").status_code == 302
+    send(w, [focal], subject="Direct", urgent=True)
+
+    def columns(found):
+        firsts, urgent, unread, candidates = found
+        return ({c: m.id for c, m in firsts.items()}, urgent, unread,
+                [(m.id, m.conversation_id, m.public_id, m.sender_id, m.sent_at, m.urgent, bytes(m.envelope),
+                  [(s.id, s.slot, s.member_id, s.delivered_at, s.read_at, s.delivery_receipt, s.read_receipt)
+                   for s in m.states]) for m in candidates])
+
+    for given in (False, True):
+        with app.test_request_context("/messages/"):
+            reader = db.session.get(Member, focal.id)
+            if given:
+                assert mailboxes.held_authority_ids(reader) == {reader.authority_id}  # read before the listing
+            listing = services.inbox_listing(reader)
+            held = {f"authority:{reader.authority_id}"}
+            assert listing.held_slots == held and listing.message_rows
+            ids = [c.id for c in listing.conversations]
+            conversations = {c.id: c for c in listing.conversations}
+            with_it = columns(services._inbox_messages(reader, held, ids, conversations, listing.message_rows))
+            alone = columns(services._inbox_messages(reader, held, ids, conversations))
+            assert with_it == alone
+            assert with_it[2].get(to_mailbox) == 2 and len(with_it[1]) == 1  # the mailbox's copies unread; urgent
+            db.session.remove()
+    inbox = _html(f.get("/messages/"))
+    assert CANARY + " subject" in inbox and "Direct" in inbox and "Mailbox" in inbox
+    assert len(statements_of(app, w, "/messages/")) == 2

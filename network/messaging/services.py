@@ -14,12 +14,25 @@ from typing import IO, BinaryIO
 from flask import current_app, has_request_context, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, bindparam, event, exists, func, literal, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import (
+    Integer,
+    String,
+    bindparam,
+    event,
+    exists,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+    type_coerce,
+    union_all,
+)
+from sqlalchemy.orm import aliased, defer, joinedload
 
 from network.core import audit
 from network.core.clock import utcnow
-from network.core.db import db
+from network.core.db import db, kept_options
 from network.core.errors import DomainError
 from network.core.mail import queue_mail
 from network.core.memo import request_memo, watch
@@ -146,11 +159,13 @@ class ConversationRow:
     """A conversation as the inbox and the conversation's page read it (its columns and its participants, in their
     order), plain values: see PersonRow. Pages that change a conversation load the entity (views._conversation_for)."""
 
-    __slots__ = ("id", "public_id", "created_by_id", "last_message_at", "participants")
+    __slots__ = ("id", "public_id", "created_by_id", "last_message_at", "participants", "message_rows")
 
     def __init__(self, id: int, public_id: str, created_by_id: int | None, last_message_at):
         self.id, self.public_id, self.created_by_id, self.last_message_at = id, public_id, created_by_id, last_message_at
         self.participants: list[ParticipantRow] = []
+        # the messages' rows (_messages_statement's columns), when read with the conversation (conversation_for_reading)
+        self.message_rows: list | None = None
 
 
 def _participant_columns():
@@ -185,24 +200,61 @@ def _add_participant(conversation: ConversationRow, people: dict, mailboxes_seen
     conversation.participants.append(ParticipantRow(member_id, authority_id, person, mailbox))
 
 
+def _typed_nulls(columns) -> list:
+    """NULL in place of each column, of its type (the result converts the other branch of a UNION by it)."""
+    return [type_coerce(null(), column.type) for column in columns]
+
+
 @functools.cache
 def _conversation_statement():
     """conversation_for_reading's statement, built once per process (its cache key too): the values are bound. Each
     participant member joins their key sets (all of them, their wraps left out) and the reader's mark for them: what
-    verification.remember_keys_of would read in a statement of its own."""
+    verification.remember_keys_of would read in a statement of its own. The conversation's messages with their copies
+    (_messages_statement's rows) follow in the same statement (UNION ALL, after a kind column): one round trip for
+    the page, not one for the conversation and another for its messages. Those rows come only when the reader takes
+    part as a member or a mailbox takes part (the caller still checks access, is_participant, before showing any).
+    Answers (statement, key sets' entity, marks' entity), both aliased to the union."""
     c, archived = Conversation.__table__.c, ConversationArchive.__table__.c
     p, keys, marks = (ConversationParticipant.__table__.c, MemberKeys.__table__.c, KeyVerification.__table__.c)
+    message, copy = Message.__table__.c, MessageRecipientState.__table__.c
     reader = bindparam("reading_member", type_=Integer)
+    wanted = bindparam("reading_conversation", type_=Integer)
     source = Conversation.__table__.outerjoin(
         ConversationArchive.__table__, (archived.conversation_id == c.id) & (archived.member_id == reader))
     source = (_joined_participants(source, c.id)
               .outerjoin(MemberKeys.__table__, keys.member_id == p.member_id)
               .outerjoin(KeyVerification.__table__, (marks.member_id == reader) & (marks.other_id == p.member_id)))
-    return (select(c.id, c.public_id, c.created_by_id, c.last_message_at, archived.archived_at, p.id,
-                   *_participant_columns(), MemberKeys, KeyVerification)
-            .select_from(source)
-            .where(c.id == bindparam("reading_conversation", type_=Integer))
-            .order_by(p.id, keys.key_version).options(*lifecycle.WRAPS_DEFERRED))
+    head = [c.id, c.public_id, c.created_by_id, c.last_message_at, archived.archived_at, p.id, *_participant_columns()]
+    key_columns = [column for column in MemberKeys.__table__.c
+                   if column.key not in ("password_wrapped", "recovery_wrapped")]  # lifecycle.WRAPS_DEFERRED
+    mark_columns = list(KeyVerification.__table__.c)
+    message_columns = [message.id, message.public_id, message.sender_id, message.sent_at, message.urgent,
+                       message.envelope, copy.id, copy.slot, copy.member_id, copy.delivered_at, copy.read_at,
+                       copy.delivery_receipt, copy.read_receipt]
+    labelled = [f"h{n}" for n in range(len(head))] + [f"k{n}" for n in range(len(key_columns))] + [
+        f"v{n}" for n in range(len(mark_columns))] + [f"m{n}" for n in range(len(message_columns))]
+
+    def branch(kind: int, columns: list, first, second, source, where):
+        return (select(literal_column(str(kind)).label("kind"),
+                       *(column.label(name) for column, name in zip(columns, labelled, strict=True)),
+                       first.label("first_order"), second.label("second_order"))
+                .select_from(source).where(where))
+
+    takes_part = exists().where(p.conversation_id == wanted, (p.member_id == reader) | p.authority_id.is_not(None))
+    reading = union_all(
+        branch(0, [*head, *key_columns, *mark_columns, *_typed_nulls(message_columns)], p.id, keys.key_version,
+               source, c.id == wanted),
+        branch(1, [*_typed_nulls(head), *_typed_nulls(key_columns), *_typed_nulls(mark_columns), *message_columns],
+               message.id, copy.id,
+               Message.__table__.outerjoin(MessageRecipientState.__table__, copy.message_id == message.id),
+               (message.conversation_id == wanted) & takes_part)).subquery("reading")
+    key_sets, marked = aliased(MemberKeys, reading), aliased(KeyVerification, reading)
+    columns = reading.c
+    statement = (select(columns.kind, *(columns[f"h{n}"] for n in range(len(head))), key_sets, marked,
+                        *(columns[f"m{n}"] for n in range(len(message_columns))))
+                 .order_by(columns.kind, columns.first_order, columns.second_order)
+                 .options(defer(key_sets.password_wrapped), defer(key_sets.recovery_wrapped)))
+    return statement, key_sets, marked
 
 
 def conversation_for_reading(reader: Member, conversation_id: int) -> tuple[ConversationRow | None, bool]:
@@ -210,29 +262,35 @@ def conversation_for_reading(reader: Member, conversation_id: int) -> tuple[Conv
     designations), and whether the reader archived it (is_archived), in one statement, as plain rows
     (ConversationRow); (None, False) when there is no such conversation. Access is the caller's to check
     (is_participant). The same statement reads the participant members' key sets and the reader's marks for them,
-    kept for the request (verification.remember_keys_read) when the reader is one of them."""
-    rows = db.session.execute(_conversation_statement(),
-                              {"reading_conversation": conversation_id, "reading_member": reader.id}).all()
-    if not rows:
+    kept for the request (verification.remember_keys_read) when the reader is one of them, and the conversation's
+    messages with their copies (kept on the row for conversation_messages) when the reader may be one of its readers."""
+    statement = _conversation_statement()[0]
+    rows = db.session.execute(statement, {"reading_conversation": conversation_id, "reading_member": reader.id},
+                              execution_options=kept_options(statement)).all()
+    if not rows or rows[0][0] != 0:
         return None, False
-    conversation = ConversationRow(*rows[0][:4])
+    conversation = ConversationRow(*rows[0][1:5])
+    conversation.message_rows = []
     people: dict = {}
     seen: dict = {}
     participant_ids: set = set()
     key_sets: list[MemberKeys] = []
     marks: dict = {}
     for row in rows:
-        if row[5] not in participant_ids:
-            participant_ids.add(row[5])
-            _add_participant(conversation, people, seen, *row[6:13])
-        if row[13] is not None:
-            key_sets.append(row[13])
+        if row[0] != 0:
+            conversation.message_rows.append(row[16:])
+            continue
+        if row[6] not in participant_ids:
+            participant_ids.add(row[6])
+            _add_participant(conversation, people, seen, *row[7:14])
         if row[14] is not None:
-            marks[row[14].other_id] = row[14]
+            key_sets.append(row[14])
+        if row[15] is not None:
+            marks[row[15].other_id] = row[15]
     members = {p.member_id for p in conversation.participants if p.member_id}
     if reader.id in members:
         verification.remember_keys_read(reader, members, key_sets, marks)
-    archived_at = rows[0][4]
+    archived_at = rows[0][5]
     return conversation, archived_at is not None and archived_at >= conversation.last_message_at
 
 
@@ -880,9 +938,11 @@ def conversation_messages(conversation: Conversation) -> list[MessageRow]:
     people = {p.member_id: p.member for p in conversation.participants if p.member_id}
     messages: list[MessageRow] = []
     message = None
+    rows = getattr(conversation, "message_rows", None)  # read with the conversation (conversation_for_reading)
+    if rows is None:
+        rows = db.session.execute(_messages_statement(), {"reading_conversation": conversation.id})
     for (message_id, public_id, sender_id, sent_at, urgent, envelope, copy_id, slot, member_id, delivered_at, read_at,
-         delivery_receipt, read_receipt) in db.session.execute(_messages_statement(),
-                                                               {"reading_conversation": conversation.id}):
+         delivery_receipt, read_receipt) in rows:
         if message is None or message.id != message_id:
             message = MessageRow(message_id, public_id, sender_id, sent_at, urgent, envelope, conversation,
                                  _person(people, sender_id))
@@ -1000,22 +1060,31 @@ class InboxListing:
     conversations: list[ConversationRow]
     in_inbox: int
     in_archive: int
+    message_rows: list | None = None  # _inbox_messages' rows, read with the listing (inbox_listing) ...
+    held_slots: set[str] | None = None  # ... for the copies of these mailboxes' slots
 
 
 @functools.cache
-def _listing_statement(archived: bool, looks_up_held: bool):
+def _listing_statement(archived: bool, held_mode: str):
     """inbox_listing's statement (visible_conversations with the counts of inbox_counts), built once per process
-    with its values bound: building it and its cache key cost more than running it. looks_up_held: the mailboxes the
-    reader holds (mailboxes.held_authority_ids) are read inside it, and whether they hold their authority's is a
-    column of every row, rather than read in a statement before it; otherwise they are given (inbox_held).
+    with its values bound: building it and its cache key cost more than running it. held_mode "looked_up": the
+    mailboxes the reader holds (mailboxes.held_authority_ids) are read inside it, and whether they hold their
+    authority's is a column of every row, rather than read in a statement before it; otherwise they are given
+    (inbox_held, and their slots inbox_held_slots: "given"; "none" when the reader holds none).
     The page's conversations (limited in a subquery) are joined to their participants, members and mailboxes: the
-    columns the page shows (names), as plain rows (ConversationRow), not entities."""
+    columns the page shows (names), as plain rows (ConversationRow), not entities. Their messages that the page needs
+    (_inbox_messages_select) follow in the same statement (UNION ALL, after a kind column): one round trip for the
+    listing and its messages. Answers (statement, key sets' entity aliased to the union)."""
     reader = bindparam("inbox_reader", type_=Integer)
-    if looks_up_held:
+    if held_mode == "looked_up":
         held = mailboxes.held_authority_query_of(reader, bindparam("inbox_authority", type_=Integer))
         holds = exists(held).label("holds_mailbox")
+        held_slot = ((MessageRecipientState.slot == bindparam("inbox_authority_slot", type_=String))
+                     & exists(mailboxes.held_authority_query_of(reader, bindparam("inbox_authority", type_=Integer))))
     else:
         held, holds = bindparam("inbox_held", expanding=True), literal(False).label("holds_mailbox")
+        held_slot = (MessageRecipientState.slot.in_(bindparam("inbox_held_slots", expanding=True))
+                     if held_mode == "given" else None)
     mine = select(ConversationParticipant.conversation_id).where(
         (ConversationParticipant.member_id == reader) | ConversationParticipant.authority_id.in_(held))
     shelved = exists().where(ConversationArchive.conversation_id == Conversation.id,
@@ -1037,63 +1106,116 @@ def _listing_statement(archived: bool, looks_up_held: bool):
     source = _joined_participants(page, page.c.id).outerjoin(
         MemberKeys.__table__, (keys.member_id == p.member_id)
         & ((p.member_id == reader) | (p.member_id == page.c.created_by_id)))
-    return (select(page.c.id, page.c.public_id, page.c.created_by_id, page.c.last_message_at, page.c.in_inbox,
-                   page.c.in_archive, page.c.holds_mailbox, p.id, *_participant_columns(), MemberKeys)
-            .select_from(source)
-            .order_by(page.c.last_message_at.desc(), page.c.id.desc(), p.id, keys.key_version)
-            .options(*lifecycle.WRAPS_DEFERRED))
+    head = [page.c.id, page.c.public_id, page.c.created_by_id, page.c.last_message_at, page.c.in_inbox,
+            page.c.in_archive, page.c.holds_mailbox, p.id, *_participant_columns()]
+    key_columns = [column for column in MemberKeys.__table__.c
+                   if column.key not in ("password_wrapped", "recovery_wrapped")]  # lifecycle.WRAPS_DEFERRED
+    # The page's conversations once more, by their ids alone (without the counts), for the messages' part
+    page_ids = (listed.with_only_columns(Conversation.id).where(shelved if archived else ~shelved)
+                .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
+                .limit(bindparam("inbox_limit", type_=Integer)).offset(bindparam("inbox_offset", type_=Integer))
+                .subquery("inbox_page_ids"))
+    message_columns, message_source, message_where = _inbox_messages_parts(
+        reader, Message.conversation_id.in_(select(page_ids.c.id)), held_slot)
+    labelled = [f"h{n}" for n in range(len(head))] + [f"k{n}" for n in range(len(key_columns))] + [
+        f"m{n}" for n in range(len(message_columns))]
+
+    def branch(kind: int, columns: list, order: list):
+        return select(literal_column(str(kind)).label("kind"),
+                      *(column.label(name) for column, name in zip(columns, labelled, strict=True)),
+                      *(column.label(f"o{n}") for n, column in enumerate(order)))
+
+    reading = union_all(
+        branch(0, [*head, *key_columns, *_typed_nulls(message_columns)],
+               [page.c.last_message_at, -page.c.id, p.id, keys.key_version]).select_from(source),
+        branch(1, [*_typed_nulls(head), *_typed_nulls(key_columns), *message_columns],
+               [*_typed_nulls([page.c.last_message_at]), message_columns[0], message_columns[9],
+                *_typed_nulls([keys.key_version])])
+        .select_from(message_source).where(message_where)).subquery("inbox_reading")
+    key_sets = aliased(MemberKeys, reading)
+    columns = reading.c
+    statement = (select(columns.kind, *(columns[f"h{n}"] for n in range(len(head))), key_sets,
+                        *(columns[f"m{n}"] for n in range(len(message_columns))))
+                 .order_by(columns.kind, columns.o0.desc(), columns.o1, columns.o2, columns.o3)
+                 .options(defer(key_sets.password_wrapped), defer(key_sets.recovery_wrapped)))
+    return statement, key_sets
 
 
 def inbox_listing(reader: Member, page: int = 1, per_page: int = INBOX_PAGE, archived: bool = False) -> InboxListing:
     """The page's conversations, newest first, with the inbox's and the archive's counts as two columns of the same
     statement (inbox_counts again only when the page lists nothing), and their participants, as plain rows
     (ConversationRow). The mailboxes the reader holds are read in the same statement when they were not read in this
-    request yet (and kept for it)."""
+    request yet (and kept for it). The messages the page needs (_inbox_messages) are read in it too, kept on the
+    listing with the mailboxes' slots they were read for."""
     values = {"inbox_reader": reader.id, "inbox_limit": per_page, "inbox_offset": (max(page, 1) - 1) * per_page}
     held_key = mailboxes.held_authority_key(reader)
     looks_up_held = held_key is not None and held_key not in request_memo(mailboxes.HELD_MEMO)
     if looks_up_held:
+        held_mode = "looked_up"
         values["inbox_authority"] = reader.authority_id
+        values["inbox_authority_slot"] = authority_slot(reader.authority_id)
     else:
-        values["inbox_held"] = sorted(mailboxes.held_authority_ids(reader)) or [0]
-    rows = db.session.execute(_listing_statement(bool(archived), looks_up_held), values).all()
+        held_ids = sorted(mailboxes.held_authority_ids(reader))
+        held_mode = "given" if held_ids else "none"
+        values["inbox_held"] = held_ids or [0]
+        if held_ids:
+            values["inbox_held_slots"] = sorted(authority_slot(a) for a in held_ids)
+    statement = _listing_statement(bool(archived), held_mode)[0]
+    rows = db.session.execute(statement, values, execution_options=kept_options(statement)).all()
     if not rows:
         return InboxListing([], *inbox_counts(reader))
     if looks_up_held:
-        mailboxes.remember_held(reader, {reader.authority_id} if rows[0][6] else set())
+        mailboxes.remember_held(reader, {reader.authority_id} if rows[0][7] else set())
     conversations: list[ConversationRow] = []
     conversation = None
     people: dict = {}
     seen: dict = {}
     participant_ids: set = set()
     key_sets: list[MemberKeys] = []
+    message_rows = []
     for row in rows:
-        if conversation is None or conversation.id != row[0]:
-            conversation = ConversationRow(*row[:4])
+        if row[0] != 0:
+            message_rows.append(row[17:])
+            continue
+        if conversation is None or conversation.id != row[1]:
+            conversation = ConversationRow(*row[1:5])
             conversations.append(conversation)
-        if row[7] not in participant_ids:
-            if row[7] is not None:
-                participant_ids.add(row[7])
-            _add_participant(conversation, people, seen, *row[8:15])
-        if row[15] is not None:
-            key_sets.append(row[15])
+        if row[8] not in participant_ids:
+            if row[8] is not None:
+                participant_ids.add(row[8])
+            _add_participant(conversation, people, seen, *row[9:16])
+        if row[16] is not None:
+            key_sets.append(row[16])
     # Every key set of the reader and of the creators who still take part came with their rows: kept for the request.
     lifecycle.remember_key_sets(key_sets, {p.member_id for c in conversations for p in c.participants
                                            if p.member_id is not None
                                            and p.member_id in (reader.id, c.created_by_id)})
-    return InboxListing(conversations, rows[0][4] or 0, rows[0][5] or 0)
+    if looks_up_held:
+        held_slots = {authority_slot(reader.authority_id)} if rows[0][7] else set()
+    else:
+        held_slots = set(values.get("inbox_held_slots", ()))
+    return InboxListing(conversations, rows[0][5] or 0, rows[0][6] or 0, message_rows, held_slots)
 
 
 @functools.cache
 def _inbox_messages_statement(holds_mailboxes: bool):
     """_inbox_messages' statement, built once per process (with or without the mailboxes' copies) with its values
     bound: the messages and the counts in one statement, each first message carrying its conversation's counts, a
-    message that is only pending carrying none."""
-    reader = bindparam("inbox_reader", type_=Integer)
-    listed = Message.conversation_id.in_(bindparam("inbox_conversations", expanding=True))
-    held = MessageRecipientState.slot.in_(bindparam("inbox_held_slots", expanding=True))
+    message that is only pending carrying none (_inbox_messages_parts)."""
+    held = MessageRecipientState.slot.in_(bindparam("inbox_held_slots", expanding=True)) if holds_mailboxes else None
+    columns, source, where = _inbox_messages_parts(
+        bindparam("inbox_reader", type_=Integer),
+        Message.conversation_id.in_(bindparam("inbox_conversations", expanding=True)), held)
+    return select(*columns).select_from(source).where(where).order_by(columns[0], columns[9])
+
+
+def _inbox_messages_parts(reader, listed, held) -> tuple[list, object, object]:
+    """The columns, the source and the condition of _inbox_messages' rows: the messages of the conversations
+    `listed` (a condition on Message.conversation_id) that the page needs, with their conversations' counts and their
+    copies. reader: the reader's id (a bound parameter); held: the condition that a copy is of a mailbox the reader
+    holds (on MessageRecipientState.slot), None when they hold none. Ordered by the first and the tenth column."""
     unread = MessageRecipientState.member_id == reader
-    if holds_mailboxes:
+    if held is not None:
         unread = unread | (held & (Message.sender_id != reader))
     # A message joins once per unread copy of the reader's: the first id is the same, the unread count is the number
     # of such copies, and the urgent count is only ever compared with zero.
@@ -1105,7 +1227,7 @@ def _inbox_messages_statement(holds_mailboxes: bool):
                    & MessageRecipientState.read_at.is_(None))
         .where(listed).group_by(Message.conversation_id)).subquery()
     mine = MessageRecipientState.member_id == reader
-    if holds_mailboxes:
+    if held is not None:
         mine = mine | (MessageRecipientState.member_id.is_(None) & held
                        & (Message.sender_id.is_(None) | (Message.sender_id != reader)))
     pending = (select(MessageRecipientState.message_id)
@@ -1115,17 +1237,16 @@ def _inbox_messages_statement(holds_mailboxes: bool):
     # MessageRow (the copies to mark delivered are loaded as entities then, inbox).
     copies = MessageRecipientState.__table__.alias("inbox_copies")
     message, copy = Message.__table__.c, copies.c
-    return (select(message.id, message.public_id, message.conversation_id, message.sender_id, message.sent_at,
-                   message.urgent, message.envelope, counted.c.urgent, counted.c.unread, copy.id, copy.slot,
-                   copy.member_id, copy.delivered_at, copy.read_at, copy.delivery_receipt, copy.read_receipt)
-            .select_from(Message.__table__.outerjoin(counted, counted.c.first_id == message.id)
-                         .outerjoin(copies, copy.message_id == message.id))
-            .where(listed, counted.c.first_id.is_not(None) | message.id.in_(pending))
-            .order_by(message.id, copy.id))
+    columns = [message.id, message.public_id, message.conversation_id, message.sender_id, message.sent_at,
+               message.urgent, message.envelope, counted.c.urgent, counted.c.unread, copy.id, copy.slot,
+               copy.member_id, copy.delivered_at, copy.read_at, copy.delivery_receipt, copy.read_receipt]
+    source = (Message.__table__.outerjoin(counted, counted.c.first_id == message.id)
+              .outerjoin(copies, copy.message_id == message.id))
+    return columns, source, listed & (counted.c.first_id.is_not(None) | message.id.in_(pending))
 
 
 def _inbox_messages(reader: Member, held: set[str], conversation_ids: list[int],
-                    conversations: dict[int, Conversation] | None = None) -> tuple[
+                    conversations: dict[int, Conversation] | None = None, read: list | None = None) -> tuple[
         dict[int, MessageRow], set[int], dict[int, int], list[MessageRow]]:
     """For the conversations listed: each one's first message (the subject is in it), the ids of those with an
     urgent message, how many copies of the reader's (or of a mailbox they hold, not of their own messages) each has
@@ -1135,16 +1256,19 @@ def _inbox_messages(reader: Member, held: set[str], conversation_ids: list[int],
     them out: loading every message of every conversation listed, envelopes and states, cost more than the rest of
     the page once conversations grow long.
     The messages are MessageRow (their copies CopyRow), their conversations those given (read here otherwise), their
-    senders and the copies' members the conversations' participants (None for anyone else: the inbox shows neither)."""
-    values = {"inbox_reader": reader.id, "inbox_conversations": list(conversation_ids)}
-    if held:
-        values["inbox_held_slots"] = sorted(held)
+    senders and the copies' members the conversations' participants (None for anyone else: the inbox shows neither).
+    read: those rows as the listing read them (inbox_listing), else read here."""
+    if read is None:
+        values = {"inbox_reader": reader.id, "inbox_conversations": list(conversation_ids)}
+        if held:
+            values["inbox_held_slots"] = sorted(held)
+        statement = _inbox_messages_statement(bool(held))
+        read = db.session.execute(statement, values, execution_options=kept_options(statement))
     conversations = dict(conversations or {})
     rows = []  # (message, urgent, unread copies)
     message = None
     for (message_id, public_id, conversation_id, sender_id, sent_at, urgent_flag, envelope, urgent, copies, copy_id,
-         slot, member_id, delivered_at, read_at, delivery_receipt,
-         read_receipt) in db.session.execute(_inbox_messages_statement(bool(held)), values):
+         slot, member_id, delivered_at, read_at, delivery_receipt, read_receipt) in read:
         if message is None or message.id != message_id:
             conversation = conversations.get(conversation_id)
             if conversation is None:
@@ -1204,7 +1328,8 @@ def inbox(reader: Member, page: int = 1, per_page: int = INBOX_PAGE, archived: b
         listing = inbox_listing(reader, page=page, per_page=per_page, archived=archived)
     conversations = listing.conversations
     listed = [c.id for c in conversations] or [0]
-    firsts, urgent, unread, candidates = _inbox_messages(reader, held, listed, {c.id: c for c in conversations})
+    read = listing.message_rows if listing.held_slots == held else None  # read with it, for the same mailboxes
+    firsts, urgent, unread, candidates = _inbox_messages(reader, held, listed, {c.id: c for c in conversations}, read)
     _prime_sender_keys(list(firsts.values()))
     # Looked up once for the page, not per row (as read_conversation does): this session's key for what it keeps,
     # the request's memo of public keys and the reader's slots; nothing changes in the session until mark_delivered.

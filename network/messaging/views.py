@@ -137,8 +137,8 @@ def _inbox_page(archived: bool):
     page = int(page) if page.isdigit() and 0 < int(page) < 100000 else 1
     # Read before the readiness check (nothing is written until services.inbox): the listing with the inbox's total
     # and the archive's badge, with the key sets of the reader and of those who began the conversations listed (the
-    # first messages' senders, whose keys verify the subjects) in the same statement; any not read there (a creator
-    # who left, a reader taking part only through a mailbox) in one more.
+    # first messages' senders, whose keys verify the subjects) and the messages the page needs, in the same statement;
+    # key sets not read there (a creator who left, a reader taking part only through a mailbox) in one more.
     listing = services.inbox_listing(member, page=page, per_page=services.INBOX_PAGE, archived=archived)
     lifecycle.key_sets_of({member.id} | {c.created_by_id for c in listing.conversations if c.created_by_id})
     if (stop := _not_ready(member)) is not None:
@@ -268,24 +268,47 @@ def conversation(conversation_id: int):
     verification.remember_keys_of(member, found)  # every key set the page reads, and the reader's marks (read with it)
     if (stop := _not_ready(member)) is not None:
         return stop
-    return _conversation_page(member, found, ReplyForm(), answering=True, archived=archived)
+    return _conversation_page(member, found, None, archived=archived)
 
 
-def _marked_like_last(form, shown: list) -> bool:
+def _marked_like_last(shown: list) -> tuple[bool, bool]:
     """A fresh reply form carries the handling instructions of the message it answers (the conversation's latest
     message that verified), so a reply to a confidential request does not go out unmarked by oversight; the member
-    may still untick them. True when a marking was carried over."""
+    may still untick them. (confidential, limited_use) as the form's boxes start."""
     last = next((item for item in reversed(shown) if item.ok and item.header), None)
     handling = (last.header.get("handling") or {}) if last else {}
-    form.confidential.data = bool(handling.get("confidential"))
-    form.limited_use.data = bool(handling.get("limited_use"))
-    return form.confidential.data or form.limited_use.data
+    return bool(handling.get("confidential")), bool(handling.get("limited_use"))
 
 
-def _conversation_page(member: Member, found: Conversation, form, status: int = 200, answering: bool = False,
+class _BlankReplyForm:
+    """The reply form with nothing typed in it (a conversation opened to read), its handling boxes ticked like the
+    message it answers: built only if the template asks for its fields, which the kept fragment of those fields
+    (cached_fragment) usually spares on every page (building the form cost more than the page's own markup)."""
+
+    errors: dict = {}
+
+    def __init__(self, confidential: bool, limited_use: bool) -> None:
+        self._marks = (confidential, limited_use)
+        self._form: ReplyForm | None = None
+
+    def __getattr__(self, name: str):
+        if self._form is None:
+            form = self._form = ReplyForm()
+            form.confidential.data, form.limited_use.data = self._marks
+        return getattr(self._form, name)
+
+
+def _conversation_page(member: Member, found: Conversation, form: ReplyForm | None, status: int = 200,
                        archived: bool | None = None):
+    """The conversation's page; form None: a conversation opened to read, with the reply form blank (_BlankReplyForm)
+    and marked like the last message (_marked_like_last); else the reply form as it was sent back."""
     shown = services.read_conversation(member, found)
-    carried = _marked_like_last(form, shown) if answering else False
+    if form is None:
+        confidential, limited_use = _marked_like_last(shown)
+        form, carried, typed = _BlankReplyForm(confidential, limited_use), confidential or limited_use, False
+    else:
+        confidential, limited_use, carried = form.confidential.data, form.limited_use.data, False
+        typed = bool(form.errors or form.text.data or form.urgent.data)
     # [[case:…]] and [[authority:…]] in the messages: links showing what the reader may see, one lookup for the page.
     titles = resolve_reference_titles(member, text_references([item.text for item in shown if item.ok]))
     subject = next((item.subject for item in shown[:1] if item.ok), None)
@@ -294,8 +317,9 @@ def _conversation_page(member: Member, found: Conversation, form, status: int = 
     return render_template("messaging/conversation.html", conversation=found, subject=subject,
                            cards=_message_cards(member, found, shown, titles),
                            people=services.members_of(found), mailbox=services.mailbox_of(found),
-                           form=form, handling_carried=carried, changed_keys=verification.changed_keys(
-                               member, found, [item.message for item in shown]),
+                           form=form, reply_typed=typed, reply_confidential=confidential,
+                           reply_limited_use=limited_use, handling_carried=carried,
+                           changed_keys=verification.changed_keys(member, found, [item.message for item in shown]),
                            archived=services.is_archived(member, found) if archived is None else archived,
                            confirm=TOKEN_ONLY), status
 
