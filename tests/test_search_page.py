@@ -189,3 +189,55 @@ def test_a_search_page_restores_the_planner_setting_and_keeps_nothing_after_it(a
                 assert db.session.scalar(text("SELECT current_setting('enable_seqscan')")) == "on"
     finally:
         event.remove(db.engine, "before_cursor_execute", seen)
+
+
+def test_a_search_pages_entries_are_kept_together_under_their_snippets(client, cases):
+    """A page of search results is rendered once and kept as one piece under every entry's fields and its snippet:
+    the same search asked again renders nothing, another search shows its own marks (never the kept piece of
+    another), and a case edited anywhere gives a new piece with its new text."""
+    from sqlalchemy import update
+
+    from catalogue.cases.models import Case
+    from network.core import caching
+    from network.core.db import db
+
+    caching._fragments.clear()
+    first = client.get("/cases?q=extradited").get_data(as_text=True)
+    assert "<mark>extradited</mark>" in first and "&lt;quickly&gt;" in first
+    pieces = [key for key in caching._fragments if key[1] == "case_results"]
+    assert len(pieces) == 1  # one piece for the page's entries, not one per entry
+    assert any("<mark>extradited</mark>" in str(part) for entry in pieces[0][2:] for part in entry)
+    kept = len(caching._fragments)
+    assert client.get("/cases?q=extradited").get_data(as_text=True) == first
+    assert len(caching._fragments) == kept
+    other = client.get("/cases?q=fugitive").get_data(as_text=True)
+    assert "<mark>fugitive</mark>" in other and "<mark>extradited</mark>" not in other
+    db.session.execute(update(Case).where(Case.reference == "C-EXT")
+                       .values(summary="The requested State extradited the fugitive at once."))
+    db.session.commit()
+    edited = client.get("/cases?q=extradited").get_data(as_text=True)
+    assert "</mark> at once." in edited and "&lt;quickly&gt;" not in edited
+
+
+def test_the_listing_reads_plain_rows_with_pending_changes_and_kept_compiled_statements(app, cases):
+    """The listing's statements run on the session's connection (no ORM layers): what the session holds unflushed is
+    flushed first, as the session's own execute would, and a statement kept per process finds its compiled form by
+    identity (network.core.db.kept_options)."""
+    from sqlalchemy import select
+
+    from catalogue.cases import queries
+    from catalogue.cases.models import Case
+    from network.core.db import db, kept_options
+
+    case = db.session.scalar(select(Case).where(Case.reference == "C-MLA"))
+    case.title = "Aardvark letter rogatory"  # not flushed
+    page = queries.search_cases(None, {}, "title", listing=True)
+    assert isinstance(page.cases[0], queries.ListedCase) and page.cases[0].title == "Aardvark letter rogatory"
+    assert page.total == 3 and page.facets["cooperation_form"]["mla"] == 2  # C-EXT and C-MLA; C-MEM is members-only
+    kept = (queries._kept_facet_statement(False, queries._frozen(queries.Filters({}))),
+            queries._kept_listing_page(False, queries._frozen(queries.Filters({})), "title", 20, 0, True))
+    assert all(kept_options(statement)["compiled_cache"]._entries for statement in kept)
+    found = queries.search_cases(None, {"q": ["extradition"]}, "relevance", listing=True)
+    assert {c.reference for c in found.cases} == {"C-EXT", "C-JIT"} and set(found.snippets) == {c.id for c in found.cases}
+    assert kept_options(queries._load_statement(True, True))["compiled_cache"]._entries
+    db.session.rollback()

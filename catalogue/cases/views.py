@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import math
+from collections.abc import Mapping
 from urllib.parse import urlencode
 
 import pycountry
@@ -94,11 +95,16 @@ def result_key(case: Case) -> tuple:
             tuple(case.crime_types or ()), case.summary)
 
 
-def results_key(cases: list) -> tuple | None:
+def results_key(cases: list, snippets: Mapping[int, str] | None = None) -> tuple | None:
     """The key of a page's entries kept together (`case_results` in catalogue/list.html): every entry's result_key,
-    one fragment rather than one per entry (each asked for in the template costs more than the entry's own key);
-    None when the page has no entry."""
-    return ("case_results", *map(result_key, cases)) if cases else None
+    followed by its search snippet for a text query (`snippets`: case id -> snippet; an entry without one shows its
+    summary), one fragment rather than one per entry (each asked for in the template costs more than the entry's own
+    key); None when the page has no entry."""
+    if not cases:
+        return None
+    if snippets is None:
+        return ("case_results", *map(result_key, cases))
+    return ("case_results", *((*result_key(case), snippets.get(case.id)) for case in cases))
 
 
 def filters_key(facets: dict, filters: queries.Filters, sort: str, exact: bool = True) -> tuple:
@@ -211,7 +217,7 @@ def listing():
         csv_url=_listing_url("catalogue.export_csv", drop=("page",)),
         jsonl_url=_listing_url("catalogue.export_jsonl", drop=("page",)),
         region_codes=REGION_CODES, state_options=state_options, facets_exact=result.facets_exact,
-        total_exact=result.total_exact, results_key=None if result.snippets else results_key(result.cases),
+        total_exact=result.total_exact, results_key=results_key(result.cases, result.snippets or None),
     )
 
 
