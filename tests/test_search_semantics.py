@@ -393,3 +393,26 @@ def test_a_rare_concept_outweighs_a_common_one_after_a_reindex(app, case):
     result = app.test_cli_runner().invoke(args=["search", "reindex", "--kind", "cases"])
     assert result.exit_code == 0, result.output
     assert found("orchard zeppelin")[0] == "C-RARE"
+
+
+def test_the_account_holder_is_one_concept_in_the_six_languages(case):
+    case("C-EN", title="Notification of the account holder under the requested State's law", summary="-")
+    case("C-RU", language="ru", title="Уведомление владельца счета о запросе", summary="-")
+    case("C-BANK", title="Bank records of a fugitive's company", summary="Records were sent.")
+    for query in ("titular de la cuenta", "titulaire du compte", "account holders", "صاحب الحساب", "账户持有人"):
+        assert set(found(query)) == {"C-EN", "C-RU"}, query
+
+
+def test_serving_a_sentence_and_a_penalty_meet_across_languages(case):
+    case("C-EN", title="Prisoner transferred home to serve his sentence", summary="-")
+    case("C-AR", language="ar", title="نقل محكوم عليه: تنفيذ بقية العقوبة في بلده", summary="-")
+    case("C-BANK", title="Bank records of a fugitive's company", summary="Records were sent.")
+    for query in ("cumplir la condena", "لقضاء العقوبة", "отбывание наказания", "服刑"):
+        assert set(found(query)) == {"C-EN", "C-AR"}, query
+    assert set(found("peine")) == {"C-EN", "C-AR"}  # the penalty's own word finds a sentence in any language
+
+
+def test_surrender_is_extradition(case):
+    case("C-ES", language="es", title="Extradición de un ciudadano a Colombia", summary="-")
+    case("C-BANK", title="Bank records of a fugitive's company", summary="Records were sent.")
+    assert found("surrendered") == found("surrender") == ["C-ES"]
