@@ -184,11 +184,37 @@ def _sqlalchemy_url(url: str) -> str:
     return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
 
 
+def _run_migration(connection, filename: str) -> None:
+    """A migration's upgrade() on `connection` (its module loaded from migrations/versions, Alembic's `op` stood in
+    for by the connection)."""
+    import importlib.util
+
+    import sqlalchemy as sa
+
+    spec = importlib.util.spec_from_file_location("bench_migration", ROOT / "migrations" / "versions" / filename)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    class Op:
+        @staticmethod
+        def get_bind():
+            return connection
+
+        @staticmethod
+        def execute(statement: str) -> None:
+            connection.execute(sa.text(statement))
+
+    module.op = Op()
+    module.upgrade()
+
+
 @contextmanager
-def postgres_backend(url: str, ranking: str = "rum") \
+def postgres_backend(url: str, ranking: str = "rum", keep: bool = False) \
         -> Iterator[tuple[SearchBackend, Callable[[], None], Callable[[], int]]]:
     """A database of its own (dropped at the end) holding only the search tables; with `ranking` "rum", the RUM
-    index and table settings migration 5e4c0b0a1d12 gives a server that offers the rum extension."""
+    index and table settings migration 5e4c0b0a1d12 gives a server that offers the rum extension. With `keep`
+    (--pg-keep), the database is left in place at the end, and one left by an earlier run is used again as it is
+    (the backend's `bench_reused` is then True: the caller does not reindex it)."""
     import sqlalchemy as sa
     from sqlalchemy.orm import Session
 
@@ -199,16 +225,33 @@ def postgres_backend(url: str, ranking: str = "rum") \
     name = target.database
     admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
     quoted = admin.dialect.identifier_preparer.quote(name)
-    with admin.connect() as connection:
-        connection.execute(sa.text(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
-        connection.execute(sa.text(f"CREATE DATABASE {quoted}"))
+    reused = False
+    if keep:
+        with admin.connect() as connection:
+            if connection.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}):
+                with sa.create_engine(target).connect() as kept:
+                    reused = bool(kept.scalar(sa.text("SELECT to_regclass('case_search') IS NOT NULL")))
+    if not reused:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
+            connection.execute(sa.text(f"CREATE DATABASE {quoted}"))
     engine = sa.create_engine(target)
     try:
+        if reused:
+            with Session(engine) as session:
+                backend = PostgresBackend(lambda: session)
+                backend.bench_reused = True
+                yield backend, lambda: session.commit(), lambda: int(session.scalar(sa.text(
+                    "SELECT pg_total_relation_size('case_search') + pg_total_relation_size('search_words')")))
+                session.rollback()
+            return
         CaseSearch.__table__.create(engine)
         SearchWord.__table__.create(engine)
         with engine.begin() as connection:  # as migration 5e4c0b0a1d15 does (PostgreSQL only: not in the models)
             connection.execute(sa.text("CREATE INDEX ix_case_search_filed_on ON case_search "
                                        "(filed_on DESC NULLS LAST, case_id DESC)"))
+        with engine.begin() as connection:  # the weight tiers, as migration 5e4c0b0a1d1a makes them (its upgrade)
+            _run_migration(connection, "5e4c0b0a1d1a_search_rank_tiers.py")
         if ranking == "rum":  # as the migration does (its statements, not imported: a migration is frozen)
             with engine.begin() as connection:
                 connection.execute(sa.text("CREATE EXTENSION IF NOT EXISTS rum"))
@@ -233,8 +276,9 @@ def postgres_backend(url: str, ranking: str = "rum") \
             session.rollback()
     finally:
         engine.dispose()
-        with admin.connect() as connection:
-            connection.execute(sa.text(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
+        if not keep:
+            with admin.connect() as connection:
+                connection.execute(sa.text(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
         admin.dispose()
 
 
@@ -248,19 +292,23 @@ def tantivy_backend() -> Iterator[tuple[object, Callable[[], None], Callable[[],
         yield TantivyReference(path), lambda: None, lambda: folder_bytes(path)
 
 
-def measure(backend_name: str, size: int, queries: int, seed: int, pg_url: str, pg_ranking: str = "rum") -> dict:
+def measure(backend_name: str, size: int, queries: int, seed: int, pg_url: str, pg_ranking: str = "rum",
+            pg_keep: bool = False) -> dict:
     """One backend at one size: reindex, an update batch, the query mix, memory."""
     baseline = max_rss_mb()
     mix = query_mix(queries, size, seed)
-    contexts = {"whoosh": whoosh_backend, "postgres": lambda: postgres_backend(pg_url, pg_ranking),
+    contexts = {"whoosh": whoosh_backend, "postgres": lambda: postgres_backend(pg_url, pg_ranking, pg_keep),
                 "tantivy": tantivy_backend}
     context = contexts[backend_name]()
     with context as (backend, commit, index_bytes):
         documents = TimedDocuments(synthetic_catalogue(size, seed))
         start = time.perf_counter()
-        indexed = backend.rebuild(documents)
-        commit()
-        reindex = time.perf_counter() - start - documents.seconds
+        if getattr(backend, "bench_reused", False):  # --pg-keep: indexed by an earlier run (reindex not measured)
+            indexed, reindex = size, 0.0
+        else:
+            indexed = backend.rebuild(documents)
+            commit()
+            reindex = time.perf_counter() - start - documents.seconds
         after_index = max_rss_mb()
 
         changed = TimedDocuments(synthetic_document(n, seed + 1) for n in range(1, min(size, UPDATE_BATCH) + 1))
@@ -314,6 +362,7 @@ def measure(backend_name: str, size: int, queries: int, seed: int, pg_url: str, 
         "load_average_after": [round(x, 2) for x in os.getloadavg()],  # the machine may be shared: say how busy
         "index": {"documents": indexed, "reindex_seconds": round(reindex, 3),
                   "docs_per_second": round(indexed / reindex, 1) if reindex else None,
+                  **({"reused": True} if getattr(backend, "bench_reused", False) else {}),
                   "generation_seconds_excluded": round(documents.seconds, 2),
                   f"update_{UPDATE_BATCH}_seconds": round(update, 3), "index_mb": round(stored / 2 ** 20, 1),
                   "index_bytes": stored},
@@ -353,7 +402,8 @@ def environment(pg_url: str, backends: list[str]) -> dict:
 
 def in_subprocess(backend: str, size: int, args: argparse.Namespace) -> dict:
     command = [sys.executable, __file__, "--worker", f"{backend}:{size}", "--queries", str(args.queries),
-               "--seed", str(args.seed), "--pg-url", args.pg_url, "--pg-ranking", args.pg_ranking]
+               "--seed", str(args.seed), "--pg-url", args.pg_url, "--pg-ranking", args.pg_ranking,
+               *(["--pg-keep"] if args.pg_keep else [])]
     done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603 (our own script)
     if done.returncode != 0:
         return {"backend": backend, "size": size, "error": (done.stderr or done.stdout).strip()[-2000:]}
@@ -514,7 +564,7 @@ def print_table(results: list[dict], verdicts: list[dict]) -> None:
             continue
         i, q, m = r["index"], r["queries"], r["memory"]
         kinds = q["by_kind"]
-        print(f"{r['backend']:<9}{r['size']:>8}{i['reindex_seconds']:>11.2f}{i['docs_per_second']:>9.0f}"
+        print(f"{r['backend']:<9}{r['size']:>8}{i['reindex_seconds']:>11.2f}{i['docs_per_second'] or 0:>9.0f}"
               f"{i[f'update_{UPDATE_BATCH}_seconds']:>10.2f}{i['index_mb']:>10.1f}{q['p50_ms']:>9.1f}"
               f"{q['p95_ms']:>9.1f}{q['p99_ms']:>9.1f}{kinds['text']['p95_ms']:>10.1f}"
               f"{kinds['facet']['p95_ms']:>10.1f}{kinds['combined']['p95_ms']:>10.1f}{m['rss_peak_mb']:>9.0f}"
@@ -538,6 +588,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg-ranking", choices=PG_RANKINGS, default="rum",
                         help="PostgreSQL: rank candidates from the RUM index (the rum extension must be installed) "
                              "or through the GIN path (as without the extension)")
+    parser.add_argument("--pg-keep", action="store_true",
+                        help="PostgreSQL: keep the database at the end, and use one kept by an earlier run as it "
+                             "is (not reindexed: its reindex figures are then 0)")
     parser.add_argument("--runs", help="explicit backend:size pairs instead of sizes x backends, e.g. "
                                        "whoosh:1000,whoosh:10000,postgres:100000")
     parser.add_argument("--output", help="JSON file (default benchmarks/results/search-<date>.json)")
@@ -546,7 +599,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.worker:
         backend, size = args.worker.split(":")
-        print(json.dumps(measure(backend, int(size), args.queries, args.seed, args.pg_url, args.pg_ranking)))
+        print(json.dumps(measure(backend, int(size), args.queries, args.seed, args.pg_url, args.pg_ranking,
+                                 args.pg_keep)))
         return 0
 
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]

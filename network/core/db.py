@@ -34,12 +34,18 @@ db = SQLAlchemy(model_class=Base)
 # Indexes a migration creates only where the server offers them (the rum extension, migration 5e4c0b0a1d12; an
 # index in NULLS LAST order, 5e4c0b0a1d15, which SQLite refuses): not in the models, so comparing the models with a
 # database (autogenerate, tests/test_hardening.py) leaves them out.
-OPTIONAL_INDEXES = frozenset({"ix_case_search_rank_rum", "ix_case_search_filed_on"})
+OPTIONAL_INDEXES = frozenset({"ix_case_search_rank_rum", "ix_case_search_filed_on",
+                              # PostgreSQL's ranking tiers (migration 5e4c0b0a1d1a, postgres_backend._tier_top)
+                              "ix_case_search_rank_title", "ix_case_search_rank_tier"})
+# Tables of PostgreSQL's search alone, written by its triggers and read by raw SQL (no model on SQLite)
+OPTIONAL_TABLES = frozenset({"search_lexeme_bounds"})
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ARG001 (Alembic's hook signature)
-    """Alembic's filter: every object but an optional index found in the database."""
-    return not (type_ == "index" and reflected and compare_to is None and name in OPTIONAL_INDEXES)
+    """Alembic's filter: every object but an optional index or table found in the database."""
+    if not (reflected and compare_to is None):
+        return True
+    return not ((type_ == "index" and name in OPTIONAL_INDEXES) or (type_ == "table" and name in OPTIONAL_TABLES))
 
 
 migrate = Migrate(compare_type=True, render_as_batch=True, include_object=include_object)

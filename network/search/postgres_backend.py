@@ -168,6 +168,32 @@ RUM_MIN_SHARE = 0.2
 # holding a rare concept are scored in full (about 20-40 us each) when the others cannot reach the page.
 MAX_SCORE_ROWS = 4000
 MAX_SCORE_MARGIN = 1e-5  # ts_rank is a float4: a bound in double precision beaten by this much more
+# Weight tiers (PostgresBackend._tier_top; migration 5e4c0b0a1d1a): GIN indexes on the ranking vector's title lexemes
+# (weight A) and on its title and keyword lexemes (A and B), and BOUNDS_TABLE, each lexeme's largest ts_rank alone in
+# all but the title of any ranking vector (bound_below_a) and in its summary and synonyms (bound: weights C, D), kept
+# by triggers. A match holding none of the query's words in its tier scores at most what their bounds add up to; the
+# matches of the tier (a few percent of a common word's) are scored in full, up to TIER_ROWS of them: the title's
+# first, the wider tier when that is not enough. (name, index, the tier's weights, the bound of the rest)
+TIERS = (("title", "ix_case_search_rank_title", "{a}", "bound_below_a"),
+         ("title and keywords", "ix_case_search_rank_tier", "{a,b}", "bound"))
+BOUNDS_TABLE = "search_lexeme_bounds"
+TIER_ROWS = 4000
+# A tier row is fetched, decompressed and scored in full (about 25-35 us under load), where the RUM index reads a
+# posting's rank (about 1.5 us) and the GIN path's ts_rank reads a row's vector: the tiers are read when they are
+# expected to hold fewer rows than the text matches RUM would rank over TIER_COST, or half the matches the GIN path
+# would rank ("blanchiment": 1,018 title holders of 1,648 matches, 57 ms by RUM against 80 by the tier).
+TIER_COST = 15
+BOUND_WEIGHTS = (0.1, 0.2, 0.4, 1.0)  # the weights the bounds were computed with (the migration's)
+HAS_TIERS = text("SELECT to_regclass(:title) IS NOT NULL AND to_regclass(:tier) IS NOT NULL "
+                 "AND to_regclass(:table) IS NOT NULL")
+LEXEME_BOUNDS = text("SELECT lexeme, bound_below_a, bound FROM search_lexeme_bounds "
+                     "WHERE lexeme = ANY(CAST(:lexemes AS text[]))")
+_TIERS: dict[str, bool] = {}  # database URL -> whether the tiers' indexes and BOUNDS_TABLE exist there
+EMPTY_BOUNDS = text("DELETE FROM search_lexeme_bounds")
+# The lexeme statistics ANALYZE keeps for an expression index (how many rows a tier holds: TIER_ROWS)
+TIER_STATS = text("SELECT CAST(CAST(s.most_common_elems AS text) AS text[]), s.most_common_elem_freqs, c.reltuples "
+                  "FROM pg_stats s JOIN pg_class c ON c.oid = to_regclass('case_search') "
+                  "WHERE s.schemaname = current_schema() AND s.tablename = :index")
 _PI2_6 = math.pi ** 2 / 6
 
 
@@ -203,6 +229,41 @@ def _has_prefix(node) -> bool:
     if isinstance(node, (ql.And, ql.Or)):
         return any(_has_prefix(item) for item in node.items)
     return False
+
+
+def _additive(node) -> bool:
+    """Whether a concept's rank tsquery (compile(ranking=True)) is ranked by calc_rank_or over plain lexemes: its
+    score is then the sum of its lexemes' ranks (_tier_split). A phrase or an AND alone is ranked by calc_rank_and; a
+    prefix matches lexemes the bounds cannot name."""
+    if isinstance(node, ql.Term):
+        return not node.prefix
+    if isinstance(node, ql.Synonym):
+        return True
+    if isinstance(node, ql.Or):
+        items = ql.without_redundant_phrase(node, True)
+        if len(items) == 1:
+            return _additive(items[0])
+        return all(isinstance(item, (ql.Phrase, ql.Synonym)) or (isinstance(item, ql.Term) and not item.prefix)
+                   for item in items)
+    return False
+
+
+def _implies_match(node) -> bool:
+    """Whether a row whose ranking vector holds a lexeme of the query's rank holds a match of the query: any-word
+    queries of terms and synonym groups (rank_document's lexemes are among document's; a phrase's words are not the
+    phrase, and NOT or a required word may refuse the row)."""
+    if isinstance(node, ql.Term):
+        return not node.prefix
+    if isinstance(node, ql.Synonym):
+        return True
+    if isinstance(node, ql.Or):
+        return all(_implies_match(item) for item in ql.without_redundant_phrase(node, True))
+    return False
+
+
+def _unquoted(item: str) -> str:
+    """A lexeme as _rank_items gives it (tsquery output: quotes doubled, backslashes escaped) as the lexeme itself."""
+    return re.sub(r"\\(.)", r"\1", item.replace("''", "'"))
 
 
 def _implied_groups(node) -> set[str]:
@@ -508,6 +569,7 @@ class PostgresIndex(SearchBackend):
         n = 0
         with self.writer() as writer:
             self.session.execute(delete(self.table))
+            self._emptied()
             batch: list = []
             for doc in docs:
                 batch.append(doc)
@@ -523,6 +585,9 @@ class PostgresIndex(SearchBackend):
 
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(self.table)) or 0
+
+    def _emptied(self) -> None:
+        """Called by rebuild within its savepoint, once the table is emptied and before the rows are written."""
 
 
 class PostgresBackend(PostgresIndex):
@@ -556,6 +621,12 @@ class PostgresBackend(PostgresIndex):
         _STATS.clear()
         _ROWS.clear()
         return n
+
+    def _emptied(self) -> None:
+        """The lexemes' bounds start again from the rows the rebuild writes (the triggers raise them): exact maxima
+        rather than what deleted rows once held. In the rebuild's savepoint, so a failed rebuild keeps them."""
+        if self.has_tiers():
+            self.session.execute(EMPTY_BOUNDS)
 
     def _drop_rum_index_or_give_up(self) -> bool:
         """Drop the RUM index in a savepoint (kept as self._dropped) within EXCLUSIVE_LOCK_TIMEOUT; False, with
@@ -1052,6 +1123,10 @@ class PostgresBackend(PostgresIndex):
             bounded = self._max_score_top(matches, limit)
             if bounded is not None:
                 return bounded
+        if ranking is not None and limit is not None and matches.total > max(FULLY_RANKED, 5 * limit):
+            tiered = self._tier_top(matches, limit)
+            if tiered is not None:
+                return tiered
         if ranking is not None and limit is not None and self._rum_pays(matches, limit):
             return self._rum_top(matches, where, limit, list(by_date))
         two_phase = ranking is not None and limit is not None and matches.total > max(FULLY_RANKED, 5 * limit)
@@ -1207,6 +1282,131 @@ class PostgresBackend(PostgresIndex):
         return (select(candidates.c.case_id)
                 .order_by(full.desc(), candidates.c.filed_on.desc().nulls_last(), candidates.c.case_id.desc())
                 .limit(limit))
+
+    def has_tiers(self) -> bool:
+        """Whether this database has the weight tiers (TIERS' indexes, BOUNDS_TABLE: migration 5e4c0b0a1d1a). Looked
+        up once per database and process."""
+        key = self._url()
+        if key not in _TIERS:
+            _TIERS[key] = bool(self.session.scalar(HAS_TIERS, {"title": TIERS[0][1], "tier": TIERS[1][1],
+                                                               "table": BOUNDS_TABLE}))
+        return _TIERS[key]
+
+    def _tier_rows(self, index: str, concepts: Iterable[Iterable[str]]) -> float:
+        """The rows of a tier holding any lexeme of `concepts`, from the statistics of its index: a concept's share
+        is its most common lexeme's (the alternatives of one word go together), concepts as if independent (a lexeme
+        not listed: half the smallest share listed); infinite without statistics (never analysed)."""
+        key = (self._url(), index)
+        entry = _STATS.get(key)
+        if entry is None or time.monotonic() - entry[0] > STATS_SECONDS:
+            row = self.session.execute(TIER_STATS, {"index": index}).first()
+            shares, floor, rows = {}, 0.0, 0.0
+            if row is not None and row[0] and row[1]:
+                elems, freqs = list(row[0]), list(row[1])
+                shares = dict(zip(elems, freqs[:len(elems)], strict=True))
+                floor = freqs[len(elems)] if len(freqs) > len(elems) else min(shares.values())
+                rows = float(row[2] or 0)
+            entry = _STATS[key] = (time.monotonic(), shares, floor, rows)
+        _read, shares, floor, rows = entry
+        if not shares:
+            return math.inf
+        missing = 1.0
+        for lexemes in concepts:
+            missing *= 1.0 - max((shares.get(lexeme, floor / 2) for lexeme in lexemes), default=0.0)
+        return rows * (1.0 - missing)
+
+    def _tier_split(self, query: ql.Query) -> tuple[str, list[tuple[float, list[str]]], float, bool] | None:
+        """For _tier_top: (the tsquery text of every lexeme the query's rank holds, any one of them; each concept's
+        (weight times its scale over its items, its lexemes); SYNONYM_RANK times the groups' weights; whether the
+        closeness factor applies), or None when a concept's score is not the sum of its lexemes' ranks: a prefix (a
+        term per lexeme it matches), a phrase or an AND alone (calc_rank_and), or weights other than the bounds'."""
+        if RANK_WEIGHTS != BOUND_WEIGHTS:
+            return None
+        compiled = [(node, c) for node, c in ((node, self.compile(node, ranking=True)) for node in query.concepts)
+                    if c is not None]
+        if not compiled or not all(_additive(node) for node, _c in compiled):
+            return None
+        nodes = [node for node, _c in compiled]
+        groups = _synonyms_of(query)
+        found = self.concept_weights(nodes, groups)
+        weights, group_weights = found if found is not None else ([1.0] * len(nodes), [1.0] * len(groups))
+        concepts, every = [], {}
+        for node, weight in zip(nodes, weights, strict=True):
+            items = self._rank_items(node)
+            lexemes = [_unquoted(item) for item in items if item != NOTHING]
+            # ts_rank (calc_rank_or) averages over the tsquery's distinct items, the score multiplies by _rank_scale
+            concepts.append((weight * self._rank_scale(node) / max(1, len(items)), lexemes))
+            every.update(dict.fromkeys(lexemes))
+        if not every:
+            return None
+        synonyms = SYNONYM_RANK * sum(group_weights) if groups and SYNONYM_RANK else 0.0
+        return " | ".join(_quoted(lexeme) for lexeme in every), concepts, synonyms, bool(query.pairs)
+
+    def _tier_top(self, matches: Matches, limit: int) -> list[int] | None:
+        """The page by the full score, exactly, from the matches of a weight tier: those holding one of the query's
+        lexemes in their title (or, when that is not enough, in their title or keywords), selected in the tier's
+        index (the reader's scope and the filters checked on their rows; the query itself too unless holding a rank
+        lexeme implies it), at most TIER_ROWS (the index's statistics say beforehand when a tier holds more), scored
+        in full and ordered as the full ranking orders. When the last of the first `limit` scores more than any other
+        match can, the page is the one ranking every match gives, ties included. Any other match holds the query's
+        lexemes only below the tier's weights: each concept scores at most its weight times the sum of its lexemes'
+        BOUNDS_TABLE bounds there, plus every synonym group, the coordination factor at most 1, the closeness factor
+        at most 1 + PROXIMITY. Otherwise None (the caller ranks as before). Why: the RUM index ranks every posting of
+        a common word before the first row ("central authority draft": 90,000 rows, 130-290 ms), where the cases
+        holding it in a title or keywords are a few thousand."""
+        if not self.has_tiers():
+            return None
+        split = _kept(("tiers", matches.query, self._weights_key(matches.query)),
+                      lambda: self._tier_split(matches.query))
+        if split is None:
+            return None
+        tier_query, concepts, synonyms, pairs = split
+        lexemes = sorted({lexeme for _w, held in concepts for lexeme in held})
+        session = self.session
+        found = {lexeme: (below_a, low) for lexeme, below_a, low in session.execute(LEXEME_BOUNDS, {"lexemes": lexemes})}
+        # a lexeme without positions ranks as one of weight D (ts_filter leaves it out of every vector)
+        floor = RANK_WEIGHTS[0] / 1.64493406685
+        budget = self._tier_budget(matches, limit)
+        for level, (_name, index, weights, _column) in enumerate(TIERS):
+            if self._tier_rows(index, [held for _w, held in concepts]) > budget:
+                continue
+            bound = sum(weight * sum(max(found.get(lexeme, (0.0, 0.0))[level], floor) for lexeme in held)
+                        for weight, held in concepts)
+            bound = (bound + synonyms) * ((1 + PROXIMITY) if pairs else 1.0)
+            statement = _kept(("tier top", level, *self._matches_key(matches), self._weights_key(matches.query)),
+                              lambda: self._tier_statement(matches, weights, tier_query))  # noqa: B023 (called now)
+            with self._through_index(True):
+                rows = session.execute(statement, {"tier_limit": limit}).all()
+            if len(rows) == limit and rows[0][2] <= TIER_ROWS \
+                    and (rows[-1][1] or 0.0) > bound * (1 + MAX_SCORE_MARGIN):
+                return [case_id for case_id, _score, _n in rows]
+        return None
+
+    def _tier_budget(self, matches: Matches, limit: int) -> float:
+        """The most rows a tier may be expected to hold to be read (TIER_COST): fewer than what the other paths would
+        rank, every posting of the text (RUM) or every match (the GIN path), and at most TIER_ROWS."""
+        if self._rum_pays(matches, limit):
+            return min(TIER_ROWS, (self._text_matches(matches.query) or matches.total) / TIER_COST)
+        return min(TIER_ROWS, matches.total / 2)
+
+    def _tier_statement(self, matches: Matches, weights: str, tier_query: str):
+        """_tier_top's statement for the tier of `weights`: its matches (at most TIER_ROWS + 1), each scored in full,
+        the first `tier_limit` in the full ranking's order, with how many were scored."""
+        _where, tsquery = matches.handle
+        years = {kind: matches.filters.get(kind) for kind in ("year_from", "year_to") if matches.filters.get(kind)}
+        # the index's expression (constants of TIERS), then the reader's scope and the filters on its rows
+        tier = literal_column(f"ts_filter(case_search.rank_document, '{weights}')", TSVECTOR) \
+            .op("@@")(cast(literal(tier_query, String), TSQUERY))
+        conditions = [self.scope(matches.viewer), *self.filter_conditions(matches.filters, indexed=False),
+                      *self.filter_conditions(years)]
+        if not _implies_match(matches.query.root):  # (the TOASTed document only on rows the rest keeps)
+            conditions = [case((and_(true(), *conditions), CaseSearch.document.op("@@")(tsquery)), else_=false())]
+        rows = (select(CaseSearch.case_id, CaseSearch.filed_on, _in_memory(CaseSearch.rank_document).label("vector"))
+                .where(tier, *conditions).limit(TIER_ROWS + 1).offset(0).subquery())
+        score = self.rank_expression(matches.query, rows.c.vector).label("score")
+        return (select(rows.c.case_id, score, func.count().over())
+                .order_by(score.desc(), rows.c.filed_on.desc().nulls_last(), rows.c.case_id.desc())
+                .limit(bindparam("tier_limit", type_=Integer)))
 
     def _max_score_split(self, query: ql.Query) -> tuple[list, list, float] | None:
         """For _max_score_top: (the compiled rank tsqueries of the rare concepts, their nodes, the upper bound of the
