@@ -2,11 +2,29 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
+
+import pytest
 
 from tests.fuzz.support import FIGURES
 
 LAST_RUN = Path(__file__).parent / "last-run.json"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _index_segments_named_at_random():
+    """Hypothesis seeds Python's `random` alike before every example (a run can be replayed), and Whoosh names each
+    new segment of an index from it: a later example's segment took an earlier one's name, its commit failed on the
+    files already there, and the index's write lock was never released, so every later write to that index waited
+    its 5 s timeout and gave up (15 s of the forms' run, and a stale directory index). Whoosh draws its names from
+    the system's generator here, as from an unseeded one in production; the examples stay as replayable as before."""
+    import whoosh.util
+
+    seeded = whoosh.util.random
+    whoosh.util.random = random.SystemRandom()
+    yield
+    whoosh.util.random = seeded
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

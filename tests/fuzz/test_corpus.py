@@ -1,6 +1,9 @@
 """The corpus of hostile strings: every class the suite promises is there, and every line of every file reads."""
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from tests.fuzz.support import classes, corpus, invalid_bytes, load
 
 PROMISED = {"header-injection", "control", "bidi", "zero-width", "separators", "scripts", "url-schemes", "formula",
@@ -31,3 +34,21 @@ def test_the_classes_hold_what_their_names_say():
             continue
         raise AssertionError(f"{raw!r} in invalid-utf8.txt is valid UTF-8")
     assert len(corpus()) > 150
+
+
+def test_every_example_writes_a_search_index_anew(tmp_path):
+    """Examples that each write to a Whoosh index all commit (conftest: Hypothesis seeds `random` alike before each
+    example, and a segment named from it took an earlier segment's name)."""
+    from whoosh import fields, index
+
+    search_index = index.create_in(str(tmp_path), fields.Schema(text=fields.TEXT(stored=True)))
+    written = []
+
+    @given(number=st.integers())
+    def one(number):
+        with search_index.writer(timeout=0) as writer:
+            writer.add_document(text=f"example {number}")
+        written.append(number)
+
+    one()
+    assert len(written) >= 2 and search_index.doc_count() == len(written)
