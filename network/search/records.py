@@ -239,7 +239,7 @@ class WhooshRecordIndex(wb.WhooshBackend):
         except BaseException:
             writer.cancel()
             raise
-        writer.commit()
+        wb.commit_or_release(writer)
 
     def rebuild(self, docs: Iterable[RecordDocument], progress: Callable[[int], None] | None = None) -> int:
         writer = self._open().writer(timeout=self.writer_timeout, limitmb=wb.WRITER_LIMIT_MB)
@@ -253,7 +253,7 @@ class WhooshRecordIndex(wb.WhooshBackend):
         except BaseException:
             writer.cancel()
             raise
-        writer.commit(mergetype=CLEAR)
+        wb.commit_or_release(writer, mergetype=CLEAR)
         return n
 
     @staticmethod

@@ -14,7 +14,7 @@ import time
 import weakref
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from whoosh import query as wq
@@ -114,6 +114,22 @@ def make_schema() -> Schema:
         fields[text_field(group, "stem")] = TEXT(analyzer=PRE_ANALYSED, phrase=True)
         fields[text_field(group, "raw")] = TEXT(analyzer=ANALYZERS["raw"], phrase=True)
     return Schema(**fields)
+
+
+def commit_or_release(writer, **options) -> None:
+    """writer.commit(**options); when the commit fails (a full disk, a segment name already taken), the writer is
+    cancelled or at least its lock released before the error goes on: otherwise the process would keep the index's
+    write lock, and every later write would wait its timeout and give up until a restart."""
+    try:
+        writer.commit(**options)
+    except BaseException:
+        try:
+            writer.cancel()
+        except Exception:  # noqa: BLE001 (the commit's error is the one to raise)
+            if getattr(writer, "writelock", None) is not None:
+                with suppress(Exception):
+                    writer.writelock.release()
+        raise
 
 
 def _fields_of(doc: SearchDocument) -> dict:
@@ -459,7 +475,7 @@ class WhooshBackend(SearchBackend):
         except BaseException:
             writer.cancel()
             raise
-        writer.commit()
+        commit_or_release(writer)
 
     def rebuild(self, docs: Iterable[SearchDocument], progress: Callable[[int], None] | None = None) -> int:
         writer = self._open().writer(timeout=self.writer_timeout, limitmb=WRITER_LIMIT_MB)
@@ -473,7 +489,7 @@ class WhooshBackend(SearchBackend):
         except BaseException:
             writer.cancel()
             raise
-        writer.commit(mergetype=CLEAR)  # the old segments go only now: readers never see a half-built index
+        commit_or_release(writer, mergetype=CLEAR)  # the old segments go only now: readers never see a half-built index
         return n
 
     def count(self) -> int:
