@@ -19,12 +19,17 @@ from network.core.files_at_rest import secure_files_at_rest
 from network.core.ratelimit import configure_ratelimit
 from network.core.security import configure_security
 from network.core.sessions import configure_sessions
+from network.core.templating import NetworkEnvironment
 
 
 class Application(Flask):
     """Flask, telling a plain function from an `async def` one by its code's flag. Flask asks `ensure_sync` of every
     hook, context processor and view on every request (some 20 times a page, each an inspect.iscoroutinefunction
-    of 2 µs; issue 14); what is not a plain function or method (a partial, a callable object) is left to Flask."""
+    of 2 µs; issue 14); what is not a plain function or method (a partial, a callable object) is left to Flask.
+    Its templates are NetworkTemplate (network/core/templating.py: the same rendering, without walking the globals'
+    ChainMap at every render and import)."""
+
+    jinja_environment = NetworkEnvironment
 
     def ensure_sync(self, func):
         code = getattr(func, "__code__", None)

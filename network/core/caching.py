@@ -18,7 +18,8 @@ import threading
 from collections.abc import Callable, Hashable
 from pathlib import Path
 
-from flask import Flask, Response, current_app, has_request_context, request, url_for
+from flask import Flask, Response, current_app, request, url_for
+from flask.globals import _cv_app, _cv_request
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -130,12 +131,15 @@ def template_url_for(endpoint: str, **values: object) -> str:
     builds 50–100 (a link per row, the menus). A URL inside the application depends only on the endpoint, the values
     and the prefix the application is mounted under, all in the key. Not kept: relative endpoints (".index", which
     depend on the request's blueprint), `_external`, `_anchor` and the like, values other than strings, whole
-    numbers and None, and anything in debug mode (where static files' fingerprints change)."""
-    if endpoint[:1] == "." or current_app.debug or not has_request_context():
+    numbers and None, and anything in debug mode (where static files' fingerprints change).
+    The application and the request are read from Flask's context variables, as `current_app` and `request` resolve
+    them (without the proxies: a page calls this 20-100 times; issue 14)."""
+    app_context, request_context = _cv_app.get(None), _cv_request.get(None)
+    if endpoint[:1] == "." or app_context is None or app_context.app.debug or request_context is None:
         return url_for(endpoint, **values)
-    if not all(type(value) in _PLAIN for value in values.values()):  # an object's URL could change with it
+    if values and not all(type(value) in _PLAIN for value in values.values()):  # an object's URL could change with it
         return url_for(endpoint, **values)
-    key = (request.script_root, endpoint, *sorted(values.items()))
+    key = (request_context.request.script_root, endpoint, *sorted(values.items()))
     found = _urls.get(key)
     if found is None:
         found = url_for(endpoint, **values)
