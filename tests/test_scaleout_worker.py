@@ -212,3 +212,23 @@ def test_requests_leave_their_mail_to_the_worker(app, member, mailbox):
     assert [mail.recipient for mail in waiting] == [member.email]
     run_worker(app, once=True)
     assert mailbox.last(member.email) is not None
+
+
+@pytest.mark.persistence
+def test_a_worker_takes_back_its_own_lease_left_by_a_round_the_database_cut_off(app, clock):
+    """A round cut off between the claim and the finish (the database away) leaves this worker's live lease on the
+    job: the same worker, back in its loop and running none of its jobs, takes it again at once; another worker
+    still waits for it to run out."""
+    from network.core.worker import Job, WorkerJob, claim, ensure_rows
+
+    job = Job("cut-off", lambda: "done", every=3600, command="-")
+    ensure_rows([job])
+    assert claim(job, "host-a:1:first", 60)  # ... and the finish never written
+    db.session.remove()
+    assert not claim(job, "host-b:2:other", 60)
+    assert claim(job, "host-a:1:first", 60)
+    row = db.session.get(WorkerJob, "cut-off")
+    assert row.locked_by == "host-a:1:first" and row.locked_until > clock.now
+    clock.advance(seconds=30)
+    db.session.remove()
+    assert not claim(job, "host-b:2:other", 60)

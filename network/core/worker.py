@@ -226,10 +226,13 @@ def ensure_rows(jobs: Iterable[Job]) -> None:
 
 
 def claim(job: Job, holder: str, lease_seconds: float) -> bool:
-    """Take the job's lease if it is due and nobody holds a live lease; commits. True if this worker runs it."""
+    """Take the job's lease if it is due and nobody else holds a live lease; commits. True if this worker runs it.
+    A lease this worker still holds is its own to take again: a worker runs its jobs one at a time in its loop, so
+    between rounds it runs none, and such a lease is left by a round the database cut off after the claim (the
+    finish could not be written); waiting for it to run out would stop the job for WORKER_LEASE seconds."""
     now = utcnow()
     free = (WorkerJob.name == job.name, WorkerJob.next_run_at <= now,
-            or_(WorkerJob.locked_until.is_(None), WorkerJob.locked_until < now))
+            or_(WorkerJob.locked_until.is_(None), WorkerJob.locked_until < now, WorkerJob.locked_by == holder))
     lease = {"locked_by": holder, "locked_until": now + timedelta(seconds=lease_seconds), "last_started_at": now}
     if db.engine.dialect.name == "postgresql":
         row = db.session.scalar(select(WorkerJob).where(*free).with_for_update(skip_locked=True))
