@@ -27,8 +27,11 @@ run: install catalogues
 	@$(FLASK) demo accounts
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
+# Two pytest-xdist workers (one per core of the development machine), whole test files to each: every worker has
+# its own PostgreSQL and Redis databases (tests/conftest.py). TEST_WORKERS=0 runs the tests in this process.
+TEST_WORKERS ?= 2
 test: install catalogues
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The long fuzzing run (tests/fuzz, hypothesis profile "fuzz"): FUZZ_EXAMPLES inputs per form, import and API
 # operation, bursts of 8 threads; prints the figures and writes them to tests/fuzz/last-run.json.

@@ -28,6 +28,14 @@ TEST_PASSWORD = "correct horse battery staple"
 BASE_TIME = datetime(2026, 3, 2, 9, 0, 0)
 
 
+def pytest_configure(config):
+    """Under pytest-xdist (`make test` runs two workers), each worker gets a Redis database of its own, as each gets
+    its own PostgreSQL database (`postgres_url`): one worker's clean-up never deletes the other's counters."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker.startswith("gw") and "TEST_REDIS_URL" not in os.environ:
+        os.environ["TEST_REDIS_URL"] = f"redis://127.0.0.1:6379/{15 - int(worker[2:]) % 8}"
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _hermetic_environment():
     """Settings come from the tests alone, not from NETWORK_* variables of the shell that runs them."""
