@@ -980,10 +980,16 @@ class PostgresBackend(PostgresIndex):
         """lexeme -> share of rows holding it in `column` of case_search, the share below which lexemes are not
         listed, and the rows counted; None without statistics (the table was never analysed)."""
         bind = self.session.get_bind()
-        key = (bind.url.render_as_string(hide_password=True), column)
+        entry = self._element_stats((bind.url.render_as_string(hide_password=True), column), LEXEME_STATS,
+                                    {"column": column})
+        return (entry[1], entry[2], entry[3]) if entry[1] else None
+
+    def _element_stats(self, key: tuple, statement, values: dict) -> tuple[float, dict[str, float], float, float]:
+        """(when read, lexeme -> share of rows, the share below which lexemes are not listed, rows counted) from the
+        most common elements `statement` reads of pg_stats, kept per process for STATS_SECONDS under `key`."""
         entry = _STATS.get(key)
         if entry is None or time.monotonic() - entry[0] > STATS_SECONDS:
-            row = self.session.execute(LEXEME_STATS, {"column": column}).first()
+            row = self.session.execute(statement, values).first()
             shares, floor, rows = {}, 0.0, 0.0
             if row is not None and row[0] and row[1]:
                 elems, freqs = list(row[0]), list(row[1])
@@ -991,7 +997,7 @@ class PostgresBackend(PostgresIndex):
                 floor = freqs[len(elems)] if len(freqs) > len(elems) else min(shares.values())
                 rows = float(row[2] or 0)
             entry = _STATS[key] = (time.monotonic(), shares, floor, rows)
-        return (entry[1], entry[2], entry[3]) if entry[1] else None
+        return entry
 
     def _share(self, node: ql.Node, shares: dict[str, float], floor: float) -> float:
         """An estimate of the share of rows holding a concept: its most common alternative (OR), its rarest part
@@ -1296,18 +1302,7 @@ class PostgresBackend(PostgresIndex):
         """The rows of a tier holding any lexeme of `concepts`, from the statistics of its index: a concept's share
         is its most common lexeme's (the alternatives of one word go together), concepts as if independent (a lexeme
         not listed: half the smallest share listed); infinite without statistics (never analysed)."""
-        key = (self._url(), index)
-        entry = _STATS.get(key)
-        if entry is None or time.monotonic() - entry[0] > STATS_SECONDS:
-            row = self.session.execute(TIER_STATS, {"index": index}).first()
-            shares, floor, rows = {}, 0.0, 0.0
-            if row is not None and row[0] and row[1]:
-                elems, freqs = list(row[0]), list(row[1])
-                shares = dict(zip(elems, freqs[:len(elems)], strict=True))
-                floor = freqs[len(elems)] if len(freqs) > len(elems) else min(shares.values())
-                rows = float(row[2] or 0)
-            entry = _STATS[key] = (time.monotonic(), shares, floor, rows)
-        _read, shares, floor, rows = entry
+        _read, shares, floor, rows = self._element_stats((self._url(), index), TIER_STATS, {"index": index})
         if not shares:
             return math.inf
         missing = 1.0
