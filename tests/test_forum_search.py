@@ -305,3 +305,39 @@ def test_the_forum_box_no_longer_says_interim(app, auth, forum):
         page = html(client.get(url))
         assert "interim" not in page.lower(), url
     assert "1 post found" in html(client.get("/forum/search?q=central"))
+
+
+def test_the_result_rows_are_what_the_visibility_filter_loads_for_every_reader(app, forum):
+    """The page's results are read as plain rows (search.result_posts): for every reader and every post, in the
+    order asked, the same posts as the ORM's visibility filter gives, with every value the results show."""
+    from sqlalchemy import select
+
+    from network.core.db import db
+    from network.forum import access, services
+    from network.forum.models import Post
+    from network.forum.search import ResultPost, result_posts
+
+    hidden = _reply(forum["outsider"], forum["open_topic"], "An offensive remark about prosecutors")
+    former = _reply(forum["member"], forum["open_topic"], "Written by someone who left")
+    with app.test_request_context():
+        services.hide_post(forum["moderator"], hidden, "Personal attack")
+        db.session.commit()
+    former.author_id = None
+    db.session.commit()
+    ids = sorted(db.session.scalars(select(Post.id)), reverse=True)
+    secret = set(db.session.scalars(select(Post.id).where(Post.topic_id == forum["secret"].id)))
+    assert secret
+    for name in ("member", "moderator", "outsider", "insider"):
+        reader = forum[name]
+        loaded = {post.id: post for post in db.session.scalars(
+            access.kept_visible_posts(access.is_platform_moderator(reader)).where(Post.id.in_(ids)),
+            access.page_parameters(reader))}
+        expected = [ResultPost(post.id, post.topic_id, post.created_at, post.hidden, post.body_markdown,
+                               post.topic.title, post.topic.space.name, post.author.name if post.author else None)
+                    for post in (loaded[post_id] for post_id in ids if post_id in loaded)]
+        rows = result_posts(reader, ids)
+        assert rows == expected and all(type(row) is ResultPost for row in rows), name
+        assert (hidden.id in {row.id for row in rows}) == (name in ("moderator", "outsider")), name
+        assert (secret <= {row.id for row in rows}) == (name in ("insider", "moderator")), name
+    assert [row.author_name for row in result_posts(forum["member"], [former.id])] == [None]
+    assert result_posts(forum["member"], []) == []

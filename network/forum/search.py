@@ -10,17 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NamedTuple
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import bindparam, func, inspect, select
-from sqlalchemy.orm import Session, contains_eager, defaultload, joinedload
+from sqlalchemy.orm import Session, joinedload
 
 from network.core.caching import cached_fragment
-from network.core.db import db
+from network.core.db import db, kept_options
 from network.core.markdown import source_digest
-from network.directory.models import Authority
 from network.forum import access
 from network.forum.models import Post, Space, Topic
 from network.members.models import Member
@@ -149,25 +150,30 @@ def reader_scope(member) -> Rule:
 
 # ---------------------------------------------------------------- searching
 
+class ResultPost(NamedTuple):
+    """What a result shows of its post, as a plain row: its topic's title and space's name (from the visibility
+    filter's joins) and its author's name (None for a former member)."""
+
+    id: int
+    topic_id: int
+    created_at: datetime
+    hidden: bool
+    body_markdown: str | None
+    title: str
+    space_name: str
+    author_name: str | None
+
+
 @dataclass(frozen=True)
 class SearchResults:
     """A page of forum search results: post ids best first, the total in the reader's scope, the posts of the page
-    that the visibility filter gives once more (in order), and for each of them its best passage as safe HTML
-    (escaped text, matches in <mark>)."""
+    that the visibility filter gives once more (in order, as ResultPost rows), and for each of them its best passage
+    as safe HTML (escaped text, matches in <mark>)."""
 
     total: int
     post_ids: list[int]
     snippets: dict[int, Markup]
-    posts: list[Post] = field(default_factory=list)
-
-
-# What a result shows of its post: the topic's title, the space's name (both from the visibility filter's joins,
-# no statement more) and the author's name; not the topic's author, the space's group, nor the author's roles and
-# authority's designations (a statement each, loaded for nothing).
-RESULT_ONLY = (contains_eager(Post.topic).lazyload(Topic.author),
-               contains_eager(Post.topic).contains_eager(Topic.space).lazyload(Space.group),
-               defaultload(Post.author).lazyload(Member.roles),
-               defaultload(Post.author).defaultload(Member.authority).lazyload(Authority.designation_rows))
+    posts: list[ResultPost] = field(default_factory=list)
 
 
 PAGE_POSTS = bindparam("forum_result_posts", expanding=True)
@@ -175,12 +181,29 @@ _results: dict[bool, object] = {}
 
 
 def _results_statement(platform_moderator: bool):
-    """The posts of a page of results, read through the visibility filter (kept per process, the values bound)."""
+    """The posts of a page of results as plain rows (ResultPost), read through the visibility filter (kept per
+    process, the values bound)."""
     found = _results.get(platform_moderator)
     if found is None:
-        found = _results[platform_moderator] = (access.kept_visible_posts(platform_moderator)
-                                                .where(Post.id.in_(PAGE_POSTS)).options(*RESULT_ONLY))
+        found = _results[platform_moderator] = (
+            access.kept_visible_posts(platform_moderator)
+            .with_only_columns(Post.id, Post.topic_id, Post.created_at, Post.hidden, Post.body_markdown, Topic.title,
+                               Space.name, Member.name)
+            .outerjoin(Member, Post.author_id == Member.id).where(Post.id.in_(PAGE_POSTS)))
     return found
+
+
+def result_posts(member, post_ids: list[int]) -> list[ResultPost]:
+    """The posts of `post_ids` the member may read, in that order, as plain rows: one statement on the session's
+    connection, without the ORM's loading (anything pending is flushed first, as the session's own execute would)."""
+    if not post_ids:
+        return []
+    statement = _results_statement(access.is_platform_moderator(member))
+    db.session.flush()
+    rows = {row[0]: ResultPost(*row) for row in db.session.connection().execute(
+        statement, {**access.page_parameters(member), PAGE_POSTS.key: list(post_ids)},
+        execution_options=kept_options(statement))}
+    return [rows[post_id] for post_id in post_ids if post_id in rows]
 
 
 def _snippet(markdown: str, root) -> str:
@@ -199,10 +222,7 @@ def search_posts(member, text: str, author_id: int | None = None, page: int = 1,
     filters = {"author": [author_id]} if author_id is not None else {}
     hits = index_of(KIND).search(query, filters, page=(page, per_page), viewer=reader_scope(member),
                                  suggest=False)
-    rows = {post.id: post for post in db.session.scalars(
-        _results_statement(access.is_platform_moderator(member)),
-        {**access.page_parameters(member), PAGE_POSTS.key: list(hits.page_ids)}).unique()} if hits.page_ids else {}
-    posts = [rows[post_id] for post_id in hits.page_ids if post_id in rows]
+    posts = result_posts(member, list(hits.page_ids))
     # A post's best passage for this query depends on its text and the query alone: kept per process under both (the
     # text by its digest), and asked for only once the post is known readable.
     snippets = {post.id: cached_fragment(("forum snippet", text, source_digest(post.body_markdown or "")),
@@ -215,8 +235,8 @@ def box(member, text: str, size: int, page: int = 1) -> Group | None:
     if member is None or not access.can_use_forum(member):
         return None
     found = search_posts(member, text, None, page, size)
-    items = [Item(post.topic.title, url_for("forum.topic", topic_id=post.topic_id, post=post.id) + f"#post-{post.id}",
-                  post.author.name if post.author else "", found.snippets.get(post.id, ""))
+    items = [Item(post.title, url_for("forum.topic", topic_id=post.topic_id, post=post.id) + f"#post-{post.id}",
+                  post.author_name or "", found.snippets.get(post.id, ""))
              for post in found.posts]
     return Group(KIND, str(_l("Forum posts")), found.total, url_for("forum.search", q=text), items)
 
