@@ -46,6 +46,39 @@ def test_the_listing_is_the_filtered_query_read_as_columns(app, directory):  # n
                              is_stale(authority)), query
 
 
+@pytest.mark.persistence
+def test_the_listing_reads_every_entry_as_one_value_that_keeps_any_text(app, directory, authority_factory):  # noqa: F811
+    """The entries come as one JSON text aggregated in SQL (one row, whatever the number of entries): quotes,
+    backslashes, commas, scripts of any language, a flag set, no date, no list and no designation read back as
+    stored, and a change of one character is a new version."""
+    from sqlalchemy import update
+
+    from network.core.db import db
+    from network.directory.models import Authority
+    from network.directory.queries import DirectoryFilters, _every_entry, _listing_statement, read_listing
+
+    odd = authority_factory("EGY", name='Bureau "A\\B", l\'entraide — مكتب 🚀\t[1]', key="EGY-ODD")
+    odd.parent_body, odd.email, odd.available_24_7 = "{\"x\": [1]}", "a,b@example.eg", True
+    odd.languages, odd.channels, odd.last_verified = ["ar", "fr-CA"], [], None
+    db.session.commit()
+    postgresql = db.engine.dialect.name == "postgresql"
+    with app.test_request_context("/directory/"):
+        assert len(db.session.execute(_every_entry(postgresql)).all()) == 1
+        conditions = [Authority.state == "EGY"]
+        assert len(db.session.execute(_listing_statement(conditions, postgresql)).all()) == 1
+        kept = read_listing(DirectoryFilters())
+        entry = next(e for e in kept.every if e.key == "EGY-ODD")
+        assert entry == (odd.id, "EGY-ODD", "EGY", 'Bureau "A\\B", l\'entraide — مكتب 🚀\t[1]', "{\"x\": [1]}",
+                         "a,b@example.eg", True, None, ("ar", "fr-CA"), (), (), True)
+        assert [e.id for e in kept.every] == sorted(e.id for e in kept.every)
+        assert read_listing(DirectoryFilters(values={"state": ("EGY",)})).matching == {odd.id}
+        assert read_listing(DirectoryFilters(values={"state": ("CHN",)})).matching == frozenset()
+        assert read_listing(DirectoryFilters()).version == kept.version
+        with db.engine.begin() as connection:
+            connection.execute(update(Authority).where(Authority.key == "EGY-ODD").values(name="Bureau"))
+        assert read_listing(DirectoryFilters()).version != kept.version
+
+
 @pytest.mark.parametrize("language", ["en", "fr", "es", "ru", "ar", "zh"])
 def test_state_names_and_their_order_are_those_of_the_labels(app, language):
     from network.core.labels import reader_language, sorted_by_name

@@ -235,6 +235,50 @@ def test_the_page_lists_the_authoritys_members_without_their_addresses(app, auth
     assert "@" not in people
 
 
+@pytest.mark.persistence
+def test_the_authority_pages_row_says_what_the_entry_says(app, directory, other_authority):
+    """The page reads one row of columns (designations aggregated in SQL): each field as the loaded Authority has it,
+    designations in the vocabulary's order, for entries with every field, a few, no designation at all."""
+    from network.core.db import db
+    from network.directory.models import Authority
+    from network.directory.views import AuthorityPage, read_authority_page
+
+    with app.test_request_context("/directory/"):
+        bare = directory["PER-FIRE"]
+        bare.set_designations([])
+        db.session.commit()
+        for key in ("FRA-MOJ", "FRA-PRISON", "KEN-ODPP", "PER-FIRE", "NGA-CA"):
+            found, mailbox, _people = read_authority_page(key)
+            entry = db.session.scalars(db.select(Authority).where(Authority.key == key)).one()
+            assert found == AuthorityPage(*(getattr(entry, name) for name in AuthorityPage._fields[:-1]),
+                                          tuple(entry.designations)), key
+            assert mailbox == "closed"
+        assert directory["FRA-MOJ"].designations == ["untoc_mla_central", "untoc_extradition"]  # not alphabetical
+        assert read_authority_page("FRA-MOJ")[0].designations == ("untoc_mla_central", "untoc_extradition")
+        assert read_authority_page("PER-FIRE")[0].designations == ()
+        assert read_authority_page("FRA-NOWHERE") is None
+
+
+@pytest.mark.persistence
+def test_a_member_is_marked_focal_point_only_on_the_page_of_the_authority_they_are_focal_point_of(
+        app, auth, member, member_factory, focal_point, other_authority):
+    """The badge is for a focal point of this authority: a member who moved to another authority while still holding
+    the grant of the first is listed on the new one's page without it (it was "a focal point of any authority")."""
+    from network.core.db import db
+    from network.members.models import RoleGrant
+
+    moved = member_factory(name="Moved Focal", authority=other_authority, email="moved@justice.example.ng")
+    db.session.add(RoleGrant(member_id=moved.id, role="focal_point", authority_id=focal_point.authority_id))
+    db.session.commit()
+    reader = auth.client_for(member)
+    for key, name, focal in (("NGA-CA", "Moved Focal", False), ("AUT-MOJ", focal_point.name, True)):
+        html = text_of(reader.get(f"/directory/{key}"))
+        people = html[html.index('id="h-people"'):html.index('id="h-entry"')]
+        assert name in people
+        badge = re.search(re.escape(name) + r'(</bdi>)?\s*<span class="badge[^"]*">Focal point</span>', people)
+        assert bool(badge) is focal, key
+
+
 def test_propose_a_change_is_offered_only_to_the_authoritys_focal_points(app, auth, member, focal_point,
                                                                           other_authority):
     focal_page = text_of(auth.client_for(focal_point).get("/directory/AUT-MOJ"))

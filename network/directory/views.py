@@ -6,14 +6,14 @@ import functools
 import hashlib
 import json
 import math
+from datetime import date
 from typing import NamedTuple
 from urllib.parse import urlencode
 
 import pycountry
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from sqlalchemy import Text, bindparam, select
+from sqlalchemy import Text, bindparam, func, select
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.functions import FunctionElement
 
 from network.core.access import requires
@@ -21,14 +21,14 @@ from network.core.caching import cached_fragment, template_url_for
 from network.core.clock import utcnow
 from network.core.db import db
 from network.core.i18n import current_language
-from network.core.labels import label
+from network.core.labels import label, reader_language
 from network.core.reference import language_name as reference_language_name
 from network.core.translations import gettext as _  # the request's catalogue, found once
 from network.core.urls import link_url
 from network.directory import queries
 from network.directory.finder import ROUTES, FinderError, cooperation_forms, find_competent
 from network.directory.hours import local_time
-from network.directory.models import Authority
+from network.directory.models import Authority, AuthorityDesignation, in_vocabulary_order
 from network.directory.services import designation_basis, designation_labels, is_stale, stale_since
 from network.directory.states import (
     NO_GROUP,
@@ -253,8 +253,9 @@ def _people_column():
     when it has none on PostgreSQL, "[]" on SQLite)."""
     from network.members.models import Member, RoleGrant
 
-    focal = select(RoleGrant.id).where(RoleGrant.member_id == Member.id, RoleGrant.role == "focal_point",
-                                       RoleGrant.authority_id == Authority.id).exists()
+    focal = (select(RoleGrant.id).where(RoleGrant.member_id == Member.id, RoleGrant.role == "focal_point",
+                                        RoleGrant.authority_id == Authority.id)
+             .correlate(Member, Authority).exists())  # this authority's focal point: not "FROM role_grants, authorities"
     return (select(_people_rows(Member.name, Member.position, focal))
             .where(Member.authority_id == Authority.id, Member.status == "active")
             .correlate(Authority).scalar_subquery())
@@ -325,19 +326,37 @@ def finder():
             answer = find_competent(state_code, form, urgent, entries=True)
         except FinderError:  # checked above; kept so a race with reference data never becomes a 500
             problems.append(_("The finder could not answer this question. Check the State and the form."))
-    with_entries = answer.states_in_directory if answer and answer.states_in_directory is not None else set(
+    with_entries = answer.states_in_directory if answer and answer.states_in_directory is not None else frozenset(
         db.session.scalars(_states_in_directory()))  # read with the answer's authorities when there are some
-    # The UN's names in the reader's language and order; a territory only if an authority of it is listed
-    # (Hong Kong SAR has its own central authority), never among the States without entries.
-    names, listed = state_names(), state_codes() - with_entries
+    states_with_entries, states_without_entries = _finder_states(with_entries)
     return render_template(
         "directory/finder.html", answer=answer, problems=problems, chosen_form=form, urgent=urgent,
-        chosen_state=state_code if state_code in names else "",  # one of the options, or none of them
+        chosen_state=state_code if state_code and state_code in state_names() else "",  # one of the options or none
         forms=cooperation_forms(), routes=ROUTES,
-        states_with_entries=tuple((code, names[code]) for code in codes_by_name() if code in with_entries),
-        states_without_entries=[(code, names[code]) for code in codes_by_name() if code in listed],
+        states_with_entries=states_with_entries, states_without_entries=states_without_entries,
         local_time=local_time, card_key=_card_key,
     ), (400 if problems else 200)
+
+
+FINDER_STATE_LISTS_KEPT = 32  # (language, States with entries) pairs kept per process
+_finder_state_lists: dict[tuple[str, frozenset[str]], tuple[tuple[tuple[str, str], ...], ...]] = {}
+
+
+def _finder_states(with_entries: frozenset[str]) -> tuple[tuple[tuple[str, str], ...], ...]:
+    """The finder's choices of States: ((code, name) of the States with entries, of the States without), in the
+    reader's language and order. The UN's names; a territory only if an authority of it is listed (Hong Kong SAR has
+    its own central authority), never among the States without entries. Built once per process, language and set
+    of States with entries (some 200 options), not per request."""
+    key = (reader_language(), with_entries)
+    found = _finder_state_lists.get(key)
+    if found is None:
+        names, listed = state_names(), state_codes() - with_entries
+        found = (tuple((code, names[code]) for code in codes_by_name() if code in with_entries),
+                 tuple((code, names[code]) for code in codes_by_name() if code in listed))
+        if len(_finder_state_lists) >= FINDER_STATE_LISTS_KEPT:
+            _finder_state_lists.clear()
+        _finder_state_lists[key] = found
+    return found
 
 
 # ---------------------------------------------------------------- the print-ready directory
@@ -382,15 +401,57 @@ def _filter_summary(filters: queries.DirectoryFilters) -> list[str]:
 
 # ---------------------------------------------------------------- one authority
 
+class AuthorityPage(NamedTuple):
+    """An authority as its page shows it (templates/directory/authority.html reads it as it reads an Authority):
+    columns and its designation codes in one row, not a loaded Authority joined to its designations (a row per
+    designation, each with the authority's columns, its JSON lists decoded again, its mailbox's state and its people
+    computed again). A field the page starts to show is added here."""
+
+    id: int
+    key: str
+    state: str
+    name: str
+    parent_body: str
+    address: str
+    phone: str
+    email: str
+    website: str
+    languages: list[str]
+    channels: list[str]
+    accepts_untoc_as_legal_basis: bool | None
+    urgent_requests: str
+    available_24_7: bool
+    time_zone: str
+    office_hours: str
+    legal_requirements: str
+    national_laws: list[dict]
+    treaties: list[str]
+    last_verified: date | None
+    designations: tuple[str, ...]  # in the vocabulary's order, as Authority.designations
+
+
 @functools.cache
 def _authority_statement():
-    """The authority with its designations, its mailbox's state (the page's "Write to this authority") and its people
-    on the network: one statement object for the process, the key bound per request."""
-    return (select(Authority, mailbox_state().label("mailbox"), _people_column().label("people"))
-            .where(Authority.key == bindparam("key")).options(joinedload(Authority.designation_rows)))
+    """The authority's columns with its designations (codes joined by commas), its mailbox's state (the page's "Write
+    to this authority") and its people on the network: one statement object for the process, the key bound per
+    request."""
+    codes = (select(func.aggregate_strings(AuthorityDesignation.code, ","))
+             .where(AuthorityDesignation.authority_id == Authority.id).scalar_subquery())
+    return (select(*(getattr(Authority, name) for name in AuthorityPage._fields[:-1]), codes.label("designations"),
+                   mailbox_state().label("mailbox"), _people_column().label("people"))
+            .where(Authority.key == bindparam("key")))
 
 
-def _main_key(authority: Authority) -> tuple:
+def read_authority_page(key: str) -> tuple[AuthorityPage, str, str | None] | None:
+    """(the authority as its page shows it, its mailbox's state, its people as _people_rows' JSON), or None."""
+    row = db.session.execute(_authority_statement(), {"key": key}).first()
+    if row is None:
+        return None
+    *columns, codes, mailbox, people = row
+    return AuthorityPage(*columns, in_vocabulary_order(codes.split(",")) if codes else ()), mailbox, people
+
+
+def _main_key(authority: AuthorityPage) -> tuple:
     """Everything the authority page's own column shows (designations, what a request needs, the legal
     requirements by digest, laws and treaties)."""
     return ("authority_main", authority.id, tuple(authority.designations), tuple(authority.languages or ()),
@@ -406,11 +467,11 @@ def _digest(text: str) -> bytes:
 @bp.get("/<key>")
 @requires(can_read_directory)
 def authority(key: str):
-    row = db.session.execute(_authority_statement(), {"key": key}).unique().first()
-    if row is None:
+    found = read_authority_page(key)
+    if found is None:
         abort(404)
-    found = row.Authority
-    remember_states({found.id: row.mailbox})
-    return render_template("directory/authority.html", authority=found, people=_people(row.people),
+    found, mailbox, people = found
+    remember_states({found.id: mailbox})
+    return render_template("directory/authority.html", authority=found, people=_people(people),
                            main_key=_main_key(found),
                            state=get_state(found.state), clock=local_time(found.time_zone, found.office_hours))
