@@ -8,7 +8,11 @@ so a reader can widen a choice.
 Full-text search: `q` (the search box's query language, network/search/query.py) goes to the search backend
 (Whoosh or PostgreSQL full-text search), which applies the reader's visibility inside its own query and gives
 the ids of every matching case (unranked). Those ids are one more condition here, so filters and facet counts
-stay this module's exact SQL; sorting by relevance asks the engine to rank only the first pages' worth."""
+stay this module's exact SQL; sorting by relevance asks the engine to rank only the first pages' worth.
+
+A listing's facet counts and the engine's answer to a search by relevance are kept per process under the request and
+the data generations they were computed at (_answers, network/core/generations.py): a repeated request reads its rows
+with the current generations and skips the counting, or the engine, when they have not changed."""
 from __future__ import annotations
 
 import functools
@@ -40,6 +44,13 @@ from catalogue.cases import search as search
 from catalogue.cases.models import Case, CaseFacet
 from catalogue.cases.services import _vetted, search_viewer, visible_cases, visible_to
 from network.core.db import db, kept_options
+from network.core.generations import (
+    CATALOGUE,
+    KeptAnswers,
+    generation_column,
+    generation_columns,
+    read_generations,
+)
 from network.members.models import Member
 from network.search.backend import SUGGEST_BELOW
 from network.search.documents import fold
@@ -206,6 +217,14 @@ def _facets_and_total(member: Member | None, filters: Filters, found: TextSearch
     sum of a column facet no filter restricts (every case has one value there, NULL included), or a part of its own
     when both are restricted. A statement's fixed cost (building it, its cache key, on PostgreSQL a round trip) is
     most of what a small count costs: nine statements cost more than one with three parts."""
+    counted, total, _generation = _counted_facets(member, filters, found)
+    return {name: dict(items) for name, items in counted}, total  # the caller's own dicts
+
+
+def _counted_facets(member: Member | None, filters: Filters, found: TextSearch | None = None) \
+        -> tuple[tuple[tuple[str, tuple[tuple[str, int], ...]], ...], int, int | None]:
+    """_facets_and_total's counts as _counted gives them (tuples, kept as they are), the total, and the catalogue's
+    generation the statement counted at (None: unknown)."""
     found = found if found is not None else text_search(member, filters)
     text_ids = found.ids if found else None
     if text_ids is None:  # the same statement for every reader of this scope and these filters
@@ -213,16 +232,21 @@ def _facets_and_total(member: Member | None, filters: Filters, found: TextSearch
     else:
         statement = _facet_statement(_vetted(member), filters, text_ids)
     totalled = _totalled_by(filters)
-    key = (totalled, tuple(map(tuple, _rows(statement, kept=text_ids is None).all())))  # plain tuples: a cheap key
-    found = _kept_facets.get(key)
-    if found is None:
-        found = _counted(*key)
+    rows, generation = [], None
+    for row in _rows(statement, kept=text_ids is None).all():
+        if row[0] == GENERATION:
+            generation = row[2]
+        else:
+            rows.append(tuple(row))  # plain tuples: a cheap key
+    key = (totalled, tuple(rows))
+    kept = _kept_facets.get(key)
+    if kept is None:
+        kept = _counted(*key)
         with _keeping:
             if len(_kept_facets) >= KEPT_FACETS:
                 _kept_facets.clear()
-            _kept_facets[key] = found
-    counted, total = found
-    return {name: dict(items) for name, items in counted}, total  # the caller's own dicts
+            _kept_facets[key] = kept
+    return (*kept, generation)
 
 
 def _rows(statement, parameters: dict | None = None, *, kept: bool = False):
@@ -263,6 +287,7 @@ def _counted(totalled: str, rows: tuple[tuple[str, str | None, int], ...]) \
 
 
 TOTAL = "total"  # the part of the facets' statement that counts the cases, when no column facet can
+GENERATION = "~generation"  # the part that reads the catalogue's generation, in the counts' own snapshot
 
 
 def _totalled_by(filters: Filters) -> str:
@@ -293,9 +318,20 @@ def _kept_facet_statement(vetted: bool, frozen: tuple):
 
 @functools.lru_cache(maxsize=KEPT_STATEMENTS)
 def _kept_listing_page(vetted: bool, frozen: tuple, sort: str, limit: int, offset: int, listing: bool):
-    """The page of a listing without a text query (its total comes with the facets)."""
+    """The page of a listing without a text query (its total comes with the facets), each row followed by the
+    catalogue's generation (_listing_rows)."""
     query = visible_to(vetted).where(*_conditions(_thawed(frozen))).order_by(*_ordering(sort))
-    return _paged(query, limit, offset, listing)
+    return _paged(query, limit, offset, listing).add_columns(generation_column(CATALOGUE).label("generation"))
+
+
+def _listing_rows(statement: Select, listing: bool) -> tuple[list, int | None]:
+    """The cases of a _kept_listing_page statement (whole, or ListedCase for a listing) and the catalogue's
+    generation they were read at (None: no row, or no generation)."""
+    if listing:
+        rows = _rows(statement, kept=True).all()
+        return [ListedCase(*row[:-1]) for row in rows], (rows[0][-1] if rows else None)
+    rows = db.session.execute(statement).all()
+    return [row[0] for row in rows], (rows[0][-1] if rows else None)
 
 
 def _facet_statement(vetted: bool, filters: Filters, text_ids: list[int] | None):
@@ -328,6 +364,8 @@ def _facet_statement(vetted: bool, filters: Filters, text_ids: list[int] | None)
     if _totalled_by(filters) == TOTAL:
         parts.append(select(literal_column(f"'{TOTAL}'").label("facet"), null().label("code"),
                             func.count().label("n")).where(Case.id.in_(shared)))
+    parts.append(select(literal_column(f"'{GENERATION}'").label("facet"), null().label("code"),
+                        generation_column(CATALOGUE).label("n")))
     return union_all(*parts)
 
 
@@ -451,17 +489,15 @@ def search_cases(member: Member | None, filters: Filters | Mapping[str, list[str
         if fast is not None:
             return fast
     # By date or title (or nothing searchable was typed): SQL over the text query's matches.
+    sort = sort if sort in ("date", "title") else "date"
+    if not filters.q:
+        return _listing_page(member, filters, sort, page, per_page, listing)
     found = text_search(member, filters)
     searching = found is not None and found.ids is not None
-    sort = sort if sort in ("date", "title") else "date"
-    if found is None:
-        paging = _kept_listing_page(_vetted(member), _frozen(filters), sort, per_page, (page - 1) * per_page,
-                                    listing)
-    else:
-        paging = _paged(filtered_query(member, filters, sort, found), per_page, (page - 1) * per_page, listing,
-                        snippets=searching)
+    paging = _paged(filtered_query(member, filters, sort, found), per_page, (page - 1) * per_page, listing,
+                    snippets=searching)
     facets, total = _facets_and_total(member, filters, found)
-    cases = _cases(paging, listing, kept=found is None)
+    cases = _cases(paging, listing)
     result = SearchPage(total, cases, facets, sort)
     if searching:
         result.snippets = search.snippets(cases, found.query)
@@ -472,15 +508,125 @@ def search_cases(member: Member | None, filters: Filters | Mapping[str, list[str
     return result
 
 
+# ---------------------------------------------------------------- answers kept per data generation
+
+# The answers of the listing (its facet counts and total) and of the engine (a search's page, total, facets,
+# correction and suggestion), kept per process under the request (the reader's scope, the filters and the text, the
+# page) with the data generations they were computed at (network/core/generations.py): a repeated request reads its
+# page's rows and the current generations in one statement, and is answered without the facets' statement or the
+# engine's when they are the same. The scope is the reader's as visible_to and the engines apply it: vetted or not
+# (search_viewer's member id takes no part in a case's visibility), so a member's answer never reaches a visitor.
+# No label, text or snippet is kept here: they are made for each request in its language (snippets and rendered
+# entries are kept by their own content: highlight.case_snippet, cached_fragment). An engine answer weighs a few KB.
+ANSWERS_KEPT = 512
+_answers = KeptAnswers(ANSWERS_KEPT)
+
+
+def forget_answers() -> None:
+    """Drop every kept answer (a test that changes an engine's settings in the process, not its data)."""
+    _answers.clear()
+
+
+def _listing_page(member: Member | None, filters: Filters, sort: str, page: int, per_page: int, listing: bool) \
+        -> SearchPage:
+    """A listing without a text query: the page's rows with the catalogue's generation first, then the facet counts
+    and total kept for this scope and these filters (whatever the page and order) if they were counted at that
+    generation, else counted again (their statement reads the generation it counts at, which keeps them)."""
+    vetted, frozen = _vetted(member), _frozen(filters)
+    cases, generation = _listing_rows(_kept_listing_page(vetted, frozen, sort, per_page, (page - 1) * per_page,
+                                                         listing), listing)
+    key = ("listing", vetted, frozen)
+    kept = _answers.get(key) if generation is not None else None
+    if kept is not None and kept[0] == (generation,):
+        counted, total = kept[1]
+    else:
+        counted, total, counted_at = _counted_facets(member, filters, None)
+        _answers.put(key, (counted_at,), (counted, total))
+    return SearchPage(total, cases, {name: dict(items) for name, items in counted}, sort)
+
+
+class EngineAnswer(NamedTuple):
+    """What the engine answered for a text query by relevance (_engine_page), kept as it is: the rows are read again."""
+
+    total: int
+    page_ids: tuple[int, ...]
+    facets: tuple[tuple[str, tuple[tuple[str, int], ...]], ...]  # (facet, ((code, count), ...)) in FACETS order
+    facets_exact: bool
+    total_exact: bool
+    query: Query  # the query searched (its snippets' terms)
+    corrected_query: str | None
+    typed_query: str | None
+    suggestion: str | None
+
+
 def _engine_page(member: Member | None, filters: Filters, page: int, per_page: int, listing: bool = False) \
         -> SearchPage | None:
     """A text query sorted by relevance, served by the search engine alone: it selects once, ranks only the page
     and counts the facets over the same selection (each without its own filter), under the reader's scope; None
-    when nothing searchable was typed (the listing then shows every case)."""
+    when nothing searchable was typed (the listing then shows every case).
+
+    The answer is kept (_answers) under the generations of the catalogue and of what the engine reads (its tables'
+    generations; Whoosh: the commit its searcher reads): a kept answer's page is read with the current generations in
+    one statement and served when they are the ones it was computed at. Otherwise the generations are read first
+    (with that page's rows, or alone) and the engine answers again, kept under them."""
     viewer = search_viewer(member)
     typed_query = parse(filters.q)
     if not typed_query:
         return None
+    engine = search.backend()
+    names = (CATALOGUE, *engine.generation_names)
+    key = ("engine", engine.name, viewer.vetted, _frozen(filters), page, per_page)
+    kept = _answers.get(key)
+    cases = None
+    if kept is not None:
+        local = engine.generation()
+        cases, read = _load_current(kept[1].page_ids, names, listing)
+        generation = (*read, local)
+        if generation == kept[0]:
+            return _engine_result(kept[1], cases)
+    else:
+        generation = (*read_generations(names), engine.generation())
+    answer = _engine_answer(viewer, typed_query, filters, page, per_page)
+    _answers.put(key, generation, answer)
+    if cases is None or answer.page_ids != kept[1].page_ids:
+        cases = _load(list(answer.page_ids), listing, snippets=True)
+    return _engine_result(answer, cases)
+
+
+def _engine_result(answer: EngineAnswer, cases: list) -> SearchPage:
+    """The page of an engine answer and its cases (the caller's own dicts)."""
+    result = SearchPage(answer.total, cases, {name: dict(items) for name, items in answer.facets}, "relevance",
+                        facets_exact=answer.facets_exact, total_exact=answer.total_exact)
+    result.snippets = search.snippets(cases, answer.query)
+    result.corrected_query, result.typed_query = answer.corrected_query, answer.typed_query
+    result.suggestion = answer.suggestion
+    return result
+
+
+@functools.lru_cache(maxsize=8)
+def _load_current_statement(listing: bool, names: tuple[str, ...]) -> Select:
+    """_load's statement (with the snippets' texts), each row followed by the generations of `names`."""
+    return _load_statement(listing, True).add_columns(*generation_columns(names))
+
+
+def _load_current(ids: tuple[int, ...], names: tuple[str, ...], listing: bool) -> tuple[list, tuple]:
+    """The cases of `ids` in that order (as _load), and the generations of `names` read with them (alone when no
+    case was found)."""
+    rows = []
+    if ids:
+        statement = _load_current_statement(listing, names)
+        parameters = {"ids": list(ids)}
+        rows = _rows(statement, parameters, kept=True).all() if listing \
+            else db.session.execute(statement, parameters).all()
+    if not rows:
+        return [], read_generations(names)
+    width = len(names)
+    by_id = {case.id: case for case in (ListedCase(*row[:-width]) if listing else row[0] for row in rows)}
+    return [by_id[i] for i in ids if i in by_id], tuple(rows[0][-width:])
+
+
+def _engine_answer(viewer, typed_query: Query, filters: Filters, page: int, per_page: int) -> EngineAnswer:
+    """_engine_page's answer, from the engine."""
     with search.reading():  # the correction, the page and its facets: one planner setting, each word looked up once
         found = None
         if not filters.verbatim and _one_word(typed_query):
@@ -490,17 +636,15 @@ def _engine_page(member: Member | None, filters: Filters, page: int, per_page: i
         query, typed = search.corrected(viewer, typed_query, correct=not filters.verbatim)
         if found is None or typed is not None:
             found = search.page(viewer, query, dict(filters.values), FACETS, page, per_page)
-    cases = _load(found.page_ids, listing, snippets=True)
     facets = {name: found.facets.get(name, {}) for name in FACETS}
     facets["year"] = dict(sorted(facets["year"].items(), reverse=True))
-    result = SearchPage(found.total, cases, facets, "relevance", facets_exact=found.facets_exact,
-                        total_exact=found.total_exact)
-    result.snippets = search.snippets(cases, query)
-    if typed is not None:
-        result.corrected_query, result.typed_query = query.text, typed
-    elif filters.verbatim and found.total < SUGGEST_BELOW:
-        result.suggestion = search.suggestion(query, dict(filters.values), viewer, found.total)
-    return result
+    suggestion = None
+    if typed is None and filters.verbatim and found.total < SUGGEST_BELOW:
+        suggestion = search.suggestion(query, dict(filters.values), viewer, found.total)
+    return EngineAnswer(found.total, tuple(found.page_ids), tuple((name, tuple(counts.items()))
+                                                                  for name, counts in facets.items()),
+                        found.facets_exact, found.total_exact, query, query.text if typed is not None else None,
+                        typed, suggestion)
 
 
 def _one_word(query: Query) -> bool:

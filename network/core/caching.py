@@ -10,6 +10,12 @@
 And in the server, per process: `cached_fragment`, rendered pieces of a page (a directory entry's or a case's list
 item) keyed by everything the piece shows, so that a changed row gives a new key and never an old piece; and
 `template_url_for`, each URL a template asks for built once.
+
+Answers rather than HTML are kept by the catalogue's listing and search (catalogue/cases/queries.py: facet counts and
+totals, the search engine's page, facets and correction), per process under the request (the reader's scope, the
+filters, the words, the page) and the data generations they were computed at (network/core/generations.py: a random
+number per group of tables that triggers replace in every writing transaction). A page reads its rows and the current
+generations in one statement and uses a kept answer only when they are the ones it was computed at.
 """
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ reader may not see. Encrypted messages are never indexed: only catalogue cases h
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
@@ -117,6 +117,18 @@ class SearchBackend(abc.ABC):
     @abc.abstractmethod
     def count(self) -> int:
         """Documents in the index."""
+
+    # ------------------------------------------------------------ what an answer depends on
+
+    # The data generations (network.core.generations) of the database tables the engine reads: a search's answer
+    # kept under them (and generation()) is current while they are unchanged.
+    generation_names: tuple[str, ...] = ()
+
+    def generation(self) -> Hashable:
+        """What identifies the state of an index kept outside the database (Whoosh: the commit this thread's searcher
+        reads, opened or refreshed first), read before a search whose answer is kept under it; () for an index in
+        the database (generation_names say which)."""
+        return ()
 
     def with_session(self, session) -> SearchBackend:  # noqa: ARG002 (PostgreSQL uses it)
         """This backend, reading and writing through `session` (PostgreSQL keeps the index and the outbox in

@@ -51,6 +51,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG, TSQUERY, TSVECTOR
 from sqlalchemy.exc import OperationalError
 
 from network.core.clock import utcnow
+from network.core.generations import CASE_SEARCH
 from network.search import query as ql
 from network.search.backend import (
     ANONYMOUS,
@@ -593,6 +594,10 @@ class PostgresIndex(SearchBackend):
 class PostgresBackend(PostgresIndex):
     table, lock_key, writer_class = CaseSearch, LOCK_KEY, _Writer
     total_facet = "outcome"  # a search with facets selects once: _facet_counts sets the exact total itself
+    # case_search and search_words (search_lexeme_bounds is written by case_search's triggers). An answer kept under
+    # them is ranked with the lexeme statistics of its time (read every STATS_SECONDS): statistics that ANALYZE
+    # refreshes without a change of rows may order ties differently, an answer as good as the one kept.
+    generation_names = (CASE_SEARCH,)
 
     # With `exclusive_rebuild` (`flask search reindex --exclusive`, the benchmark), a full rebuild builds the RUM
     # index once, after the rows, instead of maintaining it on every insert (10,000 cases: about three times

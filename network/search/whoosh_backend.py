@@ -443,6 +443,21 @@ class WhooshBackend(SearchBackend):
         self._local.searcher = searcher
         yield searcher
 
+    def generation(self) -> tuple:
+        """The commit this thread's searcher reads (refreshed first, as a search would): the folder, the generation of
+        its table of contents, its segments (random ids) and its documents, live and in all. Kept on the searcher,
+        which reads one commit for its life."""
+        with self._searching() as searcher:
+            token = searcher.__dict__.get("_generation")
+            if token is None:
+                reader = searcher.reader()
+                segments = tuple(str(getattr(leaf.segment(), "segment_id", lambda: None)())
+                                 for leaf, _offset in reader.leaf_readers()
+                                 if hasattr(leaf, "segment") and leaf.segment() is not None)
+                token = searcher.__dict__["_generation"] = (str(self.path), reader.generation(), segments,
+                                                            reader.doc_count_all(), reader.doc_count())
+            return token
+
     def _current(self, searcher) -> bool:
         """Whether this thread's searcher reads the latest commit. Whoosh's up_to_date lists the folder for the newest
         table of contents (a search asked five times); a commit writes its files into the folder, which changes the
