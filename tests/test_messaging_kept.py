@@ -206,3 +206,51 @@ def test_the_inbox_looks_up_the_readers_slots_and_the_sessions_key_once_for_the_
     page = _html(b.get("/messages/"))
     assert all(f"{CANARY} subject {n}" in page for n in range(3))  # every subject still shown
     assert slots == [1] and sealers == [1]  # once for the page, not per conversation listed
+
+
+def test_a_conversation_of_kept_messages_builds_one_cipher_and_finds_each_readers_slot_once_per_message(
+        app, ready, member_factory, monkeypatch):
+    """What a page shown again costs per message it opens from the keep: the reader's slot in its envelope found once
+    (for both the check of a missing key and the opening), and no AES-GCM object of its own (the session's sealer
+    builds one for the page): a conversation of four messages builds no more cipher objects than one of one."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    from network.core import crypto
+    from network.messaging import kept, services
+
+    alice, bob = member_factory(), member_factory()
+    a, b = ready(alice), ready(bob)
+    one = send(a, [bob], subject=f"{CANARY} one")
+    four = send(a, [bob], subject=f"{CANARY} four")
+    for n in range(3):
+        assert submit(a, f"/messages/{four}/reply", {"text": f"{CANARY} reply {n}"},
+                      page=f"/messages/{four}").status_code == 302
+    for conversation_id in (one, four):
+        assert CANARY in _html(b.get(f"/messages/{conversation_id}"))  # opened (and marked read), then kept
+
+    built, slots = [], []
+    real_slot = services._reader_slot
+    monkeypatch.setattr(crypto, "AESGCM", lambda key: built.append(1) or AESGCM(key))
+    monkeypatch.setattr(kept, "AESGCM", lambda key: built.append(1) or AESGCM(key), raising=False)
+    monkeypatch.setattr(services, "_reader_slot", lambda *args: slots.append(1) or real_slot(*args))
+    costs = {}
+    for conversation_id, shown in ((one, [f"{CANARY} text"]), (four, [f"{CANARY} reply {n}" for n in range(3)])):
+        built.clear()
+        slots.clear()
+        page = _html(b.get(f"/messages/{conversation_id}"))
+        assert all(text in page for text in shown) and "failed verification" not in page
+        costs[conversation_id] = (len(built), len(slots))
+    assert costs[four][0] == costs[one][0]  # no cipher object per message
+    assert costs[four][1] - costs[one][1] == 3  # one slot look-up per message, not one to check and one to open
+
+
+def test_the_minute_a_card_shows_is_strftimes_for_every_kind_of_time():
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from network.messaging.views import _minute
+
+    for at in (datetime(2026, 12, 6, 4, 5, 6, 789), datetime(2026, 1, 2, 23, 59), datetime(1999, 12, 31, 0, 0, 0),
+               datetime(999, 3, 4, 5, 6), datetime(2, 3, 4, 5, 6), datetime(9999, 12, 31, 23, 59, 59, 999999),
+               datetime(2026, 6, 1, 12, 30, tzinfo=UTC),
+               datetime(2026, 6, 1, 12, 30, 1, 5, tzinfo=timezone(timedelta(hours=-5, minutes=-30)))):
+        assert _minute(at) == _minute(at, at.isoformat()) == at.strftime("%Y-%m-%d %H:%M"), at

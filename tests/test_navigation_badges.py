@@ -186,3 +186,59 @@ def test_the_badges_are_asked_of_the_member_s_rows_not_of_sets_built_for_each_pa
     assert "MATERIALIZE" not in text and "AUTOMATIC" not in text, text
     assert not [line for line in plan if line.startswith("SCAN") and line != "SCAN CONSTANT ROW"], text
     assert "SEARCH forum_posts USING INTEGER PRIMARY KEY" in text and "ix_forum_posts_topic_id" not in text, text
+
+
+def test_the_badges_find_the_member_s_unread_rows_by_their_own_indexes(app, auth, member, db_backend):
+    """The bell and the unread messages are found among the member's unread rows alone (a partial index each, of the
+    rows not read yet), not among every notification and copy the member ever had; and the bell asks each unread
+    notification's post and topic by their keys, its space by the topic's key (not joined: on PostgreSQL the join
+    made the plan hash every visible post of the forum for a member with hundreds of unread notifications)."""
+    if db_backend != "sqlite":
+        pytest.skip("SQLite's query plan")
+    from network.core.db import db
+
+    client = auth.client_for(member)
+    for _ in range(3):
+        assert client.get("/account/password").status_code == 200
+    with counted(app) as statements:
+        client.get("/account/password")
+    signed_in = [s for s in statements if "navigation_unread_messages" in s and "navigation_forum_notifications" in s]
+    assert len(signed_in) == 1, statements
+    with app.app_context():
+        raw = db.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute("EXPLAIN QUERY PLAN " + signed_in[0], [1] * signed_in[0].count("?"))
+            plan = [row[-1] for row in cursor.fetchall()]
+        finally:
+            raw.close()
+    text = "\n".join(plan)
+    assert "INDEX ix_forum_notifications_member_unread (member_id=?)" in text, text
+    assert text.count("INDEX ix_messaging_recipient_states_member_unread (member_id=?)") >= 1, text
+    assert "ix_forum_notifications_member_id " not in text and "ix_messaging_recipient_states_member_id " not in text
+    assert "JOIN forum_spaces" not in signed_in[0], signed_in[0]
+
+
+def test_the_inbox_knows_who_holds_the_mailbox_from_the_navigation_s_reading(app, people):
+    """Whether the reader holds their authority's mailbox is read with the navigation's badges (with the signed-in
+    member): the inbox's own statement does not ask it again (several times over), and lists the mailbox's
+    conversations to its holders alone, a grant made between two pages included."""
+    from tests.test_messaging_flow import CANARY, _html
+
+    focal, f = people["focal"]
+    colleague, c = people["colleague"]
+    writer, w = people["writer"]
+    open_mailbox(f)
+    write(w)
+    for client, holds in ((f, True), (c, False)):
+        for _ in range(2):  # the session's first page tells the badges' shape; the next ones read them with the member
+            client.get("/messages/")
+        with counted(app) as statements:
+            page = _html(client.get("/messages/"))
+        inbox = [s for s in statements if "inbox_reading" in s]
+        assert len(inbox) == 1, statements
+        assert "messaging_authority_grants" not in inbox[0], inbox[0]
+        assert (CANARY + " subject" in page) is holds
+    grant(f, colleague)
+    assert CANARY + " subject" in _html(c.get("/messages/"))
+    assert CANARY + " subject" in _html(c.get("/messages/"))

@@ -183,6 +183,18 @@ def _note_writes(conn, cursor, statement, parameters, context, executemany) -> N
         vars(request._get_current_object())[_WROTE] = True
 
 
+def known_count(member, name: str) -> int | None:
+    """A count this request knows without a statement: read already (counts), or read with the signed-in member and
+    nothing written since (prefetch); None otherwise, or when the count is not for the member."""
+    known = request_memo(MEMO).get(member.id)
+    if known is not None and name in known:
+        return known[name]
+    prefetched = request_memo(PREFETCHED).get(member.id)
+    if prefetched is None or vars(request._get_current_object()).get(_WROTE):
+        return None
+    return prefetched.get(name)
+
+
 def navigation_names() -> list[str]:
     """The counts every page's navigation shows (its badges)."""
     registry = _registry(current_app)

@@ -30,15 +30,25 @@ def _master_key(purpose: str) -> bytes:
 
 def seal_with_key(key: bytes, plaintext: bytes, context: str) -> bytes:
     """Encrypt with AES-256-GCM; the context is authenticated so a value cannot be moved to another field."""
-    nonce = os.urandom(12)
-    return bytes([SEAL_VERSION]) + nonce + AESGCM(key).encrypt(nonce, plaintext, context.encode())
+    return seal_with_aead(AESGCM(key), plaintext, context)
 
 
 def open_with_key(key: bytes, sealed: bytes, context: str) -> bytes:
+    return open_with_aead(AESGCM(key), sealed, context)
+
+
+def seal_with_aead(aead: AESGCM, plaintext: bytes, context: str) -> bytes:
+    """seal_with_key with the key's AES-256-GCM object, for a caller that seals or opens many values under one key
+    (building the object costs more than opening a short value); a fresh random nonce every time, as there."""
+    nonce = os.urandom(12)
+    return bytes([SEAL_VERSION]) + nonce + aead.encrypt(nonce, plaintext, context.encode())
+
+
+def open_with_aead(aead: AESGCM, sealed: bytes, context: str) -> bytes:
     if len(sealed) < 29 or sealed[0] != SEAL_VERSION:
         raise SealError("unknown envelope version")
     try:
-        return AESGCM(key).decrypt(sealed[1:13], sealed[13:], context.encode())
+        return aead.decrypt(sealed[1:13], sealed[13:], context.encode())
     except Exception as error:  # InvalidTag and malformed input alike
         raise SealError("the sealed value does not open") from error
 

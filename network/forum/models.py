@@ -354,6 +354,12 @@ class Notification(db.Model):
     """Something new for a member in the forum. email_state: none, pending (for the digest) or sent."""
 
     __tablename__ = "forum_notifications"
+    __table_args__ = (
+        # the bell's count on every signed-in page (tasks._unread_notifications): a member's unread ones alone, with
+        # their posts, however many they have read
+        Index("ix_forum_notifications_member_unread", "member_id", "post_id",
+              sqlite_where=text("read_at IS NULL"), postgresql_where=text("read_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), nullable=False, index=True)

@@ -61,21 +61,26 @@ BELL = notifications.BELL_MEMBER  # notifications.unread_shape's values
 
 def _unread_notifications(moderator: bool):
     """The bell's count (notifications.unread_query's: the member's unread notifications of posts they may read), on
-    every signed-in page: the rule asked of each unread notification's post (a few rows, by their keys) rather than
-    of the set of every post the member may read, which a statement would build (and count) on each page."""
-    post = (select(Post.id).join(Topic, Post.topic_id == Topic.id).join(Space, Topic.space_id == Space.id)
-            .where(Post.id == Notification.post_id, Topic.merged_into_id.is_(None)))
-    if not moderator:  # access.visible_posts_of's rule: a space moderator reads all of their spaces, hidden or not;
-        # others the spaces a permission row lets them see, but not hidden topics, nor hidden posts but their own
-        groups = select(GroupMembership.group_id).where(GroupMembership.member_id == BELL)
-        sees = exists().where(SpacePermission.space_id == Space.id, SpacePermission.can_see.is_(True),
-                              or_(SpacePermission.group_id.is_(None), SpacePermission.group_id.in_(groups)))
-        moderates = exists().where(GroupMembership.group_id == Space.group_id, GroupMembership.member_id == BELL,
-                                   GroupMembership.role == "space_moderator")
-        post = post.where(or_(Topic.hidden.is_(False) & or_(Post.hidden.is_(False), Post.author_id == BELL) & sees,
-                              moderates))
-    return (select(func.count(Notification.id))
-            .where(Notification.member_id == BELL, Notification.read_at.is_(None), post.exists()))
+    every signed-in page: the rule asked of each unread notification's post and topic (by their keys, one row each:
+    the count is that of the notifications) rather than of the set of every post the member may read, which a
+    statement would build (and count) on each page. The topic's space is asked by its key (Topic.space_id) without
+    joining the space: joined, PostgreSQL's plan for a member with hundreds of unread notifications hashed every
+    visible post of the forum (5 ms a page at 250 unread of 2,500 and 7,000 posts; 0.6 ms so). The unread ones come
+    from their own index (ix_forum_notifications_member_unread), read alone: count(*), not of a column it lacks."""
+    query = (select(func.count()).select_from(Notification).join(Post, Post.id == Notification.post_id)
+             .join(Topic, Topic.id == Post.topic_id)
+             .where(Notification.member_id == BELL, Notification.read_at.is_(None), Topic.merged_into_id.is_(None)))
+    if moderator:
+        return query
+    # access.visible_posts_of's rule: a space moderator reads all of their spaces, hidden or not; others the spaces a
+    # permission row lets them see, but not hidden topics, nor hidden posts but their own
+    groups = select(GroupMembership.group_id).where(GroupMembership.member_id == BELL)
+    sees = exists().where(SpacePermission.space_id == Topic.space_id, SpacePermission.can_see.is_(True),
+                          or_(SpacePermission.group_id.is_(None), SpacePermission.group_id.in_(groups)))
+    moderates = exists().where(Space.id == Topic.space_id, GroupMembership.group_id == Space.group_id,
+                               GroupMembership.member_id == BELL, GroupMembership.role == "space_moderator")
+    return query.where(or_(Topic.hidden.is_(False) & or_(Post.hidden.is_(False), Post.author_id == BELL) & sees,
+                           moderates))
 
 
 def register(app: Flask) -> None:

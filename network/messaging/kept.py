@@ -22,7 +22,9 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
-from network.core.crypto import SealError, derive_key, open_with_key, seal_with_key
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from network.core.crypto import SealError, derive_key, open_with_aead, seal_with_aead
 
 ENTRIES = 4096  # plaintexts kept per process
 BUDGET = 4 * 1024 * 1024  # bytes of sealed plaintext kept per process
@@ -38,13 +40,16 @@ class Sealer:
         key = derive_key(token.encode("utf-8"), f"network/messaging/kept-plaintext/{member_id}", 32 + 16)
         self.key = key[:32]
         self.key_id = key[32:].hex()  # names the session in the keys (not a secret: it opens nothing)
+        # The key's cipher object, built once for the values of a page rather than once per value: it lives exactly
+        # as long as the key beside it (a Sealer lives for one request: services._kept_sealer).
+        self._aead = AESGCM(self.key)
 
     def seal(self, plaintext: bytes, bound: str) -> bytes:
-        return seal_with_key(self.key, plaintext, bound)
+        return seal_with_aead(self._aead, plaintext, bound)
 
     def open(self, sealed: bytes, bound: str) -> bytes | None:
         try:
-            return open_with_key(self.key, sealed, bound)
+            return open_with_aead(self._aead, sealed, bound)
         except SealError:
             return None
 

@@ -9,11 +9,13 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -127,7 +129,13 @@ class MessageRecipientState(db.Model):
     conversation: ConversationArchive)."""
 
     __tablename__ = "messaging_recipient_states"
-    __table_args__ = (UniqueConstraint("message_id", "slot", name="uq_messaging_recipient_states_message_slot"),)
+    __table_args__ = (
+        UniqueConstraint("message_id", "slot", name="uq_messaging_recipient_states_message_slot"),
+        # the unread count on every signed-in page (tasks.unread_template): a member's unread copies alone, however
+        # many they have read
+        Index("ix_messaging_recipient_states_member_unread", "member_id",
+              sqlite_where=text("read_at IS NULL"), postgresql_where=text("read_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("messaging_messages.id", ondelete="CASCADE"),

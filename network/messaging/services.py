@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased, defer, joinedload
 
-from network.core import audit
+from network.core import audit, counters
 from network.core.clock import utcnow
 from network.core.db import db, kept_options
 from network.core.errors import DomainError
@@ -40,10 +40,12 @@ from network.core.storage import BlobMissing, DatabaseStorage, FolderStorage
 from network.directory.models import Authority
 from network.members.models import Member
 from network.messaging import kept, lifecycle, mailboxes, verification
+from network.messaging import tasks as messaging_tasks
 from network.messaging.bundle import dump_bundle, export_bundle
 from network.messaging.envelope import (
     Envelope,
     OpenedMessage,
+    Wrap,
     encrypt_message,
     encrypt_stream,
     iter_decrypt_stream,
@@ -704,13 +706,14 @@ def _kept_sealer(reader: Member) -> kept.Sealer | None:
 
 def _opened_for_reading(message: Message, reader: Member, ring: Keyring, keep: bool = True,
                         sealer: kept.Sealer | None = None, publics: dict | None = None,
-                        slots: list[tuple[str, dict]] | None = None) -> tuple[dict, bytes]:
+                        slots: list[tuple[str, dict]] | None = None,
+                        found: tuple[Envelope, str, Wrap] | None = None) -> tuple[dict, bytes]:
     """The signed header and the decrypted body, for showing: as open_stored does it, or as this session verified and
     decrypted it before (kept in this process's memory, sealed under the session, keyed by the exact envelope, the
     reader's slot and key version and the sender's key: network/messaging/kept.py). The clear columns are checked
     against the signed header every time. Raises as open_stored does. sealer: _kept_sealer(reader), and publics: the
     request's memo of public keys, and slots: ring.slots(), when the caller opens several messages (looked up here
-    otherwise)."""
+    otherwise); found: the message's envelope, the reader's slot in it and its wrap, as _reading_slot found them."""
     if not keep:
         sealer = None
     elif sealer is None:
@@ -718,12 +721,15 @@ def _opened_for_reading(message: Message, reader: Member, ring: Keyring, keep: b
     if sealer is None:
         opened = open_stored(message, reader, ring)
         return opened.header, opened.body
-    envelope = stored_envelope(message)
-    slot, _privates = _reader_slot(envelope, ring, slots)
+    if found is None:
+        envelope = stored_envelope(message)
+        slot, _privates = _reader_slot(envelope, ring, slots)
+        wrap = envelope.wrap_for(slot)
+    else:
+        envelope, slot, wrap = found
     sender = _sender_public(message, envelope, publics)
     key = (reader.id, message.id, message.public_id, message.conversation.public_id, envelope.digest(), slot,
-           envelope.wrap_for(slot).key_version, message.sender_id, sender.key_version, sender.fingerprint,
-           sealer.key_id)
+           wrap.key_version, message.sender_id, sender.key_version, sender.fingerprint, sealer.key_id)
     body = kept.PLAINTEXTS.get(key, sealer)
     if body is not None:
         _check_stored_metadata(message, envelope.header)
@@ -756,11 +762,12 @@ _MISSING_MAILBOX = _l("This message was encrypted to a version of the mailbox ke
 
 def _show(message: Message, reader: Member, ring: Keyring, keep: bool = True,
           sealer: kept.Sealer | None = None, publics: dict | None = None,
-          slots: list[tuple[str, dict]] | None = None) -> ShownMessage:
+          slots: list[tuple[str, dict]] | None = None,
+          found: tuple[Envelope, str, Wrap] | None = None) -> ShownMessage:
     """The message as the reader sees it (keep=False: verified and decrypted now, not as kept from before)."""
     shown = ShownMessage(message=message)
     try:
-        header, body = _opened_for_reading(message, reader, ring, keep, sealer, publics, slots)
+        header, body = _opened_for_reading(message, reader, ring, keep, sealer, publics, slots, found)
         content = json.loads(body.decode("utf-8"))
         shown.header, shown.subject, shown.text = header, str(content.get("subject", "")), str(content["text"])
         files = content.get("files", [])
@@ -781,15 +788,23 @@ def _show(message: Message, reader: Member, ring: Keyring, keep: bool = True,
 
 def _missing_key(message: Message, reader: Member, ring: Keyring, slots: list[tuple[str, dict]] | None = None) -> str:
     """Why the reader cannot open a message with this session's keys ('' when they can try)."""
+    return _reading_slot(message, ring, slots)[0]
+
+
+def _reading_slot(message: Message, ring: Keyring,
+                  slots: list[tuple[str, dict]] | None = None) -> tuple[str, tuple[Envelope, str, Wrap] | None]:
+    """(_missing_key's answer, and the message's envelope with the reader's slot in it and its wrap), looked up once
+    for both the check and the opening (_show's found); None for the second when the envelope or the slot is not
+    found: the opening meets the same failure and shows it."""
     try:
         envelope = stored_envelope(message)
         slot, privates = _reader_slot(envelope, ring, slots)
         wrap = envelope.wrap_for(slot)
     except MessagingCryptoError:
-        return ""
+        return "", None
     if wrap.key_version in privates:
-        return ""
-    return str(_MISSING_MAILBOX) if slot.startswith("authority:") else str(_MISSING_MEMBER)
+        return "", (envelope, slot, wrap)
+    return (str(_MISSING_MAILBOX) if slot.startswith("authority:") else str(_MISSING_MEMBER)), (envelope, slot, wrap)
 
 
 def _receipt(kind: str, state: MessageRecipientState, reader: Member, private: MemberPrivateKeys) -> str:
@@ -963,10 +978,10 @@ def read_conversation(reader: Member, conversation: Conversation) -> list[ShownM
     sealer, publics, slots = _kept_sealer(reader), request_memo(PUBLIC_KEYS_CACHE), ring.slots()
     shown = []
     for message in messages:
-        missing = _missing_key(message, reader, ring, slots)
+        missing, found = _reading_slot(message, ring, slots)
         item = ShownMessage(message=message, problem=missing) if missing else _show(message, reader, ring,
                                                                                       sealer=sealer, publics=publics,
-                                                                                      slots=slots)
+                                                                                      slots=slots, found=found)
         if message.sender_id == reader.id:
             try:
                 item.states = _states_for_sender(message, publics)
@@ -1149,6 +1164,10 @@ def inbox_listing(reader: Member, page: int = 1, per_page: int = INBOX_PAGE, arc
     listing with the mailboxes' slots they were read for."""
     values = {"inbox_reader": reader.id, "inbox_limit": per_page, "inbox_offset": (max(page, 1) - 1) * per_page}
     held_key = mailboxes.held_authority_key(reader)
+    if held_key is not None and held_key not in request_memo(mailboxes.HELD_MEMO):
+        holds = counters.known_count(reader, messaging_tasks.HOLDS)  # read with the signed-in member, if it was
+        if holds is not None:
+            mailboxes.remember_held(reader, {reader.authority_id} if holds else set())
     looks_up_held = held_key is not None and held_key not in request_memo(mailboxes.HELD_MEMO)
     if looks_up_held:
         held_mode = "looked_up"

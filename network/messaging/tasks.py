@@ -66,9 +66,28 @@ def unread_template(with_mailbox: bool):
     return select(own.scalar_subquery() + case((_holds_mailbox(), mailbox.scalar_subquery()), else_=0))
 
 
+HOLDS = "messaging_holds_mailbox"
+
+
+def _holds_shape(member: Member):
+    """Whether the member holds their authority's mailbox (1 or 0; mailboxes.held_authority_ids), asked with the
+    navigation's counts for a member who may hold one: the inbox takes it from there (services.inbox_listing) rather
+    than asking it again, several times over, inside its own statement."""
+    shaped = unread_shape(member)
+    if shaped is None or not shaped[0]:
+        return None
+    return True, {MEMBER.key: member.id, AUTHORITY.key: member.authority_id}
+
+
+def _holds_template(_key: bool):
+    return select(case((_holds_mailbox(), 1), else_=0))
+
+
 def register(app: Flask) -> None:
     register_counter(app, "unread_messages", shape=unread_shape, template=unread_template, navigation=True,
                      models=(MessageRecipientState, ConversationArchive, AuthorityKeyGrant))
+    register_counter(app, HOLDS, shape=_holds_shape, template=_holds_template, navigation=True,
+                     models=(AuthorityKeyGrant, AuthorityMailboxKey))
     register_task(app, Task("unread_messages", lambda n: ngettext("%(num)d unread message",
                                                                   "%(num)d unread messages", n),
                             "messages.inbox", position=80))
