@@ -5,33 +5,13 @@ the services, raw SQL or the indexer) gives the next request a new answer, and a
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 
 import pytest
 
 from tests.search_support import make_case
+from tests.test_statement_budgets import counted
 
 pytestmark = pytest.mark.persistence
-
-
-@contextmanager
-def counted(app):
-    """The SQL statements run inside the block, as a list of their texts."""
-    from sqlalchemy import event
-
-    from network.core.db import db
-
-    statements: list[str] = []
-
-    def seen(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
 
 
 @pytest.fixture

@@ -160,11 +160,8 @@ def _bell_story(app, forum) -> None:
     assert check_bell(app, forum)[2] == 0
 
 
-def test_the_badges_are_asked_of_the_member_s_rows_not_of_sets_built_for_each_page(app, auth, member, db_backend):
-    """The signed-in statement (one per page) with the badges: on SQLite, no subquery is materialised, no automatic
-    index built, and no list of readable posts made; every table is searched by an index."""
-    if db_backend != "sqlite":
-        pytest.skip("SQLite's query plan")
+def signed_in_plan(app, auth, member) -> tuple[list[str], list[str]]:
+    """The signed-in statement of a member's page (its text, alone in a list) and SQLite's plan of it."""
     from network.core.db import db
 
     client = auth.client_for(member)
@@ -182,6 +179,15 @@ def test_the_badges_are_asked_of_the_member_s_rows_not_of_sets_built_for_each_pa
             plan = [row[-1] for row in cursor.fetchall()]
         finally:
             raw.close()
+    return signed_in, plan
+
+
+def test_the_badges_are_asked_of_the_member_s_rows_not_of_sets_built_for_each_page(app, auth, member, db_backend):
+    """The signed-in statement (one per page) with the badges: on SQLite, no subquery is materialised, no automatic
+    index built, and no list of readable posts made; every table is searched by an index."""
+    if db_backend != "sqlite":
+        pytest.skip("SQLite's query plan")
+    signed_in, plan = signed_in_plan(app, auth, member)
     text = "\n".join(plan)
     assert "MATERIALIZE" not in text and "AUTOMATIC" not in text, text
     assert not [line for line in plan if line.startswith("SCAN") and line != "SCAN CONSTANT ROW"], text
@@ -195,23 +201,7 @@ def test_the_badges_find_the_member_s_unread_rows_by_their_own_indexes(app, auth
     made the plan hash every visible post of the forum for a member with hundreds of unread notifications)."""
     if db_backend != "sqlite":
         pytest.skip("SQLite's query plan")
-    from network.core.db import db
-
-    client = auth.client_for(member)
-    for _ in range(3):
-        assert client.get("/account/password").status_code == 200
-    with counted(app) as statements:
-        client.get("/account/password")
-    signed_in = [s for s in statements if "navigation_unread_messages" in s and "navigation_forum_notifications" in s]
-    assert len(signed_in) == 1, statements
-    with app.app_context():
-        raw = db.engine.raw_connection()
-        try:
-            cursor = raw.cursor()
-            cursor.execute("EXPLAIN QUERY PLAN " + signed_in[0], [1] * signed_in[0].count("?"))
-            plan = [row[-1] for row in cursor.fetchall()]
-        finally:
-            raw.close()
+    signed_in, plan = signed_in_plan(app, auth, member)
     text = "\n".join(plan)
     assert "INDEX ix_forum_notifications_member_unread (member_id=?)" in text, text
     assert text.count("INDEX ix_messaging_recipient_states_member_unread (member_id=?)") >= 1, text
