@@ -200,3 +200,57 @@ def test_the_inbox_reads_its_messages_with_the_listing_as_it_would_alone_for_a_m
     inbox = _html(f.get("/messages/"))
     assert CANARY + " subject" in inbox and "Direct" in inbox and "Mailbox" in inbox
     assert len(statements_of(app, w, "/messages/")) == 2
+
+
+def test_the_key_sets_and_marks_read_with_the_conversation_are_plain_rows_agreeing_with_the_entities(
+        app, ready, member_factory):
+    """conversation_for_reading keeps the participants' key sets and the reader's marks as plain rows (no entity
+    built for the rows of its statement): the same values the entities hold, for members with one key set or two (one
+    retired), a mark or none, and the same keys found changed."""
+    from network.core.db import db
+    from network.members.models import Member
+    from network.messaging import lifecycle, services, verification
+    from network.messaging.models import KeyVerification, MemberKeys
+
+    alice, bob, carol = member_factory(), member_factory(), member_factory()
+    a, _b, c = ready(alice), ready(bob), ready(carol)
+    conversation_id = send(a, [bob, carol], urgent=True)
+    page = f"/messages/{conversation_id}"
+    with app.app_context():
+        verification.mark_verified(db.session.get(Member, bob.id), db.session.get(Member, alice.id))
+        verification.mark_verified(db.session.get(Member, bob.id), db.session.get(Member, carol.id))
+        db.session.commit()
+        lifecycle.retire_on_reset(db.session.get(Member, alice.id))  # alice's next session makes a second key set
+        db.session.commit()
+    a = ready(alice)
+    assert submit(a, f"{page}/reply", {"text": "After the reset."}, page=page).status_code == 302
+    assert submit(c, f"{page}/reply", {"text": "An answer.", "urgent": "y"}, page=page).status_code == 302
+    ids = [alice.id, bob.id, carol.id]
+
+    def read(plain: bool):
+        with app.test_request_context():
+            reader = db.session.get(Member, bob.id)
+            if plain:
+                found, _archived = services.conversation_for_reading(reader, conversation_id)
+            else:
+                found = db.session.get(services.Conversation, conversation_id)
+            verification.remember_keys_of(reader, found)  # as the page does: its own statement (entities) if not read
+            sets = lifecycle.key_sets_of(ids)
+            marks = verification.request_memo(verification.MARKS_MEMO)[bob.id]
+            kinds = {type(row) for rows in sets.values() for row in rows} | {
+                type(mark) for mark in marks.values() if mark is not None}
+            changed = [m.id for m in verification.changed_keys(reader, found, services.conversation_messages(found))]
+            values = ({member_id: [(k.member_id, k.key_version, k.public_keys, k.recovery_confirmed_at, k.retired_at)
+                                   for k in rows] for member_id, rows in sets.items()},
+                      {other_id: mark and (mark.other_id, mark.fingerprint) for other_id, mark in marks.items()},
+                      changed)
+            db.session.rollback()
+            return kinds, values
+
+    plain_kinds, plain = read(plain=True)
+    entity_kinds, entities = read(plain=False)
+    assert plain == entities
+    assert len(plain[0][alice.id]) == 2 and plain[0][alice.id][0][4] is not None  # one retired, one live
+    assert set(plain[1]) == {alice.id, carol.id} and all(plain[1].values()) and plain[2] == [alice.id]
+    assert entity_kinds == {MemberKeys, KeyVerification}
+    assert plain_kinds == {services.KeySetRow, services.MarkRow}

@@ -8,8 +8,9 @@ import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO, BinaryIO, NamedTuple
 
 from flask import current_app, has_request_context, session, url_for
 from flask_babel import gettext as _
@@ -207,15 +208,36 @@ def _typed_nulls(columns) -> list:
     return [type_coerce(null(), column.type) for column in columns]
 
 
+class KeySetRow(NamedTuple):
+    """A participant member's key set as the conversation's page reads it (a plain row, not a MemberKeys entity:
+    building those for every row of the page's statement cost more than the statement): what lifecycle (key_sets,
+    current_keys, public_keys) and verification.changed_keys read of it. Only this page's request holds these; the
+    requests that change a key set read entities (lifecycle.key_sets)."""
+
+    member_id: int
+    key_version: int
+    public_keys: str
+    recovery_confirmed_at: datetime | None
+    retired_at: datetime | None
+
+
+class MarkRow(NamedTuple):
+    """The reader's mark for a participant member (KeyVerification) as the page reads it: see KeySetRow."""
+
+    other_id: int
+    fingerprint: str
+
+
 @functools.cache
 def _conversation_statement():
     """conversation_for_reading's statement, built once per process (its cache key too): the values are bound. Each
-    participant member joins their key sets (all of them, their wraps left out) and the reader's mark for them: what
-    verification.remember_keys_of would read in a statement of its own. The conversation's messages with their copies
-    (_messages_statement's rows) follow in the same statement (UNION ALL, after a kind column): one round trip for
-    the page, not one for the conversation and another for its messages. Those rows come only when the reader takes
-    part as a member or a mailbox takes part (the caller still checks access, is_participant, before showing any).
-    Answers (statement, key sets' entity, marks' entity), both aliased to the union."""
+    participant member joins their key sets (KeySetRow's columns, their wraps left out) and the reader's mark for them
+    (MarkRow's): what verification.remember_keys_of would read in a statement of its own. The conversation's messages
+    with their copies (_messages_statement's rows) follow in the same statement (UNION ALL, after a kind column): one
+    round trip for the page, not one for the conversation and another for its messages. Those rows come only when the
+    reader takes part as a member or a mailbox takes part (the caller still checks access, is_participant, before
+    showing any). Plain columns throughout (no entity is built): kind, the conversation and participant (head), the
+    key set, the mark, the message and copy."""
     c, archived = Conversation.__table__.c, ConversationArchive.__table__.c
     p, keys, marks = (ConversationParticipant.__table__.c, MemberKeys.__table__.c, KeyVerification.__table__.c)
     message, copy = Message.__table__.c, MessageRecipientState.__table__.c
@@ -227,14 +249,13 @@ def _conversation_statement():
               .outerjoin(MemberKeys.__table__, keys.member_id == p.member_id)
               .outerjoin(KeyVerification.__table__, (marks.member_id == reader) & (marks.other_id == p.member_id)))
     head = [c.id, c.public_id, c.created_by_id, c.last_message_at, archived.archived_at, p.id, *_participant_columns()]
-    key_columns = [column for column in MemberKeys.__table__.c
-                   if column.key not in ("password_wrapped", "recovery_wrapped")]  # lifecycle.WRAPS_DEFERRED
-    mark_columns = list(KeyVerification.__table__.c)
+    key_columns = [keys[name] for name in KeySetRow._fields]
+    mark_columns = [marks[name] for name in MarkRow._fields]
     message_columns = [message.id, message.public_id, message.sender_id, message.sent_at, message.urgent,
                        message.envelope, copy.id, copy.slot, copy.member_id, copy.delivered_at, copy.read_at,
                        copy.delivery_receipt, copy.read_receipt]
-    labelled = [f"h{n}" for n in range(len(head))] + [f"k{n}" for n in range(len(key_columns))] + [
-        f"v{n}" for n in range(len(mark_columns))] + [f"m{n}" for n in range(len(message_columns))]
+    columns = [*head, *key_columns, *mark_columns]
+    labelled = [f"c{n}" for n in range(len(columns) + len(message_columns))]
 
     def branch(kind: int, columns: list, first, second, source, where):
         return (select(literal_column(str(kind)).label("kind"),
@@ -244,29 +265,30 @@ def _conversation_statement():
 
     takes_part = exists().where(p.conversation_id == wanted, (p.member_id == reader) | p.authority_id.is_not(None))
     reading = union_all(
-        branch(0, [*head, *key_columns, *mark_columns, *_typed_nulls(message_columns)], p.id, keys.key_version,
-               source, c.id == wanted),
-        branch(1, [*_typed_nulls(head), *_typed_nulls(key_columns), *_typed_nulls(mark_columns), *message_columns],
-               message.id, copy.id,
+        branch(0, [*columns, *_typed_nulls(message_columns)], p.id, keys.key_version, source, c.id == wanted),
+        branch(1, [*_typed_nulls(columns), *message_columns], message.id, copy.id,
                Message.__table__.outerjoin(MessageRecipientState.__table__, copy.message_id == message.id),
                (message.conversation_id == wanted) & takes_part)).subquery("reading")
-    key_sets, marked = aliased(MemberKeys, reading), aliased(KeyVerification, reading)
-    columns = reading.c
-    statement = (select(columns.kind, *(columns[f"h{n}"] for n in range(len(head))), key_sets, marked,
-                        *(columns[f"m{n}"] for n in range(len(message_columns))))
-                 .order_by(columns.kind, columns.first_order, columns.second_order)
-                 .options(defer(key_sets.password_wrapped), defer(key_sets.recovery_wrapped)))
-    return statement, key_sets, marked
+    return (select(reading.c.kind, *(reading.c[name] for name in labelled))
+            .order_by(reading.c.kind, reading.c.first_order, reading.c.second_order))
+
+
+# Where each part starts in a row of _conversation_statement: kind, conversation (id, public id, creator, last message),
+# the reader's archiving, participant (id, then _participant_columns), key set, mark, message and copy.
+_READ_KEYS = 14
+_READ_MARK = _READ_KEYS + len(KeySetRow._fields)
+_READ_MESSAGE = _READ_MARK + len(MarkRow._fields)
 
 
 def conversation_for_reading(reader: Member, conversation_id: int) -> tuple[ConversationRow | None, bool]:
     """The conversation, its participants with their members and mailboxes (names, not roles, authorities or
     designations), and whether the reader archived it (is_archived), in one statement, as plain rows
     (ConversationRow); (None, False) when there is no such conversation. Access is the caller's to check
-    (is_participant). The same statement reads the participant members' key sets and the reader's marks for them,
-    kept for the request (verification.remember_keys_read) when the reader is one of them, and the conversation's
-    messages with their copies (kept on the row for conversation_messages) when the reader may be one of its readers."""
-    statement = _conversation_statement()[0]
+    (is_participant). The same statement reads the participant members' key sets and the reader's marks for them
+    (KeySetRow, MarkRow), kept for the request (verification.remember_keys_read) when the reader is one of them, and
+    the conversation's messages with their copies (kept on the row for conversation_messages) when the reader may be
+    one of its readers."""
+    statement = _conversation_statement()
     rows = db.session.execute(statement, {"reading_conversation": conversation_id, "reading_member": reader.id},
                               execution_options=kept_options(statement)).all()
     if not rows or rows[0][0] != 0:
@@ -276,19 +298,19 @@ def conversation_for_reading(reader: Member, conversation_id: int) -> tuple[Conv
     people: dict = {}
     seen: dict = {}
     participant_ids: set = set()
-    key_sets: list[MemberKeys] = []
+    key_sets: list[KeySetRow] = []
     marks: dict = {}
     for row in rows:
         if row[0] != 0:
-            conversation.message_rows.append(row[16:])
+            conversation.message_rows.append(row[_READ_MESSAGE:])
             continue
         if row[6] not in participant_ids:
             participant_ids.add(row[6])
-            _add_participant(conversation, people, seen, *row[7:14])
-        if row[14] is not None:
-            key_sets.append(row[14])
-        if row[15] is not None:
-            marks[row[15].other_id] = row[15]
+            _add_participant(conversation, people, seen, *row[7:_READ_KEYS])
+        if row[_READ_KEYS] is not None:
+            key_sets.append(KeySetRow(*row[_READ_KEYS:_READ_MARK]))
+        if row[_READ_MARK] is not None:
+            marks[row[_READ_MARK]] = MarkRow(*row[_READ_MARK:_READ_MESSAGE])
     members = {p.member_id for p in conversation.participants if p.member_id}
     if reader.id in members:
         verification.remember_keys_read(reader, members, key_sets, marks)
