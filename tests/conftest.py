@@ -387,6 +387,20 @@ def csrf_token(html: str) -> str:
     return match.group(1)
 
 
+def count_builds(monkeypatch, module, name: str = "ReplyForm") -> list:
+    """Make `module.name` (a form class) count its instances: the list gets a 1 for each form built."""
+    built: list[int] = []
+    original = getattr(module, name)
+
+    class Counted(original):
+        def __init__(self, *args, **kwargs):
+            built.append(1)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, Counted)
+    return built
+
+
 def submit(client, url: str, data: dict | None = None, page: str | None = None, **kwargs):
     """GET the page holding the form (the URL itself by default), then POST it with its CSRF token. The response is
     buffered and closed, as a WSGI server closes it: what a route does after its response (mail) has happened."""

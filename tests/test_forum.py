@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import csrf_token, submit
+from tests.conftest import count_builds, csrf_token, submit
 from tests.forum_support import RESTRICTED_TITLE
 
 
@@ -309,14 +309,7 @@ def test_the_index_keeps_the_cards_of_spaces_a_member_sees_but_never_a_join_form
 def test_a_topic_read_without_a_quote_builds_no_reply_form_once_its_fields_are_kept(app, auth, forum, monkeypatch):
     from network.forum import views
 
-    built = []
-
-    class CountedReplyForm(views.ReplyForm):
-        def __init__(self, *args, **kwargs):
-            built.append(1)
-            super().__init__(*args, **kwargs)
-
-    monkeypatch.setattr(views, "ReplyForm", CountedReplyForm)
+    built = count_builds(monkeypatch, views)
     client = auth.client_for(forum["member"])
     path = f"/forum/topics/{forum['open_topic'].id}"
     client.get(path)  # the reply form's fields rendered once, and kept

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import submit
+from tests.conftest import count_builds, submit
 from tests.test_messaging_flow import CANARY, _html, ready, send  # noqa: F401 (ready: a fixture)
 from tests.test_messaging_mailboxes import people  # noqa: F401 (a fixture)
 
@@ -135,14 +135,7 @@ def test_a_conversation_opened_to_read_builds_no_reply_form_while_its_fields_are
     page = f"/messages/{conversation_id}"
     b.get(page)  # read: the flashed message shown, the copy marked read, the unread badge gone
     first = _without_tokens(_html(b.get(page)))
-    built = []
-
-    class CountedReplyForm(views.ReplyForm):
-        def __init__(self, *args, **kwargs):
-            built.append(1)
-            super().__init__(*args, **kwargs)
-
-    monkeypatch.setattr(views, "ReplyForm", CountedReplyForm)
+    built = count_builds(monkeypatch, views)
     again = _without_tokens(_html(b.get(page)))
     assert built == [] and again == first
     assert 'id="handling-carried"' in again
