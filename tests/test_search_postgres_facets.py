@@ -100,9 +100,11 @@ def test_above_the_threshold_the_counts_are_estimates_from_a_sample_and_say_so(b
     assert hits.facets_exact is False
     assert hits.total == total and hits.total_exact  # the total is exact up to EXACT_TOTAL
     assert len(hits.page_ids) == 10
-    # the first rows, then one statement that joins the sample's tokens (its rows selected in the GIN index),
-    # then the total (at most EXACT_TOTAL: counted exactly): no GROUP BY over them
+    # the first rows (their count, up to EXACT_TOTAL + 1, is the exact total: the rows are not read again to
+    # count them), then one statement that joins the sample's tokens (its rows selected in the GIN index): no
+    # GROUP BY over them
     assert sum("string_agg" in s for s in statements) == 2
+    assert not any(" AS one " in s for s in statements)
     assert not any("unnest" in s for s in statements)
     assert hits.facets == _expected_estimates(backend, viewer, "treaty", (0,))
     # a facet every match holds is estimated as the total; each estimate is at least 1 and at most the total
