@@ -124,9 +124,22 @@ def test_a_sample_smaller_than_min_sample_takes_in_the_next_parts(backend, monke
     hits = backend.search("treaty", facets=FACETS, viewer=VETTED)
     total, counts = _exact(VETTED, "treaty")
     assert hits.facets_exact is False and hits.total == total
-    assert sum("string_agg" in s for s in statements) == 4  # the first rows, then one statement per part
+    # the first rows counted the matches: the parts they need are read at once
+    assert sum("string_agg" in s for s in statements) == 2
     assert hits.facets == _expected_estimates(backend, VETTED, "treaty", (0, 1, 2, 3))
     assert set(hits.facets["region"]) == set(counts["region"])
+    # matches beyond EXACT_TOTAL are not counted: one part after another until the sample is large enough
+    statements.clear()
+    monkeypatch.setattr(pb, "EXACT_TOTAL", 50)
+    hits = backend.search("treaty", facets=FACETS, viewer=VETTED)
+    assert hits.facets_exact is False and hits.total_exact is False
+    assert hits.total == max(51, _estimated_total(VETTED, "treaty", (0, 1, 2, 3)))
+    # (the table holds more than three times EXACT_TOTAL rows: the sample is read first, and puts the matches far
+    # above EXACT_FACETS, so the first rows are not read)
+    assert not any(" AS tokens " in s for s in statements)
+    assert sum("string_agg" in s for s in statements) == 3  # one statement per part
+    assert hits.facets["cooperation_form"] == {"mla": hits.total}  # every match holds it: scaled to the estimate
+    assert all(set(hits.facets[kind]) <= set(counts[kind]) for kind in FACETS)
 
 
 def test_without_words_the_counts_and_the_newest_first_come_from_the_indexes(backend, monkeypatch, statements):

@@ -428,6 +428,17 @@ def _filtered(filters: Mapping[str, Iterable[str]]) -> bool:
     return any(filters.get(kind) for kind in ENGINE_FILTERS)
 
 
+def _sample_buckets(parts: Iterator[tuple[int, ...]], matches: int) -> tuple[int, ...]:
+    """The buckets of the first of `parts` (taken from the iterator) that hold MIN_SAMPLE of `matches` rows, as
+    many as each part's share of the buckets expects, or of all of them."""
+    taken: list[int] = []
+    for part in parts:
+        taken += part
+        if matches * len(taken) / SAMPLE_BUCKETS >= MIN_SAMPLE:
+            break
+    return tuple(taken)
+
+
 def _tokens(joined: str | None) -> Counter:
     """Facet tokens joined by FACET_SEPARATOR, counted (Counter's own loop over the split: a third faster than a
     filtering generator on the 56,000 tokens of 5,000 matches)."""
@@ -1556,6 +1567,10 @@ class PostgresBackend(PostgresIndex):
                     if kind in counts:
                         counts[kind][code] = n
             else:
+                if counted is not None and counted <= EXACT_TOTAL and not sampled:
+                    # the matches are counted: the parts MIN_SAMPLE of them should take are read in one statement
+                    # (5,220 matches take all three: two statements fewer)
+                    read_part(_sample_buckets(parts, counted))
                 for part in parts:
                     if sampled >= MIN_SAMPLE:
                         break
