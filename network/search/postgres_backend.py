@@ -1541,11 +1541,13 @@ class PostgresBackend(PostgresIndex):
             found, counted = EXACT_FACETS + 1, None  # (counted: the first count, when the first rows were read)
             if not sample_first or sampled * SAMPLE_BUCKETS / buckets <= ESTIMATE_ABOVE * EXACT_FACETS:
                 def tokens_statement():
-                    # the tokens of the first EXACT_FACETS + 1 rows, the count of the first EXACT_TOTAL + 1
-                    first = select(func.row_number().over().label("n"), joined.label("tokens")) \
-                        .where(*self._selection(matches)).limit(max(EXACT_FACETS, EXACT_TOTAL) + 1).subquery()
-                    return select(func.count(), func.string_agg(first.c.tokens, separator)
-                                  .filter(first.c.n <= EXACT_FACETS + 1))
+                    # the count and the tokens of the first EXACT_TOTAL + 1 rows (or EXACT_FACETS + 1), the tokens
+                    # used only when they are all: taking the first EXACT_FACETS + 1 rows' alone by their row_number()
+                    # spooled the rows, doubling the statement where the matches are fewer (17-29 -> 37-66 ms for
+                    # about 2,000 filtered matches at 100,000 cases, under load)
+                    first = select(joined.label("tokens")).where(*self._selection(matches)) \
+                        .limit(max(EXACT_FACETS, EXACT_TOTAL) + 1).subquery()
+                    return select(func.count(), func.string_agg(first.c.tokens, separator))
 
                 page = _PAGE.get()
                 if page is not None and self._small():  # the page too: see search
