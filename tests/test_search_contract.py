@@ -40,6 +40,16 @@ def test_spanish_inflections_find_each_other(case):
     assert found("decomisos") == ["C-ES"]
 
 
+def test_spanish_suffixes_spelt_with_an_accent_are_stemmed(case):
+    # Snowball's Spanish rules remove "-ación" (accented) and "-aciones"; the words reach the stemmer folded, so the
+    # singular kept its suffix and never met its plural or its verb until the accent was restored before stemming.
+    case("C-ES", language="es", title="Valoración de los bienes", summary="Un perito hizo la valoración.")
+    case("C-EN", title="Bank records")
+    assert found("valoraciones") == ["C-ES"]
+    assert found("valorados") == ["C-ES"]
+    assert found("valoracion") == ["C-ES"]
+
+
 def test_russian_inflections_find_each_other(case):
     case("C-RU", language="ru", title="Экстрадиция обвиняемого", summary="Запрос об экстрадиции был удовлетворён.")
     case("C-EN", title="Bank records")

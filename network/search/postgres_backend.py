@@ -68,15 +68,21 @@ from network.search.documents import (
     PG_CONFIGS,
     PROXIMITY,
     STEMMED_LANGUAGES,
+    STEMMING_ACCENTS,
     SearchDocument,
     fold,
     segmented,
+    stemming_input,
 )
 from network.search.engine_models import CaseSearch, SearchWord
 
 # setweight's second argument is of type "char": constant SQL literals from this table, never user input.
 LETTERS = {"title": "A", "keywords": "B", "summary": "C", "body": "D"}
 QUERY_CONFIGS = tuple(PG_CONFIGS[lang] for lang in (*STEMMED_LANGUAGES, "simple"))
+# The language of each stemming configuration: its text and query words are given as its stemmer needs them
+# (documents.stemming_input: "incautacion" -> "incautación", so Snowball's accented suffixes apply).
+CONFIG_LANGUAGES = {config: lang for lang, config in PG_CONFIGS.items() if lang in STEMMED_LANGUAGES}
+OWN_INPUT_CONFIGS = tuple(config for config, lang in CONFIG_LANGUAGES.items() if lang in STEMMING_ACCENTS)
 LOCK_KEY = 0x5EA4C4  # pg_advisory_xact_lock key of the indexer: one writer at a time
 BATCH = 500
 
@@ -481,6 +487,13 @@ def _synonyms_of(query: ql.Query) -> list[ql.Synonym]:
     return list(found.values())
 
 
+def config_input(words: str, config: str) -> str:
+    """Folded words as the configuration `config` is given them: as its language's stemmer needs them
+    (documents.stemming_input), and unchanged for "simple"."""
+    lang = CONFIG_LANGUAGES.get(config)
+    return stemming_input(words, lang) if lang else words
+
+
 def synonym_lexeme(group: str) -> str:
     """The lexeme of a synonym group in the tsvector: "~" cannot start a word of any text or query (words are
     letters and digits only), so no prefix query or typed word ever meets it."""
@@ -511,7 +524,8 @@ def _row(doc: SearchDocument, now) -> dict:
             if words:
                 for config in configs:
                     if config != "own_simple" or group in RANK_GROUPS:
-                        texts[f"{config}_{group}"].append(words)
+                        texts[f"{config}_{group}"].append(stemming_input(words, version.language) if config
+                                                          in CONFIG_LANGUAGES else words)
     row = {name: "\n".join(values) for name, values in texts.items()}
     row.update(case_id=doc.id, status=doc.status, visibility=doc.visibility, submitter_id=doc.submitter_id,
                reviewer_id=doc.reviewer_id, filed_on=doc.when, year=doc.year, facets=list(doc.facets),
@@ -697,8 +711,8 @@ class PostgresBackend(PostgresIndex):
         columns = []
         for i, (kind, _text) in enumerate(keys):
             function = func.plainto_tsquery if kind == "plain" else func.phraseto_tsquery
-            columns += [cast(function(_config(c), bindparam(f"t{i}", keys[i][1], type_=String)), String)
-                        for c in QUERY_CONFIGS]
+            columns += [cast(function(_config(c), bindparam(f"t{i}_{c}", config_input(keys[i][1], c), type_=String)),
+                             String) for c in QUERY_CONFIGS]
         row = self.session.execute(select(*columns)).one()
         if len(_ANALYSED) > ANALYSED_MAX:
             _ANALYSED.clear()

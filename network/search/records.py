@@ -33,9 +33,11 @@ from network.search.documents import STEMMED_LANGUAGES, segmented, tokens
 from network.search.highlight import Matcher, highlight
 from network.search.models import SearchRecord
 from network.search.postgres_backend import (
+    OWN_INPUT_CONFIGS,
     QUERY_CONFIGS,
     PostgresBackend,
     PostgresIndex,
+    config_input,
     synonym_lexeme,
     words_only,
 )
@@ -283,9 +285,16 @@ class WhooshRecordIndex(wb.WhooshBackend):
 # ---------------------------------------------------------------- PostgreSQL
 
 BATCH = 500
-_TITLE_SQL = " || ".join(f"setweight(to_tsvector('{c}'::regconfig, :title), 'A')" for c in QUERY_CONFIGS)
-_SUMMARY_SQL = " || ".join(f"setweight(to_tsvector('{c}'::regconfig, :summary), 'B')" for c in QUERY_CONFIGS)
-_BODY_SQL = " || ".join(f"setweight(to_tsvector('{c}'::regconfig, :body), 'C')" for c in QUERY_CONFIGS)
+# Each configuration is given the words as its stemmer needs them (postgres_backend.config_input): a parameter per
+# configuration whose input differs from the folded words ("title_spanish"), the folded words for the others.
+def _param(field: str, config: str) -> str:
+    return f"{field}_{config}" if config in OWN_INPUT_CONFIGS else field
+
+
+_TITLE_SQL = " || ".join(f"setweight(to_tsvector('{c}'::regconfig, :{_param('title', c)}), 'A')" for c in QUERY_CONFIGS)
+_SUMMARY_SQL = " || ".join(f"setweight(to_tsvector('{c}'::regconfig, :{_param('summary', c)}), 'B')"
+                           for c in QUERY_CONFIGS)
+_BODY_SQL = " || ".join(f"setweight(to_tsvector('{c}'::regconfig, :{_param('body', c)}), 'C')" for c in QUERY_CONFIGS)
 UPSERT = text(f"""
 INSERT INTO search_records (kind, object_id, scope, created_at, document, indexed_at)
 VALUES (:kind, :object_id, CAST(:scope AS varchar(80)[]), :created_at,
@@ -303,10 +312,14 @@ def lock_key(kind: str) -> int:
 
 
 def _row(kind: str, doc: RecordDocument, now: datetime) -> dict:
-    return {"kind": kind, "object_id": doc.id, "scope": list(doc.scope), "created_at": doc.created_at or now,
-            "title": words_only(doc.title[:MAX_CHARS]), "names": words_only(doc.names[:MAX_CHARS]),
-            "summary": words_only(doc.summary[:MAX_CHARS]), "body": words_only(doc.body[:MAX_CHARS]),
-            "synonyms": [synonym_lexeme(g) for g in doc.synonyms()], "indexed_at": now}
+    row = {"kind": kind, "object_id": doc.id, "scope": list(doc.scope), "created_at": doc.created_at or now,
+           "title": words_only(doc.title[:MAX_CHARS]), "names": words_only(doc.names[:MAX_CHARS]),
+           "summary": words_only(doc.summary[:MAX_CHARS]), "body": words_only(doc.body[:MAX_CHARS]),
+           "synonyms": [synonym_lexeme(g) for g in doc.synonyms()], "indexed_at": now}
+    for name in ("title", "summary", "body"):
+        for config in OWN_INPUT_CONFIGS:
+            row[_param(name, config)] = config_input(row[name], config)
+    return row
 
 
 def _tokens_param(values: Iterable[str]):
