@@ -225,7 +225,8 @@ def configure_login(app: Flask) -> None:
     @login.user_loader
     def load_member(member_id: str) -> Member | None:
         """A member counts as signed in only after the second factor; an applicant only as an applicant."""
-        companion = getattr(session, "companion", None)  # read with the session's record, in this request
+        opened = session._get_current_object()  # the proxy resolved once
+        companion = getattr(opened, "companion", None)  # read with the session's record, in this request
         if companion is not None and str(companion[0].id) == member_id:
             member = companion[0]
             request_memo(forum_access.MODERATES)[member.id] = companion[1]
@@ -235,15 +236,15 @@ def configure_login(app: Flask) -> None:
                       if member_id.isdigit() else None)
         if member is None:
             return None
-        if not ((member.status == "active" and session.get("mfa_ok"))
-                or (member.status == "pending" and session.get("applicant"))):
+        if not ((member.status == "active" and opened.get("mfa_ok"))
+                or (member.status == "pending" and opened.get("applicant"))):
             return None
         if companion is not None:
             shape = counters.navigation_shape(member)
             if shape is not None and shape == companion[2]:
                 counters.prefetch(member, shape[0], companion[3])
-            elif session.session_id:
-                remember(session.session_id, shape)
+            elif opened.session_id:
+                remember(opened.session_id, shape)
         return member
 
 

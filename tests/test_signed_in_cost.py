@@ -128,3 +128,33 @@ def test_a_kept_statements_cache_answers_only_for_the_same_key_object_and_dialec
     assert cache.get((dialect, keys[-1], (), False, False)) == 19
     assert cache.get((dialect, keys[0], (), False, False)) is None
     assert len(cache._entries) == _KeptCompiled.KEPT  # noqa: SLF001
+
+
+def test_the_platforms_own_request_code_reads_nothing_through_a_context_proxy(app, auth, member, monkeypatch):
+    """An attribute read through one of Flask's context proxies (`request.path`, `g.pop`, `current_app.config`,
+    `session.get`) first fails a look-up on the proxy itself (Python builds and drops an AttributeError) before the
+    proxy forwards it: some 2 µs each, and the request's hooks, the member's loading, the layout and the navigation
+    asked some 45 on every signed-in page (issue 14). The core's code and the application's factory resolve a proxy
+    once (`_get_current_object()`) and read the object."""
+    import sys
+    from pathlib import Path
+
+    from werkzeug.local import LocalProxy
+
+    root = Path(__file__).resolve().parent.parent
+    own = (str(root / "network" / "core") + "/", str(root / "app.py"))
+    client = auth.client_for(member)
+    assert client.get(MINIMAL).status_code == 200
+    looked_up: list[str] = []
+
+    def counting(proxy, name):
+        caller = sys._getframe(1).f_code  # noqa: SLF001 (who asked)
+        if caller.co_filename.startswith(own):
+            looked_up.append(f"{caller.co_filename}:{caller.co_name}: {name}")
+        return getattr(proxy._get_current_object(), name)  # what the proxy's own look-up answers  # noqa: SLF001
+
+    monkeypatch.setattr(LocalProxy, "__getattr__", counting)
+    for path in (MINIMAL, "/"):
+        assert client.get(path).status_code == 200, path
+    monkeypatch.undo()
+    assert looked_up == []

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
-from flask import abort, current_app, redirect, request, session, url_for
+from flask import abort, current_app, g, has_request_context, redirect, request, session, url_for
 from flask_login import current_user
 
 from network.core.clock import utcnow
@@ -18,7 +18,11 @@ Requirement = Callable[..., bool]
 
 def current_member():
     """The signed-in member, or None."""
-    user = current_user._get_current_object()  # resolved once (a page asks some ten times; issue 14)
+    # Flask-Login keeps the request's user in `g` once loaded: read there, not through the proxies of `current_user`
+    # and `g` (some ten questions a page, each a failed attribute look-up on a proxy first; issue 14)
+    user = vars(g._get_current_object()).get("_login_user") if has_request_context() else None
+    if user is None:
+        user = current_user._get_current_object()  # the first question: Flask-Login loads the member
     return user if user.is_authenticated else None
 
 

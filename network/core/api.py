@@ -214,7 +214,7 @@ class ApiAwareSessionInterface(SessionInterface):
     def save_session(self, app: Flask, session, response: Response) -> None:
         from flask import request as current_request
 
-        if is_api_request(current_request):
+        if is_api_request(current_request._get_current_object()):
             return
         self.inner.save_session(app, session, response)
 

@@ -70,17 +70,18 @@ def _add_fingerprint(endpoint: str, values: dict) -> None:
 def cache_headers(response: Response) -> Response:
     """Set Cache-Control (and ETag for public pages) on a response; called by the security headers' hook."""
     headers = response.headers
-    endpoint = request.endpoint or ""
+    asked = request._get_current_object()  # the proxy resolved once
+    endpoint = asked.endpoint or ""
     if endpoint in STATIC_ENDPOINTS:
-        filename = (request.view_args or {}).get("filename", "")
-        version = request.args.get("v")
+        filename = (asked.view_args or {}).get("filename", "")
+        version = asked.args.get("v")
         if response.status_code == 200 and version and version == fingerprint(endpoint, filename):
             headers["Cache-Control"] = f"public, max-age={YEAR}, immutable"
         return response  # otherwise send_file's own: no-cache, revalidated by ETag and Last-Modified
-    if (endpoint in PUBLIC_PAGES and request.method in ("GET", "HEAD") and response.status_code == 200
-            and not current_user.is_authenticated and not response.direct_passthrough):
+    if (endpoint in PUBLIC_PAGES and asked.method in ("GET", "HEAD") and response.status_code == 200
+            and not current_user._get_current_object().is_authenticated and not response.direct_passthrough):
         response.add_etag()
-        response.make_conditional(request)
+        response.make_conditional(asked)
         headers["Cache-Control"] = "no-cache"
         response.vary.add("Cookie")  # one Vary header, merged with Accept-Language (network/core/i18n.py)
         return response

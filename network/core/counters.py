@@ -97,7 +97,7 @@ def counts(member, names: Iterable[str]) -> dict[str, int | None]:
     if prefetched is not None and not vars(request._get_current_object()).get(_WROTE):
         for name, count in prefetched.items():
             known.setdefault(name, count)
-    registry = _registry(current_app)
+    registry = _registry(current_app._get_current_object())
     queries: dict[str, Select | None] = {}  # None: a template's, built below (or kept from an earlier request)
     keys: list[tuple[str, Hashable]] = []
     values: dict = {}
@@ -149,7 +149,7 @@ _WROTE = "network_counters_wrote"
 def navigation_shape(member) -> tuple[tuple, dict] | None:
     """The navigation counts' (name, key) pairs (key None: not for this member) and their bound values; None if a
     navigation count is not a template."""
-    registry = _registry(current_app)
+    registry = _registry(current_app._get_current_object())
     keys, values = [], {}
     for name in navigation_names():
         counter = registry.counters[name]
@@ -164,7 +164,7 @@ def navigation_shape(member) -> tuple[tuple, dict] | None:
 
 def navigation_columns(keys: tuple) -> list:
     """Labelled scalar subqueries `navigation_<name>` of the counts in keys that are for the member."""
-    registry = _registry(current_app)
+    registry = _registry(current_app._get_current_object())
     return [registry.counters[name].template(key).scalar_subquery().label(f"navigation_{name}")
             for name, key in keys if key is not None]
 
@@ -197,7 +197,7 @@ def known_count(member, name: str) -> int | None:
 
 def navigation_names() -> list[str]:
     """The counts every page's navigation shows (its badges)."""
-    registry = _registry(current_app)
+    registry = _registry(current_app._get_current_object())
     if registry.navigation is None:
         registry.navigation = tuple(c.name for c in registry.counters.values() if c.navigation)
     return list(registry.navigation)
@@ -226,7 +226,7 @@ class TaskRow:
 
 def tasks_for(member) -> list[TaskRow]:
     """The rows of "My tasks" for this member's roles, in order (with the navigation's counts, in one statement)."""
-    registry = _registry(current_app)
+    registry = _registry(current_app._get_current_object())
     found = counts(member, [t.counter for t in registry.tasks] + navigation_names())
     return [TaskRow(task=task, count=found[task.counter]) for task in registry.tasks
             if found[task.counter] is not None and (task.always or found[task.counter])]

@@ -89,17 +89,17 @@ def catalogued_languages(app: Flask) -> tuple[str, ...]:
     return tuple(code for code in LANGUAGES if code == "en" or code in found)
 
 
-def served_languages() -> tuple[str, ...]:
+def served_languages(app: Flask | None = None) -> tuple[str, ...]:
     """The languages this application serves: found once, when the application was built (a release compiles
     its catalogues before it starts)."""
-    return current_app.extensions[_EXTENSION]["served"]
+    return (app or current_app).extensions[_EXTENSION]["served"]
 
 
 # ---------------------------------------------------------------- choosing the language of a request
 
-def language_cookie_name() -> str:
+def language_cookie_name(app: Flask | None = None) -> str:
     """`__Host-language` over HTTPS (bound to this host, Secure, path /), `language` in plain-HTTP development."""
-    return "__Host-language" if current_app.config["SESSION_COOKIE_SECURE"] else "language"
+    return "__Host-language" if (app or current_app).config["SESSION_COOKIE_SECURE"] else "language"
 
 
 def _member_language() -> str:
@@ -116,11 +116,13 @@ def _member_language() -> str:
 
 def select_locale() -> str:
     """The language of this request (module docstring: URL, profile, cookie, browser, English)."""
-    default = current_app.config.get("BABEL_DEFAULT_LOCALE", "en")
+    app = current_app._get_current_object()  # the proxies resolved once: each attribute through one costs ~2 µs
+    default = app.config.get("BABEL_DEFAULT_LOCALE", "en")
     if not has_request_context():
         return default
-    served = served_languages()
-    for wanted in (request.args.get("lang", ""), _member_language(), request.cookies.get(language_cookie_name(), "")):
+    served = served_languages(app)
+    asked = request._get_current_object()
+    for wanted in (asked.args.get("lang", ""), _member_language(), asked.cookies.get(language_cookie_name(app), "")):
         if wanted in served:
             return wanted
     g.language_negotiated = True  # the answer depends on Accept-Language: caches must know (Vary)
@@ -136,11 +138,12 @@ def _browser_language(served: tuple[str, ...]) -> str | None:
     """The served language the browser prefers (Accept-Language), kept per header: parsing and matching the header
     cost 50-250 µs on every page of a visitor, and of a member who never chose a language (issue 14). Only the header
     decides the answer; a long header (not a browser's) is matched each time, never kept."""
-    header = request.headers.get("Accept-Language", "")
+    asked = request._get_current_object()  # the proxy resolved once
+    header = asked.headers.get("Accept-Language", "")
     key = (header, served)
     if key in _negotiated:
         return _negotiated[key]
-    found = request.accept_languages.best_match(served)
+    found = asked.accept_languages.best_match(served)
     if len(header) <= 200:
         with _negotiating:  # threads of one process evict one at a time
             while len(_negotiated) >= NEGOTIATED_KEPT:
@@ -166,11 +169,10 @@ def babel_locale() -> Locale:
 def platform_name() -> str:
     """The platform's name: PLATFORM_NAME as the operator set it (a proper name, shown as written), or, left at its
     default, the default name in the reader's language."""
-    from flask_babel import gettext
-
     from config.defaults import PLATFORM_NAME as DEFAULT_NAME
+    from network.core.translations import gettext  # Flask-Babel's, through the request's catalogue (issue 14)
 
-    name = current_app.config.get("PLATFORM_NAME", DEFAULT_NAME)
+    name = current_app._get_current_object().config.get("PLATFORM_NAME", DEFAULT_NAME)
     return gettext("Practitioners' Network") if name == DEFAULT_NAME else name
 
 
@@ -202,12 +204,13 @@ def remember_language(response: Response, language: str) -> Response:
 
 def here_without_language() -> str:
     """This page's path and query, without `lang=`: where the language menu brings the reader back to."""
-    query = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+    here = request._get_current_object()
+    query = [(key, value) for key, value in here.args.items(multi=True) if key != "lang"]
     if not query:
-        return request.path
+        return here.path
     from urllib.parse import urlencode
 
-    return f"{request.path}?{urlencode(query)}"
+    return f"{here.path}?{urlencode(query)}"
 
 
 def language_choices(back: str | None = None) -> list[dict[str, str]]:
@@ -332,7 +335,7 @@ def percent_filter(value: float | int | None) -> str:
 
 def _vary_on_language(response: Response) -> Response:
     """A page whose language came from Accept-Language differs by that header: say so to caches."""
-    if g.get("language_negotiated"):
+    if vars(g._get_current_object()).get("language_negotiated"):
         if "Vary" in response.headers:
             response.vary.add("Accept-Language")
         else:  # the same header, without parsing and writing back a header set (some 30 µs; issue 14)
@@ -345,9 +348,10 @@ def _choose_afresh() -> None:
     belongs to the application context; a request pushed inside an application context that is already open (the
     tests' `app` fixture, a script) shares it, and would inherit the previous request's language. A new application
     context (every request of a server) holds nothing of Flask-Babel's yet: nothing to forget (issue 14)."""
-    if "_flask_babel" in g:  # Flask-Babel's state, of an earlier request in this context
+    state = vars(g._get_current_object())
+    if "_flask_babel" in state:  # Flask-Babel's state, of an earlier request in this context
         refresh()
-    g.pop("language_negotiated", None)
+    state.pop("language_negotiated", None)
 
 
 def configure_language_selection(app: Flask) -> None:

@@ -109,7 +109,7 @@ def deliver(mails: list[OutboxMail]) -> tuple[int, int]:
 def deliver_queued() -> None:
     """After the request's commit: try to send what it queued. Failures stay for `flask mail flush`. With
     MAIL_SENT_BY_WORKER the worker sends it (network/core/worker.py): nothing here waits for SMTP."""
-    ids = g.pop("queued_mail_ids", None)
+    ids = vars(g._get_current_object()).pop("queued_mail_ids", None)  # g.pop, without the proxy's look-up
     if ids and not current_app.config.get("MAIL_SENT_BY_WORKER"):
         deliver(list(db.session.scalars(select(OutboxMail).where(OutboxMail.id.in_(ids)))))
 

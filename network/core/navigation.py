@@ -55,7 +55,8 @@ def _nav_rules() -> tuple[tuple[str, Callable], ...]:
 
 def navigation_key(member) -> tuple:
     registry = counters.navigation_names()
-    return ("navigation", str(request_locale()), request_translations(), request.script_root, member.id, member.name,
+    return ("navigation", str(request_locale()), request_translations(), request._get_current_object().script_root,
+            member.id, member.name,
             tuple(bool(rule(member)) for _name, rule in _nav_rules()),
             tuple(counters.counts(member, registry).items()))
 
@@ -73,7 +74,7 @@ def member_navigation(context: Context) -> Markup:
     """The signed-in member's bar: the template's macro `navigation(csrf, back)` once per key, then the marks
     replaced by this page's CSRF token and address."""
     member = current_member()
-    if current_app.debug:  # templates are being edited: nothing kept
+    if current_app._get_current_object().debug:  # templates are being edited: nothing kept
         return Markup(_macro(context)("", ""))  # noqa: S704 (a macro's output, autoescaped)
     key = navigation_key(member)
     bar = _bars.get(key)

@@ -55,8 +55,9 @@ def _harden(response: Response) -> Response:
             headers[name] = value
         else:
             headers.add(name, value)
-    if request.is_secure or current_app.config["SESSION_COOKIE_SECURE"]:
-        headers["Strict-Transport-Security"] = f"max-age={current_app.config['HSTS_SECONDS']}; includeSubDomains"
+    config = current_app._get_current_object().config
+    if request._get_current_object().is_secure or config["SESSION_COOKIE_SECURE"]:
+        headers["Strict-Transport-Security"] = f"max-age={config['HSTS_SECONDS']}; includeSubDomains"
     return cache_headers(response)  # no-store, except static files and public pages (network/core/caching.py)
 
 
@@ -74,21 +75,23 @@ def csrf_token(secret_key: str | bytes | None = None, token_key: str | None = No
     timestamp is never checked, so the token signed at the first page is worth exactly what a new one would be, and
     it is valid only with the secret it signs (a new session, a new secret: a new key). With a time limit set,
     nothing is kept. The templates' `csrf_token()` and every form (`FormCSRF`) go through here."""
-    config = current_app.config
+    app = current_app._get_current_object()  # the proxies resolved once (each attribute through one costs ~2 µs)
+    config = app.config
     field_name = token_key or config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-    found = g.get(field_name)
+    found = vars(g._get_current_object()).get(field_name)
     if found is not None:  # this request's, as Flask-WTF keeps it
         return found
-    key_secret = secret_key or config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
-    keep = config.get("WTF_CSRF_TIME_LIMIT") is None and not current_app.debug
-    secret = session.get(field_name)
+    key_secret = secret_key or config.get("WTF_CSRF_SECRET_KEY") or app.secret_key
+    keep = config.get("WTF_CSRF_TIME_LIMIT") is None and not app.debug
+    opened = session._get_current_object()
+    secret = opened.get(field_name)
     if keep and isinstance(secret, str):
         found = _signed.get((key_secret, field_name, secret))
         if found is not None:
             setattr(g, field_name, found)
             return found
     found = generate_csrf(secret_key, token_key)
-    secret = session.get(field_name)
+    secret = opened.get(field_name)
     if keep and isinstance(secret, str):
         with _signing:  # threads of one process evict one at a time
             while len(_signed) >= SIGNED_KEPT:
@@ -109,7 +112,7 @@ def _refuse_nul():
     not found (as on SQLite) before any view runs. Form fields refuse it at the field (network/core/forms.Form),
     interchange documents (imports, the API) name the field (jsonlines.with_nul_problems), query strings are
     cleaned where they are read."""
-    if "\x00" in request.path:
+    if "\x00" in request._get_current_object().path:
         return render_error(404)
     return None
 
