@@ -152,7 +152,11 @@ def _inbox_page(archived: bool):
                            confirm=TOKEN_ONLY)
 
 
-_ROW = """
+def _row(bold: str, link: str, subject: str, urgent: str, people: str, mailbox: str, last_iso: str, last_text: str,
+         unread: str, action: str, token: str, back: str, move: str) -> str:
+    """One row of the inbox, every value escaped by the caller (an f-string: str.format parsed a template again for
+    each row, at several times the cost)."""
+    return f"""
     <tr class="{bold}">
       <td>
         <a href="{link}">{subject}</a>
@@ -169,6 +173,8 @@ _ROW = """
       </td>
     </tr>
   """
+
+
 _ANY_ID = 918273645  # a conversation number to build the rows' addresses from (the row's own put in its place)
 
 
@@ -182,26 +188,26 @@ def _inbox_rows(rows: list, archived: bool, token: Markup) -> Markup:
     urgent = f'<span class="badge text-bg-danger">{urgent_word}</span>'
     mailbox_badge = f'<span class="badge text-bg-secondary">{mailbox_word}</span>'
     move = _as_template(translations.gettext("Move to inbox")) if archived else _as_template(translations.gettext("Archive"))
-    separator = escape(list_separator())
-    link = url_for("messages.conversation", conversation_id=_ANY_ID).split(str(_ANY_ID))
-    action = url_for("messages.unarchive" if archived else "messages.archive",
-                     conversation_id=_ANY_ID).split(str(_ANY_ID))
+    separator = str(escape(list_separator()))
+    # the addresses escaped once (a conversation's number needs no escaping)
+    link = str(escape(url_for("messages.conversation", conversation_id=_ANY_ID))).split(str(_ANY_ID))
+    action = str(escape(url_for("messages.unarchive" if archived else "messages.archive",
+                                conversation_id=_ANY_ID))).split(str(_ANY_ID))
     back = "archived" if archived else "inbox"
     out = []
     for row in rows:
         conversation = row.conversation
-        people = separator.join(isolate_filter(person.name) for person in row.people)
+        people = separator.join(f"<bdi>{_text(person.name)}</bdi>" for person in row.people)
         mailbox = ""
         if row.mailbox:
-            mailbox = f"{separator if row.people else ''}{mailbox_badge} <bdi>{escape(row.mailbox.name)}</bdi>"
-        out.append(_ROW.format(
-            bold="fw-bold" if row.unread else "", link=escape(f"{link[0]}{conversation.id}{link[1]}"),
-            subject=f"<bdi>{escape(row.subject)}</bdi>" if row.subject is not None else f"<em>{undecrypted}</em>",
-            urgent=urgent if row.urgent else "", people=people, mailbox=mailbox,
-            last_iso=conversation.last_message_at.isoformat(),
-            last_text=conversation.last_message_at.strftime("%Y-%m-%d %H:%M"),
-            unread=f'<span class="badge text-bg-primary">{row.unread}</span>' if row.unread else "",
-            action=escape(f"{action[0]}{conversation.id}{action[1]}"), token=token, back=back, move=move))
+            mailbox = f"{separator if row.people else ''}{mailbox_badge} <bdi>{_text(row.mailbox.name)}</bdi>"
+        last_iso = conversation.last_message_at.isoformat()
+        out.append(_row(
+            "fw-bold" if row.unread else "", f"{link[0]}{conversation.id}{link[1]}",
+            f"<bdi>{_text(row.subject)}</bdi>" if row.subject is not None else f"<em>{undecrypted}</em>",
+            urgent if row.urgent else "", people, mailbox, last_iso, _minute(conversation.last_message_at, last_iso),
+            f'<span class="badge text-bg-primary">{row.unread}</span>' if row.unread else "",
+            f"{action[0]}{conversation.id}{action[1]}", token, back, move))
     return Markup("".join(out))  # noqa: S704 (every value escaped above)
 
 
@@ -374,7 +380,17 @@ def _card_texts() -> dict[str, Markup]:
     return found
 
 
-_CARD = "\n    \n" + """    <article class="card mb-3 message" id="message-{id}">
+def _text(value: str) -> str:
+    """A plain text escaped as markupsafe.escape does it (the same five replacements, the same entities), as a str:
+    for the cards' many short texts, where building a Markup for each cost more than the replacing."""
+    return (value.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;").replace("'", "&#39;")
+            .replace('"', "&#34;"))
+
+
+# The pieces of a message's card (the markup conversation.html held), as f-strings: str.format parsed its template
+# again for each card, at several times the cost.
+def _card(id: int, by: str, sent_iso: str, sent_text: str, urgent: str, body: str, receipts: str) -> str:
+    return f"""\n    \n    <article class="card mb-3 message" id="message-{id}">
       <div class="card-header">
         <strong>{by}
         · <time datetime="{sent_iso}Z">{sent_text} UTC</time>
@@ -386,7 +402,11 @@ _CARD = "\n    \n" + """    <article class="card mb-3 message" id="message-{id}"
       </div>
     </article>
   """
-_BODY = """
+
+
+def _body(confidential: str, limited_use: str, subject: str, text: str, files: str, verified: str,
+          report: str) -> str:
+    return f"""
           {confidential}
           {limited_use}
           {subject}
@@ -394,22 +414,34 @@ _BODY = """
           {files}
           <p class="small text-success mb-0 mt-2">{verified}{report}</p>
         """
-_CONFIDENTIAL = """
-            <div class="alert alert-warning handling" role="note"><strong>{}</strong> — {}</div>
+
+
+def _handling_note(label: str, text: str) -> str:
+    return f"""
+            <div class="alert alert-warning handling" role="note"><strong>{label}</strong> — {text}</div>
           """
-_FILES = """
+
+
+def _files(items: str) -> str:
+    return f"""
             <ul class="list-unstyled small mt-2 attachments">
-            {}
+            {items}
             </ul>
           """
-_FILE = """
-              <li><a href="{}">{}</a> ({} KB, {})</li>
+
+
+def _file(link: str, name: str, size: float, encrypted: str) -> str:
+    return f"""
+              <li><a href="{link}">{name}</a> ({size} KB, {encrypted})</li>
             """
-_RECEIPTS = """
+
+
+def _receipts(head: str, rows: str) -> str:
+    return f"""
           <table class="table table-sm small mt-3 mb-0 receipts">
-            {}
+            {head}
             <tbody>
-              {}
+              {rows}
             </tbody>
           </table>
         """
@@ -422,47 +454,53 @@ def _message_cards(member: Member, found: Conversation, shown: list, titles) -> 
     texts = _card_texts()
     verified, report_text, former = texts["verified"], texts["report"], texts["former"]
     urgent = f'<span class="badge text-bg-danger">{texts["urgent"]}</span>'
-    confidential = _CONFIDENTIAL.format(texts["confidential"], texts["confidential_text"])
-    limited_use = _CONFIDENTIAL.format(texts["limited_use"], texts["limited_use_text"])
+    confidential = _handling_note(texts["confidential"], texts["confidential_text"])
+    limited_use = _handling_note(texts["limited_use"], texts["limited_use_text"])
     receipts_head = (f'<thead><tr><th scope="col">{texts["recipient"]}</th><th scope="col">{texts["delivered"]}'
                      f'</th><th scope="col">{texts["read"]}</th></tr></thead>')
+    proved = f' <span class="text-success">({texts["proof"]})</span>'
     # The link to report a message: the same address but for the message's number at its end.
     to_report = url_for("messages.report", conversation_id=found.id, message_id=0)
     report_head = f' <a class="text-muted ms-2" href="{escape(to_report[:-1])}'
+    reader_id = member.id
+    authors: dict = {}  # (sender, mailbox written for) -> the card's "by", escaped once per page rather than per card
     cards = []
     for item in shown:
         m = item.message
         sender = m.sender
-        if item.on_behalf_of:
-            written_by = texts["written_by"] % {
-                "name": isolate_filter(sender.name) if sender else former}
-            by = f"<bdi>{escape(item.on_behalf_of.name)}</bdi></strong> — {written_by}"
-        else:
-            by = f"<bdi>{escape(sender.name)}</bdi></strong>" if sender else f"{former}</strong>"
-        if item.ok:
+        on_behalf_of = item.on_behalf_of
+        by = authors.get((sender, on_behalf_of))
+        if by is None:
+            if on_behalf_of:
+                written_by = texts["written_by"] % {
+                    "name": isolate_filter(sender.name) if sender else former}
+                by = f"<bdi>{_text(on_behalf_of.name)}</bdi></strong> — {written_by}"
+            else:
+                by = f"<bdi>{_text(sender.name)}</bdi></strong>" if sender else f"{former}</strong>"
+            authors[(sender, on_behalf_of)] = by
+        if not item.problem:  # item.ok
             handling = item.header["handling"]
-            files = "".join(_FILE.format(
-                escape(url_for("messages.attachment", conversation_id=found.id, message_id=m.id, file_id=f["id"])),
-                escape(f["name"]), escape(round(f["size"] / 1024, 1)), texts["encrypted"]) for f in item.files)
-            if files:
-                files = _FILES.format(files)
-            body = _BODY.format(
-                confidential=confidential if handling["confidential"] else "",
-                limited_use=limited_use if handling["limited_use"] else "",
-                subject=f'<h2 class="h5" dir="auto">{escape(item.subject)}</h2>' if item.subject else "",
+            files = ""
+            if item.files:
+                files = _files("".join(_file(
+                    escape(url_for("messages.attachment", conversation_id=found.id, message_id=m.id, file_id=f["id"])),
+                    _text(f["name"]), round(f["size"] / 1024, 1), texts["encrypted"]) for f in item.files))
+            text = item.text
+            body = _body(
+                confidential if handling["confidential"] else "", limited_use if handling["limited_use"] else "",
+                f'<h2 class="h5" dir="auto">{_text(item.subject)}</h2>' if item.subject else "",
                 # a text without a reference ([[case:…]], [[authority:…]]) is the text escaped, as linked_plain_text
                 # gives it
-                text=linked_plain_text(item.text, titles) if "[[" in item.text else escape(item.text), files=files,
-                verified=verified,
-                report=f'{report_head}{m.id}">{report_text}</a>' if m.sender_id != member.id else "")
+                linked_plain_text(text, titles) if "[[" in text else _text(text), files, verified,
+                f'{report_head}{m.id}">{report_text}</a>' if m.sender_id != reader_id else "")
         else:
             body = f"""
-          <div class="alert alert-danger mb-0" role="alert">{escape(item.problem)}</div>
+          <div class="alert alert-danger mb-0" role="alert">{_text(item.problem)}</div>
         """
-        receipts = _RECEIPTS.format(receipts_head, _receipt_rows(item.states, texts["proof"])) if item.states else ""
+        receipts = _receipts(receipts_head, _receipt_rows(item.states, proved)) if item.states else ""
         sent_iso = m.sent_at.isoformat()
-        cards.append(_CARD.format(id=m.id, by=by, sent_iso=sent_iso, sent_text=_minute(m.sent_at, sent_iso),
-                                  urgent=urgent if m.urgent else "", body=body, receipts=receipts))
+        cards.append(_card(m.id, by, sent_iso, _minute(m.sent_at, sent_iso), urgent if m.urgent else "", body,
+                           receipts))
     return Markup("".join(cards))  # noqa: S704 (every value escaped above)
 
 
@@ -476,19 +514,18 @@ def _minute(at, iso: str | None = None) -> str:
     return f"{iso[:10]} {iso[11:16]}"
 
 
-def _receipt_rows(states: list[dict], proof: str) -> Markup:
+def _receipt_rows(states: list[dict], proved: str) -> str:
     """The rows of a sender's receipts table (who, delivered, read: when, and whether a signed receipt verified),
-    every value escaped."""
-    proved = f' <span class="text-success">({escape(proof)})</span>'
+    every value escaped. proved: the mark of a signed receipt that verified."""
     rows = []
     for state in states:
-        cells = "".join(f'<td>{_minute(at)} UTC{proved if checked else ""}</td>' if at else
-                        "<td>—</td>"
-                        for at, checked in ((state["delivered_at"], state["delivery_proof"]),
-                                            (state["read_at"], state["read_proof"])))
-        rows.append(f'<tr>\n                <td><bdi>{escape(state["name"])}</bdi></td>\n                {cells}\n'
+        at = state["delivered_at"]
+        delivered = f'<td>{_minute(at)} UTC{proved if state["delivery_proof"] else ""}</td>' if at else "<td>—</td>"
+        at = state["read_at"]
+        read = f'<td>{_minute(at)} UTC{proved if state["read_proof"] else ""}</td>' if at else "<td>—</td>"
+        rows.append(f'<tr>\n                <td><bdi>{_text(state["name"])}</bdi></td>\n                {delivered}{read}\n'
                     '              </tr>')
-    return Markup("\n              ".join(rows))  # noqa: S704 (every value escaped above)
+    return "\n              ".join(rows)
 
 
 @bp.post("/<int:conversation_id>/reply")
