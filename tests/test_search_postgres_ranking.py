@@ -76,6 +76,7 @@ def test_the_rum_path_and_the_gin_path_give_the_page_full_ranking_gives(backend,
     places), cases found only in the body follow newest first; the GIN path gives the same."""
     if not _rum_available(backend.session):  # the GIN path alone is then what this server can run
         monkeypatch.setattr(backend, "has_rum", lambda: False)
+    monkeypatch.setattr(backend, "has_impacts", lambda: False)  # (the impact-ordered lists: their own tests)
     monkeypatch.setattr(pb, "RANK_CANDIDATES", 10)
     monkeypatch.setattr(pb, "FULLY_RANKED", 10)
     monkeypatch.setattr(pb, "RUM_MIN_FILTERED", 0)
@@ -133,6 +134,7 @@ def test_with_more_matches_than_candidates_the_best_candidates_get_the_full_scor
     was seized", every sixth case: fifty equally good ones, of which the cut keeps some)."""
     if not rum or not _rum_available(backend.session):
         monkeypatch.setattr(backend, "has_rum", lambda: False)
+    monkeypatch.setattr(backend, "has_impacts", lambda: False)  # (the impact-ordered lists: their own tests)
     monkeypatch.setattr(pb, "RANK_CANDIDATES", 20)
     monkeypatch.setattr(pb, "FULLY_RANKED", 20)
     full = backend.ranked("yacht confiscation", {}, viewer=VETTED)
@@ -330,6 +332,7 @@ def test_the_candidates_vectors_are_copied_once_for_the_full_score(backend, stat
     or above the cut (GIN path: below it, every match would be copied). The page is the same."""
     if not rum or not _rum_available(backend.session):
         monkeypatch.setattr(backend, "has_rum", lambda: False)
+    monkeypatch.setattr(backend, "has_impacts", lambda: False)  # (the impact-ordered lists: their own tests)
     monkeypatch.setattr(pb, "RANK_CANDIDATES", 10)
     monkeypatch.setattr(pb, "FULLY_RANKED", 10)
     monkeypatch.setattr(pb, "MAX_SCORE_ROWS", 0)  # no concept rare: the RUM or GIN path ranks

@@ -87,6 +87,32 @@ def test_the_tiers_give_way_where_the_bound_is_not_beaten_or_the_index_is_absent
         assert backend.search("yacht", {}, page=(1, 10), viewer=VETTED, suggest=False).page_ids == full[:10]
 
 
+def _required_document(n: int) -> SearchDocument:
+    """"draft" in the summary of every third case, "witnesses" (a synonym group) in the title of the others."""
+    title, summary = ("Request", "The draft was sent.") if n % 3 == 0 else ("Witnesses heard", "Witnesses.")
+    return SearchDocument(id=n, when=date(2000 + n % 10, 1, 1), year=2000 + n % 10, facets=["region:asia"],
+                          versions=[Version("en", title=title, summary=summary)])
+
+
+def test_a_word_that_only_ranks_never_brings_a_case_the_query_does_not_match(engine, monkeypatch):
+    """(Before the module's catalogue, as above.) "+draft witnesses" matches the cases holding "draft" and ranks them by "witnesses" as well: the cases holding
+    "witnesses" alone score more (its synonym group) but are no match, whichever path ranks."""
+    monkeypatch.setattr(pb, "FULLY_RANKED", 10)
+    monkeypatch.setattr(pb, "_KEPT", {})
+    monkeypatch.setattr(pb, "_STATS", {})
+    with indexed(engine, (_required_document(n) for n in range(1, 301))) as backend:
+        monkeypatch.setattr(backend, "_tier_budget", lambda matches, limit: pb.TIER_ROWS)
+        query = pb.ql.parse("+draft witnesses")
+        matches = backend._select(query, {}, VETTED)
+        full = backend.ranked(query, {}, viewer=VETTED)
+        assert matches.total == len(full) == 100 and all(n % 3 == 0 for n in full)
+        for path in (backend._tier_top, backend._impact_top):
+            page = path(matches, 20)
+            assert page is None or page == full[:20], path.__name__
+        page = backend.search("+draft witnesses", {}, page=(1, 20), viewer=VETTED, suggest=False).page_ids
+        assert page == full[:20]
+
+
 @pytest.fixture(scope="module")
 def catalogue(engine):
     """2,000 cases of the benchmark's synthetic catalogue (four languages, titles, keywords, summaries)."""
@@ -140,7 +166,8 @@ def test_the_bounds_are_exact_after_a_rebuild_and_stay_upper_bounds_under_writes
 QUERIES = ("central authority draft", "bank records", "MLA bank records", "court order account",
            "shell companies fraud", "extradition", "laundering", "corruption", "witnesses", "JIT trafficking",
            "letter rogatory", "entraide judiciaire", "traite des personnes", "trata de personas",
-           "отмывание денег", "extradition -fraud", '"bank secrecy"', "launder*", "corruption NOT bribes")
+           "отмывание денег", "extradition -fraud", '"bank secrecy"', "launder*", "corruption NOT bribes",
+           "+bank records", "+draft central authority", '"bank secrecy" offshore')
 FILTERS = ({}, {"region": ["europe", "asia"]}, {"outcome": ["granted"]},
            {"crime_type": ["money_laundering", "corruption"], "year_from": ["2008"], "year_to": ["2016"]})
 
@@ -173,6 +200,7 @@ def test_the_tiers_give_the_page_the_full_ranking_gives(catalogue, monkeypatch, 
 def test_the_search_page_comes_from_the_tiers_and_is_the_full_ranking_s(catalogue, statements, monkeypatch):
     monkeypatch.setattr(pb, "FULLY_RANKED", 20)
     monkeypatch.setattr(pb, "_KEPT", {})
+    monkeypatch.setattr(catalogue, "has_impacts", lambda: False)  # (the impact-ordered lists come first: their tests)
     monkeypatch.setattr(catalogue, "_tier_budget", lambda matches, limit: pb.TIER_ROWS)
     full = catalogue.ranked("central authority draft", {}, viewer=VETTED)
     matches = catalogue._select(pb.ql.parse("central authority draft"), {}, VETTED)
@@ -184,3 +212,4 @@ def test_the_search_page_comes_from_the_tiers_and_is_the_full_ranking_s(catalogu
     assert page == full[:size]
     assert any("ts_filter(case_search.rank_document" in s for s in statements)
     assert not any("<=>" in s for s in statements)  # not the RUM index's ranking of every posting
+

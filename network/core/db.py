@@ -38,7 +38,8 @@ OPTIONAL_INDEXES = frozenset({"ix_case_search_rank_rum", "ix_case_search_filed_o
                               # PostgreSQL's ranking tiers (migration 5e4c0b0a1d1a, postgres_backend._tier_top)
                               "ix_case_search_rank_title", "ix_case_search_rank_tier"})
 # Tables of PostgreSQL's search alone, written by its triggers and read by raw SQL (no model on SQLite)
-OPTIONAL_TABLES = frozenset({"search_lexeme_bounds"})
+OPTIONAL_TABLES = frozenset({"search_lexeme_bounds",
+                             "search_impacts", "search_impact_cuts"})  # (_impact_top: migration d8e2f5a1c6b9)
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ARG001 (Alembic's hook signature)
