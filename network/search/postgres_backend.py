@@ -1664,45 +1664,49 @@ class PostgresBackend(PostgresIndex):
         factor = (1 + PROXIMITY) if pairs else 1.0
         least = RANK_WEIGHTS[0] / _CALC_RANK_OR_SCALE  # a lexeme held once, with weight D: the lowest rank it has
 
-        def at_most(held: Mapping[str, float], newer_than: Callable[[tuple], bool]) -> tuple[float, bool]:
-            """(The highest full score of a case whose ranks read are `held`, whether its score is below it): in a
-            list where it was not read although its (filed_on, id) is newer than the last row's (`newer_than`), its
-            rank is below the last row's, so it is not held at all where that rank is the lowest there is."""
-            score, below = 0.0, False
-            absent = set()
-            for lexeme, (impact, key) in last.items():
-                if lexeme not in held and newer_than(key):
-                    if impact <= least * (1 + MAX_SCORE_MARGIN):
-                        absent.add(lexeme)
-                    else:
-                        below = True
-            for weight, of in concepts:
-                score += weight * sum(held[x] if x in held else last[x][0] if x in last and x not in absent else 0.0
-                                      for x in of)
-            score += sum(weight for weight, lexeme in groups
-                         if held.get(lexeme) or (lexeme in last and lexeme not in held and lexeme not in absent))
-            return score * factor, below
+        # the score as a sum over lexemes: each lexeme's weight (the concepts holding it), each group's bonus
+        weight_of: dict[str, float] = {}
+        for weight, of in concepts:
+            for lexeme in of:
+                weight_of[lexeme] = weight_of.get(lexeme, 0.0) + weight
+        bonus_of: dict[str, float] = {}
+        for weight, lexeme in groups:
+            bonus_of[lexeme] = bonus_of.get(lexeme, 0.0) + weight
+        # every listed lexeme at its last rank read, every listed group held: what a case read nowhere may score
+        unread_sum = sum(weight_of.get(x, 0.0) * impact + bonus_of.get(x, 0.0) for x, (impact, _key) in last.items())
+        lowest = {x for x, (impact, _key) in last.items() if impact <= least * (1 + MAX_SCORE_MARGIN)}
 
-        def likely(held: Mapping[str, float], key) -> float:
-            """What a case read in some lists is scored in full in the order of: as at_most, but a lexeme of a list
-            where it would have been read, were its rank the last one's, counts as not held (its rank is below
-            the last one's, and most often it is not held at all)."""
-            newer = {x for x, (_impact, last_key) in last.items() if x not in held and key > last_key}
-            score = sum(weight * sum(held.get(x, 0.0 if x in newer or x not in last else last[x][0]) for x in of)
-                        for weight, of in concepts)
-            score += sum(weight for weight, lexeme in groups
-                         if held.get(lexeme) or (lexeme in last and lexeme not in held and lexeme not in newer))
-            return score * factor
+        def at_most(held: Mapping[str, float], newer: Iterable[str]) -> tuple[float, bool, float]:
+            """(The highest full score of a case whose ranks read are `held`, whether its score is below it, the score
+            `likely` orders by): in the lists `newer`, where it was not read although its (filed_on, id) is newer
+            than the last row's, its rank is below the last row's, so it is not held at all where that rank is the
+            lowest there is; `likely` counts it as not held in any of them (most often it is not)."""
+            score = unread_sum
+            for lexeme, impact in held.items():
+                if lexeme in last:  # (a group is held anyway where it is listed)
+                    score += weight_of.get(lexeme, 0.0) * (impact - last[lexeme][0])
+                else:
+                    score += weight_of.get(lexeme, 0.0) * impact + (bonus_of.get(lexeme, 0.0) if impact else 0.0)
+            below, likely = False, score
+            for lexeme in newer:
+                dropped = weight_of.get(lexeme, 0.0) * last[lexeme][0] + bonus_of.get(lexeme, 0.0)
+                likely -= dropped
+                if lexeme in lowest:
+                    score -= dropped
+                else:
+                    below = True
+            return score * factor, below, likely * factor
 
         candidates = []
         for key, held in known.items():
-            bound, below = at_most(held, lambda last_key, key=key: key > last_key)
-            candidates.append((bound, key, below, likely(held, key)))
+            newer = [x for x, (_impact, last_key) in last.items() if x not in held and key > last_key]
+            bound, below, likely = at_most(held, newer)
+            candidates.append((bound, key, below, likely))
         candidates.sort(key=lambda c: (c[3], c[1]), reverse=True)
         scored: list[tuple[float, tuple]] = self._impact_scores(matches, [], unlisted) if unlisted else []
         scored = list(dict.fromkeys(scored))  # (a holder of two unlisted lexemes comes once from each)
         seen = {key[1] for _s, key in scored}
-        step = max(2 * limit, 50)
+        step = max(3 * limit, 100)  # (a round trip each: fewer, larger batches)
         while True:
             unscored = (key[1] for _b, key, _below, _likely in candidates if key[1] not in seen)
             if len(scored) >= limit:
@@ -1714,8 +1718,8 @@ class PostgresBackend(PostgresIndex):
                 if not batch:
                     # a case in no row read: below every bound, and newer than the kth only below the lists whose
                     # last row is not newer than the kth
-                    anywhere, _below = at_most({}, lambda _last_key: False)
-                    newer, below = at_most({}, lambda last_key: last_key <= kth_key)  # noqa: B023
+                    anywhere, _below, _likely = at_most({}, ())
+                    newer, below, _likely = at_most({}, [x for x, (_i, k) in last.items() if k <= kth_key])
                     if kth_score > 0 and not (last and (anywhere > high or (newer >= low and not below))):
                         return [key[1] for _s, key in scored[:limit]]
                     if not IMPACT_BEST_EFFORT:
