@@ -195,6 +195,7 @@ def test_the_lists_give_way_to_the_usual_paths(catalogue, statements, monkeypatc
     monkeypatch.setattr(pb, "FULLY_RANKED", 20)
     monkeypatch.setattr(pb, "_KEPT", {})
     for text, filters in (("+bank records", {}), ("bank records", {"region": ["europe"]}), ("launder*", {}),
+                          ("bank records", {"year_from": ["2012"]}), ("bank records", {"year_to": ["2009"]}),
                           ('"bank secrecy"', {}), ("bank -records", {})):
         assert catalogue._impact_top(catalogue._select(pb.ql.parse(text), filters, VETTED), 20) is None, text
     words = catalogue._select(pb.ql.parse("bank records"), {}, VETTED)
@@ -208,6 +209,9 @@ def test_the_lists_give_way_to_the_usual_paths(catalogue, statements, monkeypatc
         assert catalogue._impact_top(words, 20) is None  # 'bank' unlisted, held by hundreds: not read whole
     finally:
         savepoint.rollback()
+    years = {"year_from": ["2012"]}
+    assert catalogue.search("bank records", years, page=(1, 20), viewer=VETTED, suggest=False).page_ids \
+        == catalogue.ranked("bank records", years, viewer=VETTED)[:20]
     monkeypatch.setattr(catalogue, "has_impacts", lambda: False)
     assert catalogue._impact_top(words, 20) is None
     assert catalogue.search("bank records", {}, page=(1, 20), viewer=VETTED, suggest=False).page_ids \

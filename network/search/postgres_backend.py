@@ -1632,11 +1632,14 @@ class PostgresBackend(PostgresIndex):
         full ranking's, ties included. When it does not (a case never read may score as much), the best of at most
         IMPACT_SCORED cases scored in full is the page (IMPACT_BEST_EFFORT), as the RUM path's 200 candidates are:
         on the benchmark's 100,000 cases it was the full ranking's page for 40 of 46 text queries and readers (the
-        RUM path: 21), sharing 90 % of its cases (RUM: 58 %). Any-word queries without filters only (a filter or a
-        required word would refuse listed cases); None when the lists cannot answer, and the caller ranks as before.
+        RUM path: 21), sharing 90 % of its cases (RUM: 58 %). Any-word queries without filters or a year range only
+        (a required word would refuse listed cases; beside filters, the other paths were as fast on the benchmark's
+        combined queries, and exact on more of them: 46 of 50 pages against 44). None when the lists cannot answer,
+        and the caller ranks as before.
         Why: the RUM index ranks every posting of a common word before it returns the first row ("MLA bank
         records": 57,000 of 100,000 cases, 90-400 ms), where a few hundred listed holders decide the page."""
-        if _filtered(matches.filters) or not _concepts_match(matches.query) or not self.has_impacts():
+        if any(matches.filters.get(kind) for kind in (*ENGINE_FILTERS, "year_from", "year_to")) \
+                or not _concepts_match(matches.query) or not self.has_impacts():
             return None
         split = _kept(("impacts", matches.query, self._weights_key(matches.query)),
                       lambda: self._impact_split(matches.query))
@@ -1766,14 +1769,15 @@ class PostgresBackend(PostgresIndex):
 
     def _impact_statement(self, matches: Matches, unlisted: bool):
         vector = _in_memory(CaseSearch.rank_document).label("vector")
+        years = {kind: matches.filters.get(kind) for kind in ("year_from", "year_to") if matches.filters.get(kind)}
         listed = (select(CaseSearch.case_id, CaseSearch.filed_on, vector)
                   .where(CaseSearch.case_id == any_(cast(bindparam("impact_ids"), ARRAY(Integer))),
-                         self.scope(matches.viewer)))
-        if unlisted:
+                         self.scope(matches.viewer), *self.filter_conditions(matches.filters, indexed=False)))
+        if unlisted:  # (the scope and the facet filters in the text's GIN index, the years on the rows)
             rare = cast(bindparam("impact_unlisted", type_=String), TSQUERY)
             held = (select(CaseSearch.case_id, CaseSearch.filed_on, vector)
-                    .where(CaseSearch.document.op("@@")(self.selector(matches.viewer, {}, rare)),
-                           CaseSearch.rank_document.op("@@")(rare)))
+                    .where(CaseSearch.document.op("@@")(self.selector(matches.viewer, matches.filters, rare)),
+                           CaseSearch.rank_document.op("@@")(rare), *self.filter_conditions(years)))
             listed = listed.union_all(held)
         rows = listed.subquery()
         score = self.rank_expression(matches.query, rows.c.vector)
