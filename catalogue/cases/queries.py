@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ from network.core.generations import (
     generation_columns,
     read_generations,
 )
+from network.core.reference import alpha3, vocabulary_labels
 from network.members.models import Member
 from network.search.backend import SUGGEST_BELOW
 from network.search.documents import fold
@@ -99,7 +101,8 @@ class Filters:
 
 def parse_filters(args: Mapping[str, list[str]], *, strict: bool = False) -> Filters:
     """Filters from a query string (name -> list of values, e.g. request.args.to_dict(flat=False)).
-    Empty values are ignored. A year that is not a number raises QueryError when strict, else is ignored."""
+    Empty values are ignored; the others are spelt as the catalogue stores them (normal_value). A year that is not a
+    number raises QueryError when strict, else is ignored."""
     values: dict[str, tuple[str, ...]] = {}
     for name in FILTERS:
         given = [str(v).replace("\x00", "").strip()[:100] for v in (args.get(name) or [])]
@@ -112,15 +115,51 @@ def parse_filters(args: Mapping[str, list[str]], *, strict: bool = False) -> Fil
                 elif strict:
                     raise QueryError(f"{name}: {value!r} is not a year")
             given = years
-        elif name in ("requesting_state", "requested_state"):
-            given = [v.upper() for v in given]
-        elif name == "provision":
-            given = [v.replace(" ", "") for v in given]
+        else:
+            given = [normal_value(name, v) for v in given]
         if given:
             values[name] = tuple(dict.fromkeys(given[:MAX_VALUES]))
     q = " ".join(str(v).replace("\x00", " ") for v in (args.get("q") or []) if str(v).strip())[:500].strip()
     verbatim = str((args.get("verbatim") or [""])[0]).strip().lower() in ("1", "true", "yes", "on")
     return Filters(values, q, verbatim)
+
+
+# Coded filters -> their vocabulary (shared/reference/vocabulary.yaml): codes are lower case with underscores.
+CODED_FILTERS = {"cooperation_form": "cooperation_forms", "crime_type": "crime_types", "legal_basis": "legal_bases",
+                 "outcome": "outcomes"}
+_SEPARATORS = re.compile(r"[\s_-]+")
+
+
+@functools.cache
+def _codes_by_spelling(kind: str) -> dict[str, str]:
+    """A vocabulary's codes under the spellings a person or an API client may give: the code or its English label in
+    any case, words separated by spaces, hyphens or underscores ("Partially granted", "MONEY-LAUNDERING", "MLA")."""
+    spellings: dict[str, str] = {}
+    for code, text in vocabulary_labels(kind).items():
+        spellings[_SEPARATORS.sub("_", text.casefold())] = code
+    for code in vocabulary_labels(kind):
+        spellings[_SEPARATORS.sub("_", code.casefold())] = code
+    return spellings
+
+
+def normal_value(name: str, value: str) -> str:
+    """A filter value as the catalogue stores it, whatever its case: a State's alpha-3 code (an alpha-2 code too),
+    a vocabulary's code (or its English label), a region in lower case, a language tag's first part in lower case,
+    a provision without spaces. A value it cannot place is kept (it then selects nothing). The listing's filters
+    were compared as typed (but States upper-cased): "FR", "Refused" or "MLA" found no case, on every path."""
+    value = value.strip()
+    if name in ("requesting_state", "requested_state"):
+        return alpha3(value)
+    if name == "provision":
+        return value.replace(" ", "")
+    if name == "region":
+        return value.lower()
+    if name == "language":
+        first, dash, rest = value.partition("-")
+        return first.lower() + dash + rest
+    if name in CODED_FILTERS:
+        return _codes_by_spelling(CODED_FILTERS[name]).get(_SEPARATORS.sub("_", value.casefold()), value)
+    return value
 
 
 # ---------------------------------------------------------------- conditions
@@ -188,7 +227,8 @@ def text_search(member: Member | None, filters: Filters) -> TextSearch | None:
     if not filters.q:
         return None
     with search.reading():
-        query, hits = search.find(search_viewer(member), filters.q, correct=not filters.verbatim)
+        query, hits = search.find(search_viewer(member), filters.q, correct=not filters.verbatim,
+                                  filters=dict(filters.values))
         if hits is None:
             return TextSearch(query, None)
         return TextSearch(query, hits.ids, hits.corrected_from)
@@ -633,7 +673,8 @@ def _engine_answer(viewer, typed_query: Query, filters: Filters, page: int, per_
             # The page first: its total answers what the correction asks of the word (whether it finds anything the
             # reader may see), and a word that needs no correction is then searched once, with no lookup of its own.
             found = search.page(viewer, typed_query, dict(filters.values), FACETS, page, per_page)
-        query, typed = search.corrected(viewer, typed_query, correct=not filters.verbatim)
+        query, typed = search.corrected(viewer, typed_query, correct=not filters.verbatim,
+                                        filters=dict(filters.values))
         if found is None or typed is not None:
             found = search.page(viewer, query, dict(filters.values), FACETS, page, per_page)
     facets = {name: found.facets.get(name, {}) for name in FACETS}

@@ -99,26 +99,38 @@ def reading():
     return backend().reading()
 
 
-def find(viewer: Viewer, text: str, correct: bool = True) -> tuple[Query, SearchHits | None]:
+def find(viewer: Viewer, text: str, correct: bool = True, filters: dict | None = None) \
+        -> tuple[Query, SearchHits | None]:
     """The query searched and every case id it finds in the viewer's scope, unranked (None: nothing to search).
     With `correct`, misspelt words are corrected first: the query returned is then the correction, and
-    hits.corrected_from the text typed."""
+    hits.corrected_from the text typed. The correction is chosen for the listing's `filters` (see corrected); the
+    ids are not filtered (the listing filters them in SQL, and counts each facet without its own filter)."""
     query = parse(text)
     if not query:
         return query, None
     ensure_checked(KIND)
+    typed = None
+    if correct and filters:
+        query, typed = corrected(viewer, query, True, filters)
+        correct = False
     hits = backend().search(query, viewer=viewer, suggest=False, correct=correct)
+    if typed is not None:
+        hits.corrected_from = typed
     return hits.query or query, hits
 
 
-def corrected(viewer: Viewer, text: str | Query, correct: bool = True) -> tuple[Query, str | None]:
+def corrected(viewer: Viewer, text: str | Query, correct: bool = True, filters: dict | None = None) \
+        -> tuple[Query, str | None]:
     """The query to search for what was typed (None as the query when nothing searchable was typed), and the
-    text typed when that query is its correction (`text` may be parsed already)."""
+    text typed when that query is its correction (`text` may be parsed already). The correction must find something
+    with the `filters` the page will apply: a quoted phrase found only in cases the filters leave out gives way to
+    its words, as one found nowhere does (it was kept, and the page was empty although the filtered cases held the
+    words), and a corrected word is not searched instead of the typed one when it finds nothing there."""
     query = text if isinstance(text, Query) else parse(text)
     if not query:
         return query, None
     ensure_checked(KIND)
-    fixed = backend().correction(query, {}, viewer) if correct else None
+    fixed = backend().correction(query, filters or {}, viewer) if correct else None
     return (fixed, query.text) if fixed is not None else (query, None)
 
 

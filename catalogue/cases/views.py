@@ -160,10 +160,7 @@ def _sort() -> str:
 
 def _normal(name: str, value: str) -> str:
     """A query-string value as parse_filters keeps it."""
-    value = value.strip()
-    if name in ("requesting_state", "requested_state"):
-        return value.upper()
-    return value.replace(" ", "") if name == "provision" else value
+    return queries.normal_value(name, value)
 
 
 def _chips(filters: queries.Filters) -> list[tuple[str, str]]:

@@ -190,6 +190,14 @@ def un_state_name(code: str, locale: object = "en") -> str:
     return row[un_language(locale)] or row["en"]
 
 
+def alpha3(code: str) -> str:
+    """The ISO 3166-1 alpha-3 code of an alpha-3 or alpha-2 code in any case ("es", "ESP" -> "ESP"); an unknown
+    code upper-cased."""
+    code = (code or "").strip().upper()
+    row = _by_code().get(code)
+    return row["alpha3"] if row is not None else code
+
+
 def is_state(code: str) -> bool:
     """Whether a code (alpha-3 or alpha-2) names one of the 193 Member States or 2 observer States: what State
     pickers offer. Territories and unknown codes are not States."""

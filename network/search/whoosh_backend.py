@@ -349,6 +349,20 @@ def _read_term_docs(searcher, field: str, text) -> set[int]:
     return found
 
 
+def _range_docs(searcher, field: str, low: int | None, high: int | None) -> set[int]:
+    """Document numbers whose value of a numeric field lies in [low, high] (None: unbounded), read from the field's
+    full-precision terms (a few dozen years). Whoosh's own NumericRange on an unsigned field matches documents outside
+    a range that spans several of its trie tiers: year 2020 to 9999 matched every year, 1 to 2019 too, so a year_from
+    or a year_to alone selected nothing out."""
+    schema_field = searcher.schema[field]
+    found: set[int] = set()
+    for term in schema_field.sortable_terms(searcher.reader(), field):
+        value = schema_field.from_bytes(term)
+        if (low is None or value >= low) and (high is None or value <= high):
+            found |= _read_term_docs(searcher, field, term)
+    return found
+
+
 def _docset(searcher, query: wq.Query) -> set[int]:
     """The document numbers a query matches (deleted ones may be included: the caller keeps live ones), with set
     operations over postings instead of Whoosh's tree of matchers, which steps every matcher in Python for every
@@ -384,7 +398,7 @@ def _docset(searcher, query: wq.Query) -> set[int]:
         return set()
     if isinstance(query, wq.NumericRange):  # a year filter
         return _cached(searcher, ("range", query.fieldname, query.start, query.end),
-                       lambda: set(searcher.docs_for_query(query)))
+                       lambda: _range_docs(searcher, query.fieldname, query.start, query.end))
     return set(searcher.docs_for_query(query))  # phrases: Whoosh's own matchers
 
 
