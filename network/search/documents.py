@@ -82,10 +82,16 @@ def segmented(text: str) -> str:
 # stemmer (a query word, a thesaurus term), so a suffix shared with another language is left alone: French "-ée"
 # ("refusée") restored also turned the English "refugee" into the French stem of "réfugié" (tuning split: Whoosh
 # 0.8315 -> 0.8295, PostgreSQL 0.8266 -> 0.8254, "rejected asylum claims" 0.99 -> 0.69). Engines that stem
-# themselves (PostgreSQL) are given the words so restored (stemming_input).
+# themselves (PostgreSQL) are given the words so restored (stemming_input). Russian: folding turns "й" into "и", and
+# the adjective endings "-ой" and "-ый" lost to it kept "организованной" (stem "организованно") and "незаконный"
+# ("незаконны") apart from "организованная" and "незаконного" ("организова", "незакон"); a word ending in "ои" or
+# "ыи" gets its "й" back (no Russian word ends in "ыи"; those in "ои" are plurals of nouns in "-ой", "бои", "герои",
+# which stem alike either way). "-ий" needs nothing ("ии" is itself an ending the stemmer removes), and "-ей" is left
+# alone ("идеи", "Кореи" end in "еи").
 STEMMING_ACCENTS = {
     "es": ((re.compile(r"acion$"), "ación"), (re.compile(r"ucion$"), "ución"), (re.compile(r"logia(s?)$"), r"logía\1")),
     "fr": ((re.compile(r"iere(s?)$"), r"ière\1"),),
+    "ru": ((re.compile("([оы])и$"), "\\1й"),),
 }
 
 

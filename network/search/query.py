@@ -8,6 +8,8 @@
     bank OR financial        either word (one concept: OR binds tighter than the space)
     -extradition, NOT ...    leave out cases with the word or phrase
     extradit*                words starting with extradit
+    ivory-smuggling          a hyphenated word: the phrase, and the thesaurus terms inside it (ivory, smuggling) unless
+                             it spells a longer term with its neighbours ("non-conviction based forfeiture")
     MLA                      also its synonyms and translations from synonyms.yaml (one index-time token); a
                              State's name in any UN language; "smugglers" also "smuggling" (agents: pairs)
     象牙走私                  Chinese typed without spaces: the thesaurus terms inside it, each a concept
@@ -19,6 +21,7 @@ can break an engine's own query syntax."""
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -147,10 +150,12 @@ def _synonym_table(path: Path) -> tuple[dict[str, tuple[tuple[str, ...], ...]],
             continue
         name = given or _group_name(terms)
         groups[name] = terms
-        for lang, table in keys.items():
+        # a State's names and their forms as written, never stemmed (state_forms says why)
+        analyses = [(lang, table) for lang, table in keys.items() if lang == "raw" or given is None]
+        for lang, table in analyses:
             for term in terms:
                 table.setdefault(stem_words(term, lang), name)
-        for lang, table in keys.items():  # then each term without its inner stop words: "transfer prisoners"
+        for lang, table in analyses:  # then each term without its inner stop words: "transfer prisoners"
             for term in terms:
                 table.setdefault(stem_words(_without_stop_words(term), lang), name)
     return groups, keys
@@ -177,25 +182,134 @@ def state_group(code: str) -> str:
 @functools.cache
 def state_groups() -> dict[str, tuple[str, ...]]:
     """A synonym group per State: its names in the six UN languages (the Unicode CLDR's, through Babel) and its
-    ISO names (pycountry), and the adjectives and demonyms synonyms.yaml lists for it (`demonyms:`), so that
-    "Lebanon" finds a case that says "Liban", "لبنان" or "les autorités libanaises", or whose requesting or
-    requested State is Lebanon (document_synonyms adds the group of those States). Names that are also words of
-    the thesaurus keep their group there (a term belongs to one group only)."""
+    ISO names (pycountry), and the adjectives and demonyms synonyms.yaml lists for it (`demonyms:`), each with the
+    inflected forms state_forms gives it, so that "Lebanon" finds a case that says "Liban", "Ливана", "بلبنان" or
+    "les autorités libanaises", or whose requesting or requested State is Lebanon (document_synonyms adds the group
+    of those States). These are matched as written (folded), never stemmed (_synonym_table). Names that are also
+    words of the thesaurus keep their group there (a term belongs to one group only); a form that is a stop word
+    ("того", Togo in Russian) or listed under `state_homonyms:` in synonyms.yaml is left out."""
     import pycountry
     from babel import Locale
 
     territories = {lang: Locale.parse(lang).territories for lang in UN_LANGUAGES}
     data = thesaurus_data()
     demonyms = {str(code).upper(): [str(t) for t in terms or ()] for code, terms in (data.get("demonyms") or {}).items()}
+    homonyms = {fold(str(word)) for word in data.get("state_homonyms") or ()}
+    stop = stop_words()
     out: dict[str, tuple[str, ...]] = {}
     for country in pycountry.countries:
         names = [getattr(country, attr, "") for attr in ("name", "common_name", "official_name")]
         names += [territories[lang].get(country.alpha_2, "") for lang in UN_LANGUAGES]
-        names += demonyms.get(country.alpha_3, [])
-        names = [n for n in dict.fromkeys(names) if n and (len(fold(n)) > 2 or CJK_RE.search(n))]
-        if names:
-            out[state_group(country.alpha_3)] = tuple(names)
+        adjectives = demonyms.get(country.alpha_3, [])
+        if country.alpha_3 not in _NAMING_A_LANGUAGE:  # Arabic derives the adjective from the name: قطر, القطرية
+            adjectives += [a for a in [_arabic_nisba(territories["ar"].get(country.alpha_2, ""))] if a]
+        forms = [form for name in dict.fromkeys(names) if name for form in state_forms(name)]
+        forms += [form for name in adjectives for form in state_forms(name, adjective=True)]
+        forms = [f for f in dict.fromkeys(forms) if (len(f) > 2 or CJK_RE.search(f)) and f not in homonyms
+                 and not (" " not in f and f in stop)]
+        if forms:
+            out[state_group(country.alpha_3)] = tuple(forms)
     return out
+
+
+# State names are matched as written, not stemmed: a stemmer reduces a name to a stem it shares with ordinary words
+# (Arabic البحرين "Bahrain" to بحر, the stem of البحر "the sea" and البحرية "maritime"; Russian Дания "Denmark" to
+# дан, of данные "data"; Грузия "Georgia" to груз "cargo"; French "France" to franc, of "francs" and "français"),
+# and each stemmer met every name (English stemmed the French "Islande" and "Grenade" into "island" and "grenade").
+# The forms a name takes in running text are spelt out instead: Russian declension (the six cases, an adjective
+# agreeing with its noun: "Соединенных Штатов", "Южной Кореи"), Arabic proclitics ("وفرنسا", "بلبنان", "للبحرين")
+# and the gender and number of adjectives ("tunisiennes", "panameñas", "швейцарскую", "الكنديين").
+_RU_ADJECTIVE = {  # ending -> its forms in the nominative, genitive, dative, accusative, instrumental, prepositional
+    "ый": ("ый", "ого", "ому", "ый", "ым", "ом"), "ой": ("ой", "ого", "ому", "ой", "ым", "ом"),
+    "ий": ("ий", "ого|его", "ому|ему", "ий", "им", "ом|ем"), "ая": ("ая", "ой", "ой", "ую", "ой|ою", "ой"),
+    "яя": ("яя", "ей", "ей", "юю", "ей", "ей"), "ое": ("ое", "ого", "ому", "ое", "ым", "ом"),
+    "ее": ("ее", "его", "ему", "ее", "им", "ем"), "ые": ("ые", "ых", "ым", "ые", "ыми", "ых"),
+    "ие": ("ие", "их", "им", "ие", "ими", "их"),
+}
+_RU_NOUN = {
+    "ия": ("ия", "ии", "ии", "ию", "ией|иею", "ии"), "ий": ("ий", "ия", "ию", "ий", "ием", "ии"),
+    "я": ("я", "и", "е", "ю", "ей|ею", "е"), "а": ("а", "ы|и", "е", "у", "ой|ою", "е"),
+    "ь": ("ь", "и|я", "и|ю", "ь", "ью|ем", "и|е"), "й": ("й", "я", "ю", "й", "ем", "е"),
+    "ы": ("ы", "ов", "ам", "ы", "ами", "ах"), "": ("", "а", "у", "", "ом|ем", "е"),
+}
+_RU_INDECLINABLE = "оеиуюэё"
+_AR_PROCLITICS = ("و", "ف", "ب", "ل", "ك", "وب", "ول", "فب", "فل", "وك")
+_AR_NISBA = ("ي", "ية", "يين", "يون", "يات")
+
+
+_NAMING_A_LANGUAGE = frozenset({"FRA", "ESP", "RUS", "CHN"})  # their adjectives also name a UN language
+
+
+def _arabic_nisba(name: str) -> str | None:
+    """The Arabic adjective (nisba) of a one-word State name: قطر -> قطري, ليبيا -> ليبي, العراق -> عراقي; None
+    for a name of several words or ending in ي (مالي, Mali, is also "financial": its adjective would be المالية)."""
+    word = fold(name)
+    if not word or " " in name.strip() or word.endswith("ي"):
+        return None
+    word = word[2:] if word.startswith("ال") else word
+    base = word[:-2] if word.endswith("يا") else word[:-1] if word.endswith("ا") else word
+    return base + "ي" if len(base) > 2 else None
+
+
+def _russian_cases(word: str, adjective: bool) -> list[list[str]]:
+    """A lower-case Russian word's forms in each of the six cases (one form in each for an indeclinable one)."""
+    table = _RU_ADJECTIVE if adjective else _RU_NOUN
+    ending = next((e for e in sorted(table, key=len, reverse=True) if word.endswith(e) and len(word) > len(e) + 2),
+                  None)
+    if ending is None or (ending == "" and word[-1] in _RU_INDECLINABLE) or (ending == "а" and word[-2] in "аоуеи"):
+        return [[word]] * 6
+    base = word[:len(word) - len(ending)]
+    return [[base + e for e in forms.split("|")] for forms in table[ending]]
+
+
+def _latin_adjective_forms(word: str) -> list[str]:
+    """An English, French or Spanish adjective of a State in each gender and number ("tunisien" -> "tunisiennes",
+    "panameño" -> "panameñas", "irlandés" -> "irlandesas")."""
+    forms = [word]
+    if word.endswith(("o", "a")) and not word.endswith(("ia", "ua")):
+        forms += [word[:-1] + e for e in ("o", "a", "os", "as")]
+    elif word.endswith("és"):
+        forms += [word[:-2] + e for e in ("esa", "esas", "eses")]
+    elif word.endswith("ien"):
+        forms += [word + e for e in ("ne", "nes", "s")]
+    elif word.endswith(("ain", "in")):
+        forms += [word + e for e in ("e", "es", "s")]
+    elif word.endswith(("ais", "ois")):
+        forms += [word + e for e in ("e", "es")]
+    elif word.endswith(("e", "í", "i", "an", "ian")):
+        forms += [word + ("es" if word.endswith("í") else "s")]
+    return forms
+
+
+def state_forms(name: str, adjective: bool = False) -> list[str]:
+    """The folded forms (words joined by one space) a State's name or adjective takes in running text: itself; in
+    Russian each case, its words agreeing; in Arabic with a proclitic on its first word ("و", "ب", "ل" ...) and,
+    an adjective, each gender and number ("سويسري", "السويسرية", "السويسريين"); an English, French or Spanish
+    adjective in each gender and number. A name written in a Latin script is taken as it is."""
+    cyrillic = any("\u0400" <= ch <= "\u04ff" for ch in name)
+    words = WORD_RE.findall(name.lower() if cyrillic else fold(name))  # Russian endings need their "й"
+    if not words:
+        return []
+    variants: list[list[str]] = [words]
+    if cyrillic and not name.isupper():
+        declined = [_russian_cases(w, (adjective and len(words) == 1)
+                                   or (i < len(words) - 1 and any(w.endswith(e) for e in _RU_ADJECTIVE)))
+                    for i, w in enumerate(words)]
+        variants = [list(forms) for case in range(6) for forms in itertools.product(*(d[case] for d in declined))]
+    elif any("\u0600" <= ch <= "\u06ff" for ch in name):
+        first = words[0]
+        heads = [first]
+        if adjective and len(words) == 1:
+            bare = first[2:] if first.startswith("ال") else first
+            bare = bare[:-2] if bare.endswith("ية") else bare[:-1] if bare.endswith("ي") else None
+            heads = [first] if bare is None else [a + bare + e for a in ("", "ال") for e in _AR_NISBA]
+        proclitics = ("", "و", "ف", "ب") if adjective else ("", *_AR_PROCLITICS)  # an adjective: "والسويسرية"
+        firsts = [p + h for h in heads for p in proclitics if not (h.startswith("ال") and p.endswith("ل"))]
+        firsts += [p + "ل" + h[1:] for h in heads if h.startswith("ال") for p in ("", "و", "ف")]  # ل + ال: للبحرين
+        variants = [[f, *words[1:]] for f in firsts]
+    elif adjective and len(words) == 1 and not CJK_RE.search(name):
+        variants = [[form] for form in _latin_adjective_forms(words[0])]
+    return list(dict.fromkeys(" ".join(tokens(" ".join(v))) for v in variants))
 
 
 def synonym_groups(path: Path = SYNONYMS_PATH) -> dict[tuple[str, ...], tuple[tuple[str, ...], ...]]:
@@ -260,9 +374,25 @@ def synonyms_in(words: list[str], lang: str) -> set[str]:
                     continue
                 for n in lengths:
                     name = table.get(sequence[i:i + n]) if n > 1 else table.get((word,))
-                    if name:
+                    if name and not (n == 1 and name.startswith("state") and cjk_straddled(sequence, i)):
                         found.add(name)
     return found
+
+
+# Chinese is cut into bigrams, so a State named in two characters is found inside two words that meet: 非法|国际
+# ("illegal international") holds 法国 (France), 其中|国家 ("among them, States") 中国 (China), 东南|非法 南非 (South
+# Africa). A bigram of a State's name is no name between two such words, frequent in the texts of the field: one
+# ending in its first character and one starting with its last.
+CJK_WORDS_BEFORE = frozenset("非法 合法 依法 违法 执法 司法 立法 刑法 宪法 方法 其中 集中 当中 东南 西南".split())
+CJK_WORDS_AFTER = frozenset("国际 国家 国内 国外 国籍 国有 国民 国务 国库 国境 非法".split())
+
+
+def cjk_straddled(pieces: tuple[str, ...] | list[str], i: int) -> bool:
+    """Whether the CJK bigram pieces[i] is where two words meet (CJK_WORDS_BEFORE, CJK_WORDS_AFTER): no State's
+    name there, as in 非法国际 but not in 中国籍 ("of Chinese nationality")."""
+    if i == 0 or i + 1 >= len(pieces):
+        return False
+    return pieces[i - 1] in CJK_WORDS_BEFORE and pieces[i + 1] in CJK_WORDS_AFTER
 
 
 @functools.cache
@@ -374,6 +504,29 @@ def _with_synonym(node: Node) -> Node:
     return Or(alternatives) if len(alternatives) > 1 else node
 
 
+def _with_parts(phrase: Phrase) -> Node:
+    """A hyphenated word that spells no term ("terrorism-related", "anti-money-laundering", "Franco-Italian"), with
+    the groups of the terms its parts spell (longest first, stop words left out), as the engines' documents hold
+    them: a text is cut into words at its hyphens, so "terrorism-related" in a case is found as "terrorism". The
+    groups come first, so the word itself still counts, as a phrase, in matching and ranking
+    (without_redundant_phrase leaves out a phrase followed by its own group only)."""
+    words = phrase.words
+    stop = stop_words()
+    found: list[str] = []
+    i = 0
+    while i < len(words):
+        for length in range(min(_longest_key(), len(words) - i - (i == 0)), 0, -1):
+            part = words[i:i + length]
+            name = None if length == 1 and fold(part[0]) in stop else group_of(part)
+            if name:
+                found.append(name)
+                i += length
+                break
+        else:
+            i += 1
+    return Or((*(Synonym(name) for name in dict.fromkeys(found)), phrase)) if found else phrase
+
+
 @dataclass
 class _Clause:
     items: list[Node]  # OR-ed alternatives
@@ -381,6 +534,7 @@ class _Clause:
     start: int = 0  # index of its first typed word
     end: int = 0  # index after its last typed word
     free: bool = True  # typed as bare words (not quoted, not a prefix, no operator): stop words may go
+    settled: bool = False  # its synonym groups already found (a CJK run's concepts, _cjk_concepts)
 
     @property
     def node(self) -> Node:
@@ -424,8 +578,10 @@ def _expand(clauses: list[_Clause]) -> list[_Clause]:
         if matched:
             continue
         clause = clauses[i]
-        out.append(_Clause([_with_synonym(item) for item in clause.items], clause.occur, clause.start, clause.end,
-                           clause.free))
+        items = clause.items if clause.settled else [_with_synonym(item) for item in clause.items]
+        if clause.occur == "should" and len(items) == 1 and isinstance(items[0], Phrase):
+            items = [_with_parts(items[0])]  # a hyphenated word that spells no term: the terms inside it
+        out.append(_Clause(items, clause.occur, clause.start, clause.end, clause.free, clause.settled))
         i += 1
     return out
 
@@ -546,7 +702,7 @@ def _cjk_concepts(raw: str) -> list[list[Node]]:
     while i < len(pieces):
         for length in range(min(longest, len(pieces) - i), 0, -1):
             name = group_of(tuple(pieces[i:i + length]))
-            if name:
+            if name and not (length == 1 and name.startswith("state") and cjk_straddled(pieces, i)):
                 found[i] = (length, name)
                 i += length
                 break
@@ -634,7 +790,7 @@ def _clauses(text: str) -> list[_Clause]:
                 last.occur = "must"
         elif occur == "should" and not sign and match.group("word") is not None and CJK_RE.search(word):
             # a run of CJK characters typed without spaces: the thesaurus terms inside it, each a concept
-            clauses += [_Clause(items, "should", position, position + 1, free=False)
+            clauses += [_Clause(items, "should", position, position + 1, free=False, settled=True)
                         for items in _cjk_concepts(word)[:MAX_CLAUSES - len(clauses)]]
         else:
             clauses.append(_Clause(list(nodes), occur, position, position + 1, free))
