@@ -517,3 +517,20 @@ def test_surrender_is_extradition(case):
     case("C-ES", language="es", title="Extradición de un ciudadano a Colombia", summary="-")
     case("C-BANK", title="Bank records of a fugitive's company", summary="Records were sent.")
     assert found("surrendered") == found("surrender") == ["C-ES"]
+
+
+def test_folding_ascii_text_takes_a_shortcut_to_the_same_words():
+    """documents.fold lowers ASCII text directly (nothing in it decomposes or combines): the same as the general path
+    for every ASCII character and mixed text, and non-ASCII text still loses its accents."""
+    import unicodedata
+
+    from network.search.documents import fold
+
+    def general(text: str) -> str:
+        decomposed = unicodedata.normalize("NFKD", text.casefold())
+        return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+    every = "".join(chr(n) for n in range(128))
+    for text in (every, every.upper(), "Mutual Legal Assistance, ART. 18(13)", "\x00\x1f\x7f"):
+        assert fold(text) == general(text)
+    assert fold("Coopération ÉTÉ Straße") == general("Coopération ÉTÉ Straße") == "cooperation ete strasse"

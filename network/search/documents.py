@@ -42,6 +42,8 @@ MAX_FIELD_CHARS = 100_000
 
 def fold(text: str) -> str:
     """Lower case without accents ("Coopération" -> "cooperation"), the same in both engines and the query."""
+    if text.isascii():  # (casefold is lower there, and nothing decomposes: most text, a character loop saved)
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
