@@ -270,9 +270,12 @@ def catalogue(member, moderator):
                   title=("Yacht seized" if n % 3 == 0 else "Records obtained") + f" {n}",
                   summary="A case of the facet table.", requesting_state=STATES[n % 5],
                   requested_state=STATES[(n + 2) % 5], cooperation_forms=list(FORMS[: 1 + n % 3]),
-                  crime_types=[CRIMES[n % 3]], outcome=OUTCOMES[n % 3], untoc_provisions=["18(13)"] if n % 2 else ["16"],
+                  crime_types=[CRIMES[n % 3]], outcome=OUTCOMES[n % 3],
+                  untoc_provisions=["18(13)(a)"] if n % 4 == 1 else ["18(13)"] if n % 2 else ["16"],
                   request_date=f"{2010 + n % 7}-05-01", completion_date=None,
-                  visibility="members" if n % 4 == 0 else "public", language="en" if n % 5 else "fr")
+                  visibility="members" if n % 4 == 0 else "public", language="en" if n % 5 else "fr",
+                  translations={"es": {"title": f"Registros obtenidos {n}", "summary": "Un caso de la tabla."}}
+                  if n % 6 == 1 else {})
     from network.core.db import db
 
     db.session.commit()
@@ -299,8 +302,10 @@ def _direct_counts(reader, q_word: str | None, filters: dict) -> tuple[set[str],
                 continue
             if name == "outcome":
                 ok = case.outcome in values
-            elif name == "language":
-                ok = case.language in values
+            elif name == "provision":  # the provision, or a paragraph or point of it
+                ok = any(p == v or p.startswith(v + "(") for p in case.untoc_provisions for v in values)
+            elif name == "language":  # a language it can be read in: its own or a translation's
+                ok = bool(({case.language} | set(case.translations or {})) & set(values))
             elif name == "year_from":
                 ok = case.year is not None and case.year >= int(values[0])
             elif name == "year_to":
@@ -317,8 +322,10 @@ def _direct_counts(reader, q_word: str | None, filters: dict) -> tuple[set[str],
         for case in cases:
             if not passes(case, leave_out=name):
                 continue
-            if name in ("outcome", "language"):
-                codes = {getattr(case, name)}
+            if name == "outcome":
+                codes = {case.outcome}
+            elif name == "language":
+                codes = {case.language} | set(case.translations or {})
             else:
                 codes = {code for kind, code in facets_of[case.id] if kind == name}
             for code in codes:
@@ -337,9 +344,11 @@ FILTER_TABLE = [
     {"region": ["americas", "asia"], "cooperation_form": ["mla"]},
     {"legal_basis": ["untoc"], "provision": ["18"]},
     {"provision": ["18(13)"]},
+    {"provision": ["18(13)(a)"], "language": ["es"]},
     {"year_from": ["2012"], "year_to": ["2014"]},
     {"year_from": ["2013"], "crime_type": ["money_laundering"], "outcome": ["refused"]},
     {"language": ["fr"]},
+    {"language": ["es", "fr"], "outcome": ["granted", "refused"]},
 ]
 
 

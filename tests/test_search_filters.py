@@ -74,3 +74,101 @@ def test_a_phrase_found_only_where_the_filters_leave_out_gives_way_to_its_words(
     assert found('"yacht crew"', requested_state="ESP") == ["P-ESP"]
     assert _listed(q='"yacht crew"', requested_state="ESP") == ["P-ESP"]
     assert _listed(q='"yacht crew"', requested_state="USA") == ["P-USA"]
+
+
+def test_a_provision_finds_the_cases_relying_on_its_paragraphs_and_points(case):
+    # The audit of 2026-12-06 left it: only the article was derived, so "14(3)" did not find "14(3)(b)" and "18(13)"
+    # did not find "18(13)(a)", on any path.
+    case("V-B", title="Yacht seized", untoc_provisions=["14(3)(b)"])
+    case("V-13A", title="Yacht sold", untoc_provisions=["18(13)(a)", "16"])
+    case("V-13", title="Yacht crew heard", untoc_provisions=["18(13)"])
+    case("V-18", title="Yacht registered", untoc_provisions=["18"])
+    for value, expected in [("14(3)(b)", ["V-B"]), ("14(3)", ["V-B"]), ("14", ["V-B"]), ("14(2)", []),
+                            ("18(13)(a)", ["V-13A"]), ("18(13)", ["V-13", "V-13A"]),
+                            ("18", ["V-13", "V-13A", "V-18"]), ("18 (13)", ["V-13", "V-13A"])]:
+        assert sorted(found("yacht", provision=value)) == expected, value
+        assert _listed(q="yacht", provision=value) == expected, value
+        assert _listed(provision=value) == expected, value
+
+
+def test_the_language_filter_finds_a_case_in_each_language_it_can_be_read_in(case):
+    # The audit of 2026-12-06 left it: the filter was the case's own language only, so an English case with a French
+    # translation was not found under "fr" (nor counted there).
+    from catalogue.cases.queries import search_cases
+
+    french = {"fr": {"title": "Yacht saisi", "summary": "Le yacht a été saisi à Marseille."}}
+    case("L-EN-FR", title="Yacht seized", language="en", translations=french)
+    case("L-EN", title="Yacht sold", language="en")
+    case("L-FR", title="Yacht saisi et vendu", language="fr",
+         translations={"es": {"title": "Yate incautado", "summary": "El yate fue incautado y vendido."}})
+    for value, expected in [("fr", ["L-EN-FR", "L-FR"]), ("FR", ["L-EN-FR", "L-FR"]), ("en", ["L-EN", "L-EN-FR"]),
+                            ("es", ["L-FR"]), ("ru", [])]:
+        assert sorted(found("yacht", language=value)) == expected, value
+        assert _listed(q="yacht", language=value) == expected, value
+        assert _listed(language=value) == expected, value
+    # Counts mean "readable in" alike on every path: a case once under its own language and once under each
+    # translation's; the listing still shows the case's own language.
+    for args, sort in [({}, "date"), ({"q": ["yacht"]}, "date"), ({"q": ["yacht"]}, "relevance")]:
+        page = search_cases(None, args, sort, 1, 100)
+        assert page.facets["language"] == {"en": 2, "fr": 2, "es": 1}, (args, sort)
+        assert {c.reference: c.language for c in page.cases} == {"L-EN-FR": "en", "L-EN": "en", "L-FR": "fr"}
+        chosen = search_cases(None, {**args, "language": ["fr"]}, sort, 1, 100)
+        assert chosen.total == 2 and chosen.facets["language"] == {"en": 2, "fr": 2, "es": 1}, (args, sort)
+        assert chosen.facets["outcome"] == {"granted": 2}, (args, sort)
+
+
+def test_a_translation_added_later_puts_the_case_under_its_language(case):
+    from catalogue.cases import services
+    from network.core.db import db
+
+    saved = case("L-LATER", title="Yacht seized", language="en")
+    assert found("yacht", language="ru") == [] and _listed(language="ru") == []
+    services.apply_data(saved, {**services.case_to_dict(saved), "translations": {
+        "ru": {"title": "Арест яхты", "summary": "Яхта была арестована в порту."}}})
+    db.session.commit()
+    assert found("yacht", language="ru") == ["L-LATER"]
+    assert _listed(language="ru") == _listed(q="yacht", language="ru") == ["L-LATER"]
+
+
+def test_the_migration_gives_stored_cases_the_rows_a_save_gives(case):
+    """Migration a1f6c3e8d527 recomputes the provision and language rows of case_facets for cases saved before it:
+    the rows refresh_facets gives (and its downgrade, the old rule's)."""
+    import importlib.util
+    from pathlib import Path
+
+    import sqlalchemy as sa
+
+    from network.core.db import db
+
+    case("M-1", untoc_provisions=["14(3)(b)", "18"], language="en",
+         translations={"fr": {"title": "Relevés bancaires", "summary": "Des relevés ont été obtenus."}})
+    case("M-2", untoc_provisions=[], language="es")
+    path = next(Path(__file__).resolve().parent.parent.glob("migrations/versions/a1f6c3e8d527_*.py"))
+    spec = importlib.util.spec_from_file_location("facets_migration", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    session = db.session
+
+    def rows() -> set[tuple[str, str, str]]:
+        return set(session.execute(sa.text(
+            "SELECT c.reference, f.kind, f.code FROM case_facets f JOIN cases c ON c.id = f.case_id "
+            "WHERE f.kind IN ('provision', 'language')")).all())
+
+    class Op:  # alembic's op, on the test's session
+        @staticmethod
+        def get_bind():
+            return session.connection()
+
+        @staticmethod
+        def execute(statement):
+            session.execute(sa.text(statement))
+
+    saved = rows()
+    assert saved == {("M-1", "provision", "14"), ("M-1", "provision", "14(3)"), ("M-1", "provision", "14(3)(b)"),
+                     ("M-1", "provision", "18"), ("M-1", "language", "en"), ("M-1", "language", "fr"),
+                     ("M-2", "language", "es")}
+    migration.op = Op
+    migration.downgrade()
+    assert rows() == {("M-1", "provision", "14"), ("M-1", "provision", "14(3)(b)"), ("M-1", "provision", "18")}
+    migration.upgrade()
+    assert rows() == saved

@@ -168,8 +168,10 @@ def _filter_parameters() -> list[dict]:
         "requesting_state": "Requesting State (ISO 3166-1 alpha-3).",
         "requested_state": "Requested State (ISO 3166-1 alpha-3).",
         "region": "UN M49 region of the requesting or the requested State.",
-        "provision": "UNTOC provision relied on, e.g. 16(4); an article (18) also finds its paragraphs (18(13)).",
-        "outcome": "Outcome.", "language": "Language of the case (BCP 47).",
+        "provision": "UNTOC provision relied on, e.g. 16(4); an article (18) or a paragraph (18(13)) also finds its "
+                     "parts (18(13), 18(13)(a)).",
+        "outcome": "Outcome.",
+        "language": "A language the case can be read in (BCP 47): its own language or one of its translations'.",
     }
     parameters = []
     for name, text in described.items():

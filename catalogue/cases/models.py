@@ -116,7 +116,9 @@ class CaseRevision(db.Model):
 
 class CaseFacet(db.Model):
     """One (kind, code) value of a case's list fields, derived on every save, for filters and facet counts in SQL.
-    Kinds: cooperation_form, crime_type, legal_basis, provision, state, region, channel."""
+    Kinds: cooperation_form, crime_type, legal_basis, provision (with its article and paragraph), requesting_state,
+    requested_state, region (and requesting_region, requested_region), channel, year, language (its own and each
+    translation's)."""
 
     __tablename__ = "case_facets"
     __table_args__ = (

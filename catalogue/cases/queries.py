@@ -66,10 +66,11 @@ FACET_FILTERS = {
     "requesting_state": "requesting_state",
     "requested_state": "requested_state",
     "region": "region",
-    "provision": "provision",
+    "provision": "provision",  # an article or a paragraph also finds its paragraphs and points ("18" -> "18(13)(a)")
+    "language": "language",  # a language the case can be read in: its own or a translation's
 }
 # Filter name -> Case column.
-COLUMN_FILTERS = {"outcome": Case.outcome, "language": Case.language}
+COLUMN_FILTERS = {"outcome": Case.outcome}
 RANGE_FILTERS = ("year_from", "year_to")
 FILTERS = (*FACET_FILTERS, *COLUMN_FILTERS, *RANGE_FILTERS)
 # The facets counted for every result list (the API contract's, plus language for the page's select).

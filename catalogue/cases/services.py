@@ -100,16 +100,31 @@ def apply_data(case: Case, data: dict, *, fields: tuple[str, ...] = INTERCHANGE_
     refresh_facets(case)
 
 
+def provision_and_parents(provision: str) -> list[str]:
+    """A provision and the article and paragraph it belongs to: "14(3)(b)" -> ["14", "14(3)", "14(3)(b)"]. A filter
+    on an article or a paragraph finds the cases relying on any of its parts (the audit of 2026-12-06 found "14(3)"
+    missing "14(3)(b)": only the article was derived)."""
+    parts = provision.replace(" ", "").split("(")
+    return ["(".join(parts[:n]) for n in range(1, len(parts) + 1) if parts[0]]
+
+
+def readable_languages(case: Case) -> set[str]:
+    """The languages a case can be read in: its own and each of its translations' (what the language filter and its
+    counts mean; the case's own language is still shown as its language)."""
+    languages = {case.language} if case.language else set()
+    return languages | {lang for lang, version in (case.translations or {}).items()
+                        if lang and len(lang) <= 40 and isinstance(version, dict)}  # 40: case_facets.code
+
+
 def refresh_facets(case: Case) -> None:
-    """Derive the (kind, code) rows that filters and facet counts use in SQL."""
+    """Derive the (kind, code) rows that filters and facet counts use in SQL (and the engines' facet tokens)."""
     values: set[tuple[str, str]] = set()
     values |= {("cooperation_form", c) for c in case.cooperation_forms or []}
     values |= {("crime_type", c) for c in case.crime_types or []}
     values |= {("legal_basis", c) for c in case.legal_bases or []}
     values |= {("channel", c) for c in case.channels or []}
-    for provision in case.untoc_provisions or []:
-        values.add(("provision", provision))
-        values.add(("provision", provision.split("(")[0]))  # "18(13)" is also found under article 18
+    values |= {("provision", p) for provision in case.untoc_provisions or [] for p in provision_and_parents(provision)}
+    values |= {("language", lang) for lang in readable_languages(case)}
     for kind in ("requesting_state", "requested_state"):
         state = getattr(case, kind)
         if state:

@@ -42,7 +42,7 @@ from network.search.documents import (
     stemmer,
 )
 
-SCHEMA_VERSION = "15"  # 2: coded labels, index-time synonyms ("syn"), no "spell" field; 3: "stem" + "raw" fields;
+SCHEMA_VERSION = "16"  # 2: coded labels, index-time synonyms ("syn"), no "spell" field; 3: "stem" + "raw" fields;
 # 4: Arabic stemmed, CJK bigrams, the six-language thesaurus; 5: Snowball's Arabic stemmer;
 # 6: year facet tokens (facet counts of a text search come from the engine); 7: State groups, terms without their
 # inner stop words, more thesaurus groups (migration 5e4c0b0a1d13 empties the PostgreSQL tables alike); 8: the engine
@@ -54,6 +54,7 @@ SCHEMA_VERSION = "15"  # 2: coded labels, index-time synonyms ("syn"), no "spell
 # 13: Spanish and French suffixes stemmed with their accents (documents.accented_suffix; c3a8d1e5f702)
 # 14: the thesaurus covers the vocabulary's labels in six languages; Russian "-ой"/"-ый" stemmed with their "й"
 # (d5e1f0a2b314); 15: State names matched as written with their inflected forms, not stemmed (e7c4a2f9b318)
+# 16: facet tokens of a provision's paragraph ("14(3)" for "14(3)(b)") and of each translation's language (a1f6c3e8d527)
 LANGS = (*STEMMED_LANGUAGES, "raw")  # the analyses: a Snowball stemmer, or "raw" (folded but not stemmed)
 # Two fields per field group, so that a query word is looked up in 8 fields rather than 20 (each one a postings
 # list to read and score in Python, for every matching document): "stem" holds each version stemmed with its own
