@@ -325,6 +325,25 @@ def test_a_concept_scores_what_its_items_hold_however_many_alternatives_it_has(b
     assert score("treaty legal", "'treati':1A") == pytest.approx(score("treaty legal", "'legal':1A"))
 
 
+def test_a_group_counts_less_in_a_case_naming_many_more_groups_than_the_average(backend):
+    """A synonym group's bonus is normalised as BM25 normalises the Whoosh backend's "syn" field by its length, at
+    most 1 (postgres_backend.SYNONYM_B): a case naming the query's group among thirty others mentions it in passing
+    and scores less than one naming it alone, which scores what one naming a few does."""
+    query = pb.ql.parse("confiscation")
+    backend.prepare(query)
+    group = pb._synonyms_of(query)[0].group
+    assert backend._mean_groups() is not None and backend._mean_groups() < 10  # (the module's cases name a few)
+
+    def score(others: int) -> float:
+        vector = " ".join([f"'{pb.synonym_lexeme(group)}':1", *(f"'~other{i}':1" for i in range(others)),
+                           "'confisc':1A"])
+        return backend.session.scalar(sa.select(backend.rank_expression(query, sa.cast(vector, TSVECTOR))))
+
+    assert score(0) == pytest.approx(score(1))
+    assert score(30) < 0.9 * score(0)
+    assert score(60) < score(30)
+
+
 @pytest.mark.parametrize("rum", [True, False])
 def test_the_candidates_vectors_are_copied_once_for_the_full_score(backend, statements, monkeypatch, rum):
     """The full score names rank_document six or seven times and each mention of the TOASTed column fetched it

@@ -465,6 +465,16 @@ def _root_of(word: str) -> ql.Node | None:
 # 0.5 -> 0.808, 2 -> 0.820, 3 -> 0.822, 4 -> 0.820, 6 -> 0.817.
 RANK_WEIGHTS = (0.1, 0.2, 0.4, 1.0)
 SYNONYM_RANK = 3.0
+# Each group's bonus is then multiplied by BM25's length normalisation of the groups the row names (its synonym
+# lexemes: weight D in rank_document; the mean from the lexeme statistics), as the Whoosh backend's "syn" field is
+# normalised by its length (whoosh_backend.K1 and B), but at most 1: a case naming more groups than the average
+# mentions them in passing. Without it every case holding a question's groups got the same bonus, larger than its
+# words' ranks, and rare filler words ordered them ("serve" in "Can UNTOC serve as the legal basis ...?"). Tuning
+# split nDCG@10 0.829 -> 0.835, questions 0.791 -> 0.814 (Whoosh 0.837 and 0.812). Uncapped (a case naming fewer
+# groups than the average gets up to 1.5 times the bonus, as in Whoosh): 0.834, questions 0.818, but then no bound
+# of SYNONYM_RANK per group holds (_tier_split, _max_score_split, _impact_split), and loosened, the tiers and lists
+# proved no page. B 0.5 (uncapped): 0.835, questions 0.811; B 1: 0.831 (docs/decisions/0003).
+SYNONYM_K1, SYNONYM_B = 1.2, 0.75
 RANK_ITEM_BOUND = _item_bound(RANK_WEIGHTS)  # a concept's ts_rank at most (_max_score_split)
 
 
@@ -1138,6 +1148,13 @@ class PostgresBackend(PostgresIndex):
             return None
         return [w / mean for w in weights], [idf(group) / mean for group in groups]
 
+    def _mean_groups(self) -> float | None:
+        """How many synonym groups a row names on average (their lexemes' shares summed: the groups too rare to be
+        listed add little), or None without statistics: rank_expression's normalisation of the groups' bonus."""
+        stats = self.lexeme_shares()
+        mean = sum(share for lexeme, share in stats[0].items() if lexeme.startswith("~")) if stats else 0.0
+        return mean if mean > 0 else None
+
     def _rank_items(self, node) -> frozenset[str]:
         """The distinct items (lexemes, prefixes) of a node's rank tsquery (compile(ranking=True)), as read from the
         analysed alternatives (prepare() analysed every word first)."""
@@ -1173,9 +1190,9 @@ class PostgresBackend(PostgresIndex):
     def rank_expression(self, query: ql.Query, vector, weighted: bool = True):
         """The score of a row: ts_rank of `vector` for each of the query's concepts, weighed by how rare the concept
         is (concept_weights; `weighted` False, or no statistics: all alike) and summed over its items (_rank_scale),
-        plus SYNONYM_RANK for
-        each synonym group held (weighed as its concept), times the share of concepts it holds to the power
-        COORDINATION and the closeness bonus (documents.py says why; the constants both engines use)."""
+        plus SYNONYM_RANK for each synonym group held (weighed as its concept; `weighted`, normalised by the groups
+        the row names: SYNONYM_B), times the share of concepts it holds to the power COORDINATION and the closeness
+        bonus (documents.py says why; the constants both engines use)."""
         compiled = [(node, c) for node, c in ((node, self.compile(node, ranking=True)) for node in query.concepts)
                     if c is not None]
         if not compiled:
@@ -1192,7 +1209,13 @@ class PostgresBackend(PostgresIndex):
         if groups and SYNONYM_RANK:
             held_synonyms = [literal(w, Float) * cast(cast(vector.op("@@")(self.compile(g)), Integer), Float)
                              for g, w in zip(groups, group_weights, strict=True)]
-            score = score + SYNONYM_RANK * reduce(lambda a, b: a + b, held_synonyms)
+            bonus = SYNONYM_RANK * reduce(lambda a, b: a + b, held_synonyms)
+            mean = self._mean_groups() if weighted else None
+            if mean is not None:  # BM25's length normalisation of the groups the row names, at most 1 (SYNONYM_B)
+                named = cast(func.length(func.ts_filter(vector, literal_column("'{d}'::\"char\"[]"))), Float)
+                bonus = bonus * func.least(1.0, (SYNONYM_K1 + 1) / (
+                    1 + SYNONYM_K1 * (1 - SYNONYM_B + SYNONYM_B * named / mean)))
+            score = score + bonus
         if len(concepts) > 1:
             held = reduce(lambda a, b: a + b, [cast(vector.op("@@")(c), Integer) for c in concepts])
             score = score * func.power(cast(held, Float) / len(concepts), COORDINATION)
@@ -1204,8 +1227,9 @@ class PostgresBackend(PostgresIndex):
 
     def _weights_key(self, query: ql.Query) -> tuple | None:
         """What a rank expression of `query` is weighed by beside the query: the lexeme statistics it read (their
-        database and when they were read), for a query of several concepts (concept_weights); None for one."""
-        if len(query.concepts) <= 1:
+        database and when they were read), for a query of several concepts (concept_weights) or of a synonym group
+        (_mean_groups); None otherwise."""
+        if len(query.concepts) <= 1 and not _synonyms_of(query):
             return None
         self.lexeme_shares()  # read again when older than STATS_SECONDS
         url = self._url()
@@ -1415,25 +1439,12 @@ class PostgresBackend(PostgresIndex):
         term per lexeme it matches), a phrase or an AND alone (calc_rank_and), or weights other than the bounds'."""
         if RANK_WEIGHTS != BOUND_WEIGHTS:
             return None
-        compiled = [(node, c) for node, c in ((node, self.compile(node, ranking=True)) for node in query.concepts)
-                    if c is not None]
-        if not compiled or not all(_additive(node) for node, _c in compiled):
+        split = self._additive_score(query)
+        if split is None:
             return None
-        nodes = [node for node, _c in compiled]
-        groups = _synonyms_of(query)
-        found = self.concept_weights(nodes, groups)
-        weights, group_weights = found if found is not None else ([1.0] * len(nodes), [1.0] * len(groups))
-        concepts, every = [], {}
-        for node, weight in zip(nodes, weights, strict=True):
-            items = self._rank_items(node)
-            lexemes = [_unquoted(item) for item in items if item != NOTHING]
-            # ts_rank (calc_rank_or) averages over the tsquery's distinct items, the score multiplies by _rank_scale
-            concepts.append((weight * self._rank_scale(node) / max(1, len(items)), lexemes))
-            every.update(dict.fromkeys(lexemes))
-        if not every:
-            return None
-        synonyms = SYNONYM_RANK * sum(group_weights) if groups and SYNONYM_RANK else 0.0
-        return " | ".join(_quoted(lexeme) for lexeme in every), concepts, synonyms, bool(query.pairs)
+        concepts, groups, pairs = split
+        every = dict.fromkeys(lexeme for _w, lexemes in concepts for lexeme in lexemes)
+        return " | ".join(_quoted(lexeme) for lexeme in every), concepts, sum(w for w, _g in groups), pairs
 
     def _tier_top(self, matches: Matches, limit: int) -> list[int] | None:
         """The page by the full score, exactly, from the matches of a weight tier: those holding one of the query's
@@ -1595,12 +1606,15 @@ class PostgresBackend(PostgresIndex):
 
     def _impact_split(self, query: ql.Query) -> tuple[list[tuple[float, list[str]]], list[tuple[float, str]],
                                                         bool] | None:
-        """For _impact_top: the full score as a sum over lexemes, as _tier_split reads it: (each concept's weight
-        times its scale over its items, and its lexemes; each synonym group's SYNONYM_RANK times its weight, and its
-        lexeme; whether the closeness factor applies), or None where a concept's score is not the sum of its
-        lexemes' ranks (a prefix, a phrase or an AND alone) or the lists were ranked with other weights."""
-        if RANK_WEIGHTS != IMPACT_WEIGHTS:
-            return None
+        """For _impact_top: _additive_score, where the lists were ranked with the weights of the full score."""
+        return self._additive_score(query) if RANK_WEIGHTS == IMPACT_WEIGHTS else None
+
+    def _additive_score(self, query: ql.Query) -> tuple[list[tuple[float, list[str]]], list[tuple[float, str]],
+                                                          bool] | None:
+        """The full score (rank_expression) as a sum over lexemes: (each concept's weight times its scale over its
+        items, and its lexemes; each synonym group's SYNONYM_RANK times its weight, and its lexeme; whether the
+        closeness factor applies), or None where a concept's score is not the sum of its lexemes' ranks: a prefix
+        (a term per lexeme it matches), a phrase or an AND alone (calc_rank_and)."""
         compiled = [(node, c) for node, c in ((node, self.compile(node, ranking=True)) for node in query.concepts)
                     if c is not None]
         if not compiled or not all(_additive(node) for node, _c in compiled):
@@ -1613,6 +1627,7 @@ class PostgresBackend(PostgresIndex):
         for node, weight in zip(nodes, weights, strict=True):
             items = self._rank_items(node)
             lexemes = sorted(_unquoted(item) for item in items if item != NOTHING)
+            # ts_rank (calc_rank_or) averages over the tsquery's distinct items, the score multiplies by _rank_scale
             concepts.append((weight * self._rank_scale(node) / max(1, len(items)), lexemes))
         if not any(lexemes for _w, lexemes in concepts):
             return None
