@@ -206,6 +206,50 @@ def test_an_exclusive_rebuild_builds_the_rum_index_once_after_the_rows_and_a_fai
     assert backend.count() == 300
 
 
+def test_a_rebuild_prepares_the_next_batch_while_the_database_writes_and_writes_what_indexing_writes(backend,
+                                                                                                       monkeypatch):
+    """The rows of a batch (Python alone) are made in a thread of their own while the database writes the batch
+    before: the same rows as indexing them one batch at a time, the progress of every case, and a rebuild whose
+    rows or source fail half-way changes nothing."""
+    import threading
+
+    session = backend.session
+    monkeypatch.setattr(pb, "BATCH", 40)
+    threads: set[str] = set()
+    row = pb._row
+
+    def recorded(doc, now):
+        threads.add(threading.current_thread().name)
+        return row(doc, now)
+
+    monkeypatch.setattr(pb, "_row", recorded)
+    vectors = sa.text("SELECT case_id, md5(document::text), md5(rank_document::text), facets FROM case_search "
+                      "ORDER BY case_id")
+    savepoint = session.begin_nested()
+    try:
+        with backend.writer() as writer:
+            session.execute(sa.delete(pb.CaseSearch))
+            writer.index([_document(n) for n in range(1, 131)])
+        expected = session.execute(vectors).all()
+        done: list[int] = []
+        assert backend.rebuild((_document(n) for n in range(1, 131)), progress=done.append) == 130
+        assert session.execute(vectors).all() == expected
+        assert sum(done) == 130 and done == [40, 40, 40, 10]
+        assert any(name.startswith("search-rebuild") for name in threads)
+
+        def failing_rows(doc, now):
+            if doc.id == 100:
+                raise RuntimeError("a case the analysis could not read")
+            return row(doc, now)
+
+        monkeypatch.setattr(pb, "_row", failing_rows)
+        with pytest.raises(RuntimeError):
+            backend.rebuild(_document(n) for n in range(1, 301))
+        assert session.execute(vectors).all() == expected
+    finally:
+        savepoint.rollback()
+
+
 def test_the_default_rebuild_keeps_the_index_so_readers_keep_the_old_rows(backend, engine):
     session = backend.session
     savepoint = session.begin_nested()

