@@ -189,6 +189,33 @@ def test_the_search_page_comes_from_the_lists(catalogue, statements, monkeypatch
     assert not any("<=>" in s for s in statements)  # not the RUM index's ranking of every posting
 
 
+def test_undated_cases_at_the_head_of_a_list_are_read_and_ranked_as_the_full_ranking_ranks_them(catalogue,
+                                                                                                monkeypatch):
+    """A case without a date is listed as -infinity (the full ranking puts it last among equals): read from the head
+    of a list (and as a list's cut), it is the earliest date, and the page is still the full ranking's."""
+    monkeypatch.setattr(pb, "FULLY_RANKED", 20)
+    monkeypatch.setattr(pb, "_KEPT", {})
+    monkeypatch.setattr(pb, "IMPACT_BEST_EFFORT", False)
+    session = catalogue.session
+    savepoint = session.begin_nested()
+    try:
+        with catalogue.writer() as writer:
+            writer.index([SearchDocument(id=9100 + n, when=None, year=None, facets=[],
+                                         versions=[Version("en", title="Bank records, bank records, bank records",
+                                                           summary="Bank records of the bank.")])
+                          for n in range(3)])
+        session.execute(sa.text("UPDATE search_impact_cuts SET filed_on = '-infinity' WHERE lexeme = 'record'"))
+        assert session.scalar(sa.text("SELECT count(*) FROM search_impacts WHERE case_id >= 9100 "
+                                      "AND filed_on = '-infinity'")) > 0
+        query = pb.ql.parse("bank records")
+        full = catalogue.ranked(query, {}, viewer=VETTED)
+        assert set(full[:3]) == {9100, 9101, 9102}
+        page = catalogue._impact_top(catalogue._select(query, {}, VETTED), 20)
+        assert page == full[:20]
+    finally:
+        savepoint.rollback()
+
+
 def test_the_lists_give_way_to_the_usual_paths(catalogue, statements, monkeypatch):
     """A required word, a filter, a prefix or a phrase, a lexeme made common since the lists were made, a database
     without them: the usual paths rank."""

@@ -225,8 +225,10 @@ IMPACT_UNLISTED = 2000  # an unlisted lexeme expected in more rows than this (ma
 HAS_IMPACTS = text("SELECT to_regclass(:impacts) IS NOT NULL AND to_regclass(:cuts) IS NOT NULL")
 _IMPACTS: dict[str, bool] = {}  # database URL -> whether IMPACTS_TABLE and IMPACT_CUTS_TABLE exist there
 # Each listed lexeme's cut and the first :rows of its list (a list emptied by deletes: its cut alone)
+# (an unknown date is listed as -infinity, which no Python date can hold: read as NULL, the earliest date here)
 IMPACT_LISTS = text(
-    "SELECT c.lexeme, c.impact, c.filed_on, c.case_id, l.impact, l.filed_on, l.case_id "  # noqa: S608 (constants)
+    "SELECT c.lexeme, c.impact, nullif(c.filed_on, '-infinity'::date), c.case_id, "  # noqa: S608 (constants)
+    "l.impact, nullif(l.filed_on, '-infinity'::date), l.case_id "
     f"FROM {IMPACT_CUTS_TABLE} c LEFT JOIN LATERAL (SELECT i.impact, i.filed_on, i.case_id FROM {IMPACTS_TABLE} i "
     "WHERE i.lexeme = c.lexeme ORDER BY i.impact DESC, i.filed_on DESC, i.case_id DESC LIMIT :rows) l ON true "
     "WHERE c.lexeme = ANY(CAST(:lexemes AS text[]))")
