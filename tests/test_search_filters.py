@@ -133,41 +133,26 @@ def test_a_translation_added_later_puts_the_case_under_its_language(case):
 def test_the_migration_gives_stored_cases_the_rows_a_save_gives(case):
     """Migration a1f6c3e8d527 recomputes the provision and language rows of case_facets for cases saved before it:
     the rows refresh_facets gives (and its downgrade, the old rule's)."""
-    import importlib.util
-    from pathlib import Path
-
     import sqlalchemy as sa
 
     from network.core.db import db
+    from tests.migration_support import load_migration
 
     case("M-1", untoc_provisions=["14(3)(b)", "18"], language="en",
          translations={"fr": {"title": "Relevés bancaires", "summary": "Des relevés ont été obtenus."}})
     case("M-2", untoc_provisions=[], language="es")
-    path = next(Path(__file__).resolve().parent.parent.glob("migrations/versions/a1f6c3e8d527_*.py"))
-    spec = importlib.util.spec_from_file_location("facets_migration", path)
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
     session = db.session
+    migration = load_migration("a1f6c3e8d527", session)
 
     def rows() -> set[tuple[str, str, str]]:
         return set(session.execute(sa.text(
             "SELECT c.reference, f.kind, f.code FROM case_facets f JOIN cases c ON c.id = f.case_id "
             "WHERE f.kind IN ('provision', 'language')")).all())
 
-    class Op:  # alembic's op, on the test's session
-        @staticmethod
-        def get_bind():
-            return session.connection()
-
-        @staticmethod
-        def execute(statement):
-            session.execute(sa.text(statement))
-
     saved = rows()
     assert saved == {("M-1", "provision", "14"), ("M-1", "provision", "14(3)"), ("M-1", "provision", "14(3)(b)"),
                      ("M-1", "provision", "18"), ("M-1", "language", "en"), ("M-1", "language", "fr"),
                      ("M-2", "language", "es")}
-    migration.op = Op
     migration.downgrade()
     assert rows() == {("M-1", "provision", "14"), ("M-1", "provision", "14(3)(b)"), ("M-1", "provision", "18")}
     migration.upgrade()

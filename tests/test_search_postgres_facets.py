@@ -221,26 +221,11 @@ def test_text_filters_and_scope_are_one_condition_of_the_text_index(backend, sta
 def test_the_migration_gives_stored_rows_the_selector_lexemes_the_writer_gives(backend):
     """Migration 5e4c0b0a1d17 adds the selector lexemes to rows indexed before it, from their own columns: the
     same lexemes the writer gives (the sample bucket computed the same way in SQL and in Python)."""
-    import importlib.util
-    from pathlib import Path
+    from tests.migration_support import load_migration
 
-    path = next(Path(__file__).resolve().parent.parent.glob("migrations/versions/5e4c0b0a1d17_*.py"))
-    spec = importlib.util.spec_from_file_location("selector_migration", path)
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
     session = backend.session
     written = dict(session.execute(sa.text("SELECT case_id, CAST(document AS text) FROM case_search")).all())
-
-    class Op:  # alembic's op, on the backend's session (rolled back with the module)
-        @staticmethod
-        def get_bind():
-            return session.connection()
-
-        @staticmethod
-        def execute(statement):
-            session.execute(sa.text(statement))
-
-    migration.op = Op
+    migration = load_migration("5e4c0b0a1d17", session)  # (on the backend's session, rolled back with the module)
     migration.downgrade()
     stripped = dict(session.execute(sa.text("SELECT case_id, CAST(document AS text) FROM case_search")).all())
     assert all("~:" not in document for document in stripped.values())

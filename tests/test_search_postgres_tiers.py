@@ -60,21 +60,13 @@ def test_the_bounds_trigger_filters_each_new_vector_once(engine):
     """Migration c6d3a9e2b7f4: the trigger's subquery of filtered vectors is kept apart (OFFSET 0), so a vector is
     fetched and filtered once per row, not once per lexeme of the row (a rebuild of 10,000 cases spent 5.8 s there,
     then 1.1); its downgrade gives back migration 5e4c0b0a1d1a's function, word for word."""
-    import importlib.util
+    from tests.migration_support import load_migration
 
     with engine.connect() as connection:
         source = connection.scalar(sa.text("SELECT prosrc FROM pg_proc WHERE proname = 'search_lexeme_bounds_raise'"))
     assert "FROM new_rows r OFFSET 0) v" in source
-    versions = Path(__file__).resolve().parent.parent / "migrations" / "versions"
-
-    def load(name: str):
-        spec = importlib.util.spec_from_file_location(name[:-3], versions / name)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-
-    first = load("5e4c0b0a1d1a_search_rank_tiers.py")
-    apart = load("c6d3a9e2b7f4_search_bounds_vectors_filtered_once.py")
+    first = load_migration("5e4c0b0a1d1a")
+    apart = load_migration("c6d3a9e2b7f4")
     assert apart._function(apart=False) == first.FUNCTION
     assert apart._function(apart=True).replace(" OFFSET 0", "") == first.FUNCTION
 

@@ -158,11 +158,6 @@ def _sort() -> str:
     return sort
 
 
-def _normal(name: str, value: str) -> str:
-    """A query-string value as parse_filters keeps it."""
-    return queries.normal_value(name, value)
-
-
 def _chips(filters: queries.Filters) -> list[tuple[str, str]]:
     """The active filters as (label, URL of this search without it): the removable chips above the results."""
     chips = []
@@ -174,7 +169,7 @@ def _chips(filters: queries.Filters) -> list[tuple[str, str]]:
                 text = (_("From %(year)s", year=value) if name == "year_from" else _("Until %(year)s", year=value))
                 chips.append((text, _listing_url(drop=("page", name))))
                 continue
-            rest = [(k, v) for k, v in _query_pairs() if not (k == name and _normal(name, v) == value)]
+            rest = [(k, v) for k, v in _query_pairs() if not (k == name and queries.normal_value(name, v) == value)]
             if name == "provision":  # "Article 18(13): Designation of a central authority", in the page's language
                 subject = provision_subject(value)
                 text = _("Article %(article)s", article=value) + (f": {subject}" if subject else "")

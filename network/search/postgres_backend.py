@@ -1636,9 +1636,10 @@ class PostgresBackend(PostgresIndex):
         return _IMPACTS[key]
 
     def make_impact_lists(self) -> None:
-        """The impact-ordered lists made again from the rows (a rebuild's last step): exact first rows and cuts."""
+        """The impact-ordered lists made from the rows (a rebuild's last step, after _emptied emptied them before
+        the rows were written, so that no cut listed them one by one): exact first rows and cuts."""
         if self.has_impacts():
-            for statement in (*EMPTY_IMPACTS, MAKE_IMPACT_LISTS, MAKE_IMPACT_CUTS):
+            for statement in (MAKE_IMPACT_LISTS, MAKE_IMPACT_CUTS):
                 self.session.execute(statement)
 
     def _impact_split(self, query: ql.Query) -> tuple[list[tuple[float, list[str]]], list[tuple[float, str]],
