@@ -142,15 +142,18 @@ def test_pooled_connections_plan_prepared_statements_once_and_a_search_plans_per
     if db_backend != "postgresql":
         pytest.skip("PostgreSQL only: plan_cache_mode")
     from network.core.db import db
-    from network.search.postgres_backend import SEQSCAN_OFF, SEQSCAN_RESTORE
+    from network.search.postgres_backend import READING_WORK_MEM, SEQSCAN_OFF, SEQSCAN_RESTORE
 
     db.session.commit()
     db.engine.dispose()  # new connections: the pool's connect hook sets it
     assert db.session.scalar(text("SHOW plan_cache_mode")) == "force_generic_plan"
-    previous = db.session.execute(SEQSCAN_OFF, {"small": 200}).one()[0]
+    memory = db.session.scalar(text("SHOW work_mem"))
+    previous, previous_memory = db.session.execute(SEQSCAN_OFF, {"small": 200, "work_mem": READING_WORK_MEM}).one()[:2]
     assert db.session.scalar(text("SHOW plan_cache_mode")) == "auto"
     assert db.session.scalar(text("SHOW enable_seqscan")) == "off"
-    db.session.execute(SEQSCAN_RESTORE, {"previous": previous})
+    assert db.session.scalar(text("SHOW work_mem")) == READING_WORK_MEM and previous_memory == memory
+    db.session.execute(SEQSCAN_RESTORE, {"previous": previous, "memory": previous_memory})
+    assert db.session.scalar(text("SHOW work_mem")) == memory
     db.session.commit()
     assert db.session.scalar(text("SHOW plan_cache_mode")) == "force_generic_plan"
     assert db.session.scalar(text("SHOW enable_seqscan")) == "on"

@@ -151,8 +151,12 @@ def test_without_words_the_counts_and_the_newest_first_come_from_the_indexes(bac
                   key=lambda d: (d.when, d.id), reverse=True)
     assert hits.total == len(kept) and hits.facets_exact
     assert hits.page_ids == [d.id for d in kept[:10]]
-    # the statements of a filtered page are planned with the facets' index (a scan would test every row)
-    assert sum("set_config('enable_seqscan', 'off'" in s for s in statements) >= 2
+    # the statements of a filtered page are planned with the facets' index (a scan would test every row); the page
+    # comes in the facets' pass (_facets_and_page)
+    reads = [i for i, s in enumerate(statements) if "FROM case_search" in s and "set_config" not in s]
+    setting = [i for i, s in enumerate(statements) if "set_config('enable_seqscan', 'off'" in s]
+    assert len(reads) == 1 and "MATERIALIZED" in statements[reads[0]]
+    assert setting and setting[0] < reads[0]
 
 
 def test_without_words_a_year_range_selects_through_the_selector_lexemes(backend, statements):
@@ -279,24 +283,47 @@ def test_a_table_smaller_than_the_estimates_threshold_is_counted_in_one_statemen
     assert sum("count(" in s.lower() for s in statements) == 1, statements
 
 
+def _page_reads(statements: list[str]) -> list[str]:
+    """The statements that read case_search (not the planner setting's, which looks at its size)."""
+    return [s for s in statements if "FROM case_search" in s and "set_config" not in s]
+
+
 @pytest.mark.parametrize("viewer", [ANONYMOUS, VETTED], ids=["anonymous", "vetted"])
-@pytest.mark.parametrize("text", ["yacht", "treaty", "yacht -fraud"])
+@pytest.mark.parametrize("text", ["", "yacht", "treaty", "yacht -fraud", "treaty yacht"])
 @pytest.mark.parametrize("sort", ["relevance", "date"])
-def test_on_a_small_table_the_page_comes_with_its_facets(backend, monkeypatch, statements, viewer, text, sort):
-    """Below SMALL_TABLE rows every match is ranked in one statement, so the facets' statement reads the page too
-    (one round trip fewer); the page, the total and the counts are those of separate statements, and with more
-    matches than one statement ranks ("treaty": two phases) the page is read on its own as before."""
-    expected = []
-    for page in ((1, 10), (2, 10)):
-        hits = backend.search(text, facets=FACETS, page=page, viewer=viewer, sort=sort)
-        expected.append((hits.page_ids, hits.total, hits.facets, hits.facets_exact, hits.total_exact))
-    monkeypatch.setattr(pb.PostgresBackend, "_small", lambda self: True)
-    for page, (page_ids, total, facets, facets_exact, total_exact) in zip(((1, 10), (2, 10)), expected, strict=True):
+@pytest.mark.parametrize("fully", [None, 20], ids=["fully-ranked", "two-phases"])
+def test_the_page_comes_in_the_pass_that_counts_the_facets(backend, monkeypatch, statements, viewer, text, sort,
+                                                           fully):
+    """With facets and up to PAGE_IN_PASS matches, the statement that counts the facets reads the page too
+    (_facets_and_page: the matches selected once); the page, the total and the counts are those of separate
+    statements (the page asked for without facets), whether every match is scored in full or, above FULLY_RANKED,
+    in two phases."""
+    if fully is not None:
+        monkeypatch.setattr(pb, "FULLY_RANKED", fully)
+    for page in ((1, 10), (2, 10), (3, 25)):
+        alone = backend.search(text, page=page, viewer=viewer, sort=sort)
         statements.clear()
         hits = backend.search(text, facets=FACETS, page=page, viewer=viewer, sort=sort)
-        assert (hits.page_ids, hits.total, hits.facets, hits.facets_exact, hits.total_exact) == \
-            (page_ids, total, facets, facets_exact, total_exact)
-        reads = [s for s in statements if "FROM case_search" in s]
-        if total <= max(pb.FULLY_RANKED, 5 * page[0] * page[1]):
-            assert len(reads) == 1, reads
-        assert len(page_ids) == min(10, max(0, total - (page[0] - 1) * 10))
+        total, counts = _exact(viewer, text.split()[0] if text else None) if " " not in text else (hits.total, None)
+        assert (hits.page_ids, hits.total) == (alone.page_ids, alone.total)
+        assert hits.total == total and (counts is None or hits.facets == counts)
+        assert len(hits.page_ids) == min(page[1], max(0, total - (page[0] - 1) * page[1]))
+        reads = _page_reads(statements)
+        assert len(reads) == 1 and "MATERIALIZED" in reads[0], reads
+
+
+@pytest.mark.parametrize("text", ["", "treaty"])
+def test_above_page_in_pass_the_page_is_read_on_its_own(backend, monkeypatch, statements, text):
+    """More matches than PAGE_IN_PASS (and, without words, than the first rows read): the pass leaves the page out
+    (its CASE takes no branch) and _top reads it as before, the same page."""
+    alone = backend.search(text, page=(1, 10), viewer=VETTED)
+    monkeypatch.setattr(pb, "PAGE_IN_PASS", 50)
+    monkeypatch.setattr(pb, "EXACT_TOTAL", 50)  # (without words, the page is in the pass whenever every match is)
+    monkeypatch.setattr(pb, "EXACT_FACETS", 50)
+    monkeypatch.setattr(pb, "MIN_SAMPLE", 5)
+    monkeypatch.setattr(pb, "ESTIMATE_ABOVE", 100)  # the first rows are read (no sample decides against them first)
+    statements.clear()
+    hits = backend.search(text, facets=FACETS, page=(1, 10), viewer=VETTED)
+    assert hits.page_ids == alone.page_ids and len(hits.page_ids) == 10
+    reads = _page_reads(statements)
+    assert any("MATERIALIZED" in s for s in reads) and any("MATERIALIZED" not in s and "ORDER BY" in s for s in reads)
