@@ -6,6 +6,7 @@ that 400 cases stand for 100,000."""
 # ruff: noqa: F811 -- the engine and statements fixtures come from tests/search_postgres_support.py
 from __future__ import annotations
 
+import math
 from collections import Counter
 from datetime import date
 
@@ -327,3 +328,23 @@ def test_above_page_in_pass_the_page_is_read_on_its_own(backend, monkeypatch, st
     assert hits.page_ids == alone.page_ids and len(hits.page_ids) == 10
     reads = _page_reads(statements)
     assert any("MATERIALIZED" in s for s in reads) and any("MATERIALIZED" not in s and "ORDER BY" in s for s in reads)
+
+
+@pytest.mark.parametrize("rum_from", [math.inf, 100.0, 0.0])
+def test_between_page_in_pass_and_ranked_in_pass_the_page_is_in_the_pass_where_rum_would_not_pick_it(
+        backend, monkeypatch, statements, rum_from):
+    """Between PAGE_IN_PASS and RANKED_IN_PASS matches the pass ranks the page only where the RUM index would not
+    pick a page read on its own (fewer matches than _rum_from says): the same page either way."""
+    monkeypatch.setattr(pb, "FULLY_RANKED", 20)
+    alone = backend.search("treaty", page=(1, 10), viewer=VETTED)
+    monkeypatch.setattr(pb, "PAGE_IN_PASS", 50)
+    monkeypatch.setattr(pb.PostgresBackend, "_rum_from", lambda self, matches: rum_from)
+    statements.clear()
+    hits = backend.search("treaty", facets=FACETS, page=(1, 10), viewer=VETTED)
+    assert hits.total > 100 and hits.page_ids == alone.page_ids and len(hits.page_ids) == 10
+    reads = _page_reads(statements)
+    assert "MATERIALIZED" in reads[0]
+    if hits.total < rum_from:
+        assert len(reads) == 1, reads
+    else:  # the page on its own, by _top's paths
+        assert len(reads) >= 2 and not any("MATERIALIZED" in s for s in reads[1:]), reads

@@ -381,15 +381,19 @@ EXACT_FACETS = 5000
 SAMPLE_BUCKETS = 16
 SAMPLE_PARTS = ((0,), (1,), (2, 3))
 MIN_SAMPLE = 2500
-# A search page with facets reads its page in the pass that counts them when there are at most this many matches
-# (PostgresBackend._facets_and_page): ranking them there (about 4 us a match) costs less than selecting them again.
-PAGE_IN_PASS = EXACT_FACETS
 # The total: exact up to EXACT_TOTAL matches (a count that stops reading there); above, estimated from the sample
 # buckets (at least MIN_TOTAL_SAMPLE sampled matches: a standard error of about 3 %) and `total_exact` says so, as
 # Elasticsearch counts exactly up to its default track_total_hits of 10,000. Counting every match read the heap page
 # of each (the reader's scope): 5,074 pages for a word in two thirds of 100,000 cases.
 EXACT_TOTAL = 10_000
 MIN_TOTAL_SAMPLE = 1000
+# A search page with facets reads its page in the pass that counts them when there are at most this many matches
+# (PostgresBackend._facets_and_page): ranking them there (about 4 us a match) costs less than selecting them again.
+PAGE_IN_PASS = EXACT_FACETS
+# ... and up to this many where the RUM index would not pick the candidates of a page read on its own: ranking them
+# in the pass costs about 4 us a match, reading the page on its own selects them again and ranks them all the same
+# ("court order account" in Asia, 2009-2012: 5,845 matches, 110 -> 84 ms for the facets and the page).
+RANKED_IN_PASS = EXACT_TOTAL
 # The sample is read first; the exact count (up to EXACT_TOTAL + 1) is skipped when the sample puts the total above
 # this many times EXACT_TOTAL: a 1-in-16 sample of at most 10,000 matches holds about 625 of them, and would have to hold three times its
 # share (1,875 or more) to skip it.
@@ -1367,12 +1371,14 @@ class PostgresBackend(PostgresIndex):
         """_facet_counts' first statement with the page (see search): the first EXACT_TOTAL + 1 matching rows are read
         once, into a materialised CTE (their id, date, facet tokens and ranking vector, the vector as its TOAST
         pointer: only the rows ranked fetch it); the count and the tokens come from it, and the page too when every
-        match is in it and they are few enough to rank there (PAGE_IN_PASS): newest first without a rank; every match
-        scored in full up to max(FULLY_RANKED, 5 pages), as _top does; above, the two phases of _two_phase. With more
-        matches the page column is NULL (CASE evaluates the subquery of the branch taken only) and _top reads the
-        page on its own, as before. Why: each statement selected the matches again, the text's GIN index evaluated
-        once more (a few common words: 10-20 ms at 100,000 cases); "court order account" in Asia, in Russian or
-        Spanish (8,515 matches), 92 -> 59 ms for the facets and the page."""
+        match is in it and they are few enough to rank there: newest first without a rank; every match scored in
+        full up to max(FULLY_RANKED, 5 pages), as _top does; above, the two phases of _two_phase, up to PAGE_IN_PASS
+        matches, and up to RANKED_IN_PASS where the RUM index would not pick the candidates of a page read on its own
+        (_rum_from: it reads them for less than the pass ranks them). With more matches the page column is NULL
+        (CASE evaluates the subquery of the branch taken only) and _top reads the page on its own, as before. Why:
+        each statement selected the matches again, the text's GIN index evaluated once more (a few common words:
+        10-20 ms at 100,000 cases); "court order account" in Asia, in Russian or Spanish (8,515 matches), 110 -> 86
+        ms for the facets and the page."""
         read = max(EXACT_FACETS, EXACT_TOTAL)  # every match is read when there are at most this many
         first = (select(CaseSearch.case_id.label("case_id"), CaseSearch.filed_on.label("filed_on"),
                         _JOINED.label("tokens"), CaseSearch.rank_document.label("rank_document"))
@@ -1380,21 +1386,26 @@ class PostgresBackend(PostgresIndex):
                  .cte("matched").prefix_with("MATERIALIZED"))
         counted = select(func.count().label("found"), func.string_agg(first.c.tokens, _SEPARATOR).label("tokens")) \
             .select_from(first).subquery()
+        found = counted.c.found
         ranking = self._ranking(matches, sort)[0]
         newest = (first.c.filed_on.desc().nulls_last(), first.c.case_id.desc())
         if ranking is None:
-            branches = [(read, select(first.c.case_id).order_by(*newest).limit(limit))]
+            branches = [(found <= read, select(first.c.case_id).order_by(*newest).limit(limit))]
         else:
             fully = max(FULLY_RANKED, 5 * limit)
             scored = select(first.c.case_id, _in_memory(first.c.rank_document).label("rank_document"),
                             first.c.filed_on).offset(0).subquery()
-            branches = [(min(fully, read), self._scored_page(matches, scored, limit))]
-            if min(PAGE_IN_PASS, read) > fully:
+            branches = [(found <= min(fully, read), self._scored_page(matches, scored, limit))]
+            if min(RANKED_IN_PASS, read) > fully:
                 rows = select(first.c.case_id, first.c.rank_document, first.c.filed_on)
-                picked = self._candidates_by_rank(matches, rows, first.c.rank_document, newest, limit)
-                branches.append((min(PAGE_IN_PASS, read), self._scored_page(matches, picked, limit)))
-        page = case(*((counted.c.found <= most, func.array(statement.scalar_subquery()))
-                      for most, statement in branches))
+                picked = self._scored_page(
+                    matches, self._candidates_by_rank(matches, rows, first.c.rank_document, newest, limit), limit)
+                # up to PAGE_IN_PASS matches, and up to RANKED_IN_PASS where the RUM index would not pick the page's
+                # candidates (fewer than :rum_from matches, bound at each search: _rum_from)
+                rum_from = bindparam("rum_from", type_=Float)
+                branches.append((or_(found <= min(PAGE_IN_PASS, read),
+                                     and_(found <= min(RANKED_IN_PASS, read), cast(found, Float) < rum_from)), picked))
+        page = case(*((condition, func.array(statement.scalar_subquery())) for condition, statement in branches))
         return select(counted.c.found, counted.c.tokens, page)
 
     def has_rum(self) -> bool:
@@ -1409,15 +1420,17 @@ class PostgresBackend(PostgresIndex):
     def _rum_pays(self, matches: Matches, limit: int) -> bool:
         """Whether the RUM index should pick the candidates: it exists, there are more matches than candidates
         (fewer are all ranked anyway), and with filters, enough matches that few text matches are read in vain."""
-        if matches.total <= max(FULLY_RANKED, 5 * limit) or not self.has_rum():
-            return False
-        filtered = any(matches.filters.get(kind) for kind in (*ENGINE_FILTERS, "year_from", "year_to"))
-        if not filtered:
-            return True
-        if matches.total < RUM_MIN_FILTERED:
-            return False
+        return matches.total > max(FULLY_RANKED, 5 * limit) and matches.total >= self._rum_from(matches)
+
+    def _rum_from(self, matches: Matches) -> float:
+        """From how many matches the RUM index picks the candidates (_rum_pays): never without the index; any number
+        without filters; with filters, RUM_MIN_FILTERED and RUM_MIN_SHARE of the text's matches (estimated)."""
+        if not self.has_rum():
+            return math.inf
+        if not any(matches.filters.get(kind) for kind in (*ENGINE_FILTERS, "year_from", "year_to")):
+            return 0
         text_matches = self._text_matches(matches.query)
-        return text_matches is None or matches.total >= RUM_MIN_SHARE * text_matches
+        return max(RUM_MIN_FILTERED, RUM_MIN_SHARE * text_matches if text_matches is not None else 0)
 
     def _text_matches(self, query: ql.Query) -> float | None:
         """An estimate of the rows whose ranking vector holds any of the query's concepts (what the RUM index
@@ -1943,10 +1956,10 @@ class PostgresBackend(PostgresIndex):
                 if page is not None:  # the page too, when the matches are few enough: see _facets_and_page
                     sort, limit = page
                     weighed_by = self._ranking(matches, sort)[1]
-                    thresholds = (FULLY_RANKED, PAGE_IN_PASS, EXACT_FACETS, EXACT_TOTAL)  # (in the statement)
+                    thresholds = (FULLY_RANKED, PAGE_IN_PASS, RANKED_IN_PASS, EXACT_FACETS, EXACT_TOTAL)  # (in the statement)
                     statement = _kept(("facets+page", *self._matches_key(matches), sort, limit, weighed_by,
                                        thresholds), lambda: self._facets_and_page(matches, sort, limit))
-                    found, tokens, top = session.execute(statement).one()
+                    found, tokens, top = session.execute(statement, {"rum_from": self._rum_from(matches)}).one()
                     if top is not None:
                         matches.kept_top = (page, top)
                 else:
