@@ -255,6 +255,20 @@ def test_a_sample_far_above_exact_total_skips_the_exact_count(backend, monkeypat
     assert any(" AS one " in s for s in statements)
 
 
+def test_a_sample_a_quarter_above_exact_total_skips_the_exact_count(backend, monkeypatch, statements):
+    """With the default ESTIMATE_ABOVE (1.25), a sample putting the total 1.8 times above EXACT_TOTAL (about 340
+    matches against 200) skips the exact count, which could only have said
+    "more than EXACT_TOTAL"; the estimate is the sample's (here 28 rows: within a third of the true total)."""
+    assert pb.ESTIMATE_ABOVE == 1.25
+    monkeypatch.setattr(pb, "EXACT_TOTAL", 200)
+    monkeypatch.setattr(pb, "MIN_TOTAL_SAMPLE", 5)
+    total, _counts = _exact(VETTED, "treaty")
+    hits = backend.search("treaty", viewer=VETTED)
+    assert hits.total_exact is False and hits.total == _estimated_total(VETTED, "treaty", (0,))
+    assert abs(hits.total - total) <= total / 3
+    assert not any(" AS one " in s for s in statements)
+
+
 def test_a_sample_far_above_exact_facets_skips_the_first_rows(backend, monkeypatch, statements):
     """Where the table may hold many more than EXACT_TOTAL rows, the sample's first part is read first: when it puts
     the matches above ESTIMATE_ABOVE times EXACT_FACETS, the first EXACT_FACETS + 1 rows are not read (the counts are
