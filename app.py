@@ -59,6 +59,10 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     configure_blueprints(app)
     configure_commands(app)
     configure_error_pages(app)
+    if app.config["SETTLE_HEAP"]:  # a server's process (network/core/runtime.py)
+        from network.core.runtime import settle_heap
+
+        settle_heap()
     return app
 
 

@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from search_data import Dice, synthetic_catalogue, synthetic_document  # noqa: E402
 
+from network.core.runtime import settle_heap  # noqa: E402
 from network.search.backend import ANONYMOUS, SearchBackend, Viewer  # noqa: E402
 from network.search.query import parse  # noqa: E402
 
@@ -339,6 +340,7 @@ def measure(backend_name: str, size: int, queries: int, seed: int, pg_url: str, 
                 backend.session.rollback()  # one transaction per request, as in the app
             return hits.total
 
+        settle_heap()  # as the application server's process does once it is built (network/core/runtime.py)
         for query in mix[:WARM_UP]:
             run(query)
         timings: dict[str, list[float]] = {"text": [], "facet": [], "combined": []}

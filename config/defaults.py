@@ -7,6 +7,9 @@ SQLALCHEMY_DATABASE_URI = None  # DATABASE_URL, else SQLite in the instance fold
 SQLALCHEMY_ENGINE_OPTIONS: dict = {}
 DEMO_MODE = False
 TESTING = False
+# The server process's garbage collector settled once the application is built (network/core/runtime.py): what
+# exists then is frozen, and collections come less often and shorter. The test suite turns it off (tests/conftest.py).
+SETTLE_HEAP = True
 
 # Sessions: server-side records, idle and absolute timeouts (ASVS 7.3.1 / 7.3.2).
 SESSION_COOKIE_SECURE = True

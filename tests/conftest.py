@@ -28,6 +28,17 @@ TEST_PASSWORD = "correct horse battery staple"
 BASE_TIME = datetime(2026, 3, 2, 9, 0, 0)
 
 
+def _tests_keep_the_collector():
+    """The test suite builds hundreds of applications in one process: none settles the garbage collector for the
+    process (config.defaults.SETTLE_HEAP; tests/test_runtime.py builds one that does, and puts it back)."""
+    from config import defaults
+
+    defaults.SETTLE_HEAP = False
+
+
+_tests_keep_the_collector()
+
+
 def pytest_configure(config):
     """Under pytest-xdist (`make test` runs two workers), each worker gets a Redis database of its own, as each gets
     its own PostgreSQL database (`postgres_url`): one worker's clean-up never deletes the other's counters."""
