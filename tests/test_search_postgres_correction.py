@@ -131,3 +131,22 @@ def test_a_small_table_never_analysed_is_read_without_the_planner_setting(backen
         assert not backend._small()
     finally:
         savepoint.rollback()
+
+
+def test_the_candidates_are_read_with_the_planner_free_to_scan(backend, statements, monkeypatch):
+    """Inside reading(), once a statement has turned enable_seqscan off for the search, the correction's candidates
+    (a scan of search_words is their best plan) are read with it on again, then off for the rest of the search; the
+    search restores the setting at its end. The correction is the same."""
+    monkeypatch.setattr(pb.PostgresBackend, "_small", lambda self: False)  # (a large table: the setting is made)
+    session = backend.session
+    with backend.reading():
+        backend.search(parse("extradtion"), {}, facets=("outcome",), page=(1, 10), viewer=ANONYMOUS, suggest=False)
+        assert session.scalar(sa.text("SHOW enable_seqscan")) == "off"
+        statements.clear()
+        fixed = backend.correction(parse("extradtion"), {}, ANONYMOUS)
+        assert session.scalar(sa.text("SHOW enable_seqscan")) == "off"
+    assert fixed is not None and fixed.text == "extradition"
+    candidates = next(i for i, s in enumerate(statements) if s.startswith("SELECT search_words.word") and "length(" in s)
+    assert "set_config('enable_seqscan', %(value)s" in statements[candidates - 1]
+    assert "set_config('enable_seqscan', %(value)s" in statements[candidates + 1]
+    assert session.scalar(sa.text("SHOW enable_seqscan")) == "on"
