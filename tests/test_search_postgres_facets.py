@@ -344,21 +344,22 @@ def test_above_page_in_pass_the_page_is_read_on_its_own(backend, monkeypatch, st
     assert any("MATERIALIZED" in s for s in reads) and any("MATERIALIZED" not in s and "ORDER BY" in s for s in reads)
 
 
-@pytest.mark.parametrize("rum_from", [math.inf, 100.0, 0.0])
-def test_between_page_in_pass_and_ranked_in_pass_the_page_is_in_the_pass_where_rum_would_not_pick_it(
-        backend, monkeypatch, statements, rum_from):
-    """Between PAGE_IN_PASS and RANKED_IN_PASS matches the pass ranks the page only where the RUM index would not
-    pick a page read on its own (fewer matches than _rum_from says): the same page either way."""
+@pytest.mark.parametrize("elsewhere_from", [math.inf, 100.0, 0.0])
+def test_between_page_in_pass_and_ranked_in_pass_the_page_is_in_the_pass_where_no_index_would_pick_it(
+        backend, monkeypatch, statements, elsewhere_from):
+    """Between PAGE_IN_PASS and RANKED_IN_PASS matches the pass ranks the page only where neither the RUM index nor
+    the tier would pick a page read on its own (fewer matches than _elsewhere says): the same page either way."""
     monkeypatch.setattr(pb, "FULLY_RANKED", 20)
     alone = backend.search("treaty", page=(1, 10), viewer=VETTED)
     monkeypatch.setattr(pb, "PAGE_IN_PASS", 50)
-    monkeypatch.setattr(pb.PostgresBackend, "_rum_from", lambda self, matches: rum_from)
+    monkeypatch.setattr(pb.PostgresBackend, "_elsewhere", lambda self, matches, limit: {
+        "rum_from": elsewhere_from, "tier_low": math.inf, "tier_high": math.inf})
     statements.clear()
     hits = backend.search("treaty", facets=FACETS, page=(1, 10), viewer=VETTED)
     assert hits.total > 100 and hits.page_ids == alone.page_ids and len(hits.page_ids) == 10
     reads = _page_reads(statements)
     assert "MATERIALIZED" in reads[0]
-    if hits.total < rum_from:
+    if hits.total < elsewhere_from:
         assert len(reads) == 1, reads
     else:  # the page on its own, by _top's paths
         assert len(reads) >= 2 and not any("MATERIALIZED" in s for s in reads[1:]), reads

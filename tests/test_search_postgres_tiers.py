@@ -6,6 +6,7 @@ PostgreSQL only, on the migrated test database, inside transactions rolled back 
 # ruff: noqa: F811 -- the engine and statements fixtures come from tests/search_postgres_support.py
 from __future__ import annotations
 
+import math
 import sys
 from datetime import date
 from pathlib import Path
@@ -228,3 +229,57 @@ def test_the_search_page_comes_from_the_tiers_and_is_the_full_ranking_s(catalogu
     assert any("ts_filter(case_search.rank_document" in s for s in statements)
     assert not any("<=>" in s for s in statements)  # not the RUM index's ranking of every posting
 
+
+
+@pytest.mark.parametrize("filters", FILTERS)
+def test_the_two_phases_from_the_tier_keep_to_the_matches_and_mostly_give_the_full_ranking_s_page(
+        catalogue, monkeypatch, filters):
+    """_tier_phase_top (the two phases' candidates from the tier of titles and keywords), applied wherever the tier
+    holds the candidates (its gates opened): every page holds matches only, in the reader's scope, in the full
+    ranking's order; it is the full ranking's page for most queries (not proven: a match without a query word in its
+    title or keywords is left out of the candidates)."""
+    monkeypatch.setattr(pb, "FULLY_RANKED", 20)
+    monkeypatch.setattr(pb, "RANK_CANDIDATES", 40)  # (2,000 cases: a tier holds a few dozen of a query's matches)
+    monkeypatch.setattr(pb, "_KEPT", {})
+    backend = catalogue
+
+    def opened(matches, limit):
+        split = backend._tier_split(matches.query)
+        return None if split is None else (split[0], 0.0, math.inf)
+
+    monkeypatch.setattr(backend, "_tier_from", opened)
+    applied = exact = 0
+    for text in QUERIES:
+        query = pb.ql.parse(text)
+        for viewer in (ANONYMOUS, VETTED):
+            matches = backend._select(query, filters, viewer)
+            full = backend._top(backend._select(query, filters, viewer), "relevance", None)
+            position = {case_id: i for i, case_id in enumerate(full)}
+            for limit in (1, 8):
+                page = backend._tier_phase_top(matches, limit, list(pb._BY_DATE[True]))
+                if page is None:
+                    continue
+                applied += 1
+                assert len(page) == limit and all(case_id in position for case_id in page), (text, viewer)
+                assert [position[case_id] for case_id in page] == sorted(position[case_id] for case_id in page)
+                exact += page == full[:limit]
+    assert applied >= 10 and exact >= 0.8 * applied, (applied, exact)
+
+
+def test_the_two_phases_from_the_tier_are_tried_where_the_tier_holds_few_of_the_matches(catalogue, monkeypatch):
+    """_tier_from: the range of matches over which the tier is expected to hold twice the candidates and at most
+    TIER_PHASE_ROWS, from its share of the text's matches; none above TIER_PHASE_SHARE, or without statistics."""
+    backend = catalogue
+    query = pb.ql.parse("central authority draft")
+    matches = backend._select(query, {"region": ["europe"]}, VETTED)
+    monkeypatch.setattr(backend, "_text_matches", lambda query: 10_000.0)
+    monkeypatch.setattr(backend, "_tier_rows", lambda index, concepts: 1_000.0)  # a tenth of the text's matches
+    tier_query, low, high = backend._tier_from(matches, 20)
+    assert "'central" in tier_query
+    assert low == 2 * max(pb.RANK_CANDIDATES, 100) / 0.1 and high == pb.TIER_PHASE_ROWS / 0.1
+    monkeypatch.setattr(backend, "_tier_rows", lambda index, concepts: 3_000.0)  # 0.3: above TIER_PHASE_SHARE
+    assert backend._tier_from(matches, 20) is None
+    monkeypatch.setattr(backend, "_text_matches", lambda query: None)  # no statistics
+    assert backend._tier_from(matches, 20) is None
+    monkeypatch.setattr(backend, "_tier_from", lambda matches, limit: (tier_query, 0.0, 10.0))  # more matches: not read
+    assert matches.total > 10 and backend._tier_phase_top(matches, 20, list(pb._BY_DATE[True])) is None
