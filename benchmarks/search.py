@@ -42,6 +42,7 @@ from network.search.backend import ANONYMOUS, SearchBackend, Viewer  # noqa: E40
 from network.search.query import parse  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
+PG_SETTINGS = ("shared_buffers", "effective_cache_size", "work_mem", "max_parallel_workers_per_gather")
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/bench_search"
 BACKENDS = ("whoosh", "postgres", "tantivy")
 REFERENCE = "tantivy"  # the engine the others' figures are divided by
@@ -401,6 +402,9 @@ def environment(pg_url: str, backends: list[str]) -> dict:
         try:
             with engine.connect() as connection:
                 info["postgresql"] = connection.execute(sa.text("SHOW server_version")).scalar()
+                # the server's memory settings (the figures depend on them: docs/operator-guide.md, "PostgreSQL")
+                info["postgresql_settings"] = {name: connection.execute(sa.text(f"SHOW {name}")).scalar()
+                                               for name in PG_SETTINGS}
         finally:
             engine.dispose()
     return info
@@ -523,6 +527,11 @@ def reference_notes(environment_info: dict) -> list[str]:
         "RSS peak: the benchmark process only (PostgreSQL's server memory is not in it). heap MB: Python "
         "allocations only (tracemalloc): tantivy's Rust heap is not in it.",
     ]
+    settings = environment_info.get("postgresql_settings")
+    if settings:
+        notes.append("PostgreSQL's server: " + ", ".join(f"{k} {v}" for k, v in settings.items()) + " (a "
+                     "shared_buffers smaller than the search tables, index MB above, reads their pages from the "
+                     "operating system's cache at each first touch: docs/operator-guide.md, \"PostgreSQL\").")
     return notes
 
 
