@@ -395,8 +395,9 @@ MIN_TOTAL_SAMPLE = 1000
 # A search page with facets reads its page in the pass that counts them when there are at most this many matches
 # (PostgresBackend._facets_and_page): ranking them there (about 4 us a match) costs less than selecting them again.
 PAGE_IN_PASS = EXACT_FACETS
-# ... and up to this many where the RUM index would not pick the candidates of a page read on its own: ranking them
-# in the pass costs about 4 us a match, reading the page on its own selects them again and ranks them all the same
+# ... and up to this many where neither the RUM index nor the tier would pick the candidates of a page read on its
+# own: ranking them in the pass costs about 4 us a match, reading the page on its own selects them again and ranks
+# them all the same
 # ("court order account" in Asia, 2009-2012: 5,845 matches, 110 -> 84 ms for the facets and the page).
 RANKED_IN_PASS = EXACT_TOTAL
 # The sample is read first; the exact count (up to EXACT_TOTAL + 1) is skipped when the sample puts the total above
@@ -1385,8 +1386,9 @@ class PostgresBackend(PostgresIndex):
         pointer: only the rows ranked fetch it); the count and the tokens come from it, and the page too when every
         match is in it and they are few enough to rank there: newest first without a rank; every match scored in
         full up to max(FULLY_RANKED, 5 pages), as _top does; above, the two phases of _two_phase, up to PAGE_IN_PASS
-        matches, and up to RANKED_IN_PASS where the RUM index would not pick the candidates of a page read on its own
-        (_rum_from: it reads them for less than the pass ranks them). With more matches the page column is NULL
+        matches, and up to RANKED_IN_PASS where neither the RUM index nor the tier would pick the candidates of a page
+        read on its own (_elsewhere: they read them for less than the pass ranks them). With more matches the page
+        column is NULL
         (CASE evaluates the subquery of the branch taken only) and _top reads the page on its own, as before. Why:
         each statement selected the matches again, the text's GIN index evaluated once more (a few common words:
         10-20 ms at 100,000 cases); "court order account" in Asia, in Russian or Spanish (8,515 matches), 110 -> 86
@@ -1639,10 +1641,11 @@ class PostgresBackend(PostgresIndex):
         vectors are fetched), where the tier is expected to hold enough of them and few of the matches (_tier_from).
         None when it holds fewer than the candidates (the caller ranks as before). Not proven, as the two phases are
         not: the plain ts_rank of a match without a query word in its title or keywords is its summary's (weight C,
-        0.2 a position), below that of most tier holders. Measured on the benchmark's 31 combined queries of more
-        than 1,000 matches at 100,000 cases: the full ranking's page each time where it applied (as the two phases
-        over every match), "central authority draft" in Africa or the Americas, in French or Russian (16,112
-        matches) 115 -> 14 ms, "dual criminality" (24,544) 152 -> 27 ms."""
+        0.2 a position), below that of most tier holders. Measured at 100,000 cases, the path forced on the benchmark's
+        31 combined queries of more than 1,000 matches: the full ranking's page for all 31 (as the two phases over
+        every match), "central authority draft" in Africa or the Americas, in French or Russian (16,112 matches)
+        115 -> 14 ms; with its gates, interleaved on the text and combined queries: 3,884 -> 3,807 ms in all,
+        "bank secrecy" with two regions and two crime types 57 -> 38 ms, none slower (docs/decisions/0011)."""
         found = self._tier_from(matches, limit)
         if found is None or not found[1] <= matches.total <= found[2]:
             return None
@@ -2032,7 +2035,8 @@ class PostgresBackend(PostgresIndex):
                 if page is not None:  # the page too, when the matches are few enough: see _facets_and_page
                     sort, limit = page
                     weighed_by = self._ranking(matches, sort)[1]
-                    thresholds = (FULLY_RANKED, PAGE_IN_PASS, RANKED_IN_PASS, EXACT_FACETS, EXACT_TOTAL)  # (in the statement)
+                    # (the thresholds are in the statement)
+                    thresholds = (FULLY_RANKED, PAGE_IN_PASS, RANKED_IN_PASS, EXACT_FACETS, EXACT_TOTAL)
                     statement = _kept(("facets+page", *self._matches_key(matches), sort, limit, weighed_by,
                                        thresholds), lambda: self._facets_and_page(matches, sort, limit))
                     found, tokens, top = session.execute(statement, self._elsewhere(matches, limit)).one()
