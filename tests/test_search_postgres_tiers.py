@@ -188,6 +188,15 @@ FILTERS = ({}, {"region": ["europe", "asia"]}, {"outcome": ["granted"]},
            {"crime_type": ["money_laundering", "corruption"], "year_from": ["2008"], "year_to": ["2016"]})
 
 
+def _queried(backend, filters):
+    """(text, reader, matches, every match in the full ranking's order) for each of QUERIES and both readers."""
+    for text in QUERIES:
+        query = pb.ql.parse(text)
+        for viewer in (ANONYMOUS, VETTED):
+            yield (text, viewer, backend._select(query, filters, viewer),
+                   backend._top(backend._select(query, filters, viewer), "relevance", None))
+
+
 @pytest.mark.parametrize("filters", FILTERS)
 def test_the_tiers_give_the_page_the_full_ranking_gives(catalogue, monkeypatch, filters):
     """On 2,000 synthetic cases, every query of the benchmark's kinds, four filter sets, both readers and three page
@@ -199,17 +208,13 @@ def test_the_tiers_give_the_page_the_full_ranking_gives(catalogue, monkeypatch, 
     # every tier read, whatever it costs against the other paths (on 2,000 cases a tier is never that much smaller)
     monkeypatch.setattr(backend, "_tier_budget", lambda matches, limit: pb.TIER_ROWS)
     answered = tried = 0
-    for text in QUERIES:
-        query = pb.ql.parse(text)
-        for viewer in (ANONYMOUS, VETTED):
-            matches = backend._select(query, filters, viewer)
-            full = backend._top(backend._select(query, filters, viewer), "relevance", None)
-            for limit in (1, 20, 60):
-                tiered = backend._tier_top(matches, limit)
-                tried += 1
-                if tiered is not None:
-                    answered += 1
-                    assert tiered == full[:limit], (text, filters, viewer, limit)
+    for text, viewer, matches, full in _queried(backend, filters):
+        for limit in (1, 20, 60):
+            tiered = backend._tier_top(matches, limit)
+            tried += 1
+            if tiered is not None:
+                answered += 1
+                assert tiered == full[:limit], (text, filters, viewer, limit)
     assert answered >= tried // 4, (answered, tried)
 
 
@@ -249,20 +254,16 @@ def test_the_two_phases_from_the_tier_keep_to_the_matches_and_mostly_give_the_fu
 
     monkeypatch.setattr(backend, "_tier_from", opened)
     applied = exact = 0
-    for text in QUERIES:
-        query = pb.ql.parse(text)
-        for viewer in (ANONYMOUS, VETTED):
-            matches = backend._select(query, filters, viewer)
-            full = backend._top(backend._select(query, filters, viewer), "relevance", None)
-            position = {case_id: i for i, case_id in enumerate(full)}
-            for limit in (1, 8):
-                page = backend._tier_phase_top(matches, limit, list(pb._BY_DATE[True]))
-                if page is None:
-                    continue
-                applied += 1
-                assert len(page) == limit and all(case_id in position for case_id in page), (text, viewer)
-                assert [position[case_id] for case_id in page] == sorted(position[case_id] for case_id in page)
-                exact += page == full[:limit]
+    for text, viewer, matches, full in _queried(backend, filters):
+        position = {case_id: i for i, case_id in enumerate(full)}
+        for limit in (1, 8):
+            page = backend._tier_phase_top(matches, limit, list(pb._BY_DATE[True]))
+            if page is None:
+                continue
+            applied += 1
+            assert len(page) == limit and all(case_id in position for case_id in page), (text, viewer)
+            assert [position[case_id] for case_id in page] == sorted(position[case_id] for case_id in page)
+            exact += page == full[:limit]
     assert applied >= 10 and exact >= 0.8 * applied, (applied, exact)
 
 
