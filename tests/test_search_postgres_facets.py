@@ -363,3 +363,60 @@ def test_between_page_in_pass_and_ranked_in_pass_the_page_is_in_the_pass_where_n
         assert len(reads) == 1, reads
     else:  # the page on its own, by _top's paths
         assert len(reads) >= 2 and not any("MATERIALIZED" in s for s in reads[1:]), reads
+
+
+def _reads(statements: list[str]) -> list[str]:
+    """The statements that read the matches (not the planner settings)."""
+    return [s for s in statements if "FROM case_search" in s and "set_config" not in s]
+
+
+def test_a_first_part_that_foresees_the_count_reads_it_with_the_other_parts(backend, monkeypatch, statements):
+    """Above EXACT_FACETS, when the sample's first part puts the matches at most ESTIMATE_ABOVE times EXACT_TOTAL (so
+    that they will be counted), the count and the sample's other parts come in one statement: the matches are read
+    twice (the first part, then the count with the parts), not three times (each part, then the count); the total is
+    exact and the estimates are those of the parts a reading part by part takes."""
+    monkeypatch.setattr(pb, "EXACT_FACETS", 100)
+    monkeypatch.setattr(pb, "EXACT_TOTAL", 300)  # 400 rows, more than 1.25 x 300: the sample's first part first
+    monkeypatch.setattr(pb, "MIN_SAMPLE", 40)  # the first part (22 rows) is not enough, the second (23 more) is
+    total, _counts = _exact(ANONYMOUS, "treaty")
+    assert 1.25 * 100 < _estimated_total(ANONYMOUS, "treaty", (0,)) <= 1.25 * 300 and total <= 300
+    hits = backend.search("treaty", facets=FACETS, viewer=ANONYMOUS)
+    assert hits.total == total and hits.total_exact is True
+    assert hits.facets_exact is False
+    assert hits.facets == _expected_estimates(backend, ANONYMOUS, "treaty", (0, 1))
+    assert sum("string_agg" in s for s in _reads(statements)) == 2
+    assert not any(" AS one " in s for s in statements)  # no count of its own
+
+
+def test_when_the_count_with_the_parts_overflows_the_parts_are_read_as_before(backend, monkeypatch, statements):
+    """The count read with the sample's parts stops at EXACT_TOTAL + 1: above, the parts' rows were not all read, so
+    the parts are read on their own, and the total is the sample's estimate."""
+    monkeypatch.setattr(pb, "EXACT_FACETS", 100)
+    monkeypatch.setattr(pb, "EXACT_TOTAL", 250)  # 280 matches: the count overflows
+    monkeypatch.setattr(pb, "ESTIMATE_ABOVE", 1.5)  # the first part's 352 is at most 1.5 x 250: counted
+    monkeypatch.setattr(pb, "MIN_SAMPLE", 40)
+    hits = backend.search("treaty", facets=FACETS, viewer=ANONYMOUS)
+    estimate = _estimated_total(ANONYMOUS, "treaty", (0, 1))
+    assert hits.total_exact is False and hits.facets_exact is False
+    assert hits.total == max(251, estimate) == 360
+    sample = [d for d in DOCUMENTS if _visible(d, ANONYMOUS) and pb.sample_bucket(d.id) in (0, 1)]
+    tokens = Counter(token for d in sample for token in d.facets)
+    assert hits.facets["region"] == {token.partition(":")[2]: min(hits.total, max(1, round(n * hits.total / len(sample))))
+                                     for token, n in tokens.items() if token.startswith("region:")}
+    assert sum("string_agg" in s for s in _reads(statements)) == 3  # the first part, the count with both, the second
+
+
+@pytest.mark.parametrize("viewer", [ANONYMOUS, VETTED], ids=["anonymous", "vetted"])
+def test_a_first_part_that_foresees_the_count_is_followed_by_the_count(backend, monkeypatch, statements, viewer):
+    """A total without facets: when the sample's first part puts it at most ESTIMATE_ABOVE times EXACT_TOTAL, the
+    matches are counted next (two statements); the sample's other parts are read only when that count overflows."""
+    monkeypatch.setattr(pb, "EXACT_TOTAL", 300)
+    monkeypatch.setattr(pb, "MIN_TOTAL_SAMPLE", 40)  # more than the first part's rows
+    total, _counts = _exact(viewer, "treaty")
+    hits = backend.search("treaty", viewer=viewer)
+    if total <= 300:  # anonymous: 280 (the first part: 22 rows, 352 estimated)
+        assert hits.total == total and hits.total_exact is True
+        assert sum("count(" in s.lower() for s in statements) == 2, statements
+    else:  # vetted: 360 (448 estimated, above 375): the sample's parts until 40 rows, no count
+        assert hits.total == _estimated_total(VETTED, "treaty", (0, 1)) and hits.total_exact is False
+        assert sum("count(" in s.lower() for s in statements) == 2 and not any(" AS one " in s for s in statements)
