@@ -258,6 +258,8 @@ def postgres_backend(url: str, ranking: str = "rum", keep: bool = False) \
             _run_migration(connection, "d8e2f5a1c6b9_search_impact_lists.py")
         with engine.begin() as connection:  # the bounds' trigger filters each vector once (migration c6d3a9e2b7f4)
             _run_migration(connection, "c6d3a9e2b7f4_search_bounds_vectors_filtered_once.py")
+        with engine.begin() as connection:  # "did you mean"'s words by letter (migration b7d4e1f9a2c3)
+            _run_migration(connection, "b7d4e1f9a2c3_search_words_by_letter.py")
         if ranking == "rum":  # as the migration does (its statements, not imported: a migration is frozen)
             with engine.begin() as connection:
                 connection.execute(sa.text("CREATE EXTENSION IF NOT EXISTS rum"))

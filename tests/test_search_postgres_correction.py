@@ -150,3 +150,35 @@ def test_the_candidates_are_read_with_the_planner_free_to_scan(backend, statemen
     assert "set_config('enable_seqscan', %(value)s" in statements[candidates - 1]
     assert "set_config('enable_seqscan', %(value)s" in statements[candidates + 1]
     assert session.scalar(sa.text("SHOW enable_seqscan")) == "on"
+
+
+@pytest.mark.parametrize("word", ["extradtion", "zanzibr", "konfiscation", "ab"])
+def test_the_candidates_are_read_from_the_words_indexes_by_letter(backend, word):
+    """"Did you mean"'s candidates: the words of about the typed word's length (two letters more or fewer) sharing its
+    first letter, or its second; read from migration b7d4e1f9a2c3's two indexes (letter, length), not a scan of
+    every word (11 ms at 100,000 cases, 1 ms read so)."""
+    session = backend.session
+    words = session.scalars(sa.text("SELECT word FROM search_words")).all()
+    n = len(word)
+    expected = {w for w in words if n - 2 <= len(w) <= n + 2 and (w[:1] == word[:1] or w[1:2] == word[1:2])}
+    assert set(backend._candidates(word)) == expected
+    if word == "extradtion":
+        assert "extradition" in expected
+    captured: list[tuple[str, dict]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001
+        if "search_words" in statement and "length(" in statement:
+            captured.append((statement, parameters))
+
+    engine = session.get_bind()
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        list(backend._candidates(word))
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    (statement, parameters), = captured
+    cursor = session.connection().connection.cursor()
+    cursor.execute("SET LOCAL enable_seqscan = off")  # a table this small is scanned: whether the indexes serve
+    cursor.execute("EXPLAIN " + statement, parameters)
+    plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "ix_search_words_first_letter" in plan and "ix_search_words_second_letter" in plan, plan

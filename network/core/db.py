@@ -36,7 +36,9 @@ db = SQLAlchemy(model_class=Base)
 # database (autogenerate, tests/test_hardening.py) leaves them out.
 OPTIONAL_INDEXES = frozenset({"ix_case_search_rank_rum", "ix_case_search_filed_on",
                               # PostgreSQL's ranking tiers (migration 5e4c0b0a1d1a, postgres_backend._tier_top)
-                              "ix_case_search_rank_title", "ix_case_search_rank_tier"})
+                              "ix_case_search_rank_title", "ix_case_search_rank_tier",
+                              # "did you mean"'s words by letter (migration b7d4e1f9a2c3, postgres_backend._candidates)
+                              "ix_search_words_first_letter", "ix_search_words_second_letter"})
 # Tables of PostgreSQL's search alone, written by its triggers and read by raw SQL (no model on SQLite)
 OPTIONAL_TABLES = frozenset({"search_lexeme_bounds",
                              "search_impacts", "search_impact_cuts"})  # (_impact_top: migration d8e2f5a1c6b9)

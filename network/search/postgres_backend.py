@@ -2251,11 +2251,13 @@ class PostgresBackend(PostgresIndex):
         """Words of a similar length sharing the first letter, or the second (a typo in the first letter). Inside
         reading(), each is known to be in search_words (_has_word then looks none of them up again)."""
         n = len(word)
-        statement = select(SearchWord.word).where(
-            func.length(SearchWord.word).between(n - 2, n + 2),
-            or_(SearchWord.word.startswith(word[0], autoescape=True),
-                func.substr(SearchWord.word, 2, 1) == word[1:2]),
-        ).limit(20000)
+        # each condition as an index of migration b7d4e1f9a2c3 holds it, (letter, length): two ranges read, where a
+        # scan tested every word (90,000 at 100,000 cases, 11 ms)
+        length = func.length(SearchWord.word)
+        statement = select(SearchWord.word).where(or_(
+            and_(func.substr(SearchWord.word, 1, 1) == word[:1], length.between(n - 2, n + 2)),
+            and_(func.substr(SearchWord.word, 2, 1) == word[1:2], length.between(n - 2, n + 2)),
+        )).limit(20000)
         with self._seqscan_allowed():
             words = list(self.session.scalars(statement))
         reading = self.session.info.get(READING)
