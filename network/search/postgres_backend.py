@@ -1884,7 +1884,7 @@ class PostgresBackend(PostgresIndex):
         lists: dict[str, list[tuple[float, tuple]]] = {}
         cuts: dict[str, tuple] = {}
         for lexeme, cut_impact, cut_filed, cut_id, impact, filed_on, case_id in self.session.execute(
-                IMPACT_LISTS, {"lexemes": lexemes, "rows": IMPACT_READ}):
+                IMPACT_LISTS, {"lexemes": lexemes, "rows": IMPACT_READ}).all():  # (fetched at once)
             cuts[lexeme] = (cut_impact, (cut_filed or date.min, cut_id))
             rows = lists.setdefault(lexeme, [])
             if case_id is not None:
