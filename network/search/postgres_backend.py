@@ -279,6 +279,11 @@ def _item_bound(weights: tuple[float, ...]) -> float:
 
 
 
+def _as_tsquery(text_: str):
+    """tsquery input text as a tsquery: one bound parameter, cast."""
+    return cast(literal(text_, String), TSQUERY)
+
+
 def _in_memory(vector):
     """A TOASTed vector fetched and decompressed once, as a copy in memory (`|| ''`): a score names the vector six or
     seven times, and each mention of the column itself fetched and decompressed it again (about 20 buffers a row
@@ -809,53 +814,62 @@ class PostgresBackend(PostgresIndex):
 
     # ------------------------------------------------------------ compiling queries
 
-    def _term(self, node: ql.Term):
-        word = words_only(node.word)
-        if node.prefix:  # word is \w+ only: nothing in it can be tsquery syntax; quote_literal makes sure
-            return func.to_tsquery(_config("simple"), func.quote_literal(literal(word, String)).op("||")(":*"))
-        return self._analysed("plain", word)
+    def _term_text(self, node: ql.Term) -> str:
+        """A word's tsquery as tsquery input text: its analysed alternatives; a prefix (word* : \\w+ only) as
+        to_tsquery('simple', quote_literal(word) || ':*') reads it."""
+        if node.prefix:
+            return self._analysed_text("prefix", words_only(node.word))
+        return self._analysed_text("plain", words_only(node.word))
 
     def _phrase(self, node: ql.Phrase):
-        return self._analysed("phrase", " ".join(words_only(w) for w in node.words))
+        return _as_tsquery(self._analysed_text("phrase", " ".join(words_only(w) for w in node.words)))
 
-    def _analysed(self, kind: str, text: str):
-        """The tsquery of a word ("plain") or a phrase under every configuration, each distinct alternative once.
-        PostgreSQL analyses it (plainto_tsquery / phraseto_tsquery, once per text and process): most words give
-        the same lexeme under several configurations, and the repeated alternatives made the planner misjudge a
-        word's selectivity (a filter's index read 50,000 rows where the word's would have read 1,500) and every
-        rank and containment test do the work several times."""
+    def _analysed_text(self, kind: str, text: str) -> str:
+        """The tsquery of a word ("plain"), a phrase or a prefix, as tsquery input text: under every configuration,
+        each distinct alternative once (a prefix: under "simple"), NOTHING when it analyses to nothing.
+        PostgreSQL analyses it (plainto_tsquery / phraseto_tsquery / to_tsquery, once per text and process): most
+        words give the same lexeme under several configurations, and the repeated alternatives made the planner
+        misjudge a word's selectivity (a filter's index read 50,000 rows where the word's would have read 1,500) and
+        every rank and containment test do the work several times."""
         key = (kind, text)
         if key not in _ANALYSED:
             self._analyse([key])
         alternatives = _ANALYSED[key]
         if not alternatives:
-            return cast(literal(NOTHING, String), TSQUERY)
-        return cast(literal(" | ".join(f"( {a} )" for a in alternatives), String), TSQUERY)
+            return NOTHING
+        return " | ".join(f"( {a} )" for a in alternatives)
 
     def _analyse(self, keys: list[tuple[str, str]]) -> None:
-        """Analyses texts not seen yet, in one statement (each text under each configuration)."""
+        """Analyses texts not seen yet, in one statement (each text under each configuration; a prefix under
+        "simple", as to_tsquery reads it)."""
         keys = [key for key in dict.fromkeys(keys) if key not in _ANALYSED]
         if not keys:
             return
-        columns = []
-        for i, (kind, _text) in enumerate(keys):
-            function = func.plainto_tsquery if kind == "plain" else func.phraseto_tsquery
-            columns += [cast(function(_config(c), bindparam(f"t{i}_{c}", config_input(keys[i][1], c), type_=String)),
-                             String) for c in QUERY_CONFIGS]
+        columns, spans = [], []
+        for i, (kind, text_) in enumerate(keys):
+            start = len(columns)
+            if kind == "prefix":
+                word = bindparam(f"t{i}_prefix", text_, type_=String)
+                columns.append(cast(func.to_tsquery(_config("simple"), func.quote_literal(word).op("||")(":*")),
+                                    String))
+            else:
+                function = func.plainto_tsquery if kind == "plain" else func.phraseto_tsquery
+                columns += [cast(function(_config(c), bindparam(f"t{i}_{c}", config_input(text_, c), type_=String)),
+                                 String) for c in QUERY_CONFIGS]
+            spans.append((start, len(columns)))
         row = self.session.execute(select(*columns)).one()
         if len(_ANALYSED) > ANALYSED_MAX:
             _ANALYSED.clear()
-        for i, key in enumerate(keys):
-            outputs = row[i * len(QUERY_CONFIGS):(i + 1) * len(QUERY_CONFIGS)]
-            _ANALYSED[key] = tuple(dict.fromkeys(o for o in outputs if o))
+        for key, (start, end) in zip(keys, spans, strict=True):
+            _ANALYSED[key] = tuple(dict.fromkeys(o for o in row[start:end] if o))
 
     def prepare(self, query: ql.Query) -> None:
         """Analyses every word and phrase of a query in one round trip before it is compiled."""
         keys: list[tuple[str, str]] = []
 
         def walk(node) -> None:
-            if isinstance(node, ql.Term) and not node.prefix:
-                keys.append(("plain", words_only(node.word)))
+            if isinstance(node, ql.Term):
+                keys.append(("prefix" if node.prefix else "plain", words_only(node.word)))
             elif isinstance(node, ql.Phrase):
                 keys.append(("phrase", " ".join(words_only(w) for w in node.words)))
                 keys.extend(("plain", words_only(w)) for w in node.words)
@@ -871,35 +885,43 @@ class PostgresBackend(PostgresIndex):
         self._analyse(keys)
 
     def compile(self, node: ql.Node, ranking: bool = False):
-        """The tsquery of a node. Words spelling a synonym term come as (Phrase OR Synonym [OR each word]; see query.without_redundant_phrase): every
+        """The tsquery of a node (None when it has none): its text (compile_text) as one bound parameter."""
+        compiled = self.compile_text(node, ranking)
+        return _as_tsquery(compiled) if compiled is not None else None
+
+    def compile_text(self, node: ql.Node, ranking: bool = False) -> str | None:
+        """The tsquery of a node as tsquery input text, each part in parentheses (PostgreSQL reads it as it would
+        tsquery_or / tsquery_and / tsquery_not of the parts: one cast in the statement where each part and each
+        operator was a node of its own, which SQLAlchemy built, keyed and compiled again for every query). Words
+        spelling a synonym term come as (Phrase OR Synonym [OR each word]; see query.without_redundant_phrase): every
         document holding the phrase also holds the group's lexeme, so matching needs the lexeme only (no
         positions to check). `ranking` (for ts_rank over rows already selected) turns phrases into their words
         and leaves NOT parts out: the rank vector holds stems (and unstemmed words only of languages without a
         stemmer), so a phrase's words are looked up under every configuration, as typed words are."""
         if isinstance(node, ql.Term):
-            return self._term(node)
+            return self._term_text(node)
         if isinstance(node, ql.Phrase):
             if ranking:
-                return reduce(func.tsquery_and, [self._term(ql.Term(word)) for word in node.words])
-            return self._phrase(node)
+                return " & ".join(f"( {self._term_text(ql.Term(word))} )" for word in node.words)
+            return self._analysed_text("phrase", " ".join(words_only(w) for w in node.words))
         if isinstance(node, ql.Synonym):  # a quoted lexeme, read verbatim: group names are ours, letters only
-            return cast(literal("'" + synonym_lexeme(node.group) + "'", String), TSQUERY)
+            return "'" + synonym_lexeme(node.group) + "'"
         if isinstance(node, ql.Not):
-            return func.tsquery_not(self.compile(node.item))
+            inner = self.compile_text(node.item)
+            return f"!( {inner} )" if inner is not None else None
         if isinstance(node, ql.Or):
             items = ql.without_redundant_phrase(node, ranking)
             if len(items) == 1:
-                return self.compile(items[0], ranking)
+                return self.compile_text(items[0], ranking)
         else:
             items = node.items
         items = [item for item in items if not (ranking and isinstance(item, ql.Not))]
-        if not items:
-            return None
-        compiled = [c for c in (self.compile(item, ranking) for item in items) if c is not None]
+        compiled = [c for c in (self.compile_text(item, ranking) for item in items) if c is not None]
         if not compiled:
             return None
-        combine = func.tsquery_or if isinstance(node, ql.Or) else func.tsquery_and
-        return reduce(combine, compiled)
+        if len(compiled) == 1:
+            return compiled[0]
+        return (" | " if isinstance(node, ql.Or) else " & ").join(f"( {c} )" for c in compiled)
 
     @staticmethod
     def scope(viewer: Viewer):
