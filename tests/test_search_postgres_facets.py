@@ -420,3 +420,21 @@ def test_a_first_part_that_foresees_the_count_is_followed_by_the_count(backend, 
     else:  # vetted: 360 (448 estimated, above 375): the sample's parts until 40 rows, no count
         assert hits.total == _estimated_total(VETTED, "treaty", (0, 1)) and hits.total_exact is False
         assert sum("count(" in s.lower() for s in statements) == 2 and not any(" AS one " in s for s in statements)
+
+
+def test_the_pass_joins_the_tokens_only_when_they_are_all_counted(backend, monkeypatch, statements):
+    """The facets' pass (_facets_and_page) joins its rows' facet tokens only when they are at most EXACT_FACETS (all
+    counted exactly): above, the counts come from the sample, and the tokens of every kept row (1-2 MB for 5,000-
+    10,000 matches) were joined and sent for nothing."""
+    monkeypatch.setattr(pb, "EXACT_FACETS", 20)
+    monkeypatch.setattr(pb, "MIN_SAMPLE", 5)
+    hits = backend.search("treaty", facets=FACETS, page=(1, 10), viewer=VETTED)
+    total, _counts = _exact(VETTED, "treaty")
+    assert hits.total == total and hits.total_exact and hits.facets_exact is False
+    (passed,) = [s for s in statements if "MATERIALIZED" in s]
+    assert passed.count("string_agg(") == 1
+    assert " ".join(passed.split()).count("THEN (SELECT string_agg(") == 1  # (in a CASE on the count)
+    statements.clear()
+    monkeypatch.setattr(pb, "EXACT_FACETS", 5000)
+    exact = backend.search("treaty", facets=FACETS, page=(1, 10), viewer=VETTED)
+    assert exact.facets_exact and exact.facets == _counts and exact.page_ids == hits.page_ids
