@@ -371,15 +371,16 @@ def _reads(statements: list[str]) -> list[str]:
 
 
 def test_a_first_part_that_foresees_the_count_reads_it_with_the_other_parts(backend, monkeypatch, statements):
-    """Above EXACT_FACETS, when the sample's first part puts the matches at most ESTIMATE_ABOVE times EXACT_TOTAL (so
-    that they will be counted), the count and the sample's other parts come in one statement: the matches are read
-    twice (the first part, then the count with the parts), not three times (each part, then the count); the total is
-    exact and the estimates are those of the parts a reading part by part takes."""
+    """Above EXACT_FACETS, when the sample's first part puts the matches at most EXACT_TOTAL (so that they will be
+    counted), the count and the sample's other parts come in one statement: the matches are read twice (the first
+    part, then the count with the parts), not three times (each part, then the count); the total is exact and the
+    estimates are those of the parts a reading part by part takes."""
     monkeypatch.setattr(pb, "EXACT_FACETS", 100)
-    monkeypatch.setattr(pb, "EXACT_TOTAL", 300)  # 400 rows, more than 1.25 x 300: the sample's first part first
+    monkeypatch.setattr(pb, "EXACT_TOTAL", 355)
+    monkeypatch.setattr(pb, "ESTIMATE_ABOVE", 1.1)  # 400 rows, more than 1.1 x 355: the sample's first part first
     monkeypatch.setattr(pb, "MIN_SAMPLE", 40)  # the first part (22 rows) is not enough, the second (23 more) is
     total, _counts = _exact(ANONYMOUS, "treaty")
-    assert 1.25 * 100 < _estimated_total(ANONYMOUS, "treaty", (0,)) <= 1.25 * 300 and total <= 300
+    assert 1.1 * 100 < _estimated_total(ANONYMOUS, "treaty", (0,)) <= 355 and total <= 355
     hits = backend.search("treaty", facets=FACETS, viewer=ANONYMOUS)
     assert hits.total == total and hits.total_exact is True
     assert hits.facets_exact is False
@@ -389,21 +390,24 @@ def test_a_first_part_that_foresees_the_count_reads_it_with_the_other_parts(back
 
 
 def test_when_the_count_with_the_parts_overflows_the_parts_are_read_as_before(backend, monkeypatch, statements):
-    """The count read with the sample's parts stops at EXACT_TOTAL + 1: above, the parts' rows were not all read, so
-    the parts are read on their own, and the total is the sample's estimate."""
+    """The count read with the sample's parts stops at EXACT_TOTAL + 1: above (the first part put the matches lower
+    than they are), the parts' rows were not all read, so the parts are read on their own, and the total is the
+    sample's estimate."""
     monkeypatch.setattr(pb, "EXACT_FACETS", 100)
     monkeypatch.setattr(pb, "EXACT_TOTAL", 250)  # 280 matches: the count overflows
-    monkeypatch.setattr(pb, "ESTIMATE_ABOVE", 1.5)  # the first part's 352 is at most 1.5 x 250: counted
+    monkeypatch.setattr(pb, "SAMPLE_PARTS", ((9,), (1,), (2, 3)))  # bucket 9 holds half the rows of the others
     monkeypatch.setattr(pb, "MIN_SAMPLE", 40)
+    assert _estimated_total(ANONYMOUS, "treaty", (9,)) <= 250 < _exact(ANONYMOUS, "treaty")[0]
     hits = backend.search("treaty", facets=FACETS, viewer=ANONYMOUS)
-    estimate = _estimated_total(ANONYMOUS, "treaty", (0, 1))
+    buckets = (9, 1, 2, 3)  # (9 and 1: fewer than 40 rows)
+    estimate = _estimated_total(ANONYMOUS, "treaty", buckets)
     assert hits.total_exact is False and hits.facets_exact is False
-    assert hits.total == max(251, estimate) == 360
-    sample = [d for d in DOCUMENTS if _visible(d, ANONYMOUS) and pb.sample_bucket(d.id) in (0, 1)]
+    assert hits.total == max(251, estimate)
+    sample = [d for d in DOCUMENTS if _visible(d, ANONYMOUS) and pb.sample_bucket(d.id) in buckets]
     tokens = Counter(token for d in sample for token in d.facets)
     assert hits.facets["region"] == {token.partition(":")[2]: min(hits.total, max(1, round(n * hits.total / len(sample))))
                                      for token, n in tokens.items() if token.startswith("region:")}
-    assert sum("string_agg" in s for s in _reads(statements)) == 3  # the first part, the count with both, the second
+    assert sum("string_agg" in s for s in _reads(statements)) == 4  # the first part, the count with the others, each
 
 
 @pytest.mark.parametrize("viewer", [ANONYMOUS, VETTED], ids=["anonymous", "vetted"])

@@ -530,13 +530,13 @@ def _filtered(filters: Mapping[str, Iterable[str]]) -> bool:
     return any(filters.get(kind) for kind in ENGINE_FILTERS)
 
 
-def _sample_buckets(parts: Iterator[tuple[int, ...]], matches: int) -> tuple[int, ...]:
-    """The buckets of the first of `parts` (taken from the iterator) that hold MIN_SAMPLE of `matches` rows, as
-    many as each part's share of the buckets expects, or of all of them."""
+def _sample_buckets(parts: Iterator[tuple[int, ...]], matches: int, sampled: int = 0) -> tuple[int, ...]:
+    """The buckets of the first of `parts` (taken from the iterator) that hold MIN_SAMPLE of `matches` rows with the
+    `sampled` rows already read, as many as each part's share of the buckets expects, or of all of them."""
     taken: list[int] = []
     for part in parts:
         taken += part
-        if matches * len(taken) / SAMPLE_BUCKETS >= MIN_SAMPLE:
+        if sampled + matches * len(taken) / SAMPLE_BUCKETS >= MIN_SAMPLE:
             break
     return tuple(taken)
 
@@ -2114,14 +2114,15 @@ class PostgresBackend(PostgresIndex):
                     if kind in counts:
                         counts[kind][code] = n
             else:
-                if counted is not None and counted <= EXACT_TOTAL and not sampled:
-                    # the matches are counted: the parts MIN_SAMPLE of them should take are read in one statement
-                    # (5,220 matches take all three: two statements fewer)
-                    read_part(_sample_buckets(parts, counted))
+                if counted is not None and counted <= EXACT_TOTAL and sampled < MIN_SAMPLE:
+                    # the matches are counted: the parts MIN_SAMPLE of them should take (with the first part, when it
+                    # was read first) are read in one statement (5,220 matches take all three: two statements fewer)
+                    read_part(_sample_buckets(parts, counted, sampled))
                 elif counted is None and sampled < MIN_SAMPLE \
-                        and sampled * SAMPLE_BUCKETS / buckets <= ESTIMATE_ABOVE * EXACT_TOTAL:
-                    # the first part says the matches will be counted (below): the count and the sample's other parts
-                    # in one statement (_count_and_parts), taken in order as below while they are needed
+                        and sampled * SAMPLE_BUCKETS / buckets <= EXACT_TOTAL:
+                    # the first part says the matches are at most EXACT_TOTAL, to be counted (below): the count and the
+                    # sample's other parts in one statement (_count_and_parts), taken in order as below while they are
+                    # needed (up to ESTIMATE_ABOVE times EXACT_TOTAL the count may overflow: parts first, as below)
                     remaining = list(parts)
                     counted, part_rows = self._count_and_parts(matches, remaining)
                     if counted <= EXACT_TOTAL:
