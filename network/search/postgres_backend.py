@@ -822,7 +822,7 @@ class PostgresBackend(PostgresIndex):
         return self._analysed_text("plain", words_only(node.word))
 
     def _phrase(self, node: ql.Phrase):
-        return _as_tsquery(self._analysed_text("phrase", " ".join(words_only(w) for w in node.words)))
+        return self.compile(node)
 
     def _analysed_text(self, kind: str, text: str) -> str:
         """The tsquery of a word ("plain"), a phrase or a prefix, as tsquery input text: under every configuration,
@@ -1174,9 +1174,9 @@ class PostgresBackend(PostgresIndex):
         each sample part's rows and facet tokens (the bucket computed from the id, as sample_bucket does): (the count,
         [(part, its rows, its tokens joined)]). Exact only when the count is at most EXACT_TOTAL (every match read).
         Why: above EXACT_FACETS the sample's parts were read one statement each and the matches counted in another,
-        each evaluating the text's GIN index again (a phrase and a language filter, 7,840 matches at 100,000 cases:
-        three statements of 4-6 ms and a count of 14 ms); the count reads every match's row, and the tokens of the
-        sample's rows come with it."""
+        each evaluating the text's GIN index again ("JIT trafficking" in French or Spanish, 7,840 matches at 100,000
+        cases: three statements of 4-6 ms and a count of 14 ms); the count reads every match's row, and the tokens of
+        the sample's rows come with it."""
         def build():
             rows = (select(CaseSearch.case_id.label("case_id"), CaseSearch.facets.label("facets"))
                     .where(*self._selection(matches)).limit(EXACT_TOTAL + 1).subquery())
