@@ -96,16 +96,20 @@ class DrainSoon:
 drain_soon = DrainSoon(lambda: drain())  # late-bound: the module's drain as it is when called
 
 
-def rebuild(kind: str, progress: Callable[[int], None] | None = None, exclusive: bool = False) -> int:
+def rebuild(kind: str, progress: Callable[[int], None] | None = None, exclusive: bool = False,
+            processes: int = 1) -> int:
     """Rebuild one kind's index from the database; its outbox rows queued before the rebuild started are done.
     `exclusive`: an engine that can rebuild faster by taking its table (PostgreSQL's RUM index, built once after
-    the rows) may do so; searches then wait until the rebuild is done."""
+    the rows) may do so; searches then wait until the rebuild is done. `processes`: an engine that can index in
+    several processes (Whoosh) uses that many (never from a web worker: the command line's)."""
     index_kind = kind_named(kind)
     with Session(db.engine) as session:
         last = session.scalar(select(func.max(IndexOutbox.id)).where(IndexOutbox.kind == kind)) or 0
         engine = _index(index_kind).with_session(session)
         if exclusive and hasattr(engine, "exclusive_rebuild"):
             engine.exclusive_rebuild = True
+        if processes > 1 and hasattr(engine, "rebuild_processes"):
+            engine.rebuild_processes = processes
         n = engine.rebuild(index_kind.all_documents(session), progress=progress)
         session.execute(delete(IndexOutbox).where(IndexOutbox.kind == kind, IndexOutbox.id <= last))
         session.commit()
