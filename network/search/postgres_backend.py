@@ -2072,11 +2072,13 @@ class PostgresBackend(PostgresIndex):
         parts = iter(SAMPLE_PARTS)
         sampled, buckets, sample = 0, 0, Counter()
 
-        def read_part(part: tuple[int, ...]) -> None:
+        def take(part: tuple[int, ...], n: int, part_tokens: str | None) -> None:
             nonlocal sampled, buckets, sample
-            n, part_tokens = session.execute(select(func.count(), func.string_agg(joined, separator))
-                                             .where(*self._selection(matches, part))).one()
             sampled, buckets, sample = sampled + n, buckets + len(part), sample + _tokens(part_tokens)
+
+        def read_part(part: tuple[int, ...]) -> None:
+            take(part, *session.execute(select(func.count(), func.string_agg(joined, separator))
+                                        .where(*self._selection(matches, part))).one())
 
         with self._through_index(True):
             if sample_first:
@@ -2129,7 +2131,7 @@ class PostgresBackend(PostgresIndex):
                         for part, n, part_tokens in part_rows:
                             if sampled >= MIN_SAMPLE:
                                 break
-                            sampled, buckets, sample = sampled + n, buckets + len(part), sample + _tokens(part_tokens)
+                            take(part, n, part_tokens)
                         remaining = []
                     parts = iter(remaining)  # (more than EXACT_TOTAL: the parts' rows were not all read, as below)
                 for part in parts:
