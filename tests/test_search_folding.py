@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from network.search import documents
 from network.search.documents import CJK_RE, WORD_RE, _split_cjk, fold, tokens
 
 
@@ -59,3 +60,15 @@ def test_tokens_are_the_definition_on_any_text(text):
 def test_cjk_runs_are_still_cut_into_bigrams():
     assert tokens("司法协助 request") == ["司法", "法协", "协助", "request"]
     assert CJK_RE.search(fold("司法")) and not CJK_RE.search(fold("Coopération"))
+
+
+def test_the_table_keeps_at_most_its_bound_and_folds_the_rest_all_the_same(monkeypatch):
+    """A text of many distinct characters (anybody may send one) does not grow the table beyond FOLDING_KEPT: the
+    characters past it are folded each time, the same."""
+    table = documents._Folding()
+    monkeypatch.setattr(documents, "_FOLDING", table)
+    monkeypatch.setattr(documents, "FOLDING_KEPT", 50)
+    text = "".join(chr(code) for code in range(0x4E00, 0x4E00 + 3000)) + "Coopération ÉTÉ ﬁ"
+    assert fold(text) == reference_fold(text)
+    assert len(table) == 50
+    assert fold(text) == reference_fold(text) and len(table) == 50

@@ -40,18 +40,24 @@ CJK_RE = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00
 MAX_FIELD_CHARS = 100_000
 
 
+FOLDING_KEPT = 65_536  # characters fold() keeps worked out (a few MB); any further one is worked out each time
+
+
 class _Folding(dict):
     """fold()'s table for str.translate: each character folded on its own (case folded, decomposed by NFKD, its
-    combining marks dropped), worked out the first time it is met. Folding each character alone is folding the text:
-    case folding maps every character by itself, and NFKD decomposes every character by itself and then only
-    reorders combining marks, which are dropped. (A loop over the characters took a fifth of a reindex's Python.)"""
+    combining marks dropped), worked out the first time it is met and kept, up to FOLDING_KEPT characters (a text of
+    a hundred thousand distinct characters, as anybody may send, would otherwise grow every process by a hundred
+    MB). Folding each character alone is folding the text: case folding maps every character by itself, and NFKD
+    decomposes every character by itself and then only reorders combining marks, which are dropped. (A loop over the
+    characters took a fifth of a reindex's Python.)"""
 
     def __missing__(self, code: int) -> int | str | None:
         character = chr(code)
         folded = "".join(ch for ch in unicodedata.normalize("NFKD", character.casefold())
                          if not unicodedata.combining(ch))
         value = code if folded == character else (folded or None)
-        self[code] = value
+        if len(self) < FOLDING_KEPT:
+            self[code] = value
         return value
 
 
