@@ -34,8 +34,9 @@ def _chosen(kind: str | None) -> list:
               help="PostgreSQL: build the ranking index once after the rows (about three times faster); searches "
                    "wait until the rebuild is done instead of reading the old index.")
 @click.option("--processes", default=1, show_default=True, type=click.IntRange(1, 8),
-              help="Whoosh: index in this many processes, each writing a segment of its own (about twice as fast "
-                   "in two on two cores, each process with its own memory).")
+              help="Whoosh, the catalogue's index: index in this many processes, each writing a segment of its own "
+                   "(about twice as fast in two on two cores, each process with its own memory; the forum's and the "
+                   "directory's small indexes are rebuilt in one).")
 def reindex(kind: str | None, exclusive: bool, processes: int) -> None:
     """Rebuild indexes from the database (readers keep the old ones until each is done, unless --exclusive)."""
     for index_kind in _chosen(kind):
