@@ -28,6 +28,9 @@ def _document(n: int) -> SearchDocument:
 DOCUMENTS = [_document(n) for n in range(1, 241)]
 QUERIES = ("extradition", "yacht confiscation", "bank records", "blanchiment", "trata", "экстрадиция",
            '"mutual legal assistance"', "extradi*", "case")
+# "case" is in every summary, and the summaries are all of one length: every match scores alike, so any of them may
+# make the page (Whoosh orders equal scores by document number, which the processes hand out in either order)
+ALL_TIED = {"case"}
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +59,10 @@ def test_every_search_is_answered_as_by_the_index_of_one_process(engines, viewer
     assert one.total == two.total > 0
     assert one.facets == two.facets
     assert sorted(one.ids) == sorted(two.ids)
+    assert len(one.page_ids) == len(two.page_ids) == min(10, one.total)
+    assert set(two.page_ids) <= set(two.ids)
+    if text in ALL_TIED:
+        return
     # the same page up to the order of equal scores: Whoosh orders ties by document number, which the processes
     # hand out in another order (here a case's score is its title's: the summaries differ only by a number)
     title = {d.id: d.versions[0].title for d in DOCUMENTS}
