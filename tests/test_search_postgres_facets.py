@@ -101,10 +101,12 @@ def test_above_the_threshold_the_counts_are_estimates_from_a_sample_and_say_so(b
     assert hits.facets_exact is False
     assert hits.total == total and hits.total_exact  # the total is exact up to EXACT_TOTAL
     assert len(hits.page_ids) == 10
-    # the first rows (their count, up to EXACT_TOTAL + 1, is the exact total: the rows are not read again to
-    # count them), then one statement that joins the sample's tokens (its rows selected in the GIN index): no
-    # GROUP BY over them
-    assert sum("string_agg" in s for s in statements) == 2
+    # one statement: the facets' pass reads the first rows (their count, up to EXACT_TOTAL + 1, is the exact total)
+    # and, as they are all of the matches, joins the sample's tokens among them (no statement selects the sample's
+    # rows again in the GIN index): no GROUP BY over them
+    assert sum("string_agg" in s for s in statements) == 1
+    assert sum("FROM case_search" in s and "set_config" not in s for s in statements) == 1
+    assert any("MATERIALIZED" in s and "FILTER (WHERE" in s for s in statements)
     assert not any(" AS one " in s for s in statements)
     assert not any("unnest" in s for s in statements)
     assert hits.facets == _expected_estimates(backend, viewer, "treaty", (0,))
@@ -389,6 +391,57 @@ def test_a_first_part_that_foresees_the_count_reads_it_with_the_other_parts(back
     assert not any(" AS one " in s for s in statements)  # no count of its own
 
 
+def test_with_a_page_a_first_part_that_foresees_the_count_is_followed_by_the_pass(backend, monkeypatch, statements):
+    """The same with a page: after the first part, one statement (the facets' pass) counts the matches, reads the
+    sample's other parts among them and ranks the page (_count_and_parts counted and sampled, and the page was a
+    statement more); the total, the estimates and the page are those of the reading without the pass."""
+    viewer = ANONYMOUS  # (280 matches, 352 estimated from the first part)
+    monkeypatch.setattr(pb, "FULLY_RANKED", 20)
+    alone = backend.search("treaty", page=(1, 10), viewer=viewer)
+    monkeypatch.setattr(pb, "EXACT_FACETS", 100)
+    monkeypatch.setattr(pb, "EXACT_TOTAL", 355)
+    monkeypatch.setattr(pb, "ESTIMATE_ABOVE", 1.1)
+    monkeypatch.setattr(pb, "MIN_SAMPLE", 40)  # the first part is not enough, the second is
+    total, _counts = _exact(viewer, "treaty")
+    assert 1.1 * 100 < _estimated_total(viewer, "treaty", (0,)) <= 355 and total <= 355
+    statements.clear()
+    hits = backend.search("treaty", facets=FACETS, page=(1, 10), viewer=viewer)
+    assert hits.total == total and hits.total_exact is True and hits.facets_exact is False
+    assert hits.facets == _expected_estimates(backend, viewer, "treaty", (0, 1))
+    assert hits.page_ids == alone.page_ids and len(hits.page_ids) == 10
+    reads = _reads(statements)
+    assert len(reads) == 2 and "MATERIALIZED" in reads[1], reads  # the first part, then the pass
+    assert not any(" AS one " in s for s in statements)
+    # where the pass would leave the page to the RUM index or the tier (_elsewhere), its kept rows would cost more
+    # than the count: the count with the parts (_count_and_parts), then the page on its own, the same
+    monkeypatch.setattr(pb, "PAGE_IN_PASS", 50)
+    monkeypatch.setattr(pb.PostgresBackend, "_elsewhere", lambda self, matches, limit: {
+        "rum_from": 0.0, "tier_low": math.inf, "tier_high": math.inf})
+    statements.clear()
+    again = backend.search("treaty", facets=FACETS, page=(1, 10), viewer=viewer)
+    assert (again.total, again.facets, again.page_ids) == (hits.total, hits.facets, hits.page_ids)
+    reads = _reads(statements)
+    assert not any("MATERIALIZED" in s for s in reads) and "FILTER (WHERE" in reads[1], reads
+
+
+def test_with_a_page_a_pass_that_overflows_leaves_the_parts_and_the_page_to_their_own_statements(
+        backend, monkeypatch, statements):
+    """A pass whose count overflows EXACT_TOTAL did not read every match: the sample's parts are read on their own
+    (the total is their estimate) and the page by _top, as without the pass."""
+    alone = backend.search("treaty", page=(1, 10), viewer=ANONYMOUS)
+    monkeypatch.setattr(pb, "EXACT_FACETS", 100)
+    monkeypatch.setattr(pb, "EXACT_TOTAL", 250)  # 280 matches: the count overflows
+    monkeypatch.setattr(pb, "SAMPLE_PARTS", ((9,), (1,), (2, 3)))  # bucket 9 holds half the rows of the others
+    monkeypatch.setattr(pb, "MIN_SAMPLE", 40)
+    statements.clear()
+    hits = backend.search("treaty", facets=FACETS, page=(1, 10), viewer=ANONYMOUS)
+    estimate = _estimated_total(ANONYMOUS, "treaty", (9, 1, 2, 3))
+    assert hits.total_exact is False and hits.facets_exact is False and hits.total == max(251, estimate)
+    assert hits.page_ids == alone.page_ids
+    reads = _reads(statements)
+    assert "MATERIALIZED" in reads[1] and sum("string_agg" in s for s in reads[2:]) == 2, reads  # (1,), (2, 3)
+
+
 def test_when_the_count_with_the_parts_overflows_the_parts_are_read_as_before(backend, monkeypatch, statements):
     """The count read with the sample's parts stops at EXACT_TOTAL + 1: above (the first part put the matches lower
     than they are), the parts' rows were not all read, so the parts are read on their own, and the total is the
@@ -436,8 +489,11 @@ def test_the_pass_joins_the_tokens_only_when_they_are_all_counted(backend, monke
     total, _counts = _exact(VETTED, "treaty")
     assert hits.total == total and hits.total_exact and hits.facets_exact is False
     (passed,) = [s for s in statements if "MATERIALIZED" in s]
-    assert passed.count("string_agg(") == 1
-    assert " ".join(passed.split()).count("THEN (SELECT string_agg(") == 1  # (in a CASE on the count)
+    flat = " ".join(passed.split())
+    # every row's tokens joined once, in a CASE on the count; beside it, only the sample's parts' rows (FILTER)
+    assert flat.count("string_agg(") == 1 + len(pb.SAMPLE_PARTS)
+    assert flat.count("THEN (SELECT string_agg(") == 1
+    assert flat.count(") FILTER (WHERE") == 2 * len(pb.SAMPLE_PARTS)  # (each part's count and tokens)
     statements.clear()
     monkeypatch.setattr(pb, "EXACT_FACETS", 5000)
     exact = backend.search("treaty", facets=FACETS, page=(1, 10), viewer=VETTED)
