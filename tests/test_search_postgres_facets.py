@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from network.search import postgres_backend as pb
 from network.search.backend import ANONYMOUS, Viewer
 from network.search.documents import SearchDocument, Version
+from network.search.query import parse
 from tests.search_postgres_support import engine, indexed, statements  # noqa: F401 (fixtures)
 
 VETTED = Viewer(vetted=True)
@@ -440,6 +441,27 @@ def test_with_a_page_a_pass_that_overflows_leaves_the_parts_and_the_page_to_thei
     assert hits.page_ids == alone.page_ids
     reads = _reads(statements)
     assert "MATERIALIZED" in reads[1] and sum("string_agg" in s for s in reads[2:]) == 2, reads  # (1,), (2, 3)
+
+
+@pytest.mark.parametrize("sort", ["relevance", "date"])
+@pytest.mark.parametrize("fully", [20, 1000])
+@pytest.mark.parametrize("paged", [50, 5000])
+@pytest.mark.parametrize("rum_from", [math.inf, 0.0])
+def test_page_in_pass_says_whether_the_pass_ranks_the_page(backend, monkeypatch, statements, sort, fully, paged,
+                                                           rum_from):
+    """_page_in_pass (which decides, after the sample's first part, whether the pass is worth its kept rows) says
+    what the pass's CASE does: the page in the pass's one statement, or read on its own after it."""
+    monkeypatch.setattr(pb, "FULLY_RANKED", fully)
+    monkeypatch.setattr(pb, "PAGE_IN_PASS", paged)
+    monkeypatch.setattr(pb.PostgresBackend, "_elsewhere", lambda self, matches, limit: {
+        "rum_from": rum_from, "tier_low": math.inf, "tier_high": math.inf})
+    hits = backend.search("treaty", facets=FACETS, page=(1, 10), viewer=VETTED, sort=sort)
+    reads = _reads(statements)
+    assert "MATERIALIZED" in reads[0]
+    with backend.reading():
+        matches = backend._select(parse("treaty"), {}, VETTED)
+        predicted = backend._page_in_pass(matches, sort, 10, hits.total)
+    assert predicted == (len(reads) == 1), reads
 
 
 def test_when_the_count_with_the_parts_overflows_the_parts_are_read_as_before(backend, monkeypatch, statements):

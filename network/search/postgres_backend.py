@@ -1455,7 +1455,7 @@ class PostgresBackend(PostgresIndex):
         each statement selected the matches again, the text's GIN index evaluated once more (a few common words:
         10-20 ms at 100,000 cases); "court order account" in Asia, in Russian or Spanish (8,515 matches), 110 -> 86
         ms for the facets and the page."""
-        read = max(EXACT_FACETS, EXACT_TOTAL)  # every match is read when there are at most this many
+        read, fully, paged, ranked = self._pass_bounds(limit)  # (every match is read when there are at most `read`)
         first = (select(CaseSearch.case_id.label("case_id"), CaseSearch.filed_on.label("filed_on"),
                         _JOINED.label("tokens"), CaseSearch.rank_document.label("rank_document"))
                  .where(*self._selection(matches)).limit(read + 1)
@@ -1471,11 +1471,10 @@ class PostgresBackend(PostgresIndex):
         if ranking is None:
             branches = [(found <= read, select(first.c.case_id).order_by(*newest).limit(limit))]
         else:
-            fully = max(FULLY_RANKED, 5 * limit)
             scored = select(first.c.case_id, _in_memory(first.c.rank_document).label("rank_document"),
                             first.c.filed_on).offset(0).subquery()
-            branches = [(found <= min(fully, read), self._scored_page(matches, scored, limit))]
-            if min(RANKED_IN_PASS, read) > fully:
+            branches = [(found <= fully, self._scored_page(matches, scored, limit))]
+            if ranked > fully:
                 rows = select(first.c.case_id, first.c.rank_document, first.c.filed_on)
                 picked = self._scored_page(
                     matches, self._candidates_by_rank(matches, rows, first.c.rank_document, newest, limit), limit)
@@ -1485,8 +1484,7 @@ class PostgresBackend(PostgresIndex):
                 elsewhere = or_(many >= bindparam("rum_from", type_=Float),
                                 and_(many >= bindparam("tier_low", type_=Float),
                                      many <= bindparam("tier_high", type_=Float)))
-                branches.append((or_(found <= min(PAGE_IN_PASS, read),
-                                     and_(found <= min(RANKED_IN_PASS, read), ~elsewhere)), picked))
+                branches.append((or_(found <= paged, and_(found <= ranked, ~elsewhere)), picked))
         page = case(*((condition, func.array(statement.scalar_subquery())) for condition, statement in branches))
         if not parts:
             return select(counted.c.found, tokens, page, null().label("part_rows"), null().label("part_tokens"))
@@ -1499,18 +1497,23 @@ class PostgresBackend(PostgresIndex):
         return select(counted.c.found, tokens, page, case((sampled, part_rows)).label("part_rows"),
                       case((sampled, part_tokens)).label("part_tokens"))
 
-    def _page_in_pass(self, matches: Matches, sort: str, limit: int, found: float) -> bool:
-        """Whether the facets' pass (_facets_and_page) ranks the page of `found` matches: its CASE's branches."""
+    @staticmethod
+    def _pass_bounds(limit: int) -> tuple[int, int, int, int]:
+        """The facets' pass's bounds for a page of `limit` (_facets_and_page, _page_in_pass): the rows it reads, the
+        matches it scores every one of in full, the matches it ranks in two phases, and those it ranks in two phases
+        where neither the RUM index nor the tier would pick the page's candidates."""
         read = max(EXACT_FACETS, EXACT_TOTAL)
+        return read, min(max(FULLY_RANKED, 5 * limit), read), min(PAGE_IN_PASS, read), min(RANKED_IN_PASS, read)
+
+    def _page_in_pass(self, matches: Matches, sort: str, limit: int, found: float) -> bool:
+        """Whether the facets' pass ranks the page of `found` matches: the branches of _facets_and_page's CASE."""
+        read, fully, paged, ranked = self._pass_bounds(limit)
         if self._ranking(matches, sort)[0] is None:
             return found <= read
-        fully = max(FULLY_RANKED, 5 * limit)
-        if found <= min(fully, read):
-            return True
-        if min(RANKED_IN_PASS, read) <= fully:
-            return False
+        if found <= fully or ranked <= fully:
+            return found <= fully
         elsewhere = self._elsewhere(matches, limit)
-        return found <= min(PAGE_IN_PASS, read) or (found <= min(RANKED_IN_PASS, read) and not (
+        return found <= paged or (found <= ranked and not (
             found >= elsewhere["rum_from"] or elsewhere["tier_low"] <= found <= elsewhere["tier_high"]))
 
     def has_rum(self) -> bool:
@@ -2163,9 +2166,19 @@ class PostgresBackend(PostgresIndex):
                     if kind in counts:
                         counts[kind][code] = n
             else:
+                if pass_parts is None and counted is None and sampled < MIN_SAMPLE \
+                        and sampled * SAMPLE_BUCKETS / buckets <= EXACT_TOTAL:
+                    # the first part says the matches are at most EXACT_TOTAL, to be counted (below): the count and the
+                    # sample's other parts in one statement (_count_and_parts), taken in order as below while they are
+                    # needed (up to ESTIMATE_ABOVE times EXACT_TOTAL the count may overflow: parts first, as below)
+                    remaining = list(parts)
+                    counted, counted_parts = self._count_and_parts(matches, remaining)
+                    if counted <= EXACT_TOTAL:
+                        pass_parts = counted_parts
+                    parts = iter(remaining)  # (more than EXACT_TOTAL: the parts' rows were not all read, as below)
                 if pass_parts is not None:
-                    # the pass read every match (at most EXACT_TOTAL) and the sample's parts among them: taken in
-                    # order while they are needed
+                    # the parts read with the count (by the pass or _count_and_parts: every match, at most
+                    # EXACT_TOTAL, was read), taken in order while they are needed
                     for part, n, part_tokens in pass_parts:
                         if sampled >= MIN_SAMPLE:
                             break
@@ -2175,20 +2188,6 @@ class PostgresBackend(PostgresIndex):
                     # the matches are counted: the parts MIN_SAMPLE of them should take (with the first part, when it
                     # was read first) are read in one statement (5,220 matches take all three: two statements fewer)
                     read_part(_sample_buckets(parts, counted, sampled))
-                elif counted is None and sampled < MIN_SAMPLE \
-                        and sampled * SAMPLE_BUCKETS / buckets <= EXACT_TOTAL:
-                    # the first part says the matches are at most EXACT_TOTAL, to be counted (below): the count and the
-                    # sample's other parts in one statement (_count_and_parts), taken in order as below while they are
-                    # needed (up to ESTIMATE_ABOVE times EXACT_TOTAL the count may overflow: parts first, as below)
-                    remaining = list(parts)
-                    counted, part_rows = self._count_and_parts(matches, remaining)
-                    if counted <= EXACT_TOTAL:
-                        for part, n, part_tokens in part_rows:
-                            if sampled >= MIN_SAMPLE:
-                                break
-                            take(part, n, part_tokens)
-                        remaining = []
-                    parts = iter(remaining)  # (more than EXACT_TOTAL: the parts' rows were not all read, as below)
                 for part in parts:
                     if sampled >= MIN_SAMPLE:
                         break
