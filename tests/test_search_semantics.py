@@ -208,6 +208,23 @@ def test_long_chains_of_operators_never_fail_on_either_engine(case):
     assert found(" OR ".join(["zzz"] * 20) + " OR extradition") == ["C-A"]
 
 
+def test_quoted_phrases_beyond_max_phrases_are_left_out(case):
+    """Each quoted phrase is a search of word positions of its own: the first MAX_PHRASES typed count (excluded
+    ones too), later ones are left out as words beyond MAX_CLAUSES are; the words typed after them still count."""
+    from network.search import query as ql
+
+    phrases = [f'"w{i} v{i}"' for i in range(ql.MAX_PHRASES + 3)]
+    parsed = ql.parse(" ".join(phrases) + " extradition")
+    quoted = [c for c in parsed.concepts if "Phrase" in repr(c)]
+    assert len(quoted) == ql.MAX_PHRASES
+    assert "w0" in repr(quoted[0]) and f"w{ql.MAX_PHRASES - 1}" in repr(quoted[-1])
+    assert f"w{ql.MAX_PHRASES}" not in repr(parsed.root) and "extradition" in repr(parsed.concepts[-1])
+    excluded = ql.parse(" ".join(f'-"x{i} y{i}"' for i in range(ql.MAX_PHRASES)) + ' "w v" OR extradition')
+    assert "'w'" not in repr(excluded.root) and "extradition" in repr(excluded.root)  # (no OR left pending)
+    case("C-A", title="Extradition of a fugitive")
+    assert found(" ".join(phrases) + " OR extradition") == ["C-A"]
+
+
 # ---------------------------------------------------------------- issue 11: concepts across words and languages
 
 def test_a_thesaurus_term_matches_without_its_inner_stop_words():
