@@ -75,6 +75,17 @@ TEXT_QUERIES = (
     "экстрадиция", "отмывание денег",
     "extradtion", "laundring", "corupption",
 )
+# Long queries anyone may type or paste, measured beside the mix (not in its figures): what the bounds on one search's
+# cost hold it to (docs/operator-guide.md, "What bounds one search's cost"). Built from the mix's own words.
+_WORDS = [w.strip('"*') for q in TEXT_QUERIES for w in q.split() if w.isalpha() and w.isascii() and w.upper() != w]
+LONG_QUERIES = {
+    "paragraph": " ".join(_WORDS[i % len(_WORDS)] for i in range(200)),
+    "or-chain": " OR ".join(_WORDS[i % len(_WORDS)] for i in range(100)),
+    "prefixes": " ".join(_WORDS[i % len(_WORDS)][:3] + "*" for i in range(100)),
+    "phrases": " ".join(f'"{_WORDS[i % len(_WORDS)]} {_WORDS[(i + 3) % len(_WORDS)]}"' for i in range(50)),
+    "misspelt": " ".join(_WORDS[i % len(_WORDS)][:-1] + "q" for i in range(30)),
+    "negations": " ".join(f"-{_WORDS[i % len(_WORDS)]}" for i in range(80)) + " extradition",
+}
 FILTER_CHOICES = {
     "cooperation_form": ("mla", "extradition", "confiscation", "joint_investigation"),
     "crime_type": ("money_laundering", "drug_trafficking", "corruption", "cybercrime", "trafficking_in_persons"),
@@ -360,6 +371,13 @@ def measure(backend_name: str, size: int, queries: int, seed: int, pg_url: str, 
             slowest.append((round(elapsed * 1000, 1), query.kind, query.text, query.filters, found[-1]))
         after_queries = max_rss_mb()
 
+        long_queries = {}
+        for name, text in LONG_QUERIES.items():  # (anonymous, all facets, the first page)
+            query = BenchQuery(kind="text", text=text, filters={}, facets=FACETS, viewer=ANONYMOUS, page=(1, 20))
+            start = time.perf_counter()
+            run(query)
+            long_queries[name] = round((time.perf_counter() - start) * 1000, 1)
+
         tracemalloc.start()
         for query in mix[:50]:
             run(query)
@@ -381,7 +399,8 @@ def measure(backend_name: str, size: int, queries: int, seed: int, pg_url: str, 
         "queries": {**latency_summary(every), "mean_hits": round(sum(found) / len(found), 1) if found else 0,
                     "by_kind": {kind: latency_summary(values) for kind, values in timings.items()},
                     "slowest": [{"ms": ms, "kind": kind, "text": text, "filters": filters, "hits": hits}
-                                for ms, kind, text, filters, hits in sorted(slowest, key=lambda s: -s[0])[:10]]},
+                                for ms, kind, text, filters, hits in sorted(slowest, key=lambda s: -s[0])[:10]],
+                    "long_queries_ms": long_queries, "long_max_ms": max(long_queries.values())},
         "memory": {"rss_baseline_mb": baseline, "rss_after_reindex_mb": after_index,
                    "rss_peak_mb": max(after_index, after_queries),
                    "tracemalloc_query_peak_mb": round(traced_peak / 2 ** 20, 2)},
@@ -461,6 +480,7 @@ RATIO_MEASURES = (
     ("text p95 ms", ("queries", "by_kind", "text", "p95_ms"), "ms"),
     ("facet p95 ms", ("queries", "by_kind", "facet", "p95_ms"), "ms"),
     ("comb p95 ms", ("queries", "by_kind", "combined", "p95_ms"), "ms"),
+    ("long max ms", ("queries", "long_max_ms"), "ms"),  # the slowest of LONG_QUERIES (not in the mix's figures)
     ("RSS peak MB", ("memory", "rss_peak_mb"), "n"), ("heap MB", ("memory", "tracemalloc_query_peak_mb"), "n"),
     ("mean hits", ("queries", "mean_hits"), "n"),
 )
