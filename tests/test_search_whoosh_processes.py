@@ -11,7 +11,7 @@ import pytest
 from network.search import indexer
 from network.search.backend import ANONYMOUS, Viewer
 from network.search.documents import SearchDocument, Version
-from network.search.whoosh_backend import WhooshBackend
+from network.search.whoosh_backend import IncompleteRebuild, WhooshBackend
 
 TITLES = ("Extradition of a fugitive", "Confiscation of a yacht", "Mutual legal assistance on bank records",
           "Entraide judiciaire et blanchiment", "Extradición por trata de personas", "Экстрадиция за мошенничество")
@@ -82,3 +82,44 @@ def test_the_command_line_passes_the_processes_on(app, monkeypatch):
     assert seen == {"cases": 2}
     refused = app.test_cli_runner().invoke(args=["search", "reindex", "--processes", "0"])
     assert refused.exit_code != 0 and "--processes" in refused.output
+
+
+def test_a_rebuild_whose_processes_lose_a_share_says_so(tmp_path, monkeypatch):
+    backend = WhooshBackend(tmp_path / "index")
+    backend.rebuild_processes = 2
+    monkeypatch.setattr(WhooshBackend, "count", lambda self: len(DOCUMENTS) - 1)  # (a process's segment lost)
+    with pytest.raises(IncompleteRebuild, match=f"indexed {len(DOCUMENTS) - 1} of {len(DOCUMENTS)}"):
+        backend.rebuild(iter(DOCUMENTS))
+
+
+def test_the_indexer_rebuilds_in_one_process_what_the_processes_left_short_and_sets_them_for_that_rebuild_only(
+        app, tmp_path, monkeypatch):
+    """indexer.rebuild(processes=N) sets the app's own engine to N processes for that rebuild, then back; a rebuild
+    the processes left short is done again in one process, so the index is never left holding fewer documents."""
+    import dataclasses
+
+    engine = WhooshBackend(tmp_path / "index")
+    kind = dataclasses.replace(indexer.kind_named("cases"), all_documents=lambda session: iter(DOCUMENTS))
+    monkeypatch.setattr(indexer, "kind_named", lambda name: kind)
+    monkeypatch.setattr(indexer, "_index", lambda index_kind: engine)
+    rebuilt_in = []
+    real = WhooshBackend.rebuild
+
+    def rebuild(self, docs, progress=None):
+        rebuilt_in.append(self.rebuild_processes)
+        n = real(self, docs, progress)
+        if len(rebuilt_in) == 1:  # the processes' rebuild: as if a share were lost
+            raise IncompleteRebuild(f"indexed {n - 1} of {n}")
+        return n
+
+    monkeypatch.setattr(WhooshBackend, "rebuild", rebuild)
+    with app.app_context():
+        assert indexer.rebuild("cases", processes=2) == len(DOCUMENTS)
+    assert rebuilt_in == [2, 1]
+    assert engine.count() == len(DOCUMENTS) and engine.rebuild_processes == 1
+    rebuilt_in.clear()
+    monkeypatch.setattr(WhooshBackend, "rebuild", lambda self, docs, progress=None: rebuilt_in.append(
+        self.rebuild_processes) or real(self, docs, progress))
+    with app.app_context():
+        assert indexer.rebuild("cases", processes=2) == len(DOCUMENTS)
+    assert rebuilt_in == [2] and engine.rebuild_processes == 1  # (the app's engine as it was)

@@ -101,16 +101,27 @@ def rebuild(kind: str, progress: Callable[[int], None] | None = None, exclusive:
     """Rebuild one kind's index from the database; its outbox rows queued before the rebuild started are done.
     `exclusive`: an engine that can rebuild faster by taking its table (PostgreSQL's RUM index, built once after
     the rows) may do so; searches then wait until the rebuild is done. `processes`: an engine that can index in
-    several processes (Whoosh) uses that many (never from a web worker: the command line's)."""
+    several processes (Whoosh) uses that many for this rebuild only (never from a web worker: the command line's);
+    should a process's share be lost, the index is rebuilt again in one process rather than left short."""
+    from network.search.whoosh_backend import IncompleteRebuild
+
     index_kind = kind_named(kind)
     with Session(db.engine) as session:
         last = session.scalar(select(func.max(IndexOutbox.id)).where(IndexOutbox.kind == kind)) or 0
         engine = _index(index_kind).with_session(session)
         if exclusive and hasattr(engine, "exclusive_rebuild"):
             engine.exclusive_rebuild = True
-        if processes > 1 and hasattr(engine, "rebuild_processes"):
-            engine.rebuild_processes = processes
-        n = engine.rebuild(index_kind.all_documents(session), progress=progress)
+        several = processes > 1 and hasattr(engine, "rebuild_processes")
+        if several:  # (Whoosh's engine is the app's own: set for this rebuild, then as it was)
+            engine.rebuild_processes, before = processes, engine.rebuild_processes
+        try:
+            n = engine.rebuild(index_kind.all_documents(session), progress=progress)
+        except IncompleteRebuild:
+            engine.rebuild_processes = 1
+            n = engine.rebuild(index_kind.all_documents(session))
+        finally:
+            if several:
+                engine.rebuild_processes = before
         session.execute(delete(IndexOutbox).where(IndexOutbox.kind == kind, IndexOutbox.id <= last))
         session.commit()
     return n

@@ -416,6 +416,11 @@ class _Storage(FileStorage):
         return opened
 
 
+class IncompleteRebuild(RuntimeError):
+    """A rebuild in several processes whose committed index holds fewer documents than it was given (a process's
+    segment lost): the caller rebuilds again in one process (indexer.rebuild)."""
+
+
 class WhooshBackend(SearchBackend):
     name = "whoosh"
     # Processes a full rebuild indexes in (`flask search reindex --processes N`, the benchmark: 2). Above 1, Whoosh's
@@ -532,8 +537,7 @@ class WhooshBackend(SearchBackend):
             raise
         commit_or_release(writer, mergetype=CLEAR)  # the old segments go only now: readers never see a half-built index
         if processes > 1 and (indexed := self.count()) != n:  # a process's segment lost (Whoosh waits 1 s for each)
-            raise RuntimeError(f"the rebuild in {processes} processes indexed {indexed} of {n} documents: "
-                               "run it again in one process")
+            raise IncompleteRebuild(f"the rebuild in {processes} processes indexed {indexed} of {n} documents")
         return n
 
     def count(self) -> int:
