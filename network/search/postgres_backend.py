@@ -291,6 +291,18 @@ def _as_tsquery(text_: str):
     return cast(literal(text_, String), TSQUERY)
 
 
+def _value(name: str, values: Mapping[str, object], type_):
+    """A value of a search's statements as a parameter named by its role (VALUE_NAMES), bound to its value in
+    `values`: a statement kept per shape of search (PostgresBackend._shape) is run with another search's values
+    under the same names (PostgresBackend._values), so that it is built, keyed and compiled once per shape."""
+    return bindparam(name, values[name], type_=type_)
+
+
+def _tsquery_value(name: str, values: Mapping[str, object]):
+    """A named value (_value) of tsquery input text, cast."""
+    return cast(_value(name, values, String), TSQUERY)
+
+
 def _in_memory(vector):
     """A TOASTed vector fetched and decompressed once, as a copy in memory (`|| ''`): a score names the vector six or
     seven times, and each mention of the column itself fetched and decompressed it again (about 20 buffers a row
@@ -433,12 +445,21 @@ SELECTOR = "~:"
 SELECTOR_MAX = 60  # facet tokens are varchar(60): a longer filter code matches nothing
 
 
-# Statements and conditions of a search, kept per process under everything that shapes them (the query, the filters,
-# the reader, the order and the page's size, the lexeme statistics a rank weighs by): building one again (its tsquery,
-# its rank, its selector lexemes) and working out its cache key, which SQLAlchemy remembers on the statement object,
-# cost more than running it on a small catalogue. Only SQL is kept, never a result: a reader with another scope has
-# another key. Cleared all at once when full (no iteration that another thread's insertion could break).
+# Statements and conditions of a search, kept per process under everything that shapes them (PostgresBackend._shape:
+# how many concepts, synonym groups and pairs the rank holds, which filters are set, the reader's kind, the order and
+# the page's size), every value of the search (its tsqueries, weights, selector lexemes, filter codes and years) a
+# parameter named by its role (VALUE_NAMES) and given at each execution (PostgresBackend._values): building one again
+# and working out its cache key, which SQLAlchemy remembers on the statement object, cost more than running it on a
+# small catalogue, and about 5 ms of every search at 100,000 cases when they were kept per query (each new query built
+# its own: the client's CPU over the benchmark's 240 queries 2,703 ms, 1,473 with every statement kept). Only SQL is
+# kept, never a result. Cleared all at once when full (no iteration that another thread's insertion could break).
 KEPT_STATEMENTS = 512
+# The names of a search's values (PostgresBackend._values): the text's tsquery (v_tsq), the selection (v_sel: the
+# text and the selector lexemes in one tsquery; v_sel_b: of the sample buckets), the filters' codes (v_f_<kind>) and
+# years (v_year_from, v_year_to), the rank's (_rank_plan: v_rc, v_rk, v_rg, v_rgw, v_rmean, v_rp), the candidates'
+# tsquery (v_rcand), and those of a path's own statements (v_tier_query, v_rare, v_max_sel, v_impact_sel).
+VALUE_NAMES = ("v_tsq", "v_sel", "v_sel_b", "v_f_", "v_year_from", "v_year_to", "v_rc", "v_rk", "v_rg", "v_rgw",
+               "v_rmean", "v_rp", "v_rcand", "v_tier_query", "v_rare", "v_max_sel", "v_impact_sel")
 _KEPT: dict[tuple, object] = {}
 
 
@@ -939,26 +960,35 @@ class PostgresBackend(PostgresIndex):
         return condition
 
     @staticmethod
-    def filter_conditions(filters: Mapping[str, Iterable[str]], indexed: bool = True) -> list:
-        """The filters as conditions on the facet tokens and the year. Not `indexed` (beside a text query): each
+    def _filter_values(filters: Mapping[str, Iterable[str]]) -> dict[str, object]:
+        """The filters' values by name (VALUE_NAMES): each facet filter's codes, the years."""
+        values: dict[str, object] = {f"v_f_{kind}": [f"{kind}:{c}" for c in filters[kind]]
+                                     for kind in ENGINE_FILTERS if filters.get(kind)}
+        for kind in ("year_from", "year_to"):
+            year = next(iter(filters.get(kind) or ()), None)
+            if year:
+                values[f"v_{kind}"] = int(year)
+        return values
+
+    @classmethod
+    def filter_conditions(cls, filters: Mapping[str, Iterable[str]], indexed: bool = True) -> list:
+        """The filters as conditions on the facet tokens and the year, their values named (_filter_values). Not
+        `indexed` (beside a text query): each
         filter is written so that the planner cannot read the facets' GIN index for it. It otherwise picks that
         index for a filter it deems selective and then tests `document @@ query` row by row, fetching and
         decompressing the TOASTed document of every row the filter keeps (a region filter and a common word at
         100,000 cases: 274,000 buffers, against 17,000 when the text's GIN index selects and the filter is
         checked on the row, where the facets are inline)."""
+        values = cls._filter_values(filters)
         conditions = []
         for kind in ENGINE_FILTERS:
-            codes = [f"{kind}:{c}" for c in filters.get(kind) or ()]
-            if codes:
-                overlap = CaseSearch.facets.op("&&")(cast(bindparam(None, codes, type_=ARRAY(String)),
-                                                          ARRAY(String)))
+            if f"v_f_{kind}" in values:
+                overlap = CaseSearch.facets.op("&&")(cast(_value(f"v_f_{kind}", values, ARRAY(String)), ARRAY(String)))
                 conditions.append(overlap if indexed else func.coalesce(overlap, false()))
-        low = next(iter(filters.get("year_from") or ()), None)
-        high = next(iter(filters.get("year_to") or ()), None)
-        if low:
-            conditions.append(CaseSearch.year >= int(low))
-        if high:
-            conditions.append(CaseSearch.year <= int(high))
+        if "v_year_from" in values:
+            conditions.append(CaseSearch.year >= _value("v_year_from", values, Integer))
+        if "v_year_to" in values:
+            conditions.append(CaseSearch.year <= _value("v_year_to", values, Integer))
         return conditions
 
     # ------------------------------------------------------------ reading
@@ -1065,32 +1095,70 @@ class PostgresBackend(PostgresIndex):
     def _select(self, query: ql.Query, filters, viewer: Viewer, count: bool = True) -> Matches:
         if query:
             self.prepare(query)  # (analysed once per process: the rank's weights read the analyses too)
-        where, tsquery = _kept(("select", query, _filters_key(filters), viewer),
-                               lambda: self._conditions(query, filters, viewer))
+        values, rank_shape = self._search_values(query, filters, viewer)
+        shape = self._shape(query, filters, viewer, rank_shape)
+        where, tsquery = _kept(("select", shape), lambda: self._conditions(query, filters, viewer, values))
         matches = Matches(total=0, handle=(list(where), tsquery), query=query, filters=filters, viewer=viewer)
+        matches.values, matches.shape = values, shape
         if count:
             self._count_total(matches)
         return matches
 
-    def _conditions(self, query: ql.Query, filters, viewer: Viewer) -> tuple[tuple, object]:
-        """_select's conditions and the query's tsquery (None without words)."""
+    def _search_values(self, query: ql.Query, filters, viewer: Viewer) -> tuple[dict[str, object], tuple | None]:
+        """The values of a search's statements by name (VALUE_NAMES): those of the text, the selection, the filters,
+        the rank (_rank_plan) and the candidates' tsquery (_candidate_query); and the rank's shape (None without a
+        concept to rank). Computed at each search (its tsqueries are analysed once per process, its weights read from
+        the lexeme statistics as they are)."""
+        values: dict[str, object] = self._filter_values(filters)
+        rank_shape = None
+        selector = self.selector_text(viewer, filters)
+        if query:
+            values["v_tsq"] = text_ = self.compile_text(query.root)
+            values["v_sel"] = f"( {text_} ) & {selector}"
+            plan = self._rank_plan(query)
+            if plan is not None:
+                rank_shape = plan[0]
+                values.update(plan[1])
+                values["v_rcand"] = self._candidate_query(query)
+        else:
+            values["v_sel"] = selector
+        return values, rank_shape
+
+    @staticmethod
+    def _shape(query: ql.Query, filters, viewer: Viewer, rank_shape: tuple | None) -> tuple:
+        """What the statements of a search are made of beside its values (_search_values): whether it has words, the
+        shape of its rank (_rank_plan), whether it only excludes, whether holding a rank lexeme implies a match
+        (_concepts_match); the reader's kind; the filters set. Statements are kept under it (with the order, the
+        page's size and what else each path adds) and run with each search's values."""
+        words = None
+        if query:
+            words = (rank_shape, ql.only_negative(query.root), _concepts_match(query))
+        return (words, viewer.vetted, tuple(kind for kind in ENGINE_FILTERS if filters.get(kind)),
+                bool(filters.get("year_from")), bool(filters.get("year_to")))
+
+    def _values(self, matches: Matches, **more: object) -> dict[str, object]:
+        """The values of `matches`' statements (_search_values), with `more`."""
+        return {**matches.values, **more} if more else matches.values
+
+    def _conditions(self, query: ql.Query, filters, viewer: Viewer, values: Mapping[str, object]) -> tuple[tuple, object]:
+        """_select's conditions and the query's tsquery (None without words), its values named (_search_values)."""
         where = [self.scope(viewer), *self.filter_conditions(filters, indexed=not query)]
         tsquery = None
         if query:
-            tsquery = self.compile(query.root)
+            tsquery = _tsquery_value("v_tsq", values)
             where.append(CaseSearch.document.op("@@")(tsquery))  # the GIN index; nothing is ranked here
         return tuple(where), tsquery
 
     @staticmethod
     def _matches_key(matches: Matches) -> tuple:
-        """Everything the conditions of `matches` are made of: the query, the filters, the reader."""
-        return matches.query, _filters_key(matches.filters), matches.viewer
+        """What the statements of `matches` are made of beside their values: their shape (_shape)."""
+        return (matches.shape,)
 
-    def selector(self, viewer: Viewer, filters: Mapping[str, Iterable[str]], tsquery=None,
-                 buckets: Iterable[int] | None = None):
-        """A tsquery of selector lexemes for what `scope(viewer)` and the facet filters select (and only the rows of
-        the sample `buckets`, if given), AND-ed with `tsquery`: one condition of the text's GIN index. Built as
-        tsquery input text, every lexeme quoted, and bound as a parameter (the filter codes come from the request)."""
+    @staticmethod
+    def selector_text(viewer: Viewer, filters: Mapping[str, Iterable[str]], buckets: Iterable[int] | None = None) -> str:
+        """tsquery input text of selector lexemes for what `scope(viewer)` and the facet filters select (and only the
+        rows of the sample `buckets`, if given): AND-ed with the text, one condition of the text's GIN index. Every
+        lexeme quoted (the filter codes come from the request), the whole bound as a parameter."""
         parts = [_quoted(f"{SELECTOR}s:published")]
         if not viewer.vetted:
             parts.append(_quoted(f"{SELECTOR}v:public"))
@@ -1101,21 +1169,27 @@ class PostgresBackend(PostgresIndex):
                                               for c in codes) + " )")
         if buckets is not None:
             parts.append("( " + " | ".join(_quoted(f"{SELECTOR}b:{int(b)}") for b in buckets) + " )")
-        condition = cast(bindparam(None, " & ".join(parts), type_=String), TSQUERY)
-        return condition if tsquery is None else func.tsquery_and(tsquery, condition)
+        return "( " + " & ".join(parts) + " )"
+
+    def _selection_text(self, matches: Matches, buckets: Iterable[int] | None = None, text_: str | None = None) -> str:
+        """The selection of `matches` (v_sel) as tsquery input text, of the sample `buckets` if given, AND-ed with
+        `text_` too if given."""
+        selector = self.selector_text(matches.viewer, matches.filters, buckets)
+        words = [t for t in (matches.values.get("v_tsq") if matches.query else None, text_) if t is not None]
+        return " & ".join([*(f"( {t} )" for t in words), selector])
 
     def _selection(self, matches: Matches, buckets: Iterable[int] | None = None) -> list:
-        """The conditions selecting `matches` (or their rows in the sample `buckets`) through the text's GIN index
-        alone: the selector lexemes and the text in one tsquery, the years on the rows it hands over."""
-        _where, tsquery = matches.handle
-        buckets = tuple(buckets) if buckets is not None else None
+        """The conditions selecting `matches` (or their rows in the sample buckets, `buckets` True: v_sel_b) through
+        the text's GIN index alone: the selector lexemes and the text in one tsquery (v_sel), the years on the rows it
+        hands over."""
+        name = "v_sel" if buckets is None else "v_sel_b"
 
         def build() -> tuple:
             years = {kind: matches.filters.get(kind) for kind in ("year_from", "year_to") if matches.filters.get(kind)}
-            return (CaseSearch.document.op("@@")(self.selector(matches.viewer, matches.filters, tsquery, buckets)),
-                    *self.filter_conditions(years))
+            values = {name: self._selection_text(matches, buckets)}
+            return (CaseSearch.document.op("@@")(_tsquery_value(name, values)), *self.filter_conditions(years))
 
-        return list(_kept(("selection", *self._matches_key(matches), buckets), build))
+        return list(_kept(("selection", *self._matches_key(matches), name), build))
 
     def _count_total(self, matches: Matches) -> None:
         """Sets the total of `matches`: exact up to EXACT_TOTAL, above it an estimate from the sample buckets (at
@@ -1150,9 +1224,7 @@ class PostgresBackend(PostgresIndex):
                     sampled, buckets = self._sampled_total(matches, parts, sampled, buckets)
             found = EXACT_TOTAL + 1
             if not buckets or sampled * SAMPLE_BUCKETS / buckets <= ESTIMATE_ABOVE * EXACT_TOTAL:
-                first = select(literal(1, Integer).label("one")).where(*self._selection(matches)) \
-                    .limit(EXACT_TOTAL + 1).subquery()
-                found = self.session.scalar(select(func.count()).select_from(first)) or 0
+                found = self.session.scalar(self._first_count(matches), self._values(matches)) or 0
             if found > EXACT_TOTAL:
                 sampled, buckets = self._sampled_total(matches, parts, sampled, buckets)
         if found <= EXACT_TOTAL:
@@ -1162,6 +1234,15 @@ class PostgresBackend(PostgresIndex):
             matches.total_exact = False
         totals[key] = (matches.total, matches.total_exact)
 
+    def _first_count(self, matches: Matches):
+        """The count of `matches` that stops reading at EXACT_TOTAL + 1 (kept per shape)."""
+        def build():
+            first = select(literal(1, Integer).label("one")).where(*self._selection(matches)) \
+                .limit(EXACT_TOTAL + 1).subquery()
+            return select(func.count()).select_from(first)
+
+        return _kept(("first count", *self._matches_key(matches), EXACT_TOTAL), build)
+
     def _sampled_total(self, matches: Matches, parts: Iterator[tuple[int, ...]], sampled: int = 0,
                        buckets: int = 0) -> tuple[int, int]:
         """The sample of `matches` counted on from (`sampled` rows in `buckets` buckets), part after part of `parts`
@@ -1170,8 +1251,11 @@ class PostgresBackend(PostgresIndex):
         for part in parts:
             if sampled >= MIN_TOTAL_SAMPLE:
                 break
-            sampled += self.session.scalar(select(func.count()).select_from(CaseSearch)
-                                           .where(*self._selection(matches, part))) or 0
+            statement = _kept(("sampled count", *self._matches_key(matches)),
+                              lambda: select(func.count()).select_from(CaseSearch)
+                              .where(*self._selection(matches, part)))  # noqa: B023 (called now)
+            sampled += self.session.scalar(
+                statement, self._values(matches, v_sel_b=self._selection_text(matches, part))) or 0
             buckets += len(part)
         return sampled, buckets
 
@@ -1196,7 +1280,7 @@ class PostgresBackend(PostgresIndex):
             return select(*columns)
 
         key = ("count and parts", *self._matches_key(matches), tuple(parts), EXACT_TOTAL, SAMPLE_RUN, SAMPLE_BUCKETS)
-        row = self.session.execute(_kept(key, build)).one()
+        row = self.session.execute(_kept(key, build), self._values(matches)).one()
         return row[0], [(part, row[1 + 2 * i] or 0, row[2 + 2 * i]) for i, part in enumerate(parts)]
 
     def _ids(self, matches: Matches) -> list[int]:
@@ -1204,7 +1288,7 @@ class PostgresBackend(PostgresIndex):
         if tsquery is not None:
             where = self._selection(matches)
         with self._through_index(tsquery, _filtered(matches.filters)):
-            return list(self.session.scalars(select(CaseSearch.case_id).where(*where)))
+            return list(self.session.scalars(select(CaseSearch.case_id).where(*where), self._values(matches)))
 
     def lexeme_shares(self, column: str = "rank_document") -> tuple[dict[str, float], float, float] | None:
         """lexeme -> share of rows holding it in `column` of case_search, the share below which lexemes are not
@@ -1319,36 +1403,59 @@ class PostgresBackend(PostgresIndex):
         plus SYNONYM_RANK for each synonym group held (weighed as its concept; `weighted`, normalised by the groups
         the row names: SYNONYM_B), times the share of concepts it holds to the power COORDINATION and the closeness
         bonus (documents.py says why; the constants both engines use)."""
-        compiled = [(node, c) for node, c in ((node, self.compile(node, ranking=True)) for node in query.concepts)
+        plan = self._rank_plan(query, weighted)
+        return self._rank_sql(plan[0], vector, plan[1]) if plan is not None else None
+
+    def _rank_plan(self, query: ql.Query, weighted: bool = True) -> tuple[tuple[int, int, bool, int], dict] | None:
+        """The score of `query` (rank_expression) as its shape (the concepts, the synonym groups, whether the groups'
+        bonus is normalised, the pairs) and its values by name (VALUE_NAMES): each concept's rank tsquery (v_rc<i>)
+        and its weight times its scale (v_rk<i>), each group's tsquery (v_rg<j>) and weight (v_rgw<j>), the groups a
+        row names on average (v_rmean), each pair's phrase (v_rp<k>); None without a concept to rank."""
+        compiled = [(node, c) for node, c in ((node, self.compile_text(node, ranking=True)) for node in query.concepts)
                     if c is not None]
         if not compiled:
             return None
-        concepts = [c for _node, c in compiled]
-        groups = _synonyms_of(query)
+        groups = _synonyms_of(query) if SYNONYM_RANK else []
         found = self.concept_weights([node for node, _c in compiled], groups) if weighted else None
         weights, group_weights = found if found is not None else (None, [1.0] * len(groups))
         # each concept's rank (the sum of its items': _rank_scale) weighed by how rare the concept is
-        weights = weights or [1.0] * len(concepts)
-        scales = [self._rank_scale(node) for node, _c in compiled]
-        score = reduce(lambda a, b: a + b, [literal(w * k, Float) * rank(vector, c)
-                                            for w, k, c in zip(weights, scales, concepts, strict=True)])
-        if groups and SYNONYM_RANK:
-            held_synonyms = [literal(w, Float) * cast(cast(vector.op("@@")(self.compile(g)), Integer), Float)
-                             for g, w in zip(groups, group_weights, strict=True)]
+        weights = weights or [1.0] * len(compiled)
+        values: dict[str, object] = {}
+        for i, ((node, c), weight) in enumerate(zip(compiled, weights, strict=True)):
+            values[f"v_rc{i}"], values[f"v_rk{i}"] = c, weight * self._rank_scale(node)
+        for j, (group, weight) in enumerate(zip(groups, group_weights, strict=True)):
+            values[f"v_rg{j}"], values[f"v_rgw{j}"] = self.compile_text(group), weight
+        mean = self._mean_groups() if groups and weighted else None
+        if mean is not None:
+            values["v_rmean"] = mean
+        for k, pair in enumerate(query.pairs):
+            values[f"v_rp{k}"] = self.compile_text(ql.Phrase(pair))
+        return (len(compiled), len(groups), mean is not None, len(query.pairs)), values
+
+    @staticmethod
+    def _rank_sql(shape: tuple[int, int, bool, int], vector, values: Mapping[str, object]):
+        """The score of a plan's `shape` (_rank_plan) over `vector`, its values named parameters bound to `values`."""
+        n, groups, normalised, pairs = shape
+        concepts = [_tsquery_value(f"v_rc{i}", values) for i in range(n)]
+        score = reduce(lambda a, b: a + b, [_value(f"v_rk{i}", values, Float) * rank(vector, c)
+                                            for i, c in enumerate(concepts)])
+        if groups:
+            held_synonyms = [_value(f"v_rgw{j}", values, Float)
+                             * cast(cast(vector.op("@@")(_tsquery_value(f"v_rg{j}", values)), Integer), Float)
+                             for j in range(groups)]
             bonus = SYNONYM_RANK * reduce(lambda a, b: a + b, held_synonyms)
-            mean = self._mean_groups() if weighted else None
-            if mean is not None:  # BM25's length normalisation of the groups the row names, at most 1 (SYNONYM_B)
+            if normalised:  # BM25's length normalisation of the groups the row names, at most 1 (SYNONYM_B)
                 named = cast(func.length(func.ts_filter(vector, literal_column("'{d}'::\"char\"[]"))), Float)
                 bonus = bonus * func.least(1.0, (SYNONYM_K1 + 1) / (
-                    1 + SYNONYM_K1 * (1 - SYNONYM_B + SYNONYM_B * named / mean)))
+                    1 + SYNONYM_K1 * (1 - SYNONYM_B + SYNONYM_B * named / _value("v_rmean", values, Float))))
             score = score + bonus
-        if len(concepts) > 1:
+        if n > 1:
             held = reduce(lambda a, b: a + b, [cast(vector.op("@@")(c), Integer) for c in concepts])
-            score = score * func.power(cast(held, Float) / len(concepts), COORDINATION)
-        pairs = [self._phrase(ql.Phrase(pair)) for pair in query.pairs]
+            score = score * func.power(cast(held, Float) / n, COORDINATION)
         if pairs:
-            near = reduce(lambda a, b: a + b, [cast(vector.op("@@")(p), Integer) for p in pairs])
-            score = score * (1 + PROXIMITY * cast(near, Float) / len(pairs))
+            near = reduce(lambda a, b: a + b, [cast(vector.op("@@")(_tsquery_value(f"v_rp{k}", values)), Integer)
+                                               for k in range(pairs)])
+            score = score * (1 + PROXIMITY * cast(near, Float) / pairs)
         return score
 
     def _weights_key(self, query: ql.Query) -> tuple | None:
@@ -1368,7 +1475,7 @@ class PostgresBackend(PostgresIndex):
             return kept
         where, tsquery = matches.handle
         years, by_date = self._by_date(matches, limit)
-        ranking, _weighed_by = self._ranking(matches, sort)
+        ranking = self._ranking(matches, sort)
         if ranking is not None and limit is not None and matches.total > max(FULLY_RANKED, 5 * limit):
             bounded = self._max_score_top(matches, limit)
             if bounded is not None:
@@ -1390,7 +1497,7 @@ class PostgresBackend(PostgresIndex):
         two_phase = ranking is not None and limit is not None and matches.total > max(FULLY_RANKED, 5 * limit)
         statement = self._top_statement(matches, sort, limit, two_phase)
         with self._through_index(True if years else tsquery, _filtered(matches.filters)):
-            return list(self.session.scalars(statement))
+            return list(self.session.scalars(statement, self._values(matches)))
 
     @staticmethod
     def _by_date(matches: Matches, limit: int | None) -> tuple[bool, tuple]:
@@ -1405,20 +1512,25 @@ class PostgresBackend(PostgresIndex):
         years = tsquery is None and limit is not None and any(matches.filters.get(k) for k in ("year_from", "year_to"))
         return years, _BY_DATE[tsquery is not None or years]
 
-    def _ranking(self, matches: Matches, sort: str) -> tuple[object, tuple | None]:
-        """(The rank expression of the page, or None when it is not ranked; what its weights were read from)."""
+    def _ranking(self, matches: Matches, sort: str):
+        """The rank expression of the page (kept per shape of rank, its values named), or None when it is not
+        ranked."""
         _where, tsquery = matches.handle
         if tsquery is None or sort == "date" or ql.only_negative(matches.query.root):
-            return None, None
-        weighed_by = self._weights_key(matches.query)
-        return _kept(("rank", matches.query, weighed_by),
-                     lambda: self.rank_expression(matches.query, CaseSearch.rank_document)), weighed_by
+            return None
+        return _kept(("rank", matches.shape[0][0]), lambda: self._score(matches, CaseSearch.rank_document))
+
+    def _score(self, matches: Matches, vector):
+        """The full score of `matches`' query over `vector` (rank_expression), its values named (_search_values);
+        None without a concept to rank."""
+        rank_shape = matches.shape[0][0] if matches.shape[0] is not None else None
+        return self._rank_sql(rank_shape, vector, matches.values) if rank_shape is not None else None
 
     def _top_statement(self, matches: Matches, sort: str, limit: int | None, two_phase: bool):
         """_top's statement (not the RUM path's), kept under everything it is made of."""
         where, tsquery = matches.handle
         years, by_date = self._by_date(matches, limit)
-        ranking, weighed_by = self._ranking(matches, sort)
+        ranking = self._ranking(matches, sort)
 
         def build():
             if ranking is None:
@@ -1435,7 +1547,7 @@ class PostgresBackend(PostgresIndex):
                     statement = self._two_phase(matches, conditions, limit, list(by_date))
             return statement
 
-        return _kept(("top", *self._matches_key(matches), sort, limit, two_phase, weighed_by), build)
+        return _kept(("top", *self._matches_key(matches), sort, limit, two_phase), build)
 
     def _kept_top(self, matches: Matches, sort: str, limit: int | None) -> list[int] | None:
         """The page _facet_counts read in the pass that counted the facets (_facets_and_page), when it is the page
@@ -1472,7 +1584,7 @@ class PostgresBackend(PostgresIndex):
         # EXACT_FACETS they were joined and sent for nothing (8,515 matches: 1.9 MB)
         tokens = case((found <= EXACT_FACETS,
                        select(func.string_agg(first.c.tokens, _SEPARATOR)).scalar_subquery())).label("tokens")
-        ranking = self._ranking(matches, sort)[0]
+        ranking = self._ranking(matches, sort)
         newest = (first.c.filed_on.desc().nulls_last(), first.c.case_id.desc())
         if ranking is None:
             branches = [(found <= read, select(first.c.case_id).order_by(*newest).limit(limit))]
@@ -1514,7 +1626,7 @@ class PostgresBackend(PostgresIndex):
     def _page_in_pass(self, matches: Matches, sort: str, limit: int, found: float) -> bool:
         """Whether the facets' pass ranks the page of `found` matches: the branches of _facets_and_page's CASE."""
         read, fully, paged, ranked = self._pass_bounds(limit)
-        if self._ranking(matches, sort)[0] is None:
+        if self._ranking(matches, sort) is None:
             return found <= read
         if found <= fully or ranked <= fully:
             return found <= fully
@@ -1575,28 +1687,32 @@ class PostgresBackend(PostgresIndex):
         cut become candidates is the index's choice. Matches whose
         rank_document holds none of the concepts (found in obstacles, solutions or lessons only) rank last, newest
         first, as on the GIN path."""
-        rank_query = self._candidate_query(matches.query)
-        wanted = max(RANK_CANDIDATES, 5 * limit)
-        distance = CaseSearch.rank_document.op("<=>", return_type=Float)(rank_query)
-        # The reader's scope and the filters first, the whole query (`document @@`, a TOASTed vector) only on the
-        # rows they keep: as separate conditions the planner evaluated the text first on every row the index
-        # handed over (it deems both as cheap), decompressing documents a filter then refused.
-        *cheap, text_condition = where
-        checked = case((and_(true(), *cheap), text_condition), else_=false())
-        # (the vector in memory for the full score: _in_memory; the index hands over rows in order, no sort below)
-        candidates = (select(CaseSearch.case_id.label("case_id"),
-                             _in_memory(CaseSearch.rank_document).label("rank_document"),
-                             CaseSearch.filed_on.label("filed_on"))
-                      .where(CaseSearch.rank_document.op("@@")(rank_query), checked)
-                      .order_by(distance).limit(wanted).subquery())
-        full = self.rank_expression(matches.query, candidates.c.rank_document)
-        statement = (select(candidates.c.case_id)
-                     .order_by(full.desc(), candidates.c.filed_on.desc().nulls_last(), candidates.c.case_id.desc())
-                     .limit(limit))
+        rank_query = _tsquery_value("v_rcand", matches.values)
+
+        def build():
+            wanted = max(RANK_CANDIDATES, 5 * limit)
+            distance = CaseSearch.rank_document.op("<=>", return_type=Float)(rank_query)
+            # The reader's scope and the filters first, the whole query (`document @@`, a TOASTed vector) only on the
+            # rows they keep: as separate conditions the planner evaluated the text first on every row the index
+            # handed over (it deems both as cheap), decompressing documents a filter then refused.
+            *cheap, text_condition = where
+            checked = case((and_(true(), *cheap), text_condition), else_=false())
+            # (the vector in memory for the full score: _in_memory; the index hands over rows in order, no sort below)
+            candidates = (select(CaseSearch.case_id.label("case_id"),
+                                 _in_memory(CaseSearch.rank_document).label("rank_document"),
+                                 CaseSearch.filed_on.label("filed_on"))
+                          .where(CaseSearch.rank_document.op("@@")(rank_query), checked)
+                          .order_by(distance).limit(wanted).subquery())
+            full = self._score(matches, candidates.c.rank_document)
+            return (select(candidates.c.case_id)
+                    .order_by(full.desc(), candidates.c.filed_on.desc().nulls_last(), candidates.c.case_id.desc())
+                    .limit(limit))
+
+        statement = _kept(("rum top", *self._matches_key(matches), limit, RANK_CANDIDATES), build)
         session = self.session
         bitmap, seq, memory = session.execute(RUM_SETTINGS).one()[:3]
         try:
-            ids = list(session.scalars(statement))
+            ids = list(session.scalars(statement, self._values(matches)))
         finally:
             session.execute(RUM_RESTORE, {"bitmap": bitmap, "seq": seq, "memory": memory})
         if len(ids) < limit and len(ids) < matches.total:  # every ranked candidate is in: the unranked follow
@@ -1604,7 +1720,7 @@ class PostgresBackend(PostgresIndex):
                     .where(*where, ~CaseSearch.rank_document.op("@@")(rank_query))
                     .order_by(*by_date).limit(limit - len(ids)))
             with self._through_index(matches.handle[1]):
-                ids += list(session.scalars(rest))
+                ids += list(session.scalars(rest, self._values(matches)))
         return ids
 
     def _two_phase(self, matches: Matches, where: list, limit: int, by_date: list):
@@ -1619,16 +1735,16 @@ class PostgresBackend(PostgresIndex):
         """The first phase of _two_phase: of `rows` (a select of case_id, rank_document and filed_on), the best
         max(RANK_CANDIDATES, 5 pages) by plain ts_rank of their `vector`, newest first among equals (`by_date`),
         their vectors in memory."""
-        plain = rank(vector, self._candidate_query(matches.query))
+        plain = rank(vector, _tsquery_value("v_rcand", matches.values))
         picked = rows.order_by(plain.desc(), *by_date).limit(max(RANK_CANDIDATES, 5 * limit)).subquery()
         # the candidates' vectors in memory (_in_memory), made after the cut: below the sort, for every match, each
         # would be one more fetch
         return select(picked.c.case_id, _in_memory(picked.c.rank_document).label("rank_document"),
                       picked.c.filed_on).offset(0).subquery()
 
-    def _candidate_query(self, query: ql.Query):
-        """The tsquery whose rank picks the candidates of a page of many matches (_rum_top, _candidates_by_rank): the
-        OR of the query's concepts, or, where they hold more than CANDIDATE_ITEMS items, of the rarest of them (by
+    def _candidate_query(self, query: ql.Query) -> str:
+        """The tsquery (as tsquery input text: v_rcand) whose rank picks the candidates of a page of many matches
+        (_rum_top, _candidates_by_rank): the OR of the query's concepts, or, where they hold more than CANDIDATE_ITEMS items, of the rarest of them (by
         the lexeme statistics; in the order typed without them) while their items fit, at least one."""
         nodes = [n for n in query.concepts if self.compile_text(n, ranking=True) is not None]
         if sum(self._candidate_items(n) for n in nodes) > CANDIDATE_ITEMS:
@@ -1646,7 +1762,7 @@ class PostgresBackend(PostgresIndex):
                 chosen.add(i)
                 items += sizes[i]
             nodes = [n for i, n in enumerate(nodes) if i in chosen]
-        return reduce(func.tsquery_or, [self.compile(n, ranking=True) for n in nodes])
+        return " | ".join(f"( {self.compile_text(n, ranking=True)} )" for n in nodes)
 
     def _candidate_items(self, node) -> int:
         """A node's items in the rank of the candidates (_candidate_query), a prefix as CANDIDATE_PREFIX_ITEMS: it
@@ -1656,7 +1772,7 @@ class PostgresBackend(PostgresIndex):
     def _scored_page(self, matches: Matches, candidates, limit: int):
         """The first `limit` of `candidates` (case_id, rank_document in memory, filed_on) by the full score, then
         newest first, then the highest id."""
-        full = self.rank_expression(matches.query, candidates.c.rank_document)
+        full = self._score(matches, candidates.c.rank_document)
         return (select(candidates.c.case_id)
                 .order_by(full.desc(), candidates.c.filed_on.desc().nulls_last(), candidates.c.case_id.desc())
                 .limit(limit))
@@ -1727,10 +1843,11 @@ class PostgresBackend(PostgresIndex):
             bound = sum(weight * sum(max(found.get(lexeme, (0.0, 0.0))[level], floor) for lexeme in held)
                         for weight, held in concepts)
             bound = (bound + synonyms) * ((1 + PROXIMITY) if pairs else 1.0)
-            statement = _kept(("tier top", level, *self._matches_key(matches), self._weights_key(matches.query)),
+            statement = _kept(("tier top", level, *self._matches_key(matches)),
                               lambda: self._tier_statement(matches, weights, tier_query))  # noqa: B023 (called now)
             with self._through_index(True):
-                rows = session.execute(statement, {"tier_limit": limit}).all()
+                rows = session.execute(statement, self._values(matches, tier_limit=limit,
+                                                               v_tier_query=tier_query)).all()
             if len(rows) == limit and rows[0][2] <= TIER_ROWS \
                     and (rows[-1][1] or 0.0) > bound * (1 + MAX_SCORE_MARGIN):
                 return [case_id for case_id, _score, _n in rows]
@@ -1777,15 +1894,15 @@ class PostgresBackend(PostgresIndex):
         def build():
             weights = TIERS[1][2]
             tier = literal_column(f"ts_filter(case_search.rank_document, '{weights}')", TSVECTOR) \
-                .op("@@")(cast(literal(tier_query, String), TSQUERY))
+                .op("@@")(_tsquery_value("v_tier_query", {"v_tier_query": tier_query}))
             rows = select(CaseSearch.case_id.label("case_id"), CaseSearch.rank_document.label("rank_document"),
                           CaseSearch.filed_on.label("filed_on")).where(*self._selection(matches), tier)
             candidates = self._candidates_by_rank(matches, rows, CaseSearch.rank_document, by_date, limit)
             return self._scored_page(matches, candidates, limit).add_columns(func.count().over())
 
-        statement = _kept(("tier phase", *self._matches_key(matches), limit, self._weights_key(matches.query)), build)
+        statement = _kept(("tier phase", *self._matches_key(matches), limit), build)
         with self._through_index(True):
-            rows = self.session.execute(statement).all()
+            rows = self.session.execute(statement, self._values(matches, v_tier_query=tier_query)).all()
         if not rows or rows[0][1] < wanted:
             return None
         return [case_id for case_id, _n in rows]
@@ -1804,20 +1921,20 @@ class PostgresBackend(PostgresIndex):
         years = {kind: matches.filters.get(kind) for kind in ("year_from", "year_to") if matches.filters.get(kind)}
         # the index's expression (constants of TIERS), then the reader's scope and the filters on its rows
         tier = literal_column(f"ts_filter(case_search.rank_document, '{weights}')", TSVECTOR) \
-            .op("@@")(cast(literal(tier_query, String), TSQUERY))
+            .op("@@")(_tsquery_value("v_tier_query", {"v_tier_query": tier_query}))
         conditions = [self.scope(matches.viewer), *self.filter_conditions(matches.filters, indexed=False),
                       *self.filter_conditions(years)]
         if not _concepts_match(matches.query):  # (the TOASTed document only on rows the rest keeps)
             conditions = [case((and_(true(), *conditions), CaseSearch.document.op("@@")(tsquery)), else_=false())]
         rows = (select(CaseSearch.case_id, CaseSearch.filed_on, _in_memory(CaseSearch.rank_document).label("vector"))
                 .where(tier, *conditions).limit(TIER_ROWS + 1).offset(0).subquery())
-        score = self.rank_expression(matches.query, rows.c.vector).label("score")
+        score = self._score(matches, rows.c.vector).label("score")
         return (select(rows.c.case_id, score, func.count().over())
                 .order_by(score.desc(), rows.c.filed_on.desc().nulls_last(), rows.c.case_id.desc())
                 .limit(bindparam("tier_limit", type_=Integer)))
 
     def _max_score_split(self, query: ql.Query) -> tuple[list, list, float] | None:
-        """For _max_score_top: (the compiled rank tsqueries of the rare concepts, their nodes, the upper bound of the
+        """For _max_score_top: (the rank tsqueries of the rare concepts as tsquery input text, their nodes, the upper bound of the
         full score of any row whose rank_document holds none of them), or None when the query does not split so.
         Rare: expected in at most MAX_SCORE_ROWS rows (lexeme statistics). The bound follows rank_expression term by
         term: each other concept's ts_rank at most RANK_ITEM_BOUND (no prefix among them: a prefix item adds one
@@ -1828,7 +1945,7 @@ class PostgresBackend(PostgresIndex):
         if stats is None or len(query.concepts) < 2:
             return None
         shares, floor, rows = stats
-        compiled = [(node, c) for node, c in ((node, self.compile(node, ranking=True)) for node in query.concepts)
+        compiled = [(node, c) for node, c in ((node, self.compile_text(node, ranking=True)) for node in query.concepts)
                     if c is not None]
         if len(compiled) < 2:
             return None
@@ -1867,28 +1984,29 @@ class PostgresBackend(PostgresIndex):
         if split is None:
             return None
         rare_queries, _nodes, bound = split
-        rare = reduce(func.tsquery_or, rare_queries)
-        _where, tsquery = matches.handle
+        rare_text = " | ".join(f"( {q} )" for q in rare_queries)
+        values = {"v_rare": rare_text, "v_max_sel": self._selection_text(matches, text_=rare_text)}
 
         def build():
             years = {kind: matches.filters.get(kind) for kind in ("year_from", "year_to") if matches.filters.get(kind)}
             # rank_document's lexemes are among document's: a row holding a rare concept in the one holds it in the
             # other, so the GIN index intersects it with the query, the scope and the filters
-            selected = self.selector(matches.viewer, matches.filters, func.tsquery_and(tsquery, rare))
+            selected = _tsquery_value("v_max_sel", values)
+            rare = _tsquery_value("v_rare", values)
             # the vector read once a row (_in_memory; OFFSET 0 keeps the subquery apart)
             rows = (select(CaseSearch.case_id, CaseSearch.filed_on,
                            _in_memory(CaseSearch.rank_document).label("vector"))
                     .where(CaseSearch.document.op("@@")(selected), *self.filter_conditions(years),
                            CaseSearch.rank_document.op("@@")(rare))
                     .offset(0).subquery())
-            score = self.rank_expression(matches.query, rows.c.vector).label("score")
+            score = self._score(matches, rows.c.vector).label("score")
             return (select(rows.c.case_id, score)
                     .order_by(score.desc(), rows.c.filed_on.desc().nulls_last(), rows.c.case_id.desc())
                     .limit(bindparam("max_score_limit", type_=Integer)))
 
-        statement = _kept(("max-score top", *self._matches_key(matches), self._weights_key(matches.query)), build)
+        statement = _kept(("max-score top", *self._matches_key(matches)), build)
         with self._through_index(True):
-            rows = self.session.execute(statement, {"max_score_limit": limit}).all()
+            rows = self.session.execute(statement, self._values(matches, max_score_limit=limit, **values)).all()
         if len(rows) < limit or (rows[-1][1] or 0.0) <= bound * (1 + MAX_SCORE_MARGIN):
             return None
         return [case_id for case_id, _score in rows]
@@ -2078,29 +2196,30 @@ class PostgresBackend(PostgresIndex):
     def _impact_scores(self, matches: Matches, ids: list[int], unlisted: list[str]) -> list[tuple[float, tuple]]:
         """(full score, (filed_on, id)) of the cases `ids` and of every holder of an `unlisted` lexeme, those in the
         reader's scope (any-word queries: holding a lexeme of the rank is a match)."""
-        statement = _kept(("impact scores", *self._matches_key(matches), self._weights_key(matches.query),
-                           bool(unlisted)), lambda: self._impact_statement(matches, bool(unlisted)))
         values = {"impact_ids": ids}
         if unlisted:
-            values["impact_unlisted"] = " | ".join(_quoted(lexeme) for lexeme in unlisted)
+            values["impact_unlisted"] = rare = " | ".join(_quoted(lexeme) for lexeme in unlisted)
+            values["v_impact_sel"] = f"( {rare} ) & {self.selector_text(matches.viewer, matches.filters)}"
+        statement = _kept(("impact scores", *self._matches_key(matches), bool(unlisted)),
+                          lambda: self._impact_statement(matches, values))
         with self._through_index(True):
-            rows = self.session.execute(statement, values).all()
+            rows = self.session.execute(statement, self._values(matches, **values)).all()
         return [(score or 0.0, (filed_on or date.min, case_id)) for case_id, score, filed_on in rows]
 
-    def _impact_statement(self, matches: Matches, unlisted: bool):
+    def _impact_statement(self, matches: Matches, values: Mapping[str, object]):
         vector = _in_memory(CaseSearch.rank_document).label("vector")
         years = {kind: matches.filters.get(kind) for kind in ("year_from", "year_to") if matches.filters.get(kind)}
         listed = (select(CaseSearch.case_id, CaseSearch.filed_on, vector)
                   .where(CaseSearch.case_id == any_(cast(bindparam("impact_ids"), ARRAY(Integer))),
                          self.scope(matches.viewer), *self.filter_conditions(matches.filters, indexed=False)))
-        if unlisted:  # (the scope and the facet filters in the text's GIN index, the years on the rows)
+        if "impact_unlisted" in values:  # (the scope and the facet filters in the text's GIN index, the years on the rows)
             rare = cast(bindparam("impact_unlisted", type_=String), TSQUERY)
             held = (select(CaseSearch.case_id, CaseSearch.filed_on, vector)
-                    .where(CaseSearch.document.op("@@")(self.selector(matches.viewer, matches.filters, rare)),
+                    .where(CaseSearch.document.op("@@")(_tsquery_value("v_impact_sel", values)),
                            CaseSearch.rank_document.op("@@")(rare), *self.filter_conditions(years)))
             listed = listed.union_all(held)
         rows = listed.subquery()
-        score = self.rank_expression(matches.query, rows.c.vector)
+        score = self._score(matches, rows.c.vector)
         return select(rows.c.case_id, score, rows.c.filed_on)
 
     def _facet_counts(self, matches: Matches, kinds: Iterable[str]) -> dict[str, dict[str, int]]:
@@ -2139,8 +2258,11 @@ class PostgresBackend(PostgresIndex):
             sampled, buckets, sample = sampled + n, buckets + len(part), sample + _tokens(part_tokens)
 
         def read_part(part: tuple[int, ...]) -> None:
-            take(part, *session.execute(select(func.count(), func.string_agg(joined, separator))
-                                        .where(*self._selection(matches, part))).one())
+            statement = _kept(("sample part", *self._matches_key(matches)),
+                              lambda: select(func.count(), func.string_agg(joined, separator))
+                              .where(*self._selection(matches, part)))
+            take(part, *session.execute(statement, self._values(matches, v_sel_b=self._selection_text(matches, part)))
+                 .one())
 
         page = _PAGE.get()
         pass_parts = None  # [(part, its rows, their tokens)]: the sample's other parts, as the facets' pass read them
@@ -2168,7 +2290,6 @@ class PostgresBackend(PostgresIndex):
 
                 if page is not None:  # the page too, when the matches are few enough: see _facets_and_page
                     sort, limit = page
-                    weighed_by = self._ranking(matches, sort)[1]
                     remaining = tuple(parts)
                     parts = iter(remaining)
                     # the sample's parts in the pass where the statistics do not put the matches far below
@@ -2177,18 +2298,17 @@ class PostgresBackend(PostgresIndex):
                     # (the thresholds are in the statement)
                     thresholds = (FULLY_RANKED, PAGE_IN_PASS, RANKED_IN_PASS, EXACT_FACETS, EXACT_TOTAL, SAMPLE_RUN,
                                   SAMPLE_BUCKETS)
-                    statement = _kept(("facets+page", *self._matches_key(matches), sort, limit, weighed_by,
-                                       thresholds, in_pass),
+                    statement = _kept(("facets+page", *self._matches_key(matches), sort, limit, thresholds, in_pass),
                                       lambda: self._facets_and_page(matches, sort, limit, in_pass))
                     found, tokens, top, rows_of, tokens_of = session.execute(
-                        statement, self._elsewhere(matches, limit)).one()
+                        statement, self._values(matches, **self._elsewhere(matches, limit))).one()
                     if top is not None:
                         matches.kept_top = (page, top)
                     if rows_of is not None:  # (more than EXACT_FACETS matches, all of them read)
                         pass_parts = list(zip(in_pass, rows_of, tokens_of, strict=True))
                 else:
                     found, tokens = session.execute(_kept(("facets", *self._matches_key(matches)),
-                                                          tokens_statement)).one()
+                                                          tokens_statement), self._values(matches)).one()
                 counted = found
             if found <= EXACT_FACETS:
                 matches.total = found
@@ -2227,9 +2347,7 @@ class PostgresBackend(PostgresIndex):
                 if counted is None and estimate <= ESTIMATE_ABOVE * EXACT_TOTAL:
                     # the first rows were not read, and the sample says there may be at most EXACT_TOTAL: counted,
                     # reading no further
-                    first = select(literal(1, Integer).label("one")).where(*self._selection(matches)) \
-                        .limit(EXACT_TOTAL + 1).subquery()
-                    counted = session.scalar(select(func.count()).select_from(first)) or 0
+                    counted = session.scalar(self._first_count(matches), self._values(matches)) or 0
                 if counted is not None and counted <= EXACT_TOTAL:
                     matches.total = counted
                 else:
