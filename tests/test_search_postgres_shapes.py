@@ -155,3 +155,44 @@ def test_a_statement_kept_for_one_search_answers_another_as_built_for_it(backend
     for _round in range(2):  # (the second round: every statement kept, some built for another search)
         for search, found in zip(SEARCHES, expected, strict=True):
             assert _hits(backend, *search) == found, search
+
+
+LONG = ["treaty falcon yacht records transfer", "treaty falcon yacht records transfer evidence",
+        "court witness prison fraud falcon yacht laundering", "How can a court obtain bank records from a yacht owner?"]
+
+
+@pytest.mark.parametrize("text", LONG)
+def test_a_padded_rank_scores_every_case_as_the_query_s_own(backend, monkeypatch, text):
+    """Above RANK_PADDED_FROM concepts (synonym groups, pairs) a rank is built for the next size of RANK_PADDED, the
+    padding of weight 0 and held by no case: every case scores exactly what the query's own shape gives it."""
+    import sqlalchemy as sa
+
+    from network.search.engine_models import CaseSearch
+    from network.search.query import parse
+
+    query = parse(text)
+    backend.prepare(query)
+    shape, values = backend._rank_plan(query)
+    assert shape[0] == pb._padded(len(query.concepts)) and shape[3] == pb._padded(len(query.pairs))
+    assert any(count > pb.RANK_PADDED_FROM for count in (len(query.concepts), len(query.pairs)))
+
+    def scores():
+        shape, values = backend._rank_plan(query)
+        score = backend._rank_sql(shape, CaseSearch.rank_document, values)
+        return shape, backend.session.execute(sa.select(CaseSearch.case_id, score).order_by(CaseSearch.case_id)).all()
+
+    padded_shape, padded = scores()
+    monkeypatch.setattr(pb, "RANK_PADDED_FROM", 100)
+    own_shape, own = scores()
+    assert padded_shape != own_shape and padded == own
+    assert sum(1 for _id, score in own if score) > 20
+
+
+def test_ranks_of_five_and_six_concepts_share_one_shape(backend):
+    from network.search.query import parse
+
+    five, six = parse("treaty falcon yacht records transfer"), parse("treaty falcon yacht records transfer, evidence")
+    for query in (five, six):
+        backend.prepare(query)
+    assert (len(five.concepts), len(six.concepts)) == (5, 6)
+    assert backend._rank_plan(five)[0][:3] == backend._rank_plan(six)[0][:3] == (6, 0, False)
