@@ -466,9 +466,11 @@ SELECTOR_MAX = 60  # facet tokens are varchar(60): a longer filter code matches 
 # the page's size), every value of the search (its tsqueries, weights, selector lexemes, filter codes and years) a
 # parameter named by its role (VALUE_NAMES) and given at each execution (PostgresBackend._values): building one again
 # and working out its cache key, which SQLAlchemy remembers on the statement object, cost more than running it on a
-# small catalogue, and about 5 ms of every search at 100,000 cases when they were kept per query (each new query built
-# its own: the client's CPU over the benchmark's 240 queries 2,703 ms, 1,473 with every statement kept). Only SQL is
-# kept, never a result. Cleared all at once when full (no iteration that another thread's insertion could break).
+# small catalogue; kept per query, as they were, every new query built its own (over the benchmark's 240 queries at
+# 100,000 cases, each new to the process: the client's CPU 2.0-2.8 s per query kept, 1.8-2.3 s per shape, the same
+# pages; a question at 10,000 cases 85-93 ms the first time, against 96-109). A shape not met before is still built
+# and compiled once (_padded makes the ranks of questions share a few). Only SQL is kept, never a result. Cleared
+# all at once when full (no iteration that another thread's insertion could break).
 KEPT_STATEMENTS = 512
 # The names of a search's values (PostgresBackend._values): the text's tsquery (v_tsq), the selection (v_sel: the
 # text and the selector lexemes in one tsquery; v_sel_b: of the sample buckets), the filters' codes (v_f_<kind>) and
