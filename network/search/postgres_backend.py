@@ -867,9 +867,6 @@ class PostgresBackend(PostgresIndex):
             return self._analysed_text("prefix", words_only(node.word))
         return self._analysed_text("plain", words_only(node.word))
 
-    def _phrase(self, node: ql.Phrase):
-        return self.compile(node)
-
     def _analysed_text(self, kind: str, text: str) -> str:
         """The tsquery of a word ("plain"), a phrase or a prefix, as tsquery input text: under every configuration,
         each distinct alternative once (a prefix: under "simple"), NOTHING when it analyses to nothing.
@@ -1129,17 +1126,16 @@ class PostgresBackend(PostgresIndex):
         the lexeme statistics as they are)."""
         values: dict[str, object] = self._filter_values(filters)
         rank_shape = None
-        selector = self.selector_text(viewer, filters)
+        words = None
         if query:
-            values["v_tsq"] = text_ = self.compile_text(query.root)
-            values["v_sel"] = f"( {text_} ) & {selector}"
+            values["v_tsq"] = words = self.compile_text(query.root)
+        values["v_sel"] = self._selection_of(viewer, filters, words)
+        if query:
             plan = self._rank_plan(query)
             if plan is not None:
                 rank_shape = plan[0]
                 values.update(plan[1])
                 values["v_rcand"] = self._candidate_query(query)
-        else:
-            values["v_sel"] = selector
         return values, rank_shape
 
     @staticmethod
@@ -1189,16 +1185,20 @@ class PostgresBackend(PostgresIndex):
             parts.append("( " + " | ".join(_quoted(f"{SELECTOR}b:{int(b)}") for b in buckets) + " )")
         return "( " + " & ".join(parts) + " )"
 
+    @classmethod
+    def _selection_of(cls, viewer: Viewer, filters: Mapping[str, Iterable[str]], *texts: str | None,
+                      buckets: Iterable[int] | None = None) -> str:
+        """tsquery input text of the selector lexemes (selector_text) AND-ed with each of `texts` that is given."""
+        return " & ".join([*(f"( {t} )" for t in texts if t is not None), cls.selector_text(viewer, filters, buckets)])
+
     def _selection_text(self, matches: Matches, buckets: Iterable[int] | None = None, text_: str | None = None) -> str:
         """The selection of `matches` (v_sel) as tsquery input text, of the sample `buckets` if given, AND-ed with
         `text_` too if given."""
-        selector = self.selector_text(matches.viewer, matches.filters, buckets)
-        words = [t for t in (matches.values.get("v_tsq") if matches.query else None, text_) if t is not None]
-        return " & ".join([*(f"( {t} )" for t in words), selector])
+        return self._selection_of(matches.viewer, matches.filters, matches.values.get("v_tsq"), text_, buckets=buckets)
 
     def _selection(self, matches: Matches, buckets: Iterable[int] | None = None) -> list:
-        """The conditions selecting `matches` (or their rows in the sample buckets, `buckets` True: v_sel_b) through
-        the text's GIN index alone: the selector lexemes and the text in one tsquery (v_sel), the years on the rows it
+        """The conditions selecting `matches` (or their rows in the sample `buckets`: v_sel_b) through the text's GIN
+        index alone: the selector lexemes and the text in one tsquery (v_sel), the years on the rows it
         hands over."""
         name = "v_sel" if buckets is None else "v_sel_b"
 
@@ -1575,7 +1575,7 @@ class PostgresBackend(PostgresIndex):
                     statement = self._two_phase(matches, conditions, limit, list(by_date))
             return statement
 
-        return _kept(("top", *self._matches_key(matches), sort, limit, two_phase), build)
+        return _kept(("top", *self._matches_key(matches), sort, limit, two_phase, RANK_CANDIDATES), build)
 
     def _kept_top(self, matches: Matches, sort: str, limit: int | None) -> list[int] | None:
         """The page _facet_counts read in the pass that counted the facets (_facets_and_page), when it is the page
@@ -1871,7 +1871,7 @@ class PostgresBackend(PostgresIndex):
             bound = sum(weight * sum(max(found.get(lexeme, (0.0, 0.0))[level], floor) for lexeme in held)
                         for weight, held in concepts)
             bound = (bound + synonyms) * ((1 + PROXIMITY) if pairs else 1.0)
-            statement = _kept(("tier top", level, *self._matches_key(matches)),
+            statement = _kept(("tier top", level, *self._matches_key(matches), TIER_ROWS),
                               lambda: self._tier_statement(matches, weights, tier_query))  # noqa: B023 (called now)
             with self._through_index(True):
                 rows = session.execute(statement, self._values(matches, tier_limit=limit,
@@ -1928,7 +1928,7 @@ class PostgresBackend(PostgresIndex):
             candidates = self._candidates_by_rank(matches, rows, CaseSearch.rank_document, by_date, limit)
             return self._scored_page(matches, candidates, limit).add_columns(func.count().over())
 
-        statement = _kept(("tier phase", *self._matches_key(matches), limit), build)
+        statement = _kept(("tier phase", *self._matches_key(matches), limit, RANK_CANDIDATES), build)
         with self._through_index(True):
             rows = self.session.execute(statement, self._values(matches, v_tier_query=tier_query)).all()
         if not rows or rows[0][1] < wanted:
@@ -2066,7 +2066,7 @@ class PostgresBackend(PostgresIndex):
         items, and its lexemes; each synonym group's SYNONYM_RANK times its weight, and its lexeme; whether the
         closeness factor applies), or None where a concept's score is not the sum of its lexemes' ranks: a prefix
         (a term per lexeme it matches), a phrase or an AND alone (calc_rank_and)."""
-        compiled = [(node, c) for node, c in ((node, self.compile(node, ranking=True)) for node in query.concepts)
+        compiled = [(node, c) for node, c in ((node, self.compile_text(node, ranking=True)) for node in query.concepts)
                     if c is not None]
         if not compiled or not all(_additive(node) for node, _c in compiled):
             return None
@@ -2325,7 +2325,7 @@ class PostgresBackend(PostgresIndex):
                     in_pass = remaining if sample_first or expected > EXACT_FACETS / 2 else ()
                     # (the thresholds are in the statement)
                     thresholds = (FULLY_RANKED, PAGE_IN_PASS, RANKED_IN_PASS, EXACT_FACETS, EXACT_TOTAL, SAMPLE_RUN,
-                                  SAMPLE_BUCKETS)
+                                  SAMPLE_BUCKETS, RANK_CANDIDATES)
                     statement = _kept(("facets+page", *self._matches_key(matches), sort, limit, thresholds, in_pass),
                                       lambda: self._facets_and_page(matches, sort, limit, in_pass))
                     found, tokens, top, rows_of, tokens_of = session.execute(
@@ -2335,8 +2335,8 @@ class PostgresBackend(PostgresIndex):
                     if rows_of is not None:  # (more than EXACT_FACETS matches, all of them read)
                         pass_parts = list(zip(in_pass, rows_of, tokens_of, strict=True))
                 else:
-                    found, tokens = session.execute(_kept(("facets", *self._matches_key(matches)),
-                                                          tokens_statement), self._values(matches)).one()
+                    found, tokens = session.execute(_kept(("facets", *self._matches_key(matches), EXACT_FACETS,
+                                                           EXACT_TOTAL), tokens_statement), self._values(matches)).one()
                 counted = found
             if found <= EXACT_FACETS:
                 matches.total = found
