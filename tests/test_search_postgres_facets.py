@@ -110,6 +110,10 @@ def test_above_the_threshold_the_counts_are_estimates_from_a_sample_and_say_so(b
     assert any("MATERIALIZED" in s and "FILTER (WHERE" in s for s in statements)
     assert not any(" AS one " in s for s in statements)
     assert not any("unnest" in s for s in statements)
+    # the kept rows keep their facet tokens as the array: joined into text only where the sample counts them (joining
+    # every kept row's took 4-13 ms of 8,515 matches, three quarters of them outside the sample)
+    kept_rows = next(s for s in statements if "MATERIALIZED" in s).split("MATERIALIZED", 1)[1].split("LIMIT", 1)[0]
+    assert "case_search.facets" in kept_rows and "array_to_string" not in kept_rows
     assert hits.facets == _expected_estimates(backend, viewer, "treaty", (0,))
     # a facet every match holds is estimated as the total; each estimate is at least 1 and at most the total
     assert hits.facets["cooperation_form"] == {"mla": total}
