@@ -126,6 +126,27 @@ def test_above_the_threshold_the_counts_are_estimates_from_a_sample_and_say_so(b
     assert "corruption" not in hits.facets["crime_type"]
 
 
+@pytest.mark.parametrize("exact_facets", [20, 5000], ids=["more matches than counted exactly", "fewer"])
+def test_without_a_page_the_tokens_are_joined_only_when_they_are_all_counted(backend, monkeypatch, statements,
+                                                                             exact_facets):
+    """The facets without a page (the counts of a filter's own facet beside a page): the first rows kept with their
+    facets' array, counted, and joined into text only when they are all that is counted (no more than
+    EXACT_FACETS); above, the sample's parts count them, and the kept rows' tokens were joined and sent for
+    nothing."""
+    monkeypatch.setattr(pb, "EXACT_FACETS", exact_facets)
+    monkeypatch.setattr(pb, "MIN_SAMPLE", 5)
+    hits = backend.search("treaty", facets=FACETS, viewer=VETTED)
+    total, counts = _exact(VETTED, "treaty")
+    assert hits.total == total and hits.total_exact
+    assert hits.facets_exact == (total <= exact_facets)
+    if hits.facets_exact:
+        assert hits.facets == {kind: counts[kind] for kind in FACETS}
+    first = next(s for s in statements if "MATERIALIZED" in s)
+    kept_rows = first.split("MATERIALIZED", 1)[1].split("LIMIT", 1)[0]
+    assert "case_search.facets" in kept_rows and "array_to_string" not in kept_rows
+    assert "CASE WHEN" in first.split("LIMIT", 1)[1] and "string_agg" in first
+
+
 def test_a_sample_smaller_than_min_sample_takes_in_the_next_parts(backend, monkeypatch, statements):
     monkeypatch.setattr(pb, "EXACT_FACETS", 50)
     monkeypatch.setattr(pb, "MIN_SAMPLE", 60)  # 1 in 16 of about 330 matches is too few, 1 in 8 too: 1 in 4
@@ -144,7 +165,7 @@ def test_a_sample_smaller_than_min_sample_takes_in_the_next_parts(backend, monke
     assert hits.total == max(51, _estimated_total(VETTED, "treaty", (0, 1, 2, 3)))
     # (the table holds more than three times EXACT_TOTAL rows: the sample is read first, and puts the matches far
     # above EXACT_FACETS, so the first rows are not read)
-    assert not any(" AS tokens " in s for s in statements)
+    assert not any("MATERIALIZED" in s for s in statements)
     assert sum("string_agg" in s for s in statements) == 3  # one statement per part
     assert hits.facets["cooperation_form"] == {"mla": hits.total}  # every match holds it: scaled to the estimate
     assert all(set(hits.facets[kind]) <= set(counts[kind]) for kind in FACETS)
@@ -286,7 +307,7 @@ def test_a_sample_far_above_exact_facets_skips_the_first_rows(backend, monkeypat
     monkeypatch.setattr(pb, "MIN_TOTAL_SAMPLE", 5)
     hits = backend.search("treaty", facets=FACETS, viewer=VETTED)
     assert hits.facets_exact is False
-    assert not any(" AS tokens " in s for s in statements)  # the first EXACT_FACETS + 1 rows: not read
+    assert not any("MATERIALIZED" in s for s in statements)  # the first EXACT_FACETS + 1 rows: not read
     assert sum("string_agg" in s for s in statements) == 1  # the sample's first part only
     total, counts = _exact(VETTED, "treaty")
     assert hits.facets["cooperation_form"] == {"mla": hits.total}  # every match holds it: estimated as the total
@@ -294,7 +315,7 @@ def test_a_sample_far_above_exact_facets_skips_the_first_rows(backend, monkeypat
     statements.clear()
     monkeypatch.setattr(pb, "EXACT_FACETS", 400)  # the matches may be at most that many: the first rows are read
     hits = backend.search("treaty", facets=FACETS, viewer=VETTED)
-    assert hits.facets_exact is True and any(" AS tokens " in s for s in statements)
+    assert hits.facets_exact is True and any("MATERIALIZED" in s for s in statements)
 
 
 def test_a_table_smaller_than_the_estimates_threshold_is_counted_in_one_statement(backend, statements):
