@@ -1610,12 +1610,8 @@ class PostgresBackend(PostgresIndex):
                  .where(*self._selection(matches)).limit(read + 1)
                  .cte("matched").prefix_with("MATERIALIZED"))
         joined = func.array_to_string(first.c.facets, _SEPARATOR)
-        counted = select(func.count().label("found")).select_from(first).subquery()
+        counted, tokens = self._count_and_tokens(first)
         found = counted.c.found
-        # the tokens only when they are all that is counted (the kept rows read again, from memory): above
-        # EXACT_FACETS they were joined and sent for nothing (8,515 matches: 1.9 MB)
-        tokens = case((found <= EXACT_FACETS,
-                       select(func.string_agg(joined, _SEPARATOR)).scalar_subquery())).label("tokens")
         ranking = self._ranking(matches, sort)
         newest = (first.c.filed_on.desc().nulls_last(), first.c.case_id.desc())
         if ranking is None:
@@ -1646,6 +1642,15 @@ class PostgresBackend(PostgresIndex):
             .scalar_subquery()
         return select(counted.c.found, tokens, page, case((sampled, part_rows)).label("part_rows"),
                       case((sampled, part_tokens)).label("part_tokens"))
+
+    @staticmethod
+    def _count_and_tokens(first):
+        """The count of the rows kept in `first` (a materialised CTE with their `facets`) and their facet tokens
+        joined, only when they are all that is counted (no more than EXACT_FACETS; the kept rows read again, from
+        memory): above, they were joined and sent for nothing (8,515 matches: 1.9 MB)."""
+        counted = select(func.count().label("found")).select_from(first).subquery()
+        joined = select(func.string_agg(func.array_to_string(first.c.facets, _SEPARATOR), _SEPARATOR)).scalar_subquery()
+        return counted, case((counted.c.found <= EXACT_FACETS, joined)).label("tokens")
 
     @staticmethod
     def _pass_bounds(limit: int) -> tuple[int, int, int, int]:
@@ -2322,10 +2327,8 @@ class PostgresBackend(PostgresIndex):
                     # 2,000 filtered matches.)
                     first = select(CaseSearch.facets.label("facets")).where(*self._selection(matches)) \
                         .limit(max(EXACT_FACETS, EXACT_TOTAL) + 1).cte("matched").prefix_with("MATERIALIZED")
-                    counted = select(func.count().label("found")).select_from(first).subquery()
-                    joined_tokens = select(func.string_agg(func.array_to_string(first.c.facets, separator),
-                                                           separator)).scalar_subquery()
-                    return select(counted.c.found, case((counted.c.found <= EXACT_FACETS, joined_tokens)))
+                    counted, tokens = self._count_and_tokens(first)
+                    return select(counted.c.found, tokens)
 
                 if page is not None:  # the page too, when the matches are few enough: see _facets_and_page
                     sort, limit = page
