@@ -196,3 +196,39 @@ def test_ranks_of_five_and_six_concepts_share_one_shape(backend):
         backend.prepare(query)
     assert (len(five.concepts), len(six.concepts)) == (5, 6)
     assert backend._rank_plan(five)[0][:3] == backend._rank_plan(six)[0][:3] == (6, 0, False)
+
+
+# parameters a path names for its own execution beside the search's values (VALUE_NAMES)
+PATH_NAMES = {"rum_from", "tier_low", "tier_high", "impact_ids", "impact_unlisted", "tier_limit", "max_score_limit"}
+
+
+def _binds(statement) -> dict[str, object]:
+    """The bound parameters of a kept statement (or conditions) by name, with the values they were built with."""
+    from sqlalchemy.dialects import postgresql
+    from sqlalchemy.sql import ClauseElement, and_, true
+
+    if isinstance(statement, (tuple, list)):  # (the conditions and the tsquery of a selection)
+        statement = and_(true(), *(s for s in statement if isinstance(s, ClauseElement)))
+    if not isinstance(statement, ClauseElement):
+        return {}
+    return dict(statement.compile(dialect=postgresql.dialect()).params)
+
+
+@pytest.mark.parametrize(("first", "second"), SAME_SHAPE, ids=[p[0][0] or "no words" for p in SAME_SHAPE])
+def test_a_kept_statement_carries_no_value_of_the_search_it_was_built_for(backend, monkeypatch, first, second):
+    """Built for either of two searches of one shape, every statement has the same parameters, and those whose values
+    differ between the two are named values (VALUE_NAMES), given at each execution: no value of one search is left
+    in a statement another search runs."""
+    built = []
+    for search in (first, second):
+        monkeypatch.setattr(pb, "_KEPT", {})
+        _hits(backend, *search)
+        built.append({key: _binds(value) for key, value in pb._KEPT.items() if key[0] not in VALUES_KEPT})
+    assert built[0].keys() == built[1].keys() and built[0]
+    differing = set()
+    for key, binds in built[0].items():
+        assert binds.keys() == built[1][key].keys(), key
+        differing |= {name for name, value in binds.items() if value != built[1][key][name]}
+        named = {name for name in binds if name.startswith(pb.VALUE_NAMES) or name in PATH_NAMES}
+        assert {name for name in binds if name.startswith("v_")} <= named, key
+    assert differing and all(name.startswith(pb.VALUE_NAMES) for name in differing), differing

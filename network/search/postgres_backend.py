@@ -475,7 +475,8 @@ KEPT_STATEMENTS = 512
 # The names of a search's values (PostgresBackend._values): the text's tsquery (v_tsq), the selection (v_sel: the
 # text and the selector lexemes in one tsquery; v_sel_b: of the sample buckets), the filters' codes (v_f_<kind>) and
 # years (v_year_from, v_year_to), the rank's (_rank_plan: v_rc, v_rk, v_rg, v_rgw, v_rmean, v_rp), the candidates'
-# tsquery (v_rcand), and those of a path's own statements (v_tier_query, v_rare, v_max_sel, v_impact_sel).
+# tsquery (v_rcand), and those of a path's own statements (v_tier_query, v_rare, v_max_sel, v_impact_sel). Every value
+# that differs between two searches of one shape has one of these names (tests/test_search_postgres_shapes.py).
 VALUE_NAMES = ("v_tsq", "v_sel", "v_sel_b", "v_f_", "v_year_from", "v_year_to", "v_rc", "v_rk", "v_rg", "v_rgw",
                "v_rmean", "v_rp", "v_rn", "v_rpn", "v_rcand", "v_tier_query", "v_rare", "v_max_sel", "v_impact_sel")
 _KEPT: dict[tuple, object] = {}
