@@ -107,15 +107,18 @@ def test_the_indexer_rebuilds_in_one_process_what_the_processes_left_short_and_s
 
     def rebuild(self, docs, progress=None):
         rebuilt_in.append(self.rebuild_processes)
+        shown.append(progress)
         n = real(self, docs, progress)
         if len(rebuilt_in) == 1:  # the processes' rebuild: as if a share were lost
             raise IncompleteRebuild(f"indexed {n - 1} of {n}")
         return n
 
+    shown: list = []
     monkeypatch.setattr(WhooshBackend, "rebuild", rebuild)
     with app.app_context():
-        assert indexer.rebuild("cases", processes=2) == len(DOCUMENTS)
+        assert indexer.rebuild("cases", processes=2, progress=print) == len(DOCUMENTS)
     assert rebuilt_in == [2, 1]
+    assert shown == [print, print]  # the rebuild done again shows its progress too
     assert engine.count() == len(DOCUMENTS) and engine.rebuild_processes == 1
     rebuilt_in.clear()
     monkeypatch.setattr(WhooshBackend, "rebuild", lambda self, docs, progress=None: rebuilt_in.append(

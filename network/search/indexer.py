@@ -117,8 +117,8 @@ def rebuild(kind: str, progress: Callable[[int], None] | None = None, exclusive:
         try:
             n = engine.rebuild(index_kind.all_documents(session), progress=progress)
         except IncompleteRebuild:
-            engine.rebuild_processes = 1
-            n = engine.rebuild(index_kind.all_documents(session))
+            engine.rebuild_processes = 1  # (the progress shown starts again with it)
+            n = engine.rebuild(index_kind.all_documents(session), progress=progress)
         finally:
             if several:
                 engine.rebuild_processes = before
