@@ -338,6 +338,27 @@ def test_max_score_gives_way_when_the_rare_concept_cannot_fill_the_page(max_scor
     assert backend._max_score_top(single, 7) is None
 
 
+@pytest.mark.parametrize("rum", [True, False])
+def test_the_rare_concept_s_best_holders_join_a_page_max_score_cannot_prove(max_score_table, monkeypatch, rum):
+    """A page of 14 needs two cases without "zebra": max-score cannot prove it, and the RUM or GIN path picks its
+    candidates by a rank without the concepts' weights ("Yacht yacht yacht" first), which left every zebra case off
+    the page. The zebra cases max-score scored join the page: the full ranking's first 12, in its order, and the
+    rest as well scored as the full ranking's."""
+    backend = max_score_table
+    if not rum or not _rum_available(backend.session):
+        monkeypatch.setattr(backend, "has_rum", lambda: False)
+    monkeypatch.setattr(backend, "has_impacts", lambda: False)
+    monkeypatch.setattr(backend, "has_tiers", lambda: False)
+    full = backend.ranked("zebra yacht", {}, viewer=VETTED)
+    scores = _scores(backend, "zebra yacht")
+    for filters in ({}, {"region": ["asia"]}):
+        page = backend.search("zebra yacht", filters, page=(1, 14), viewer=VETTED, suggest=False).page_ids
+        assert page[:12] == full[:12]
+        assert [scores[i] for i in page] == [scores[i] for i in full[:14]]
+        # the second page follows the first: the same order over more candidates
+        assert backend.search("zebra yacht", filters, page=(2, 7), viewer=VETTED, suggest=False).page_ids == page[7:]
+
+
 def test_the_item_bound_holds_for_postgresql_s_ts_rank(backend):
     """RANK_ITEM_BOUND against ts_rank itself: one lexeme at every weight pattern the bound's cases consider (all at
     the top weight; a lower weight first, then the top weight up to PostgreSQL's 256 positions)."""

@@ -1502,6 +1502,30 @@ class PostgresBackend(PostgresIndex):
         kept = self._kept_top(matches, sort, limit)
         if kept is not None:
             return kept
+        ids = self._ranked_top(matches, sort, limit)
+        rare = getattr(matches, "rare_best", None)
+        if rare and limit is not None:
+            return self._with_rare_best(matches, ids, rare, limit)
+        return ids
+
+    def _with_rare_best(self, matches: Matches, ids: list[int], rare: list[tuple[float, tuple]],
+                        limit: int) -> list[int]:
+        """The page of the path that ranked (`ids`, by the full score) and the best holders of the query's rare
+        concepts that max-score scored but could not prove the page with (`rare`: _max_score_top), merged: the first
+        `limit` of both by the full score, then newest first, then the highest id (the full ranking's order). Why:
+        the paths after max-score pick their candidates by a rank without the concepts' weights, which a rare concept
+        hardly moves: at 100,000 cases, "Why was a request for mutual legal assistance on cocaine trafficking
+        refused?" got a page of which 11 of 20 did not say "refused" (the concept weighing most), where every case
+        of the full ranking's page does; its best holders were scored already, and dropped (docs/decisions/0011)."""
+        scored = {key[1]: (score, key) for score, key in rare}
+        for score, key in self._impact_scores(matches, ids, []):
+            scored[key[1]] = (score, key)
+        best = sorted(scored.values(), reverse=True)
+        return [key[1] for _score, key in best[:limit]]
+
+    def _ranked_top(self, matches: Matches, sort: str, limit: int | None) -> list[int]:
+        """_top's page by the first path that answers (max-score, the impact lists, the tiers, the RUM index, the
+        statement ranking the matches)."""
         where, tsquery = matches.handle
         years, by_date = self._by_date(matches, limit)
         ranking = self._ranking(matches, sort)
@@ -2038,7 +2062,7 @@ class PostgresBackend(PostgresIndex):
                            CaseSearch.rank_document.op("@@")(rare))
                     .offset(0).subquery())
             score = self._score(matches, rows.c.vector).label("score")
-            return (select(rows.c.case_id, score)
+            return (select(rows.c.case_id, score, rows.c.filed_on)
                     .order_by(score.desc(), rows.c.filed_on.desc().nulls_last(), rows.c.case_id.desc())
                     .limit(bindparam("max_score_limit", type_=Integer)))
 
@@ -2046,8 +2070,10 @@ class PostgresBackend(PostgresIndex):
         with self._through_index(True):
             rows = self.session.execute(statement, self._values(matches, max_score_limit=limit, **values)).all()
         if len(rows) < limit or (rows[-1][1] or 0.0) <= bound * (1 + MAX_SCORE_MARGIN):
+            # not proven: the best holders of the rare concepts join the page of the path that ranks (_top)
+            matches.rare_best = [(score or 0.0, (filed_on or date.min, case_id)) for case_id, score, filed_on in rows]
             return None
-        return [case_id for case_id, _score in rows]
+        return [case_id for case_id, _score, _filed_on in rows]
 
     def has_impacts(self) -> bool:
         """Whether this database has the impact-ordered lists (migration d8e2f5a1c6b9). Looked up once per database
